@@ -1,0 +1,169 @@
+#include "attr-file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+static void parse_line(struct attr_line *l)
+{
+	const char *p = l->text, *end;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	l->pattern = NULL;
+	l->tracked = 0;
+	if (!*p || *p == '#')
+		return;
+	end = p + strcspn(p, " \t");
+	l->pattern = xstrndup(p, end - p);
+	p = end;
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t");
+		if (n == 12 && !memcmp(p, "filter=model", 12))
+			l->tracked = 1;
+		p += n;
+	}
+}
+
+void attr_file_append(struct attr_file *f, const char *text)
+{
+	struct attr_line *l;
+
+	ALLOC_GROW(f->lines, f->nr + 1, f->alloc);
+	l = &f->lines[f->nr++];
+	l->text = xstrdup(text);
+	parse_line(l);
+}
+
+void attr_file_remove(struct attr_file *f, size_t i)
+{
+	free(f->lines[i].text);
+	free(f->lines[i].pattern);
+	memmove(f->lines + i, f->lines + i + 1,
+		(f->nr - i - 1) * sizeof(*f->lines));
+	f->nr--;
+}
+
+int attr_file_read(struct attr_file *f, const char *path)
+{
+	struct strbuf buf = STRBUF_INIT;
+	char *p, *nl;
+	ssize_t n;
+	int fd, ret = -1;
+
+	f->path = xstrdup(path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return error_errno("cannot open '%s'", path);
+	}
+	n = strbuf_read_capped(&buf, fd, ATTR_FILE_MAX);
+	close(fd);
+	if (n == -1) {
+		error_errno("cannot read '%s'", path);
+		goto cleanup;
+	}
+	if (n == -2) {
+		error("'%s' is larger than %d bytes", path, ATTR_FILE_MAX);
+		goto cleanup;
+	}
+	for (p = buf.buf; p < buf.buf + buf.len; p = nl + 1) {
+		nl = memchr(p, '\n', buf.buf + buf.len - p);
+		if (!nl)
+			nl = buf.buf + buf.len;
+		*nl = '\0';
+		attr_file_append(f, p);
+	}
+	ret = 0;
+cleanup:
+	strbuf_release(&buf);
+	return ret;
+}
+
+static mode_t current_umask(void)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	return mask;
+}
+
+int attr_file_write(struct attr_file *f)
+{
+	struct strbuf tmp = STRBUF_INIT, content = STRBUF_INIT;
+	size_t i;
+	int fd = -1, ret = -1;
+
+	for (i = 0; i < f->nr; i++) {
+		strbuf_addstr(&content, f->lines[i].text);
+		strbuf_addch(&content, '\n');
+	}
+	strbuf_addf(&tmp, "%s.XXXXXX", f->path);
+	fd = mkostemp(tmp.buf, O_CLOEXEC);
+	if (fd < 0) {
+		error_errno("cannot create a temp file for '%s'", f->path);
+		goto cleanup;
+	}
+	if (fchmod(fd, 0666 & ~current_umask()) < 0 ||
+	    write_in_full(fd, content.buf, content.len) < 0 || fsync(fd) < 0) {
+		error_errno("cannot write '%s'", tmp.buf);
+		goto cleanup;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		error_errno("cannot write '%s'", tmp.buf);
+		goto cleanup;
+	}
+	fd = -1;
+	if (rename(tmp.buf, f->path) < 0) {
+		error_errno("cannot rename '%s' to '%s'", tmp.buf, f->path);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (ret < 0) {
+		close_quietly(fd);
+		if (tmp.len)
+			unlink(tmp.buf);
+	}
+	strbuf_release(&tmp);
+	strbuf_release(&content);
+	return ret;
+}
+
+void attr_file_release(struct attr_file *f)
+{
+	while (f->nr)
+		attr_file_remove(f, f->nr - 1);
+	free(f->lines);
+	free(f->path);
+	f->lines = NULL;
+	f->path = NULL;
+	f->alloc = 0;
+}
+
+void attr_escape_pattern(const char *pattern, struct strbuf *out)
+{
+	const char *p;
+
+	if (*pattern == '#')
+		strbuf_addch(out, '\\');
+	for (p = pattern; *p; p++) {
+		if (*p == ' ')
+			strbuf_addstr(out, "[[:space:]]");
+		else
+			strbuf_addch(out, *p);
+	}
+}

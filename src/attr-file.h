@@ -1,0 +1,51 @@
+#ifndef ATTR_FILE_H
+#define ATTR_FILE_H
+
+/*
+ * Reading and rewriting a .gitattributes file, for track and untrack.
+ *
+ * A file is a list of lines kept byte for byte, so rewriting it changes only
+ * the lines a command adds or removes. A line "tracks" a pattern when its
+ * attributes include filter=model. Patterns are written the way git reads
+ * them: a space becomes [[:space:]] and a leading '#' is escaped, as git-lfs
+ * does, so older gits read them too.
+ */
+
+#include <stddef.h>
+
+#include "strbuf.h"
+
+#define ATTR_FILE_MAX (16 * 1024 * 1024)
+
+struct attr_line {
+	char *text;    /* without its LF */
+	char *pattern; /* first field, NULL for blank and comment lines */
+	int tracked;   /* has filter=model */
+};
+
+struct attr_file {
+	char *path;
+	struct attr_line *lines;
+	size_t nr, alloc;
+};
+
+#define ATTR_FILE_INIT { .path = NULL, .lines = NULL }
+
+/* Read `path`; a missing file reads as empty. Returns 0 or -1 (reported). */
+int attr_file_read(struct attr_file *f, const char *path);
+
+/* Write the lines back atomically (temp file + rename). */
+int attr_file_write(struct attr_file *f);
+
+void attr_file_release(struct attr_file *f);
+
+/* Append a line; the file takes ownership of nothing, `text` is copied. */
+void attr_file_append(struct attr_file *f, const char *text);
+
+/* Remove line `i`. */
+void attr_file_remove(struct attr_file *f, size_t i);
+
+/* Escape a user's pattern into the form written in .gitattributes. */
+void attr_escape_pattern(const char *pattern, struct strbuf *out);
+
+#endif

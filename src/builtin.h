@@ -1,0 +1,54 @@
+#ifndef BUILTIN_H
+#define BUILTIN_H
+
+/*
+ * The subcommands. Each cmd_*() gets its arguments with argv[0] the command
+ * name, and the repository when its row in git-model.c's table asks for
+ * one (NULL otherwise, or when there is none and the command runs without).
+ * A cmd_*() returns the process exit code and may die().
+ */
+
+#include "repo.h"
+#include "store.h"
+#include "usage.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, const char **argv, struct repo *repo);
+	unsigned flags;
+	const char *summary;
+	const char *usage; /* "git model <name> ..." lines, LF-separated */
+};
+
+/* flags */
+#define NEED_REPO (1 << 0)      /* die outside a repository */
+#define NEED_WORK_TREE (1 << 1) /* die in a bare repository */
+#define USE_REPO (1 << 2)       /* open one when there is one */
+#define PLUMBING (1 << 3)       /* listed apart in usage */
+
+/*
+ * Print the usage of the running command and exit 129 (git's status for a
+ * usage error). When `msg` is not NULL it is printed first as an error.
+ */
+void NORETURN usage_cmd(const char *msg);
+const struct command *current_command(void);
+
+/* The store of `repo`, initialised in `s`. */
+void repo_store(const struct repo *repo, struct store *s);
+
+int cmd_install(int argc, const char **argv, struct repo *repo);
+int cmd_uninstall(int argc, const char **argv, struct repo *repo);
+int cmd_track(int argc, const char **argv, struct repo *repo);
+int cmd_untrack(int argc, const char **argv, struct repo *repo);
+int cmd_clean(int argc, const char **argv, struct repo *repo);
+int cmd_smudge(int argc, const char **argv, struct repo *repo);
+int cmd_filter_process(int argc, const char **argv, struct repo *repo);
+int cmd_pointer(int argc, const char **argv, struct repo *repo);
+int cmd_env(int argc, const char **argv, struct repo *repo);
+int cmd_version(int argc, const char **argv, struct repo *repo);
+int cmd_help(int argc, const char **argv, struct repo *repo);
+
+/* "git-model/<version> (libgit2 x; libcurl y; OpenSSL z; zstd w)" */
+void version_string(struct strbuf *out);
+
+#endif

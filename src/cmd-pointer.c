@@ -1,0 +1,94 @@
+/*
+ * pointer: print the pointer a file would be cleaned into, or check that a
+ * file is a canonical pointer.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "hash.h"
+#include "pointer.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+static int open_arg(const char *path)
+{
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("cannot open '%s'", path);
+	return fd;
+}
+
+static int print_pointer(const char *path)
+{
+	struct pointer p = POINTER_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int fd = open_arg(path);
+
+	if (hash_fd(fd, p.oid, &p.size) < 0)
+		die("cannot read '%s'", path);
+	if (fd)
+		close(fd);
+	pointer_format(&p, &out);
+	fwrite(out.buf, 1, out.len, stdout);
+	strbuf_release(&out);
+	pointer_release(&p);
+	return 0;
+}
+
+static int check_pointer(const char *path, int quiet)
+{
+	struct pointer p = POINTER_INIT;
+	struct strbuf buf = STRBUF_INIT, why = STRBUF_INIT;
+	int fd = open_arg(path), ret = 0;
+	ssize_t n = strbuf_read_capped(&buf, fd, POINTER_MAX);
+
+	if (n == -1)
+		die_errno("cannot read '%s'", path);
+	if (fd)
+		close(fd);
+	if (n == -2)
+		strbuf_addf(&why, "larger than %d bytes", POINTER_MAX);
+	else
+		pointer_parse(&p, buf.buf, buf.len, &why);
+	if (why.len) {
+		if (!quiet)
+			error("'%s' is not a git-model pointer: %s", path,
+			      why.buf);
+		ret = 1;
+	}
+	pointer_release(&p);
+	strbuf_release(&buf);
+	strbuf_release(&why);
+	return ret;
+}
+
+int cmd_pointer(int argc, const char **argv, struct repo *repo)
+{
+	const char *file = NULL, *check = NULL;
+	int i, quiet = 0;
+
+	(void)repo;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--file") && i + 1 < argc)
+			file = argv[++i];
+		else if (!strcmp(argv[i], "--check") && i + 1 < argc)
+			check = argv[++i];
+		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			quiet = 1;
+		else
+			usage_cmd(NULL);
+	}
+	if (!!file == !!check)
+		usage_cmd("give exactly one of --file and --check");
+	return file ? print_pointer(file) : check_pointer(check, quiet);
+}

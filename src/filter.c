@@ -1,0 +1,520 @@
+#include "filter.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pkt-line.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+#define COPY_BLOCK (1024 * 1024)
+
+static ssize_t fd_src_read(struct filter_src *src, void *buf, size_t len)
+{
+	struct fd_src *s = (struct fd_src *)src;
+	ssize_t n = xread(s->fd, buf, len);
+
+	if (n < 0)
+		error_errno("cannot read content");
+	return n;
+}
+
+void fd_src_init(struct fd_src *src, int fd)
+{
+	src->base.read = fd_src_read;
+	src->fd = fd;
+}
+
+static int fd_sink_write(struct filter_sink *sink, const void *buf,
+			 size_t len)
+{
+	struct fd_sink *s = (struct fd_sink *)sink;
+
+	if (write_in_full(s->fd, buf, len) < 0)
+		return error_errno("cannot write content");
+	return 0;
+}
+
+void fd_sink_init(struct fd_sink *sink, int fd)
+{
+	sink->base.write = fd_sink_write;
+	sink->fd = fd;
+}
+
+/* Read until `len` bytes or the end; returns the count or -1. */
+static ssize_t read_upto(struct filter_src *in, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = in->read(in, buf + got, len - got);
+
+		if (n < 0)
+			return -1;
+		if (!n)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+static void object_url(const char *base, const char *oid, struct strbuf *out)
+{
+	size_t len = strlen(base);
+
+	while (len && base[len - 1] == '/')
+		len--;
+	strbuf_add(out, base, len);
+	strbuf_addf(out, "/sha256/%.2s/%.2s/%s", oid, oid + 2, oid);
+}
+
+int filter_clean(struct filter *f, struct filter_src *in, const char *path,
+		 struct strbuf *out)
+{
+	struct store_writer w = STORE_WRITER_INIT;
+	struct pointer p = POINTER_INIT;
+	struct strbuf url = STRBUF_INIT;
+	char *buf = NULL;
+	ssize_t n;
+	int ret = -1;
+
+	buf = xmalloc(COPY_BLOCK);
+	n = read_upto(in, buf, POINTER_MAX + 1);
+	if (n < 0)
+		goto cleanup;
+	if (n <= POINTER_MAX) {
+		/* Empty files and pointers stay as they are. */
+		if (!n || (pointer_maybe(buf, n) &&
+			   !pointer_parse(&p, buf, n, NULL))) {
+			strbuf_add(out, buf, n);
+			ret = 0;
+			goto cleanup;
+		}
+	}
+
+	if (store_writer_start(&w, f->store) < 0)
+		goto cleanup;
+	do {
+		if (store_writer_write(&w, buf, n) < 0)
+			goto cleanup;
+		n = in->read(in, buf, COPY_BLOCK);
+	} while (n > 0);
+	if (n < 0)
+		goto cleanup;
+	pointer_init(&p);
+	if (store_writer_commit(&w, NULL, p.oid, &p.size) < 0)
+		goto cleanup;
+	if (f->storage_url) {
+		object_url(f->storage_url, p.oid, &url);
+		pointer_set_url(&p, url.buf);
+	}
+	pointer_format(&p, out);
+	ret = 0;
+cleanup:
+	if (ret < 0)
+		error("cannot clean '%s'", path);
+	store_writer_abort(&w);
+	pointer_release(&p);
+	strbuf_release(&url);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Content that is not a pointer must be given back unchanged. The process
+ * protocol only lets us answer after git has sent everything, so anything
+ * larger than a pointer is spooled to an unlinked temp file rather than
+ * held in memory.
+ */
+static int spool_rest(struct filter *f, struct filter_src *in,
+		      struct smudge *sm)
+{
+	char *buf = xmalloc(COPY_BLOCK);
+	ssize_t n;
+	int ret = -1;
+
+	sm->fd = store_spool(f->store);
+	if (sm->fd < 0)
+		goto cleanup;
+	if (write_in_full(sm->fd, sm->text.buf, sm->text.len) < 0)
+		goto write_error;
+	strbuf_release(&sm->text);
+	while ((n = in->read(in, buf, COPY_BLOCK)) > 0)
+		if (write_in_full(sm->fd, buf, n) < 0)
+			goto write_error;
+	if (n < 0)
+		goto cleanup;
+	if (lseek(sm->fd, 0, SEEK_SET) < 0)
+		goto write_error;
+	ret = 0;
+	goto cleanup;
+write_error:
+	error_errno("cannot write a spool file in '%s/tmp'", f->store->dir);
+cleanup:
+	free(buf);
+	return ret;
+}
+
+int filter_smudge_prepare(struct filter *f, struct filter_src *in,
+			  const char *path, struct smudge *sm)
+{
+	ssize_t n;
+
+	strbuf_grow(&sm->text, POINTER_MAX + 1);
+	n = read_upto(in, sm->text.buf, POINTER_MAX + 1);
+	if (n < 0)
+		return error("cannot smudge '%s'", path);
+	strbuf_setlen(&sm->text, n);
+	if (n > POINTER_MAX) {
+		if (spool_rest(f, in, sm) < 0)
+			return error("cannot smudge '%s'", path);
+		return 0;
+	}
+	if (f->skip_smudge || !pointer_maybe(sm->text.buf, n) ||
+	    pointer_parse(&sm->ptr, sm->text.buf, n, NULL))
+		return 0;
+
+	sm->is_pointer = 1;
+	sm->fd = store_open(f->store, sm->ptr.oid, sm->ptr.size);
+	if (sm->fd >= 0)
+		return 0;
+	if (errno != ENOENT)
+		return error("cannot smudge '%s'", path);
+	sm->missing = 1;
+	warning("'%s': weights %.12s are not in the local store; the pointer "
+		"was left in the file (run 'git model pull' to fetch them)",
+		path, sm->ptr.oid);
+	return 0;
+}
+
+int filter_smudge_write(struct smudge *sm, struct filter_sink *out,
+			const char *path)
+{
+	char *buf;
+	uint64_t total = 0;
+	ssize_t n;
+	int ret = -1;
+
+	if (sm->fd < 0)
+		return out->write(out, sm->text.buf, sm->text.len);
+
+	buf = xmalloc(COPY_BLOCK);
+	while ((n = xread(sm->fd, buf, COPY_BLOCK)) > 0) {
+		if (out->write(out, buf, n) < 0)
+			goto cleanup;
+		total += n;
+	}
+	if (n < 0) {
+		error_errno("cannot read the content of '%s'", path);
+		goto cleanup;
+	}
+	if (sm->is_pointer && total != sm->ptr.size) {
+		error("object for '%s' changed while being read (run 'git "
+		      "model fsck')", path);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	free(buf);
+	return ret;
+}
+
+void smudge_release(struct smudge *sm)
+{
+	if (sm->fd >= 0)
+		close(sm->fd);
+	sm->fd = -1;
+	strbuf_release(&sm->text);
+	pointer_release(&sm->ptr);
+	sm->is_pointer = sm->missing = 0;
+}
+
+/* The process protocol. */
+
+/* Content packets of one request, up to its flush. */
+struct pkt_src {
+	struct filter_src base;
+	struct pkt_reader *reader;
+	size_t off;
+	int done;   /* the flush was read */
+	int broken; /* the stream broke: the conversation cannot go on */
+};
+
+static ssize_t pkt_src_read(struct filter_src *src, void *buf, size_t len)
+{
+	struct pkt_src *s = (struct pkt_src *)src;
+	struct pkt_reader *r = s->reader;
+
+	if (s->done)
+		return 0;
+	if (s->broken)
+		return -1;
+	if (s->off == r->len) {
+		enum pkt_status st = pkt_read(r);
+
+		s->off = 0;
+		if (st == PKT_FLUSH) {
+			s->done = 1;
+			return 0;
+		}
+		if (st != PKT_DATA) {
+			if (st == PKT_EOF)
+				error("protocol error: git closed the stream "
+				      "in the middle of a file");
+			s->broken = 1;
+			return -1;
+		}
+	}
+	if (len > r->len - s->off)
+		len = r->len - s->off;
+	memcpy(buf, r->buf + s->off, len);
+	s->off += len;
+	return len;
+}
+
+static void pkt_src_init(struct pkt_src *s, struct pkt_reader *r)
+{
+	s->base.read = pkt_src_read;
+	s->reader = r;
+	s->off = r->len = 0;
+	s->done = s->broken = 0;
+}
+
+/* Consume what is left of the content, so the next request lines up. */
+static int pkt_src_drain(struct pkt_src *s)
+{
+	char buf[4096];
+
+	while (!s->done) {
+		if (s->broken || pkt_src_read(&s->base, buf, sizeof(buf)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct pkt_sink {
+	struct filter_sink base;
+	struct pkt_writer *writer;
+};
+
+static int pkt_sink_write(struct filter_sink *sink, const void *buf,
+			  size_t len)
+{
+	return pkt_write_data(((struct pkt_sink *)sink)->writer, buf, len);
+}
+
+struct request {
+	char command[32];
+	struct strbuf pathname;
+	int can_delay;
+};
+
+struct conversation {
+	struct filter *filter;
+	struct pkt_reader *reader;
+	struct pkt_writer writer;
+};
+
+static int expect_line(struct pkt_reader *r, const char *want)
+{
+	if (pkt_read_line(r) != PKT_DATA || strcmp(r->buf, want))
+		return error("protocol error: expected '%s' from git, got "
+			     "'%.80s'", want, r->buf);
+	return 0;
+}
+
+static int handshake(struct conversation *c)
+{
+	struct pkt_reader *r = c->reader;
+	int v2 = 0, clean = 0, smudge = 0;
+	enum pkt_status st;
+
+	if (expect_line(r, "git-filter-client") < 0)
+		return -1;
+	while ((st = pkt_read_line(r)) == PKT_DATA) {
+		if (strncmp(r->buf, "version=", 8))
+			return error("protocol error: expected a version, got "
+				     "'%.80s'", r->buf);
+		if (!strcmp(r->buf, "version=2"))
+			v2 = 1;
+	}
+	if (st != PKT_FLUSH)
+		return error("protocol error: handshake cut short");
+	if (!v2)
+		return error("git does not offer filter protocol version 2 "
+			     "(git 2.11 or newer is needed)");
+	if (pkt_write_linef(&c->writer, "git-filter-server") < 0 ||
+	    pkt_write_linef(&c->writer, "version=2") < 0 ||
+	    pkt_write_flush(&c->writer) < 0)
+		return -1;
+
+	/* Capabilities we do not know are ignored, as the protocol says. */
+	while ((st = pkt_read_line(r)) == PKT_DATA) {
+		if (!strcmp(r->buf, "capability=clean"))
+			clean = 1;
+		else if (!strcmp(r->buf, "capability=smudge"))
+			smudge = 1;
+		else if (strncmp(r->buf, "capability=", 11))
+			return error("protocol error: expected a capability, "
+				     "got '%.80s'", r->buf);
+	}
+	if (st != PKT_FLUSH)
+		return error("protocol error: handshake cut short");
+	if ((clean && pkt_write_linef(&c->writer, "capability=clean") < 0) ||
+	    (smudge && pkt_write_linef(&c->writer, "capability=smudge") < 0) ||
+	    pkt_write_flush(&c->writer) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Read one request's header lines. Returns PKT_DATA for a request,
+ * PKT_EOF when git ended the conversation, PKT_ERROR otherwise.
+ */
+static enum pkt_status read_request(struct pkt_reader *r, struct request *req)
+{
+	enum pkt_status st;
+	int first = 1;
+
+	req->command[0] = '\0';
+	strbuf_reset(&req->pathname);
+	req->can_delay = 0;
+	while ((st = pkt_read_line(r)) == PKT_DATA) {
+		const char *eq = strchr(r->buf, '=');
+
+		first = 0;
+		if (!eq)
+			return error("protocol error: expected key=value, got "
+				     "'%.80s'", r->buf);
+		if (!strncmp(r->buf, "command=", 8)) {
+			if (strlen(eq + 1) >= sizeof(req->command))
+				return error("protocol error: unknown command "
+					     "'%.80s'", eq + 1);
+			memcpy(req->command, eq + 1, strlen(eq + 1) + 1);
+		} else if (!strncmp(r->buf, "pathname=", 9)) {
+			strbuf_addstr(&req->pathname, eq + 1);
+		} else if (!strcmp(r->buf, "can-delay=1")) {
+			req->can_delay = 1;
+		}
+		/* ref=, treeish=, blob= and future keys: not needed */
+	}
+	if (st == PKT_EOF && first)
+		return PKT_EOF;
+	if (st != PKT_FLUSH)
+		return st == PKT_EOF ? error("protocol error: request cut "
+					     "short") :
+				       PKT_ERROR;
+	if (!req->command[0])
+		return error("protocol error: request without a command");
+	return PKT_DATA;
+}
+
+static int send_status(struct conversation *c, const char *status)
+{
+	if (pkt_write_linef(&c->writer, "status=%s", status) < 0)
+		return -1;
+	return pkt_write_flush(&c->writer);
+}
+
+/* Finish a response whose content was sent: flush, then status list. */
+static int end_content(struct conversation *c, int failed)
+{
+	if (pkt_write_flush(&c->writer) < 0)
+		return -1;
+	if (failed)
+		return send_status(c, "error");
+	return pkt_write_flush(&c->writer); /* empty list: keep "success" */
+}
+
+static int do_clean(struct conversation *c, struct request *req)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct pkt_src src;
+	int ok, ret = -1;
+
+	pkt_src_init(&src, c->reader);
+	ok = !filter_clean(c->filter, &src.base, req->pathname.buf, &out);
+	if (pkt_src_drain(&src) < 0)
+		goto cleanup;
+	if (!ok) {
+		ret = send_status(c, "error");
+		goto cleanup;
+	}
+	if (send_status(c, "success") < 0 ||
+	    pkt_write_data(&c->writer, out.buf, out.len) < 0)
+		goto cleanup;
+	ret = end_content(c, 0);
+cleanup:
+	strbuf_release(&out);
+	return ret;
+}
+
+static int do_smudge(struct conversation *c, struct request *req)
+{
+	struct smudge sm = SMUDGE_INIT;
+	struct pkt_sink sink = { { pkt_sink_write }, &c->writer };
+	struct pkt_src src;
+	int ok, ret = -1;
+
+	pkt_src_init(&src, c->reader);
+	ok = !filter_smudge_prepare(c->filter, &src.base, req->pathname.buf,
+				    &sm);
+	if (pkt_src_drain(&src) < 0)
+		goto cleanup;
+	if (!ok) {
+		ret = send_status(c, "error");
+		goto cleanup;
+	}
+	if (send_status(c, "success") < 0)
+		goto cleanup;
+	ok = !filter_smudge_write(&sm, &sink.base, req->pathname.buf);
+	ret = end_content(c, !ok);
+cleanup:
+	smudge_release(&sm);
+	return ret;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct conversation *c, struct request *req);
+} commands[] = {
+	{ "clean", do_clean },
+	{ "smudge", do_smudge },
+};
+
+int filter_process(struct filter *f, int in, int out)
+{
+	struct pkt_reader *reader = xmalloc(sizeof(*reader));
+	struct conversation c = { f, reader, PKT_WRITER_INIT(out) };
+	struct request req = { "", STRBUF_INIT, 0 };
+	enum pkt_status st;
+	int ret = -1;
+
+	pkt_reader_init(reader, in);
+	if (handshake(&c) < 0)
+		goto cleanup;
+	while ((st = read_request(reader, &req)) == PKT_DATA) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(commands); i++)
+			if (!strcmp(req.command, commands[i].name))
+				break;
+		if (i == ARRAY_SIZE(commands)) {
+			error("protocol error: unknown command '%s'",
+			      req.command);
+			goto cleanup;
+		}
+		if (commands[i].fn(&c, &req) < 0)
+			goto cleanup;
+	}
+	if (st == PKT_EOF)
+		ret = 0;
+cleanup:
+	strbuf_release(&req.pathname);
+	pkt_writer_release(&c.writer);
+	free(reader);
+	return ret;
+}

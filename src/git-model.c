@@ -1,0 +1,187 @@
+/*
+ * git-model: version large model files with plain git commits and tags.
+ *
+ * This file is the entry point: global options and the command table.
+ * Adding a command is a cmd-<name>.c, a row below, a man page and a test.
+ */
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "builtin.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+static const struct command commands[] = {
+	{ "install", cmd_install, USE_REPO,
+	  "Configure the filter (and hooks) for git-model",
+	  "git model install [--global | --local | --system] [--skip-smudge]" },
+	{ "uninstall", cmd_uninstall, USE_REPO,
+	  "Remove the filter configuration",
+	  "git model uninstall [--global | --local | --system]" },
+	{ "track", cmd_track, NEED_REPO | NEED_WORK_TREE,
+	  "Track files matching patterns, or list tracked patterns",
+	  "git model track [<pattern>...]" },
+	{ "untrack", cmd_untrack, NEED_REPO | NEED_WORK_TREE,
+	  "Stop tracking patterns",
+	  "git model untrack <pattern>..." },
+	{ "pointer", cmd_pointer, USE_REPO,
+	  "Print the pointer for a file, or check that a file is one",
+	  "git model pointer --file <file>\n"
+	  "   or: git model pointer --check [-q] <file>" },
+	{ "env", cmd_env, USE_REPO,
+	  "Show the version, repository, store and configuration in effect",
+	  "git model env" },
+	{ "version", cmd_version, 0,
+	  "Show the version",
+	  "git model version" },
+	{ "help", cmd_help, 0,
+	  "List the commands",
+	  "git model help" },
+	{ "clean", cmd_clean, NEED_REPO | PLUMBING,
+	  "Filter: turn content on stdin into a pointer on stdout",
+	  "git model clean [-- <path>]" },
+	{ "smudge", cmd_smudge, NEED_REPO | PLUMBING,
+	  "Filter: turn a pointer on stdin into content on stdout",
+	  "git model smudge [--skip] [-- <path>]" },
+	{ "filter-process", cmd_filter_process, NEED_REPO | PLUMBING,
+	  "Filter: serve git's long-running filter protocol",
+	  "git model filter-process [--skip]" },
+};
+
+static const struct command *running;
+
+const struct command *current_command(void)
+{
+	return running;
+}
+
+static void print_usage_lines(FILE *fp, const char *text)
+{
+	fprintf(fp, "usage: %s\n", text);
+}
+
+void usage_cmd(const char *msg)
+{
+	if (msg)
+		error("%s", msg);
+	if (!running)
+		BUG("usage_cmd() outside a command");
+	print_usage_lines(stderr, running->usage);
+	exit(129);
+}
+
+static void list_commands(FILE *fp)
+{
+	size_t i;
+	int plumbing;
+
+	for (plumbing = 0; plumbing <= 1; plumbing++) {
+		fprintf(fp, "\n%s\n", plumbing ? "Plumbing commands:" :
+						 "Commands:");
+		for (i = 0; i < ARRAY_SIZE(commands); i++)
+			if (!!(commands[i].flags & PLUMBING) == plumbing)
+				fprintf(fp, "   %-16s %s\n", commands[i].name,
+					commands[i].summary);
+	}
+}
+
+static const char main_usage[] =
+	"git model [--version] [-h | --help] <command> [<args>]";
+
+static void NORETURN main_help(FILE *fp, int code)
+{
+	fprintf(fp, "usage: %s\n", main_usage);
+	list_commands(fp);
+	fprintf(fp, "\n'git model <command> -h' shows a command's options.\n");
+	exit(code);
+}
+
+int cmd_help(int argc, const char **argv, struct repo *repo)
+{
+	(void)argc;
+	(void)argv;
+	(void)repo;
+	main_help(stdout, 0);
+}
+
+void repo_store(const struct repo *repo, struct store *s)
+{
+	struct strbuf dir = STRBUF_INIT;
+
+	repo_model_dir(repo, &dir);
+	store_init(s, dir.buf);
+	strbuf_release(&dir);
+}
+
+static int run(const struct command *cmd, int argc, const char **argv)
+{
+	struct repo repo = REPO_INIT;
+	int have_repo = 0, ret;
+
+	running = cmd;
+	if (argc == 2 && !strcmp(argv[1], "-h")) {
+		print_usage_lines(stdout, cmd->usage);
+		exit(129);
+	}
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		printf("git model %s: %s\n\n", cmd->name, cmd->summary);
+		print_usage_lines(stdout, cmd->usage);
+		return 0;
+	}
+	if (cmd->flags & (NEED_REPO | USE_REPO)) {
+		have_repo = !repo_open(&repo);
+		if (!have_repo && (cmd->flags & NEED_REPO))
+			die("not in a git repository (run 'git model %s' inside "
+			    "one)", cmd->name);
+		if (have_repo && (cmd->flags & NEED_WORK_TREE) &&
+		    !repo.workdir)
+			die("'git model %s' needs a work tree; this repository "
+			    "is bare", cmd->name);
+	}
+	ret = cmd->fn(argc, argv, have_repo ? &repo : NULL);
+	repo_release(&repo);
+	return ret;
+}
+
+int main(int argc, const char **argv)
+{
+	const char *name;
+	size_t i;
+	int ret;
+
+	/* A closed pipe is an error to report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	git_libgit2_init();
+
+	argv++;
+	argc--;
+	if (argc < 1)
+		main_help(stderr, 1);
+	name = argv[0];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help"))
+		main_help(stdout, 0);
+	if (!strcmp(name, "--version") || !strcmp(name, "-v"))
+		name = "version";
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(name, commands[i].name))
+			continue;
+		ret = run(&commands[i], argc, argv);
+		git_libgit2_shutdown();
+		if (fflush(stdout) || ferror(stdout))
+			die_errno("cannot write to standard output");
+		return ret;
+	}
+	if (name[0] == '-')
+		error("unknown option '%s'", name);
+	else
+		error("'%s' is not a git-model command", name);
+	main_help(stderr, 1);
+}

@@ -1,0 +1,161 @@
+#include "repo.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+int git2_error(const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return error("%s: %s", what, e && e->message ? e->message :
+							 "unknown libgit2 error");
+}
+
+static char *dup_path(const char *p)
+{
+	size_t len = strlen(p);
+
+	while (len > 1 && p[len - 1] == '/')
+		len--;
+	return xstrndup(p, len);
+}
+
+static char *compute_prefix(const char *workdir)
+{
+	char cwd[PATH_MAX];
+	char *real_wd;
+	size_t len;
+	char *prefix = NULL;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return xstrdup("");
+	real_wd = realpath(workdir, NULL);
+	if (!real_wd)
+		return xstrdup("");
+	len = strlen(real_wd);
+	if (!strncmp(cwd, real_wd, len) && cwd[len] == '/') {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addstr(&sb, cwd + len + 1);
+		strbuf_addch(&sb, '/');
+		prefix = strbuf_detach(&sb, NULL);
+	}
+	free(real_wd);
+	return prefix ? prefix : xstrdup("");
+}
+
+int repo_open(struct repo *r)
+{
+	int err;
+	const char *wd;
+
+	memset(r, 0, sizeof(*r));
+	err = git_repository_open_ext(&r->git, NULL,
+				      GIT_REPOSITORY_OPEN_FROM_ENV, NULL);
+	if (err == GIT_ENOTFOUND) {
+		r->git = NULL;
+		return -1;
+	}
+	if (err < 0)
+		return git2_error("cannot open the repository");
+	r->gitdir = dup_path(git_repository_path(r->git));
+	r->commondir = dup_path(git_repository_commondir(r->git));
+	wd = git_repository_workdir(r->git);
+	if (wd) {
+		r->workdir = dup_path(wd);
+		r->prefix = compute_prefix(r->workdir);
+	} else {
+		r->prefix = xstrdup("");
+	}
+	return 0;
+}
+
+void repo_release(struct repo *r)
+{
+	git_repository_free(r->git);
+	free(r->gitdir);
+	free(r->commondir);
+	free(r->workdir);
+	free(r->prefix);
+	memset(r, 0, sizeof(*r));
+}
+
+void repo_model_dir(const struct repo *r, struct strbuf *out)
+{
+	strbuf_addf(out, "%s/model", r->commondir);
+}
+
+static int open_config(const struct repo *r, git_config **cfg)
+{
+	int err;
+
+	if (r && r->git)
+		err = git_repository_config_snapshot(cfg, r->git);
+	else {
+		git_config *live;
+
+		err = git_config_open_default(&live);
+		if (!err) {
+			err = git_config_snapshot(cfg, live);
+			git_config_free(live);
+		}
+	}
+	if (err < 0)
+		return git2_error("cannot read git config");
+	return 0;
+}
+
+int repo_config_get(const struct repo *r, const char *key,
+		    struct strbuf *out)
+{
+	git_config *cfg;
+	const char *val;
+	int err, ret;
+
+	if (open_config(r, &cfg) < 0)
+		return -1;
+	err = git_config_get_string(&val, cfg, key);
+	if (err == GIT_ENOTFOUND) {
+		ret = 1;
+	} else if (err < 0) {
+		ret = git2_error(key);
+	} else {
+		strbuf_addstr(out, val);
+		ret = 0;
+	}
+	git_config_free(cfg);
+	return ret;
+}
+
+int repo_config_each(const struct repo *r, const char *re, config_fn fn,
+		     void *data)
+{
+	git_config *cfg;
+	git_config_iterator *it;
+	git_config_entry *entry;
+	int ret = 0, err;
+
+	if (open_config(r, &cfg) < 0)
+		return -1;
+	if (git_config_iterator_glob_new(&it, cfg, re) < 0) {
+		git_config_free(cfg);
+		return git2_error("cannot read git config");
+	}
+	while (!(err = git_config_next(&entry, it))) {
+		ret = fn(entry->name, entry->value ? entry->value : "", data);
+		if (ret)
+			break;
+	}
+	if (!ret && err != GIT_ITEROVER)
+		ret = git2_error("cannot read git config");
+	git_config_iterator_free(it);
+	git_config_free(cfg);
+	return ret;
+}

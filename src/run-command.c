@@ -1,0 +1,63 @@
+#include "run-command.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+int run_command(const char *const *argv, struct strbuf *out, size_t cap)
+{
+	int pipefd[2] = { -1, -1 };
+	int status, ret = -1;
+	ssize_t got = 0;
+	pid_t pid;
+
+	if (out && pipe(pipefd) < 0)
+		return error_errno("cannot create a pipe for '%s'", argv[0]);
+	pid = fork();
+	if (pid < 0) {
+		close_quietly(pipefd[0]);
+		close_quietly(pipefd[1]);
+		return error_errno("cannot run '%s'", argv[0]);
+	}
+	if (!pid) {
+		if (out) {
+			dup2(pipefd[1], 1);
+			close(pipefd[0]);
+			close(pipefd[1]);
+		}
+		execvp(argv[0], (char *const *)argv);
+		error_errno("cannot run '%s'", argv[0]);
+		_exit(127);
+	}
+	if (out) {
+		close(pipefd[1]);
+		got = strbuf_read_capped(out, pipefd[0], cap);
+		if (got == -2) {
+			/* let the child finish rather than block on a full pipe */
+			char sink[4096];
+
+			while (xread(pipefd[0], sink, sizeof(sink)) > 0)
+				;
+		}
+		close(pipefd[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return error_errno("cannot wait for '%s'", argv[0]);
+	if (got == -1)
+		return error_errno("cannot read the output of '%s'", argv[0]);
+	if (got == -2)
+		return error("output of '%s' exceeds %zu bytes", argv[0], cap);
+	if (WIFEXITED(status))
+		ret = WEXITSTATUS(status);
+	else
+		error("'%s' died of signal %d", argv[0], WTERMSIG(status));
+	return ret;
+}

@@ -1,0 +1,21 @@
+#ifndef RUN_COMMAND_H
+#define RUN_COMMAND_H
+
+/*
+ * Running other programs (git itself, mostly) without a shell: argv is
+ * passed to execvp() as is, so no argument is ever interpreted by a shell.
+ */
+
+#include <stddef.h>
+
+#include "strbuf.h"
+
+/*
+ * Run argv[0] with arguments argv (NULL-terminated). When `out` is not NULL
+ * the child's stdout is captured into it, at most `cap` bytes (more is an
+ * error). The child's stderr is the caller's. Returns the exit code (0-255),
+ * or -1 (reported) when it could not run or died of a signal.
+ */
+int run_command(const char *const *argv, struct strbuf *out, size_t cap);
+
+#endif

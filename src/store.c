@@ -1,0 +1,264 @@
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pointer.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+#define WRITE_BLOCK (1024 * 1024)
+
+void store_init(struct store *s, const char *model_dir)
+{
+	s->dir = xstrdup(model_dir);
+}
+
+void store_release(struct store *s)
+{
+	free(s->dir);
+	s->dir = NULL;
+}
+
+int store_object_path(const struct store *s, const char *oid,
+		      struct strbuf *out)
+{
+	if (!oid_hex_valid(oid))
+		return error("invalid object id '%.80s'", oid);
+	strbuf_addf(out, "%s/objects/sha256/%.2s/%.2s/%s", s->dir, oid,
+		    oid + 2, oid);
+	return 0;
+}
+
+int store_has(const struct store *s, const char *oid, uint64_t size)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int ret = 0;
+
+	if (store_object_path(s, oid, &path) < 0)
+		goto cleanup;
+	ret = !stat(path.buf, &st) && S_ISREG(st.st_mode) &&
+	      (uint64_t)st.st_size == size;
+cleanup:
+	strbuf_release(&path);
+	return ret;
+}
+
+int store_open(const struct store *s, const char *oid, uint64_t size)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int fd = -1;
+
+	if (store_object_path(s, oid, &path) < 0) {
+		errno = EINVAL;
+		goto cleanup;
+	}
+	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			error_errno("cannot open '%s'", path.buf);
+		goto cleanup;
+	}
+	if (fstat(fd, &st) < 0) {
+		error_errno("cannot stat '%s'", path.buf);
+		fd = close_quietly(fd);
+		goto cleanup;
+	}
+	if ((uint64_t)st.st_size != size) {
+		error("object '%s' has %lld bytes, its pointer says %llu "
+		      "(run 'git model fsck')",
+		      path.buf, (long long)st.st_size,
+		      (unsigned long long)size);
+		close(fd);
+		fd = -1;
+		errno = EIO;
+	}
+cleanup:
+	strbuf_release(&path);
+	return fd;
+}
+
+static int tmp_dir(const struct store *s, struct strbuf *out)
+{
+	strbuf_addf(out, "%s/tmp/", s->dir);
+	if (mkdir_leading(out->buf) < 0)
+		return error_errno("cannot create '%s'", out->buf);
+	return 0;
+}
+
+int store_spool(const struct store *s)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd = -1;
+
+	if (tmp_dir(s, &path) < 0)
+		goto cleanup;
+	fd = open(path.buf, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR ||
+		       errno == EINVAL)) {
+		strbuf_addstr(&path, "spool-XXXXXX");
+		fd = mkostemp(path.buf, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(path.buf);
+	}
+	if (fd < 0)
+		error_errno("cannot create a temp file in '%s'", path.buf);
+cleanup:
+	strbuf_release(&path);
+	return fd;
+}
+
+int store_writer_start(struct store_writer *w, const struct store *s)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	w->store = s;
+	w->size = 0;
+	w->buf_len = 0;
+	w->fd = -1;
+	w->tmp_path = NULL;
+	w->buf = NULL;
+	w->hash = (struct hash)HASH_INIT;
+	if (tmp_dir(s, &path) < 0)
+		goto fail;
+	strbuf_addstr(&path, "object-XXXXXX");
+	w->fd = mkostemp(path.buf, O_CLOEXEC);
+	if (w->fd < 0) {
+		error_errno("cannot create a temp file in '%s/tmp' "
+			    "(is the disk full or read-only?)", s->dir);
+		goto fail;
+	}
+	w->tmp_path = strbuf_detach(&path, NULL);
+	w->buf = xmalloc(WRITE_BLOCK);
+	hash_start(&w->hash);
+	return 0;
+fail:
+	strbuf_release(&path);
+	return -1;
+}
+
+static int flush_block(struct store_writer *w)
+{
+	if (!w->buf_len)
+		return 0;
+	if (write_in_full(w->fd, w->buf, w->buf_len) < 0)
+		return error_errno("cannot write '%s'", w->tmp_path);
+	w->buf_len = 0;
+	return 0;
+}
+
+int store_writer_write(struct store_writer *w, const void *data, size_t len)
+{
+	const char *p = data;
+
+	if (w->fd < 0)
+		BUG("store_writer_write() on a writer that is not started");
+	hash_update(&w->hash, data, len);
+	w->size += len;
+	while (len) {
+		size_t n = WRITE_BLOCK - w->buf_len;
+
+		if (n > len)
+			n = len;
+		memcpy(w->buf + w->buf_len, p, n);
+		w->buf_len += n;
+		p += n;
+		len -= n;
+		if (w->buf_len == WRITE_BLOCK && flush_block(w) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void fsync_dir(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int fd;
+
+	if (slash)
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int store_writer_commit(struct store_writer *w, const char *expect_oid,
+			char *oid_out, uint64_t *size_out)
+{
+	struct strbuf path = STRBUF_INIT;
+	char oid[HASH_HEXSZ + 1];
+	int ret = -1;
+
+	if (flush_block(w) < 0)
+		goto cleanup;
+	if (fdatasync(w->fd) < 0) {
+		error_errno("cannot sync '%s'", w->tmp_path);
+		goto cleanup;
+	}
+	if (fchmod(w->fd, 0444) < 0) {
+		error_errno("cannot make '%s' read-only", w->tmp_path);
+		goto cleanup;
+	}
+	if (close(w->fd) < 0) {
+		w->fd = -1;
+		error_errno("cannot write '%s'", w->tmp_path);
+		goto cleanup;
+	}
+	w->fd = -1;
+	hash_finish(&w->hash, oid);
+	if (expect_oid && strcmp(oid, expect_oid)) {
+		error("content does not match its object id: expected %s, "
+		      "got %s; nothing was stored",
+		      expect_oid, oid);
+		goto cleanup;
+	}
+	if (store_object_path(w->store, oid, &path) < 0)
+		goto cleanup;
+	if (mkdir_leading(path.buf) < 0) {
+		error_errno("cannot create the directory of '%s'", path.buf);
+		goto cleanup;
+	}
+	if (rename(w->tmp_path, path.buf) < 0) {
+		error_errno("cannot move '%s' into the store", w->tmp_path);
+		goto cleanup;
+	}
+	fsync_dir(path.buf);
+	free(w->tmp_path);
+	w->tmp_path = NULL;
+	if (oid_out)
+		memcpy(oid_out, oid, HASH_HEXSZ + 1);
+	if (size_out)
+		*size_out = w->size;
+	ret = 0;
+cleanup:
+	strbuf_release(&path);
+	store_writer_abort(w);
+	return ret;
+}
+
+void store_writer_abort(struct store_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	if (w->tmp_path)
+		unlink(w->tmp_path);
+	free(w->tmp_path);
+	w->tmp_path = NULL;
+	free(w->buf);
+	w->buf = NULL;
+	w->buf_len = 0;
+	hash_release(&w->hash);
+}

@@ -1,0 +1,90 @@
+#ifndef STORE_H
+#define STORE_H
+
+/*
+ * The local store: <common git dir>/model, shared by all linked worktrees.
+ *
+ *	objects/sha256/<oid[0:2]>/<oid[2:4]>/<oid>   complete, verified, 0444
+ *	tmp/                                          temp files being written
+ *	incomplete/<oid>                              resumable partial downloads
+ *
+ * An object enters objects/ only through store_writer_commit(): the temp
+ * file is written, fsynced, its sha256 checked, made read-only and renamed
+ * into place, then the directory is fsynced. A crash, a kill or a full disk
+ * therefore never leaves a partial object under objects/, and concurrent
+ * writers of the same object are harmless (content-addressed, rename is
+ * atomic).
+ *
+ * No path is ever built from an oid that oid_hex_valid() did not accept.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+#include "strbuf.h"
+
+struct store {
+	char *dir; /* absolute path of the model directory, owned */
+};
+
+#define STORE_INIT { .dir = NULL }
+
+/* `model_dir` is copied. Nothing is created until something is written. */
+void store_init(struct store *s, const char *model_dir);
+void store_release(struct store *s);
+
+/*
+ * The object's path. Returns 0, or -1 (reported) when `oid` is not
+ * 64 lowercase hex digits.
+ */
+int store_object_path(const struct store *s, const char *oid,
+		      struct strbuf *out);
+
+/* True when the object is in the store with the given size. */
+int store_has(const struct store *s, const char *oid, uint64_t size);
+
+/*
+ * Open the object for reading, checking that its size is `size`.
+ * Returns an fd, or -1: errno ENOENT when absent (not reported), otherwise
+ * reported with error().
+ */
+int store_open(const struct store *s, const char *oid, uint64_t size);
+
+/*
+ * Open an anonymous temp file in tmp/ (already unlinked), for spooling
+ * content that is not an object. Returns an fd or -1 (reported).
+ */
+int store_spool(const struct store *s);
+
+/*
+ * Writing an object: start, write any number of times, then commit or
+ * abort. The writer hashes what it writes, buffering writes in large
+ * blocks. After commit or abort the writer holds no resources; abort is
+ * safe to call at any time, also twice.
+ */
+struct store_writer {
+	const struct store *store;
+	int fd;
+	char *tmp_path;
+	struct hash hash;
+	uint64_t size;
+	char *buf;
+	size_t buf_len;
+};
+
+#define STORE_WRITER_INIT { .store = NULL, .fd = -1, .tmp_path = NULL }
+
+int store_writer_start(struct store_writer *w, const struct store *s);
+int store_writer_write(struct store_writer *w, const void *data, size_t len);
+
+/*
+ * Finish the object. When `expect_oid` is not NULL, the content must hash
+ * to it, else nothing is stored and -1 is returned (reported). The oid is
+ * written to `oid` (65 bytes) and the size to `size` when not NULL.
+ */
+int store_writer_commit(struct store_writer *w, const char *expect_oid,
+			char *oid, uint64_t *size);
+void store_writer_abort(struct store_writer *w);
+
+#endif

@@ -1,0 +1,54 @@
+#ifndef WRAPPER_H
+#define WRAPPER_H
+
+/*
+ * Allocation and I/O wrappers.
+ *
+ * The x*alloc() family never returns NULL: on exhaustion it dies, since no
+ * caller can do anything useful without memory. read_in_full() and
+ * write_in_full() retry on EINTR and on short transfers, so a caller sees
+ * either the whole count, a short count at end of file (read only), or -1
+ * with errno set.
+ */
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/*
+ * Grow `x` (an array of `nr` used elements, `alloc` allocated) so that
+ * at least `want` elements fit.
+ */
+#define ALLOC_GROW(x, want, alloc)                                           \
+	do {                                                                 \
+		if ((want) > (alloc)) {                                      \
+			(alloc) = (want) < 16 ? 16 : (want) * 3 / 2;        \
+			(x) = xrealloc((x), (alloc) * sizeof(*(x)));         \
+		}                                                            \
+	} while (0)
+
+/* snprintf() that treats truncation as a bug: for fixed-size formats only. */
+int xsnprintf(char *dst, size_t max, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+ssize_t xread(int fd, void *buf, size_t len);
+ssize_t read_in_full(int fd, void *buf, size_t count);
+ssize_t write_in_full(int fd, const void *buf, size_t count);
+
+/* Close fd unless it is negative; preserves errno. Always returns -1. */
+int close_quietly(int fd);
+
+/*
+ * Create the directories leading to `path` (not `path` itself), mode 0777
+ * minus umask. Returns 0 or -1 with errno set.
+ */
+int mkdir_leading(const char *path);
+
+#endif
