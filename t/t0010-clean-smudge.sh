@@ -1,0 +1,101 @@
+#!/bin/sh
+
+test_description='one-shot clean and smudge, and the local store'
+
+. "$(dirname "$0")/test-lib.sh"
+
+object_path () {
+	echo ".git/model/objects/sha256/$(echo $1 | cut -c1-2)/$(echo $1 | cut -c3-4)/$1"
+}
+
+test_expect_success 'clean turns content into a pointer and stores it' '
+	test-tool genrandom one 100k >w.pth &&
+	oid=$(sha256sum <w.pth | cut -d" " -f1) &&
+	git model clean -- w.pth <w.pth >pointer &&
+	cat >expect <<-EOF &&
+	version git-model/1
+	oid sha256:$oid
+	size 102400
+	EOF
+	test_cmp expect pointer &&
+	obj=$(object_path $oid) &&
+	test_cmp_bin w.pth "$obj" &&
+	test "$(stat -c %a "$obj")" = 444
+'
+
+test_expect_success 'clean leaves no temp file behind' '
+	find .git/model/tmp -type f >left &&
+	test_must_be_empty left
+'
+
+test_expect_success 'clean is deterministic' '
+	git model clean <w.pth >pointer2 &&
+	test_cmp pointer pointer2
+'
+
+test_expect_success 'clean passes a valid pointer through unchanged' '
+	git model clean <pointer >again &&
+	test_cmp pointer again
+'
+
+test_expect_success 'clean keeps an empty file empty' '
+	git model clean </dev/null >empty &&
+	test_must_be_empty empty
+'
+
+test_expect_success 'clean stores an almost-pointer as content' '
+	sed "s/^size .*/size 0102400/" pointer >bad-pointer &&
+	git model clean <bad-pointer >out &&
+	test "$(sed -n 3p out)" = "size $(wc -c <bad-pointer)"
+'
+
+test_expect_success 'smudge turns a pointer back into the content' '
+	git model smudge -- w.pth <pointer >out &&
+	test_cmp_bin w.pth out
+'
+
+test_expect_success 'smudge passes small non-pointer content through' '
+	echo "just text" >plain &&
+	git model smudge <plain >out &&
+	test_cmp plain out
+'
+
+test_expect_success 'smudge passes large non-pointer content through' '
+	test-tool genrandom two 3m >large &&
+	git model smudge <large >out &&
+	test_cmp_bin large out
+'
+
+test_expect_success 'smudge of a missing object leaves the pointer and says why' '
+	echo other >other &&
+	git model pointer --file other >missing &&
+	git model smudge -- "dir/my model.pth" <missing >out 2>err &&
+	test_cmp missing out &&
+	grep "dir/my model.pth" err &&
+	grep "git model pull" err
+'
+
+test_expect_success 'smudge --skip passes pointers through' '
+	git model smudge --skip <pointer >out &&
+	test_cmp pointer out
+'
+
+test_expect_success 'smudge refuses an object whose size differs from the pointer' '
+	oid=$(sed -n "s/^oid sha256://p" pointer) &&
+	sed "s/^size .*/size 5/" pointer >wrong-size &&
+	test_must_fail git model smudge -- w.pth <wrong-size >out 2>err &&
+	grep "pointer says 5" err
+'
+
+test_expect_success 'a failing clean stores nothing and leaves no temp file' '
+	rm -rf .git/model/tmp &&
+	echo "not a directory" >.git/model/tmp &&
+	test-tool genrandom three 10k >x.pth &&
+	test_must_fail git model clean -- x.pth <x.pth >out 2>err &&
+	grep "cannot clean .x.pth." err &&
+	oid=$(sha256sum <x.pth | cut -d" " -f1) &&
+	test_path_is_missing "$(object_path $oid)" &&
+	rm .git/model/tmp
+'
+
+test_done
