@@ -74,21 +74,27 @@ static int check_pointer(const char *path, int quiet)
 
 int cmd_pointer(int argc, const char **argv, struct repo *repo)
 {
-	const char *file = NULL, *check = NULL;
-	int i, quiet = 0;
+	const char *path = NULL;
+	int i, file = 0, check = 0, quiet = 0;
 
 	(void)repo;
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--file") && i + 1 < argc)
-			file = argv[++i];
-		else if (!strcmp(argv[i], "--check") && i + 1 < argc)
-			check = argv[++i];
+		if (!strcmp(argv[i], "--file"))
+			file = 1;
+		else if (!strcmp(argv[i], "--check"))
+			check = 1;
 		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
 			quiet = 1;
-		else
+		else if (argv[i][0] == '-' && strcmp(argv[i], "-"))
 			usage_cmd(NULL);
+		else if (!path)
+			path = argv[i];
+		else
+			usage_cmd("too many arguments");
 	}
-	if (!!file == !!check)
+	if (file == check)
 		usage_cmd("give exactly one of --file and --check");
-	return file ? print_pointer(file) : check_pointer(check, quiet);
+	if (!path)
+		usage_cmd("no file given");
+	return file ? print_pointer(path) : check_pointer(path, quiet);
 }
