@@ -71,6 +71,36 @@ static int key_valid(const char *key, size_t len)
 	return 1;
 }
 
+/* Length of the valid UTF-8 sequence at `s` (at most `len` bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t len)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
 /* Values: no control bytes, not empty, no leading or trailing space. */
 static const char *value_problem(const char *v, size_t len)
 {
@@ -80,13 +110,18 @@ static const char *value_problem(const char *v, size_t len)
 		return "empty value";
 	if (v[0] == ' ' || v[len - 1] == ' ')
 		return "extra space around the value";
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len;) {
 		unsigned char c = v[i];
+		size_t n;
 
 		if (c == '\r')
 			return "carriage return (CRLF line ends are not allowed)";
 		if (c < 0x20 || c == 0x7f)
 			return "control character in the value";
+		n = utf8_len((const unsigned char *)v + i, len - i);
+		if (!n)
+			return "value is not valid UTF-8";
+		i += n;
 	}
 	return NULL;
 }

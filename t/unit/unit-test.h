@@ -2,53 +2,78 @@
 #define UNIT_TEST_H
 
 /*
- * A minimal TAP producer for unit test programs: each check prints
- * "ok N - ..." or "not ok N - ..."; done_testing() prints the plan and
- * gives main()'s return value.
+ * A tiny TAP producer for the unit test programs under t/unit/: ok(cond,
+ * fmt, ...), is_int(got, want, fmt, ...), is_str(got, want, fmt, ...), and
+ * `return done_testing();`, which prints the plan "1..N" last. Results and
+ * "# " diagnostics go to stdout, flushed per line, so a crash loses nothing.
  */
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static int unit_count, unit_failed;
+#define TEST_PRINTF_ __attribute__((format(printf, 2, 3), unused))
+#define TEST_PRINTF3_ __attribute__((format(printf, 3, 4), unused))
 
-static int __attribute__((format(printf, 2, 3), unused))
-ok(int cond, const char *fmt, ...)
+static int test_count_, test_failed_;
+
+static int test_vreport_(int pass, const char *fmt, va_list ap)
+{
+	printf("%sok %d - ", pass ? "" : "not ", ++test_count_);
+	vprintf(fmt, ap);
+	putchar('\n');
+	fflush(stdout);
+	if (!pass)
+		test_failed_++;
+	return pass;
+}
+
+static TEST_PRINTF_ int test_ok_(int pass, const char *fmt, ...)
 {
 	va_list ap;
 
-	unit_count++;
-	if (!cond)
-		unit_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", unit_count);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	test_vreport_(pass, fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	return cond;
+	return pass;
+}
+#define ok(cond, ...) test_ok_(!!(cond), __VA_ARGS__)
+
+static TEST_PRINTF3_ int test_is_int_(long long got, long long want,
+				     const char *fmt, ...)
+{
+	va_list ap;
+	int pass = got == want;
+
+	va_start(ap, fmt);
+	if (!test_vreport_(pass, fmt, ap))
+		printf("# expected: %lld\n#      got: %lld\n", want, got);
+	va_end(ap);
+	return pass;
+}
+#define is_int(got, want, ...) \
+	test_is_int_((long long)(got), (long long)(want), __VA_ARGS__)
+
+/* Two NULL strings are equal; a NULL and a string are not. */
+static TEST_PRINTF3_ int is_str(const char *got, const char *want,
+			       const char *fmt, ...)
+{
+	va_list ap;
+	int pass = got && want ? !strcmp(got, want) : got == want;
+
+	va_start(ap, fmt);
+	if (!test_vreport_(pass, fmt, ap))
+		printf("# expected: '%s'\n#      got: '%s'\n",
+		       want ? want : "(null)", got ? got : "(null)");
+	va_end(ap);
+	return pass;
 }
 
-#define is_int(got, want, ...)                                              \
-	do {                                                                \
-		long long g_ = (got), w_ = (want);                          \
-		if (!ok(g_ == w_, __VA_ARGS__))                             \
-			printf("# expected %lld, got %lld\n", w_, g_);      \
-	} while (0)
-
-#define is_str(got, want, ...)                                              \
-	do {                                                                \
-		const char *g_ = (got), *w_ = (want);                       \
-		if (!ok(g_ && w_ && !strcmp(g_, w_), __VA_ARGS__))          \
-			printf("# expected '%s', got '%s'\n",               \
-			       w_ ? w_ : "(null)", g_ ? g_ : "(null)");     \
-	} while (0)
-
-static int __attribute__((unused)) done_testing(void)
+/* Print the plan; main()'s exit code: 0 when every test passed. */
+static __attribute__((unused)) int done_testing(void)
 {
-	printf("1..%d\n", unit_count);
-	return unit_failed ? 1 : 0;
+	printf("1..%d\n", test_count_);
+	return test_failed_ ? 1 : 0;
 }
 
 #endif
