@@ -4,11 +4,14 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "builtin.h"
 #include "filter.h"
+#include "hooks.h"
+#include "storage.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -34,11 +37,74 @@ static const char *parse_args(int argc, const char **argv, int *skip)
 	return path ? path : "<stdin>";
 }
 
-static void setup_filter(struct repo *repo, struct filter *f,
-			 struct store *s)
+/* Storage is opened on the first missing object, once per process. */
+struct fetch_ctx {
+	struct repo *repo;
+	struct storage storage;
+	int state; /* 0 not tried, 1 open, -1 unavailable */
+};
+
+static int fetch_missing(struct filter *f, const char *oid, uint64_t size,
+			 const char *path)
 {
+	struct fetch_ctx *c = f->fetch_data;
+	struct strbuf why = STRBUF_INIT;
+
+	if (!c->state) {
+		int ret = storage_for_repo(&c->storage, c->repo, NULL, &why);
+
+		c->state = ret ? -1 : 1;
+		if (ret > 0)
+			warning("%s", why.buf);
+		strbuf_release(&why);
+	}
+	if (c->state < 0)
+		return -1;
+	return storage_fetch(&c->storage, f->store, oid, size, path);
+}
+
+static void setup_filter(struct repo *repo, struct filter *f,
+			 struct store *s, struct strbuf *url,
+			 struct fetch_ctx *fetch)
+{
+	struct strbuf why = STRBUF_INIT;
+	const char *skip = getenv("GIT_MODEL_SKIP_SMUDGE");
+	int ret;
+
 	repo_store(repo, s);
 	f->store = s;
+	/*
+	 * A clone runs the filter before anyone runs 'git model install'
+	 * in it: this is where it gets the pre-push hook.
+	 */
+	if (repo->workdir && !hooks_installed(repo) && hooks_install(repo) < 0)
+		warning("the pre-push hook is not installed: a push will not "
+			"upload weights (run 'git model install --local')");
+	ret = storage_configured_url(repo, url);
+	if (ret < 0)
+		exit(128);
+	if (!ret) {
+		if (!storage_url_valid(url->buf, &why))
+			die("%s in model.storage", why.buf);
+		f->storage_url = url->buf;
+	}
+	/* Like GIT_LFS_SKIP_SMUDGE: check pointers out, fetch nothing. */
+	if (skip && strcmp(skip, "0"))
+		f->skip_smudge = 1;
+	if (fetch) {
+		fetch->repo = repo;
+		f->fetch = fetch_missing;
+		f->fetch_data = fetch;
+	}
+}
+
+static void release_filter(struct store *s, struct strbuf *url,
+			   struct fetch_ctx *fetch)
+{
+	store_release(s);
+	strbuf_release(url);
+	if (fetch && fetch->state > 0)
+		storage_close(&fetch->storage);
 }
 
 int cmd_clean(int argc, const char **argv, struct repo *repo)
@@ -46,17 +112,17 @@ int cmd_clean(int argc, const char **argv, struct repo *repo)
 	const char *path = parse_args(argc, argv, NULL);
 	struct filter f = FILTER_INIT;
 	struct store s = STORE_INIT;
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, url = STRBUF_INIT;
 	struct fd_src in;
 	int ret = 0;
 
-	setup_filter(repo, &f, &s);
+	setup_filter(repo, &f, &s, &url, NULL);
 	fd_src_init(&in, 0);
 	if (filter_clean(&f, &in.base, path, &out) < 0 ||
 	    write_in_full(1, out.buf, out.len) < 0)
 		ret = 1;
 	strbuf_release(&out);
-	store_release(&s);
+	release_filter(&s, &url, NULL);
 	return ret;
 }
 
@@ -68,16 +134,18 @@ int cmd_smudge(int argc, const char **argv, struct repo *repo)
 	struct smudge sm = SMUDGE_INIT;
 	struct fd_src in;
 	struct fd_sink out;
+	struct strbuf url = STRBUF_INIT;
+	struct fetch_ctx fetch = { NULL };
 	int ret = 0;
 
-	setup_filter(repo, &f, &s);
+	setup_filter(repo, &f, &s, &url, &fetch);
 	fd_src_init(&in, 0);
 	fd_sink_init(&out, 1);
 	if (filter_smudge_prepare(&f, &in.base, path, &sm) < 0 ||
 	    filter_smudge_write(&sm, &out.base, path) < 0)
 		ret = 1;
 	smudge_release(&sm);
-	store_release(&s);
+	release_filter(&s, &url, &fetch);
 	return ret;
 }
 
@@ -85,6 +153,8 @@ int cmd_filter_process(int argc, const char **argv, struct repo *repo)
 {
 	struct filter f = FILTER_INIT;
 	struct store s = STORE_INIT;
+	struct strbuf url = STRBUF_INIT;
+	struct fetch_ctx fetch = { NULL };
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
@@ -93,8 +163,8 @@ int cmd_filter_process(int argc, const char **argv, struct repo *repo)
 		else
 			usage_cmd(NULL);
 	}
-	setup_filter(repo, &f, &s);
+	setup_filter(repo, &f, &s, &url, &fetch);
 	ret = filter_process(&f, 0, 1) < 0;
-	store_release(&s);
+	release_filter(&s, &url, &fetch);
 	return ret;
 }

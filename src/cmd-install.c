@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "builtin.h"
+#include "hooks.h"
 #include "run-command.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -84,12 +85,22 @@ int cmd_install(int argc, const char **argv, struct repo *repo)
 	       level_name(level),
 	       skip_smudge ? " (smudge skipped: checkouts keep pointers)" :
 			     "");
+	/* Clones get the hook from the filter's first run. */
+	if (repo && repo->workdir) {
+		int ret = hooks_install(repo);
+
+		if (ret < 0)
+			return 1;
+		if (ret > 0)
+			printf("pre-push hook installed\n");
+	}
 	return 0;
 }
 
 int cmd_uninstall(int argc, const char **argv, struct repo *repo)
 {
 	const char *level = parse_level(argc, argv, NULL, repo);
+	int hooks_ret = repo ? hooks_uninstall(repo) : 0;
 	const char *get[] = { "git",	     "config",
 			      level,	     "--get-regexp",
 			      "^filter\\.model\\.", NULL };
@@ -100,12 +111,12 @@ int cmd_uninstall(int argc, const char **argv, struct repo *repo)
 	if (ret == 1) {
 		printf("git-model filter is not in the %s git config\n",
 		       level_name(level));
-		return 0;
+		return hooks_ret < 0;
 	}
 	if (ret || set_config(level, "--remove-section", "filter.model", NULL))
 		die("cannot remove the git-model filter from the %s git config",
 		    level_name(level));
 	printf("git-model filter removed from the %s git config\n",
 	       level_name(level));
-	return 0;
+	return hooks_ret < 0;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "pkt-line.h"
+#include "storage.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -61,16 +62,6 @@ static ssize_t read_upto(struct filter_src *in, char *buf, size_t len)
 	return got;
 }
 
-static void object_url(const char *base, const char *oid, struct strbuf *out)
-{
-	size_t len = strlen(base);
-
-	while (len && base[len - 1] == '/')
-		len--;
-	strbuf_add(out, base, len);
-	strbuf_addf(out, "/sha256/%.2s/%.2s/%s", oid, oid + 2, oid);
-}
-
 int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		 struct strbuf *out)
 {
@@ -108,7 +99,7 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 	if (store_writer_commit(&w, NULL, p.oid, &p.size) < 0)
 		goto cleanup;
 	if (f->storage_url) {
-		object_url(f->storage_url, p.oid, &url);
+		storage_object_url(f->storage_url, p.oid, &url);
 		pointer_set_url(&p, url.buf);
 	}
 	pointer_format(&p, out);
@@ -183,6 +174,11 @@ int filter_smudge_prepare(struct filter *f, struct filter_src *in,
 		return 0;
 	if (errno != ENOENT)
 		return error("cannot smudge '%s'", path);
+	if (f->fetch && !f->fetch(f, sm->ptr.oid, sm->ptr.size, path)) {
+		sm->fd = store_open(f->store, sm->ptr.oid, sm->ptr.size);
+		if (sm->fd >= 0)
+			return 0;
+	}
 	sm->missing = 1;
 	warning("'%s': weights %.12s are not in the local store; the pointer "
 		"was left in the file (run 'git model pull' to fetch them)",

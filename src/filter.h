@@ -20,6 +20,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "pointer.h"
@@ -58,9 +59,17 @@ struct filter {
 	const char *storage_url;
 	/* Smudge passes pointers through (git model install --skip-smudge). */
 	int skip_smudge;
+	/*
+	 * Bring a missing object into the store (download it), or NULL.
+	 * Returns 0 when the object is now local, -1 (reported) otherwise.
+	 */
+	int (*fetch)(struct filter *f, const char *oid, uint64_t size,
+		     const char *path);
+	void *fetch_data;
 };
 
-#define FILTER_INIT { .store = NULL, .storage_url = NULL, .skip_smudge = 0 }
+#define FILTER_INIT { .store = NULL, .storage_url = NULL, .skip_smudge = 0, \
+		      .fetch = NULL, .fetch_data = NULL }
 
 /*
  * Clean everything `in` gives into `out` (appended). `path` names the file

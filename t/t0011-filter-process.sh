@@ -90,6 +90,7 @@ test_expect_success 'a missing object leaves the pointer, names the file, checko
 	git clone -q . clone &&
 	(
 		cd clone &&
+		git remote set-url origin "$TRASH_DIRECTORY/nowhere" &&
 		git model install --local &&
 		git checkout -q HEAD~4 2>err &&
 		grep "w.pth" err &&

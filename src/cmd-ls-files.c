@@ -1,0 +1,170 @@
+/*
+ * ls-files / status: what pointers a revision holds, and what is not yet
+ * where it should be (in storage, or in the work tree).
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "human.h"
+#include "scan.h"
+#include "storage.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+int cmd_ls_files(int argc, const char **argv, struct repo *repo)
+{
+	struct found_set set = FOUND_SET_INIT;
+	struct store store = STORE_INIT;
+	struct strbuf hs = STRBUF_INIT;
+	const char *rev = "HEAD";
+	size_t i;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		usage_cmd(NULL);
+	if (argc == 2)
+		rev = argv[1];
+	if (scan_tree(repo, rev, &set) < 0)
+		return 128;
+	repo_store(repo, &store);
+	for (i = 0; i < set.nr; i++) {
+		const struct found *f = &set.v[i];
+
+		strbuf_reset(&hs);
+		human_size(f->size, &hs);
+		printf("%.10s %c %10s  %s\n", f->oid,
+		       store_has(&store, f->oid, f->size) ? '*' : '-', hs.buf,
+		       f->path);
+	}
+	found_set_release(&set);
+	store_release(&store);
+	strbuf_release(&hs);
+	return 0;
+}
+
+/* The upstream of the current branch ("origin/main"), and its remote. */
+static int upstream(struct repo *r, struct strbuf *ref, struct strbuf *remote)
+{
+	git_reference *head = NULL, *up = NULL;
+	git_buf name = { NULL, 0, 0 };
+	int ret = -1;
+
+	if (git_repository_head(&head, r->git) < 0 ||
+	    !git_reference_is_branch(head))
+		goto cleanup;
+	if (git_branch_upstream(&up, head) < 0)
+		goto cleanup;
+	strbuf_addstr(ref, git_reference_name(up));
+	if (!git_branch_remote_name(&name, r->git, git_reference_name(up)))
+		strbuf_addstr(remote, name.ptr);
+	ret = 0;
+cleanup:
+	git_buf_dispose(&name);
+	git_reference_free(up);
+	git_reference_free(head);
+	git_error_clear();
+	return ret;
+}
+
+static void print_unpushed(struct repo *r)
+{
+	struct strbuf up = STRBUF_INIT, remote = STRBUF_INIT, why = STRBUF_INIT,
+		      glob = STRBUF_INIT, hs = STRBUF_INIT;
+	struct found_set set = FOUND_SET_INIT;
+	struct storage s = STORAGE_INIT;
+	git_object *head = NULL, *base = NULL;
+	git_oid want, have;
+	int have_storage, nhave = 0;
+	size_t i, shown = 0;
+
+	if (git_revparse_single(&head, r->git, "HEAD") < 0)
+		goto cleanup;
+	want = *git_object_id(head);
+	if (!upstream(r, &up, &remote)) {
+		if (!git_revparse_single(&base, r->git, up.buf)) {
+			have = *git_object_id(base);
+			nhave = 1;
+		}
+		printf("Weights to push to %s:\n", up.buf + strlen("refs/remotes/"));
+	} else {
+		strbuf_addstr(&remote, "origin");
+		strbuf_addstr(&glob, "refs/remotes/origin/*");
+		printf("Weights to push (no upstream; compared with origin):\n");
+	}
+	if (scan_added(r, &want, 1, &have, nhave, glob.len ? glob.buf : NULL,
+		       &set) < 0)
+		goto cleanup;
+	have_storage = !storage_for_repo(&s, r, remote.buf, &why);
+	for (i = 0; i < set.nr; i++) {
+		const struct found *f = &set.v[i];
+
+		if (have_storage && s.ops->exists(&s, f->oid, f->size) > 0)
+			continue;
+		strbuf_reset(&hs);
+		human_size(f->size, &hs);
+		printf("\t%.10s %s (%s)\n", f->oid, f->path, hs.buf);
+		shown++;
+	}
+	if (!shown)
+		printf("\t(none)\n");
+	if (!have_storage && why.len)
+		printf("\t(storage not checked: %s)\n", why.buf);
+	if (have_storage)
+		storage_close(&s);
+cleanup:
+	git_error_clear();
+	git_object_free(head);
+	git_object_free(base);
+	found_set_release(&set);
+	strbuf_release(&up);
+	strbuf_release(&remote);
+	strbuf_release(&why);
+	strbuf_release(&glob);
+	strbuf_release(&hs);
+}
+
+static void print_pointer_files(struct repo *r)
+{
+	git_index *index = NULL;
+	struct strbuf file = STRBUF_INIT;
+	size_t i, n, shown = 0;
+
+	printf("Files holding pointer text (run 'git model pull'):\n");
+	if (git_repository_index(&index, r->git) < 0) {
+		git2_error("cannot read the index");
+		return;
+	}
+	n = git_index_entrycount(index);
+	for (i = 0; i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		struct pointer p = POINTER_INIT;
+
+		if (git_index_entry_stage(e) ||
+		    blob_pointer(r, &e->id, &p) <= 0)
+			continue;
+		strbuf_reset(&file);
+		strbuf_addf(&file, "%s/%s", r->workdir, e->path);
+		if (worktree_holds_pointer(r, file.buf, &e->id)) {
+			printf("\t%s\n", e->path);
+			shown++;
+		}
+		pointer_release(&p);
+	}
+	if (!shown)
+		printf("\t(none)\n");
+	git_index_free(index);
+	strbuf_release(&file);
+}
+
+int cmd_status(int argc, const char **argv, struct repo *repo)
+{
+	(void)argv;
+	if (argc > 1)
+		usage_cmd(NULL);
+	print_unpushed(repo);
+	print_pointer_files(repo);
+	return 0;
+}

@@ -1,0 +1,264 @@
+/*
+ * pre-push / push: upload the weights that the commits being pushed add,
+ * before git sends the commits. A failed upload fails the push, so a
+ * remote never gets commits whose weights are missing.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "human.h"
+#include "scan.h"
+#include "storage.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+#define REF_LINE_MAX 4096
+
+struct push_opts {
+	const char *remote;     /* name, or URL when pushing to a URL */
+	const char *url;        /* where git pushes (pre-push's second arg) */
+	int dry_run;
+	int quiet;
+};
+
+struct oid_list {
+	git_oid *v;
+	size_t nr, alloc;
+};
+
+static void oid_add(struct oid_list *l, const git_oid *id)
+{
+	ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+	l->v[l->nr++] = *id;
+}
+
+static int is_remote_name(const struct repo *r, const char *name)
+{
+	git_remote *rem = NULL;
+	int ok = name && !git_remote_lookup(&rem, r->git, name);
+
+	git_remote_free(rem);
+	git_error_clear();
+	return ok;
+}
+
+static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
+		  struct oid_list *have)
+{
+	struct found_set set = FOUND_SET_INIT;
+	struct storage s = STORAGE_INIT;
+	struct store store = STORE_INIT;
+	struct strbuf glob = STRBUF_INIT, why = STRBUF_INIT, hs = STRBUF_INIT;
+	uint64_t bytes = 0;
+	size_t i, uploaded = 0, present = 0, failed = 0;
+	int ret = 1;
+
+	if (is_remote_name(r, o->remote))
+		strbuf_addf(&glob, "refs/remotes/%s/*", o->remote);
+	if (scan_added(r, want->v, want->nr, have->v, have->nr,
+		       glob.len ? glob.buf : NULL, &set) < 0)
+		goto cleanup;
+	if (!set.nr) {
+		ret = 0;
+		goto cleanup;
+	}
+	switch (storage_for_repo(&s, r, o->url ? o->url : o->remote, &why)) {
+	case 0:
+		break;
+	case 1:
+		error("cannot upload weights: %s", why.buf);
+		goto cleanup;
+	default:
+		goto cleanup;
+	}
+	repo_store(r, &store);
+	for (i = 0; i < set.nr; i++) {
+		const struct found *f = &set.v[i];
+		int res;
+
+		if (o->dry_run) {
+			res = s.ops->exists(&s, f->oid, f->size);
+			if (res < 0) {
+				failed++;
+				continue;
+			}
+			if (!res) {
+				strbuf_reset(&hs);
+				human_size(f->size, &hs);
+				printf("would upload %.10s %s (%s)\n", f->oid,
+				       f->path, hs.buf);
+			}
+			continue;
+		}
+		res = storage_upload(&s, &store, f->oid, f->size, f->path);
+		if (res < 0) {
+			failed++;
+		} else if (res) {
+			uploaded++;
+			bytes += f->size;
+		} else {
+			present++;
+		}
+	}
+	if (failed) {
+		error("%zu of %zu file(s) could not be uploaded to '%s'; the "
+		      "push is refused so that the remote never gets commits "
+		      "without their weights",
+		      failed, set.nr, s.display);
+		goto cleanup;
+	}
+	if (!o->dry_run && !o->quiet) {
+		human_size(bytes, &hs);
+		fprintf(stderr, "git-model: uploaded %zu object(s) (%s) to "
+				"'%s', %zu already there\n",
+			uploaded, hs.buf, s.display, present);
+	}
+	ret = 0;
+cleanup:
+	found_set_release(&set);
+	storage_close(&s);
+	store_release(&store);
+	strbuf_release(&glob);
+	strbuf_release(&why);
+	strbuf_release(&hs);
+	return ret;
+}
+
+static int parse_oid(const char *hex, git_oid *id)
+{
+	return git_oid_fromstrn(id, hex, strlen(hex)) < 0 ||
+	       strlen(hex) != GIT_OID_HEXSZ;
+}
+
+int cmd_pre_push(int argc, const char **argv, struct repo *repo)
+{
+	struct push_opts o = { NULL, NULL, 0, 0 };
+	struct oid_list want = { NULL }, have = { NULL };
+	char line[REF_LINE_MAX];
+	int ret;
+
+	if (argc != 3)
+		usage_cmd(NULL);
+	o.remote = argv[1];
+	o.url = argv[2];
+	while (fgets(line, sizeof(line), stdin)) {
+		char lref[REF_LINE_MAX], lsha[REF_LINE_MAX];
+		char rref[REF_LINE_MAX], rsha[REF_LINE_MAX];
+		git_oid l, rm;
+
+		if (!strchr(line, '\n') && !feof(stdin))
+			die("ref line from git is too long");
+		if (line[0] == '\n')
+			continue;
+		if (sscanf(line, "%4095s %4095s %4095s %4095s", lref, lsha, rref,
+			   rsha) != 4 ||
+		    parse_oid(lsha, &l) || parse_oid(rsha, &rm))
+			die("cannot parse the ref line '%.200s' from git",
+			    line);
+		if (!git_oid_is_zero(&l))
+			oid_add(&want, &l);
+		if (!git_oid_is_zero(&rm))
+			oid_add(&have, &rm);
+	}
+	ret = want.nr ? upload(repo, &o, &want, &have) : 0;
+	free(want.v);
+	free(have.v);
+	return ret;
+}
+
+static int add_ref(struct repo *r, const char *name, struct oid_list *want)
+{
+	git_object *obj = NULL;
+	git_oid id;
+
+	if (git_revparse_single(&obj, r->git, name) < 0)
+		return error("'%s' is not a ref or revision", name);
+	id = *git_object_id(obj);
+	git_object_free(obj);
+	oid_add(want, &id);
+	return 0;
+}
+
+static int add_all_refs(struct repo *r, struct oid_list *want)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	int err;
+
+	if (git_reference_iterator_glob_new(&it, r->git, "refs/*") < 0)
+		return git2_error("cannot list refs");
+	while (!(err = git_reference_next(&ref, it))) {
+		const char *name = git_reference_name(ref);
+		git_object *obj = NULL;
+
+		if ((!strncmp(name, "refs/heads/", 11) ||
+		     !strncmp(name, "refs/tags/", 10)) &&
+		    !git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT))
+			oid_add(want, git_object_id(obj));
+		git_object_free(obj);
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	git_error_clear();
+	return 0;
+}
+
+static void default_remote(struct repo *r, struct strbuf *out)
+{
+	git_reference *head = NULL;
+	struct strbuf key = STRBUF_INIT;
+
+	if (!git_repository_head(&head, r->git) &&
+	    git_reference_is_branch(head)) {
+		strbuf_addf(&key, "branch.%s.remote",
+			    git_reference_shorthand(head));
+		repo_config_get(r, key.buf, out);
+	}
+	git_reference_free(head);
+	git_error_clear();
+	if (!out->len)
+		strbuf_addstr(out, "origin");
+	strbuf_release(&key);
+}
+
+int cmd_push(int argc, const char **argv, struct repo *repo)
+{
+	struct push_opts o = { NULL, NULL, 0, 0 };
+	struct oid_list want = { NULL }, have = { NULL };
+	struct strbuf remote = STRBUF_INIT;
+	int i, all = 0, nrefs = 0, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n"))
+			o.dry_run = 1;
+		else if (!strcmp(argv[i], "--all"))
+			all = 1;
+		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			o.quiet = 1;
+		else if (argv[i][0] == '-')
+			usage_cmd(NULL);
+		else if (!remote.len && is_remote_name(repo, argv[i]))
+			strbuf_addstr(&remote, argv[i]);
+		else {
+			if (add_ref(repo, argv[i], &want) < 0)
+				exit(128);
+			nrefs++;
+		}
+	}
+	if (!remote.len)
+		default_remote(repo, &remote);
+	o.remote = remote.buf;
+	if (all && add_all_refs(repo, &want) < 0)
+		exit(128);
+	if (!all && !nrefs && add_ref(repo, "HEAD", &want) < 0)
+		exit(128);
+	ret = upload(repo, &o, &want, &have);
+	free(want.v);
+	free(have.v);
+	strbuf_release(&remote);
+	return ret;
+}

@@ -1,0 +1,217 @@
+#include "hooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+#define MARKER "# git-model hook"
+#define CHAINED ".git-model-chained"
+
+static const char *const hook_names[] = { "pre-push" };
+
+static const char hook_template[] =
+	"#!/bin/sh\n"
+	MARKER ": installed by 'git model install'; removed by 'git model\n"
+	"# uninstall'. A hook that was here before runs after this one, from\n"
+	"# %s" CHAINED ".\n"
+	"command -v git-model >/dev/null 2>&1 || {\n"
+	"\techo >&2 \"git-model is not on PATH: the weights cannot be uploaded"
+	" (install git-model, or run 'git model uninstall --local')\"\n"
+	"\texit 2\n"
+	"}\n"
+	"chained=\"$(dirname \"$0\")/%s" CHAINED "\"\n"
+	"if test -x \"$chained\"\n"
+	"then\n"
+	"\trefs=$(cat)\n"
+	"\t{ test -z \"$refs\" || printf '%%s\\n' \"$refs\"; } |\n"
+	"\tgit model %s \"$@\" || exit $?\n"
+	"\t{ test -z \"$refs\" || printf '%%s\\n' \"$refs\"; } |\n"
+	"\texec \"$chained\" \"$@\"\n"
+	"fi\n"
+	"exec git model %s \"$@\"\n";
+
+static void hooks_dir(const struct repo *r, struct strbuf *out)
+{
+	struct strbuf cfg = STRBUF_INIT;
+
+	if (!config_get(r, "core.hookspath", &cfg) && cfg.len) {
+		if (cfg.buf[0] != '/')
+			strbuf_addf(out, "%s/",
+				    r->workdir ? r->workdir : r->gitdir);
+		strbuf_addstr(out, cfg.buf);
+	} else {
+		strbuf_addf(out, "%s/hooks", r->commondir);
+	}
+	strbuf_release(&cfg);
+}
+
+/* 1 when `path` is one of our hooks, 0 when not, -1 when absent. */
+static int is_ours(const char *path)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read_in_full(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, MARKER) != NULL;
+}
+
+static int write_hook(const char *path, const char *name)
+{
+	struct strbuf text = STRBUF_INIT, tmp = STRBUF_INIT;
+	int fd = -1, ret = -1;
+
+	strbuf_addf(&text, hook_template, name, name, name, name);
+	strbuf_addf(&tmp, "%s.tmp-XXXXXX", path);
+	fd = mkostemp(tmp.buf, O_CLOEXEC);
+	if (fd < 0) {
+		error_errno("cannot create '%s'", tmp.buf);
+		strbuf_reset(&tmp);
+		goto cleanup;
+	}
+	if (write_in_full(fd, text.buf, text.len) < 0 || fchmod(fd, 0755) < 0 ||
+	    close(fd) < 0) {
+		fd = -1;
+		error_errno("cannot write '%s'", tmp.buf);
+		goto cleanup;
+	}
+	fd = -1;
+	if (rename(tmp.buf, path) < 0) {
+		error_errno("cannot install '%s'", path);
+		goto cleanup;
+	}
+	strbuf_reset(&tmp);
+	ret = 0;
+cleanup:
+	close_quietly(fd);
+	if (tmp.len)
+		unlink(tmp.buf);
+	strbuf_release(&text);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+static int same_content(const char *path, const char *name)
+{
+	struct strbuf want = STRBUF_INIT, have = STRBUF_INIT;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), same = 0;
+
+	if (fd >= 0) {
+		strbuf_addf(&want, hook_template, name, name, name, name);
+		same = strbuf_read_capped(&have, fd, 65536) >= 0 &&
+		       have.len == want.len &&
+		       !memcmp(have.buf, want.buf, want.len);
+		close(fd);
+	}
+	strbuf_release(&want);
+	strbuf_release(&have);
+	return same;
+}
+
+int hooks_installed(const struct repo *r)
+{
+	struct strbuf path = STRBUF_INIT;
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < ARRAY_SIZE(hook_names) && ok; i++) {
+		strbuf_reset(&path);
+		hooks_dir(r, &path);
+		strbuf_addf(&path, "/%s", hook_names[i]);
+		ok = same_content(path.buf, hook_names[i]);
+	}
+	strbuf_release(&path);
+	return ok;
+}
+
+int hooks_install(const struct repo *r)
+{
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT,
+		      chained = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	hooks_dir(r, &dir);
+	for (i = 0; i < ARRAY_SIZE(hook_names) && ret >= 0; i++) {
+		const char *name = hook_names[i];
+
+		strbuf_reset(&path);
+		strbuf_reset(&chained);
+		strbuf_addf(&path, "%s/%s", dir.buf, name);
+		strbuf_addf(&chained, "%s" CHAINED, path.buf);
+		if (same_content(path.buf, name))
+			continue;
+		if (mkdir_leading(path.buf) < 0) {
+			ret = error_errno("cannot create '%s'", dir.buf);
+			break;
+		}
+		/* The user's own hook (not absent, not ours) is kept. */
+		if (is_ours(path.buf) == 0) {
+			if (!access(chained.buf, F_OK)) {
+				ret = error("cannot install the %s hook: both "
+					    "'%s' and '%s' exist; merge them by "
+					    "hand",
+					    name, path.buf, chained.buf);
+				break;
+			}
+			if (rename(path.buf, chained.buf) < 0) {
+				ret = error_errno("cannot keep the existing "
+						  "hook '%s'",
+						  path.buf);
+				break;
+			}
+		}
+		if (write_hook(path.buf, name) < 0)
+			ret = -1;
+		else
+			ret = 1;
+	}
+	strbuf_release(&dir);
+	strbuf_release(&path);
+	strbuf_release(&chained);
+	return ret;
+}
+
+int hooks_uninstall(const struct repo *r)
+{
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT,
+		      chained = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	hooks_dir(r, &dir);
+	for (i = 0; i < ARRAY_SIZE(hook_names); i++) {
+		strbuf_reset(&path);
+		strbuf_reset(&chained);
+		strbuf_addf(&path, "%s/%s", dir.buf, hook_names[i]);
+		strbuf_addf(&chained, "%s" CHAINED, path.buf);
+		if (is_ours(path.buf) != 1)
+			continue;
+		if (!access(chained.buf, F_OK)) {
+			if (rename(chained.buf, path.buf) < 0)
+				ret = error_errno("cannot restore '%s'",
+						  chained.buf);
+		} else if (unlink(path.buf) < 0) {
+			ret = error_errno("cannot remove '%s'", path.buf);
+		}
+	}
+	strbuf_release(&dir);
+	strbuf_release(&path);
+	strbuf_release(&chained);
+	return ret;
+}

@@ -1,0 +1,28 @@
+#ifndef HOOKS_H
+#define HOOKS_H
+
+/*
+ * The repository's pre-push hook, which runs `git model pre-push "$@"`.
+ *
+ * A hook the user already has is never overwritten: it is renamed to
+ * <hook>.git-model-chained and our hook runs it after itself, with the
+ * same arguments and the same ref lines on stdin. hooks_uninstall() puts it
+ * back. The hooks directory is core.hooksPath when set, else
+ * <common git dir>/hooks.
+ */
+
+#include "repo.h"
+
+/*
+ * Install (or update) our hooks. Returns 1 when something was written,
+ * 0 when all was in place already, -1 on error (reported).
+ */
+int hooks_install(const struct repo *r);
+
+/* True when our hooks are in place (one stat per hook). */
+int hooks_installed(const struct repo *r);
+
+/* Remove our hooks, restoring chained ones. 0 or -1 (reported). */
+int hooks_uninstall(const struct repo *r);
+
+#endif

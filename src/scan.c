@@ -1,0 +1,326 @@
+#include "scan.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+void found_set_release(struct found_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr; i++)
+		free(s->v[i].path);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static void found_add(struct found_set *s, const struct pointer *p,
+		      const char *path)
+{
+	ALLOC_GROW(s->v, s->nr + 1, s->alloc);
+	memcpy(s->v[s->nr].oid, p->oid, sizeof(p->oid));
+	s->v[s->nr].size = p->size;
+	s->v[s->nr].path = xstrdup(path);
+	s->nr++;
+}
+
+static int by_oid(const void *a, const void *b)
+{
+	const struct found *x = a, *y = b;
+	int c = strcmp(x->oid, y->oid);
+
+	return c ? c : strcmp(x->path, y->path);
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct found *)a)->path,
+		      ((const struct found *)b)->path);
+}
+
+void found_set_finish(struct found_set *s)
+{
+	size_t i, j = 0;
+
+	qsort(s->v, s->nr, sizeof(*s->v), by_oid);
+	for (i = 0; i < s->nr; i++) {
+		if (j && !strcmp(s->v[j - 1].oid, s->v[i].oid)) {
+			free(s->v[i].path);
+			continue;
+		}
+		s->v[j++] = s->v[i];
+	}
+	s->nr = j;
+	qsort(s->v, s->nr, sizeof(*s->v), by_path);
+}
+
+int blob_pointer(const struct repo *r, const git_oid *id, struct pointer *p)
+{
+	git_odb *odb = NULL;
+	git_object_t type;
+	git_blob *blob = NULL;
+	size_t size;
+	int ret = 0;
+
+	if (git_repository_odb(&odb, r->git) < 0)
+		return git2_error("cannot open the object database");
+	if (git_odb_read_header(&size, &type, odb, id) < 0) {
+		/* a missing blob (partial clone, shallow): not ours to judge */
+		goto cleanup;
+	}
+	if (type != GIT_OBJECT_BLOB || size > POINTER_MAX || !size)
+		goto cleanup;
+	if (git_blob_lookup(&blob, r->git, id) < 0) {
+		ret = git2_error("cannot read a blob");
+		goto cleanup;
+	}
+	if (pointer_maybe(git_blob_rawcontent(blob), git_blob_rawsize(blob)) &&
+	    !pointer_parse(p, git_blob_rawcontent(blob),
+			   git_blob_rawsize(blob), NULL))
+		ret = 1;
+cleanup:
+	git_blob_free(blob);
+	git_odb_free(odb);
+	return ret;
+}
+
+struct tree_walk {
+	const struct repo *r;
+	struct found_set *out;
+	int err;
+};
+
+static int tree_cb(const char *root, const git_tree_entry *e, void *data)
+{
+	struct tree_walk *w = data;
+	struct pointer p = POINTER_INIT;
+	struct strbuf path = STRBUF_INIT;
+	git_filemode_t mode = git_tree_entry_filemode(e);
+	int ret;
+
+	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)
+		return 0;
+	ret = blob_pointer(w->r, git_tree_entry_id(e), &p);
+	if (ret < 0) {
+		w->err = -1;
+		return -1;
+	}
+	if (ret) {
+		strbuf_addf(&path, "%s%s", root, git_tree_entry_name(e));
+		found_add(w->out, &p, path.buf);
+	}
+	pointer_release(&p);
+	strbuf_release(&path);
+	return 0;
+}
+
+int scan_tree(const struct repo *r, const char *rev, struct found_set *out)
+{
+	git_object *obj = NULL;
+	git_tree *tree = NULL;
+	struct tree_walk w = { r, out, 0 };
+	int ret = -1;
+
+	if (git_revparse_single(&obj, r->git, rev) < 0) {
+		error("'%s' is not a revision in this repository", rev);
+		goto cleanup;
+	}
+	if (git_object_peel((git_object **)&tree, obj, GIT_OBJECT_TREE) < 0) {
+		error("'%s' has no tree", rev);
+		goto cleanup;
+	}
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, tree_cb, &w) < 0 || w.err) {
+		if (!w.err)
+			git2_error("cannot walk the tree");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	git_tree_free(tree);
+	git_object_free(obj);
+	return ret;
+}
+
+/* Pointers in `tree` that differ from `parent_tree` (NULL: empty tree). */
+static int diff_pointers(const struct repo *r, git_tree *parent_tree,
+			 git_tree *tree, struct found_set *out)
+{
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	git_diff *diff = NULL;
+	size_t i, n;
+	int ret = -1;
+
+	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK | GIT_DIFF_IGNORE_SUBMODULES;
+	if (git_diff_tree_to_tree(&diff, r->git, parent_tree, tree, &opts) <
+	    0) {
+		git2_error("cannot diff commits");
+		goto cleanup;
+	}
+	n = git_diff_num_deltas(diff);
+	for (i = 0; i < n; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		struct pointer p = POINTER_INIT;
+		int is;
+
+		if (d->status == GIT_DELTA_DELETED ||
+		    (d->new_file.mode != GIT_FILEMODE_BLOB &&
+		     d->new_file.mode != GIT_FILEMODE_BLOB_EXECUTABLE))
+			continue;
+		is = blob_pointer(r, &d->new_file.id, &p);
+		if (is < 0)
+			goto cleanup;
+		if (is)
+			found_add(out, &p, d->new_file.path);
+		pointer_release(&p);
+	}
+	ret = 0;
+cleanup:
+	git_diff_free(diff);
+	return ret;
+}
+
+/* Keep the entries of `a` that are in `b` too (same path and oid). */
+static void intersect(struct found_set *a, const struct found_set *b)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < a->nr; i++) {
+		for (j = 0; j < b->nr; j++)
+			if (!strcmp(a->v[i].oid, b->v[j].oid) &&
+			    !strcmp(a->v[i].path, b->v[j].path))
+				break;
+		if (j < b->nr)
+			a->v[k++] = a->v[i];
+		else
+			free(a->v[i].path);
+	}
+	a->nr = k;
+}
+
+static int commit_pointers(const struct repo *r, git_commit *c,
+			   struct found_set *out)
+{
+	struct found_set mine = FOUND_SET_INIT, other = FOUND_SET_INIT;
+	git_tree *tree = NULL, *ptree = NULL;
+	unsigned i, np = git_commit_parentcount(c);
+	int ret = -1;
+
+	if (git_commit_tree(&tree, c) < 0) {
+		git2_error("cannot read a commit's tree");
+		goto cleanup;
+	}
+	for (i = 0; i < (np ? np : 1); i++) {
+		git_commit *parent = NULL;
+		struct found_set *into = i ? &other : &mine;
+
+		if (np) {
+			if (git_commit_parent(&parent, c, i) < 0 ||
+			    git_commit_tree(&ptree, parent) < 0) {
+				git_commit_free(parent);
+				git2_error("cannot read a parent commit");
+				goto cleanup;
+			}
+			git_commit_free(parent);
+		}
+		found_set_release(&other);
+		if (diff_pointers(r, ptree, tree, into) < 0)
+			goto cleanup;
+		git_tree_free(ptree);
+		ptree = NULL;
+		if (i)
+			intersect(&mine, &other);
+	}
+	for (i = 0; i < mine.nr; i++) {
+		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		out->v[out->nr++] = mine.v[i];
+	}
+	mine.nr = 0;
+	ret = 0;
+cleanup:
+	found_set_release(&mine);
+	found_set_release(&other);
+	git_tree_free(tree);
+	git_tree_free(ptree);
+	return ret;
+}
+
+int scan_added(const struct repo *r, const git_oid *want, size_t nwant,
+	       const git_oid *have, size_t nhave, const char *hide_glob,
+	       struct found_set *out)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	size_t i;
+	int err, ret = -1;
+
+	if (git_revwalk_new(&walk, r->git) < 0) {
+		git2_error("cannot walk history");
+		goto cleanup;
+	}
+	for (i = 0; i < nwant; i++)
+		if (git_revwalk_push(walk, &want[i]) < 0) {
+			git2_error("cannot walk from a pushed commit");
+			goto cleanup;
+		}
+	/* What the remote has may be unknown here: then it hides nothing. */
+	for (i = 0; i < nhave; i++)
+		git_revwalk_hide(walk, &have[i]);
+	if (hide_glob)
+		git_revwalk_hide_glob(walk, hide_glob);
+	git_error_clear();
+
+	while (!(err = git_revwalk_next(&id, walk))) {
+		git_commit *c = NULL;
+		int bad;
+
+		if (git_commit_lookup(&c, r->git, &id) < 0) {
+			git2_error("cannot read a commit");
+			goto cleanup;
+		}
+		bad = commit_pointers(r, c, out) < 0;
+		git_commit_free(c);
+		if (bad)
+			goto cleanup;
+	}
+	if (err != GIT_ITEROVER) {
+		git2_error("cannot walk history");
+		goto cleanup;
+	}
+	found_set_finish(out);
+	ret = 0;
+cleanup:
+	git_revwalk_free(walk);
+	return ret;
+}
+
+/* Does the work tree file hold exactly the pointer text of `blob`? */
+int worktree_holds_pointer(const struct repo *r, const char *file,
+			   const git_oid *blob)
+{
+	struct strbuf buf = STRBUF_INIT;
+	git_blob *b = NULL;
+	struct stat st;
+	int fd, ret = 0;
+
+	if (lstat(file, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > POINTER_MAX)
+		return 0;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (strbuf_read_capped(&buf, fd, POINTER_MAX) >= 0 &&
+	    !git_blob_lookup(&b, r->git, blob) &&
+	    git_blob_rawsize(b) == buf.len &&
+	    !memcmp(git_blob_rawcontent(b), buf.buf, buf.len))
+		ret = 1;
+	close(fd);
+	git_blob_free(b);
+	strbuf_release(&buf);
+	return ret;
+}

@@ -1,0 +1,324 @@
+#include "storage.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "pointer.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+static const struct storage_ops *const backends[] = {
+	&storage_file_ops,
+};
+
+static const struct storage_ops *find_backend(const char *url)
+{
+	size_t i, len;
+
+	for (i = 0; i < ARRAY_SIZE(backends); i++) {
+		len = strlen(backends[i]->scheme);
+		if (!strncmp(url, backends[i]->scheme, len) &&
+		    !strncmp(url + len, "://", 3))
+			return backends[i];
+	}
+	return NULL;
+}
+
+/* The URL with any user:password@ removed, for messages. */
+static char *display_url(const char *url)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *auth = strstr(url, "://"), *end, *at;
+
+	if (!auth)
+		return xstrdup(url);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	at = memchr(auth, '@', end - auth);
+	if (!at)
+		return xstrdup(url);
+	strbuf_add(&out, url, auth - url);
+	strbuf_addstr(&out, at + 1);
+	return strbuf_detach(&out, NULL);
+}
+
+int storage_url_valid(const char *url, struct strbuf *why)
+{
+	if (find_backend(url))
+		return 1;
+	if (why)
+		strbuf_addf(why, "unsupported storage URL '%s' (use "
+				 "file:///absolute/path)", url);
+	return 0;
+}
+
+int storage_open(struct storage *s, const char *url)
+{
+	struct strbuf why = STRBUF_INIT;
+	size_t len = strlen(url);
+
+	memset(s, 0, sizeof(*s));
+	while (len && url[len - 1] == '/')
+		len--;
+	s->url = xstrndup(url, len);
+	s->display = display_url(s->url);
+	s->ops = find_backend(s->url);
+	if (!s->ops) {
+		storage_url_valid(s->display, &why);
+		error("%s", why.buf);
+		strbuf_release(&why);
+		storage_close(s);
+		return -1;
+	}
+	if (s->ops->open(s) < 0) {
+		storage_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+void storage_close(struct storage *s)
+{
+	if (s->ops && s->data)
+		s->ops->close(s);
+	free(s->url);
+	free(s->display);
+	memset(s, 0, sizeof(*s));
+}
+
+void storage_object_url(const char *base, const char *oid,
+			struct strbuf *out)
+{
+	size_t len = strlen(base);
+
+	if (!oid_hex_valid(oid))
+		BUG("storage_object_url() with invalid oid");
+	while (len && base[len - 1] == '/')
+		len--;
+	strbuf_add(out, base, len);
+	strbuf_addf(out, "/sha256/%.2s/%.2s/%s", oid, oid + 2, oid);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int url_decode_path(const char *in, struct strbuf *out)
+{
+	for (; *in; in++) {
+		int hi, lo, c;
+
+		if (*in != '%') {
+			strbuf_addch(out, *in);
+			continue;
+		}
+		hi = hexval((unsigned char)in[1]);
+		lo = hi < 0 ? -1 : hexval((unsigned char)in[2]);
+		if (lo < 0)
+			return -1;
+		c = hi * 16 + lo;
+		if (!c || c == '/')
+			return -1;
+		strbuf_addch(out, c);
+		in += 2;
+	}
+	return 0;
+}
+
+void url_encode_path(const char *in, struct strbuf *out)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789-._~/";
+
+	for (; *in; in++) {
+		if (strchr(safe, *in))
+			strbuf_addch(out, *in);
+		else
+			strbuf_addf(out, "%%%02X", (unsigned char)*in);
+	}
+}
+
+int storage_configured_url(const struct repo *r, struct strbuf *out)
+{
+	return config_get(r, "model.storage", out);
+}
+
+/* The remote's URL, for a remote name (or the default remote). */
+static int remote_url(const struct repo *r, const char *remote,
+		      struct strbuf *url, struct strbuf *why)
+{
+	struct strbuf name = STRBUF_INIT, key = STRBUF_INIT;
+	git_remote *rem = NULL;
+	int ret = 1;
+
+	if (remote && (strchr(remote, '/') || strchr(remote, ':'))) {
+		strbuf_addstr(url, remote);
+		return 0;
+	}
+	if (remote) {
+		strbuf_addstr(&name, remote);
+	} else {
+		git_reference *head = NULL;
+
+		if (!git_repository_head(&head, r->git) &&
+		    git_reference_is_branch(head)) {
+			strbuf_addf(&key, "branch.%s.remote",
+				    git_reference_shorthand(head));
+			config_get(r, key.buf, &name);
+		}
+		git_reference_free(head);
+		if (!name.len)
+			strbuf_addstr(&name, "origin");
+	}
+	if (git_remote_lookup(&rem, r->git, name.buf) < 0) {
+		strbuf_addf(why, "no model.storage is set and there is no "
+				 "remote '%s'", name.buf);
+		goto cleanup;
+	}
+	if (!git_remote_url(rem)) {
+		strbuf_addf(why, "remote '%s' has no URL", name.buf);
+		goto cleanup;
+	}
+	strbuf_addstr(url, git_remote_url(rem));
+	ret = 0;
+cleanup:
+	git_remote_free(rem);
+	strbuf_release(&name);
+	strbuf_release(&key);
+	return ret;
+}
+
+/*
+ * A remote URL that is a local path or file:// URL gives that repository's
+ * store as storage. Returns 0 with `base` set, 1 when the URL is not local.
+ */
+static int local_remote_store(const struct repo *r, const char *url,
+			      struct strbuf *base, struct strbuf *why)
+{
+	struct strbuf path = STRBUF_INIT;
+	git_repository *remote = NULL;
+	const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+	int ret = 1;
+
+	if (!strncmp(url, "file://", 7)) {
+		if (url_decode_path(url + 7, &path) < 0) {
+			strbuf_addf(why, "bad file:// URL '%s'", url);
+			goto cleanup;
+		}
+	} else if (strstr(url, "://") || (colon && (!slash || colon < slash))) {
+		strbuf_addf(why, "no model.storage is set and the remote "
+				 "'%s' is not a local repository; set "
+				 "model.storage (git model env shows it)",
+			    url);
+		goto cleanup;
+	} else {
+		if (url[0] != '/')
+			strbuf_addf(&path, "%s/",
+				    r->workdir ? r->workdir : r->gitdir);
+		strbuf_addstr(&path, url);
+	}
+	if (git_repository_open_ext(&remote, path.buf,
+				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		strbuf_addf(why, "remote '%s' is not a git repository", url);
+		goto cleanup;
+	}
+	strbuf_addstr(base, "file://");
+	url_encode_path(git_repository_commondir(remote), base);
+	while (base->len && base->buf[base->len - 1] == '/')
+		strbuf_setlen(base, base->len - 1);
+	strbuf_addstr(base, "/model/objects");
+	ret = 0;
+cleanup:
+	git_repository_free(remote);
+	strbuf_release(&path);
+	return ret;
+}
+
+int storage_for_repo(struct storage *s, const struct repo *r,
+		     const char *remote, struct strbuf *why)
+{
+	struct strbuf url = STRBUF_INIT, base = STRBUF_INIT;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = storage_configured_url(r, &url);
+	if (ret < 0)
+		goto cleanup;
+	if (!ret) {
+		ret = storage_open(s, url.buf);
+		goto cleanup;
+	}
+	ret = remote_url(r, remote, &url, why);
+	if (!ret)
+		ret = local_remote_store(r, url.buf, &base, why);
+	if (!ret)
+		ret = storage_open(s, base.buf);
+cleanup:
+	strbuf_release(&url);
+	strbuf_release(&base);
+	return ret;
+}
+
+int storage_fetch(struct storage *s, struct store *store, const char *oid,
+		  uint64_t size, const char *path)
+{
+	struct store_writer w = STORE_WRITER_INIT;
+	int ret = -1;
+
+	if (!oid_hex_valid(oid))
+		return error("cannot download '%s': invalid object id", path);
+	if (store_writer_start(&w, store) < 0)
+		goto cleanup;
+	if (s->ops->get(s, oid, size, &w) < 0)
+		goto cleanup;
+	if (w.size != size) {
+		error("'%s' in '%s' has %llu bytes, its pointer says %llu",
+		      oid, s->display, (unsigned long long)w.size,
+		      (unsigned long long)size);
+		goto cleanup;
+	}
+	if (store_writer_commit(&w, oid, NULL, NULL) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	store_writer_abort(&w);
+	if (ret < 0)
+		error("cannot download '%s' from '%s'", path, s->display);
+	return ret;
+}
+
+int storage_upload(struct storage *s, struct store *store, const char *oid,
+		   uint64_t size, const char *path)
+{
+	int fd, ret;
+
+	ret = s->ops->exists(s, oid, size);
+	if (ret != 0)
+		return ret < 0 ? error("cannot upload '%s' to '%s'", path,
+				       s->display) :
+				 0;
+	fd = store_open(store, oid, size);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			error("weights %.12s of '%s' are not in the local store",
+			      oid, path);
+		return error("cannot upload '%s' to '%s'", path, s->display);
+	}
+	ret = s->ops->put(s, oid, size, fd);
+	close(fd);
+	if (ret < 0)
+		return error("cannot upload '%s' to '%s'", path, s->display);
+	return 1;
+}

@@ -1,0 +1,104 @@
+#ifndef STORAGE_H
+#define STORAGE_H
+
+/*
+ * Remote storage for objects: one function table per backend, chosen by the
+ * scheme of the base URL (as curl's lib/vtls picks a TLS backend):
+ *
+ *	file:///abs/dir          storage-file.c
+ *	http://, https://        storage-http.c   (to come)
+ *	s3://bucket/prefix       storage-s3.c     (to come)
+ *
+ * An object lives at <base>/sha256/<oid[0:2]>/<oid[2:4]>/<oid>. Backends
+ * never trust what they read: storage_fetch() streams into a store writer
+ * that verifies the sha256 before the object enters the local store.
+ *
+ * Which storage a repository uses (storage_for_repo()): model.storage when
+ * set; otherwise, when the git remote is a local path or a file:// URL, the
+ * remote's own store, <its git dir>/model/objects, so a local bare remote
+ * needs no configuration at all.
+ */
+
+#include <stdint.h>
+
+#include "repo.h"
+#include "store.h"
+#include "strbuf.h"
+
+struct storage;
+
+struct storage_ops {
+	const char *scheme;
+	/* Set up for s->url; 0 or -1 (reported). */
+	int (*open)(struct storage *s);
+	/* 1 when the object exists with `size` bytes, 0 when not, -1 error. */
+	int (*exists)(struct storage *s, const char *oid, uint64_t size);
+	/* Stream the object into `w` (already started). 0, or -1 (reported). */
+	int (*get)(struct storage *s, const char *oid, uint64_t size,
+		   struct store_writer *w);
+	/* Upload `size` bytes from `fd` as the object. 0, or -1 (reported). */
+	int (*put)(struct storage *s, const char *oid, uint64_t size, int fd);
+	void (*close)(struct storage *s);
+};
+
+struct storage {
+	const struct storage_ops *ops;
+	char *url;     /* base URL, no trailing slash */
+	char *display; /* the same without credentials, for messages */
+	void *data;    /* the backend's */
+};
+
+#define STORAGE_INIT { .ops = NULL, .url = NULL, .display = NULL }
+
+/*
+ * Open storage at `url`. Unknown schemes and malformed URLs are errors
+ * that say what is wrong. Returns 0 or -1 (reported).
+ */
+int storage_open(struct storage *s, const char *url);
+void storage_close(struct storage *s);
+
+/* True when `url` has a scheme some backend serves (no I/O). */
+int storage_url_valid(const char *url, struct strbuf *why);
+
+/* <base>/sha256/aa/bb/<oid>; `oid` must be valid (BUG otherwise). */
+void storage_object_url(const char *base, const char *oid,
+			struct strbuf *out);
+
+/*
+ * The storage of the repository, for `remote` (a remote name or URL, NULL
+ * for the default remote: the current branch's, else "origin"). Returns 0,
+ * 1 when none is configured and the remote is not local (`why` says so),
+ * or -1 (reported).
+ */
+int storage_for_repo(struct storage *s, const struct repo *r,
+		     const char *remote, struct strbuf *why);
+
+/* The configured model.storage only (what clean writes into pointers). */
+int storage_configured_url(const struct repo *r, struct strbuf *out);
+
+/*
+ * Download an object into the local store, verified against its oid.
+ * `path` names the file in messages. 0 or -1 (reported).
+ */
+int storage_fetch(struct storage *s, struct store *store, const char *oid,
+		  uint64_t size, const char *path);
+
+/*
+ * Upload an object from the local store unless storage has it. Returns 1
+ * when uploaded, 0 when it was there already, -1 on error (reported).
+ */
+int storage_upload(struct storage *s, struct store *store, const char *oid,
+		   uint64_t size, const char *path);
+
+/*
+ * Decode %XX escapes of a URL path into `out`. Returns -1 for a bad escape
+ * or an encoded NUL or '/'.
+ */
+int url_decode_path(const char *in, struct strbuf *out);
+
+/* Encode a local path for a file:// URL. */
+void url_encode_path(const char *in, struct strbuf *out);
+
+extern const struct storage_ops storage_file_ops;
+
+#endif
