@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <git2.h>
@@ -13,6 +14,7 @@
 #include <zstd.h>
 
 #include "builtin.h"
+#include "config.h"
 #include "run-command.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -67,50 +69,43 @@ static void mask_userinfo(const char *value, struct strbuf *out)
 	strbuf_addstr(out, at);
 }
 
-struct names {
-	char **v;
-	size_t nr, alloc;
-};
-
-static int collect(const char *name, const char *value, void *data)
+static void print_value(const char *name, const char *value)
 {
-	struct names *n = data;
-	size_t i;
+	struct strbuf masked = STRBUF_INIT;
 
-	(void)value;
-	for (i = 0; i < n->nr; i++)
-		if (!strcmp(n->v[i], name))
-			return 0;
-	ALLOC_GROW(n->v, n->nr + 1, n->alloc);
-	n->v[n->nr++] = xstrdup(name);
+	mask_userinfo(value, &masked);
+	printf("%s=%s\n", name, masked.buf);
+	strbuf_release(&masked);
+}
+
+static int print_model_key(const char *name, const char *value, void *data)
+{
+	if (strcasecmp(name, "model.storage"))
+		print_value(name, value);
 	return 0;
 }
 
+/*
+ * The filter driver, then every model.* key in effect, from the command
+ * line, git config and .gitmodel (config.h has the precedence).
+ */
 static void print_config(struct repo *repo)
 {
-	static const char *const always[] = {
+	static const char *const keys[] = {
 		"filter.model.clean", "filter.model.smudge",
 		"filter.model.process", "filter.model.required",
 		"model.storage",
 	};
-	struct names n = { NULL, 0, 0 };
-	struct strbuf val = STRBUF_INIT, masked = STRBUF_INIT;
+	struct strbuf val = STRBUF_INIT;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(always); i++)
-		collect(always[i], NULL, &n);
-	repo_config_each(repo, "^(filter\\.model|model)\\.", collect, &n);
-	for (i = 0; i < n.nr; i++) {
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		strbuf_reset(&val);
-		strbuf_reset(&masked);
-		if (repo_config_get(repo, n.v[i], &val) == 0)
-			mask_userinfo(val.buf, &masked);
-		printf("%s=%s\n", n.v[i], masked.buf);
-		free(n.v[i]);
+		config_get(repo, keys[i], &val);
+		print_value(keys[i], val.buf);
 	}
-	free(n.v);
+	config_each(repo, "model.", print_model_key, NULL);
 	strbuf_release(&val);
-	strbuf_release(&masked);
 }
 
 int cmd_env(int argc, const char **argv, struct repo *repo)

@@ -1,0 +1,59 @@
+#!/bin/sh
+
+test_description='git model env: what git-model sees, never a secret'
+
+. "$(dirname "$0")/test-lib.sh"
+
+test_expect_success 'env names the version, repository and store' '
+	git model install --local &&
+	git model env >out &&
+	grep "^git-model/" out &&
+	grep "^git version" out &&
+	grep "^repository=$TRASH_DIRECTORY$" out &&
+	grep "^store=$TRASH_DIRECTORY/.git/model$" out &&
+	grep "^filter.model.process=git-model filter-process$" out
+'
+
+test_expect_success 'env shows model.* from .gitmodel, git config and -c' '
+	git config -f .gitmodel model.storage file:///from/gitmodel &&
+	git config -f .gitmodel model.fetchExclude "*.onnx" &&
+	git config model.concurrency 3 &&
+	git -c model.retries=2 model env >out &&
+	grep "^model.storage=file:///from/gitmodel$" out &&
+	grep -i "^model.fetchexclude=\*.onnx$" out &&
+	grep "^model.concurrency=3$" out &&
+	grep "^model.retries=2$" out
+'
+
+test_expect_success 'git config wins over .gitmodel, -c over both' '
+	git config model.storage file:///from/config &&
+	git model env >out &&
+	grep "^model.storage=file:///from/config$" out &&
+	git -c model.storage=file:///from/cmdline model env >out &&
+	grep "^model.storage=file:///from/cmdline$" out
+'
+
+test_expect_success 'only model.* keys are honoured from .gitmodel' '
+	git config -f .gitmodel filter.model.process evil &&
+	git model env >out &&
+	grep "^filter.model.process=git-model filter-process$" out
+'
+
+test_expect_success 'credentials in a URL are masked' '
+	git -c model.storage=https://user:s3cr3t-value@example.com/m model env >out &&
+	grep "^model.storage=https://\*\*\*@example.com/m$" out &&
+	! grep s3cr3t-value out
+'
+
+test_expect_success 'env works outside a repository' '
+	mkdir outside &&
+	(
+		cd outside &&
+		GIT_CEILING_DIRECTORIES="$PWD/.." &&
+		export GIT_CEILING_DIRECTORIES &&
+		git model env >../out
+	) &&
+	grep "^repository=$" out
+'
+
+test_done
