@@ -18,6 +18,7 @@
 #include "human.h"
 #include "scan.h"
 #include "storage.h"
+#include "transfer.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -88,6 +89,7 @@ struct fetch_args {
 	int nrefs;
 	struct filters filters;
 	int quiet;
+	int progress;
 };
 
 static int parse_fetch_args(struct repo *r, int argc, const char **argv,
@@ -97,6 +99,7 @@ static int parse_fetch_args(struct repo *r, int argc, const char **argv,
 	git_remote *rem = NULL;
 
 	memset(a, 0, sizeof(*a));
+	a->progress = -1;
 	filters_load(r, &a->filters);
 	a->refs = xcalloc(argc + 1, sizeof(*a->refs));
 	for (i = 1; i < argc; i++) {
@@ -112,6 +115,8 @@ static int parse_fetch_args(struct repo *r, int argc, const char **argv,
 		} else if (!strcmp(argv[i], "-q") ||
 			   !strcmp(argv[i], "--quiet")) {
 			a->quiet = 1;
+		} else if (!strcmp(argv[i], "--progress")) {
+			a->progress = 1;
 		} else if (argv[i][0] == '-') {
 			usage_cmd(NULL);
 		} else if (!a->remote && !a->nrefs &&
@@ -134,8 +139,8 @@ static int do_fetch(struct repo *r, struct fetch_args *a)
 	struct storage s = STORAGE_INIT;
 	struct store store = STORE_INIT;
 	struct strbuf why = STRBUF_INIT, hs = STRBUF_INIT;
-	uint64_t bytes = 0;
-	size_t i, got = 0, failed = 0;
+	struct transfer t = { 0 };
+	size_t i;
 	int have_storage = 0, ret = 1;
 
 	for (i = 0; i < (size_t)a->nrefs; i++)
@@ -157,28 +162,27 @@ static int do_fetch(struct repo *r, struct fetch_args *a)
 			if (res)
 				goto cleanup;
 			have_storage = 1;
+			if (transfer_init(&t, TRANSFER_DOWNLOAD, &s, &store, r,
+					  a->progress, a->quiet) < 0)
+				goto cleanup;
 		}
-		if (storage_fetch(&s, &store, f->oid, f->size, f->path) < 0) {
-			failed++;
-			continue;
-		}
-		got++;
-		bytes += f->size;
+		transfer_add(&t, f->oid, f->size, f->path);
 	}
-	if (!a->quiet && got) {
-		human_size(bytes, &hs);
-		fprintf(stderr, "git-model: downloaded %zu object(s) (%s)\n",
-			got, hs.buf);
-	}
-	if (failed) {
+	if (have_storage && transfer_run(&t)) {
 		error("%zu file(s) could not be downloaded; run 'git model "
 		      "fetch' again once the storage is reachable",
-		      failed);
+		      t.failed);
 		goto cleanup;
+	}
+	if (!a->quiet && t.done) {
+		human_size(t.bytes_done, &hs);
+		fprintf(stderr, "git-model: downloaded %zu object(s) (%s)\n",
+			t.done, hs.buf);
 	}
 	ret = 0;
 cleanup:
 	found_set_release(&set);
+	transfer_release(&t);
 	if (have_storage)
 		storage_close(&s);
 	store_release(&store);

@@ -12,6 +12,7 @@
 #include "human.h"
 #include "scan.h"
 #include "storage.h"
+#include "transfer.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -23,6 +24,7 @@ struct push_opts {
 	const char *url;        /* where git pushes (pre-push's second arg) */
 	int dry_run;
 	int quiet;
+	int progress; /* -1: when stderr is a terminal */
 };
 
 struct oid_list {
@@ -53,8 +55,8 @@ static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
 	struct storage s = STORAGE_INIT;
 	struct store store = STORE_INIT;
 	struct strbuf glob = STRBUF_INIT, why = STRBUF_INIT, hs = STRBUF_INIT;
-	uint64_t bytes = 0;
-	size_t i, uploaded = 0, present = 0, failed = 0;
+	struct transfer t = { 0 };
+	size_t i;
 	int ret = 1;
 
 	if (is_remote_name(r, o->remote))
@@ -76,50 +78,45 @@ static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
 		goto cleanup;
 	}
 	repo_store(r, &store);
-	for (i = 0; i < set.nr; i++) {
-		const struct found *f = &set.v[i];
-		int res;
+	if (o->dry_run) {
+		for (i = 0; i < set.nr; i++) {
+			const struct found *f = &set.v[i];
+			int res = s.ops->exists(&s, f->oid, f->size);
 
-		if (o->dry_run) {
-			res = s.ops->exists(&s, f->oid, f->size);
-			if (res < 0) {
-				failed++;
+			if (res < 0)
+				goto cleanup;
+			if (res)
 				continue;
-			}
-			if (!res) {
-				strbuf_reset(&hs);
-				human_size(f->size, &hs);
-				printf("would upload %.10s %s (%s)\n", f->oid,
-				       f->path, hs.buf);
-			}
-			continue;
+			strbuf_reset(&hs);
+			human_size(f->size, &hs);
+			printf("would upload %.10s %s (%s)\n", f->oid, f->path,
+			       hs.buf);
 		}
-		res = storage_upload(&s, &store, f->oid, f->size, f->path);
-		if (res < 0) {
-			failed++;
-		} else if (res) {
-			uploaded++;
-			bytes += f->size;
-		} else {
-			present++;
-		}
+		ret = 0;
+		goto cleanup;
 	}
-	if (failed) {
+	if (transfer_init(&t, TRANSFER_UPLOAD, &s, &store, r, o->progress,
+			  o->quiet) < 0)
+		goto cleanup;
+	for (i = 0; i < set.nr; i++)
+		transfer_add(&t, set.v[i].oid, set.v[i].size, set.v[i].path);
+	if (transfer_run(&t)) {
 		error("%zu of %zu file(s) could not be uploaded to '%s'; the "
 		      "push is refused so that the remote never gets commits "
 		      "without their weights",
-		      failed, set.nr, s.display);
+		      t.failed, set.nr, s.display);
 		goto cleanup;
 	}
-	if (!o->dry_run && !o->quiet) {
-		human_size(bytes, &hs);
-		fprintf(stderr, "git-model: uploaded %zu object(s) (%s) to "
-				"'%s', %zu already there\n",
-			uploaded, hs.buf, s.display, present);
+	if (!o->quiet) {
+		human_size(t.bytes_done, &hs);
+		fprintf(stderr, "git-model: uploaded %zu object(s) to '%s', "
+				"%zu already there\n",
+			t.done, s.display, t.skipped);
 	}
 	ret = 0;
 cleanup:
 	found_set_release(&set);
+	transfer_release(&t);
 	storage_close(&s);
 	store_release(&store);
 	strbuf_release(&glob);
@@ -136,7 +133,7 @@ static int parse_oid(const char *hex, git_oid *id)
 
 int cmd_pre_push(int argc, const char **argv, struct repo *repo)
 {
-	struct push_opts o = { NULL, NULL, 0, 0 };
+	struct push_opts o = { NULL, NULL, 0, 0, -1 };
 	struct oid_list want = { NULL }, have = { NULL };
 	char line[REF_LINE_MAX];
 	int ret;
@@ -227,7 +224,7 @@ static void default_remote(struct repo *r, struct strbuf *out)
 
 int cmd_push(int argc, const char **argv, struct repo *repo)
 {
-	struct push_opts o = { NULL, NULL, 0, 0 };
+	struct push_opts o = { NULL, NULL, 0, 0, -1 };
 	struct oid_list want = { NULL }, have = { NULL };
 	struct strbuf remote = STRBUF_INIT;
 	int i, all = 0, nrefs = 0, ret;
@@ -239,6 +236,8 @@ int cmd_push(int argc, const char **argv, struct repo *repo)
 			all = 1;
 		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
 			o.quiet = 1;
+		else if (!strcmp(argv[i], "--progress"))
+			o.progress = 1;
 		else if (argv[i][0] == '-')
 			usage_cmd(NULL);
 		else if (!remote.len && is_remote_name(repo, argv[i]))

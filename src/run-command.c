@@ -13,20 +13,36 @@
 
 int run_command(const char *const *argv, struct strbuf *out, size_t cap)
 {
-	int pipefd[2] = { -1, -1 };
+	return run_command_io(argv, NULL, 0, out, cap);
+}
+
+int run_command_io(const char *const *argv, const char *in, size_t in_len,
+		   struct strbuf *out, size_t cap)
+{
+	int pipefd[2] = { -1, -1 }, infd[2] = { -1, -1 };
 	int status, ret = -1;
 	ssize_t got = 0;
 	pid_t pid;
 
-	if (out && pipe(pipefd) < 0)
+	if ((out && pipe(pipefd) < 0) || (in && pipe(infd) < 0)) {
+		close_quietly(pipefd[0]);
+		close_quietly(pipefd[1]);
 		return error_errno("cannot create a pipe for '%s'", argv[0]);
+	}
 	pid = fork();
 	if (pid < 0) {
 		close_quietly(pipefd[0]);
 		close_quietly(pipefd[1]);
+		close_quietly(infd[0]);
+		close_quietly(infd[1]);
 		return error_errno("cannot run '%s'", argv[0]);
 	}
 	if (!pid) {
+		if (in) {
+			dup2(infd[0], 0);
+			close(infd[0]);
+			close(infd[1]);
+		}
 		if (out) {
 			dup2(pipefd[1], 1);
 			close(pipefd[0]);
@@ -35,6 +51,12 @@ int run_command(const char *const *argv, struct strbuf *out, size_t cap)
 		execvp(argv[0], (char *const *)argv);
 		error_errno("cannot run '%s'", argv[0]);
 		_exit(127);
+	}
+	if (in) {
+		close(infd[0]);
+		if (write_in_full(infd[1], in, in_len) < 0)
+			error_errno("cannot write to '%s'", argv[0]);
+		close(infd[1]);
 	}
 	if (out) {
 		close(pipefd[1]);

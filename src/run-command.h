@@ -18,4 +18,12 @@
  */
 int run_command(const char *const *argv, struct strbuf *out, size_t cap);
 
+/*
+ * The same, with `in_len` bytes of `in` written to the child's stdin (then
+ * closed). The input must be small (it is written before the output is
+ * read): credential requests, not content.
+ */
+int run_command_io(const char *const *argv, const char *in, size_t in_len,
+		   struct strbuf *out, size_t cap);
+
 #endif

@@ -13,6 +13,8 @@
 
 static const struct storage_ops *const backends[] = {
 	&storage_file_ops,
+	&storage_http_ops,
+	&storage_https_ops,
 };
 
 static const struct storage_ops *find_backend(const char *url)
@@ -28,8 +30,7 @@ static const struct storage_ops *find_backend(const char *url)
 	return NULL;
 }
 
-/* The URL with any user:password@ removed, for messages. */
-static char *display_url(const char *url)
+char *url_without_userinfo(const char *url)
 {
 	struct strbuf out = STRBUF_INIT;
 	const char *auth = strstr(url, "://"), *end, *at;
@@ -52,11 +53,11 @@ int storage_url_valid(const char *url, struct strbuf *why)
 		return 1;
 	if (why)
 		strbuf_addf(why, "unsupported storage URL '%s' (use "
-				 "file:///absolute/path)", url);
+				 "file:///absolute/path, http:// or https://)", url);
 	return 0;
 }
 
-int storage_open(struct storage *s, const char *url)
+int storage_open(struct storage *s, const char *url, const struct repo *r)
 {
 	struct strbuf why = STRBUF_INIT;
 	size_t len = strlen(url);
@@ -65,7 +66,8 @@ int storage_open(struct storage *s, const char *url)
 	while (len && url[len - 1] == '/')
 		len--;
 	s->url = xstrndup(url, len);
-	s->display = display_url(s->url);
+	s->display = url_without_userinfo(s->url);
+	s->repo = r;
 	s->ops = find_backend(s->url);
 	if (!s->ops) {
 		storage_url_valid(s->display, &why);
@@ -257,68 +259,16 @@ int storage_for_repo(struct storage *s, const struct repo *r,
 	if (ret < 0)
 		goto cleanup;
 	if (!ret) {
-		ret = storage_open(s, url.buf);
+		ret = storage_open(s, url.buf, r);
 		goto cleanup;
 	}
 	ret = remote_url(r, remote, &url, why);
 	if (!ret)
 		ret = local_remote_store(r, url.buf, &base, why);
 	if (!ret)
-		ret = storage_open(s, base.buf);
+		ret = storage_open(s, base.buf, r);
 cleanup:
 	strbuf_release(&url);
 	strbuf_release(&base);
 	return ret;
-}
-
-int storage_fetch(struct storage *s, struct store *store, const char *oid,
-		  uint64_t size, const char *path)
-{
-	struct store_writer w = STORE_WRITER_INIT;
-	int ret = -1;
-
-	if (!oid_hex_valid(oid))
-		return error("cannot download '%s': invalid object id", path);
-	if (store_writer_start(&w, store) < 0)
-		goto cleanup;
-	if (s->ops->get(s, oid, size, &w) < 0)
-		goto cleanup;
-	if (w.size != size) {
-		error("'%s' in '%s' has %llu bytes, its pointer says %llu",
-		      oid, s->display, (unsigned long long)w.size,
-		      (unsigned long long)size);
-		goto cleanup;
-	}
-	if (store_writer_commit(&w, oid, NULL, NULL) < 0)
-		goto cleanup;
-	ret = 0;
-cleanup:
-	store_writer_abort(&w);
-	if (ret < 0)
-		error("cannot download '%s' from '%s'", path, s->display);
-	return ret;
-}
-
-int storage_upload(struct storage *s, struct store *store, const char *oid,
-		   uint64_t size, const char *path)
-{
-	int fd, ret;
-
-	ret = s->ops->exists(s, oid, size);
-	if (ret != 0)
-		return ret < 0 ? error("cannot upload '%s' to '%s'", path,
-				       s->display) :
-				 0;
-	fd = store_open(store, oid, size);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			error("weights %.12s of '%s' are not in the local store",
-			      oid, path);
-		return error("cannot upload '%s' to '%s'", path, s->display);
-	}
-	ret = s->ops->put(s, oid, size, fd);
-	close(fd);
-	if (ret < 0)
-		return error("cannot upload '%s' to '%s'", path, s->display);
-	return 1;
 }

@@ -6,7 +6,7 @@
  * scheme of the base URL (as curl's lib/vtls picks a TLS backend):
  *
  *	file:///abs/dir          storage-file.c
- *	http://, https://        storage-http.c   (to come)
+ *	http://, https://        storage-http.c
  *	s3://bucket/prefix       storage-s3.c     (to come)
  *
  * An object lives at <base>/sha256/<oid[0:2]>/<oid[2:4]>/<oid>. Backends
@@ -20,6 +20,8 @@
  */
 
 #include <stdint.h>
+
+#include <curl/curl.h>
 
 #include "repo.h"
 #include "store.h"
@@ -39,6 +41,20 @@ struct storage_ops {
 	/* Upload `size` bytes from `fd` as the object. 0, or -1 (reported). */
 	int (*put)(struct storage *s, const char *oid, uint64_t size, int fd);
 	void (*close)(struct storage *s);
+
+	/*
+	 * Backends that speak HTTP set these, and transfer.c drives them on
+	 * libcurl's multi interface instead of calling get and put.
+	 */
+	void (*object_url)(struct storage *s, const char *oid,
+			   struct strbuf *out);
+	/* Auth, headers and TLS settings for one request. 0 or -1. */
+	int (*prepare)(struct storage *s, CURL *easy,
+		       struct curl_slist **headers);
+	/* A 401: get credentials. 0 to retry, -1 to give up (reported). */
+	int (*unauthorized)(struct storage *s);
+	/* A request with the current credentials succeeded. */
+	void (*authorized)(struct storage *s);
 };
 
 struct storage {
@@ -46,6 +62,7 @@ struct storage {
 	char *url;     /* base URL, no trailing slash */
 	char *display; /* the same without credentials, for messages */
 	void *data;    /* the backend's */
+	const struct repo *repo; /* settings; may be NULL */
 };
 
 #define STORAGE_INIT { .ops = NULL, .url = NULL, .display = NULL }
@@ -54,7 +71,7 @@ struct storage {
  * Open storage at `url`. Unknown schemes and malformed URLs are errors
  * that say what is wrong. Returns 0 or -1 (reported).
  */
-int storage_open(struct storage *s, const char *url);
+int storage_open(struct storage *s, const char *url, const struct repo *r);
 void storage_close(struct storage *s);
 
 /* True when `url` has a scheme some backend serves (no I/O). */
@@ -77,20 +94,6 @@ int storage_for_repo(struct storage *s, const struct repo *r,
 int storage_configured_url(const struct repo *r, struct strbuf *out);
 
 /*
- * Download an object into the local store, verified against its oid.
- * `path` names the file in messages. 0 or -1 (reported).
- */
-int storage_fetch(struct storage *s, struct store *store, const char *oid,
-		  uint64_t size, const char *path);
-
-/*
- * Upload an object from the local store unless storage has it. Returns 1
- * when uploaded, 0 when it was there already, -1 on error (reported).
- */
-int storage_upload(struct storage *s, struct store *store, const char *oid,
-		   uint64_t size, const char *path);
-
-/*
  * Decode %XX escapes of a URL path into `out`. Returns -1 for a bad escape
  * or an encoded NUL or '/'.
  */
@@ -99,6 +102,11 @@ int url_decode_path(const char *in, struct strbuf *out);
 /* Encode a local path for a file:// URL. */
 void url_encode_path(const char *in, struct strbuf *out);
 
+/* The URL with any user:password@ removed, for messages (caller frees). */
+char *url_without_userinfo(const char *url);
+
 extern const struct storage_ops storage_file_ops;
+extern const struct storage_ops storage_http_ops;
+extern const struct storage_ops storage_https_ops;
 
 #endif

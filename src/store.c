@@ -194,29 +194,65 @@ static void fsync_dir(const char *path)
 	free(dir);
 }
 
+int store_adopt(const struct store *s, const char *oid, int fd,
+		const char *tmp_path)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret = -1;
+
+	if (fdatasync(fd) < 0) {
+		error_errno("cannot sync '%s'", tmp_path);
+		goto cleanup;
+	}
+	if (fchmod(fd, 0444) < 0) {
+		error_errno("cannot make '%s' read-only", tmp_path);
+		goto cleanup;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		error_errno("cannot write '%s'", tmp_path);
+		goto cleanup;
+	}
+	fd = -1;
+	if (store_object_path(s, oid, &path) < 0)
+		goto cleanup;
+	if (mkdir_leading(path.buf) < 0) {
+		error_errno("cannot create the directory of '%s'", path.buf);
+		goto cleanup;
+	}
+	if (rename(tmp_path, path.buf) < 0) {
+		error_errno("cannot move '%s' into the store", tmp_path);
+		goto cleanup;
+	}
+	fsync_dir(path.buf);
+	ret = 0;
+cleanup:
+	close_quietly(fd);
+	if (ret < 0)
+		unlink(tmp_path);
+	strbuf_release(&path);
+	return ret;
+}
+
+int store_incomplete_path(const struct store *s, const char *oid,
+			  struct strbuf *out)
+{
+	if (!oid_hex_valid(oid))
+		return error("invalid object id '%.80s'", oid);
+	strbuf_addf(out, "%s/incomplete/%s", s->dir, oid);
+	if (mkdir_leading(out->buf) < 0)
+		return error_errno("cannot create '%s/incomplete'", s->dir);
+	return 0;
+}
+
 int store_writer_commit(struct store_writer *w, const char *expect_oid,
 			char *oid_out, uint64_t *size_out)
 {
-	struct strbuf path = STRBUF_INIT;
 	char oid[HASH_HEXSZ + 1];
-	int ret = -1;
+	int fd, ret = -1;
 
 	if (flush_block(w) < 0)
 		goto cleanup;
-	if (fdatasync(w->fd) < 0) {
-		error_errno("cannot sync '%s'", w->tmp_path);
-		goto cleanup;
-	}
-	if (fchmod(w->fd, 0444) < 0) {
-		error_errno("cannot make '%s' read-only", w->tmp_path);
-		goto cleanup;
-	}
-	if (close(w->fd) < 0) {
-		w->fd = -1;
-		error_errno("cannot write '%s'", w->tmp_path);
-		goto cleanup;
-	}
-	w->fd = -1;
 	hash_finish(&w->hash, oid);
 	if (expect_oid && strcmp(oid, expect_oid)) {
 		error("content does not match its object id: expected %s, "
@@ -224,17 +260,10 @@ int store_writer_commit(struct store_writer *w, const char *expect_oid,
 		      expect_oid, oid);
 		goto cleanup;
 	}
-	if (store_object_path(w->store, oid, &path) < 0)
+	fd = w->fd;
+	w->fd = -1;
+	if (store_adopt(w->store, oid, fd, w->tmp_path) < 0)
 		goto cleanup;
-	if (mkdir_leading(path.buf) < 0) {
-		error_errno("cannot create the directory of '%s'", path.buf);
-		goto cleanup;
-	}
-	if (rename(w->tmp_path, path.buf) < 0) {
-		error_errno("cannot move '%s' into the store", w->tmp_path);
-		goto cleanup;
-	}
-	fsync_dir(path.buf);
 	free(w->tmp_path);
 	w->tmp_path = NULL;
 	if (oid_out)
@@ -243,7 +272,6 @@ int store_writer_commit(struct store_writer *w, const char *expect_oid,
 		*size_out = w->size;
 	ret = 0;
 cleanup:
-	strbuf_release(&path);
 	store_writer_abort(w);
 	return ret;
 }

@@ -87,4 +87,17 @@ int store_writer_commit(struct store_writer *w, const char *expect_oid,
 			char *oid, uint64_t *size);
 void store_writer_abort(struct store_writer *w);
 
+/*
+ * Move a complete file that the caller has verified against `oid` into
+ * the store: sync `fd`, make it read-only, close it, rename `tmp_path` into
+ * place. `fd` is closed in every case; on failure `tmp_path` is unlinked.
+ * Returns 0 or -1 (reported).
+ */
+int store_adopt(const struct store *s, const char *oid, int fd,
+		const char *tmp_path);
+
+/* <dir>/incomplete/<oid>, its directory created. 0 or -1 (reported). */
+int store_incomplete_path(const struct store *s, const char *oid,
+			  struct strbuf *out);
+
 #endif

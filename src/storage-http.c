@@ -1,0 +1,218 @@
+/*
+ * The HTTP backend: any server that answers GET, HEAD and PUT under a base
+ * URL (nginx or Apache WebDAV, artifact stores, object stores' HTTP
+ * gateways). transfer.c drives the requests; this file says where objects
+ * are and how to authenticate:
+ *
+ *	credentials   from the URL's userinfo, else on a 401 from `git
+ *	              credential fill` (credential.c), approved or rejected
+ *	              after use
+ *	headers       model.http.extraHeader (e.g. "Authorization: Bearer
+ *	              ..."), like git's http.extraHeader
+ *	TLS           http.sslVerify and http.sslCAInfo, as git reads them
+ *	timeouts      model.http.lowSpeedLimit / lowSpeedTime, as git's
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "credential.h"
+#include "storage.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+struct http_storage {
+	char *base; /* without userinfo */
+	struct credential cred;
+	int have_cred;  /* cred.username/password are set */
+	int tried_fill; /* git credential fill was asked */
+	int approved;
+	struct strbuf extra_header;
+	int ssl_verify;
+	struct strbuf ca_info;
+	long low_speed_limit, low_speed_time;
+};
+
+static int http_open(struct storage *s)
+{
+	struct http_storage *h = xcalloc(1, sizeof(*h));
+	const struct repo *r = s->repo;
+	const char *host = strstr(s->url, "://") + 3;
+	long v;
+
+	s->data = h;
+	if (!*host || *host == '/')
+		return error("storage URL '%s' has no host", s->display);
+	h->base = url_without_userinfo(s->url);
+	credential_from_url(&h->cred, s->url);
+	h->have_cred = h->cred.username && h->cred.password;
+	strbuf_init(&h->extra_header, 0);
+	strbuf_init(&h->ca_info, 0);
+	if (config_get(r, "model.http.extraheader", &h->extra_header) < 0 ||
+	    config_get(r, "http.sslcainfo", &h->ca_info) < 0 ||
+	    config_get_bool(r, "http.sslverify", 1, &h->ssl_verify) < 0 ||
+	    config_get_int(r, "model.http.lowspeedlimit", 1, &v) < 0)
+		return -1;
+	h->low_speed_limit = v;
+	if (config_get_int(r, "model.http.lowspeedtime", 60, &v) < 0)
+		return -1;
+	h->low_speed_time = v;
+	if (strchr(h->extra_header.buf, '\n') ||
+	    strchr(h->extra_header.buf, '\r'))
+		return error("model.http.extraHeader must be one line");
+	return 0;
+}
+
+static void http_object_url(struct storage *s, const char *oid,
+			    struct strbuf *out)
+{
+	struct http_storage *h = s->data;
+
+	storage_object_url(h->base, oid, out);
+}
+
+static int http_prepare(struct storage *s, CURL *easy,
+			struct curl_slist **headers)
+{
+	struct http_storage *h = s->data;
+
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, "git-model/" PACKAGE_VERSION);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, (long)h->ssl_verify);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
+			 h->ssl_verify ? 2L : 0L);
+	if (h->ca_info.len)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, h->ca_info.buf);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, h->low_speed_limit);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, h->low_speed_time);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 30L);
+	if (h->have_cred) {
+		curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_ANY);
+		curl_easy_setopt(easy, CURLOPT_USERNAME, h->cred.username);
+		curl_easy_setopt(easy, CURLOPT_PASSWORD, h->cred.password);
+	}
+	if (h->extra_header.len) {
+		struct curl_slist *l = curl_slist_append(*headers,
+							 h->extra_header.buf);
+
+		if (!l)
+			return error("out of memory for HTTP headers");
+		*headers = l;
+	}
+	return 0;
+}
+
+static int http_unauthorized(struct storage *s)
+{
+	struct http_storage *h = s->data;
+
+	if (h->tried_fill || h->have_cred) {
+		/* What we sent was refused: tell the helpers, give up. */
+		if (h->tried_fill)
+			credential_reject(&h->cred);
+		return error("'%s' refused the credentials for '%s' (check "
+			     "them, or your credential helper)",
+			     s->display, h->cred.host);
+	}
+	h->tried_fill = 1;
+	if (credential_fill(&h->cred) < 0)
+		return -1;
+	h->have_cred = 1;
+	return 0;
+}
+
+static void http_authorized(struct storage *s)
+{
+	struct http_storage *h = s->data;
+
+	if (h->tried_fill && !h->approved) {
+		credential_approve(&h->cred);
+		h->approved = 1;
+	}
+}
+
+/* A single HEAD, for callers that only ask (push --dry-run, status). */
+static int http_exists(struct storage *s, const char *oid, uint64_t size)
+{
+	struct strbuf url = STRBUF_INIT;
+	struct curl_slist *headers = NULL;
+	CURL *easy = curl_easy_init();
+	curl_off_t len = -1;
+	long status = 0;
+	CURLcode rc;
+	int ret = -1;
+
+	if (!easy)
+		return error("cannot start libcurl");
+	http_object_url(s, oid, &url);
+	curl_easy_setopt(easy, CURLOPT_URL, url.buf);
+	curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	if (http_prepare(s, easy, &headers) < 0)
+		goto cleanup;
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+	rc = curl_easy_perform(easy);
+	if (rc != CURLE_OK) {
+		error("cannot reach '%s': %s", s->display,
+		      curl_easy_strerror(rc));
+		goto cleanup;
+	}
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	if (status == 200)
+		ret = len == (curl_off_t)size;
+	else if (status == 404)
+		ret = 0;
+	else
+		error("cannot check '%s' in '%s': HTTP %ld", oid, s->display,
+		      status);
+cleanup:
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(easy);
+	strbuf_release(&url);
+	return ret;
+}
+
+static int http_no_sync(struct storage *s, const char *oid, uint64_t size,
+			struct store_writer *w)
+{
+	BUG("HTTP transfers go through transfer.c");
+}
+
+static int http_no_put(struct storage *s, const char *oid, uint64_t size,
+		       int fd)
+{
+	BUG("HTTP transfers go through transfer.c");
+}
+
+static void http_close(struct storage *s)
+{
+	struct http_storage *h = s->data;
+
+	if (!h)
+		return;
+	free(h->base);
+	credential_release(&h->cred);
+	strbuf_release(&h->extra_header);
+	strbuf_release(&h->ca_info);
+	free(h);
+	s->data = NULL;
+}
+
+#define HTTP_OPS(name)                              \
+	{                                           \
+		.scheme = name,                     \
+		.open = http_open,                  \
+		.exists = http_exists,              \
+		.get = http_no_sync,                \
+		.put = http_no_put,                 \
+		.close = http_close,                \
+		.object_url = http_object_url,      \
+		.prepare = http_prepare,            \
+		.unauthorized = http_unauthorized,  \
+		.authorized = http_authorized,      \
+	}
+
+const struct storage_ops storage_http_ops = HTTP_OPS("http");
+const struct storage_ops storage_https_ops = HTTP_OPS("https");

@@ -1,0 +1,774 @@
+#include "transfer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "hash.h"
+#include "human.h"
+#include "pointer.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+#define COPY_BLOCK (1024 * 1024)
+#define BACKOFF_BASE_MS 250
+#define BACKOFF_MAX_MS 10000
+#define RETRY_AFTER_MAX_S 60
+#define ERROR_BODY_MAX 4096
+
+enum stage {
+	ST_QUEUED,  /* waiting for a slot (and for not_before) */
+	ST_RUNNING, /* a request is in flight */
+	ST_DONE,
+	ST_SKIPPED, /* upload: storage had it already */
+	ST_FAILED,
+};
+
+enum request {
+	REQ_HEAD,
+	REQ_PUT,
+	REQ_GET,
+};
+
+struct transfer_item {
+	struct transfer *t;
+	char oid[OID_HEXSZ + 1];
+	uint64_t size;
+	char *path;
+	enum stage stage;
+	enum request req;
+	int attempts;        /* failed attempts so far */
+	uint64_t not_before; /* ms clock: backoff */
+	int auth_gen;        /* credentials generation the request used */
+
+	CURL *easy;
+	struct curl_slist *headers;
+	char errbuf[CURL_ERROR_SIZE];
+	long retry_after;          /* seconds, from the response */
+	struct strbuf error_body;  /* start of an error response */
+
+	/* downloads */
+	int fd;
+	struct strbuf incomplete;
+	struct hash hash;
+	uint64_t have;  /* bytes in the incomplete file */
+	int status_checked;
+	int wrong_bytes;
+
+	/* uploads */
+	int in_fd;
+
+	uint64_t progress_now; /* bytes of the current request */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int transfer_init(struct transfer *t, enum transfer_dir dir,
+		  struct storage *s, struct store *store, const struct repo *r,
+		  int progress, int quiet)
+{
+	long v;
+
+	memset(t, 0, sizeof(*t));
+	t->dir = dir;
+	t->storage = s;
+	t->store = store;
+	if (config_get_int(r, "model.concurrency", 8, &v) < 0)
+		return -1;
+	if (v < 1 || v > 256)
+		return error("model.concurrency must be 1 to 256, not %ld", v);
+	t->concurrency = v;
+	if (config_get_int(r, "model.retries", 5, &v) < 0)
+		return -1;
+	if (v < 0 || v > 100)
+		return error("model.retries must be 0 to 100, not %ld", v);
+	t->retries = v;
+	t->quiet = quiet;
+	t->progress = progress < 0 ? isatty(2) && !quiet : progress;
+	return 0;
+}
+
+void transfer_add(struct transfer *t, const char *oid, uint64_t size,
+		  const char *path)
+{
+	struct transfer_item *it = xcalloc(1, sizeof(*it));
+
+	it->t = t;
+	memcpy(it->oid, oid, OID_HEXSZ);
+	it->size = size;
+	it->path = xstrdup(path);
+	it->fd = it->in_fd = -1;
+	it->req = t->dir == TRANSFER_UPLOAD ? REQ_HEAD : REQ_GET;
+	strbuf_init(&it->incomplete, 0);
+	strbuf_init(&it->error_body, 0);
+	ALLOC_GROW(t->items, t->nr + 1, t->alloc);
+	t->items[t->nr++] = it;
+	t->bytes_total += size;
+}
+
+static void item_close_files(struct transfer_item *it)
+{
+	if (it->fd >= 0)
+		close(it->fd); /* also drops the flock */
+	if (it->in_fd >= 0)
+		close(it->in_fd);
+	it->fd = it->in_fd = -1;
+	hash_release(&it->hash);
+}
+
+static void item_free(struct transfer_item *it)
+{
+	item_close_files(it);
+	if (it->easy)
+		curl_easy_cleanup(it->easy);
+	curl_slist_free_all(it->headers);
+	strbuf_release(&it->incomplete);
+	strbuf_release(&it->error_body);
+	free(it->path);
+	free(it);
+}
+
+void transfer_release(struct transfer *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++)
+		item_free(t->items[i]);
+	free(t->items);
+	t->items = NULL;
+	t->nr = t->alloc = 0;
+}
+
+static const char *verb(const struct transfer *t)
+{
+	return t->dir == TRANSFER_UPLOAD ? "upload" : "download";
+}
+
+static const char *reason_phrase(long status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 416: return "Range Not Satisfiable";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 507: return "Insufficient Storage";
+	default: return "";
+	}
+}
+
+static int transient_status(long status)
+{
+	return status == 408 || status == 429 || status == 500 ||
+	       status == 502 || status == 503 || status == 504;
+}
+
+static int transient_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* One line: "error: cannot upload 'x' to 'url': reason". */
+static void item_fail(struct transfer_item *it, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void item_fail(struct transfer_item *it, const char *fmt, ...)
+{
+	struct strbuf url = STRBUF_INIT, why = STRBUF_INIT;
+	struct storage *s = it->t->storage;
+	va_list ap;
+
+	if (s->ops->object_url)
+		s->ops->object_url(s, it->oid, &url);
+	else
+		strbuf_addstr(&url, s->display);
+	va_start(ap, fmt);
+	strbuf_vaddf(&why, fmt, ap);
+	va_end(ap);
+	if (it->t->progress)
+		fputc('\n', stderr);
+	error("cannot %s '%s' %s '%s': %s", verb(it->t), it->path,
+	      it->t->dir == TRANSFER_UPLOAD ? "to" : "from", url.buf, why.buf);
+	it->stage = ST_FAILED;
+	it->t->failed++;
+	item_close_files(it);
+	strbuf_release(&url);
+	strbuf_release(&why);
+}
+
+static void item_done(struct transfer_item *it, enum stage how)
+{
+	it->stage = how;
+	item_close_files(it);
+	if (how == ST_SKIPPED)
+		it->t->skipped++;
+	else
+		it->t->done++;
+	it->t->bytes_done += it->size;
+	it->progress_now = 0;
+}
+
+/* Queue a retry after backoff, or fail when out of attempts. */
+static void item_retry(struct transfer_item *it, const char *why)
+{
+	uint64_t delay;
+
+	if (it->attempts++ >= it->t->retries) {
+		item_fail(it, "%s (after %d attempts)", why, it->attempts);
+		return;
+	}
+	delay = (uint64_t)BACKOFF_BASE_MS << (it->attempts - 1);
+	if (delay > BACKOFF_MAX_MS)
+		delay = BACKOFF_MAX_MS;
+	/* jitter: between half and one and a half times the delay */
+	delay = delay / 2 + (uint64_t)rand() % (delay + 1);
+	if (it->retry_after > 0)
+		delay = (uint64_t)(it->retry_after < RETRY_AFTER_MAX_S ?
+					   it->retry_after :
+					   RETRY_AFTER_MAX_S) *
+			1000;
+	it->not_before = now_ms() + delay;
+	it->stage = ST_QUEUED;
+	it->progress_now = 0;
+	item_close_files(it);
+}
+
+/* libcurl callbacks */
+
+static size_t header_cb(char *buf, size_t size, size_t n, void *data)
+{
+	struct transfer_item *it = data;
+	size_t len = size * n;
+
+	if (len > 12 && !strncasecmp(buf, "Retry-After:", 12)) {
+		long v = strtol(buf + 12, NULL, 10);
+
+		if (v > 0)
+			it->retry_after = v;
+	}
+	return len;
+}
+
+static size_t write_cb(char *buf, size_t size, size_t n, void *data)
+{
+	struct transfer_item *it = data;
+	size_t len = size * n;
+	long status = 0;
+
+	curl_easy_getinfo(it->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200 && status != 206) {
+		/* an error body: keep its start for the message, never store */
+		size_t room = ERROR_BODY_MAX - it->error_body.len;
+
+		strbuf_add(&it->error_body, buf, len < room ? len : room);
+		return len;
+	}
+	if (!it->status_checked) {
+		it->status_checked = 1;
+		if (status == 200 && it->have) {
+			/* the server ignored our Range: start over */
+			if (ftruncate(it->fd, 0) < 0 ||
+			    lseek(it->fd, 0, SEEK_SET) < 0)
+				return 0;
+			it->have = 0;
+			hash_start(&it->hash);
+		}
+	}
+	if (it->have + len > it->size) {
+		it->wrong_bytes = 1;
+		return 0;
+	}
+	if (write_in_full(it->fd, buf, len) < 0)
+		return 0;
+	hash_update(&it->hash, buf, len);
+	it->have += len;
+	it->progress_now = it->have;
+	return len;
+}
+
+static size_t read_cb(char *buf, size_t size, size_t n, void *data)
+{
+	struct transfer_item *it = data;
+	ssize_t got = xread(it->in_fd, buf, size * n);
+
+	if (got < 0)
+		return CURL_READFUNC_ABORT;
+	return got;
+}
+
+static int progress_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct transfer_item *it = data;
+
+	if (it->req == REQ_PUT)
+		it->progress_now = ulnow;
+	return 0;
+}
+
+/* Open (or resume) the incomplete file of a download. 0, 1 busy, -1. */
+static int open_incomplete(struct transfer_item *it)
+{
+	struct stat st;
+	char *buf;
+	uint64_t left;
+
+	strbuf_reset(&it->incomplete);
+	if (store_incomplete_path(it->t->store, it->oid, &it->incomplete) < 0)
+		return -1;
+	it->fd = open(it->incomplete.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (it->fd < 0)
+		return error_errno("cannot open '%s'", it->incomplete.buf);
+	/* Another process downloading the same object: wait our turn. */
+	if (flock(it->fd, LOCK_EX | LOCK_NB) < 0) {
+		close(it->fd);
+		it->fd = -1;
+		return 1;
+	}
+	if (fstat(it->fd, &st) < 0)
+		return error_errno("cannot stat '%s'", it->incomplete.buf);
+	it->have = st.st_size;
+	hash_start(&it->hash);
+	if (it->have > it->size) {
+		if (ftruncate(it->fd, 0) < 0)
+			return error_errno("cannot truncate '%s'",
+					   it->incomplete.buf);
+		it->have = 0;
+	}
+	/* What an earlier attempt wrote is hashed before we add to it. */
+	buf = xmalloc(COPY_BLOCK);
+	for (left = it->have; left;) {
+		ssize_t n = xread(it->fd, buf, left < COPY_BLOCK ? left :
+								   COPY_BLOCK);
+
+		if (n <= 0) {
+			free(buf);
+			return error_errno("cannot read '%s'",
+					   it->incomplete.buf);
+		}
+		hash_update(&it->hash, buf, n);
+		left -= n;
+	}
+	free(buf);
+	if (lseek(it->fd, it->have, SEEK_SET) < 0)
+		return error_errno("cannot seek '%s'", it->incomplete.buf);
+	return 0;
+}
+
+/* The download is complete: verify and move it into the store. */
+static void finish_download(struct transfer_item *it)
+{
+	char got[HASH_HEXSZ + 1];
+	int fd = it->fd;
+
+	hash_finish(&it->hash, got);
+	if (strcmp(got, it->oid)) {
+		/* Wrong bytes: never kept, and perhaps right next time. */
+		if (ftruncate(it->fd, 0) < 0)
+			unlink(it->incomplete.buf);
+		item_retry(it, "the bytes do not match the object id (nothing "
+			       "was stored)");
+		return;
+	}
+	it->fd = -1; /* store_adopt closes it */
+	if (store_adopt(it->t->store, it->oid, fd, it->incomplete.buf) < 0) {
+		item_fail(it, "cannot store the object");
+		return;
+	}
+	item_done(it, ST_DONE);
+}
+
+static int start_request(struct transfer *t, CURLM *multi,
+			 struct transfer_item *it)
+{
+	struct storage *s = t->storage;
+	struct strbuf url = STRBUF_INIT;
+	int ret = -1;
+
+	if (it->easy)
+		curl_easy_cleanup(it->easy);
+	curl_slist_free_all(it->headers);
+	it->headers = NULL;
+	it->easy = curl_easy_init();
+	if (!it->easy) {
+		item_fail(it, "cannot start libcurl");
+		goto cleanup;
+	}
+	it->retry_after = 0;
+	it->status_checked = 0;
+	it->wrong_bytes = 0;
+	it->errbuf[0] = '\0';
+	strbuf_reset(&it->error_body);
+
+	if (it->req == REQ_GET) {
+		int busy = open_incomplete(it);
+
+		if (busy < 0) {
+			item_fail(it, "cannot write into the local store");
+			goto cleanup;
+		}
+		if (busy) {
+			item_retry(it, "another git-model process is "
+				       "downloading it");
+			ret = 0;
+			goto cleanup;
+		}
+		if (it->have == it->size) {
+			finish_download(it);
+			ret = 0;
+			goto cleanup;
+		}
+	} else if (it->req == REQ_PUT) {
+		it->in_fd = store_open(t->store, it->oid, it->size);
+		if (it->in_fd < 0) {
+			item_fail(it, "the weights are not in the local store");
+			goto cleanup;
+		}
+	}
+
+	s->ops->object_url(s, it->oid, &url);
+	curl_easy_setopt(it->easy, CURLOPT_URL, url.buf);
+	curl_easy_setopt(it->easy, CURLOPT_PRIVATE, it);
+	curl_easy_setopt(it->easy, CURLOPT_ERRORBUFFER, it->errbuf);
+	curl_easy_setopt(it->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(it->easy, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(it->easy, CURLOPT_HEADERDATA, it);
+	curl_easy_setopt(it->easy, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(it->easy, CURLOPT_WRITEDATA, it);
+	curl_easy_setopt(it->easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(it->easy, CURLOPT_XFERINFODATA, it);
+	curl_easy_setopt(it->easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(it->easy, CURLOPT_BUFFERSIZE, 512L * 1024);
+	switch (it->req) {
+	case REQ_HEAD:
+		curl_easy_setopt(it->easy, CURLOPT_NOBODY, 1L);
+		break;
+	case REQ_PUT:
+		curl_easy_setopt(it->easy, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(it->easy, CURLOPT_INFILESIZE_LARGE,
+				 (curl_off_t)it->size);
+		curl_easy_setopt(it->easy, CURLOPT_READFUNCTION, read_cb);
+		curl_easy_setopt(it->easy, CURLOPT_READDATA, it);
+		curl_easy_setopt(it->easy, CURLOPT_UPLOAD_BUFFERSIZE,
+				 512L * 1024);
+		break;
+	case REQ_GET:
+		if (it->have)
+			curl_easy_setopt(it->easy, CURLOPT_RESUME_FROM_LARGE,
+					 (curl_off_t)it->have);
+		break;
+	}
+	if (s->ops->prepare(s, it->easy, &it->headers) < 0) {
+		item_fail(it, "cannot prepare the request");
+		goto cleanup;
+	}
+	curl_easy_setopt(it->easy, CURLOPT_HTTPHEADER, it->headers);
+	it->auth_gen = t->auth_gen;
+	if (curl_multi_add_handle(multi, it->easy) != CURLM_OK) {
+		item_fail(it, "cannot start the request");
+		goto cleanup;
+	}
+	it->stage = ST_RUNNING;
+	ret = 0;
+cleanup:
+	strbuf_release(&url);
+	return ret;
+}
+
+/* The first line of an error body, if it is short text. */
+static void body_hint(struct transfer_item *it, struct strbuf *out)
+{
+	size_t i, n = strcspn(it->error_body.buf, "\r\n");
+
+	if (!n || n > 200)
+		return;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)it->error_body.buf[i] < 0x20 ||
+		    it->error_body.buf[i] == '<')
+			return;
+	strbuf_addstr(out, " (");
+	strbuf_add(out, it->error_body.buf, n);
+	strbuf_addch(out, ')');
+}
+
+static void request_done(struct transfer *t, struct transfer_item *it,
+			 CURLcode rc)
+{
+	struct storage *s = t->storage;
+	struct strbuf why = STRBUF_INIT;
+	long status = 0;
+	curl_off_t len = -1;
+
+	curl_easy_getinfo(it->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_WRITE_ERROR && it->wrong_bytes) {
+		if (ftruncate(it->fd, 0) < 0)
+			unlink(it->incomplete.buf);
+		item_retry(it, "the server sent more bytes than the pointer "
+			       "says (nothing was stored)");
+		goto cleanup;
+	}
+	if (rc != CURLE_OK) {
+		strbuf_addstr(&why, curl_easy_strerror(rc));
+		if (it->errbuf[0])
+			strbuf_addf(&why, " (%s)", it->errbuf);
+		if (transient_curl(rc))
+			item_retry(it, why.buf);
+		else
+			item_fail(it, "%s", why.buf);
+		goto cleanup;
+	}
+	if (status == 401 && s->ops->unauthorized) {
+		/* Newer credentials arrived since this request: just retry. */
+		if (it->auth_gen == t->auth_gen) {
+			if (t->auth_failed || s->ops->unauthorized(s) < 0) {
+				t->auth_failed = 1;
+				item_fail(it, "401 Unauthorized");
+				goto cleanup;
+			}
+			t->auth_gen++;
+		}
+		item_close_files(it);
+		it->stage = ST_QUEUED;
+		it->not_before = 0;
+		goto cleanup;
+	}
+	if (status >= 200 && status < 300 && s->ops->authorized)
+		s->ops->authorized(s);
+	if (transient_status(status)) {
+		strbuf_addf(&why, "%ld %s", status, reason_phrase(status));
+		item_retry(it, why.buf);
+		goto cleanup;
+	}
+
+	switch (it->req) {
+	case REQ_HEAD:
+		curl_easy_getinfo(it->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+				  &len);
+		if (status == 200 && len == (curl_off_t)it->size) {
+			item_done(it, ST_SKIPPED);
+		} else if (status == 200 || status == 404) {
+			/* absent, or there with the wrong size: upload */
+			it->req = REQ_PUT;
+			it->stage = ST_QUEUED;
+			it->not_before = 0;
+		} else {
+			item_fail(it, "%ld %s", status, reason_phrase(status));
+		}
+		break;
+	case REQ_PUT:
+		if (status == 200 || status == 201 || status == 204) {
+			item_done(it, ST_DONE);
+		} else {
+			strbuf_addf(&why, "%ld %s", status,
+				    reason_phrase(status));
+			body_hint(it, &why);
+			item_fail(it, "%s", why.buf);
+		}
+		break;
+	case REQ_GET:
+		if ((status == 200 || status == 206) && it->have == it->size) {
+			finish_download(it);
+		} else if (status == 200 || status == 206) {
+			item_retry(it, "the transfer ended early");
+		} else if (status == 416) {
+			/* our partial file is not a prefix of theirs */
+			if (ftruncate(it->fd, 0) < 0)
+				unlink(it->incomplete.buf);
+			item_retry(it, "416 Range Not Satisfiable");
+		} else {
+			strbuf_addf(&why, "%ld %s", status,
+				    reason_phrase(status));
+			body_hint(it, &why);
+			item_fail(it, "%s", why.buf);
+		}
+		break;
+	}
+cleanup:
+	strbuf_release(&why);
+}
+
+static void draw_progress(struct transfer *t, uint64_t start, int last)
+{
+	struct strbuf size = STRBUF_INIT, rate = STRBUF_INIT;
+	uint64_t bytes = t->bytes_done, elapsed = now_ms() - start;
+	size_t i, finished = t->done + t->skipped + t->failed;
+
+	for (i = 0; i < t->nr; i++)
+		if (t->items[i]->stage == ST_RUNNING)
+			bytes += t->items[i]->progress_now;
+	human_size(bytes, &size);
+	human_size(elapsed ? bytes * 1000 / elapsed : 0, &rate);
+	fprintf(stderr, "\r%s weights: %3d%% (%zu/%zu), %s | %s/s%s",
+		t->dir == TRANSFER_UPLOAD ? "Uploading" : "Downloading",
+		t->nr ? (int)(finished * 100 / t->nr) : 100, finished, t->nr,
+		size.buf, rate.buf, last ? ", done.\n" : "   ");
+	fflush(stderr);
+	strbuf_release(&size);
+	strbuf_release(&rate);
+}
+
+/* Backends without HTTP: their own calls, one object at a time. */
+static void run_sync(struct transfer *t, struct transfer_item *it)
+{
+	struct storage *s = t->storage;
+	struct store_writer w = STORE_WRITER_INIT;
+	int res, fd;
+
+	if (t->dir == TRANSFER_UPLOAD) {
+		res = s->ops->exists(s, it->oid, it->size);
+		if (res > 0) {
+			item_done(it, ST_SKIPPED);
+			return;
+		}
+		if (res < 0) {
+			item_fail(it, "cannot check the storage");
+			return;
+		}
+		fd = store_open(t->store, it->oid, it->size);
+		if (fd < 0) {
+			item_fail(it, "the weights are not in the local store");
+			return;
+		}
+		res = s->ops->put(s, it->oid, it->size, fd);
+		close(fd);
+		if (res < 0)
+			item_fail(it, "the copy failed");
+		else
+			item_done(it, ST_DONE);
+		return;
+	}
+	if (store_writer_start(&w, t->store) < 0 ||
+	    s->ops->get(s, it->oid, it->size, &w) < 0) {
+		store_writer_abort(&w);
+		item_fail(it, "the copy failed");
+		return;
+	}
+	if (w.size != it->size) {
+		store_writer_abort(&w);
+		item_fail(it, "it has %llu bytes, its pointer says %llu",
+			  (unsigned long long)w.size,
+			  (unsigned long long)it->size);
+		return;
+	}
+	if (store_writer_commit(&w, it->oid, NULL, NULL) < 0) {
+		item_fail(it, "the bytes do not match the object id (nothing "
+			      "was stored)");
+		return;
+	}
+	item_done(it, ST_DONE);
+}
+
+static size_t run_multi(struct transfer *t, uint64_t start)
+{
+	CURLM *multi = curl_multi_init();
+	uint64_t last_draw = 0;
+	size_t i, running = 0, finished = 0;
+
+	if (!multi) {
+		error("cannot start libcurl");
+		return t->nr;
+	}
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)t->concurrency);
+	while (finished < t->nr) {
+		uint64_t now = now_ms(), wait = 100;
+		CURLMsg *msg;
+		int left, still;
+
+		for (i = 0; i < t->nr && running < (size_t)t->concurrency; i++) {
+			struct transfer_item *it = t->items[i];
+
+			if (it->stage != ST_QUEUED)
+				continue;
+			if (it->not_before > now) {
+				if (it->not_before - now < wait)
+					wait = it->not_before - now;
+				continue;
+			}
+			start_request(t, multi, it);
+			if (it->stage == ST_RUNNING)
+				running++;
+		}
+		curl_multi_perform(multi, &still);
+		while ((msg = curl_multi_info_read(multi, &left))) {
+			struct transfer_item *it;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+					  (char **)&it);
+			curl_multi_remove_handle(multi, msg->easy_handle);
+			running--;
+			request_done(t, it, msg->data.result);
+		}
+		finished = t->done + t->skipped + t->failed;
+		if (t->progress && now_ms() - last_draw >= 250) {
+			draw_progress(t, start, 0);
+			last_draw = now_ms();
+		}
+		if (finished < t->nr)
+			curl_multi_poll(multi, NULL, 0, running ? wait : wait,
+					NULL);
+	}
+	curl_multi_cleanup(multi);
+	return t->failed;
+}
+
+size_t transfer_run(struct transfer *t)
+{
+	uint64_t start = now_ms();
+	size_t i;
+
+	if (!t->nr)
+		return 0;
+	srand((unsigned)(start ^ getpid()));
+	if (t->storage->ops->object_url) {
+		run_multi(t, start);
+	} else {
+		for (i = 0; i < t->nr; i++) {
+			run_sync(t, t->items[i]);
+			if (t->progress)
+				draw_progress(t, start, 0);
+		}
+	}
+	if (t->progress)
+		draw_progress(t, start, 1);
+	return t->failed;
+}
