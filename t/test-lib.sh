@@ -21,6 +21,9 @@
 
 # Where things are.
 unset CDPATH
+# libcurl honours these: test traffic goes to 127.0.0.1 only, directly.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy \
+	NO_PROXY no_proxy
 this_test=$(basename "$0" .sh)
 test_script_dir_=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 GIT_MODEL_SRC_DIR=$(cd "${GIT_MODEL_SRC_DIR:-$test_script_dir_}" && pwd) || exit 1
@@ -106,8 +109,10 @@ test_remove_trash_ () {
 	say "could not remove '$TRASH_DIRECTORY'"
 }
 
-# Print the plan and the summary, clean up, and exit.
+# Print the plan and the summary, clean up, and exit. A library that
+# starts a server defines test_atexit_hook to stop it.
 test_done () {
+	command -v test_atexit_hook >/dev/null 2>&1 && test_atexit_hook
 	trap - EXIT
 	test_in_body_=
 	if test -n "$skip_all" && test "$test_count" = 0

@@ -1,0 +1,352 @@
+# lib-httpd.sh: a real nginx for the HTTP storage tests; modelled on git's
+# t/lib-httpd.sh. Source it after test-lib.sh and start the server at the
+# top level of the script, not in a test body:
+#
+#	. "$(dirname "$0")/test-lib.sh"
+#	. "$TEST_DIRECTORY/lib-httpd.sh"
+#	start_httpd
+#	test_expect_success 'push over HTTP' '
+#		git config model.storage "$HTTPD_URL/auth/store" && ...
+#	'
+#	test_done
+#
+# start_httpd skips the script when nginx is not installed (fails it under
+# CI=true), then runs nginx on a free port of 127.0.0.1 with every file it
+# writes under "$TRASH_DIRECTORY/httpd", and exports:
+#
+#	HTTPD_PORT, HTTPD_URL	the port and http://127.0.0.1:$HTTPD_PORT
+#	HTTPD_ROOT		the document root, "$TRASH_DIRECTORY/httpd/www"
+#	HTTPD_USER, HTTPD_PASSWORD	the one basic-auth account; the password
+#				is a distinctive string ("pw-<hex>-secret") so a
+#				test can grep any output for a leak. It is only
+#				written to disk hashed, unless openssl is missing.
+#	HTTPD_ACCESS_LOG	the access log
+#	HTTPD_PID		nginx's master process
+#
+# Locations (no size limit on bodies, keepalive on):
+#
+#	/auth/	$HTTPD_ROOT/auth/: GET, HEAD and PUT (WebDAV, creating the
+#		directories), all behind basic auth ($HTTPD_USER)
+#	/anon/	the same directory, anonymous and read-only: GET and HEAD,
+#		every other method is 403
+#	/open/	$HTTPD_ROOT/open/: GET, HEAD and PUT without auth
+#
+# The access log has one line per request, when nginx has finished it,
+# with these fields separated by single spaces (an empty one is "-"):
+#
+#	$msec $request_time $request_method $uri $status $http_range $bytes_sent $remote_user
+#	1712345678.123 0.004 PUT /auth/a/b 201 - 180 alice
+#
+# $msec is when the request ended, $request_time how long it took since
+# its first byte (both in seconds, millisecond resolution), $uri is
+# decoded (a URI with a space in it would shift the later fields, and so
+# would a multi-range "bytes=0-1, 5-6") and $remote_user is the name the
+# client sent, whether or not its password was right.
+#
+# Functions: start_httpd, stop_httpd (idempotent), httpd_log_count METHOD
+# STATUS [URI-REGEX], httpd_log_wait COUNT METHOD STATUS [URI-REGEX] and
+# httpd_max_overlap METHOD (see each one below). nginx writes a request's
+# line just after it sends the response, so a client can be done before
+# the line is there: use httpd_log_wait before reading the log.
+#
+# nginx is a child of the script's shell: a bare "wait" in a test would
+# wait for it forever; wait for the PIDs you started ("wait $pid").
+#
+# nginx is stopped however the script ends: a chained EXIT trap covers a
+# body calling exit, a signal and a bail out; test_atexit_hook is for
+# test-lib.sh's test_done; and a watchdog process, which stops nginx at
+# most a second after the script's shell is gone, covers the rest (and
+# test_done while test-lib.sh does not call the hook).
+
+HTTPD_DIR="$TRASH_DIRECTORY/httpd"
+HTTPD_ROOT="$HTTPD_DIR/www"
+HTTPD_ACCESS_LOG="$HTTPD_DIR/access.log"
+HTTPD_USER=alice
+# Not inherited from a script that runs this one.
+HTTPD_PORT= HTTPD_URL= HTTPD_PASSWORD= HTTPD_PID= HTTPD_WATCHDOG_PID_=
+export HTTPD_ROOT HTTPD_ACCESS_LOG HTTPD_USER
+
+# nginx, or nothing if it is not installed.
+httpd_find_nginx_ () {
+	if test -x /usr/sbin/nginx
+	then
+		echo /usr/sbin/nginx
+	else
+		command -v nginx 2>/dev/null
+	fi
+}
+
+# Is process $1 running? A child of ours that has exited is a zombie,
+# which kill -0 still finds, until we wait for it.
+httpd_alive_ () {
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in
+	Z*) return 1 ;;
+	esac
+	return 0
+}
+
+# httpd_kill_ PID: TERM nginx's master (which stops its workers), wait up
+# to 5 s for it to go, then KILL it and its workers.
+httpd_kill_ () {
+	httpd_workers_=$(pgrep -P "$1" 2>/dev/null)
+	kill -TERM "$1" 2>/dev/null || return 0
+	httpd_i_=0
+	while httpd_alive_ "$1"
+	do
+		if test $httpd_i_ -ge 50
+		then
+			kill -KILL "$1" $httpd_workers_ 2>/dev/null
+			break
+		fi
+		sleep 0.1
+		httpd_i_=$((httpd_i_ + 1))
+	done
+}
+
+# The basic-auth user file: apr1 hashes (nginx knows them) when openssl
+# is here, else nginx's "{PLAIN}" scheme.
+httpd_write_htpasswd_ () {
+	if command -v openssl >/dev/null 2>&1 &&
+	   httpd_hash_=$(printf '%s\n' "$HTTPD_PASSWORD" |
+			openssl passwd -apr1 -stdin 2>/dev/null) &&
+	   test -n "$httpd_hash_"
+	then
+		echo "$HTTPD_USER:$httpd_hash_"
+	else
+		echo "$HTTPD_USER:{PLAIN}$HTTPD_PASSWORD"
+	fi >"$HTTPD_DIR/htpasswd"
+}
+
+httpd_write_conf_ () {
+	# Run as root, nginx's workers would switch to the user compiled
+	# in (www-data), which cannot write into the trash directory;
+	# "user root root" keeps them root. Not root, nginx cannot switch
+	# users and the directive would only draw a warning, so leave it.
+	if test "$(id -u)" = 0
+	then
+		echo 'user root root;'
+	fi
+	cat <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+pid "$HTTPD_DIR/nginx.pid";
+error_log "$HTTPD_DIR/error.log" info;
+
+events {
+	worker_connections 256;
+}
+
+http {
+	default_type application/octet-stream;
+	log_format gitmodel '\$msec \$request_time \$request_method \$uri \$status \$http_range \$bytes_sent \$remote_user';
+	access_log "$HTTPD_ACCESS_LOG" gitmodel;
+	client_body_temp_path "$HTTPD_DIR/client_body_temp";
+	proxy_temp_path "$HTTPD_DIR/proxy_temp";
+	fastcgi_temp_path "$HTTPD_DIR/fastcgi_temp";
+	uwsgi_temp_path "$HTTPD_DIR/uwsgi_temp";
+	scgi_temp_path "$HTTPD_DIR/scgi_temp";
+	client_max_body_size 0;
+
+	server {
+		listen 127.0.0.1:$HTTPD_PORT;
+		server_name 127.0.0.1;
+		root "$HTTPD_ROOT";
+
+		location /auth/ {
+			auth_basic "git-model tests";
+			auth_basic_user_file "$HTTPD_DIR/htpasswd";
+			dav_methods PUT;
+			create_full_put_path on;
+			dav_access user:rw group:r all:r;
+		}
+
+		location /anon/ {
+			alias "$HTTPD_ROOT/auth/";
+			limit_except GET {
+				deny all;
+			}
+		}
+
+		location /open/ {
+			dav_methods PUT;
+			create_full_put_path on;
+			dav_access user:rw group:r all:r;
+		}
+	}
+}
+EOF
+}
+
+# The script's EXIT trap while nginx may run: stop it, then do what
+# test-lib.sh's own trap does, with the same exit code.
+httpd_exit_trap_ () {
+	httpd_code_=$?
+	{ set +x; } 2>/dev/null
+	stop_httpd
+	(exit $httpd_code_)
+	test_exit_trap_
+}
+
+# For test-lib.sh to call when the script ends, from test_done (which
+# clears the EXIT trap) and from its EXIT trap.
+test_atexit_hook () {
+	stop_httpd
+}
+
+# Start nginx (see the top of this file). Called again after stop_httpd,
+# it keeps the port, the password and the files.
+start_httpd () {
+	test -z "$HTTPD_PID" || BUG "start_httpd: nginx is already running"
+	httpd_nginx_=$(httpd_find_nginx_)
+	if test -z "$httpd_nginx_"
+	then
+		test_env_require_ci_service nginx \
+			"nginx is not installed (apt-get install nginx-light)"
+	fi
+	case "$HTTPD_DIR" in
+	*[\"\$\\]*) BUG "start_httpd: cannot quote '$HTTPD_DIR' for nginx" ;;
+	esac
+	if test -z "$HTTPD_PORT"
+	then
+		HTTPD_PORT=$(test_free_port) || BUG "start_httpd: no free port"
+	fi
+	HTTPD_URL=http://127.0.0.1:$HTTPD_PORT
+	if test -z "$HTTPD_PASSWORD"
+	then
+		HTTPD_PASSWORD=pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')-secret
+	fi
+	export HTTPD_PORT HTTPD_URL HTTPD_PASSWORD
+	mkdir -p "$HTTPD_ROOT/auth" "$HTTPD_ROOT/open" &&
+	rm -f "$HTTPD_DIR/nginx.pid" &&
+	httpd_write_htpasswd_ &&
+	httpd_write_conf_ >"$HTTPD_DIR/nginx.conf" ||
+	BUG "start_httpd: cannot write the configuration in '$HTTPD_DIR'"
+
+	# Hold none of the script's descriptors: the TAP reader waits for
+	# every holder of stdout to close it.
+	"$httpd_nginx_" -p "$HTTPD_DIR/" -c "$HTTPD_DIR/nginx.conf" \
+		</dev/null >>"$HTTPD_DIR/nginx.out" 2>&1 3>&- 4>&- 5>&- &
+	HTTPD_PID=$!
+	export HTTPD_PID
+	trap 'httpd_exit_trap_' EXIT
+
+	# The watchdog: stops nginx once this shell is gone, whatever
+	# killed it ($$ is this shell's PID, also in the subshell).
+	(
+		while kill -0 $$ 2>/dev/null
+		do
+			sleep 1
+		done
+		httpd_kill_ "$HTTPD_PID"
+	) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- &
+	HTTPD_WATCHDOG_PID_=$!
+
+	httpd_i_=0 httpd_why_=
+	while :
+	do
+		if ! httpd_alive_ "$HTTPD_PID"
+		then
+			httpd_why_="nginx exited"
+		elif test $httpd_i_ -ge 50
+		then
+			httpd_why_="nginx did not answer within 5 s"
+		elif command -v curl >/dev/null 2>&1
+		then
+			curl -s -m 2 --noproxy "*" -o /dev/null "$HTTPD_URL/" &&
+			return 0
+		else
+			# nginx listens before it writes its pid file.
+			test -s "$HTTPD_DIR/nginx.pid" && return 0
+		fi
+		if test -n "$httpd_why_"
+		then
+			echo >&4 "start_httpd: $httpd_why_; its messages:"
+			cat "$HTTPD_DIR/nginx.out" "$HTTPD_DIR/error.log" >&4 2>/dev/null
+			exit 1
+		fi
+		sleep 0.1
+		httpd_i_=$((httpd_i_ + 1))
+	done
+}
+
+# Stop nginx and its watchdog; nothing to do if nginx is not running.
+stop_httpd () {
+	test -n "$HTTPD_PID" || return 0
+	httpd_kill_ "$HTTPD_PID"
+	wait "$HTTPD_PID" 2>/dev/null
+	if test -n "$HTTPD_WATCHDOG_PID_"
+	then
+		kill "$HTTPD_WATCHDOG_PID_" 2>/dev/null
+		wait "$HTTPD_WATCHDOG_PID_" 2>/dev/null
+	fi
+	HTTPD_PID= HTTPD_WATCHDOG_PID_=
+	# Back to test-lib.sh's own EXIT trap.
+	trap 'test_exit_trap_' EXIT
+	return 0
+}
+
+# httpd_log_count METHOD STATUS [URI-REGEX]: how many requests in the
+# access log have this method and status (and a URI matching the
+# extended regular expression, anchored at neither end).
+httpd_log_count () {
+	test $# = 2 || test $# = 3 ||
+	BUG "usage: httpd_log_count METHOD STATUS [URI-REGEX]"
+	# The regex goes through the environment: -v would eat backslashes.
+	HTTPD_URI_RE_=${3-} awk -v m="$1" -v s="$2" '
+		BEGIN { u = ENVIRON["HTTPD_URI_RE_"] }
+		$3 == m && $5 == s && (u == "" || $4 ~ u) { n++ }
+		END { print n + 0 }
+	' "$HTTPD_ACCESS_LOG"
+}
+
+# httpd_log_wait COUNT METHOD STATUS [URI-REGEX]: wait up to 5 s until
+# httpd_log_count says COUNT or more.
+httpd_log_wait () {
+	test $# = 3 || test $# = 4 ||
+	BUG "usage: httpd_log_wait COUNT METHOD STATUS [URI-REGEX]"
+	httpd_want_=$1
+	shift
+	httpd_i_=0
+	while test "$(httpd_log_count "$@")" -lt "$httpd_want_"
+	do
+		if test $httpd_i_ -ge 50
+		then
+			echo >&4 "httpd_log_wait: not $httpd_want_ lines for $*:"
+			cat >&4 "$HTTPD_ACCESS_LOG"
+			return 1
+		fi
+		sleep 0.1
+		httpd_i_=$((httpd_i_ + 1))
+	done
+}
+
+# httpd_max_overlap METHOD: the most METHOD requests that were in flight
+# at once, each from $msec - $request_time to $msec (in whole ms; one
+# ending when another starts does not overlap it). 0 if there were none.
+httpd_max_overlap () {
+	test $# = 1 || BUG "usage: httpd_max_overlap METHOD"
+	awk -v m="$1" '
+		BEGIN { n = 0 }
+		$3 == m {
+			e = int($1 * 1000 + 0.5)
+			end[n] = e
+			start[n] = e - int($2 * 1000 + 0.5)
+			n++
+		}
+		END {
+			max = 0
+			for (i = 0; i < n; i++) {
+				c = 1
+				for (j = 0; j < n; j++)
+					if (j != i && start[j] <= start[i] &&
+					    start[i] < end[j])
+						c++
+				if (c > max)
+					max = c
+			}
+			print max
+		}
+	' "$HTTPD_ACCESS_LOG"
+}

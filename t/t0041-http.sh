@@ -1,0 +1,156 @@
+#!/bin/sh
+
+test_description='HTTP storage against a real nginx: push, clone, credentials'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-httpd.sh"
+
+start_httpd
+
+oid_of () {
+	sha256sum <"$1" | cut -d" " -f1
+}
+
+obj_path () {
+	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
+}
+
+# Every output a test writes goes to out.* or err.* files, so the last test
+# can check that the password never appeared in any of them.
+
+test_expect_success 'setup: credentials in a helper, storage in .gitmodel' '
+	git model install &&
+	git config --global credential.helper store &&
+	echo "http://$HTTPD_USER:$HTTPD_PASSWORD@127.0.0.1:$HTTPD_PORT" >"$HOME/.git-credentials" &&
+	git init -q --bare remote.git &&
+	git init -q work &&
+	(
+		cd work &&
+		git model track "*.pth" &&
+		git config -f .gitmodel model.storage "$HTTPD_URL/auth/models" &&
+		git config model.concurrency 8 &&
+		for i in $(test_seq 1 50)
+		do
+			test-tool genrandom "w$i" 1m >"w$i.pth" || return 1
+		done &&
+		git add . &&
+		git commit -q -m weights &&
+		git remote add origin ../remote.git
+	)
+'
+
+test_expect_success 'push uploads over HTTP after a 401 and the credential helper' '
+	git -C work push origin main >out.push 2>err.push &&
+	grep "uploaded 50 object(s)" err.push &&
+	httpd_log_wait 50 PUT 201 &&
+	test "$(httpd_log_count PUT 401)" -ge 1 &&
+	for i in 1 17 50
+	do
+		test_cmp_bin work/w$i.pth "$(obj_path "$HTTPD_ROOT/auth/models" $(oid_of work/w$i.pth))" || return 1
+	done
+'
+
+test_expect_success 'model.concurrency=8: requests overlapped on the server' '
+	overlap=$(httpd_max_overlap PUT) &&
+	say "at most $overlap PUT requests in flight" &&
+	test "$overlap" -gt 1 &&
+	test "$overlap" -le 8
+'
+
+test_expect_success 'pointers carry the object URL' '
+	git -C work cat-file -p HEAD:w1.pth >pointer &&
+	oid=$(oid_of work/w1.pth) &&
+	grep "^url $(obj_path "$HTTPD_URL/auth/models" $oid)$" pointer
+'
+
+test_expect_success 'a push to a second remote asks with HEAD and uploads nothing' '
+	git init -q --bare second.git &&
+	git -C work remote add second ../second.git &&
+	git -C work push second main >out.again 2>err.again &&
+	grep "uploaded 0 object(s)" err.again &&
+	grep "50 already there" err.again &&
+	httpd_log_wait 50 HEAD 200
+'
+
+test_expect_success 'a clone gets all 50 files, verified' '
+	git clone -q remote.git clone 2>err.clone &&
+	for i in $(test_seq 1 50)
+	do
+		test_cmp_bin work/w$i.pth clone/w$i.pth || return 1
+	done &&
+	git -C clone status --porcelain >out.status &&
+	test_must_be_empty out.status
+'
+
+test_expect_success 'a clone reads anonymously from the read-only location' '
+	HOME="$TRASH_DIRECTORY/nohome" &&
+	mkdir -p "$HOME" &&
+	cp "$TRASH_DIRECTORY/.gitconfig" "$HOME/" &&
+	git config --global --unset credential.helper &&
+	HOME="$HOME" git -c model.storage="$HTTPD_URL/anon/models" \
+		clone -q remote.git anon 2>err.anon &&
+	HOME="$TRASH_DIRECTORY" &&
+	test_cmp_bin work/w5.pth anon/w5.pth &&
+	test_cmp_bin work/w50.pth anon/w50.pth
+'
+
+test_expect_success 'the anonymous location refuses uploads: push fails, ref unchanged' '
+	before=$(git -C remote.git rev-parse main) &&
+	test-tool genrandom new 100k >work/new.pth &&
+	git -C work add new.pth &&
+	git -C work commit -q -m new &&
+	test_must_fail git -C work -c model.storage="$HTTPD_URL/anon/models" \
+		push origin main >out.ro 2>err.ro &&
+	grep "cannot upload .new.pth." err.ro &&
+	grep "403 Forbidden" err.ro &&
+	grep "push is refused" err.ro &&
+	test "$(git -C remote.git rev-parse main)" = "$before"
+'
+
+test_expect_success 'a wrong password: clear error, push refused, ref not moved, helper told' '
+	before=$(git -C remote.git rev-parse main) &&
+	echo "http://$HTTPD_USER:wrong-password@127.0.0.1:$HTTPD_PORT" >"$HOME/.git-credentials" &&
+	test_must_fail git -C work push origin main >out.wrong 2>err.wrong &&
+	grep "401 Unauthorized" err.wrong &&
+	grep "refused the credentials" err.wrong &&
+	test "$(git -C remote.git rev-parse main)" = "$before" &&
+	! grep wrong-password "$HOME/.git-credentials"
+'
+
+test_expect_success 'no credentials at all: the error says how to set them up' '
+	rm -f "$HOME/.git-credentials" &&
+	test_must_fail git -C work push origin main >out.none 2>err.none &&
+	grep "cannot get credentials for .127.0.0.1:$HTTPD_PORT." err.none &&
+	grep "credential helper" err.none
+'
+
+test_expect_success 'a bearer token through model.http.extraHeader is sent' '
+	git -C work -c model.http.extraHeader="X-Test-Token: token-123" \
+		-c model.storage="$HTTPD_URL/open/models" model push origin main 2>err.token &&
+	grep "uploaded 1 object(s)" err.token
+'
+
+test_expect_success 'a 404 names the file, the URL and the status' '
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git miss &&
+	test_must_fail git -C miss -c model.storage="$HTTPD_URL/open/nothing-here" \
+		model fetch 2>err.404 &&
+	grep "error: cannot download .w1.pth. from .$HTTPD_URL/open/nothing-here/sha256/" err.404 &&
+	grep "404 Not Found" err.404
+'
+
+test_expect_success '--progress draws the progress line' '
+	rm -rf miss/.git/model &&
+	git -C miss -c model.storage="$HTTPD_URL/anon/models" \
+		model fetch --progress 2>err.progress &&
+	grep "Downloading weights: 100% (50/50)" err.progress &&
+	grep "done\." err.progress
+'
+
+test_expect_success 'the password never appears in any output' '
+	! grep -r -F "$HTTPD_PASSWORD" out.* err.* &&
+	git -C work -c model.storage="http://$HTTPD_USER:$HTTPD_PASSWORD@127.0.0.1:$HTTPD_PORT/auth/models" \
+		model env >out.env &&
+	! grep -F "$HTTPD_PASSWORD" out.env
+'
+
+test_done
