@@ -30,6 +30,8 @@
 #	/anon/	the same directory, anonymous and read-only: GET and HEAD,
 #		every other method is 403
 #	/open/	$HTTPD_ROOT/open/: GET, HEAD and PUT without auth
+#	/token/	$HTTPD_ROOT/token/: the same, but only for requests with the
+#		header "X-Test-Token: token-123" (others get 401)
 #
 # The access log has one line per request, when nginx has finished it,
 # with these fields separated by single spaces (an empty one is "-"):
@@ -174,6 +176,15 @@ http {
 			create_full_put_path on;
 			dav_access user:rw group:r all:r;
 		}
+
+		location /token/ {
+			if (\$http_x_test_token != "token-123") {
+				return 401;
+			}
+			dav_methods PUT;
+			create_full_put_path on;
+			dav_access user:rw group:r all:r;
+		}
 	}
 }
 EOF
@@ -218,7 +229,7 @@ start_httpd () {
 		HTTPD_PASSWORD=pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')-secret
 	fi
 	export HTTPD_PORT HTTPD_URL HTTPD_PASSWORD
-	mkdir -p "$HTTPD_ROOT/auth" "$HTTPD_ROOT/open" &&
+	mkdir -p "$HTTPD_ROOT/auth" "$HTTPD_ROOT/open" "$HTTPD_ROOT/token" &&
 	rm -f "$HTTPD_DIR/nginx.pid" &&
 	httpd_write_htpasswd_ &&
 	httpd_write_conf_ >"$HTTPD_DIR/nginx.conf" ||

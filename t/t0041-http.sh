@@ -124,10 +124,14 @@ test_expect_success 'no credentials at all: the error says how to set them up' '
 	grep "credential helper" err.none
 '
 
-test_expect_success 'a bearer token through model.http.extraHeader is sent' '
+test_expect_success 'a token header through model.http.extraHeader is sent' '
+	test_must_fail git -C work -c model.storage="$HTTPD_URL/token/models" \
+		model push origin main 2>err.notoken &&
+	grep "401 Unauthorized" err.notoken &&
 	git -C work -c model.http.extraHeader="X-Test-Token: token-123" \
-		-c model.storage="$HTTPD_URL/open/models" model push origin main 2>err.token &&
-	grep "uploaded 1 object(s)" err.token
+		-c model.storage="$HTTPD_URL/token/models" model push origin main 2>err.token &&
+	grep "uploaded 1 object(s)" err.token &&
+	test_path_is_file "$(obj_path "$HTTPD_ROOT/token/models" $(oid_of work/new.pth))"
 '
 
 test_expect_success 'a 404 names the file, the URL and the status' '
