@@ -15,6 +15,9 @@
 # writes under "$TRASH_DIRECTORY/httpd", and exports:
 #
 #	HTTPD_PORT, HTTPD_URL	the port and http://127.0.0.1:$HTTPD_PORT
+#	HTTPD_SSL_PORT, HTTPD_SSL_URL	the same locations over TLS, with a
+#				self-signed certificate for 127.0.0.1 in
+#	HTTPD_CERT		(PEM, made with openssl)
 #	HTTPD_ROOT		the document root, "$TRASH_DIRECTORY/httpd/www"
 #	HTTPD_USER, HTTPD_PASSWORD	the one basic-auth account; the password
 #				is a distinctive string ("pw-<hex>-secret") so a
@@ -120,6 +123,49 @@ httpd_write_htpasswd_ () {
 	fi >"$HTTPD_DIR/htpasswd"
 }
 
+# The locations, shared by the http and https servers.
+httpd_write_locations_ () {
+	cat <<EOF
+location /auth/ {
+	auth_basic "git-model tests";
+	auth_basic_user_file "$HTTPD_DIR/htpasswd";
+	dav_methods PUT;
+	create_full_put_path on;
+	dav_access user:rw group:r all:r;
+}
+
+location /anon/ {
+	alias "$HTTPD_ROOT/auth/";
+	limit_except GET {
+		deny all;
+	}
+}
+
+location /open/ {
+	dav_methods PUT;
+	create_full_put_path on;
+	dav_access user:rw group:r all:r;
+}
+
+location /token/ {
+	if (\$http_x_test_token != "token-123") {
+		return 401;
+	}
+	dav_methods PUT;
+	create_full_put_path on;
+	dav_access user:rw group:r all:r;
+}
+EOF
+}
+
+# A self-signed certificate for 127.0.0.1, made once per trash directory.
+httpd_write_cert_ () {
+	test -s "$HTTPD_CERT" && return 0
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+		-keyout "$HTTPD_DIR/server.key" -out "$HTTPD_CERT" >/dev/null 2>&1
+}
+
 httpd_write_conf_ () {
 	# Run as root, nginx's workers would switch to the user compiled
 	# in (www-data), which cannot write into the trash directory;
@@ -155,36 +201,16 @@ http {
 		listen 127.0.0.1:$HTTPD_PORT;
 		server_name 127.0.0.1;
 		root "$HTTPD_ROOT";
+		include "$HTTPD_DIR/locations.conf";
+	}
 
-		location /auth/ {
-			auth_basic "git-model tests";
-			auth_basic_user_file "$HTTPD_DIR/htpasswd";
-			dav_methods PUT;
-			create_full_put_path on;
-			dav_access user:rw group:r all:r;
-		}
-
-		location /anon/ {
-			alias "$HTTPD_ROOT/auth/";
-			limit_except GET {
-				deny all;
-			}
-		}
-
-		location /open/ {
-			dav_methods PUT;
-			create_full_put_path on;
-			dav_access user:rw group:r all:r;
-		}
-
-		location /token/ {
-			if (\$http_x_test_token != "token-123") {
-				return 401;
-			}
-			dav_methods PUT;
-			create_full_put_path on;
-			dav_access user:rw group:r all:r;
-		}
+	server {
+		listen 127.0.0.1:$HTTPD_SSL_PORT ssl;
+		server_name 127.0.0.1;
+		ssl_certificate "$HTTPD_CERT";
+		ssl_certificate_key "$HTTPD_DIR/server.key";
+		root "$HTTPD_ROOT";
+		include "$HTTPD_DIR/locations.conf";
 	}
 }
 EOF
@@ -222,16 +248,24 @@ start_httpd () {
 	if test -z "$HTTPD_PORT"
 	then
 		HTTPD_PORT=$(test_free_port) || BUG "start_httpd: no free port"
+		HTTPD_SSL_PORT=$(test_free_port) || BUG "start_httpd: no free port"
+		test "$HTTPD_SSL_PORT" != "$HTTPD_PORT" ||
+		HTTPD_SSL_PORT=$(test_free_port) || BUG "start_httpd: no free port"
 	fi
 	HTTPD_URL=http://127.0.0.1:$HTTPD_PORT
+	HTTPD_SSL_URL=https://127.0.0.1:$HTTPD_SSL_PORT
+	HTTPD_CERT=$HTTPD_DIR/server.crt
 	if test -z "$HTTPD_PASSWORD"
 	then
 		HTTPD_PASSWORD=pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')-secret
 	fi
-	export HTTPD_PORT HTTPD_URL HTTPD_PASSWORD
+	export HTTPD_PORT HTTPD_URL HTTPD_PASSWORD HTTPD_SSL_PORT HTTPD_SSL_URL \
+		HTTPD_CERT
 	mkdir -p "$HTTPD_ROOT/auth" "$HTTPD_ROOT/open" "$HTTPD_ROOT/token" &&
 	rm -f "$HTTPD_DIR/nginx.pid" &&
 	httpd_write_htpasswd_ &&
+	httpd_write_cert_ &&
+	httpd_write_locations_ >"$HTTPD_DIR/locations.conf" &&
 	httpd_write_conf_ >"$HTTPD_DIR/nginx.conf" ||
 	BUG "start_httpd: cannot write the configuration in '$HTTPD_DIR'"
 

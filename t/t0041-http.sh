@@ -150,6 +150,28 @@ test_expect_success '--progress draws the progress line' '
 	grep "done\." err.progress
 '
 
+test_expect_success 'https: a certificate nobody vouches for is refused' '
+	rm -rf miss/.git/model &&
+	test_must_fail git -C miss -c model.storage="$HTTPD_SSL_URL/anon/models" \
+		model fetch 2>err.tls &&
+	grep "cannot download" err.tls &&
+	grep -i "certificate" err.tls &&
+	test_path_is_missing miss/.git/model/objects
+'
+
+test_expect_success 'https: http.sslCAInfo names the CA to trust' '
+	git -C miss -c model.storage="$HTTPD_SSL_URL/anon/models" \
+		-c http.sslCAInfo="$HTTPD_CERT" model fetch 2>err.tls2 &&
+	grep "downloaded 50 object(s)" err.tls2
+'
+
+test_expect_success 'https: http.sslVerify=false turns the check off' '
+	rm -rf miss/.git/model &&
+	git -C miss -c model.storage="$HTTPD_SSL_URL/anon/models" \
+		-c http.sslVerify=false model fetch 2>err.tls3 &&
+	grep "downloaded 50 object(s)" err.tls3
+'
+
 test_expect_success 'the password never appears in any output' '
 	! grep -r -F "$HTTPD_PASSWORD" out.* err.* &&
 	git -C work -c model.storage="http://$HTTPD_USER:$HTTPD_PASSWORD@127.0.0.1:$HTTPD_PORT/auth/models" \
