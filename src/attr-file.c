@@ -92,53 +92,17 @@ cleanup:
 	return ret;
 }
 
-static mode_t current_umask(void)
-{
-	mode_t mask = umask(0);
-
-	umask(mask);
-	return mask;
-}
-
 int attr_file_write(struct attr_file *f)
 {
-	struct strbuf tmp = STRBUF_INIT, content = STRBUF_INIT;
+	struct strbuf content = STRBUF_INIT;
 	size_t i;
-	int fd = -1, ret = -1;
+	int ret;
 
 	for (i = 0; i < f->nr; i++) {
 		strbuf_addstr(&content, f->lines[i].text);
 		strbuf_addch(&content, '\n');
 	}
-	strbuf_addf(&tmp, "%s.XXXXXX", f->path);
-	fd = mkostemp(tmp.buf, O_CLOEXEC);
-	if (fd < 0) {
-		error_errno("cannot create a temp file for '%s'", f->path);
-		goto cleanup;
-	}
-	if (fchmod(fd, 0666 & ~current_umask()) < 0 ||
-	    write_in_full(fd, content.buf, content.len) < 0 || fsync(fd) < 0) {
-		error_errno("cannot write '%s'", tmp.buf);
-		goto cleanup;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		error_errno("cannot write '%s'", tmp.buf);
-		goto cleanup;
-	}
-	fd = -1;
-	if (rename(tmp.buf, f->path) < 0) {
-		error_errno("cannot rename '%s' to '%s'", tmp.buf, f->path);
-		goto cleanup;
-	}
-	ret = 0;
-cleanup:
-	if (ret < 0) {
-		close_quietly(fd);
-		if (tmp.len)
-			unlink(tmp.buf);
-	}
-	strbuf_release(&tmp);
+	ret = write_file_atomically(f->path, content.buf, content.len, 0666, 1);
 	strbuf_release(&content);
 	return ret;
 }

@@ -73,36 +73,12 @@ static int is_ours(const char *path)
 
 static int write_hook(const char *path, const char *name)
 {
-	struct strbuf text = STRBUF_INIT, tmp = STRBUF_INIT;
-	int fd = -1, ret = -1;
+	struct strbuf text = STRBUF_INIT;
+	int ret;
 
 	strbuf_addf(&text, hook_template, name, name, name, name);
-	strbuf_addf(&tmp, "%s.tmp-XXXXXX", path);
-	fd = mkostemp(tmp.buf, O_CLOEXEC);
-	if (fd < 0) {
-		error_errno("cannot create '%s'", tmp.buf);
-		strbuf_reset(&tmp);
-		goto cleanup;
-	}
-	if (write_in_full(fd, text.buf, text.len) < 0 || fchmod(fd, 0755) < 0 ||
-	    close(fd) < 0) {
-		fd = -1;
-		error_errno("cannot write '%s'", tmp.buf);
-		goto cleanup;
-	}
-	fd = -1;
-	if (rename(tmp.buf, path) < 0) {
-		error_errno("cannot install '%s'", path);
-		goto cleanup;
-	}
-	strbuf_reset(&tmp);
-	ret = 0;
-cleanup:
-	close_quietly(fd);
-	if (tmp.len)
-		unlink(tmp.buf);
+	ret = write_file_atomically(path, text.buf, text.len, 0755, 0);
 	strbuf_release(&text);
-	strbuf_release(&tmp);
 	return ret;
 }
 

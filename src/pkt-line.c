@@ -16,17 +16,6 @@ void pkt_reader_init(struct pkt_reader *r, int fd)
 	r->buf[0] = '\0';
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 enum pkt_status pkt_read(struct pkt_reader *r)
 {
 	char hdr[4];

@@ -105,17 +105,6 @@ void storage_object_url(const char *base, const char *oid,
 	strbuf_addf(out, "/sha256/%.2s/%.2s/%s", oid, oid + 2, oid);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int url_decode_path(const char *in, struct strbuf *out)
 {
 	for (; *in; in++) {

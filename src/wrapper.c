@@ -1,6 +1,7 @@
 #include "wrapper.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,5 +155,58 @@ int mkdir_leading(const char *path)
 		*p = '/';
 	}
 	free(copy);
+	return ret;
+}
+
+int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int write_file_atomically(const char *path, const void *data, size_t len,
+			  unsigned mode, int use_umask)
+{
+	size_t tlen = strlen(path) + 16;
+	char *tmp = xmalloc(tlen);
+	int fd, ret = -1;
+
+	if (use_umask) {
+		mode_t mask = umask(0);
+
+		umask(mask);
+		mode &= ~mask;
+	}
+	xsnprintf(tmp, tlen, "%s.tmp-XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		error_errno("cannot create a temp file for '%s'", path);
+		free(tmp);
+		return -1;
+	}
+	if (write_in_full(fd, data, len) < 0 || fchmod(fd, mode) < 0 ||
+	    fsync(fd) < 0) {
+		error_errno("cannot write '%s'", tmp);
+		close(fd);
+		goto cleanup;
+	}
+	if (close(fd) < 0) {
+		error_errno("cannot write '%s'", tmp);
+		goto cleanup;
+	}
+	if (rename(tmp, path) < 0) {
+		error_errno("cannot rename '%s' to '%s'", tmp, path);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (ret < 0)
+		unlink(tmp);
+	free(tmp);
 	return ret;
 }

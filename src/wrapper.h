@@ -51,4 +51,16 @@ int close_quietly(int fd);
  */
 int mkdir_leading(const char *path);
 
+/* The value of a hex digit (either case), or -1. */
+int hexval(int c);
+
+/*
+ * Replace `path` with `len` bytes of `data` and mode `mode` (minus umask
+ * when `use_umask`), through a temp file beside it and rename(), so a
+ * reader sees the old file or the new one, never a part. For small files
+ * (configuration, hooks). Returns 0 or -1 (reported).
+ */
+int write_file_atomically(const char *path, const void *data, size_t len,
+			  unsigned mode, int use_umask);
+
 #endif
