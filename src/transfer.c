@@ -252,7 +252,8 @@ static void item_retry(struct transfer_item *it, const char *why)
 	uint64_t delay;
 
 	if (it->attempts++ >= it->t->retries) {
-		item_fail(it, "%s (after %d attempts)", why, it->attempts);
+		item_fail(it, "%s (after %d attempt%s)", why, it->attempts,
+			  it->attempts == 1 ? "" : "s");
 		return;
 	}
 	delay = (uint64_t)BACKOFF_BASE_MS << (it->attempts - 1);

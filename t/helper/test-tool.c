@@ -11,6 +11,8 @@
  *                                 "0000" for flush (payloads printed raw)
  *   test-tool genrandom SEED SIZE   SIZE pseudo-random bytes, the same for
  *                                 the same SEED (sizes take k, m, g suffixes)
+ *   test-tool fault-proxy ...    an HTTP proxy that injects faults
+ *                                 (test-fault-proxy.c has the usage)
  */
 
 #include <fcntl.h>
@@ -24,6 +26,8 @@
 #include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
+
+int cmd_fault_proxy(int argc, const char **argv);
 
 static int pkt_pack(void)
 {
@@ -138,5 +142,8 @@ int main(int argc, const char **argv)
 		return pkt_unpack();
 	if (argc == 4 && !strcmp(argv[1], "genrandom"))
 		return genrandom(argv[2], argv[3]);
-	usage("test-tool (pkt-line (pack | unpack) | genrandom <seed> <size>)");
+	if (argc >= 2 && !strcmp(argv[1], "fault-proxy"))
+		return cmd_fault_proxy(argc - 1, argv + 1);
+	usage("test-tool (pkt-line (pack | unpack) | genrandom <seed> <size> |\n"
+	      "       fault-proxy <options>)");
 }

@@ -1,0 +1,185 @@
+#!/bin/sh
+
+test_description='HTTP faults: cut bodies, 503, wrong bytes, stalls, resume'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-httpd.sh"
+
+start_httpd
+
+oid_of () {
+	sha256sum <"$1" | cut -d" " -f1
+}
+
+# start_proxy MODE COUNT: a fault proxy in front of nginx, as $PROXY_URL.
+start_proxy () {
+	rm -f proxy.port proxy.log || return 1
+	# Hold none of the script's descriptors (the TAP reader waits on them).
+	test-tool fault-proxy --port-file proxy.port --upstream "$HTTPD_PORT" \
+		--mode "$1" --count "$2" --log proxy.log \
+		</dev/null >/dev/null 2>>proxy.err 3>&- 4>&- 5>&- &
+	PROXY_PID=$!
+	i=0
+	while ! test -s proxy.port
+	do
+		i=$((i + 1))
+		test $i -lt 50 || return 1
+		sleep 0.1
+	done
+	PROXY_URL=http://127.0.0.1:$(cat proxy.port)
+}
+
+stop_proxy () {
+	kill "$PROXY_PID" 2>/dev/null
+	wait "$PROXY_PID" 2>/dev/null
+	return 0
+}
+
+# A clone with pointers only, its store empty: fetch through the proxy.
+fresh_clone () {
+	rm -rf lazy &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy
+}
+
+# No object in the store may be anything but its oid's bytes.
+store_is_clean () {
+	find lazy/.git/model/objects -type f 2>/dev/null | while read f
+	do
+		test "$(oid_of "$f")" = "$(basename "$f")" || {
+			echo "bad object $f" >&4
+			return 1
+		}
+	done
+}
+
+test_expect_success 'setup: three weights in HTTP storage' '
+	git model install &&
+	git init -q --bare remote.git &&
+	git init -q work &&
+	(
+		cd work &&
+		git model track "*.pth" &&
+		git config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
+		test-tool genrandom a 3m >a.pth &&
+		test-tool genrandom b 2m >b.pth &&
+		test-tool genrandom c 1m >c.pth &&
+		git add . &&
+		git commit -q -m weights &&
+		git remote add origin ../remote.git &&
+		git push -q origin main
+	)
+'
+
+test_expect_success 'a body cut halfway is resumed with Range and verified' '
+	start_proxy cut 1 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	git -C lazy -c model.storage="$PROXY_URL/open/models" model pull 2>err &&
+	test_cmp_bin work/a.pth lazy/a.pth &&
+	test_cmp_bin work/b.pth lazy/b.pth &&
+	test_cmp_bin work/c.pth lazy/c.pth &&
+	grep "fault=cut" proxy.log &&
+	grep "^GET .* 206 range=bytes=[1-9][0-9]*- fault=none" proxy.log &&
+	store_is_clean
+'
+
+test_expect_success '503 twice, then the server answers: the download succeeds' '
+	start_proxy status503 2 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	git -C lazy -c model.storage="$PROXY_URL/open/models" model pull 2>err &&
+	test "$(grep -c " 503 " proxy.log)" = 2 &&
+	test_cmp_bin work/a.pth lazy/a.pth &&
+	store_is_clean
+'
+
+test_expect_success '503 twice on upload: the push succeeds' '
+	start_proxy status503 2 &&
+	test_when_finished stop_proxy &&
+	test-tool genrandom d 500k >work/d.pth &&
+	git -C work add d.pth &&
+	git -C work commit -q -m d &&
+	git -C work -c model.storage="$PROXY_URL/open/models" push -q origin main 2>err &&
+	test "$(grep -c " 503 " proxy.log)" = 2 &&
+	grep "^PUT .* 201 " proxy.log &&
+	test_cmp_bin work/d.pth "$HTTPD_ROOT/open/models/sha256/$(oid_of work/d.pth | cut -c1-2)/$(oid_of work/d.pth | cut -c3-4)/$(oid_of work/d.pth)"
+'
+
+test_expect_success 'wrong bytes once: retried, and only the right bytes are kept' '
+	start_proxy corrupt 1 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	git -C lazy -c model.storage="$PROXY_URL/open/models" model pull 2>err &&
+	grep "fault=corrupt" proxy.log &&
+	test_cmp_bin work/a.pth lazy/a.pth &&
+	test_cmp_bin work/b.pth lazy/b.pth &&
+	store_is_clean
+'
+
+test_expect_success 'wrong bytes every time: a clear error, nothing stored, pointers stay' '
+	start_proxy corrupt 1000 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="$PROXY_URL/open/models" \
+		-c model.retries=1 model pull 2>err &&
+	grep "error: cannot download .a.pth. from .$PROXY_URL/open/models/sha256/" err &&
+	grep "do not match the object id" err &&
+	test_path_is_missing lazy/.git/model/objects &&
+	git -C lazy model pointer --check a.pth &&
+	git -C lazy model pointer --check b.pth
+'
+
+test_expect_success 'a clone through wrong bytes leaves pointers, never bad weights' '
+	start_proxy corrupt 1000 &&
+	test_when_finished stop_proxy &&
+	rm -rf evil &&
+	git -c model.storage="$PROXY_URL/open/models" -c model.retries=0 \
+		clone -q remote.git evil 2>err &&
+	grep "do not match" err &&
+	grep "git model pull" err &&
+	git -C evil model pointer --check a.pth &&
+	test_path_is_missing evil/.git/model/objects
+'
+
+test_expect_success 'a stalled body times out and the retry completes it' '
+	start_proxy stall 1 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	git -C lazy -c model.storage="$PROXY_URL/open/models" \
+		-c model.http.lowSpeedTime=2 model pull 2>err &&
+	grep "fault=stall" proxy.log &&
+	test_cmp_bin work/a.pth lazy/a.pth &&
+	store_is_clean
+'
+
+test_expect_success 'stalling every time: a clear timeout error' '
+	start_proxy stall 1000 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="$PROXY_URL/open/models" \
+		-c model.http.lowSpeedTime=1 -c model.retries=1 model fetch 2>err &&
+	grep "cannot download" err &&
+	grep -i "timeout\|too slow" err &&
+	store_is_clean
+'
+
+test_expect_success 'an interrupted download resumes in a later run' '
+	start_proxy cut 1000 &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="$PROXY_URL/open/models" \
+		-c model.retries=0 model fetch 2>err &&
+	stop_proxy &&
+	oid=$(oid_of work/a.pth) &&
+	part=$(wc -c <lazy/.git/model/incomplete/$oid) &&
+	test "$part" -gt 0 &&
+	test "$part" -lt $(wc -c <work/a.pth) &&
+	start_proxy pass 0 &&
+	test_when_finished stop_proxy &&
+	git -C lazy -c model.storage="$PROXY_URL/open/models" model pull 2>err &&
+	grep "^GET /open/models/sha256/.*/$oid 206 range=bytes=$part- fault=none" proxy.log &&
+	test_cmp_bin work/a.pth lazy/a.pth &&
+	test_path_is_missing lazy/.git/model/incomplete/$oid &&
+	store_is_clean
+'
+
+test_done
