@@ -80,8 +80,17 @@ static void print_value(const char *name, const char *value)
 
 static int print_model_key(const char *name, const char *value, void *data)
 {
-	if (strcasecmp(name, "model.storage"))
-		print_value(name, value);
+	const char *colon;
+
+	if (!strcasecmp(name, "model.storage"))
+		return 0;
+	/* A header is usually a token: show its name only. */
+	if (!strcasecmp(name, "model.http.extraheader") &&
+	    (colon = strchr(value, ':'))) {
+		printf("%s=%.*s: ***\n", name, (int)(colon - value), value);
+		return 0;
+	}
+	print_value(name, value);
 	return 0;
 }
 

@@ -104,6 +104,12 @@ static void setup_filter(struct repo *repo, struct filter *f,
 	if (!ret) {
 		if (!storage_url_valid(url->buf, &why))
 			die("%s in model.storage", why.buf);
+		/* A pointer is public: never a password in its url line. */
+		char *bare = url_without_userinfo(url->buf);
+
+		strbuf_reset(url);
+		strbuf_addstr(url, bare);
+		free(bare);
 		f->storage_url = url->buf;
 	}
 	/* Like GIT_LFS_SKIP_SMUDGE: check pointers out, fetch nothing. */

@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "builtin.h"
 #include "hash.h"
 #include "pointer.h"
+#include "storage.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -28,16 +30,27 @@ static int open_arg(const char *path)
 	return fd;
 }
 
-static int print_pointer(const char *path)
+/* The pointer clean would write, url line included when storage is set. */
+static int print_pointer(const char *path, struct repo *repo)
 {
 	struct pointer p = POINTER_INIT;
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, base = STRBUF_INIT;
 	int fd = open_arg(path);
 
 	if (hash_fd(fd, p.oid, &p.size) < 0)
 		die("cannot read '%s'", path);
 	if (fd)
 		close(fd);
+	if (repo && !storage_configured_url(repo, &base)) {
+		char *bare = url_without_userinfo(base.buf);
+
+		strbuf_reset(&out);
+		storage_object_url(bare, p.oid, &out);
+		pointer_set_url(&p, out.buf);
+		strbuf_reset(&out);
+		free(bare);
+	}
+	strbuf_release(&base);
 	pointer_format(&p, &out);
 	fwrite(out.buf, 1, out.len, stdout);
 	strbuf_release(&out);
@@ -77,7 +90,6 @@ int cmd_pointer(int argc, const char **argv, struct repo *repo)
 	const char *path = NULL;
 	int i, file = 0, check = 0, quiet = 0;
 
-	(void)repo;
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--file"))
 			file = 1;
@@ -96,5 +108,5 @@ int cmd_pointer(int argc, const char **argv, struct repo *repo)
 		usage_cmd("give exactly one of --file and --check");
 	if (!path)
 		usage_cmd("no file given");
-	return file ? print_pointer(path) : check_pointer(path, quiet);
+	return file ? print_pointer(path, repo) : check_pointer(path, quiet);
 }

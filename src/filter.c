@@ -208,8 +208,9 @@ int filter_smudge_write(struct smudge *sm, struct filter_sink *out,
 		goto cleanup;
 	}
 	if (sm->is_pointer && total != sm->ptr.size) {
-		error("object for '%s' changed while being read (run 'git "
-		      "model fsck')", path);
+		error("the stored object for '%s' changed while being read; "
+		      "delete it from .git/model/objects and run 'git model "
+		      "pull'", path);
 		goto cleanup;
 	}
 	ret = 0;

@@ -13,6 +13,7 @@
 #include <git2.h>
 
 #include "builtin.h"
+#include "run-command.h"
 #include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -33,16 +34,19 @@ static const struct command commands[] = {
 	  "git model untrack <pattern>..." },
 	{ "push", cmd_push, NEED_REPO,
 	  "Upload the weights that commits add, as pre-push does",
-	  "git model push [--dry-run] [--all] [-q] [<remote>] [<ref>...]" },
+	  "git model push [-n | --dry-run] [--all] [-q | --quiet] [--progress]\n"
+	  "                      [<remote>] [<ref>...]" },
 	{ "fetch", cmd_fetch, NEED_REPO,
 	  "Download the weights of refs into the local store",
-	  "git model fetch [-I <globs>] [-X <globs>] [-q] [<remote>] [<ref>...]" },
+	  "git model fetch [-I | --include <globs>] [-X | --exclude <globs>]\n"
+	  "                       [-q | --quiet] [--progress] [<remote>] [<ref>...]" },
 	{ "checkout", cmd_checkout, NEED_REPO | NEED_WORK_TREE,
 	  "Put local weights into work tree files that hold pointers",
-	  "git model checkout [-q] [<path>...]" },
+	  "git model checkout [-q | --quiet] [--] [<path>...]" },
 	{ "pull", cmd_pull, NEED_REPO | NEED_WORK_TREE,
 	  "fetch, then checkout",
-	  "git model pull [-I <globs>] [-X <globs>] [-q] [<remote>] [<ref>...]" },
+	  "git model pull [-I | --include <globs>] [-X | --exclude <globs>]\n"
+	  "                      [-q | --quiet] [--progress] [<remote>] [<ref>...]" },
 	{ "ls-files", cmd_ls_files, NEED_REPO,
 	  "List the pointers of a revision (* weights local, - not)",
 	  "git model ls-files [<rev>]" },
@@ -52,7 +56,7 @@ static const struct command commands[] = {
 	{ "pointer", cmd_pointer, USE_REPO,
 	  "Print the pointer for a file, or check that a file is one",
 	  "git model pointer --file <file>\n"
-	  "   or: git model pointer --check [-q] <file>" },
+	  "   or: git model pointer --check [-q | --quiet] (<file> | -)" },
 	{ "env", cmd_env, USE_REPO,
 	  "Show the version, repository, store and configuration in effect",
 	  "git model env" },
@@ -116,6 +120,32 @@ static void list_commands(FILE *fp)
 static const char main_usage[] =
 	"git model [--version] [-h | --help] <command> [<args>]";
 
+/*
+ * --help opens the command's man page when man can find it (installed, or
+ * on MANPATH); otherwise it prints the summary and usage.
+ */
+static int show_man_page(const char *name)
+{
+	char page[64];
+	const char *where[] = { "man", "-w", page, NULL };
+	struct strbuf out = STRBUF_INIT;
+	int found;
+
+	if (!strcmp(name, "clean") || !strcmp(name, "smudge"))
+		name = "filter-process";
+	if (!strcmp(name, "help"))
+		xsnprintf(page, sizeof(page), "git-model");
+	else
+		xsnprintf(page, sizeof(page), "git-model-%s", name);
+	found = !run_command_quiet(where, &out);
+	strbuf_release(&out);
+	if (!found)
+		return -1;
+	fflush(stdout);
+	execlp("man", "man", page, (char *)NULL);
+	return -1;
+}
+
 static void NORETURN main_help(FILE *fp, int code)
 {
 	fprintf(fp, "usage: %s\n", main_usage);
@@ -152,6 +182,7 @@ static int run(const struct command *cmd, int argc, const char **argv)
 		exit(129);
 	}
 	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		show_man_page(cmd->name);
 		printf("git model %s: %s\n\n", cmd->name, cmd->summary);
 		print_usage_lines(stdout, cmd->usage);
 		return 0;
@@ -186,8 +217,12 @@ int main(int argc, const char **argv)
 	if (argc < 1)
 		main_help(stderr, 1);
 	name = argv[0];
-	if (!strcmp(name, "-h") || !strcmp(name, "--help"))
+	if (!strcmp(name, "-h"))
 		main_help(stdout, 0);
+	if (!strcmp(name, "--help")) {
+		show_man_page("help");
+		main_help(stdout, 0);
+	}
 	if (!strcmp(name, "--version") || !strcmp(name, "-v"))
 		name = "version";
 

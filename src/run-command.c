@@ -1,6 +1,7 @@
 #include "run-command.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,22 @@ int run_command(const char *const *argv, struct strbuf *out, size_t cap)
 	return run_command_io(argv, NULL, 0, out, cap);
 }
 
+static int run(const char *const *argv, const char *in, size_t in_len,
+	       struct strbuf *out, size_t cap, int quiet);
+
+int run_command_quiet(const char *const *argv, struct strbuf *out)
+{
+	return run(argv, NULL, 0, out, 65536, 1);
+}
+
 int run_command_io(const char *const *argv, const char *in, size_t in_len,
 		   struct strbuf *out, size_t cap)
+{
+	return run(argv, in, in_len, out, cap, 0);
+}
+
+static int run(const char *const *argv, const char *in, size_t in_len,
+	       struct strbuf *out, size_t cap, int quiet)
 {
 	int pipefd[2] = { -1, -1 }, infd[2] = { -1, -1 };
 	int status, ret = -1;
@@ -38,6 +53,12 @@ int run_command_io(const char *const *argv, const char *in, size_t in_len,
 		return error_errno("cannot run '%s'", argv[0]);
 	}
 	if (!pid) {
+		if (quiet) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (null >= 0)
+				dup2(null, 2);
+		}
 		if (in) {
 			dup2(infd[0], 0);
 			close(infd[0]);

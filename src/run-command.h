@@ -26,4 +26,7 @@ int run_command(const char *const *argv, struct strbuf *out, size_t cap);
 int run_command_io(const char *const *argv, const char *in, size_t in_len,
 		   struct strbuf *out, size_t cap);
 
+/* run_command() with the child's stderr sent to /dev/null. */
+int run_command_quiet(const char *const *argv, struct strbuf *out);
+
 #endif

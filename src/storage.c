@@ -49,11 +49,17 @@ char *url_without_userinfo(const char *url)
 
 int storage_url_valid(const char *url, struct strbuf *why)
 {
+	char *shown;
+
 	if (find_backend(url))
 		return 1;
-	if (why)
+	if (why) {
+		shown = url_without_userinfo(url);
 		strbuf_addf(why, "unsupported storage URL '%s' (use "
-				 "file:///absolute/path, http:// or https://)", url);
+				 "file:///absolute/path, http:// or https://)",
+			    shown);
+		free(shown);
+	}
 	return 0;
 }
 
@@ -209,10 +215,13 @@ static int local_remote_store(const struct repo *r, const char *url,
 			goto cleanup;
 		}
 	} else if (strstr(url, "://") || (colon && (!slash || colon < slash))) {
+		char *shown = url_without_userinfo(url);
+
 		strbuf_addf(why, "no model.storage is set and the remote "
 				 "'%s' is not a local repository; set "
 				 "model.storage (git model env shows it)",
-			    url);
+			    shown);
+		free(shown);
 		goto cleanup;
 	} else {
 		if (url[0] != '/')

@@ -74,7 +74,7 @@ int store_open(const struct store *s, const char *oid, uint64_t size)
 	}
 	if ((uint64_t)st.st_size != size) {
 		error("object '%s' has %lld bytes, its pointer says %llu "
-		      "(run 'git model fsck')",
+		      "(delete the object and run 'git model pull')",
 		      path.buf, (long long)st.st_size,
 		      (unsigned long long)size);
 		close(fd);

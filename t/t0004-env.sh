@@ -45,6 +45,27 @@ test_expect_success 'credentials in a URL are masked' '
 	! grep s3cr3t-value out
 '
 
+test_expect_success 'a token in model.http.extraHeader is masked' '
+	git -c model.http.extraHeader="Authorization: Bearer tok-s3cr3t" model env >out &&
+	grep -i "^model.http.extraheader=Authorization: \*\*\*$" out &&
+	! grep tok-s3cr3t out
+'
+
+test_expect_success 'a password in model.storage never reaches a pointer' '
+	echo weights >w.bin &&
+	git -c model.storage=http://user:pw-s3cr3t@example.com/m model clean <w.bin >pointer &&
+	grep "^url http://example.com/m/sha256/" pointer &&
+	git -c model.storage=http://user:pw-s3cr3t@example.com/m model pointer --file w.bin >pointer2 &&
+	test_cmp pointer pointer2 &&
+	! grep pw-s3cr3t pointer pointer2
+'
+
+test_expect_success 'a bad storage URL is reported without its password' '
+	test_must_fail git -c model.storage=ftp://user:pw-s3cr3t@example.com/m model clean <w.bin 2>err &&
+	grep "unsupported storage URL .ftp://example.com/m." err &&
+	! grep pw-s3cr3t err
+'
+
 test_expect_success 'env works outside a repository' '
 	mkdir outside &&
 	(
