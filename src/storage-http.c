@@ -66,15 +66,18 @@ static int http_open(struct storage *s)
 }
 
 static void http_object_url(struct storage *s, const char *oid,
-			    struct strbuf *out)
+			    const char *query, struct strbuf *out)
 {
 	struct http_storage *h = s->data;
 
 	storage_object_url(h->base, oid, out);
+	if (query)
+		strbuf_addf(out, "?%s", query);
 }
 
 static int http_prepare(struct storage *s, CURL *easy,
-			struct curl_slist **headers)
+			struct curl_slist **headers,
+			const struct storage_request *rq)
 {
 	struct http_storage *h = s->data;
 
@@ -132,48 +135,6 @@ static void http_authorized(struct storage *s)
 	}
 }
 
-/* A single HEAD, for callers that only ask (push --dry-run, status). */
-static int http_exists(struct storage *s, const char *oid, uint64_t size)
-{
-	struct strbuf url = STRBUF_INIT;
-	struct curl_slist *headers = NULL;
-	CURL *easy = curl_easy_init();
-	curl_off_t len = -1;
-	long status = 0;
-	CURLcode rc;
-	int ret = -1;
-
-	if (!easy)
-		return error("cannot start libcurl");
-	http_object_url(s, oid, &url);
-	curl_easy_setopt(easy, CURLOPT_URL, url.buf);
-	curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	if (http_prepare(s, easy, &headers) < 0)
-		goto cleanup;
-	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-	rc = curl_easy_perform(easy);
-	if (rc != CURLE_OK) {
-		error("cannot reach '%s': %s", s->display,
-		      curl_easy_strerror(rc));
-		goto cleanup;
-	}
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
-	if (status == 200)
-		ret = len == (curl_off_t)size;
-	else if (status == 404)
-		ret = 0;
-	else
-		error("cannot check '%s' in '%s': HTTP %ld", oid, s->display,
-		      status);
-cleanup:
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(easy);
-	strbuf_release(&url);
-	return ret;
-}
-
 static int http_no_sync(struct storage *s, const char *oid, uint64_t size,
 			struct store_writer *w)
 {
@@ -204,7 +165,7 @@ static void http_close(struct storage *s)
 	{                                           \
 		.scheme = name,                     \
 		.open = http_open,                  \
-		.exists = http_exists,              \
+		.exists = storage_head,              \
 		.get = http_no_sync,                \
 		.put = http_no_put,                 \
 		.close = http_close,                \

@@ -15,6 +15,7 @@ static const struct storage_ops *const backends[] = {
 	&storage_file_ops,
 	&storage_http_ops,
 	&storage_https_ops,
+	&storage_s3_ops,
 };
 
 static const struct storage_ops *find_backend(const char *url)
@@ -56,7 +57,7 @@ int storage_url_valid(const char *url, struct strbuf *why)
 	if (why) {
 		shown = url_without_userinfo(url);
 		strbuf_addf(why, "unsupported storage URL '%s' (use "
-				 "file:///absolute/path, http:// or https://)",
+				 "file:///absolute/path, http://, https:// or s3://bucket/prefix)",
 			    shown);
 		free(shown);
 	}
@@ -268,5 +269,48 @@ int storage_for_repo(struct storage *s, const struct repo *r,
 cleanup:
 	strbuf_release(&url);
 	strbuf_release(&base);
+	return ret;
+}
+
+/* A single HEAD, for callers that only ask (push --dry-run, status). */
+int storage_head(struct storage *s, const char *oid, uint64_t size)
+{
+	struct strbuf url = STRBUF_INIT;
+	struct curl_slist *headers = NULL;
+	CURL *easy = curl_easy_init();
+	struct storage_request rq = { "HEAD", NULL };
+	curl_off_t len = -1;
+	long status = 0;
+	CURLcode rc;
+	int ret = -1;
+
+	if (!easy)
+		return error("cannot start libcurl");
+	s->ops->object_url(s, oid, NULL, &url);
+	curl_easy_setopt(easy, CURLOPT_URL, url.buf);
+	curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	if (s->ops->prepare(s, easy, &headers, &rq) < 0)
+		goto cleanup;
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+	rc = curl_easy_perform(easy);
+	if (rc != CURLE_OK) {
+		error("cannot reach '%s': %s", s->display,
+		      curl_easy_strerror(rc));
+		goto cleanup;
+	}
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	if (status == 200)
+		ret = len == (curl_off_t)size;
+	else if (status == 404)
+		ret = 0;
+	else
+		error("cannot check '%s' in '%s': HTTP %ld", oid, s->display,
+		      status);
+cleanup:
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(easy);
+	strbuf_release(&url);
 	return ret;
 }

@@ -7,7 +7,7 @@
  *
  *	file:///abs/dir          storage-file.c
  *	http://, https://        storage-http.c
- *	s3://bucket/prefix       storage-s3.c     (to come)
+ *	s3://bucket/prefix       storage-s3.c
  *
  * An object lives at <base>/sha256/<oid[0:2]>/<oid[2:4]>/<oid>. Backends
  * never trust what they read: storage_fetch() streams into a store writer
@@ -29,6 +29,15 @@
 
 struct storage;
 
+/* What one HTTP request is, for backends that sign requests. */
+struct storage_request {
+	const char *method;         /* "GET", "HEAD", "PUT", "POST", "DELETE" */
+	const char *payload_sha256; /* hex; NULL for an empty body */
+};
+
+#define EMPTY_SHA256 \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 struct storage_ops {
 	const char *scheme;
 	/* Set up for s->url; 0 or -1 (reported). */
@@ -46,11 +55,21 @@ struct storage_ops {
 	 * Backends that speak HTTP set these, and transfer.c drives them on
 	 * libcurl's multi interface instead of calling get and put.
 	 */
+	/* The object's URL, with `query` (canonical form) when not NULL. */
 	void (*object_url)(struct storage *s, const char *oid,
-			   struct strbuf *out);
+			   const char *query, struct strbuf *out);
 	/* Auth, headers and TLS settings for one request. 0 or -1. */
 	int (*prepare)(struct storage *s, CURL *easy,
-		       struct curl_slist **headers);
+		       struct curl_slist **headers,
+		       const struct storage_request *rq);
+	/* Optional: turn an error response into a message (e.g. S3 XML). */
+	void (*describe_error)(struct storage *s, long status,
+			       const char *body, struct strbuf *out);
+	/*
+	 * Optional: the part size for a multipart upload of `size` bytes,
+	 * or 0 to upload in one request.
+	 */
+	uint64_t (*part_size)(struct storage *s, uint64_t size);
 	/* A 401: get credentials. 0 to retry, -1 to give up (reported). */
 	int (*unauthorized)(struct storage *s);
 	/* A request with the current credentials succeeded. */
@@ -102,11 +121,18 @@ int url_decode_path(const char *in, struct strbuf *out);
 /* Encode a local path for a file:// URL. */
 void url_encode_path(const char *in, struct strbuf *out);
 
+/*
+ * For HTTP-speaking backends' exists(): one HEAD request. 1 when the object
+ * is there with `size` bytes, 0 when not, -1 on error (reported).
+ */
+int storage_head(struct storage *s, const char *oid, uint64_t size);
+
 /* The URL with any user:password@ removed, for messages (caller frees). */
 char *url_without_userinfo(const char *url);
 
 extern const struct storage_ops storage_file_ops;
 extern const struct storage_ops storage_http_ops;
 extern const struct storage_ops storage_https_ops;
+extern const struct storage_ops storage_s3_ops;
 
 #endif

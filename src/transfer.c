@@ -24,11 +24,12 @@
 #define BACKOFF_BASE_MS 250
 #define BACKOFF_MAX_MS 10000
 #define RETRY_AFTER_MAX_S 60
-#define ERROR_BODY_MAX 4096
+#define BODY_MAX (64 * 1024)
 
 enum stage {
 	ST_QUEUED,  /* waiting for a slot (and for not_before) */
 	ST_RUNNING, /* a request is in flight */
+	ST_WAITING, /* a multipart upload waiting for its parts */
 	ST_DONE,
 	ST_SKIPPED, /* upload: storage had it already */
 	ST_FAILED,
@@ -38,6 +39,11 @@ enum request {
 	REQ_HEAD,
 	REQ_PUT,
 	REQ_GET,
+	/* multipart uploads (S3) */
+	REQ_MP_INIT,     /* POST ?uploads= */
+	REQ_PART,        /* PUT ?partNumber=N&uploadId=ID */
+	REQ_MP_COMPLETE, /* POST ?uploadId=ID with the parts' ETags */
+	REQ_MP_ABORT,    /* DELETE ?uploadId=ID */
 };
 
 struct transfer_item {
@@ -54,8 +60,8 @@ struct transfer_item {
 	CURL *easy;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
-	long retry_after;          /* seconds, from the response */
-	struct strbuf error_body;  /* start of an error response */
+	long retry_after;   /* seconds, from the response */
+	struct strbuf body; /* a response that is not content, capped */
 
 	/* downloads */
 	int fd;
@@ -67,6 +73,21 @@ struct transfer_item {
 
 	/* uploads */
 	int in_fd;
+
+	/*
+	 * Multipart uploads: the object's item waits (ST_WAITING) while its
+	 * parts, items of their own, run; then it completes or aborts.
+	 */
+	struct transfer_item *parent; /* set on parts */
+	int part_no;
+	uint64_t offset, length, sent;
+	char part_sha[HASH_HEXSZ + 1];
+	char *etag;
+	char *upload_id;
+	struct transfer_item **parts;
+	size_t nparts, parts_done, parts_failed;
+	struct strbuf failure; /* why the upload failed, for the message */
+	struct strbuf post;    /* the body of a POST */
 
 	uint64_t progress_now; /* bytes of the current request */
 };
@@ -116,9 +137,12 @@ void transfer_add(struct transfer *t, const char *oid, uint64_t size,
 	it->fd = it->in_fd = -1;
 	it->req = t->dir == TRANSFER_UPLOAD ? REQ_HEAD : REQ_GET;
 	strbuf_init(&it->incomplete, 0);
-	strbuf_init(&it->error_body, 0);
+	strbuf_init(&it->body, 0);
+	strbuf_init(&it->failure, 0);
+	strbuf_init(&it->post, 0);
 	ALLOC_GROW(t->items, t->nr + 1, t->alloc);
 	t->items[t->nr++] = it;
+	t->top++;
 	t->bytes_total += size;
 }
 
@@ -139,7 +163,12 @@ static void item_free(struct transfer_item *it)
 		curl_easy_cleanup(it->easy);
 	curl_slist_free_all(it->headers);
 	strbuf_release(&it->incomplete);
-	strbuf_release(&it->error_body);
+	strbuf_release(&it->body);
+	strbuf_release(&it->failure);
+	strbuf_release(&it->post);
+	free(it->etag);
+	free(it->upload_id);
+	free(it->parts);
 	free(it->path);
 	free(it);
 }
@@ -210,19 +239,32 @@ static int transient_curl(CURLcode rc)
 static void item_fail(struct transfer_item *it, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+static void part_finished(struct transfer_item *part);
+
 static void item_fail(struct transfer_item *it, const char *fmt, ...)
 {
 	struct strbuf url = STRBUF_INIT, why = STRBUF_INIT;
 	struct storage *s = it->t->storage;
 	va_list ap;
 
-	if (s->ops->object_url)
-		s->ops->object_url(s, it->oid, &url);
-	else
-		strbuf_addstr(&url, s->display);
 	va_start(ap, fmt);
 	strbuf_vaddf(&why, fmt, ap);
 	va_end(ap);
+	if (it->parent) {
+		/* The object's item reports it, once, after aborting. */
+		if (!it->parent->failure.len)
+			strbuf_addf(&it->parent->failure, "part %d: %s",
+				    it->part_no, why.buf);
+		it->stage = ST_FAILED;
+		item_close_files(it);
+		part_finished(it);
+		strbuf_release(&why);
+		return;
+	}
+	if (s->ops->object_url)
+		s->ops->object_url(s, it->oid, NULL, &url);
+	else
+		strbuf_addstr(&url, s->display);
 	if (it->t->progress)
 		fputc('\n', stderr);
 	error("cannot %s '%s' %s '%s': %s", verb(it->t), it->path,
@@ -238,6 +280,10 @@ static void item_done(struct transfer_item *it, enum stage how)
 {
 	it->stage = how;
 	item_close_files(it);
+	if (it->parent) {
+		part_finished(it);
+		return;
+	}
 	if (how == ST_SKIPPED)
 		it->t->skipped++;
 	else
@@ -284,6 +330,16 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *data)
 
 		if (v > 0)
 			it->retry_after = v;
+	} else if (len > 5 && !strncasecmp(buf, "ETag:", 5)) {
+		const char *v = buf + 5, *end = buf + len;
+
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
+				   end[-1] == ' '))
+			end--;
+		free(it->etag);
+		it->etag = xstrndup(v, end - v);
 	}
 	return len;
 }
@@ -295,11 +351,11 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 	long status = 0;
 
 	curl_easy_getinfo(it->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200 && status != 206) {
-		/* an error body: keep its start for the message, never store */
-		size_t room = ERROR_BODY_MAX - it->error_body.len;
+	if (it->req != REQ_GET || (status != 200 && status != 206)) {
+		/* not content (an error, an XML answer): keep its start */
+		size_t room = BODY_MAX - it->body.len;
 
-		strbuf_add(&it->error_body, buf, len < room ? len : room);
+		strbuf_add(&it->body, buf, len < room ? len : room);
 		return len;
 	}
 	if (!it->status_checked) {
@@ -328,10 +384,15 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 static size_t read_cb(char *buf, size_t size, size_t n, void *data)
 {
 	struct transfer_item *it = data;
-	ssize_t got = xread(it->in_fd, buf, size * n);
+	size_t want = size * n;
+	ssize_t got;
 
+	if (it->req == REQ_PART && want > it->length - it->sent)
+		want = it->length - it->sent;
+	got = xread(it->in_fd, buf, want);
 	if (got < 0)
 		return CURL_READFUNC_ABORT;
+	it->sent += got;
 	return got;
 }
 
@@ -340,7 +401,7 @@ static int progress_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
 {
 	struct transfer_item *it = data;
 
-	if (it->req == REQ_PUT)
+	if (it->req == REQ_PUT || it->req == REQ_PART)
 		it->progress_now = ulnow;
 	return 0;
 }
@@ -417,11 +478,72 @@ static void finish_download(struct transfer_item *it)
 	item_done(it, ST_DONE);
 }
 
+/* The sha256 of a part, read from the object (S3 signs every payload). */
+static int hash_part(struct transfer_item *it)
+{
+	struct hash h = HASH_INIT;
+	char *buf = xmalloc(COPY_BLOCK);
+	uint64_t left = it->length, off = it->offset;
+	int ret = 0;
+
+	hash_start(&h);
+	while (left) {
+		ssize_t n = pread(it->in_fd, buf,
+				  left < COPY_BLOCK ? left : COPY_BLOCK, off);
+
+		if (n <= 0) {
+			ret = -1;
+			break;
+		}
+		hash_update(&h, buf, n);
+		left -= n;
+		off += n;
+	}
+	if (!ret)
+		hash_finish(&h, it->part_sha);
+	hash_release(&h);
+	free(buf);
+	return ret;
+}
+
+/* The canonical query of a request (keys sorted, values encoded). */
+static void request_query(struct transfer_item *it, struct strbuf *q)
+{
+	const char *id = it->parent ? it->parent->upload_id : it->upload_id;
+	const char *p;
+
+	switch (it->req) {
+	case REQ_MP_INIT:
+		strbuf_addstr(q, "uploads=");
+		return;
+	case REQ_PART:
+		strbuf_addf(q, "partNumber=%d&", it->part_no);
+		break;
+	case REQ_MP_COMPLETE:
+	case REQ_MP_ABORT:
+		break;
+	default:
+		return;
+	}
+	strbuf_addstr(q, "uploadId=");
+	for (p = id; *p; p++) {
+		unsigned char c = *p;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			strbuf_addch(q, c);
+		else
+			strbuf_addf(q, "%%%02X", c);
+	}
+}
+
 static int start_request(struct transfer *t, CURLM *multi,
 			 struct transfer_item *it)
 {
 	struct storage *s = t->storage;
-	struct strbuf url = STRBUF_INIT;
+	struct strbuf url = STRBUF_INIT, query = STRBUF_INIT;
+	struct storage_request rq = { "GET", NULL };
 	int ret = -1;
 
 	if (it->easy)
@@ -437,7 +559,7 @@ static int start_request(struct transfer *t, CURLM *multi,
 	it->status_checked = 0;
 	it->wrong_bytes = 0;
 	it->errbuf[0] = '\0';
-	strbuf_reset(&it->error_body);
+	strbuf_reset(&it->body);
 
 	if (it->req == REQ_GET) {
 		int busy = open_incomplete(it);
@@ -457,15 +579,23 @@ static int start_request(struct transfer *t, CURLM *multi,
 			ret = 0;
 			goto cleanup;
 		}
-	} else if (it->req == REQ_PUT) {
+	} else if (it->req == REQ_PUT || it->req == REQ_PART) {
 		it->in_fd = store_open(t->store, it->oid, it->size);
 		if (it->in_fd < 0) {
 			item_fail(it, "the weights are not in the local store");
 			goto cleanup;
 		}
+		it->sent = 0;
+		if (it->req == REQ_PART &&
+		    ((!it->part_sha[0] && hash_part(it) < 0) ||
+		     lseek(it->in_fd, it->offset, SEEK_SET) < 0)) {
+			item_fail(it, "cannot read the local object");
+			goto cleanup;
+		}
 	}
 
-	s->ops->object_url(s, it->oid, &url);
+	request_query(it, &query);
+	s->ops->object_url(s, it->oid, query.len ? query.buf : NULL, &url);
 	curl_easy_setopt(it->easy, CURLOPT_URL, url.buf);
 	curl_easy_setopt(it->easy, CURLOPT_PRIVATE, it);
 	curl_easy_setopt(it->easy, CURLOPT_ERRORBUFFER, it->errbuf);
@@ -480,12 +610,18 @@ static int start_request(struct transfer *t, CURLM *multi,
 	curl_easy_setopt(it->easy, CURLOPT_BUFFERSIZE, 512L * 1024);
 	switch (it->req) {
 	case REQ_HEAD:
+		rq.method = "HEAD";
 		curl_easy_setopt(it->easy, CURLOPT_NOBODY, 1L);
 		break;
 	case REQ_PUT:
+	case REQ_PART:
+		rq.method = "PUT";
+		rq.payload_sha256 = it->req == REQ_PUT ? it->oid :
+							   it->part_sha;
 		curl_easy_setopt(it->easy, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(it->easy, CURLOPT_INFILESIZE_LARGE,
-				 (curl_off_t)it->size);
+				 (curl_off_t)(it->req == REQ_PUT ? it->size :
+								  it->length));
 		curl_easy_setopt(it->easy, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(it->easy, CURLOPT_READDATA, it);
 		curl_easy_setopt(it->easy, CURLOPT_UPLOAD_BUFFERSIZE,
@@ -496,8 +632,25 @@ static int start_request(struct transfer *t, CURLM *multi,
 			curl_easy_setopt(it->easy, CURLOPT_RESUME_FROM_LARGE,
 					 (curl_off_t)it->have);
 		break;
+	case REQ_MP_INIT:
+	case REQ_MP_COMPLETE:
+		rq.method = "POST";
+		if (it->req == REQ_MP_INIT)
+			strbuf_reset(&it->post);
+		else
+			rq.payload_sha256 = it->part_sha;
+		curl_easy_setopt(it->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(it->easy, CURLOPT_POSTFIELDS, it->post.buf);
+		curl_easy_setopt(it->easy, CURLOPT_POSTFIELDSIZE,
+				 (long)it->post.len);
+		it->headers = curl_slist_append(it->headers, "Content-Type:");
+		break;
+	case REQ_MP_ABORT:
+		rq.method = "DELETE";
+		curl_easy_setopt(it->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
+		break;
 	}
-	if (s->ops->prepare(s, it->easy, &it->headers) < 0) {
+	if (s->ops->prepare(s, it->easy, &it->headers, &rq) < 0) {
 		item_fail(it, "cannot prepare the request");
 		goto cleanup;
 	}
@@ -511,22 +664,129 @@ static int start_request(struct transfer *t, CURLM *multi,
 	ret = 0;
 cleanup:
 	strbuf_release(&url);
+	strbuf_release(&query);
 	return ret;
 }
 
-/* The first line of an error body, if it is short text. */
-static void body_hint(struct transfer_item *it, struct strbuf *out)
+/* The text of <tag>...</tag> in a response, if any. */
+static int xml_value(const char *body, const char *tag, struct strbuf *out)
 {
-	size_t i, n = strcspn(it->error_body.buf, "\r\n");
+	struct strbuf open = STRBUF_INIT, close = STRBUF_INIT;
+	const char *a, *b = NULL;
 
+	strbuf_addf(&open, "<%s>", tag);
+	strbuf_addf(&close, "</%s>", tag);
+	a = strstr(body, open.buf);
+	if (a)
+		b = strstr(a + open.len, close.buf);
+	if (b)
+		strbuf_add(out, a + open.len, b - a - open.len);
+	strbuf_release(&open);
+	strbuf_release(&close);
+	return b != NULL;
+}
+
+/* CreateMultipartUpload answered: queue the parts. */
+static void start_parts(struct transfer *t, struct transfer_item *it,
+			uint64_t part_size)
+{
+	struct strbuf id = STRBUF_INIT;
+	uint64_t off;
+	size_t n = (it->size + part_size - 1) / part_size, i;
+
+	if (!xml_value(it->body.buf, "UploadId", &id) || !id.len ||
+	    id.len > 1024) {
+		strbuf_release(&id);
+		item_fail(it, "the storage did not start a multipart upload");
+		return;
+	}
+	it->upload_id = strbuf_detach(&id, NULL);
+	it->parts = xcalloc(n, sizeof(*it->parts));
+	it->nparts = n;
+	it->parts_done = it->parts_failed = 0;
+	for (i = 0, off = 0; i < n; i++, off += part_size) {
+		struct transfer_item *p = xcalloc(1, sizeof(*p));
+
+		p->t = t;
+		p->parent = it;
+		memcpy(p->oid, it->oid, sizeof(p->oid));
+		p->size = it->size;
+		p->path = xstrdup(it->path);
+		p->fd = p->in_fd = -1;
+		p->req = REQ_PART;
+		p->part_no = i + 1;
+		p->offset = off;
+		p->length = it->size - off < part_size ? it->size - off :
+							 part_size;
+		strbuf_init(&p->incomplete, 0);
+		strbuf_init(&p->body, 0);
+		strbuf_init(&p->failure, 0);
+		strbuf_init(&p->post, 0);
+		it->parts[i] = p;
+		ALLOC_GROW(t->items, t->nr + 1, t->alloc);
+		t->items[t->nr++] = p;
+	}
+	it->stage = ST_WAITING;
+}
+
+/* A part ended (done or failed): complete or abort when all have. */
+static void part_finished(struct transfer_item *part)
+{
+	struct transfer_item *it = part->parent;
+	struct hash h = HASH_INIT;
+	size_t i;
+
+	if (part->stage == ST_DONE) {
+		it->parts_done++;
+		it->progress_now += part->length;
+	} else {
+		it->parts_failed++;
+	}
+	if (it->parts_done + it->parts_failed < it->nparts)
+		return;
+	strbuf_reset(&it->post);
+	if (it->parts_failed) {
+		it->req = REQ_MP_ABORT;
+	} else {
+		it->req = REQ_MP_COMPLETE;
+		strbuf_addstr(&it->post, "<CompleteMultipartUpload>");
+		for (i = 0; i < it->nparts; i++)
+			strbuf_addf(&it->post,
+				    "<Part><PartNumber>%d</PartNumber>"
+				    "<ETag>%s</ETag></Part>",
+				    it->parts[i]->part_no,
+				    it->parts[i]->etag ? it->parts[i]->etag :
+							 "");
+		strbuf_addstr(&it->post, "</CompleteMultipartUpload>");
+		hash_start(&h);
+		hash_update(&h, it->post.buf, it->post.len);
+		hash_finish(&h, it->part_sha);
+	}
+	it->stage = ST_QUEUED;
+	it->not_before = 0;
+	it->attempts = 0;
+}
+
+/* "404 Not Found", with what the body says when it is short text. */
+static void describe_status(struct transfer_item *it, long status,
+			    struct strbuf *out)
+{
+	struct storage *s = it->t->storage;
+	size_t i, n = strcspn(it->body.buf, "\r\n");
+
+	if (s->ops->describe_error && it->body.len) {
+		s->ops->describe_error(s, status, it->body.buf, out);
+		return;
+	}
+	strbuf_addf(out, "%ld %s", status, reason_phrase(status));
 	if (!n || n > 200)
 		return;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)it->error_body.buf[i] < 0x20 ||
-		    it->error_body.buf[i] == '<')
+		if ((unsigned char)it->body.buf[i] < 0x20 ||
+		    it->body.buf[i] == '<')
 			return;
 	strbuf_addstr(out, " (");
-	strbuf_add(out, it->error_body.buf, n);
+	strbuf_add(out, it->body.buf, n);
 	strbuf_addch(out, ')');
 }
 
@@ -587,20 +847,26 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 			item_done(it, ST_SKIPPED);
 		} else if (status == 200 || status == 404) {
 			/* absent, or there with the wrong size: upload */
-			it->req = REQ_PUT;
+			it->req = s->ops->part_size &&
+						  s->ops->part_size(s, it->size) ?
+					  REQ_MP_INIT :
+					  REQ_PUT;
 			it->stage = ST_QUEUED;
 			it->not_before = 0;
 		} else {
-			item_fail(it, "%ld %s", status, reason_phrase(status));
+			describe_status(it, status, &why);
+			item_fail(it, "%s", why.buf);
 		}
 		break;
 	case REQ_PUT:
-		if (status == 200 || status == 201 || status == 204) {
+	case REQ_PART:
+		if ((status == 200 || status == 201 || status == 204) &&
+		    (it->req == REQ_PUT || it->etag)) {
 			item_done(it, ST_DONE);
+		} else if (status >= 200 && status < 300) {
+			item_fail(it, "the storage sent no ETag for the part");
 		} else {
-			strbuf_addf(&why, "%ld %s", status,
-				    reason_phrase(status));
-			body_hint(it, &why);
+			describe_status(it, status, &why);
 			item_fail(it, "%s", why.buf);
 		}
 		break;
@@ -615,11 +881,35 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 				unlink(it->incomplete.buf);
 			item_retry(it, "416 Range Not Satisfiable");
 		} else {
-			strbuf_addf(&why, "%ld %s", status,
-				    reason_phrase(status));
-			body_hint(it, &why);
+			describe_status(it, status, &why);
 			item_fail(it, "%s", why.buf);
 		}
+		break;
+	case REQ_MP_INIT:
+		if (status == 200) {
+			start_parts(t, it, s->ops->part_size(s, it->size));
+		} else {
+			describe_status(it, status, &why);
+			item_fail(it, "%s", why.buf);
+		}
+		break;
+	case REQ_MP_COMPLETE:
+		/* S3 may answer 200 with an <Error> in the body: retry */
+		if (status == 200 && !strstr(it->body.buf, "<Error>")) {
+			item_done(it, ST_DONE);
+		} else if (status == 200) {
+			item_retry(it, "the storage could not complete the "
+				       "multipart upload");
+		} else {
+			describe_status(it, status, &it->failure);
+			it->req = REQ_MP_ABORT;
+			it->stage = ST_QUEUED;
+		}
+		break;
+	case REQ_MP_ABORT:
+		/* whatever the answer: the upload failed, say why */
+		item_fail(it, "%s (the multipart upload was aborted)",
+			  it->failure.len ? it->failure.buf : "failed");
 		break;
 	}
 cleanup:
@@ -633,13 +923,14 @@ static void draw_progress(struct transfer *t, uint64_t start, int last)
 	size_t i, finished = t->done + t->skipped + t->failed;
 
 	for (i = 0; i < t->nr; i++)
-		if (t->items[i]->stage == ST_RUNNING)
+		if (t->items[i]->stage == ST_RUNNING ||
+		    t->items[i]->stage == ST_WAITING)
 			bytes += t->items[i]->progress_now;
 	human_size(bytes, &size);
 	human_size(elapsed ? bytes * 1000 / elapsed : 0, &rate);
 	fprintf(stderr, "\r%s weights: %3d%% (%zu/%zu), %s | %s/s%s",
 		t->dir == TRANSFER_UPLOAD ? "Uploading" : "Downloading",
-		t->nr ? (int)(finished * 100 / t->nr) : 100, finished, t->nr,
+		t->top ? (int)(finished * 100 / t->top) : 100, finished, t->top,
 		size.buf, rate.buf, last ? ", done.\n" : "   ");
 	fflush(stderr);
 	strbuf_release(&size);
@@ -708,7 +999,7 @@ static size_t run_multi(struct transfer *t, uint64_t start)
 		return t->nr;
 	}
 	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)t->concurrency);
-	while (finished < t->nr) {
+	while (finished < t->top) {
 		uint64_t now = now_ms(), wait = 100;
 		CURLMsg *msg;
 		int left, still;
@@ -744,9 +1035,8 @@ static size_t run_multi(struct transfer *t, uint64_t start)
 			draw_progress(t, start, 0);
 			last_draw = now_ms();
 		}
-		if (finished < t->nr)
-			curl_multi_poll(multi, NULL, 0, running ? wait : wait,
-					NULL);
+		if (finished < t->top)
+			curl_multi_poll(multi, NULL, 0, wait, NULL);
 	}
 	curl_multi_cleanup(multi);
 	return t->failed;

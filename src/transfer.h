@@ -46,8 +46,9 @@ struct transfer {
 	int retries;
 	int progress; /* draw a progress line on stderr */
 	int quiet;    /* no summary line either */
-	struct transfer_item **items;
+	struct transfer_item **items; /* objects, then parts of uploads */
 	size_t nr, alloc;
+	size_t top; /* how many objects (the rest are parts) */
 	int auth_gen;    /* bumped when new credentials arrive */
 	int auth_failed; /* credentials were refused: 401 fails fast */
 	/* results */

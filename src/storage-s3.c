@@ -1,0 +1,357 @@
+/*
+ * The S3 backend: s3://bucket/prefix on AWS S3 and S3-compatible stores
+ * (MinIO, Ceph RGW, Cloudflare R2, Wasabi), with the settings users
+ * already give the AWS CLI (aws-config.h).
+ *
+ * Requests are signed with Signature Version 4 by libcurl
+ * (CURLOPT_AWS_SIGV4, libcurl >= 7.75). Two things libcurl 7.88 needs
+ * from us: an explicit x-amz-content-sha256 header (without it, it signs
+ * the hash of an empty body), and every query string in canonical form
+ * (keys sorted, values URI-encoded), since it signs the query as written.
+ * An object's payload hash is its oid, known before we send a byte.
+ *
+ * Addressing: virtual-hosted (https://bucket.s3.region.amazonaws.com/key)
+ * for AWS; path style (https://endpoint/bucket/key) with model.s3.pathStyle
+ * or, automatically, for an IP address or localhost endpoint.
+ *
+ * Objects of model.s3.multipartThreshold bytes or more (default 64 MiB) go
+ * up in parts of model.s3.partSize (default 16 MiB, grown so there are at
+ * most 10,000 parts), sent in parallel by transfer.c.
+ */
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "aws-config.h"
+#include "config.h"
+#include "storage.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+#define MIB (1024ULL * 1024)
+#define S3_MAX_PARTS 10000
+#define S3_MIN_PART (5 * MIB)
+
+struct s3_storage {
+	char *bucket;
+	char *prefix;   /* no leading or trailing slash; may be empty */
+	char *scheme;   /* "https" or "http" */
+	char *host;     /* host[:port] of the endpoint */
+	int path_style;
+	struct aws_config aws;
+	char sigv4[128];
+	uint64_t threshold, part;
+};
+
+/* S3's URI encoding: unreserved characters stay, '/' stays in keys. */
+static void s3_encode(const char *in, int keep_slash, struct strbuf *out)
+{
+	for (; *in; in++) {
+		unsigned char c = *in;
+
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' ||
+		    c == '~' || (keep_slash && c == '/'))
+			strbuf_addch(out, c);
+		else
+			strbuf_addf(out, "%%%02X", c);
+	}
+}
+
+static int is_ip_or_localhost(const char *host)
+{
+	size_t len = strcspn(host, ":");
+
+	if (host[0] == '[')
+		return 1;
+	if (len == 9 && !strncasecmp(host, "localhost", 9))
+		return 1;
+	return strspn(host, "0123456789.") >= len;
+}
+
+static int parse_size(const char *key, const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+
+	switch (tolower((unsigned char)*end)) {
+	case 'k': n <<= 10; end++; break;
+	case 'm': n <<= 20; end++; break;
+	case 'g': n <<= 30; end++; break;
+	}
+	if (end == v || *end)
+		return error("bad value '%s' for '%s': a size such as 64m",
+			     v, key);
+	*out = n;
+	return 0;
+}
+
+static int size_setting(const struct repo *r, const char *key, uint64_t def,
+			uint64_t *out)
+{
+	struct strbuf v = STRBUF_INIT;
+	int ret = config_get(r, key, &v);
+
+	*out = def;
+	if (!ret)
+		ret = parse_size(key, v.buf, out);
+	strbuf_release(&v);
+	return ret < 0 ? -1 : 0;
+}
+
+static int s3_open(struct storage *s)
+{
+	struct s3_storage *s3 = xcalloc(1, sizeof(*s3));
+	const struct repo *r = s->repo;
+	struct strbuf endpoint = STRBUF_INIT, region = STRBUF_INIT;
+	const char *p = s->url + strlen("s3://"), *slash, *host;
+	int path_style = -1, ret = -1;
+
+	s->data = s3;
+	slash = strchr(p, '/');
+	s3->bucket = slash ? xstrndup(p, slash - p) : xstrdup(p);
+	s3->prefix = xstrdup(slash ? slash + 1 : "");
+	if (!*s3->bucket || strchr(s3->bucket, '@') ||
+	    strcspn(s3->bucket, "/?#") != strlen(s3->bucket)) {
+		error("storage URL '%s' has no valid bucket name (use "
+		      "s3://bucket/prefix)", s->display);
+		goto cleanup;
+	}
+	if (aws_config_load(&s3->aws) < 0)
+		goto cleanup;
+
+	if (config_get(r, "model.s3.region", &region) < 0)
+		goto cleanup;
+	if (!region.len)
+		strbuf_addstr(&region, s3->aws.region ? s3->aws.region :
+							"us-east-1");
+	if (strcspn(region.buf, ":\n") != region.len) {
+		error("bad S3 region '%s'", region.buf);
+		goto cleanup;
+	}
+	xsnprintf(s3->sigv4, sizeof(s3->sigv4), "aws:amz:%s:s3", region.buf);
+
+	if (config_get(r, "model.s3.endpoint", &endpoint) < 0)
+		goto cleanup;
+	if (!endpoint.len && getenv("AWS_ENDPOINT_URL_S3"))
+		strbuf_addstr(&endpoint, getenv("AWS_ENDPOINT_URL_S3"));
+	if (!endpoint.len && getenv("AWS_ENDPOINT_URL"))
+		strbuf_addstr(&endpoint, getenv("AWS_ENDPOINT_URL"));
+	if (!endpoint.len)
+		strbuf_addf(&endpoint, "https://s3.%s.amazonaws.com",
+			    region.buf);
+	host = strstr(endpoint.buf, "://");
+	if (!host || (strncmp(endpoint.buf, "http://", 7) &&
+		      strncmp(endpoint.buf, "https://", 8))) {
+		error("S3 endpoint '%s' is not an http:// or https:// URL",
+		      endpoint.buf);
+		goto cleanup;
+	}
+	s3->scheme = xstrndup(endpoint.buf, host - endpoint.buf);
+	host += 3;
+	s3->host = xstrndup(host, strcspn(host, "/"));
+	if (!*s3->host || strchr(s3->host, '@')) {
+		error("S3 endpoint '%s' needs a host and no credentials in it",
+		      endpoint.buf);
+		goto cleanup;
+	}
+	if (config_get_bool(r, "model.s3.pathstyle", -1, &path_style) < 0)
+		goto cleanup;
+	s3->path_style = path_style >= 0 ? path_style :
+					   is_ip_or_localhost(s3->host);
+	/* A dotted bucket name cannot be a TLS host name under *.amazonaws */
+	if (!s3->path_style && strchr(s3->bucket, '.'))
+		s3->path_style = 1;
+
+	if (size_setting(r, "model.s3.multipartthreshold", 64 * MIB,
+			 &s3->threshold) < 0 ||
+	    size_setting(r, "model.s3.partsize", 16 * MIB, &s3->part) < 0)
+		goto cleanup;
+	if (s3->part < S3_MIN_PART) {
+		error("model.s3.partSize must be at least 5m (S3's smallest "
+		      "part)");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	strbuf_release(&endpoint);
+	strbuf_release(&region);
+	return ret;
+}
+
+static void s3_object_url(struct storage *s, const char *oid,
+			  const char *query, struct strbuf *out)
+{
+	struct s3_storage *s3 = s->data;
+	struct strbuf key = STRBUF_INIT;
+
+	if (*s3->prefix)
+		strbuf_addf(&key, "%s/", s3->prefix);
+	strbuf_addf(&key, "sha256/%.2s/%.2s/%s", oid, oid + 2, oid);
+	if (s3->path_style) {
+		strbuf_addf(out, "%s://%s/", s3->scheme, s3->host);
+		s3_encode(s3->bucket, 0, out);
+	} else {
+		strbuf_addf(out, "%s://%s.%s", s3->scheme, s3->bucket,
+			    s3->host);
+	}
+	strbuf_addch(out, '/');
+	s3_encode(key.buf, 1, out);
+	if (query)
+		strbuf_addf(out, "?%s", query);
+	strbuf_release(&key);
+}
+
+static int add_header(struct curl_slist **headers, const char *fmt,
+		      const char *value)
+{
+	struct strbuf h = STRBUF_INIT;
+	struct curl_slist *l;
+
+	strbuf_addf(&h, fmt, value);
+	l = curl_slist_append(*headers, h.buf);
+	memset(h.buf, 0, h.len);
+	strbuf_release(&h);
+	if (!l)
+		return error("out of memory for HTTP headers");
+	*headers = l;
+	return 0;
+}
+
+static int s3_prepare(struct storage *s, CURL *easy,
+		      struct curl_slist **headers,
+		      const struct storage_request *rq)
+{
+	struct s3_storage *s3 = s->data;
+	const char *payload = rq && rq->payload_sha256 ? rq->payload_sha256 :
+							 EMPTY_SHA256;
+
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, "git-model/" PACKAGE_VERSION);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 60L);
+	if (add_header(headers, "x-amz-content-sha256: %s", payload) < 0)
+		return -1;
+	if (!s3->aws.access_key)
+		return 0; /* anonymous: a public bucket */
+	curl_easy_setopt(easy, CURLOPT_AWS_SIGV4, s3->sigv4);
+	curl_easy_setopt(easy, CURLOPT_USERNAME, s3->aws.access_key);
+	curl_easy_setopt(easy, CURLOPT_PASSWORD, s3->aws.secret_key);
+	if (s3->aws.session_token &&
+	    add_header(headers, "x-amz-security-token: %s",
+		       s3->aws.session_token) < 0)
+		return -1;
+	return 0;
+}
+
+/* The text of <tag>...</tag> in an XML body, if any. */
+static int xml_text(const char *body, const char *tag, struct strbuf *out)
+{
+	struct strbuf open = STRBUF_INIT, close = STRBUF_INIT;
+	const char *a, *b;
+	int found = 0;
+
+	strbuf_addf(&open, "<%s>", tag);
+	strbuf_addf(&close, "</%s>", tag);
+	a = strstr(body, open.buf);
+	if (a) {
+		a += open.len;
+		b = strstr(a, close.buf);
+		if (b && b - a < 1024) {
+			strbuf_add(out, a, b - a);
+			found = 1;
+		}
+	}
+	strbuf_release(&open);
+	strbuf_release(&close);
+	return found;
+}
+
+static const struct {
+	const char *code;
+	const char *hint;
+} hints[] = {
+	{ "AccessDenied", "check the credentials' permissions on the bucket, "
+			  "and AWS_PROFILE" },
+	{ "NoSuchBucket", "check the bucket name in model.storage and the "
+			  "region" },
+	{ "SignatureDoesNotMatch", "check AWS_SECRET_ACCESS_KEY or the "
+				   "profile's secret, and model.s3.region" },
+	{ "InvalidAccessKeyId", "check AWS_ACCESS_KEY_ID or the profile's "
+				"key" },
+	{ "RequestTimeTooSkewed", "the clock of this machine is off; fix "
+				  "it (e.g. with NTP)" },
+};
+
+static void s3_describe_error(struct storage *s, long status,
+			      const char *body, struct strbuf *out)
+{
+	struct strbuf code = STRBUF_INIT, msg = STRBUF_INIT;
+	size_t i;
+
+	strbuf_addf(out, "%ld", status);
+	if (xml_text(body, "Code", &code))
+		strbuf_addf(out, " %s", code.buf);
+	if (xml_text(body, "Message", &msg))
+		strbuf_addf(out, ": %s", msg.buf);
+	for (i = 0; i < ARRAY_SIZE(hints); i++)
+		if (!strcmp(code.buf, hints[i].code))
+			strbuf_addf(out, " (%s)", hints[i].hint);
+	strbuf_release(&code);
+	strbuf_release(&msg);
+}
+
+static uint64_t s3_part_size(struct storage *s, uint64_t size)
+{
+	struct s3_storage *s3 = s->data;
+	uint64_t part = s3->part;
+
+	if (size < s3->threshold)
+		return 0;
+	/* at most 10,000 parts: grow the part for huge objects */
+	if ((size + part - 1) / part > S3_MAX_PARTS)
+		part = (size + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
+	return part;
+}
+
+static int s3_no_get(struct storage *s, const char *oid, uint64_t size,
+		     struct store_writer *w)
+{
+	BUG("S3 transfers go through transfer.c");
+}
+
+static int s3_no_put(struct storage *s, const char *oid, uint64_t size,
+		     int fd)
+{
+	BUG("S3 transfers go through transfer.c");
+}
+
+static void s3_close(struct storage *s)
+{
+	struct s3_storage *s3 = s->data;
+
+	if (!s3)
+		return;
+	free(s3->bucket);
+	free(s3->prefix);
+	free(s3->scheme);
+	free(s3->host);
+	aws_config_release(&s3->aws);
+	free(s3);
+	s->data = NULL;
+}
+
+const struct storage_ops storage_s3_ops = {
+	.scheme = "s3",
+	.open = s3_open,
+	.exists = storage_head,
+	.get = s3_no_get,
+	.put = s3_no_put,
+	.close = s3_close,
+	.object_url = s3_object_url,
+	.prepare = s3_prepare,
+	.describe_error = s3_describe_error,
+	.part_size = s3_part_size,
+};
