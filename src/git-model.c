@@ -53,6 +53,9 @@ static const struct command commands[] = {
 	{ "status", cmd_status, NEED_REPO | NEED_WORK_TREE,
 	  "Show weights not yet pushed and files still holding pointers",
 	  "git model status" },
+	{ "url", cmd_url, NEED_REPO,
+	  "Print the storage URL of a file's weights",
+	  "git model url [--rev <rev>] [--https] <path>" },
 	{ "pointer", cmd_pointer, USE_REPO,
 	  "Print the pointer for a file, or check that a file is one",
 	  "git model pointer --file <file>\n"

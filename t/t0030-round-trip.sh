@@ -144,6 +144,18 @@ test_expect_success 'pointers carry the object URL in the storage' '
 	git model pointer --check pointer
 '
 
+test_expect_success 'git model url prints the object URL, at a revision too' '
+	git -C work2 model url small/a.pth >url &&
+	sed -n "s/^url //p" pointer >expect &&
+	test_cmp expect url &&
+	(cd work2/small && git model url --rev HEAD a.pth) >url2 &&
+	test_cmp expect url2 &&
+	test_must_fail git -C work model url model.pth 2>err &&
+	grep "no url and no model.storage" err &&
+	test_must_fail git -C work2 model url .gitattributes 2>err &&
+	grep "not a git-model pointer" err
+'
+
 test_expect_success 'push put the objects in the storage, not the remote' '
 	test_cmp_bin work2/small/a.pth "$(obj storage $(oid_of work2/small/a.pth))" &&
 	test_cmp_bin work2/big/b.pth "$(obj storage $(oid_of work2/big/b.pth))" &&
