@@ -44,6 +44,12 @@ enum request {
 	REQ_PART,        /* PUT ?partNumber=N&uploadId=ID */
 	REQ_MP_COMPLETE, /* POST ?uploadId=ID with the parts' ETags */
 	REQ_MP_ABORT,    /* DELETE ?uploadId=ID */
+	/*
+	 * A HEAD that failed has no body to explain it; S3 puts the reason
+	 * (SignatureDoesNotMatch, AccessDenied...) in one: ask again with a
+	 * one-byte GET to read it.
+	 */
+	REQ_PROBE,
 };
 
 struct transfer_item {
@@ -613,6 +619,9 @@ static int start_request(struct transfer *t, CURLM *multi,
 		rq.method = "HEAD";
 		curl_easy_setopt(it->easy, CURLOPT_NOBODY, 1L);
 		break;
+	case REQ_PROBE:
+		curl_easy_setopt(it->easy, CURLOPT_RANGE, "0-0");
+		break;
 	case REQ_PUT:
 	case REQ_PART:
 		rq.method = "PUT";
@@ -643,7 +652,12 @@ static int start_request(struct transfer *t, CURLM *multi,
 		curl_easy_setopt(it->easy, CURLOPT_POSTFIELDS, it->post.buf);
 		curl_easy_setopt(it->easy, CURLOPT_POSTFIELDSIZE,
 				 (long)it->post.len);
-		it->headers = curl_slist_append(it->headers, "Content-Type:");
+		/*
+		 * An explicit type: without one, libcurl 7.88 signs the
+		 * form type it would add, so the signature must match it.
+		 */
+		it->headers = curl_slist_append(it->headers,
+						"Content-Type: application/xml");
 		break;
 	case REQ_MP_ABORT:
 		rq.method = "DELETE";
@@ -847,6 +861,24 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 			item_done(it, ST_SKIPPED);
 		} else if (status == 200 || status == 404) {
 			/* absent, or there with the wrong size: upload */
+			it->req = s->ops->part_size &&
+						  s->ops->part_size(s, it->size) ?
+					  REQ_MP_INIT :
+					  REQ_PUT;
+			it->stage = ST_QUEUED;
+			it->not_before = 0;
+		} else if (s->ops->describe_error && !it->body.len) {
+			it->req = REQ_PROBE;
+			it->stage = ST_QUEUED;
+			it->not_before = 0;
+		} else {
+			describe_status(it, status, &why);
+			item_fail(it, "%s", why.buf);
+		}
+		break;
+	case REQ_PROBE:
+		if ((status >= 200 && status < 300) || status == 404) {
+			/* a passing fault: upload (same bytes if it is there) */
 			it->req = s->ops->part_size &&
 						  s->ops->part_size(s, it->size) ?
 					  REQ_MP_INIT :
