@@ -61,7 +61,9 @@
 # body calling exit, a signal and a bail out; test_atexit_hook is for
 # test-lib.sh's test_done; and a watchdog process, which stops nginx at
 # most a second after the script's shell is gone, covers the rest (and
-# test_done while test-lib.sh does not call the hook).
+# test_done while test-lib.sh does not call the hook). The EXIT trap and
+# test_atexit_hook are shared with lib-s3.sh (see test_atexit_register_
+# below), so a script can use both libraries.
 
 HTTPD_DIR="$TRASH_DIRECTORY/httpd"
 HTTPD_ROOT="$HTTPD_DIR/www"
@@ -216,21 +218,41 @@ http {
 EOF
 }
 
-# The script's EXIT trap while nginx may run: stop it, then do what
-# test-lib.sh's own trap does, with the same exit code.
-httpd_exit_trap_ () {
-	httpd_code_=$?
-	{ set +x; } 2>/dev/null
-	stop_httpd
-	(exit $httpd_code_)
-	test_exit_trap_
-}
+# Shared with lib-s3.sh, which has the same block: whichever library is
+# sourced first defines it. test_atexit_register_ FUNCTION has FUNCTION
+# (which must be idempotent, and quiet when there is nothing to stop) run
+# when the script ends: by test_atexit_hook, which test-lib.sh's test_done
+# calls, and by test_atexit_exit_trap_, the EXIT trap a library sets when
+# it starts a server: it runs the hook, then does what test-lib.sh's own
+# trap does, with the same exit code. The trap stays after a server is
+# stopped: stopping it again is a no-op.
+if ! command -v test_atexit_register_ >/dev/null 2>&1
+then
+	test_atexit_hooks_=
+	test_atexit_register_ () {
+		case " $test_atexit_hooks_ " in
+		*" $1 "*) ;;
+		*) test_atexit_hooks_="$test_atexit_hooks_ $1" ;;
+		esac
+	}
+	test_atexit_hook () {
+		for test_atexit_f_ in $test_atexit_hooks_
+		do
+			"$test_atexit_f_"
+		done
+	}
+	test_atexit_exit_trap_ () {
+		test_atexit_code_=$?
+		{ set +x; } 2>/dev/null
+		test_atexit_hook
+		(exit $test_atexit_code_)
+		test_exit_trap_
+	}
+fi
 
-# For test-lib.sh to call when the script ends, from test_done (which
-# clears the EXIT trap) and from its EXIT trap.
-test_atexit_hook () {
-	stop_httpd
-}
+# stop_httpd runs when the script ends, from test_done (which clears the
+# EXIT trap) and from the EXIT trap.
+test_atexit_register_ stop_httpd
 
 # Start nginx (see the top of this file). Called again after stop_httpd,
 # it keeps the port, the password and the files.
@@ -275,7 +297,7 @@ start_httpd () {
 		</dev/null >>"$HTTPD_DIR/nginx.out" 2>&1 3>&- 4>&- 5>&- &
 	HTTPD_PID=$!
 	export HTTPD_PID
-	trap 'httpd_exit_trap_' EXIT
+	trap 'test_atexit_exit_trap_' EXIT
 
 	# The watchdog: stops nginx once this shell is gone, whatever
 	# killed it ($$ is this shell's PID, also in the subshell).
@@ -327,8 +349,6 @@ stop_httpd () {
 		wait "$HTTPD_WATCHDOG_PID_" 2>/dev/null
 	fi
 	HTTPD_PID= HTTPD_WATCHDOG_PID_=
-	# Back to test-lib.sh's own EXIT trap.
-	trap 'test_exit_trap_' EXIT
 	return 0
 }
 
