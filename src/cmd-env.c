@@ -26,11 +26,17 @@ void version_string(struct strbuf *out)
 
 	git_libgit2_version(&major, &minor, &rev);
 	strbuf_addf(out, "git-model/%s (libgit2 %d.%d.%d; libcurl %s; "
-			 "OpenSSL %s; zstd %s)",
+			 "OpenSSL %s; zstd %s%s)",
 		    PACKAGE_VERSION, major, minor, rev,
 		    curl_version_info(CURLVERSION_NOW)->version,
 		    OpenSSL_version(OPENSSL_VERSION_STRING),
-		    ZSTD_versionString());
+		    ZSTD_versionString(),
+#ifdef HAVE_LIBS3
+		    "; libs3"
+#else
+		    ""
+#endif
+		    );
 }
 
 int cmd_version(int argc, const char **argv, struct repo *repo)

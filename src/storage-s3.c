@@ -24,6 +24,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef HAVE_LIBS3
+#include <libs3.h>
+#endif
+
 #include "aws-config.h"
 #include "config.h"
 #include "storage.h"
@@ -101,6 +105,8 @@ static int size_setting(const struct repo *r, const char *key, uint64_t def,
 	return ret < 0 ? -1 : 0;
 }
 
+static int select_signature(struct storage *s);
+
 static int s3_open(struct storage *s)
 {
 	struct s3_storage *s3 = xcalloc(1, sizeof(*s3));
@@ -174,6 +180,8 @@ static int s3_open(struct storage *s)
 		      "part)");
 		goto cleanup;
 	}
+	if (select_signature(s) < 0)
+		goto cleanup;
 	ret = 0;
 cleanup:
 	strbuf_release(&endpoint);
@@ -355,3 +363,222 @@ const struct storage_ops storage_s3_ops = {
 	.describe_error = s3_describe_error,
 	.part_size = s3_part_size,
 };
+
+#ifdef HAVE_LIBS3
+/*
+ * SigV2 through libs3, for S3-compatible stores that only know the old
+ * scheme (model.s3.signature = v2). AWS itself refuses SigV2 for newer
+ * regions and deprecated it for all, so SigV4 over libcurl stays the
+ * default. libs3 calls are synchronous: the transfer engine runs these
+ * objects one after the other, each verified against its oid as always.
+ */
+
+struct v2_call {
+	S3Status status;
+	struct strbuf message;
+	uint64_t length; /* from HEAD */
+	struct store_writer *w;
+	int fd;
+	uint64_t left;
+	int failed_io;
+};
+
+static S3BucketContext v2_context(struct s3_storage *s3)
+{
+	S3BucketContext ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.hostName = s3->host;
+	ctx.bucketName = s3->bucket;
+	ctx.protocol = strcmp(s3->scheme, "http") ? S3ProtocolHTTPS :
+						     S3ProtocolHTTP;
+	ctx.uriStyle = s3->path_style ? S3UriStylePath :
+					S3UriStyleVirtualHost;
+	ctx.accessKeyId = s3->aws.access_key;
+	ctx.secretAccessKey = s3->aws.secret_key;
+	return ctx;
+}
+
+static void v2_key(struct s3_storage *s3, const char *oid, struct strbuf *key)
+{
+	if (*s3->prefix)
+		strbuf_addf(key, "%s/", s3->prefix);
+	strbuf_addf(key, "sha256/%.2s/%.2s/%s", oid, oid + 2, oid);
+}
+
+static S3Status v2_properties(const S3ResponseProperties *p, void *data)
+{
+	((struct v2_call *)data)->length = p->contentLength;
+	return S3StatusOK;
+}
+
+static void v2_complete(S3Status status, const S3ErrorDetails *e, void *data)
+{
+	struct v2_call *c = data;
+
+	c->status = status;
+	if (e && e->message)
+		strbuf_addstr(&c->message, e->message);
+}
+
+static int v2_report(struct storage *s, struct v2_call *c, const char *what)
+{
+	struct strbuf hint = STRBUF_INIT;
+	const char *name = S3_get_status_name(c->status);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hints); i++)
+		if (strstr(name, hints[i].code))
+			strbuf_addf(&hint, " (%s)", hints[i].hint);
+	error("cannot %s in '%s' (SigV2 via libs3): %s%s%s%s", what,
+	      s->display, name, c->message.len ? ": " : "", c->message.buf,
+	      hint.buf);
+	strbuf_release(&hint);
+	return -1;
+}
+
+static S3Status v2_discard(int n, const char *buf, void *data)
+{
+	return S3StatusOK;
+}
+
+static int v2_exists(struct storage *s, const char *oid, uint64_t size)
+{
+	struct s3_storage *s3 = s->data;
+	S3BucketContext ctx = v2_context(s3);
+	S3ResponseHandler h = { v2_properties, v2_complete };
+	struct v2_call c = { S3StatusOK, STRBUF_INIT, 0, NULL, -1, 0, 0 };
+	struct strbuf key = STRBUF_INIT;
+	int ret;
+
+	v2_key(s3, oid, &key);
+	S3_head_object(&ctx, key.buf, NULL, &h, &c);
+	if (c.status != S3StatusOK && c.status != S3StatusHttpErrorNotFound &&
+	    !c.message.len) {
+		/* A HEAD answer has no body: a one-byte GET tells why. */
+		S3GetObjectHandler g = { { NULL, v2_complete }, v2_discard };
+
+		S3_get_object(&ctx, key.buf, NULL, 0, 1, NULL, &g, &c);
+	}
+	if (c.status == S3StatusOK)
+		ret = c.length == size;
+	else if (c.status == S3StatusHttpErrorNotFound ||
+		 c.status == S3StatusErrorNoSuchKey)
+		ret = 0;
+	else
+		ret = v2_report(s, &c, "check an object");
+	strbuf_release(&key);
+	strbuf_release(&c.message);
+	return ret;
+}
+
+static S3Status v2_data_in(int n, const char *buf, void *data)
+{
+	struct v2_call *c = data;
+
+	if (store_writer_write(c->w, buf, n) < 0) {
+		c->failed_io = 1;
+		return S3StatusAbortedByCallback;
+	}
+	return S3StatusOK;
+}
+
+static int v2_get(struct storage *s, const char *oid, uint64_t size,
+		  struct store_writer *w)
+{
+	struct s3_storage *s3 = s->data;
+	S3BucketContext ctx = v2_context(s3);
+	S3GetObjectHandler h = { { v2_properties, v2_complete }, v2_data_in };
+	struct v2_call c = { S3StatusOK, STRBUF_INIT, 0, w, -1, 0, 0 };
+	struct strbuf key = STRBUF_INIT;
+	int ret = 0;
+
+	v2_key(s3, oid, &key);
+	S3_get_object(&ctx, key.buf, NULL, 0, 0, NULL, &h, &c);
+	if (c.status != S3StatusOK && !c.failed_io)
+		ret = v2_report(s, &c, "download an object");
+	else if (c.failed_io)
+		ret = -1;
+	strbuf_release(&key);
+	strbuf_release(&c.message);
+	return ret;
+}
+
+static int v2_data_out(int n, char *buf, void *data)
+{
+	struct v2_call *c = data;
+	ssize_t got;
+
+	if ((uint64_t)n > c->left)
+		n = c->left;
+	got = xread(c->fd, buf, n);
+	if (got < 0) {
+		c->failed_io = 1;
+		return -1;
+	}
+	c->left -= got;
+	return got;
+}
+
+static int v2_put(struct storage *s, const char *oid, uint64_t size, int fd)
+{
+	struct s3_storage *s3 = s->data;
+	S3BucketContext ctx = v2_context(s3);
+	S3PutObjectHandler h = { { v2_properties, v2_complete }, v2_data_out };
+	struct v2_call c = { S3StatusOK, STRBUF_INIT, 0, NULL, fd, size, 0 };
+	struct strbuf key = STRBUF_INIT;
+	int ret = 0;
+
+	v2_key(s3, oid, &key);
+	S3_put_object(&ctx, key.buf, size, NULL, NULL, &h, &c);
+	if (c.failed_io)
+		ret = error_errno("cannot read object %s", oid);
+	else if (c.status != S3StatusOK)
+		ret = v2_report(s, &c, "upload an object");
+	strbuf_release(&key);
+	strbuf_release(&c.message);
+	return ret;
+}
+
+static const struct storage_ops storage_s3v2_ops = {
+	.scheme = "s3",
+	.open = s3_open,
+	.exists = v2_exists,
+	.get = v2_get,
+	.put = v2_put,
+	.close = s3_close,
+};
+#endif
+
+/* model.s3.signature: v4 (default, libcurl) or v2 (libs3, when built). */
+static int select_signature(struct storage *s)
+{
+	struct strbuf sig = STRBUF_INIT;
+	int ret = 0;
+
+	if (config_get(s->repo, "model.s3.signature", &sig) < 0)
+		return -1;
+	if (!sig.len || !strcasecmp(sig.buf, "v4")) {
+		/* the default */
+	} else if (!strcasecmp(sig.buf, "v2")) {
+#ifdef HAVE_LIBS3
+		static int initialised;
+
+		if (!initialised &&
+		    S3_initialize("git-model", S3_INIT_ALL, NULL) !=
+			    S3StatusOK)
+			ret = error("cannot initialise libs3");
+		initialised = 1;
+		s->ops = &storage_s3v2_ops;
+#else
+		ret = error("model.s3.signature = v2 needs libs3, and this "
+			    "git-model was built without it (install libs3-dev "
+			    "and rebuild)");
+#endif
+	} else {
+		ret = error("bad value '%s' for model.s3.signature (v4 or v2)",
+			    sig.buf);
+	}
+	strbuf_release(&sig);
+	return ret;
+}
