@@ -1,0 +1,200 @@
+"""Load git-model weights from a torch.hub repository.
+
+A git-model repository commits small pointer files in place of the weights:
+
+    version git-model/1
+    oid sha256:<64 hex digits>
+    size <bytes>
+    url https://models.example.com/team/sha256/4d/7a/4d7a2146...
+
+torch.hub downloads a tag as an archive, and an archive holds those
+pointers, not the weights. Copy this file next to your hubconf.py (torch.hub
+puts that directory on sys.path) and load weights with load_state_dict():
+it reads the pointer, downloads its url into torch.hub's cache under a name
+that contains the oid, checks the size and the full sha256 before use, and
+torch.load()s it. A file that holds real weights (a clone with git-model
+installed) is torch.load()ed directly. Only the Python standard library and
+torch are needed.
+
+torch.hub's own check_hash only compares a hex prefix of the file name
+(and checks nothing when the name has none); this checks every byte.
+
+A complete hubconf.py:
+
+    dependencies = ["torch"]
+
+    import os
+
+    import torch
+    from gitmodel_hub import load_state_dict
+
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+
+
+    def tiny(pretrained=True, **kwargs):
+        '''A tiny model; pretrained=True loads the weights of this tag.'''
+        model = Tiny()
+        if pretrained:
+            path = os.path.join(os.path.dirname(__file__), "weights", "tiny.pth")
+            model.load_state_dict(load_state_dict(path, **kwargs))
+        return model
+
+and then, for the weights of tag v2:
+
+    model = torch.hub.load("owner/repo:v2", "tiny")
+
+Environment: GITMODEL_S3_ENDPOINT (default https://{bucket}.s3.amazonaws.com)
+is the public HTTPS form used for s3:// urls; {bucket} is replaced.
+"""
+
+import hashlib
+import os
+import re
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+
+import torch
+
+__all__ = ["load_state_dict", "read_pointer", "PointerError", "HashMismatchError"]
+
+POINTER_MAX = 1024
+_VERSION_LINE = b"version git-model/1\n"
+_KEY = re.compile(rb"^[a-z0-9.-]+$")
+_CHUNK = 1 << 20
+
+
+class PointerError(ValueError):
+    """The file is a git-model pointer that cannot be used."""
+
+
+class HashMismatchError(RuntimeError):
+    """Downloaded bytes do not match the pointer's size or sha256."""
+
+
+def read_pointer(path):
+    """Return {'oid', 'size', 'url'} when `path` is a git-model pointer, else None.
+
+    A file that starts like a pointer but breaks the format raises
+    PointerError, naming the problem.
+    """
+    with open(path, "rb") as f:
+        data = f.read(POINTER_MAX + 1)
+    if not data.startswith(_VERSION_LINE) or len(data) > POINTER_MAX:
+        return None
+    if not data.endswith(b"\n") or b"\r" in data or b"\0" in data:
+        raise PointerError(f"{path}: malformed git-model pointer")
+    fields = {}
+    previous = b""
+    for line in data[len(_VERSION_LINE):-1].split(b"\n"):
+        key, sep, value = line.partition(b" ")
+        if not sep or not _KEY.match(key) or not value or value != value.strip(b" "):
+            raise PointerError(f"{path}: malformed line {line!r} in git-model pointer")
+        if key <= previous:
+            raise PointerError(f"{path}: keys out of order or repeated in git-model pointer")
+        previous = key
+        fields[key.decode()] = value.decode("utf-8")
+    oid = fields.get("oid", "")
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", oid):
+        raise PointerError(f"{path}: pointer has no valid 'oid sha256:<64 hex>' line")
+    size = fields.get("size", "")
+    if not re.fullmatch(r"0|[1-9][0-9]*", size) or int(size) > 2**63 - 1:
+        raise PointerError(f"{path}: pointer has no valid 'size' line")
+    return {"oid": oid[len("sha256:"):], "size": int(size), "url": fields.get("url")}
+
+
+def _http_url(url):
+    """The URL to download: http(s) as is, s3:// through the public endpoint."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        return url
+    if parts.scheme == "s3":
+        endpoint = os.environ.get("GITMODEL_S3_ENDPOINT", "https://{bucket}.s3.amazonaws.com")
+        key = urllib.parse.quote(parts.path.lstrip("/"), safe="/")
+        return endpoint.format(bucket=parts.netloc).rstrip("/") + "/" + key
+    raise PointerError(f"cannot download {url!r}: only http, https and s3 urls are followed")
+
+
+def _sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _download(url, dest, oid, size, progress):
+    """Download to a temp file beside dest, verify, then rename into place."""
+    directory = os.path.dirname(dest)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".gitmodel-", suffix=".part")
+    h = hashlib.sha256()
+    got = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            request = urllib.request.Request(url, headers={"User-Agent": "gitmodel_hub"})
+            with urllib.request.urlopen(request) as response:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    got += len(chunk)
+                    if got > size:
+                        break
+                    h.update(chunk)
+                    out.write(chunk)
+                    if progress:
+                        sys.stderr.write(f"\rDownloading {os.path.basename(dest)}: "
+                                         f"{got * 100 // max(size, 1)}% ({got}/{size} bytes)")
+            if progress:
+                sys.stderr.write("\n")
+        if got != size:
+            raise HashMismatchError(
+                f"{url}: got {got} bytes or more, the pointer says {size}; nothing was kept")
+        if h.hexdigest() != oid:
+            raise HashMismatchError(
+                f"{url}: sha256 {h.hexdigest()} does not match the pointer's {oid}; nothing was kept")
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def load_state_dict(path, map_location=None, progress=True, check=False):
+    """torch.load() the weights at `path`, fetching them if it is a pointer.
+
+    path          real weights, or a git-model pointer file
+    map_location  passed to torch.load
+    progress      print download progress on stderr
+    check         re-hash a file already in the cache (its size is always
+                  checked)
+
+    A pointer's url is downloaded (http, https; s3:// through the bucket's
+    public https endpoint) into torch.hub's cache dir as
+    <hub dir>/gitmodel/<oid>-<file name>, verified (size and full sha256)
+    before use and reused by later calls. A mismatch deletes the download
+    and raises HashMismatchError. A pointer without url raises PointerError.
+    """
+    pointer = read_pointer(path)
+    if pointer is None:
+        return torch.load(path, map_location=map_location)
+    if not pointer["url"]:
+        raise PointerError(
+            f"{path}: the pointer has no url (it was committed without model.storage); "
+            "clone the repository with git-model installed instead")
+    cache = os.path.join(torch.hub.get_dir(), "gitmodel")
+    os.makedirs(cache, exist_ok=True)
+    dest = os.path.join(cache, f"{pointer['oid']}-{os.path.basename(path)}")
+    if os.path.exists(dest):
+        if os.path.getsize(dest) != pointer["size"] or (check and _sha256_file(dest) != pointer["oid"]):
+            os.unlink(dest)
+    if not os.path.exists(dest):
+        _download(_http_url(pointer["url"]), dest, pointer["oid"], pointer["size"], progress)
+    return torch.load(dest, map_location=map_location)
