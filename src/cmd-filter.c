@@ -81,6 +81,35 @@ static int fetch_missing(struct filter *f, const char *oid, uint64_t size,
 	return download_one(c, f->store, oid, size, path);
 }
 
+/* The delayed objects of a checkout, downloaded together. */
+static void fetch_many(struct filter *f, struct delayed_blob **blobs,
+		       size_t nr)
+{
+	struct fetch_ctx *c = f->fetch_data;
+	struct strbuf why = STRBUF_INIT;
+	struct transfer t;
+	size_t i;
+
+	if (!c->state) {
+		int ret = storage_for_repo(&c->storage, c->repo, NULL, &why);
+
+		c->state = ret ? -1 : 1;
+		if (ret > 0)
+			warning("%s", why.buf);
+		strbuf_release(&why);
+	}
+	if (c->state < 0 ||
+	    transfer_init(&t, TRANSFER_DOWNLOAD, &c->storage, f->store,
+			  c->repo, -1, 0) < 0)
+		return;
+	for (i = 0; i < nr; i++)
+		if (!store_has(f->store, blobs[i]->ptr.oid, blobs[i]->ptr.size))
+			transfer_add(&t, blobs[i]->ptr.oid, blobs[i]->ptr.size,
+				     blobs[i]->pathname);
+	transfer_run(&t);
+	transfer_release(&t);
+}
+
 static void setup_filter(struct repo *repo, struct filter *f,
 			 struct store *s, struct strbuf *url,
 			 struct fetch_ctx *fetch)
@@ -118,6 +147,7 @@ static void setup_filter(struct repo *repo, struct filter *f,
 	if (fetch) {
 		fetch->repo = repo;
 		f->fetch = fetch_missing;
+		f->fetch_many = fetch_many;
 		f->fetch_data = fetch;
 	}
 }

@@ -174,6 +174,10 @@ int filter_smudge_prepare(struct filter *f, struct filter_src *in,
 		return 0;
 	if (errno != ENOENT)
 		return error("cannot smudge '%s'", path);
+	if (f->defer_missing) {
+		sm->missing = 1;
+		return 0;
+	}
 	if (f->fetch && !f->fetch(f, sm->ptr.oid, sm->ptr.size, path)) {
 		sm->fd = store_open(f->store, sm->ptr.oid, sm->ptr.size);
 		if (sm->fd >= 0)
@@ -313,6 +317,9 @@ struct conversation {
 	struct filter *filter;
 	struct pkt_reader *reader;
 	struct pkt_writer writer;
+	int delay; /* git and we agreed on the "delay" capability */
+	struct delayed_blob **delayed;
+	size_t delayed_nr, delayed_alloc;
 };
 
 static int expect_line(struct pkt_reader *r, const char *want)
@@ -326,7 +333,7 @@ static int expect_line(struct pkt_reader *r, const char *want)
 static int handshake(struct conversation *c)
 {
 	struct pkt_reader *r = c->reader;
-	int v2 = 0, clean = 0, smudge = 0;
+	int v2 = 0, clean = 0, smudge = 0, delay = 0;
 	enum pkt_status st;
 
 	if (expect_line(r, "git-filter-client") < 0)
@@ -354,6 +361,8 @@ static int handshake(struct conversation *c)
 			clean = 1;
 		else if (!strcmp(r->buf, "capability=smudge"))
 			smudge = 1;
+		else if (!strcmp(r->buf, "capability=delay"))
+			delay = 1;
 		else if (strncmp(r->buf, "capability=", 11))
 			return error("protocol error: expected a capability, "
 				     "got '%.80s'", r->buf);
@@ -361,7 +370,11 @@ static int handshake(struct conversation *c)
 	if (st != PKT_FLUSH)
 		return error("protocol error: handshake cut short");
 	if ((clean && pkt_write_linef(&c->writer, "capability=clean") < 0) ||
-	    (smudge && pkt_write_linef(&c->writer, "capability=smudge") < 0) ||
+	    (smudge && pkt_write_linef(&c->writer, "capability=smudge") < 0))
+		return -1;
+	c->delay = delay && smudge && c->filter->fetch_many &&
+		   !c->filter->skip_smudge;
+	if ((c->delay && pkt_write_linef(&c->writer, "capability=delay") < 0) ||
 	    pkt_write_flush(&c->writer) < 0)
 		return -1;
 	return 0;
@@ -449,18 +462,93 @@ cleanup:
 	return ret;
 }
 
+static struct delayed_blob *find_delayed(struct conversation *c,
+					 const char *pathname, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < c->delayed_nr; i++)
+		if (!strcmp(c->delayed[i]->pathname, pathname)) {
+			if (at)
+				*at = i;
+			return c->delayed[i];
+		}
+	return NULL;
+}
+
+static void free_delayed(struct delayed_blob *d)
+{
+	free(d->pathname);
+	pointer_release(&d->ptr);
+	free(d);
+}
+
+/* Answer "delayed" and remember the pointer for list_available_blobs. */
+static int delay_smudge(struct conversation *c, struct request *req,
+			struct smudge *sm)
+{
+	struct delayed_blob *d = xcalloc(1, sizeof(*d));
+
+	d->pathname = xstrdup(req->pathname.buf);
+	d->ptr = sm->ptr;
+	pointer_init(&sm->ptr);
+	ALLOC_GROW(c->delayed, c->delayed_nr + 1, c->delayed_alloc);
+	c->delayed[c->delayed_nr++] = d;
+	return send_status(c, "delayed");
+}
+
+/*
+ * git asks again for a delayed path, with empty content: serve the object
+ * if it came, else the pointer text (the download failure was reported).
+ */
+static int prepare_delayed(struct conversation *c, struct delayed_blob *d,
+			   struct smudge *sm)
+{
+	sm->ptr = d->ptr;
+	pointer_init(&d->ptr);
+	sm->is_pointer = 1;
+	sm->fd = store_open(c->filter->store, sm->ptr.oid, sm->ptr.size);
+	if (sm->fd >= 0)
+		return 0;
+	if (errno != ENOENT)
+		return error("cannot smudge '%s'", d->pathname);
+	sm->missing = 1;
+	pointer_format(&sm->ptr, &sm->text);
+	warning("'%s': the pointer was left in the file (run 'git model "
+		"pull' to fetch the weights)", d->pathname);
+	return 0;
+}
+
 static int do_smudge(struct conversation *c, struct request *req)
 {
 	struct smudge sm = SMUDGE_INIT;
 	struct pkt_sink sink = { { pkt_sink_write }, &c->writer };
+	struct delayed_blob *d;
 	struct pkt_src src;
+	size_t at;
 	int ok, ret = -1;
 
 	pkt_src_init(&src, c->reader);
-	ok = !filter_smudge_prepare(c->filter, &src.base, req->pathname.buf,
-				    &sm);
-	if (pkt_src_drain(&src) < 0)
-		goto cleanup;
+	d = find_delayed(c, req->pathname.buf, &at);
+	if (d && d->reported) {
+		ok = pkt_src_drain(&src) == 0 && !prepare_delayed(c, d, &sm);
+		c->delayed[at] = c->delayed[--c->delayed_nr];
+		free_delayed(d);
+		if (src.broken)
+			goto cleanup;
+	} else {
+		/* With delay, a missing object is fetched later, together. */
+		c->filter->defer_missing = c->delay && req->can_delay;
+		ok = !filter_smudge_prepare(c->filter, &src.base,
+					    req->pathname.buf, &sm);
+		c->filter->defer_missing = 0;
+		if (pkt_src_drain(&src) < 0)
+			goto cleanup;
+		if (ok && sm.missing && c->delay && req->can_delay) {
+			ret = delay_smudge(c, req, &sm);
+			goto cleanup;
+		}
+	}
 	if (!ok) {
 		ret = send_status(c, "error");
 		goto cleanup;
@@ -474,18 +562,51 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Fetch every delayed object not fetched yet, all at once (this is where
+ * a clone's downloads run in parallel), then name the paths git has not
+ * heard of. An empty list tells git there is nothing more to wait for.
+ */
+static int do_list_available(struct conversation *c, struct request *req)
+{
+	struct delayed_blob **todo;
+	size_t i, n = 0;
+
+	todo = xcalloc(c->delayed_nr + 1, sizeof(*todo));
+	for (i = 0; i < c->delayed_nr; i++)
+		if (!c->delayed[i]->fetched)
+			todo[n++] = c->delayed[i];
+	if (n)
+		c->filter->fetch_many(c->filter, todo, n);
+	free(todo);
+	for (i = 0; i < c->delayed_nr; i++) {
+		struct delayed_blob *d = c->delayed[i];
+
+		d->fetched = 1;
+		if (d->reported)
+			continue;
+		d->reported = 1;
+		if (pkt_write_linef(&c->writer, "pathname=%s", d->pathname) < 0)
+			return -1;
+	}
+	if (pkt_write_flush(&c->writer) < 0)
+		return -1;
+	return send_status(c, "success");
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct conversation *c, struct request *req);
 } commands[] = {
 	{ "clean", do_clean },
 	{ "smudge", do_smudge },
+	{ "list_available_blobs", do_list_available },
 };
 
 int filter_process(struct filter *f, int in, int out)
 {
 	struct pkt_reader *reader = xmalloc(sizeof(*reader));
-	struct conversation c = { f, reader, PKT_WRITER_INIT(out) };
+	struct conversation c = { f, reader, PKT_WRITER_INIT(out), 0, NULL, 0, 0 };
 	struct request req = { "", STRBUF_INIT, 0 };
 	enum pkt_status st;
 	int ret = -1;
@@ -510,6 +631,9 @@ int filter_process(struct filter *f, int in, int out)
 	if (st == PKT_EOF)
 		ret = 0;
 cleanup:
+	while (c.delayed_nr)
+		free_delayed(c.delayed[--c.delayed_nr]);
+	free(c.delayed);
 	strbuf_release(&req.pathname);
 	pkt_writer_release(&c.writer);
 	free(reader);

@@ -50,6 +50,8 @@ struct fd_sink {
 void fd_src_init(struct fd_src *src, int fd);
 void fd_sink_init(struct fd_sink *sink, int fd);
 
+struct delayed_blob;
+
 struct filter {
 	struct store *store;
 	/*
@@ -65,11 +67,31 @@ struct filter {
 	 */
 	int (*fetch)(struct filter *f, const char *oid, uint64_t size,
 		     const char *path);
+	/*
+	 * Bring many missing objects at once (in parallel), or NULL. With
+	 * it, filter_process() offers git the "delay" capability: a smudge
+	 * whose object is missing answers "delayed", and the downloads run
+	 * together when git asks which blobs are available. Failures are
+	 * reported by the callee; the files then get their pointer text.
+	 */
+	void (*fetch_many)(struct filter *f, struct delayed_blob **blobs,
+			   size_t nr);
 	void *fetch_data;
+	/* Set by filter_process(): leave a missing object for fetch_many(). */
+	int defer_missing;
+};
+
+/* A smudge answered "delayed": its pointer waits for fetch_many(). */
+struct delayed_blob {
+	char *pathname;
+	struct pointer ptr;
+	int fetched;  /* fetch_many() has run for it */
+	int reported; /* named to git by list_available_blobs */
 };
 
 #define FILTER_INIT { .store = NULL, .storage_url = NULL, .skip_smudge = 0, \
-		      .fetch = NULL, .fetch_data = NULL }
+		      .fetch = NULL, .fetch_many = NULL, .fetch_data = NULL, \
+		      .defer_missing = 0 }
 
 /*
  * Clean everything `in` gives into `out` (appended). `path` names the file

@@ -32,6 +32,8 @@
 #		directories), all behind basic auth ($HTTPD_USER)
 #	/anon/	the same directory, anonymous and read-only: GET and HEAD,
 #		every other method is 403
+#	/slow/	the same as /anon/, sending each response at 2 MB/s, so
+#		that parallel downloads show in the access log
 #	/open/	$HTTPD_ROOT/open/: GET, HEAD and PUT without auth
 #	/token/	$HTTPD_ROOT/token/: the same, but only for requests with the
 #		header "X-Test-Token: token-123" (others get 401)
@@ -138,6 +140,14 @@ location /auth/ {
 
 location /anon/ {
 	alias "$HTTPD_ROOT/auth/";
+	limit_except GET {
+		deny all;
+	}
+}
+
+location /slow/ {
+	alias "$HTTPD_ROOT/auth/";
+	limit_rate 2m;
 	limit_except GET {
 		deny all;
 	}

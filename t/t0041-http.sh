@@ -54,7 +54,9 @@ test_expect_success 'model.concurrency=8: requests overlapped on the server' '
 	overlap=$(httpd_max_overlap PUT) &&
 	say "at most $overlap PUT requests in flight" &&
 	test "$overlap" -gt 1 &&
-	test "$overlap" -le 8
+	# nginx times a request from its first byte to its log line, so
+	# the next one on a connection can seem to overlap it by a hair
+	test "$overlap" -le 10
 '
 
 test_expect_success 'pointers carry the object URL' '
@@ -80,6 +82,17 @@ test_expect_success 'a clone gets all 50 files, verified' '
 	done &&
 	git -C clone status --porcelain >out.status &&
 	test_must_be_empty out.status
+'
+
+test_expect_success 'a clone downloads model.concurrency objects at once (delayed smudge)' '
+	git -c model.storage="$HTTPD_URL/slow/models" -c model.concurrency=8 \
+		clone -q remote.git parallel 2>err.parallel &&
+	test_cmp_bin work/w50.pth parallel/w50.pth &&
+	httpd_log_wait 50 GET 200 "^/slow/" &&
+	overlap=$(httpd_max_overlap GET) &&
+	say "at most $overlap GET requests in flight during the clone" &&
+	test "$overlap" -gt 4 &&
+	test "$overlap" -le 10
 '
 
 test_expect_success 'a clone reads anonymously from the read-only location' '
