@@ -62,10 +62,9 @@ static int download_one(struct fetch_ctx *c, struct store *store,
 	return ret;
 }
 
-static int fetch_missing(struct filter *f, const char *oid, uint64_t size,
-			 const char *path)
+/* Open the storage on first use; 0, or -1 when there is none. */
+static int open_storage(struct fetch_ctx *c)
 {
-	struct fetch_ctx *c = f->fetch_data;
 	struct strbuf why = STRBUF_INIT;
 
 	if (!c->state) {
@@ -76,7 +75,15 @@ static int fetch_missing(struct filter *f, const char *oid, uint64_t size,
 			warning("%s", why.buf);
 		strbuf_release(&why);
 	}
-	if (c->state < 0)
+	return c->state < 0 ? -1 : 0;
+}
+
+static int fetch_missing(struct filter *f, const char *oid, uint64_t size,
+			 const char *path)
+{
+	struct fetch_ctx *c = f->fetch_data;
+
+	if (open_storage(c) < 0)
 		return -1;
 	return download_one(c, f->store, oid, size, path);
 }
@@ -86,19 +93,10 @@ static void fetch_many(struct filter *f, struct delayed_blob **blobs,
 		       size_t nr)
 {
 	struct fetch_ctx *c = f->fetch_data;
-	struct strbuf why = STRBUF_INIT;
 	struct transfer t;
 	size_t i;
 
-	if (!c->state) {
-		int ret = storage_for_repo(&c->storage, c->repo, NULL, &why);
-
-		c->state = ret ? -1 : 1;
-		if (ret > 0)
-			warning("%s", why.buf);
-		strbuf_release(&why);
-	}
-	if (c->state < 0 ||
+	if (open_storage(c) < 0 ||
 	    transfer_init(&t, TRANSFER_DOWNLOAD, &c->storage, f->store,
 			  c->repo, -1, 0) < 0)
 		return;

@@ -804,6 +804,24 @@ static void describe_status(struct transfer_item *it, long status,
 	strbuf_addch(out, ')');
 }
 
+/* Run `req` next for this item, as soon as a slot is free. */
+static void queue_request(struct transfer_item *it, enum request req)
+{
+	it->req = req;
+	it->stage = ST_QUEUED;
+	it->not_before = 0;
+}
+
+/* The object is not in storage: a PUT, or a multipart upload when big. */
+static void queue_upload(struct transfer_item *it)
+{
+	struct storage *s = it->t->storage;
+
+	queue_request(it, s->ops->part_size && s->ops->part_size(s, it->size) ?
+				  REQ_MP_INIT :
+				  REQ_PUT);
+}
+
 static void request_done(struct transfer *t, struct transfer_item *it,
 			 CURLcode rc)
 {
@@ -841,8 +859,7 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 			t->auth_gen++;
 		}
 		item_close_files(it);
-		it->stage = ST_QUEUED;
-		it->not_before = 0;
+		queue_request(it, it->req);
 		goto cleanup;
 	}
 	if (status >= 200 && status < 300 && s->ops->authorized)
@@ -861,16 +878,9 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 			item_done(it, ST_SKIPPED);
 		} else if (status == 200 || status == 404) {
 			/* absent, or there with the wrong size: upload */
-			it->req = s->ops->part_size &&
-						  s->ops->part_size(s, it->size) ?
-					  REQ_MP_INIT :
-					  REQ_PUT;
-			it->stage = ST_QUEUED;
-			it->not_before = 0;
+			queue_upload(it);
 		} else if (s->ops->describe_error && !it->body.len) {
-			it->req = REQ_PROBE;
-			it->stage = ST_QUEUED;
-			it->not_before = 0;
+			queue_request(it, REQ_PROBE);
 		} else {
 			describe_status(it, status, &why);
 			item_fail(it, "%s", why.buf);
@@ -879,12 +889,7 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 	case REQ_PROBE:
 		if ((status >= 200 && status < 300) || status == 404) {
 			/* a passing fault: upload (same bytes if it is there) */
-			it->req = s->ops->part_size &&
-						  s->ops->part_size(s, it->size) ?
-					  REQ_MP_INIT :
-					  REQ_PUT;
-			it->stage = ST_QUEUED;
-			it->not_before = 0;
+			queue_upload(it);
 		} else {
 			describe_status(it, status, &why);
 			item_fail(it, "%s", why.buf);
@@ -934,8 +939,7 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 				       "multipart upload");
 		} else {
 			describe_status(it, status, &it->failure);
-			it->req = REQ_MP_ABORT;
-			it->stage = ST_QUEUED;
+			queue_request(it, REQ_MP_ABORT);
 		}
 		break;
 	case REQ_MP_ABORT:
