@@ -48,6 +48,9 @@ void found_set_finish(struct found_set *s)
 {
 	size_t i, j = 0;
 
+	if (!s->nr)
+		return; /* qsort() wants a valid pointer, even for nothing */
+
 	qsort(s->v, s->nr, sizeof(*s->v), by_oid);
 	for (i = 0; i < s->nr; i++) {
 		if (j && !strcmp(s->v[j - 1].oid, s->v[i].oid)) {
