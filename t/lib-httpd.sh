@@ -366,35 +366,13 @@ stop_httpd () {
 # access log have this method and status (and a URI matching the
 # extended regular expression, anchored at neither end).
 httpd_log_count () {
-	test $# = 2 || test $# = 3 ||
-	BUG "usage: httpd_log_count METHOD STATUS [URI-REGEX]"
-	# The regex goes through the environment: -v would eat backslashes.
-	HTTPD_URI_RE_=${3-} awk -v m="$1" -v s="$2" '
-		BEGIN { u = ENVIRON["HTTPD_URI_RE_"] }
-		$3 == m && $5 == s && (u == "" || $4 ~ u) { n++ }
-		END { print n + 0 }
-	' "$HTTPD_ACCESS_LOG"
+	test_log_count "$HTTPD_ACCESS_LOG" "$@"
 }
 
 # httpd_log_wait COUNT METHOD STATUS [URI-REGEX]: wait up to 5 s until
 # httpd_log_count says COUNT or more.
 httpd_log_wait () {
-	test $# = 3 || test $# = 4 ||
-	BUG "usage: httpd_log_wait COUNT METHOD STATUS [URI-REGEX]"
-	httpd_want_=$1
-	shift
-	httpd_i_=0
-	while test "$(httpd_log_count "$@")" -lt "$httpd_want_"
-	do
-		if test $httpd_i_ -ge 50
-		then
-			echo >&4 "httpd_log_wait: not $httpd_want_ lines for $*:"
-			cat >&4 "$HTTPD_ACCESS_LOG"
-			return 1
-		fi
-		sleep 0.1
-		httpd_i_=$((httpd_i_ + 1))
-	done
+	test_log_wait "$HTTPD_ACCESS_LOG" "$@"
 }
 
 # httpd_max_overlap METHOD: the most METHOD requests that were in flight
@@ -402,26 +380,5 @@ httpd_log_wait () {
 # ending when another starts does not overlap it). 0 if there were none.
 httpd_max_overlap () {
 	test $# = 1 || BUG "usage: httpd_max_overlap METHOD"
-	awk -v m="$1" '
-		BEGIN { n = 0 }
-		$3 == m {
-			e = int($1 * 1000 + 0.5)
-			end[n] = e
-			start[n] = e - int($2 * 1000 + 0.5)
-			n++
-		}
-		END {
-			max = 0
-			for (i = 0; i < n; i++) {
-				c = 1
-				for (j = 0; j < n; j++)
-					if (j != i && start[j] <= start[i] &&
-					    start[i] < end[j])
-						c++
-				if (c > max)
-					max = c
-			}
-			print max
-		}
-	' "$HTTPD_ACCESS_LOG"
+	test_log_max_overlap "$HTTPD_ACCESS_LOG" end-duration "$1"
 }

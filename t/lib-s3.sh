@@ -328,36 +328,14 @@ s3_object_path () {
 # have this method and status (and a path?query matching the extended
 # regular expression, anchored at neither end). STATUS "-": no response.
 s3_log_count () {
-	test $# = 2 || test $# = 3 ||
-	BUG "usage: s3_log_count METHOD STATUS [REGEX]"
-	# The regex goes through the environment: -v would eat backslashes.
-	S3_URI_RE_=${3-} awk -v m="$1" -v s="$2" '
-		BEGIN { u = ENVIRON["S3_URI_RE_"] }
-		$3 == m && $5 == s && (u == "" || $4 ~ u) { n++ }
-		END { print n + 0 }
-	' "$S3_PROXY_LOG"
+	test_log_count "$S3_PROXY_LOG" "$@"
 }
 
 # s3_log_wait COUNT METHOD STATUS [REGEX]: wait up to 5 s until
 # s3_log_count says COUNT or more (a request whose client went away is
 # logged when the proxy notices).
 s3_log_wait () {
-	test $# = 3 || test $# = 4 ||
-	BUG "usage: s3_log_wait COUNT METHOD STATUS [REGEX]"
-	s3_want_=$1
-	shift
-	s3_w_=0
-	while test "$(s3_log_count "$@")" -lt "$s3_want_"
-	do
-		if test $s3_w_ -ge 50
-		then
-			echo >&4 "s3_log_wait: not $s3_want_ lines for $*:"
-			cat >&4 "$S3_PROXY_LOG"
-			return 1
-		fi
-		sleep 0.1
-		s3_w_=$((s3_w_ + 1))
-	done
+	test_log_wait "$S3_PROXY_LOG" "$@"
 }
 
 # s3_max_overlap METHOD [REGEX]: the most METHOD requests (with a
@@ -366,25 +344,5 @@ s3_log_wait () {
 # it). 0 if there were none.
 s3_max_overlap () {
 	test $# = 1 || test $# = 2 || BUG "usage: s3_max_overlap METHOD [REGEX]"
-	S3_URI_RE_=${2-} awk -v m="$1" '
-		BEGIN { n = 0; u = ENVIRON["S3_URI_RE_"] }
-		$3 == m && (u == "" || $4 ~ u) {
-			start[n] = $1 + 0
-			end[n] = $2 + 0
-			n++
-		}
-		END {
-			max = 0
-			for (i = 0; i < n; i++) {
-				c = 1
-				for (j = 0; j < n; j++)
-					if (j != i && start[j] <= start[i] &&
-					    start[i] < end[j])
-						c++
-				if (c > max)
-					max = c
-			}
-			print max
-		}
-	' "$S3_PROXY_LOG"
+	test_log_max_overlap "$S3_PROXY_LOG" start-end "$@"
 }

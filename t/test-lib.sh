@@ -492,6 +492,81 @@ test_commit () {
 }
 
 # Print a TCP port on 127.0.0.1 that nothing listens on right now.
+# Request logs of the suite's servers (lib-httpd.sh, lib-s3.sh): one line
+# a request, with the method in field 3, the path in field 4 and the
+# status in field 5.
+
+# test_log_count LOG METHOD STATUS [REGEX]: how many lines have this
+# method and status (and a path matching the extended regular expression,
+# anchored at neither end).
+test_log_count () {
+	test $# = 3 || test $# = 4 ||
+	BUG "usage: test_log_count LOG METHOD STATUS [REGEX]"
+	# The regex goes through the environment: -v would eat backslashes.
+	TEST_LOG_RE_=${4-} awk -v m="$2" -v s="$3" '
+		BEGIN { u = ENVIRON["TEST_LOG_RE_"] }
+		$3 == m && $5 == s && (u == "" || $4 ~ u) { n++ }
+		END { print n + 0 }
+	' "$1"
+}
+
+# test_log_wait LOG COUNT METHOD STATUS [REGEX]: wait up to 5 s until
+# test_log_count says COUNT or more (servers log after answering).
+test_log_wait () {
+	test $# = 4 || test $# = 5 ||
+	BUG "usage: test_log_wait LOG COUNT METHOD STATUS [REGEX]"
+	test_log_=$1 test_want_=$2
+	shift 2
+	test_i_=0
+	while test "$(test_log_count "$test_log_" "$@")" -lt "$test_want_"
+	do
+		if test $test_i_ -ge 50
+		then
+			echo >&4 "test_log_wait: not $test_want_ lines for $*:"
+			cat >&4 "$test_log_"
+			return 1
+		fi
+		sleep 0.1
+		test_i_=$((test_i_ + 1))
+	done
+}
+
+# test_log_max_overlap LOG TIMES METHOD [REGEX]: the most METHOD requests
+# (with a path matching REGEX) in flight at once. TIMES says what fields 1
+# and 2 are: "end-duration" (seconds: nginx's $msec $request_time) or
+# "start-end" (milliseconds). One ending when another starts does not
+# overlap it. 0 if there were none.
+test_log_max_overlap () {
+	test $# = 3 || test $# = 4 ||
+	BUG "usage: test_log_max_overlap LOG TIMES METHOD [REGEX]"
+	TEST_LOG_RE_=${4-} awk -v t="$2" -v m="$3" '
+		BEGIN { n = 0; u = ENVIRON["TEST_LOG_RE_"] }
+		$3 == m && (u == "" || $4 ~ u) {
+			if (t == "end-duration") {
+				end[n] = int($1 * 1000 + 0.5)
+				start[n] = end[n] - int($2 * 1000 + 0.5)
+			} else {
+				start[n] = $1 + 0
+				end[n] = $2 + 0
+			}
+			n++
+		}
+		END {
+			max = 0
+			for (i = 0; i < n; i++) {
+				c = 1
+				for (j = 0; j < n; j++)
+					if (j != i && start[j] <= start[i] &&
+					    start[i] < end[j])
+						c++
+				if (c > max)
+					max = c
+			}
+			print max
+		}
+	' "$1"
+}
+
 test_free_port () {
 	if command -v python3 >/dev/null 2>&1 && python3 -c '
 import socket
