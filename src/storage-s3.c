@@ -30,6 +30,7 @@
 
 #include "aws-config.h"
 #include "config.h"
+#include "s3-xml.h"
 #include "storage.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -254,61 +255,11 @@ static int s3_prepare(struct storage *s, CURL *easy,
 	return 0;
 }
 
-/* The text of <tag>...</tag> in an XML body, if any. */
-static int xml_text(const char *body, const char *tag, struct strbuf *out)
-{
-	struct strbuf open = STRBUF_INIT, close = STRBUF_INIT;
-	const char *a, *b;
-	int found = 0;
-
-	strbuf_addf(&open, "<%s>", tag);
-	strbuf_addf(&close, "</%s>", tag);
-	a = strstr(body, open.buf);
-	if (a) {
-		a += open.len;
-		b = strstr(a, close.buf);
-		if (b && b - a < 1024) {
-			strbuf_add(out, a, b - a);
-			found = 1;
-		}
-	}
-	strbuf_release(&open);
-	strbuf_release(&close);
-	return found;
-}
-
-static const struct {
-	const char *code;
-	const char *hint;
-} hints[] = {
-	{ "AccessDenied", "check the credentials' permissions on the bucket, "
-			  "and AWS_PROFILE" },
-	{ "NoSuchBucket", "check the bucket name in model.storage and the "
-			  "region" },
-	{ "SignatureDoesNotMatch", "check AWS_SECRET_ACCESS_KEY or the "
-				   "profile's secret, and model.s3.region" },
-	{ "InvalidAccessKeyId", "check AWS_ACCESS_KEY_ID or the profile's "
-				"key" },
-	{ "RequestTimeTooSkewed", "the clock of this machine is off; fix "
-				  "it (e.g. with NTP)" },
-};
-
+/* The error body is S3's XML: s3-xml.c reads its Code and Message. */
 static void s3_describe_error(struct storage *s, long status,
 			      const char *body, struct strbuf *out)
 {
-	struct strbuf code = STRBUF_INIT, msg = STRBUF_INIT;
-	size_t i;
-
-	strbuf_addf(out, "%ld", status);
-	if (xml_text(body, "Code", &code))
-		strbuf_addf(out, " %s", code.buf);
-	if (xml_text(body, "Message", &msg))
-		strbuf_addf(out, ": %s", msg.buf);
-	for (i = 0; i < ARRAY_SIZE(hints); i++)
-		if (!strcmp(code.buf, hints[i].code))
-			strbuf_addf(out, " (%s)", hints[i].hint);
-	strbuf_release(&code);
-	strbuf_release(&msg);
+	s3_describe_error_body(status, body, out);
 }
 
 static uint64_t s3_part_size(struct storage *s, uint64_t size)
@@ -425,11 +376,12 @@ static int v2_report(struct storage *s, struct v2_call *c, const char *what)
 {
 	struct strbuf hint = STRBUF_INIT;
 	const char *name = S3_get_status_name(c->status);
-	size_t i;
+	const char *h;
 
-	for (i = 0; i < ARRAY_SIZE(hints); i++)
-		if (strstr(name, hints[i].code))
-			strbuf_addf(&hint, " (%s)", hints[i].hint);
+	/* libs3 names S3's codes "ErrorAccessDenied" and so on */
+	h = s3_error_hint(!strncmp(name, "Error", 5) ? name + 5 : name);
+	if (h)
+		strbuf_addf(&hint, " (%s)", h);
 	error("cannot %s in '%s' (SigV2 via libs3): %s%s%s%s", what,
 	      s->display, name, c->message.len ? ": " : "", c->message.buf,
 	      hint.buf);

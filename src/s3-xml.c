@@ -1,0 +1,109 @@
+#include "s3-xml.h"
+
+#include <string.h>
+
+#include "wrapper.h"
+#include "banned.h"
+
+static const struct {
+	const char *name;
+	char c;
+} entities[] = {
+	{ "&lt;", '<' },
+	{ "&gt;", '>' },
+	{ "&amp;", '&' },
+	{ "&quot;", '"' },
+	{ "&apos;", '\'' },
+};
+
+/* Append `len` bytes of XML text, entities decoded, controls as '?'. */
+static void add_text(struct strbuf *out, const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	while (s < end) {
+		unsigned char c = *s;
+		size_t i, n;
+
+		if (c == '&') {
+			for (i = 0; i < ARRAY_SIZE(entities); i++) {
+				n = strlen(entities[i].name);
+				if ((size_t)(end - s) >= n &&
+				    !memcmp(s, entities[i].name, n))
+					break;
+			}
+			if (i < ARRAY_SIZE(entities)) {
+				strbuf_addch(out, entities[i].c);
+				s += n;
+				continue;
+			}
+		}
+		strbuf_addch(out, c < 0x20 || c == 0x7f ? '?' : c);
+		s++;
+	}
+}
+
+int s3_xml_text(const char *body, const char *tag, struct strbuf *out)
+{
+	struct strbuf open = STRBUF_INIT, close = STRBUF_INIT;
+	const char *a, *b;
+	int found = 0;
+
+	strbuf_addf(&open, "<%s>", tag);
+	strbuf_addf(&close, "</%s>", tag);
+	a = strstr(body, open.buf);
+	if (a) {
+		a += open.len;
+		b = strstr(a, close.buf);
+		if (b && b - a <= S3_XML_TEXT_MAX) {
+			add_text(out, a, b - a);
+			found = 1;
+		}
+	}
+	strbuf_release(&open);
+	strbuf_release(&close);
+	return found;
+}
+
+static const struct {
+	const char *code;
+	const char *hint;
+} hints[] = {
+	{ "AccessDenied", "check the credentials' permissions on the bucket, "
+			  "and AWS_PROFILE" },
+	{ "NoSuchBucket", "check the bucket name in model.storage and the "
+			  "region" },
+	{ "SignatureDoesNotMatch", "check AWS_SECRET_ACCESS_KEY or the "
+				   "profile's secret, and model.s3.region" },
+	{ "InvalidAccessKeyId", "check AWS_ACCESS_KEY_ID or the profile's "
+				"key" },
+	{ "RequestTimeTooSkewed", "the clock of this machine is off; fix "
+				  "it (e.g. with NTP)" },
+};
+
+const char *s3_error_hint(const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hints); i++)
+		if (!strcmp(code, hints[i].code))
+			return hints[i].hint;
+	return NULL;
+}
+
+void s3_describe_error_body(long status, const char *body, struct strbuf *out)
+{
+	struct strbuf code = STRBUF_INIT, msg = STRBUF_INIT;
+	const char *hint;
+
+	strbuf_addf(out, "%ld", status);
+	if (s3_xml_text(body, "Code", &code))
+		strbuf_addf(out, " %s", code.buf);
+	if (s3_xml_text(body, "Message", &msg))
+		strbuf_addf(out, ": %s", msg.buf);
+	hint = s3_error_hint(code.buf);
+	if (hint)
+		strbuf_addf(out, " (%s)", hint);
+	strbuf_release(&code);
+	strbuf_release(&msg);
+}

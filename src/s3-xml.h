@@ -1,0 +1,42 @@
+#ifndef S3_XML_H
+#define S3_XML_H
+
+/*
+ * The little XML that S3 answers with: error bodies
+ *
+ *	<?xml version="1.0" encoding="UTF-8"?>
+ *	<Error><Code>NoSuchBucket</Code><Message>The specified bucket
+ *	does not exist</Message>...</Error>
+ *
+ * and the few fields a client reads from results (UploadId). This is not
+ * an XML parser: it finds the text of the first <Tag>...</Tag>, which is
+ * all S3's flat, schema-fixed answers need. The body comes from the
+ * network, so nothing here trusts it: a text longer than S3_XML_TEXT_MAX
+ * is not taken, the five predefined entities are decoded, and control
+ * characters never reach `out` (a server cannot write escape sequences to
+ * the user's terminal through an error message).
+ *
+ * This module only parses. It does no I/O.
+ */
+
+#include "strbuf.h"
+
+#define S3_XML_TEXT_MAX 1024
+
+/*
+ * Append the text of the first <tag>...</tag> in the NUL-terminated
+ * `body` to `out`. Returns 1 when found, 0 when not (`out` unchanged).
+ */
+int s3_xml_text(const char *body, const char *tag, struct strbuf *out);
+
+/* What to do about an S3 error code (e.g. "AccessDenied"), or NULL. */
+const char *s3_error_hint(const char *code);
+
+/*
+ * Append "403 AccessDenied: Access Denied (hint)" for an HTTP `status`
+ * and the NUL-terminated error `body` to `out`; the parts the body lacks
+ * are left out.
+ */
+void s3_describe_error_body(long status, const char *body, struct strbuf *out);
+
+#endif
