@@ -40,7 +40,8 @@ char *url_without_userinfo(const char *url)
 		return xstrdup(url);
 	auth += 3;
 	end = auth + strcspn(auth, "/?#");
-	at = memchr(auth, '@', end - auth);
+	/* the last '@': a password may hold an unencoded '@' */
+	at = memrchr(auth, '@', end - auth);
 	if (!at)
 		return xstrdup(url);
 	strbuf_add(&out, url, auth - url);
