@@ -45,6 +45,7 @@ int cmd_smudge(int argc, const char **argv, struct repo *repo);
 int cmd_filter_process(int argc, const char **argv, struct repo *repo);
 int cmd_pointer(int argc, const char **argv, struct repo *repo);
 int cmd_pre_push(int argc, const char **argv, struct repo *repo);
+int cmd_post_checkout(int argc, const char **argv, struct repo *repo);
 int cmd_push(int argc, const char **argv, struct repo *repo);
 int cmd_fetch(int argc, const char **argv, struct repo *repo);
 int cmd_checkout(int argc, const char **argv, struct repo *repo);

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "checkout.h"
+#include "config.h"
 #include "filter.h"
 #include "hooks.h"
 #include "storage.h"
@@ -43,6 +45,7 @@ struct fetch_ctx {
 	struct repo *repo;
 	struct storage storage;
 	int state; /* 0 not tried, 1 open, -1 unavailable */
+	size_t deferred; /* paths left to checkout_deferred() */
 };
 
 /* One object through the transfer engine (the speed issue makes many). */
@@ -108,23 +111,40 @@ static void fetch_many(struct filter *f, struct delayed_blob **blobs,
 	transfer_release(&t);
 }
 
+/* Big objects: the hooks write them (checkout.h). */
+static int defer_to_hook(struct filter *f, const char *path)
+{
+	struct fetch_ctx *c = f->fetch_data;
+
+	c->deferred++;
+	return checkout_defer(c->repo, path);
+}
+
 static void setup_filter(struct repo *repo, struct filter *f,
 			 struct store *s, struct strbuf *url,
 			 struct fetch_ctx *fetch)
 {
 	struct strbuf why = STRBUF_INIT;
 	const char *skip = getenv("GIT_MODEL_SKIP_SMUDGE");
-	int ret;
+	int ret, hooks_ok = 0;
 
 	repo_store(repo, s);
 	f->store = s;
 	/*
 	 * A clone runs the filter before anyone runs 'git model install'
-	 * in it: this is where it gets the pre-push hook.
+	 * in it: this is where it gets its hooks, before git looks for the
+	 * post-checkout hook.
 	 */
-	if (repo->workdir && !hooks_installed(repo) && hooks_install(repo) < 0)
-		warning("the pre-push hook is not installed: a push will not "
-			"upload weights (run 'git model install --local')");
+	if (repo->workdir) {
+		hooks_ok = hooks_installed(repo);
+		if (!hooks_ok && hooks_install(repo) < 0)
+			warning("git-model's hooks are not installed: a push "
+				"will not upload weights, and big files are "
+				"checked out through git's memory (run 'git "
+				"model install --local')");
+		else
+			hooks_ok = 1;
+	}
 	ret = storage_configured_url(repo, url);
 	if (ret < 0)
 		exit(128);
@@ -147,6 +167,14 @@ static void setup_filter(struct repo *repo, struct filter *f,
 		f->fetch = fetch_missing;
 		f->fetch_many = fetch_many;
 		f->fetch_data = fetch;
+		/* Without the hooks nothing would replace the pointers. */
+		if (hooks_ok) {
+			if (config_get_size(repo, "model.smudgeinlinemax",
+					    SMUDGE_INLINE_MAX_DEFAULT,
+					    &f->inline_max) < 0)
+				exit(128);
+			f->defer = defer_to_hook;
+		}
 	}
 }
 
@@ -217,6 +245,13 @@ int cmd_filter_process(int argc, const char **argv, struct repo *repo)
 	}
 	setup_filter(repo, &f, &s, &url, &fetch);
 	ret = filter_process(&f, 0, 1) < 0;
+	/*
+	 * git closes the pipe as it exits, with the index written, and waits
+	 * for us. Files that no hook wrote (git reset --hard, git stash run
+	 * no hook) are written now.
+	 */
+	if (!ret && fetch.deferred && checkout_deferred(repo, 0) < 0)
+		ret = 1;
 	release_filter(&s, &url, &fetch);
 	return ret;
 }

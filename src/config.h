@@ -31,6 +31,13 @@ int config_get(const struct repo *r, const char *key, struct strbuf *out);
 int config_get_int(const struct repo *r, const char *key, long def,
 		   long *out);
 
+/*
+ * A size setting: bytes, or a number with k, m or g (powers of 1024);
+ * `def` when not set; -1 (reported) when set but not a size.
+ */
+int config_get_size(const struct repo *r, const char *key, uint64_t def,
+		    uint64_t *out);
+
 /* A boolean setting (true/yes/on/1, false/no/off/0/empty). */
 int config_get_bool(const struct repo *r, const char *key, int def,
 		    int *out);
