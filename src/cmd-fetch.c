@@ -17,6 +17,7 @@
 #include "checkout.h"
 #include "config.h"
 #include "human.h"
+#include "pointer-url.h"
 #include "scan.h"
 #include "storage.h"
 #include "transfer.h"
@@ -132,6 +133,38 @@ static int parse_fetch_args(struct repo *r, int argc, const char **argv,
 	return 0;
 }
 
+/*
+ * No storage for the repository: the pointers' urls, as far as
+ * model.allowPointerUrls lets them be followed (pointer-url.h).
+ */
+static int fetch_by_urls(struct repo *r, struct store *store,
+			 const struct found_set *set,
+			 const struct filters *filters, int progress)
+{
+	struct pointer *ptrs = xcalloc(set->nr + 1, sizeof(*ptrs));
+	const struct pointer **pp = xcalloc(set->nr + 1, sizeof(*pp));
+	const char **paths = xcalloc(set->nr + 1, sizeof(*paths));
+	size_t i, n = 0, missing;
+
+	for (i = 0; i < set->nr; i++) {
+		const struct found *f = &set->v[i];
+
+		if (!filters_want(filters, f->path) ||
+		    store_has(store, f->oid, f->size))
+			continue;
+		memcpy(ptrs[n].oid, f->oid, sizeof(f->oid));
+		ptrs[n].size = f->size;
+		ptrs[n].url = f->url; /* borrowed, not released */
+		pp[n] = &ptrs[n];
+		paths[n++] = f->path;
+	}
+	missing = pointer_url_fetch(r, store, pp, paths, n, progress);
+	free(ptrs);
+	free(pp);
+	free(paths);
+	return missing ? 1 : 0;
+}
+
 static int do_fetch(struct repo *r, struct fetch_args *a)
 {
 	struct found_set set = FOUND_SET_INIT;
@@ -156,8 +189,14 @@ static int do_fetch(struct repo *r, struct fetch_args *a)
 		if (!have_storage) {
 			int res = storage_for_repo(&s, r, a->remote, &why);
 
-			if (res > 0)
-				error("cannot download weights: %s", why.buf);
+			if (res > 0) {
+				ret = fetch_by_urls(r, &store, &set,
+						    &a->filters, a->progress);
+				if (ret)
+					error("cannot download weights: %s",
+					      why.buf);
+				goto cleanup;
+			}
 			if (res)
 				goto cleanup;
 			have_storage = 1;

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "filter.h"
 #include "hooks.h"
+#include "pointer-url.h"
 #include "storage.h"
 #include "transfer.h"
 #include "usage.h"
@@ -44,7 +45,9 @@ static const char *parse_args(int argc, const char **argv, int *skip)
 struct fetch_ctx {
 	struct repo *repo;
 	struct storage storage;
-	int state; /* 0 not tried, 1 open, -1 unavailable */
+	int state; /* 0 not tried, 1 open, 2 none configured, -1 error */
+	struct strbuf why; /* why there is none */
+	int warned;
 	size_t deferred; /* paths left to checkout_deferred() */
 };
 
@@ -65,30 +68,46 @@ static int download_one(struct fetch_ctx *c, struct store *store,
 	return ret;
 }
 
-/* Open the storage on first use; 0, or -1 when there is none. */
+/*
+ * Open the storage on first use. 0 when open; 1 when none is configured
+ * (then pointers' urls may serve, pointer-url.h); -1 on error.
+ */
 static int open_storage(struct fetch_ctx *c)
 {
-	struct strbuf why = STRBUF_INIT;
-
 	if (!c->state) {
-		int ret = storage_for_repo(&c->storage, c->repo, NULL, &why);
+		int ret = storage_for_repo(&c->storage, c->repo, NULL,
+					   &c->why);
 
-		c->state = ret ? -1 : 1;
-		if (ret > 0)
-			warning("%s", why.buf);
-		strbuf_release(&why);
+		c->state = ret < 0 ? -1 : ret > 0 ? 2 : 1;
 	}
-	return c->state < 0 ? -1 : 0;
+	return c->state == 1 ? 0 : c->state == 2 ? 1 : -1;
 }
 
-static int fetch_missing(struct filter *f, const char *oid, uint64_t size,
+/* No storage: the pointers' urls; the reason when they do not serve. */
+static void fetch_by_urls(struct fetch_ctx *c, struct store *store,
+			  const struct pointer *const *ptrs,
+			  const char *const *paths, size_t nr)
+{
+	if (pointer_url_fetch(c->repo, store, ptrs, paths, nr, -1) &&
+	    !c->warned) {
+		warning("%s", c->why.buf);
+		c->warned = 1;
+	}
+}
+
+static int fetch_missing(struct filter *f, const struct pointer *p,
 			 const char *path)
 {
 	struct fetch_ctx *c = f->fetch_data;
+	int ret = open_storage(c);
 
-	if (open_storage(c) < 0)
+	if (ret > 0) {
+		fetch_by_urls(c, f->store, &p, &path, 1);
+		return store_has(f->store, p->oid, p->size) ? 0 : -1;
+	}
+	if (ret < 0)
 		return -1;
-	return download_one(c, f->store, oid, size, path);
+	return download_one(c, f->store, p->oid, p->size, path);
 }
 
 /* The delayed objects of a checkout, downloaded together. */
@@ -98,8 +117,22 @@ static void fetch_many(struct filter *f, struct delayed_blob **blobs,
 	struct fetch_ctx *c = f->fetch_data;
 	struct transfer t;
 	size_t i;
+	int ret = open_storage(c);
 
-	if (open_storage(c) < 0 ||
+	if (ret > 0) {
+		const struct pointer **ptrs = xcalloc(nr + 1, sizeof(*ptrs));
+		const char **paths = xcalloc(nr + 1, sizeof(*paths));
+
+		for (i = 0; i < nr; i++) {
+			ptrs[i] = &blobs[i]->ptr;
+			paths[i] = blobs[i]->pathname;
+		}
+		fetch_by_urls(c, f->store, ptrs, paths, nr);
+		free(ptrs);
+		free(paths);
+		return;
+	}
+	if (ret < 0 ||
 	    transfer_init(&t, TRANSFER_DOWNLOAD, &c->storage, f->store,
 			  c->repo, -1, 0) < 0)
 		return;
@@ -164,6 +197,7 @@ static void setup_filter(struct repo *repo, struct filter *f,
 		f->skip_smudge = 1;
 	if (fetch) {
 		fetch->repo = repo;
+		strbuf_init(&fetch->why, 0);
 		f->fetch = fetch_missing;
 		f->fetch_many = fetch_many;
 		f->fetch_data = fetch;
@@ -183,8 +217,10 @@ static void release_filter(struct store *s, struct strbuf *url,
 {
 	store_release(s);
 	strbuf_release(url);
-	if (fetch && fetch->state > 0)
+	if (fetch && fetch->state == 1)
 		storage_close(&fetch->storage);
+	if (fetch)
+		strbuf_release(&fetch->why);
 }
 
 int cmd_clean(int argc, const char **argv, struct repo *repo)

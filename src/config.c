@@ -230,6 +230,9 @@ int config_get(const struct repo *r, const char *key, struct strbuf *out)
 	ret = repo_config_get(r, key, out);
 	if (ret <= 0 || strncasecmp(key, "model.", 6))
 		return ret;
+	/* Trust in strangers' urls is yours to give, not a repository's. */
+	if (!strcasecmp(key, "model.allowpointerurls"))
+		return 1;
 	if (!gitmodel.loaded)
 		load_gitmodel(r);
 	if ((v = kv_find(&gitmodel, key))) {

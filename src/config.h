@@ -8,7 +8,8 @@
  *	   filters and hooks in GIT_CONFIG_PARAMETERS (and GIT_CONFIG_COUNT)
  *	2. git config: repository, global, XDG, system (read with libgit2)
  *	3. the committed .gitmodel file at the top of the work tree; only
- *	   model.* keys are honoured from it, as git-lfs does with .lfsconfig.
+ *	   model.* keys are honoured from it, as git-lfs does with .lfsconfig,
+ *	   except model.allowPointerUrls (pointer-url.h).
  *	   It is read from the work tree, else the index, else HEAD, so a clone
  *	   finds its storage while .gitmodel itself is not checked out yet.
  *

@@ -195,7 +195,7 @@ int filter_smudge_prepare(struct filter *f, struct filter_src *in,
 		sm->missing = 1;
 		return 0;
 	}
-	if (f->fetch && !f->fetch(f, sm->ptr.oid, sm->ptr.size, path)) {
+	if (f->fetch && !f->fetch(f, &sm->ptr, path)) {
 		sm->fd = store_open(f->store, sm->ptr.oid, sm->ptr.size);
 		if (sm->fd >= 0)
 			return maybe_defer(f, path, sm);

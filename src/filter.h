@@ -66,7 +66,7 @@ struct filter {
 	 * Bring a missing object into the store (download it), or NULL.
 	 * Returns 0 when the object is now local, -1 (reported) otherwise.
 	 */
-	int (*fetch)(struct filter *f, const char *oid, uint64_t size,
+	int (*fetch)(struct filter *f, const struct pointer *p,
 		     const char *path);
 	/*
 	 * Bring many missing objects at once (in parallel), or NULL. With

@@ -82,6 +82,11 @@ struct storage {
 	char *display; /* the same without credentials, for messages */
 	void *data;    /* the backend's */
 	const struct repo *repo; /* settings; may be NULL */
+	/*
+	 * No credentials of any kind: no credential helper, no configured
+	 * headers (pointer-url.h: urls from pointers are strangers' hosts).
+	 */
+	int anonymous;
 };
 
 #define STORAGE_INIT { .ops = NULL, .url = NULL, .display = NULL }
@@ -92,6 +97,10 @@ struct storage {
  */
 int storage_open(struct storage *s, const char *url, const struct repo *r);
 void storage_close(struct storage *s);
+
+/* The same, for anonymous requests only (HTTP backends). */
+int storage_open_anonymous(struct storage *s, const char *url,
+			   const struct repo *r);
 
 /* True when `url` has a scheme some backend serves (no I/O). */
 int storage_url_valid(const char *url, struct strbuf *why);
