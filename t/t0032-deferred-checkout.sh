@@ -122,6 +122,14 @@ test_expect_success 'pull --rebase over a local commit' '
 	test_must_be_empty status
 '
 
+test_expect_success 'git worktree add: the new worktree gets the weights' '
+	git -C clone worktree add -q ../linked v1 2>err &&
+	test_cmp_bin big1 linked/big.pth &&
+	test_path_is_missing clone/.git/worktrees/linked/model-deferred &&
+	big_not_reread linked &&
+	git -C clone worktree remove --force ../linked
+'
+
 test_expect_success 'a user hook is chained and still runs' '
 	git init -q hooked &&
 	write_script hooked/.git/hooks/post-checkout <<-\EOF &&
