@@ -20,6 +20,28 @@ static int under_prefix(const char *url, const char *prefix, size_t len)
 	return url[len] == '/' || !url[len];
 }
 
+/*
+ * Would a server read the path as something other than it looks, and so
+ * leave the prefix it seems to be under? Dot segments, encoded dots,
+ * slashes or backslashes.
+ */
+static int path_tricky(const char *path)
+{
+	const char *p;
+
+	if (strchr(path, '\\') || strcasestr(path, "%2e") ||
+	    strcasestr(path, "%2f") || strcasestr(path, "%5c"))
+		return 1;
+	for (p = path; (p = strchr(p, '/')); p++) {
+		size_t len = strcspn(p + 1, "/");
+
+		if ((len == 1 && p[1] == '.') ||
+		    (len == 2 && p[1] == '.' && p[2] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
 static int listed(const char *list, const char *url)
 {
 	const char *p = list;
@@ -61,6 +83,11 @@ int pointer_url_allowed(const struct repo *r, const struct pointer *p,
 	if (memchr(host, '@', len) || strpbrk(url, "?#")) {
 		strbuf_addstr(why, "a url with credentials, a query or a "
 				   "fragment is not followed");
+		goto cleanup;
+	}
+	if (path_tricky(host + len)) {
+		strbuf_addstr(why, "a url with dot segments or encoded "
+				   "separators is not followed");
 		goto cleanup;
 	}
 	storage_object_url("", p->oid, &want);

@@ -142,6 +142,19 @@ test_expect_success 'bytes that do not match the oid are not stored' '
 	test_cmp_bin good.pth c5/good.pth
 '
 
+test_expect_success 'dot segments cannot leave an allowed prefix' '
+	test-tool genrandom dots 100k >dots.pth &&
+	mkdir -p "$HTTPD_ROOT/token/models/$(dirname $(obj_path $(oid_of dots.pth)))" &&
+	cp dots.pth "$HTTPD_ROOT/token/models/$(obj_path $(oid_of dots.pth))" &&
+	commit_pointer dots.pth "$HTTPD_URL/open/../token/models" &&
+	git -C work push -q --no-verify ../remote.git main &&
+	fresh_clone c9 &&
+	git -C c9 config model.allowPointerUrls "$HTTPD_URL/open/" &&
+	git -C c9 checkout -q main 2>err &&
+	git -C c9 model pointer --check dots.pth &&
+	grep "dots.pth.*dot segments" err
+'
+
 test_expect_success 'a metadata-service url is not requested unless listed' '
 	fresh_clone c6 &&
 	git -C c6 config model.allowPointerUrls "$HTTPD_URL/open/" &&
