@@ -12,25 +12,32 @@
 #               "... git-lfs filter-process"); "-" when no filter ran.
 #
 # and then the ratio of the two times with the issue's target next to it
-# ("met" or "MISSED"). Timings are printed, never asserted: a script fails
-# only when a command fails or leaves wrong bytes in the work tree.
+# ("met" or "MISSED"). Each command runs PERF_REPEAT times (3; 1 with
+# PERF_QUICK), put back in between: the least time and the largest RSS
+# are printed. Timings are printed, never asserted: a script fails only
+# when a command fails or leaves wrong bytes in the work tree.
 #
 # Page cache: both tools run with a warm cache. Before every timed command
 # `sync` flushes what earlier commands wrote (so one tool's writeback is not
 # charged to the other) and everything the command reads (the work-tree
-# files for add, the local store for checkout, the remote for clone) is
-# read once to /dev/null. git-model always runs first.
+# files for add, .git for checkout and push, the remote for clone) is read
+# once to /dev/null. git-model always runs first.
 #
 # Sizes come from the environment, in test-tool genrandom's notation (k, m,
 # g suffixes; COUNTxSIZE for a set of files); PERF_QUICK=1 shrinks them all
-# so that every script together takes well under a minute.
+# so that every script together takes well under a minute. PERF_REMOTES=DIR
+# puts the bare remotes under DIR (another file system: git-lfs cannot
+# hard-link its objects there).
 #
 #	. "$(dirname "$0")/perf-lib.sh"
-#	perf_setup_repos                  # ./model, ./lfs, bare remotes
-#	perf_warm PATH...                 # sync, read PATHs to /dev/null
-#	perf_git model|lfs DIR ARGS...    # time "git ARGS" in DIR
+#	perf_setup_repos                  # ./model, ./lfs, their remotes
+#	perf_remote model|lfs             # path of that remote
+#	perf_bench model|lfs DIR WARM RESET ARGS...
+#	                                  # time "git ARGS" in DIR
+#	perf_time WARM COMMAND...         # time another command
 #	perf_report LABEL [--speedup X] [--floor SECS --floor-max X]
 #	            [--tree-max MIB]      # two rows and the targets
+#	perf_note TEXT                    # a remark under them
 #	perf_done                         # remove the trash directory
 
 PERF_DIR=$(cd "$(dirname "$0")" && pwd) || exit 1
@@ -59,10 +66,10 @@ test -x /usr/bin/time || {
 if test -n "$PERF_QUICK"
 then
 	: "${PERF_BIG:=64m}" "${PERF_HUGE:=128m}"
-	: "${PERF_SMALL:=50x64k}" "${PERF_MEDIUM:=4x8m}"
+	: "${PERF_SMALL:=50x64k}" "${PERF_MEDIUM:=4x8m}" "${PERF_REPEAT:=1}"
 else
 	: "${PERF_BIG:=2g}" "${PERF_HUGE:=4g}"
-	: "${PERF_SMALL:=200x1m}" "${PERF_MEDIUM:=20x64m}"
+	: "${PERF_SMALL:=200x1m}" "${PERF_MEDIUM:=20x64m}" "${PERF_REPEAT:=3}"
 fi
 
 # Nothing of the caller's git setup leaks in (as in t/test-lib.sh).
@@ -84,6 +91,12 @@ case "$PERF_ROOT" in
 *\'*) echo "perf: no quote in the trash path '$PERF_ROOT', please" >&2; exit 1 ;;
 esac
 rm -rf "$PERF_ROOT" && mkdir -p "$PERF_ROOT" && cd "$PERF_ROOT" || exit 1
+# PERF_REMOTES=<dir>: the bare remotes there, e.g. on another file system.
+if test -n "$PERF_REMOTES"
+then
+	PERF_REMOTES=$(cd "$PERF_REMOTES" && pwd) &&
+	rm -rf "$PERF_REMOTES/$perf_name" || exit 1
+fi
 GIT_CEILING_DIRECTORIES=$(dirname "$PERF_ROOT")
 HOME=$PERF_ROOT
 export GIT_CEILING_DIRECTORIES HOME
@@ -120,21 +133,32 @@ perf_human () {
 	esac
 }
 
-# perf_setup_repos: ./model and ./lfs, each tracking *.bin with its tool and
-# with "origin" a bare repository by file:// URL: git-model keeps the
-# weights in that repository's own store (<bare>/model/objects), git-lfs 3
-# in <bare>/lfs/objects through its standalone transfer agent.
+# perf_remote SIDE: the bare repository that is SIDE's "origin", for
+# the repositories perf_setup_repos made in the current directory.
+perf_remote () {
+	if test -n "$PERF_REMOTES"
+	then
+		echo "$PERF_REMOTES/$perf_name/$(basename "$PWD")/$1-remote.git"
+	else
+		echo "$PWD/$1-remote.git"
+	fi
+}
+
+# perf_setup_repos: ./model and ./lfs, each tracking *.bin with its tool,
+# each with "origin" a bare repository (perf_remote) by file:// URL:
+# git-model keeps the weights in that repository's own store
+# (<bare>/model/objects), git-lfs 3 in <bare>/lfs/objects through its
+# standalone transfer agent.
 perf_setup_repos () {
-	perf_here_=$PWD
 	for perf_side_ in model lfs
 	do
-		git init -q --bare $perf_side_-remote.git &&
+		perf_r_=$(perf_remote $perf_side_) &&
+		git init -q --bare "$perf_r_" &&
 		git init -q $perf_side_ &&
 		(cd $perf_side_ && git $perf_side_ install --local >/dev/null &&
 		 git $perf_side_ track '*.bin' >/dev/null &&
 		 git add .gitattributes && git commit -q -m attributes &&
-		 git tag v0 &&
-		 git remote add origin "file://$perf_here_/$perf_side_-remote.git") ||
+		 git tag v0 && git remote add origin "file://$perf_r_") ||
 		perf_die "cannot set up the $perf_side_ repositories"
 	done
 }
@@ -179,8 +203,9 @@ perf_warm () {
 }
 
 # perf_git SIDE DIR ARGS...: time "git ARGS" in DIR for SIDE (model or
-# lfs), its filter wrapped in GNU time. Sets perf_SIDE_secs, _tree (KiB)
-# and _filter (KiB, or "-" when no filter ran).
+# lfs), its filter wrapped in GNU time. Keeps the best of the runs since
+# the last perf_report: perf_SIDE_secs the least time, perf_SIDE_tree and
+# perf_SIDE_filter the largest peak RSS in KiB ("-": no filter ran).
 perf_git () {
 	perf_side_=$1 perf_dir_=$2
 	shift 2
@@ -203,25 +228,68 @@ perf_git () {
 	# One number per filter process; "Command exited..." lines skipped.
 	perf_fkib_=$(awk '/^[0-9]+$/ { if ($1 > m) m = $1; n++ }
 		END { print n ? m : "-" }' "$perf_log_" 2>/dev/null || echo -)
-	eval "perf_${perf_side_}_secs=\$perf_secs_" \
-		"perf_${perf_side_}_tree=\$perf_kib_" \
-		"perf_${perf_side_}_filter=\$perf_fkib_"
+	eval "perf_old_=\"\$perf_${perf_side_}_secs \$perf_${perf_side_}_tree \$perf_${perf_side_}_filter\""
+	set -- $(echo "$perf_secs_ $perf_kib_ $perf_fkib_ $perf_old_" | awk '{
+		s = $1; t = $2; f = $3
+		if (NF == 6) {
+			if ($4 < s) s = $4
+			if ($5 > t) t = $5
+			if (f == "-" || ($6 != "-" && $6 > f)) f = $6
+		}
+		print s, t, f
+	}')
+	eval "perf_${perf_side_}_secs=\$1 perf_${perf_side_}_tree=\$2" \
+		"perf_${perf_side_}_filter=\$3"
 }
 
-# perf_time COMMAND...: time COMMAND; sets perf_cmd_secs.
+# perf_bench SIDE DIR WARM RESET ARGS...: PERF_REPEAT runs (3; 1 quick)
+# of perf_git SIDE DIR ARGS..., each after perf_warm WARM; from the second
+# run on, "RESET SIDE" first puts things back as they were before the
+# first (RESET is a function, run in the current directory).
+perf_bench () {
+	perf_b_side_=$1 perf_b_dir_=$2 perf_b_warm_=$3 perf_b_reset_=$4
+	shift 4
+	perf_run_=1
+	while test $perf_run_ -le "$PERF_REPEAT"
+	do
+		test $perf_run_ = 1 || $perf_b_reset_ $perf_b_side_ ||
+		perf_die "cannot reset $perf_b_side_ for another run"
+		perf_warm "$perf_b_warm_"
+		perf_git $perf_b_side_ "$perf_b_dir_" "$@"
+		perf_run_=$((perf_run_ + 1))
+	done
+}
+
+# perf_time WARM COMMAND...: the least time of PERF_REPEAT runs of
+# COMMAND, each after perf_warm WARM, in perf_cmd_secs.
 perf_time () {
-	/usr/bin/time -f "%e" -o "$PERF_ROOT/time.out" "$@" \
-		>"$PERF_ROOT/out.out" 2>"$PERF_ROOT/err.out" || {
-		echo "perf: '$*' failed:" >&2
-		cat "$PERF_ROOT/err.out" >&2
-		exit 1
-	}
-	perf_cmd_secs=$(cat "$PERF_ROOT/time.out")
+	perf_t_warm_=$1 perf_cmd_secs=
+	shift
+	perf_run_=1
+	while test $perf_run_ -le "$PERF_REPEAT"
+	do
+		perf_warm "$perf_t_warm_"
+		/usr/bin/time -f "%e" -o "$PERF_ROOT/time.out" "$@" \
+			>"$PERF_ROOT/out.out" 2>"$PERF_ROOT/err.out" || {
+			echo "perf: '$*' failed:" >&2
+			cat "$PERF_ROOT/err.out" >&2
+			exit 1
+		}
+		perf_cmd_secs=$(awk -v old="$perf_cmd_secs" \
+			'{ print (old != "" && old < $1) ? old : $1 }' \
+			"$PERF_ROOT/time.out")
+		perf_run_=$((perf_run_ + 1))
+	done
+}
+
+# perf_note TEXT: a remark under the last report.
+perf_note () {
+	echo "  note: $*"
 }
 
 # perf_header TEXT: the script's title and the column heads.
 perf_header () {
-	echo "$perf_name: $*"
+	echo "$perf_name: $* (best of $PERF_REPEAT)"
 	printf '%-32s %-9s %9s %14s %12s\n' scenario tool time "git (tree)" filter
 }
 
@@ -287,6 +355,8 @@ perf_report () {
 				verdict(mf / 1024 <= 64))
 		print "  -> " line
 	}'
+	unset perf_model_secs perf_model_tree perf_model_filter \
+		perf_lfs_secs perf_lfs_tree perf_lfs_filter
 }
 
 # perf_done: remove the trash directory unless PERF_KEEP is set.
@@ -294,6 +364,10 @@ perf_done () {
 	cd / &&
 	if test -z "$PERF_KEEP"
 	then
-		rm -rf "$PERF_ROOT"
+		rm -rf "$PERF_ROOT" &&
+		if test -n "$PERF_REMOTES"
+		then
+			rm -rf "$PERF_REMOTES/$perf_name"
+		fi
 	fi
 }
