@@ -2,6 +2,11 @@
  * The directory backend: file:///abs/dir, in the local store's layout.
  * Writes go to a temp file beside the final name and are renamed into
  * place after fsync, so a reader never sees half an object.
+ *
+ * On the local store's file system, objects are hard-linked rather than
+ * copied, both ways: objects are read-only and named by their content, so
+ * a link is as good as a copy and costs no writes. A download is still
+ * hashed before it is linked into the store (store_link()).
  */
 
 #include <errno.h>
@@ -113,6 +118,45 @@ cleanup:
 	return ret;
 }
 
+/* A read-only store object on our file system: link it, copy nothing. */
+static int link_put(const char *path, const char *tmp_base, int in,
+		    uint64_t size)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	struct stat st;
+	int ret = -1;
+
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 0222) || (uint64_t)st.st_size != size)
+		return -1;
+	strbuf_addf(&tmp, "%s.link-%ld", tmp_base, (long)getpid());
+	unlink(tmp.buf);
+	if (!link_fd(in, tmp.buf)) {
+		if (!rename(tmp.buf, path))
+			ret = 0;
+		else
+			unlink(tmp.buf);
+	}
+	strbuf_release(&tmp);
+	return ret;
+}
+
+static int file_link_get(struct storage *s, const char *oid, uint64_t size,
+			 const struct store *store)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd, ret = 0;
+
+	object_path(s, oid, &path);
+	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ret = store_link(store, oid, size, fd);
+		close(fd);
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
 static int file_put(struct storage *s, const char *oid, uint64_t size,
 		    int in)
 {
@@ -124,6 +168,10 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 	object_path(s, oid, &path);
 	if (mkdir_leading(path.buf) < 0) {
 		error_errno("cannot create the directory of '%s'", path.buf);
+		goto cleanup;
+	}
+	if (!link_put(path.buf, path.buf, in, size)) {
+		ret = 0;
 		goto cleanup;
 	}
 	strbuf_addf(&tmp, "%s.tmp-XXXXXX", path.buf);
@@ -188,5 +236,6 @@ const struct storage_ops storage_file_ops = {
 	.exists = file_exists,
 	.get = file_get,
 	.put = file_put,
+	.link_get = file_link_get,
 	.close = file_close,
 };

@@ -348,8 +348,18 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 		const char *tmp_path)
 {
 	struct strbuf path = STRBUF_INIT;
+	struct stat st;
 	int ret = -1;
 
+	/*
+	 * Already there (content-addressed, verified when it came in): keep
+	 * it, which spares the sync and keeps hard links to it intact.
+	 */
+	if (!fstat(fd, &st) && store_has(s, oid, st.st_size)) {
+		close(fd);
+		unlink(tmp_path);
+		return 0;
+	}
 	if (fdatasync(fd) < 0) {
 		error_errno("cannot sync '%s'", tmp_path);
 		goto cleanup;
@@ -381,6 +391,50 @@ cleanup:
 	if (ret < 0)
 		unlink(tmp_path);
 	strbuf_release(&path);
+	return ret;
+}
+
+int store_link(const struct store *s, const char *oid, uint64_t size, int fd)
+{
+	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct stat st, dir;
+	char got[HASH_HEXSZ + 1];
+	uint64_t got_size;
+	int ret = 0;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 0222) || (uint64_t)st.st_size != size ||
+	    tmp_dir(s, &tmp) < 0 || stat(tmp.buf, &dir) < 0 ||
+	    dir.st_dev != st.st_dev)
+		goto cleanup;
+	ret = -1;
+	if (lseek(fd, 0, SEEK_SET) < 0 || hash_fd(fd, got, &got_size) < 0)
+		goto cleanup;
+	if (got_size != size || strcmp(got, oid)) {
+		error("content does not match its object id: expected %s, "
+		      "got %s; nothing was stored", oid, got);
+		goto cleanup;
+	}
+	if (store_object_path(s, oid, &path) < 0 ||
+	    mkdir_leading(path.buf) < 0)
+		goto cleanup;
+	strbuf_addf(&tmp, "link-%s-%ld", oid, (long)getpid());
+	unlink(tmp.buf);
+	if (link_fd(fd, tmp.buf) < 0) {
+		/* No hard links here after all: the caller copies. */
+		ret = 0;
+		goto cleanup;
+	}
+	if (rename(tmp.buf, path.buf) < 0) {
+		error_errno("cannot move '%s' into the store", tmp.buf);
+		unlink(tmp.buf);
+		goto cleanup;
+	}
+	fsync_dir(path.buf);
+	ret = 1;
+cleanup:
+	strbuf_release(&path);
+	strbuf_release(&tmp);
 	return ret;
 }
 

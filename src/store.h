@@ -98,11 +98,20 @@ void store_writer_abort(struct store_writer *w);
 /*
  * Move a complete file that the caller has verified against `oid` into
  * the store: sync `fd`, make it read-only, close it, rename `tmp_path` into
- * place. `fd` is closed in every case; on failure `tmp_path` is unlinked.
+ * place. When the store has the object already, `tmp_path` is dropped. `fd` is closed in every case; on failure `tmp_path` is unlinked.
  * Returns 0 or -1 (reported).
  */
 int store_adopt(const struct store *s, const char *oid, int fd,
 		const char *tmp_path);
+
+/*
+ * Put the file open as `fd` into the store as `oid` without copying it: a
+ * hard link, made after the file's bytes were read and hashed. Only for a
+ * regular read-only file on the store's file system (a file:// storage's
+ * object). Returns 1 when linked, 0 when it cannot be linked (copy it
+ * instead), -1 when its bytes are not the object or on error (reported).
+ */
+int store_link(const struct store *s, const char *oid, uint64_t size, int fd);
 
 /* <dir>/incomplete/<oid>, its directory created. 0 or -1 (reported). */
 int store_incomplete_path(const struct store *s, const char *oid,

@@ -1003,6 +1003,18 @@ static void run_sync(struct transfer *t, struct transfer_item *it)
 			item_done(it, ST_DONE);
 		return;
 	}
+	if (s->ops->link_get) {
+		res = s->ops->link_get(s, it->oid, it->size, t->store);
+		if (res > 0) {
+			item_done(it, ST_DONE);
+			return;
+		}
+		if (res < 0) {
+			item_fail(it, "the bytes do not match the object id "
+				      "(nothing was stored)");
+			return;
+		}
+	}
 	if (store_writer_start(&w, t->store) < 0 ||
 	    s->ops->get(s, it->oid, it->size, &w) < 0) {
 		store_writer_abort(&w);

@@ -63,4 +63,11 @@ int hexval(int c);
 int write_file_atomically(const char *path, const void *data, size_t len,
 			  unsigned mode, int use_umask);
 
+/*
+ * Give the file open as `fd` the new name `path` (a hard link, no copy).
+ * Returns 0, or -1 with errno set (EXDEV across file systems, EEXIST,
+ * EPERM where hard links are not allowed): not reported.
+ */
+int link_fd(int fd, const char *path);
+
 #endif
