@@ -209,9 +209,9 @@ static int ask(struct prune *p, struct storage *s, const struct repo *r,
 
 /*
  * Find out which candidates storage has. Returns 0 when it was asked
- * (candidates it did not answer for stay UNCONFIRMED, reported), 1 when
- * there is no storage to ask, -1 when it could not be asked; for 1 and -1
- * `why` says why.
+ * (candidates it did not answer for stay UNCONFIRMED, reported; `why`
+ * gets its name), 1 when there is no storage to ask, -1 when it could not
+ * be asked; for 1 and -1 `why` says why.
  */
 static int confirm(struct prune *p, const struct repo *r, struct strbuf *why)
 {
@@ -239,11 +239,12 @@ static int confirm(struct prune *p, const struct repo *r, struct strbuf *why)
 	 * line, not one per object.
 	 */
 	if (ask(p, &s, r, 0, 1) < 0) {
-		strbuf_addf(why, "'%s' did not answer", s.display);
+		strbuf_addf(why, "'%s' could not be asked", s.display);
 		goto cleanup;
 	}
 	if (p->nr > 1)
 		ask(p, &s, r, 1, p->nr);
+	strbuf_addf(why, "'%s'", s.display);
 	ret = 0;
 cleanup:
 	storage_close(&s);
@@ -403,10 +404,17 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 	if (unconfirmed) {
 		strbuf_reset(&hs);
 		human_size(unconfirmed_bytes, &hs);
-		fprintf(stderr,
-			"git-model: kept %zu object(s) (%s) not confirmed in "
-			"storage%s%s; run 'git model push'\n",
-			unconfirmed, hs.buf, why.len ? ": " : "", why.buf);
+		if (!asked)
+			fprintf(stderr,
+				"git-model: kept %zu object(s) (%s) not "
+				"confirmed in storage %s; run 'git model "
+				"push'\n",
+				unconfirmed, hs.buf, why.buf);
+		else
+			fprintf(stderr,
+				"git-model: kept %zu object(s) (%s) not "
+				"confirmed in storage: %s\n",
+				unconfirmed, hs.buf, why.buf);
 	}
 	if (failed)
 		ret = 1;

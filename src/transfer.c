@@ -914,10 +914,9 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		}
 		break;
 	case REQ_PROBE:
-		if (t->dir == TRANSFER_CHECK && status != 404) {
-			describe_status(it, status, &why);
-			item_fail(it, "HEAD failed; a GET answered %s",
-				  why.buf);
+		if (t->dir == TRANSFER_CHECK && status >= 200 && status < 300) {
+			/* there, but of what size? */
+			item_fail(it, "the storage refused HEAD, but not GET");
 		} else if ((status >= 200 && status < 300) || status == 404) {
 			/* a passing fault: upload (same bytes if it is there) */
 			queue_upload(it);

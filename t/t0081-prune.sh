@@ -118,7 +118,7 @@ test_expect_success 'the same object, not pushed, is kept and counted' '
 	echo "keep $V1 (10.00 KiB): not in storage" >expect &&
 	test_cmp expect out &&
 	grep "^git-model: deleted 0 object(s) (0 B), kept 1 in use (20.00 KiB)$" err &&
-	grep "^git-model: kept 1 object(s) (10.00 KiB) not confirmed in storage; run .git model push.$" err &&
+	grep "^git-model: kept 1 object(s) (10.00 KiB) not confirmed in storage .file://.*/remote.git/model/objects.; run .git model push.$" err &&
 	local_has $V1 &&
 	to_storage $V1
 '
@@ -252,7 +252,7 @@ test_expect_success 'a storage that does not answer: nothing deleted, one clear 
 		-c model.retries=0 model prune >out 2>err &&
 	test_must_be_empty out &&
 	grep "^error: cannot check .* in .http://127.0.0.1:$port/models/sha256/" err &&
-	grep "^git-model: kept 2 object(s) (15.00 KiB) not confirmed in storage: .http://127.0.0.1:$port/models. did not answer; run .git model push.$" err &&
+	grep "^git-model: kept 2 object(s) (15.00 KiB) not confirmed in storage: .http://127.0.0.1:$port/models. could not be asked$" err &&
 	test "$(grep -c ^error: err)" = 1 &&
 	local_has $V1 && local_has $R
 '
@@ -261,14 +261,14 @@ test_expect_success 'no storage at all: nothing deleted, the reason given' '
 	git remote set-url origin https://example.invalid/repo.git &&
 	test_when_finished "git remote set-url origin ./remote.git" &&
 	git model prune 2>err &&
-	grep "^git-model: kept 2 object(s) (15.00 KiB) not confirmed in storage: no model.storage is set and the remote .https://example.invalid/repo.git. is not a local repository; set model.storage (git model env shows it); run .git model push.$" err &&
+	grep "^git-model: kept 2 object(s) (15.00 KiB) not confirmed in storage: no model.storage is set and the remote .https://example.invalid/repo.git. is not a local repository; set model.storage (git model env shows it)$" err &&
 	local_has $V1 && local_has $R
 '
 
 test_expect_success 'a storage that is the local store itself deletes nothing' '
 	git -c model.storage="file://$TRASH_DIRECTORY/.git/model/objects" \
 		model prune 2>err &&
-	grep "not confirmed in storage: the storage .file://.*/.git/model/objects. is this repository${SQ}s own store;" err &&
+	grep "not confirmed in storage: the storage .file://.*/.git/model/objects. is this repository${SQ}s own store$" err &&
 	local_has $V1 && local_has $R
 '
 
@@ -336,6 +336,45 @@ test_expect_success 'HTTP storage: HEAD requests decide what goes' '
 	) &&
 	httpd_log_wait 6 HEAD 200 "^/open/models/sha256/" &&
 	httpd_log_wait 1 HEAD 404 "^/open/models/sha256/"
+'
+
+. "$TEST_DIRECTORY/lib-s3.sh"
+start_s3 models
+
+test_expect_success 'S3 storage: refused credentials delete nothing, good ones do' '
+	git init -q s3 &&
+	(
+		cd s3 &&
+		AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID &&
+		AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY &&
+		export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY &&
+		git model install --local &&
+		git model track "*.pth" &&
+		git config model.storage s3://models/team &&
+		git config model.s3.endpoint "$S3_ENDPOINT" &&
+		git init -q --bare ../s3-remote.git &&
+		git remote add origin ../s3-remote.git &&
+		test-tool genrandom s3a 8k >a.pth &&
+		test-tool genrandom s3b 8k >b.pth &&
+		git add . &&
+		git commit -q -m old &&
+		git push -q origin main &&
+		git rm -q a.pth b.pth &&
+		git commit -q -m gone &&
+		test_expect_code 1 env AWS_SECRET_ACCESS_KEY=wrong \
+			git -c model.retries=0 model prune >out 2>err &&
+		grep "^error: cannot check .* in .$S3_ENDPOINT/models/team/sha256/.*: 403 SignatureDoesNotMatch" err &&
+		test "$(grep -c ^error: err)" = 1 &&
+		grep "kept 2 object(s) (16.00 KiB) not confirmed in storage: .s3://models/team. could not be asked$" err &&
+		git model fsck --objects 2>err &&
+		grep "checked 2 object(s)" err &&
+		git model prune 2>err &&
+		grep "deleted 2 object(s) (16.00 KiB)" err &&
+		git model fsck --objects 2>err &&
+		grep "checked 0 object(s)" err &&
+		git model fsck --remote HEAD~1
+	) &&
+	test "$(s3_log_count HEAD 200)" -ge 4
 '
 
 test_done
