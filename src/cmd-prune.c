@@ -48,6 +48,12 @@ struct candidate {
 	enum state state;
 };
 
+struct stale {
+	char *path;
+	uint64_t size;
+	int locked; /* a partial download: only when no process holds it */
+};
+
 struct prune {
 	int dry_run, verbose;
 	long days;
@@ -58,16 +64,57 @@ struct prune {
 	size_t nr, alloc;
 	size_t in_use;
 	uint64_t in_use_bytes;
-	char **stale; /* temp files to remove */
+	struct stale *stale; /* temp files to remove */
 	size_t nr_stale, alloc_stale;
-	uint64_t stale_bytes;
 };
 
-static void add_stale(struct prune *p, const char *path, uint64_t size)
+static void add_stale(struct prune *p, const char *path, uint64_t size,
+		      int locked)
 {
 	ALLOC_GROW(p->stale, p->nr_stale + 1, p->alloc_stale);
-	p->stale[p->nr_stale++] = xstrdup(path);
-	p->stale_bytes += size;
+	p->stale[p->nr_stale].path = xstrdup(path);
+	p->stale[p->nr_stale].size = size;
+	p->stale[p->nr_stale].locked = locked;
+	p->nr_stale++;
+}
+
+/* Is a process downloading into `path` (transfer.c locks it)? */
+static int in_use_by_download(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), busy;
+
+	if (fd < 0)
+		return 1; /* gone, or not ours to judge */
+	busy = flock(fd, LOCK_EX | LOCK_NB) < 0;
+	close(fd);
+	return busy;
+}
+
+/*
+ * Remove a stale temp file; a partial download only under its lock, so
+ * that a download starting now never writes into an unlinked file.
+ * Returns 0 when removed, 1 when it is in use now, -1 on error (reported).
+ */
+static int remove_stale(const struct stale *s)
+{
+	int fd = -1, ret = 0;
+
+	if (s->locked) {
+		fd = open(s->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT ? 1 :
+						 error_errno("cannot open '%s'",
+							     s->path);
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd);
+			return 1;
+		}
+	}
+	if (unlink(s->path) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '%s'", s->path);
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 static int collect_cb(const struct store_entry *e, void *data)
@@ -94,7 +141,7 @@ static int collect_cb(const struct store_entry *e, void *data)
 	case STORE_TEMP:
 		/* an upload into this store (a local remote's) in progress? */
 		if (e->st.st_mtime < p->now - DAY)
-			add_stale(p, e->path, e->st.st_size);
+			add_stale(p, e->path, e->st.st_size, 0);
 		break;
 	case STORE_STRAY:
 		break; /* fsck's business */
@@ -122,7 +169,6 @@ static void collect_stale(struct prune *p, const char *sub, time_t before,
 	len = path.len;
 	while ((de = readdir(dir))) {
 		struct stat st;
-		int fd;
 
 		if (de->d_name[0] == '.')
 			continue;
@@ -131,17 +177,9 @@ static void collect_stale(struct prune *p, const char *sub, time_t before,
 		if (lstat(path.buf, &st) < 0 || !S_ISREG(st.st_mode) ||
 		    st.st_mtime >= before)
 			continue;
-		if (locked) {
-			fd = open(path.buf, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-				close(fd);
-				continue;
-			}
-			close(fd);
-		}
-		add_stale(p, path.buf, st.st_size);
+		if (locked && in_use_by_download(path.buf))
+			continue;
+		add_stale(p, path.buf, st.st_size, locked);
 	}
 	closedir(dir);
 cleanup:
@@ -289,7 +327,7 @@ static void release(struct prune *p)
 		free(p->v[i].path);
 	free(p->v);
 	for (i = 0; i < p->nr_stale; i++)
-		free(p->stale[i]);
+		free(p->stale[i].path);
 	free(p->stale);
 	keep_release(&p->keep);
 	store_release(&p->store);
@@ -300,7 +338,7 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 	struct prune p = { 0 };
 	struct strbuf why = STRBUF_INIT, hs = STRBUF_INIT;
 	size_t i, deleted = 0, unconfirmed = 0, failed = 0, stale_done = 0;
-	uint64_t deleted_bytes = 0, unconfirmed_bytes = 0;
+	uint64_t deleted_bytes = 0, unconfirmed_bytes = 0, stale_bytes = 0;
 	int asked = 1, ret = 0;
 
 	for (i = 1; i < (size_t)argc; i++) {
@@ -373,17 +411,23 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 		deleted_bytes += c->size;
 	}
 	for (i = 0; i < p.nr_stale; i++) {
+		const struct stale *s = &p.stale[i];
+
 		if (p.dry_run) {
-			printf("would remove stale temp file '%s'\n",
-			       p.stale[i]);
-		} else if (unlink(p.stale[i]) < 0 && errno != ENOENT) {
-			error_errno("cannot remove '%s'", p.stale[i]);
-			failed++;
-			continue;
-		} else if (p.verbose) {
-			printf("removed stale temp file '%s'\n", p.stale[i]);
+			printf("would remove stale temp file '%s'\n", s->path);
+		} else {
+			int res = remove_stale(s);
+
+			if (res < 0)
+				failed++;
+			if (res)
+				continue;
+			if (p.verbose)
+				printf("removed stale temp file '%s'\n",
+				       s->path);
 		}
 		stale_done++;
+		stale_bytes += s->size;
 	}
 
 	strbuf_reset(&hs);
@@ -395,7 +439,7 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 	fprintf(stderr, ", kept %zu in use (%s)", p.in_use, hs.buf);
 	if (stale_done) {
 		strbuf_reset(&hs);
-		human_size(p.stale_bytes, &hs);
+		human_size(stale_bytes, &hs);
 		fprintf(stderr, ", %s %zu stale temp file(s) (%s)",
 			p.dry_run ? "would remove" : "removed", stale_done,
 			hs.buf);
