@@ -245,13 +245,16 @@ static void check_pointer(struct rev_walk *w, const char *path,
 	f->pointers++;
 	if (!store_has(&f->store, p.oid, p.size)) {
 		struct strbuf where = STRBUF_INIT;
+		struct found *m;
 
 		strbuf_addf(&where, "%s:%s", w->rev, path);
 		ALLOC_GROW(f->missing.v, f->missing.nr + 1, f->missing.alloc);
-		memcpy(f->missing.v[f->missing.nr].oid, p.oid, sizeof(p.oid));
-		f->missing.v[f->missing.nr].size = p.size;
-		f->missing.v[f->missing.nr].path = strbuf_detach(&where, NULL);
-		f->missing.nr++;
+		m = &f->missing.v[f->missing.nr++];
+		/* fields scan.h may add are NULL, as found_set_release() wants */
+		memset(m, 0, sizeof(*m));
+		memcpy(m->oid, p.oid, sizeof(p.oid));
+		m->size = p.size;
+		m->path = strbuf_detach(&where, NULL);
 	}
 cleanup:
 	pointer_release(&p);
