@@ -339,6 +339,40 @@ static void check_rev(struct fsck *f, const char *rev)
 	git_object_free(obj);
 }
 
+/*
+ * Work tree files that hold exactly their index entry's pointer text: a
+ * checkout whose download failed (or was skipped) left them so.
+ */
+static void check_worktree(struct fsck *f)
+{
+	git_index *index = NULL;
+	struct strbuf file = STRBUF_INIT;
+	size_t i, n;
+
+	if (git_repository_index(&index, f->r->git) < 0)
+		die("cannot read the index: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	n = git_index_entrycount(index);
+	for (i = 0; i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		struct pointer p = POINTER_INIT;
+
+		if (git_index_entry_stage(e) ||
+		    blob_pointer(f->r, &e->id, &p) <= 0)
+			continue;
+		pointer_release(&p);
+		strbuf_reset(&file);
+		strbuf_addf(&file, "%s/%s", f->r->workdir, e->path);
+		if (worktree_holds_pointer(f->r, file.buf, &e->id))
+			problem(f, "pointer text in the work tree: %s (its "
+				   "weights were never put in place; run "
+				   "'git model pull')",
+				e->path);
+	}
+	git_index_free(index);
+	strbuf_release(&file);
+}
+
 /* The objects that are not local: in storage, with --remote? */
 static void check_missing(struct fsck *f, int remote)
 {
@@ -407,6 +441,7 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 	const char **revs = xcalloc(argc + 1, sizeof(*revs));
 	struct strbuf hs = STRBUF_INIT;
 	int i, nrevs = 0, objects = 0, pointers = 0, remote = 0, dashdash = 0;
+	int check_files;
 
 	for (i = 1; i < argc; i++) {
 		if (!dashdash && !strcmp(argv[i], "--objects"))
@@ -427,6 +462,7 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 	if (!pointers && (nrevs || remote))
 		usage_cmd("revisions and --remote are for the pointer check; "
 			  "they cannot go with --objects alone");
+	check_files = pointers && !nrevs && repo->workdir;
 	if (pointers && !nrevs && !git_repository_head_unborn(repo->git))
 		revs[nrevs++] = "HEAD"; /* none yet in a new repository */
 
@@ -438,6 +474,8 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 	if (pointers) {
 		for (i = 0; i < nrevs; i++)
 			check_rev(&f, revs[i]);
+		if (check_files)
+			check_worktree(&f);
 		check_missing(&f, remote);
 	}
 

@@ -181,6 +181,17 @@ commit_blob () {
 	git checkout -q -f main
 }
 
+test_expect_success 'a work tree file holding its pointer text is reported' '
+	git cat-file -p HEAD:w.pth >w.pth &&
+	test_expect_code 1 git model fsck --pointers >out &&
+	echo "pointer text in the work tree: w.pth (its weights were never put in place; run ${SQ}git model pull${SQ})" >expect &&
+	test_cmp expect out &&
+	git model fsck --pointers HEAD &&
+	git model pull &&
+	test_cmp_bin v2.orig w.pth &&
+	git model fsck --pointers
+'
+
 test_expect_success 'an invalid pointer is reported with the reason' '
 	printf "version git-model/1\noid sha256:%s\nsize 12\nsize 13\n" $V1 |
 	commit_blob dup.pth dup-key &&
