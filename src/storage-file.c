@@ -3,10 +3,11 @@
  * Writes go to a temp file beside the final name and are renamed into
  * place after fsync, so a reader never sees half an object.
  *
- * On the local store's file system, objects are hard-linked rather than
- * copied, both ways: objects are read-only and named by their content, so
- * a link is as good as a copy and costs no writes. A download is still
- * hashed before it is linked into the store (store_link()).
+ * Where the file system can (btrfs, XFS), objects are copy-on-write
+ * clones rather than copies, both ways: no data is written, and each copy
+ * stays its own. Never hard links: a link would share one inode between
+ * the store and the storage, so damage to one would be damage to both. A
+ * download is still hashed before it goes into the store.
  */
 
 #include <errno.h>
@@ -118,31 +119,8 @@ cleanup:
 	return ret;
 }
 
-/* A read-only store object on our file system: link it, copy nothing. */
-static int link_put(const char *path, const char *tmp_base, int in,
-		    uint64_t size)
-{
-	struct strbuf tmp = STRBUF_INIT;
-	struct stat st;
-	int ret = -1;
-
-	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 0222) || (uint64_t)st.st_size != size)
-		return -1;
-	strbuf_addf(&tmp, "%s.link-%ld", tmp_base, (long)getpid());
-	unlink(tmp.buf);
-	if (!link_fd(in, tmp.buf)) {
-		if (!rename(tmp.buf, path))
-			ret = 0;
-		else
-			unlink(tmp.buf);
-	}
-	strbuf_release(&tmp);
-	return ret;
-}
-
-static int file_link_get(struct storage *s, const char *oid, uint64_t size,
-			 const struct store *store)
+static int file_clone_get(struct storage *s, const char *oid, uint64_t size,
+			  const struct store *store)
 {
 	struct strbuf path = STRBUF_INIT;
 	int fd, ret = 0;
@@ -150,7 +128,7 @@ static int file_link_get(struct storage *s, const char *oid, uint64_t size,
 	object_path(s, oid, &path);
 	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		ret = store_link(store, oid, size, fd);
+		ret = store_clone(store, oid, size, fd);
 		close(fd);
 	}
 	strbuf_release(&path);
@@ -170,10 +148,6 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 		error_errno("cannot create the directory of '%s'", path.buf);
 		goto cleanup;
 	}
-	if (!link_put(path.buf, path.buf, in, size)) {
-		ret = 0;
-		goto cleanup;
-	}
 	strbuf_addf(&tmp, "%s.tmp-XXXXXX", path.buf);
 	fd = mkostemp(tmp.buf, O_CLOEXEC);
 	if (fd < 0) {
@@ -181,6 +155,8 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 		strbuf_reset(&tmp);
 		goto cleanup;
 	}
+	if (!clone_fd(in, fd))
+		done = size; /* a copy-on-write clone: nothing to write */
 	while (done < size) {
 		ssize_t n = xread(in, buf, COPY_BLOCK);
 
@@ -236,6 +212,6 @@ const struct storage_ops storage_file_ops = {
 	.exists = file_exists,
 	.get = file_get,
 	.put = file_put,
-	.link_get = file_link_get,
+	.clone_get = file_clone_get,
 	.close = file_close,
 };

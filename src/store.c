@@ -394,46 +394,41 @@ cleanup:
 	return ret;
 }
 
-int store_link(const struct store *s, const char *oid, uint64_t size, int fd)
+int store_clone(const struct store *s, const char *oid, uint64_t size,
+		int fd)
 {
-	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
-	struct stat st, dir;
+	struct strbuf tmp = STRBUF_INIT;
 	char got[HASH_HEXSZ + 1];
 	uint64_t got_size;
-	int ret = 0;
+	int out = -1, ret = 0;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 0222) || (uint64_t)st.st_size != size ||
-	    tmp_dir(s, &tmp) < 0 || stat(tmp.buf, &dir) < 0 ||
-	    dir.st_dev != st.st_dev)
+	if (tmp_dir(s, &tmp) < 0)
+		return -1;
+	strbuf_addstr(&tmp, "clone-XXXXXX");
+	out = mkostemp(tmp.buf, O_CLOEXEC);
+	if (out < 0) {
+		ret = error_errno("cannot create a temp file in '%s/tmp'",
+				  s->dir);
 		goto cleanup;
+	}
+	if (clone_fd(fd, out) < 0)
+		goto cleanup; /* no reflinks here: the caller copies */
 	ret = -1;
-	if (lseek(fd, 0, SEEK_SET) < 0 || hash_fd(fd, got, &got_size) < 0)
+	if (hash_fd(out, got, &got_size) < 0)
 		goto cleanup;
 	if (got_size != size || strcmp(got, oid)) {
 		error("content does not match its object id: expected %s, "
 		      "got %s; nothing was stored", oid, got);
 		goto cleanup;
 	}
-	if (store_object_path(s, oid, &path) < 0 ||
-	    mkdir_leading(path.buf) < 0)
-		goto cleanup;
-	strbuf_addf(&tmp, "link-%s-%ld", oid, (long)getpid());
-	unlink(tmp.buf);
-	if (link_fd(fd, tmp.buf) < 0) {
-		/* No hard links here after all: the caller copies. */
-		ret = 0;
-		goto cleanup;
-	}
-	if (rename(tmp.buf, path.buf) < 0) {
-		error_errno("cannot move '%s' into the store", tmp.buf);
-		unlink(tmp.buf);
-		goto cleanup;
-	}
-	fsync_dir(path.buf);
-	ret = 1;
+	ret = store_adopt(s, oid, out, tmp.buf) < 0 ? -1 : 1;
+	out = -1; /* closed, and unlinked on failure, by store_adopt() */
+	strbuf_reset(&tmp);
 cleanup:
-	strbuf_release(&path);
+	if (out >= 0) {
+		close(out);
+		unlink(tmp.buf);
+	}
 	strbuf_release(&tmp);
 	return ret;
 }

@@ -105,13 +105,14 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 		const char *tmp_path);
 
 /*
- * Put the file open as `fd` into the store as `oid` without copying it: a
- * hard link, made after the file's bytes were read and hashed. Only for a
- * regular read-only file on the store's file system (a file:// storage's
- * object). Returns 1 when linked, 0 when it cannot be linked (copy it
- * instead), -1 when its bytes are not the object or on error (reported).
+ * Put the file open as `fd` into the store as `oid` as a copy-on-write
+ * clone (clone_fd()): no data is written, yet the store's copy is its own.
+ * The clone is hashed before it goes in. Returns 1 when stored, 0 when
+ * the file system cannot clone it (copy it instead), -1 when its bytes
+ * are not the object or on error (reported).
  */
-int store_link(const struct store *s, const char *oid, uint64_t size, int fd);
+int store_clone(const struct store *s, const char *oid, uint64_t size,
+		int fd);
 
 /* <dir>/incomplete/<oid>, its directory created. 0 or -1 (reported). */
 int store_incomplete_path(const struct store *s, const char *oid,

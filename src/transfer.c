@@ -1039,8 +1039,8 @@ static void run_sync(struct transfer *t, struct transfer_item *it)
 			item_done(it, ST_DONE);
 		return;
 	}
-	if (s->ops->link_get) {
-		res = s->ops->link_get(s, it->oid, it->size, t->store);
+	if (s->ops->clone_get) {
+		res = s->ops->clone_get(s, it->oid, it->size, t->store);
 		if (res > 0) {
 			item_done(it, ST_DONE);
 			return;
@@ -1086,7 +1086,7 @@ static size_t run_multi(struct transfer *t, uint64_t start)
 	while (finished < t->top) {
 		uint64_t now = now_ms(), wait = 100;
 		CURLMsg *msg;
-		int left, still;
+		int left, still, ended = 0;
 
 		for (i = 0; i < t->nr && running < (size_t)t->concurrency; i++) {
 			struct transfer_item *it = t->items[i];
@@ -1113,13 +1113,15 @@ static size_t run_multi(struct transfer *t, uint64_t start)
 			curl_multi_remove_handle(multi, msg->easy_handle);
 			running--;
 			request_done(t, it, msg->data.result);
+			ended = 1;
 		}
 		finished = t->done + t->skipped + t->failed;
 		if (t->progress && now_ms() - last_draw >= 250) {
 			draw_progress(t, start, 0);
 			last_draw = now_ms();
 		}
-		if (finished < t->top)
+		/* A slot came free: fill it now, not after a poll's wait. */
+		if (finished < t->top && !ended)
 			curl_multi_poll(multi, NULL, 0, wait, NULL);
 	}
 	curl_multi_cleanup(multi);

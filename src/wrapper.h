@@ -64,10 +64,11 @@ int write_file_atomically(const char *path, const void *data, size_t len,
 			  unsigned mode, int use_umask);
 
 /*
- * Give the file open as `fd` the new name `path` (a hard link, no copy).
- * Returns 0, or -1 with errno set (EXDEV across file systems, EEXIST,
- * EPERM where hard links are not allowed): not reported.
+ * Make `out` a copy-on-write clone of all of `in` (FICLONE: btrfs, XFS,
+ * bcachefs, OCFS2). The two stay independent files, as after a copy, but
+ * no data is written. Returns 0, or -1 with errno set (EOPNOTSUPP, EXDEV,
+ * EINVAL where the file system cannot): not reported.
  */
-int link_fd(int fd, const char *path);
+int clone_fd(int in, int out);
 
 #endif

@@ -52,14 +52,6 @@ test_expect_success 'clone smudges the weights back' '
 	test_cmp_bin v2 clone/model.pth
 '
 
-test_expect_success 'on one file system objects are hard links, not copies' '
-	oid=$(oid_of v2) &&
-	test "$(stat -c %i "$(obj work/.git/model/objects $oid)")" = \
-	     "$(stat -c %i "$(obj remote.git/model/objects $oid)")" &&
-	test "$(stat -c %i "$(obj clone/.git/model/objects $oid)")" = \
-	     "$(stat -c %i "$(obj remote.git/model/objects $oid)")"
-'
-
 test_expect_success 'the clone got the pre-push hook from the filter' '
 	grep "git model pre-push" clone/.git/hooks/pre-push
 '
