@@ -14,16 +14,16 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "checkout.h"
 #include "config.h"
 #include "human.h"
+#include "pointer-url.h"
 #include "scan.h"
 #include "storage.h"
 #include "transfer.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
-
-#define COPY_BLOCK (1024 * 1024)
 
 /* A comma-separated list of globs, as model.fetchInclude holds. */
 static int glob_list_match(const char *list, const char *path)
@@ -133,6 +133,38 @@ static int parse_fetch_args(struct repo *r, int argc, const char **argv,
 	return 0;
 }
 
+/*
+ * No storage for the repository: the pointers' urls, as far as
+ * model.allowPointerUrls lets them be followed (pointer-url.h).
+ */
+static int fetch_by_urls(struct repo *r, struct store *store,
+			 const struct found_set *set,
+			 const struct filters *filters, int progress)
+{
+	struct pointer *ptrs = xcalloc(set->nr + 1, sizeof(*ptrs));
+	const struct pointer **pp = xcalloc(set->nr + 1, sizeof(*pp));
+	const char **paths = xcalloc(set->nr + 1, sizeof(*paths));
+	size_t i, n = 0, missing;
+
+	for (i = 0; i < set->nr; i++) {
+		const struct found *f = &set->v[i];
+
+		if (!filters_want(filters, f->path) ||
+		    store_has(store, f->oid, f->size))
+			continue;
+		memcpy(ptrs[n].oid, f->oid, sizeof(f->oid));
+		ptrs[n].size = f->size;
+		ptrs[n].url = f->url; /* borrowed, not released */
+		pp[n] = &ptrs[n];
+		paths[n++] = f->path;
+	}
+	missing = pointer_url_fetch(r, store, pp, paths, n, progress);
+	free(ptrs);
+	free(pp);
+	free(paths);
+	return missing ? 1 : 0;
+}
+
 static int do_fetch(struct repo *r, struct fetch_args *a)
 {
 	struct found_set set = FOUND_SET_INIT;
@@ -157,8 +189,14 @@ static int do_fetch(struct repo *r, struct fetch_args *a)
 		if (!have_storage) {
 			int res = storage_for_repo(&s, r, a->remote, &why);
 
-			if (res > 0)
-				error("cannot download weights: %s", why.buf);
+			if (res > 0) {
+				ret = fetch_by_urls(r, &store, &set,
+						    &a->filters, a->progress);
+				if (ret)
+					error("cannot download weights: %s",
+					      why.buf);
+				goto cleanup;
+			}
 			if (res)
 				goto cleanup;
 			have_storage = 1;
@@ -229,198 +267,23 @@ static int path_selected(const char *path, const char **specs, int nspecs)
 	return 0;
 }
 
-static mode_t current_umask(void)
-{
-	mode_t m = umask(0);
-
-	umask(m);
-	return m;
-}
-
-static int copy_fd(int in, int out, uint64_t size)
-{
-	uint64_t left = size;
-	char *buf = NULL;
-	int ret = -1;
-
-	while (left) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL,
-					    left > (1 << 30) ? (1 << 30) : left,
-					    0);
-
-		if (n <= 0)
-			break;
-		left -= n;
-	}
-	if (left) {
-		/* Not supported across these file systems: plain copies. */
-		buf = xmalloc(COPY_BLOCK);
-		if (lseek(in, size - left, SEEK_SET) < 0)
-			goto cleanup;
-		while (left) {
-			ssize_t n = xread(in, buf, COPY_BLOCK);
-
-			if (n <= 0 || write_in_full(out, buf, n) < 0)
-				goto cleanup;
-			left -= n;
-		}
-	}
-	ret = 0;
-cleanup:
-	free(buf);
-	return ret;
-}
-
-/*
- * Replace the work tree file `file` with the object's bytes through a temp
- * file in the same directory and rename(); stat the result into `st`.
- */
-static int write_weights(struct store *store, const struct pointer *p,
-			 const char *file, unsigned mode, struct stat *st)
-{
-	struct strbuf tmp = STRBUF_INIT;
-	const char *slash = strrchr(file, '/');
-	int in = -1, out = -1, ret = -1;
-
-	in = store_open(store, p->oid, p->size);
-	if (in < 0)
-		goto cleanup;
-	if (slash)
-		strbuf_add(&tmp, file, slash + 1 - file);
-	strbuf_addf(&tmp, ".%s.git-model-XXXXXX", slash ? slash + 1 : file);
-	out = mkostemp(tmp.buf, O_CLOEXEC);
-	if (out < 0) {
-		error_errno("cannot create a temp file beside '%s'", file);
-		strbuf_reset(&tmp);
-		goto cleanup;
-	}
-	if (copy_fd(in, out, p->size) < 0 ||
-	    fchmod(out, (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) &
-				~current_umask()) < 0 ||
-	    close(out) < 0) {
-		out = -1;
-		error_errno("cannot write '%s'", tmp.buf);
-		goto cleanup;
-	}
-	out = -1;
-	if (rename(tmp.buf, file) < 0) {
-		error_errno("cannot replace '%s'", file);
-		goto cleanup;
-	}
-	strbuf_reset(&tmp);
-	if (lstat(file, st) < 0) {
-		error_errno("cannot stat '%s'", file);
-		goto cleanup;
-	}
-	ret = 0;
-cleanup:
-	close_quietly(in);
-	close_quietly(out);
-	if (tmp.len)
-		unlink(tmp.buf);
-	strbuf_release(&tmp);
-	return ret;
-}
-
-static void entry_set_stat(git_index_entry *e, const struct stat *st)
-{
-	e->ctime.seconds = st->st_ctim.tv_sec;
-	e->ctime.nanoseconds = st->st_ctim.tv_nsec;
-	e->mtime.seconds = st->st_mtim.tv_sec;
-	e->mtime.nanoseconds = st->st_mtim.tv_nsec;
-	e->dev = st->st_dev;
-	e->ino = st->st_ino;
-	e->uid = st->st_uid;
-	e->gid = st->st_gid;
-	e->file_size = (uint32_t)st->st_size;
-	/*
-	 * We know the file matches the entry: tell libgit2 not to re-check
-	 * it as racily clean (it would hash the weights without our filter).
-	 */
-	e->flags_extended |= GIT_INDEX_ENTRY_UPTODATE;
-}
-
 static int checkout_pointers(struct repo *r, const char **specs, int nspecs,
 			     const struct filters *filters, int quiet)
 {
-	git_index *index = NULL;
-	struct store store = STORE_INIT;
-	struct strbuf file = STRBUF_INIT;
-	size_t i, n, written = 0, missing = 0, failed = 0;
-	time_t newest = 0;
-	int ret = 1;
+	struct checkout co;
+	size_t i, n;
 
-	repo_store(r, &store);
-	if (git_repository_index(&index, r->git) < 0 ||
-	    git_index_read(index, 0) < 0) {
-		git2_error("cannot read the index");
-		goto cleanup;
-	}
-	n = git_index_entrycount(index);
+	if (checkout_begin(&co, r, quiet) < 0)
+		return 1;
+	n = git_index_entrycount(co.index);
 	for (i = 0; i < n; i++) {
-		const git_index_entry *e = git_index_get_byindex(index, i);
-		struct pointer p = POINTER_INIT;
-		git_index_entry copy;
-		struct stat st;
+		const git_index_entry *e = git_index_get_byindex(co.index, i);
 
-		if (git_index_entry_stage(e) ||
-		    (e->mode != GIT_FILEMODE_BLOB &&
-		     e->mode != GIT_FILEMODE_BLOB_EXECUTABLE) ||
-		    !path_selected(e->path, specs, nspecs) ||
-		    (filters && !filters_want(filters, e->path)))
-			continue;
-		if (blob_pointer(r, &e->id, &p) <= 0)
-			continue;
-		strbuf_reset(&file);
-		strbuf_addf(&file, "%s/%s", r->workdir, e->path);
-		if (!worktree_holds_pointer(r, file.buf, &e->id)) {
-			pointer_release(&p);
-			continue;
-		}
-		if (!store_has(&store, p.oid, p.size)) {
-			warning("'%s': weights %.12s are not in the local store "
-				"(run 'git model fetch')",
-				e->path, p.oid);
-			missing++;
-		} else if (write_weights(&store, &p, file.buf, e->mode, &st) <
-			   0) {
-			failed++;
-		} else {
-			copy = *e;
-			entry_set_stat(&copy, &st);
-			if (git_index_add(index, &copy) < 0) {
-				git2_error("cannot update the index");
-				failed++;
-			} else {
-				written++;
-				if (st.st_mtim.tv_sec > newest)
-					newest = st.st_mtim.tv_sec;
-			}
-		}
-		pointer_release(&p);
+		if (path_selected(e->path, specs, nspecs) &&
+		    (!filters || filters_want(filters, e->path)))
+			checkout_entry(&co, e);
 	}
-	if (written) {
-		/*
-		 * git treats an entry as racily clean, and re-reads the file,
-		 * when it is not older than the index: write the index in a
-		 * later second than any file we wrote.
-		 */
-		while (time(NULL) <= newest)
-			usleep(50 * 1000);
-		if (git_index_write(index) < 0) {
-			git2_error("cannot write the index");
-			goto cleanup;
-		}
-	}
-	if (!quiet && written)
-		fprintf(stderr, "git-model: checked out %zu file(s)\n",
-			written);
-	ret = (missing || failed) ? 1 : 0;
-cleanup:
-	git_index_free(index);
-	store_release(&store);
-	strbuf_release(&file);
-	return ret;
+	return checkout_finish(&co) ? 1 : 0;
 }
 
 static const char **relative_specs(struct repo *r, int argc, const char **argv,

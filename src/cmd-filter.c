@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "checkout.h"
+#include "config.h"
 #include "filter.h"
 #include "hooks.h"
+#include "pointer-url.h"
 #include "storage.h"
 #include "transfer.h"
 #include "usage.h"
@@ -42,7 +45,10 @@ static const char *parse_args(int argc, const char **argv, int *skip)
 struct fetch_ctx {
 	struct repo *repo;
 	struct storage storage;
-	int state; /* 0 not tried, 1 open, -1 unavailable */
+	int state; /* 0 not tried, 1 open, 2 none configured, -1 error */
+	struct strbuf why; /* why there is none */
+	int warned;
+	size_t deferred; /* paths left to checkout_deferred() */
 };
 
 /* One object through the transfer engine (the speed issue makes many). */
@@ -62,30 +68,46 @@ static int download_one(struct fetch_ctx *c, struct store *store,
 	return ret;
 }
 
-/* Open the storage on first use; 0, or -1 when there is none. */
+/*
+ * Open the storage on first use. 0 when open; 1 when none is configured
+ * (then pointers' urls may serve, pointer-url.h); -1 on error.
+ */
 static int open_storage(struct fetch_ctx *c)
 {
-	struct strbuf why = STRBUF_INIT;
-
 	if (!c->state) {
-		int ret = storage_for_repo(&c->storage, c->repo, NULL, &why);
+		int ret = storage_for_repo(&c->storage, c->repo, NULL,
+					   &c->why);
 
-		c->state = ret ? -1 : 1;
-		if (ret > 0)
-			warning("%s", why.buf);
-		strbuf_release(&why);
+		c->state = ret < 0 ? -1 : ret > 0 ? 2 : 1;
 	}
-	return c->state < 0 ? -1 : 0;
+	return c->state == 1 ? 0 : c->state == 2 ? 1 : -1;
 }
 
-static int fetch_missing(struct filter *f, const char *oid, uint64_t size,
+/* No storage: the pointers' urls; the reason when they do not serve. */
+static void fetch_by_urls(struct fetch_ctx *c, struct store *store,
+			  const struct pointer *const *ptrs,
+			  const char *const *paths, size_t nr)
+{
+	if (pointer_url_fetch(c->repo, store, ptrs, paths, nr, -1) &&
+	    !c->warned) {
+		warning("%s", c->why.buf);
+		c->warned = 1;
+	}
+}
+
+static int fetch_missing(struct filter *f, const struct pointer *p,
 			 const char *path)
 {
 	struct fetch_ctx *c = f->fetch_data;
+	int ret = open_storage(c);
 
-	if (open_storage(c) < 0)
+	if (ret > 0) {
+		fetch_by_urls(c, f->store, &p, &path, 1);
+		return store_has(f->store, p->oid, p->size) ? 0 : -1;
+	}
+	if (ret < 0)
 		return -1;
-	return download_one(c, f->store, oid, size, path);
+	return download_one(c, f->store, p->oid, p->size, path);
 }
 
 /* The delayed objects of a checkout, downloaded together. */
@@ -95,8 +117,22 @@ static void fetch_many(struct filter *f, struct delayed_blob **blobs,
 	struct fetch_ctx *c = f->fetch_data;
 	struct transfer t;
 	size_t i;
+	int ret = open_storage(c);
 
-	if (open_storage(c) < 0 ||
+	if (ret > 0) {
+		const struct pointer **ptrs = xcalloc(nr + 1, sizeof(*ptrs));
+		const char **paths = xcalloc(nr + 1, sizeof(*paths));
+
+		for (i = 0; i < nr; i++) {
+			ptrs[i] = &blobs[i]->ptr;
+			paths[i] = blobs[i]->pathname;
+		}
+		fetch_by_urls(c, f->store, ptrs, paths, nr);
+		free(ptrs);
+		free(paths);
+		return;
+	}
+	if (ret < 0 ||
 	    transfer_init(&t, TRANSFER_DOWNLOAD, &c->storage, f->store,
 			  c->repo, -1, 0) < 0)
 		return;
@@ -108,23 +144,40 @@ static void fetch_many(struct filter *f, struct delayed_blob **blobs,
 	transfer_release(&t);
 }
 
+/* Big objects: the hooks write them (checkout.h). */
+static int defer_to_hook(struct filter *f, const char *path)
+{
+	struct fetch_ctx *c = f->fetch_data;
+
+	c->deferred++;
+	return checkout_defer(c->repo, path);
+}
+
 static void setup_filter(struct repo *repo, struct filter *f,
 			 struct store *s, struct strbuf *url,
 			 struct fetch_ctx *fetch)
 {
 	struct strbuf why = STRBUF_INIT;
 	const char *skip = getenv("GIT_MODEL_SKIP_SMUDGE");
-	int ret;
+	int ret, hooks_ok = 0;
 
 	repo_store(repo, s);
 	f->store = s;
 	/*
 	 * A clone runs the filter before anyone runs 'git model install'
-	 * in it: this is where it gets the pre-push hook.
+	 * in it: this is where it gets its hooks, before git looks for the
+	 * post-checkout hook.
 	 */
-	if (repo->workdir && !hooks_installed(repo) && hooks_install(repo) < 0)
-		warning("the pre-push hook is not installed: a push will not "
-			"upload weights (run 'git model install --local')");
+	if (repo->workdir) {
+		hooks_ok = hooks_installed(repo);
+		if (!hooks_ok && hooks_install(repo) < 0)
+			warning("git-model's hooks are not installed: a push "
+				"will not upload weights, and big files are "
+				"checked out through git's memory (run 'git "
+				"model install --local')");
+		else
+			hooks_ok = 1;
+	}
 	ret = storage_configured_url(repo, url);
 	if (ret < 0)
 		exit(128);
@@ -144,9 +197,18 @@ static void setup_filter(struct repo *repo, struct filter *f,
 		f->skip_smudge = 1;
 	if (fetch) {
 		fetch->repo = repo;
+		strbuf_init(&fetch->why, 0);
 		f->fetch = fetch_missing;
 		f->fetch_many = fetch_many;
 		f->fetch_data = fetch;
+		/* Without the hooks nothing would replace the pointers. */
+		if (hooks_ok) {
+			if (config_get_size(repo, "model.smudgeinlinemax",
+					    SMUDGE_INLINE_MAX_DEFAULT,
+					    &f->inline_max) < 0)
+				exit(128);
+			f->defer = defer_to_hook;
+		}
 	}
 }
 
@@ -155,8 +217,10 @@ static void release_filter(struct store *s, struct strbuf *url,
 {
 	store_release(s);
 	strbuf_release(url);
-	if (fetch && fetch->state > 0)
+	if (fetch && fetch->state == 1)
 		storage_close(&fetch->storage);
+	if (fetch)
+		strbuf_release(&fetch->why);
 }
 
 int cmd_clean(int argc, const char **argv, struct repo *repo)
@@ -217,6 +281,13 @@ int cmd_filter_process(int argc, const char **argv, struct repo *repo)
 	}
 	setup_filter(repo, &f, &s, &url, &fetch);
 	ret = filter_process(&f, 0, 1) < 0;
+	/*
+	 * git closes the pipe as it exits, with the index written, and waits
+	 * for us. Files that no hook wrote (git reset --hard, git stash run
+	 * no hook) are written now.
+	 */
+	if (!ret && fetch.deferred && checkout_deferred(repo, 0) < 0)
+		ret = 1;
 	release_filter(&s, &url, &fetch);
 	return ret;
 }

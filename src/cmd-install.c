@@ -85,14 +85,15 @@ int cmd_install(int argc, const char **argv, struct repo *repo)
 	       level_name(level),
 	       skip_smudge ? " (smudge skipped: checkouts keep pointers)" :
 			     "");
-	/* Clones get the hook from the filter's first run. */
+	/* Clones get the hooks from the filter's first run. */
 	if (repo && repo->workdir) {
 		int ret = hooks_install(repo);
 
 		if (ret < 0)
 			return 1;
 		if (ret > 0)
-			printf("pre-push hook installed\n");
+			printf("hooks installed: pre-push, post-checkout, "
+			       "post-merge, post-rewrite\n");
 	}
 	return 0;
 }

@@ -230,6 +230,9 @@ int config_get(const struct repo *r, const char *key, struct strbuf *out)
 	ret = repo_config_get(r, key, out);
 	if (ret <= 0 || strncasecmp(key, "model.", 6))
 		return ret;
+	/* Trust in strangers' urls is yours to give, not a repository's. */
+	if (!strcasecmp(key, "model.allowpointerurls"))
+		return 1;
 	if (!gitmodel.loaded)
 		load_gitmodel(r);
 	if ((v = kv_find(&gitmodel, key))) {
@@ -253,6 +256,34 @@ int config_get_int(const struct repo *r, const char *key, long def,
 		if (errno || end == v.buf || *end)
 			ret = error("bad value '%s' for '%s': not an integer",
 				    v.buf, key);
+	}
+	strbuf_release(&v);
+	return ret < 0 ? -1 : 0;
+}
+
+int config_get_size(const struct repo *r, const char *key, uint64_t def,
+		    uint64_t *out)
+{
+	struct strbuf v = STRBUF_INIT;
+	unsigned long long n = 0;
+	char *end = NULL;
+	int shift = 0, ret = config_get(r, key, &v);
+
+	*out = def;
+	if (ret == 0) {
+		errno = 0;
+		if (isdigit((unsigned char)v.buf[0]))
+			n = strtoull(v.buf, &end, 10);
+		switch (end ? tolower((unsigned char)*end) : 0) {
+		case 'k': shift = 10; end++; break;
+		case 'm': shift = 20; end++; break;
+		case 'g': shift = 30; end++; break;
+		}
+		if (!end || errno || *end || n > (UINT64_MAX >> shift))
+			ret = error("bad value '%s' for '%s': a size such as "
+				    "64m", v.buf, key);
+		else
+			*out = (uint64_t)n << shift;
 	}
 	strbuf_release(&v);
 	return ret < 0 ? -1 : 0;

@@ -8,7 +8,8 @@
  *	   filters and hooks in GIT_CONFIG_PARAMETERS (and GIT_CONFIG_COUNT)
  *	2. git config: repository, global, XDG, system (read with libgit2)
  *	3. the committed .gitmodel file at the top of the work tree; only
- *	   model.* keys are honoured from it, as git-lfs does with .lfsconfig.
+ *	   model.* keys are honoured from it, as git-lfs does with .lfsconfig,
+ *	   except model.allowPointerUrls (pointer-url.h).
  *	   It is read from the work tree, else the index, else HEAD, so a clone
  *	   finds its storage while .gitmodel itself is not checked out yet.
  *
@@ -30,6 +31,13 @@ int config_get(const struct repo *r, const char *key, struct strbuf *out);
 /* An integer setting, `def` when not set; -1 when set but not an integer. */
 int config_get_int(const struct repo *r, const char *key, long def,
 		   long *out);
+
+/*
+ * A size setting: bytes, or a number with k, m or g (powers of 1024);
+ * `def` when not set; -1 (reported) when set but not a size.
+ */
+int config_get_size(const struct repo *r, const char *key, uint64_t def,
+		    uint64_t *out);
 
 /* A boolean setting (true/yes/on/1, false/no/off/0/empty). */
 int config_get_bool(const struct repo *r, const char *key, int def,

@@ -149,6 +149,23 @@ cleanup:
 	return ret;
 }
 
+/*
+ * An object too big to pass through git (which holds a smudge's whole
+ * output in memory) is written by the hook instead: give git the pointer.
+ */
+static int maybe_defer(struct filter *f, const char *path, struct smudge *sm)
+{
+	if (!f->defer || sm->fd < 0 || sm->ptr.size <= f->inline_max)
+		return 0;
+	if (f->defer(f, path) < 0)
+		return error("cannot smudge '%s'", path);
+	close(sm->fd);
+	sm->fd = -1;
+	if (!sm->text.len)
+		pointer_format(&sm->ptr, &sm->text);
+	return 0;
+}
+
 int filter_smudge_prepare(struct filter *f, struct filter_src *in,
 			  const char *path, struct smudge *sm)
 {
@@ -171,17 +188,17 @@ int filter_smudge_prepare(struct filter *f, struct filter_src *in,
 	sm->is_pointer = 1;
 	sm->fd = store_open(f->store, sm->ptr.oid, sm->ptr.size);
 	if (sm->fd >= 0)
-		return 0;
+		return maybe_defer(f, path, sm);
 	if (errno != ENOENT)
 		return error("cannot smudge '%s'", path);
 	if (f->defer_missing) {
 		sm->missing = 1;
 		return 0;
 	}
-	if (f->fetch && !f->fetch(f, sm->ptr.oid, sm->ptr.size, path)) {
+	if (f->fetch && !f->fetch(f, &sm->ptr, path)) {
 		sm->fd = store_open(f->store, sm->ptr.oid, sm->ptr.size);
 		if (sm->fd >= 0)
-			return 0;
+			return maybe_defer(f, path, sm);
 	}
 	sm->missing = 1;
 	warning("'%s': weights %.12s are not in the local store; the pointer "
@@ -509,7 +526,7 @@ static int prepare_delayed(struct conversation *c, struct delayed_blob *d,
 	sm->is_pointer = 1;
 	sm->fd = store_open(c->filter->store, sm->ptr.oid, sm->ptr.size);
 	if (sm->fd >= 0)
-		return 0;
+		return maybe_defer(c->filter, d->pathname, sm);
 	if (errno != ENOENT)
 		return error("cannot smudge '%s'", d->pathname);
 	sm->missing = 1;

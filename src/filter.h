@@ -16,7 +16,8 @@
  * smudge: pointer -> content. A pointer whose object is in the store gives
  *         the object's bytes; one whose object is missing gives the pointer
  *         text back, with a warning naming the file and the fix; content
- *         that is not a pointer passes through unchanged.
+ *         that is not a pointer passes through unchanged. An object
+ *         bigger than `inline_max` can be left to a later step (defer).
  */
 
 #include <stddef.h>
@@ -65,7 +66,7 @@ struct filter {
 	 * Bring a missing object into the store (download it), or NULL.
 	 * Returns 0 when the object is now local, -1 (reported) otherwise.
 	 */
-	int (*fetch)(struct filter *f, const char *oid, uint64_t size,
+	int (*fetch)(struct filter *f, const struct pointer *p,
 		     const char *path);
 	/*
 	 * Bring many missing objects at once (in parallel), or NULL. With
@@ -77,6 +78,14 @@ struct filter {
 	void (*fetch_many)(struct filter *f, struct delayed_blob **blobs,
 			   size_t nr);
 	void *fetch_data;
+	/*
+	 * Deferred checkout (checkout.h), or NULL: a pointer whose object is
+	 * bigger than `inline_max` bytes is answered with the pointer text,
+	 * and defer() records the path for the hook that writes the weights
+	 * into the work tree afterwards. 0, or -1 (reported).
+	 */
+	int (*defer)(struct filter *f, const char *path);
+	uint64_t inline_max;
 	/* Set by filter_process(): leave a missing object for fetch_many(). */
 	int defer_missing;
 };
@@ -91,7 +100,7 @@ struct delayed_blob {
 
 #define FILTER_INIT { .store = NULL, .storage_url = NULL, .skip_smudge = 0, \
 		      .fetch = NULL, .fetch_many = NULL, .fetch_data = NULL, \
-		      .defer_missing = 0 }
+		      .defer = NULL, .inline_max = 0, .defer_missing = 0 }
 
 /*
  * Clean everything `in` gives into `out` (appended). `path` names the file

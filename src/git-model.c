@@ -53,6 +53,12 @@ static const struct command commands[] = {
 	{ "status", cmd_status, NEED_REPO | NEED_WORK_TREE,
 	  "Show weights not yet pushed and files still holding pointers",
 	  "git model status" },
+	{ "fsck", cmd_fsck, NEED_REPO,
+	  "Check the local store and the pointers of revisions",
+	  "git model fsck [--objects] [--pointers] [--remote] [<rev>...]" },
+	{ "prune", cmd_prune, NEED_REPO,
+	  "Delete local weights that are not in use and are in storage",
+	  "git model prune [-n | --dry-run] [-v | --verbose]" },
 	{ "url", cmd_url, NEED_REPO,
 	  "Print the storage URL of a file's weights",
 	  "git model url [--rev <rev>] [--https] <path>" },
@@ -78,6 +84,18 @@ static const struct command commands[] = {
 	{ "pre-push", cmd_pre_push, NEED_REPO | PLUMBING,
 	  "Hook: upload weights before git pushes commits",
 	  "git model pre-push <remote> <url> <ref-lines" },
+	{ "post-checkout", cmd_post_checkout,
+	  NEED_REPO | NEED_WORK_TREE | PLUMBING,
+	  "Hook: write big files' weights after git checks them out",
+	  "git model post-checkout [<hook-args>...]" },
+	{ "post-merge", cmd_post_checkout,
+	  NEED_REPO | NEED_WORK_TREE | PLUMBING,
+	  "Hook: the same after a merge or pull",
+	  "git model post-merge [<hook-args>...]" },
+	{ "post-rewrite", cmd_post_checkout,
+	  NEED_REPO | NEED_WORK_TREE | PLUMBING,
+	  "Hook: the same after a rebase",
+	  "git model post-rewrite [<hook-args>...]" },
 	{ "filter-process", cmd_filter_process, NEED_REPO | PLUMBING,
 	  "Filter: serve git's long-running filter protocol",
 	  "git model filter-process [--skip]" },
@@ -136,6 +154,8 @@ static int show_man_page(const char *name)
 
 	if (!strcmp(name, "clean") || !strcmp(name, "smudge"))
 		name = "filter-process";
+	if (!strcmp(name, "post-merge") || !strcmp(name, "post-rewrite"))
+		name = "post-checkout";
 	if (!strcmp(name, "help"))
 		xsnprintf(page, sizeof(page), "git-model");
 	else

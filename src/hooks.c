@@ -16,7 +16,21 @@
 #define MARKER "# git-model hook"
 #define CHAINED ".git-model-chained"
 
-static const char *const hook_names[] = { "pre-push" };
+/*
+ * pre-push uploads weights. The others write the weights that the filter
+ * left to them (checkout.h): post-checkout runs after checkout, switch,
+ * clone and worktree add, post-merge after merge and pull, post-rewrite
+ * after rebase.
+ */
+static const struct hook {
+	const char *name;
+	const char *without; /* what goes wrong without git-model */
+} hooks[] = {
+	{ "pre-push", "the weights cannot be uploaded" },
+	{ "post-checkout", "big files keep their pointer text" },
+	{ "post-merge", "big files keep their pointer text" },
+	{ "post-rewrite", "big files keep their pointer text" },
+};
 
 static const char hook_template[] =
 	"#!/bin/sh\n"
@@ -24,7 +38,7 @@ static const char hook_template[] =
 	"# uninstall'. A hook that was here before runs after this one, from\n"
 	"# %s" CHAINED ".\n"
 	"command -v git-model >/dev/null 2>&1 || {\n"
-	"\techo >&2 \"git-model is not on PATH: the weights cannot be uploaded"
+	"\techo >&2 \"git-model is not on PATH: %s"
 	" (install git-model, or run 'git model uninstall --local')\"\n"
 	"\texit 2\n"
 	"}\n"
@@ -71,24 +85,30 @@ static int is_ours(const char *path)
 	return strstr(buf, MARKER) != NULL;
 }
 
-static int write_hook(const char *path, const char *name)
+static void format_hook(const struct hook *h, struct strbuf *out)
+{
+	strbuf_addf(out, hook_template, h->name, h->without, h->name, h->name,
+		    h->name);
+}
+
+static int write_hook(const char *path, const struct hook *h)
 {
 	struct strbuf text = STRBUF_INIT;
 	int ret;
 
-	strbuf_addf(&text, hook_template, name, name, name, name);
+	format_hook(h, &text);
 	ret = write_file_atomically(path, text.buf, text.len, 0755, 0);
 	strbuf_release(&text);
 	return ret;
 }
 
-static int same_content(const char *path, const char *name)
+static int same_content(const char *path, const struct hook *h)
 {
 	struct strbuf want = STRBUF_INIT, have = STRBUF_INIT;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), same = 0;
 
 	if (fd >= 0) {
-		strbuf_addf(&want, hook_template, name, name, name, name);
+		format_hook(h, &want);
 		same = strbuf_read_capped(&have, fd, 65536) >= 0 &&
 		       have.len == want.len &&
 		       !memcmp(have.buf, want.buf, want.len);
@@ -105,11 +125,11 @@ int hooks_installed(const struct repo *r)
 	size_t i;
 	int ok = 1;
 
-	for (i = 0; i < ARRAY_SIZE(hook_names) && ok; i++) {
+	for (i = 0; i < ARRAY_SIZE(hooks) && ok; i++) {
 		strbuf_reset(&path);
 		hooks_dir(r, &path);
-		strbuf_addf(&path, "/%s", hook_names[i]);
-		ok = same_content(path.buf, hook_names[i]);
+		strbuf_addf(&path, "/%s", hooks[i].name);
+		ok = same_content(path.buf, &hooks[i]);
 	}
 	strbuf_release(&path);
 	return ok;
@@ -123,14 +143,14 @@ int hooks_install(const struct repo *r)
 	int ret = 0;
 
 	hooks_dir(r, &dir);
-	for (i = 0; i < ARRAY_SIZE(hook_names) && ret >= 0; i++) {
-		const char *name = hook_names[i];
+	for (i = 0; i < ARRAY_SIZE(hooks) && ret >= 0; i++) {
+		const char *name = hooks[i].name;
 
 		strbuf_reset(&path);
 		strbuf_reset(&chained);
 		strbuf_addf(&path, "%s/%s", dir.buf, name);
 		strbuf_addf(&chained, "%s" CHAINED, path.buf);
-		if (same_content(path.buf, name))
+		if (same_content(path.buf, &hooks[i]))
 			continue;
 		if (mkdir_leading(path.buf) < 0) {
 			ret = error_errno("cannot create '%s'", dir.buf);
@@ -152,7 +172,7 @@ int hooks_install(const struct repo *r)
 				break;
 			}
 		}
-		if (write_hook(path.buf, name) < 0)
+		if (write_hook(path.buf, &hooks[i]) < 0)
 			ret = -1;
 		else
 			ret = 1;
@@ -171,10 +191,10 @@ int hooks_uninstall(const struct repo *r)
 	int ret = 0;
 
 	hooks_dir(r, &dir);
-	for (i = 0; i < ARRAY_SIZE(hook_names); i++) {
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
 		strbuf_reset(&path);
 		strbuf_reset(&chained);
-		strbuf_addf(&path, "%s/%s", dir.buf, hook_names[i]);
+		strbuf_addf(&path, "%s/%s", dir.buf, hooks[i].name);
 		strbuf_addf(&chained, "%s" CHAINED, path.buf);
 		if (is_ours(path.buf) != 1)
 			continue;

@@ -2,7 +2,10 @@
 #define HOOKS_H
 
 /*
- * The repository's pre-push hook, which runs `git model pre-push "$@"`.
+ * The repository's hooks: pre-push runs `git model pre-push "$@"`, which
+ * uploads weights; post-checkout, post-merge and post-rewrite run the
+ * command of their name, which writes the weights that the filter left to
+ * them (checkout.h).
  *
  * A hook the user already has is never overwritten: it is renamed to
  * <hook>.git-model-chained and our hook runs it after itself, with the

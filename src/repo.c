@@ -51,14 +51,46 @@ static char *compute_prefix(const char *workdir)
 	return prefix ? prefix : xstrdup("");
 }
 
+/*
+ * libgit2 1.5 refuses GIT_WORK_TREE ("unimplemented"), which git sets for
+ * the commands it runs in `git worktree add` and users set by hand: open
+ * the repository without it, then give it that work tree.
+ */
+static int open_from_env(git_repository **repo)
+{
+	const char *env = getenv("GIT_WORK_TREE");
+	char *worktree = NULL, *saved = NULL;
+	int err;
+
+	if (env && *env) {
+		worktree = realpath(env, NULL);
+		if (!worktree)
+			return error_errno("GIT_WORK_TREE '%s'", env);
+		saved = xstrdup(env);
+		unsetenv("GIT_WORK_TREE");
+	}
+	err = git_repository_open_ext(repo, NULL,
+				      GIT_REPOSITORY_OPEN_FROM_ENV, NULL);
+	if (saved)
+		setenv("GIT_WORK_TREE", saved, 1);
+	if (!err && worktree &&
+	    git_repository_set_workdir(*repo, worktree, 0) < 0) {
+		git_repository_free(*repo);
+		*repo = NULL;
+		err = -1;
+	}
+	free(worktree);
+	free(saved);
+	return err;
+}
+
 int repo_open(struct repo *r)
 {
 	int err;
 	const char *wd;
 
 	memset(r, 0, sizeof(*r));
-	err = git_repository_open_ext(&r->git, NULL,
-				      GIT_REPOSITORY_OPEN_FROM_ENV, NULL);
+	err = open_from_env(&r->git);
 	if (err == GIT_ENOTFOUND) {
 		r->git = NULL;
 		return -1;

@@ -14,8 +14,10 @@ void found_set_release(struct found_set *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->nr; i++)
+	for (i = 0; i < s->nr; i++) {
 		free(s->v[i].path);
+		free(s->v[i].url);
+	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
@@ -27,6 +29,7 @@ static void found_add(struct found_set *s, const struct pointer *p,
 	memcpy(s->v[s->nr].oid, p->oid, sizeof(p->oid));
 	s->v[s->nr].size = p->size;
 	s->v[s->nr].path = xstrdup(path);
+	s->v[s->nr].url = p->url ? xstrdup(p->url) : NULL;
 	s->nr++;
 }
 
@@ -55,6 +58,7 @@ void found_set_finish(struct found_set *s)
 	for (i = 0; i < s->nr; i++) {
 		if (j && !strcmp(s->v[j - 1].oid, s->v[i].oid)) {
 			free(s->v[i].path);
+			free(s->v[i].url);
 			continue;
 		}
 		s->v[j++] = s->v[i];

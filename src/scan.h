@@ -26,6 +26,7 @@ struct found {
 	char oid[OID_HEXSZ + 1];
 	uint64_t size;
 	char *path;
+	char *url; /* the pointer's url line, or NULL */
 };
 
 struct found_set {

@@ -46,12 +46,16 @@ static int http_open(struct storage *s)
 	if (!*host || *host == '/')
 		return error("storage URL '%s' has no host", s->display);
 	h->base = url_without_userinfo(s->url);
-	credential_from_url(&h->cred, s->url);
-	h->have_cred = h->cred.username && h->cred.password;
 	strbuf_init(&h->extra_header, 0);
 	strbuf_init(&h->ca_info, 0);
-	if (config_get(r, "model.http.extraheader", &h->extra_header) < 0 ||
-	    config_get(r, "http.sslcainfo", &h->ca_info) < 0 ||
+	if (!s->anonymous) {
+		credential_from_url(&h->cred, s->url);
+		h->have_cred = h->cred.username && h->cred.password;
+		if (config_get(r, "model.http.extraheader",
+			       &h->extra_header) < 0)
+			return -1;
+	}
+	if (config_get(r, "http.sslcainfo", &h->ca_info) < 0 ||
 	    config_get_bool(r, "http.sslverify", 1, &h->ssl_verify) < 0 ||
 	    config_get_int(r, "model.http.lowspeedlimit", 1, &v) < 0)
 		return -1;
@@ -110,6 +114,11 @@ static int http_unauthorized(struct storage *s)
 {
 	struct http_storage *h = s->data;
 
+	if (s->anonymous)
+		return error("'%s' wants credentials; a pointer's url is "
+			     "only fetched anonymously (set model.storage to "
+			     "use credentials with it)",
+			     s->display);
 	if (h->tried_fill || h->have_cred) {
 		/* What we sent was refused: tell the helpers, give up. */
 		if (h->tried_fill)

@@ -65,12 +65,14 @@ int storage_url_valid(const char *url, struct strbuf *why)
 	return 0;
 }
 
-int storage_open(struct storage *s, const char *url, const struct repo *r)
+static int open_storage(struct storage *s, const char *url,
+			const struct repo *r, int anonymous)
 {
 	struct strbuf why = STRBUF_INIT;
 	size_t len = strlen(url);
 
 	memset(s, 0, sizeof(*s));
+	s->anonymous = anonymous;
 	while (len && url[len - 1] == '/')
 		len--;
 	s->url = xstrndup(url, len);
@@ -89,6 +91,20 @@ int storage_open(struct storage *s, const char *url, const struct repo *r)
 		return -1;
 	}
 	return 0;
+}
+
+int storage_open(struct storage *s, const char *url, const struct repo *r)
+{
+	return open_storage(s, url, r, 0);
+}
+
+int storage_open_anonymous(struct storage *s, const char *url,
+			   const struct repo *r)
+{
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		return error("'%s': only HTTP storage can be used without "
+			     "credentials", url);
+	return open_storage(s, url, r, 1);
 }
 
 void storage_close(struct storage *s)

@@ -49,6 +49,13 @@ struct storage_ops {
 		   struct store_writer *w);
 	/* Upload `size` bytes from `fd` as the object. 0, or -1 (reported). */
 	int (*put)(struct storage *s, const char *oid, uint64_t size, int fd);
+	/*
+	 * Optional: put the object into `store` as a copy-on-write clone
+	 * (store_clone()). 1 done, 0 not possible here (get() it instead),
+	 * -1 error (reported).
+	 */
+	int (*clone_get)(struct storage *s, const char *oid, uint64_t size,
+			 const struct store *store);
 	void (*close)(struct storage *s);
 
 	/*
@@ -82,6 +89,11 @@ struct storage {
 	char *display; /* the same without credentials, for messages */
 	void *data;    /* the backend's */
 	const struct repo *repo; /* settings; may be NULL */
+	/*
+	 * No credentials of any kind: no credential helper, no configured
+	 * headers (pointer-url.h: urls from pointers are strangers' hosts).
+	 */
+	int anonymous;
 };
 
 #define STORAGE_INIT { .ops = NULL, .url = NULL, .display = NULL }
@@ -92,6 +104,10 @@ struct storage {
  */
 int storage_open(struct storage *s, const char *url, const struct repo *r);
 void storage_close(struct storage *s);
+
+/* The same, for anonymous requests only (HTTP backends). */
+int storage_open_anonymous(struct storage *s, const char *url,
+			   const struct repo *r);
 
 /* True when `url` has a scheme some backend serves (no I/O). */
 int storage_url_valid(const char *url, struct strbuf *why);

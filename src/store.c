@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "wrapper.h"
 #include "banned.h"
 
-#define WRITE_BLOCK (1024 * 1024)
+#define WRITE_BLOCK (4 * 1024 * 1024)
 
 void store_init(struct store *s, const char *model_dir)
 {
@@ -116,6 +117,117 @@ cleanup:
 	return fd;
 }
 
+/*
+ * The writer's thread. The caller fills one block while the thread writes
+ * the other; `posted` is the block handed over, or -1 when the thread is
+ * idle. The first write error stops all writing and is kept in `err`.
+ */
+struct bg_writer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
+	char *blocks[2];
+	int cur;       /* the block the caller fills */
+	int posted;
+	size_t len;    /* bytes in the posted block */
+	off_t off;     /* where the posted block goes */
+	int stop;
+	int err;
+};
+
+static void *bg_main(void *data)
+{
+	struct bg_writer *bg = data;
+
+	pthread_mutex_lock(&bg->mu);
+	for (;;) {
+		const char *block;
+		size_t len;
+		off_t off;
+		int err = 0;
+
+		while (bg->posted < 0 && !bg->stop)
+			pthread_cond_wait(&bg->cv, &bg->mu);
+		if (bg->posted < 0)
+			break;
+		block = bg->blocks[bg->posted];
+		len = bg->len;
+		off = bg->off;
+		pthread_mutex_unlock(&bg->mu);
+
+		if (write_in_full(bg->fd, block, len) < 0)
+			err = errno ? errno : EIO;
+		else
+			/* Start write-back now; a failure only costs time. */
+			sync_file_range(bg->fd, off, len,
+					SYNC_FILE_RANGE_WRITE);
+
+		pthread_mutex_lock(&bg->mu);
+		if (err && !bg->err)
+			bg->err = err;
+		bg->posted = -1;
+		pthread_cond_broadcast(&bg->cv);
+	}
+	pthread_mutex_unlock(&bg->mu);
+	return NULL;
+}
+
+/* Wait until the thread is idle; returns its error (0 if none). */
+static int bg_wait_idle(struct bg_writer *bg)
+{
+	int err;
+
+	pthread_mutex_lock(&bg->mu);
+	while (bg->posted >= 0)
+		pthread_cond_wait(&bg->cv, &bg->mu);
+	err = bg->err;
+	pthread_mutex_unlock(&bg->mu);
+	return err;
+}
+
+static struct bg_writer *bg_start(int fd)
+{
+	struct bg_writer *bg = xcalloc(1, sizeof(*bg));
+	int err;
+
+	bg->fd = fd;
+	bg->posted = -1;
+	bg->blocks[0] = xmalloc(WRITE_BLOCK);
+	bg->blocks[1] = xmalloc(WRITE_BLOCK);
+	pthread_mutex_init(&bg->mu, NULL);
+	pthread_cond_init(&bg->cv, NULL);
+	err = pthread_create(&bg->thread, NULL, bg_main, bg);
+	if (err) {
+		errno = err;
+		error_errno("cannot start a writer thread");
+		pthread_mutex_destroy(&bg->mu);
+		pthread_cond_destroy(&bg->cv);
+		free(bg->blocks[0]);
+		free(bg->blocks[1]);
+		free(bg);
+		return NULL;
+	}
+	return bg;
+}
+
+/* Stop and join the thread (after its current block), free everything. */
+static void bg_finish(struct bg_writer *bg)
+{
+	if (!bg)
+		return;
+	pthread_mutex_lock(&bg->mu);
+	bg->stop = 1;
+	pthread_cond_broadcast(&bg->cv);
+	pthread_mutex_unlock(&bg->mu);
+	pthread_join(bg->thread, NULL);
+	pthread_mutex_destroy(&bg->mu);
+	pthread_cond_destroy(&bg->cv);
+	free(bg->blocks[0]);
+	free(bg->blocks[1]);
+	free(bg);
+}
+
 int store_writer_start(struct store_writer *w, const struct store *s)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -126,6 +238,7 @@ int store_writer_start(struct store_writer *w, const struct store *s)
 	w->fd = -1;
 	w->tmp_path = NULL;
 	w->buf = NULL;
+	w->bg = NULL;
 	w->hash = (struct hash)HASH_INIT;
 	if (tmp_dir(s, &path) < 0)
 		goto fail;
@@ -137,7 +250,12 @@ int store_writer_start(struct store_writer *w, const struct store *s)
 		goto fail;
 	}
 	w->tmp_path = strbuf_detach(&path, NULL);
-	w->buf = xmalloc(WRITE_BLOCK);
+	w->bg = bg_start(w->fd);
+	if (!w->bg) {
+		store_writer_abort(w);
+		return -1;
+	}
+	w->buf = w->bg->blocks[0];
 	hash_start(&w->hash);
 	return 0;
 fail:
@@ -145,13 +263,30 @@ fail:
 	return -1;
 }
 
+/* Hand the filled block to the thread and take the other one. */
 static int flush_block(struct store_writer *w)
 {
+	struct bg_writer *bg = w->bg;
+	int err;
+
 	if (!w->buf_len)
 		return 0;
-	if (write_in_full(w->fd, w->buf, w->buf_len) < 0)
-		return error_errno("cannot write '%s'", w->tmp_path);
+	err = bg_wait_idle(bg);
+	if (!err) {
+		pthread_mutex_lock(&bg->mu);
+		bg->posted = bg->cur;
+		bg->len = w->buf_len;
+		bg->off = w->size - w->buf_len;
+		bg->cur ^= 1;
+		pthread_cond_broadcast(&bg->cv);
+		pthread_mutex_unlock(&bg->mu);
+	}
+	w->buf = bg->blocks[bg->cur];
 	w->buf_len = 0;
+	if (err) {
+		errno = err;
+		return error_errno("cannot write '%s'", w->tmp_path);
+	}
 	return 0;
 }
 
@@ -162,7 +297,6 @@ int store_writer_write(struct store_writer *w, const void *data, size_t len)
 	if (w->fd < 0)
 		BUG("store_writer_write() on a writer that is not started");
 	hash_update(&w->hash, data, len);
-	w->size += len;
 	while (len) {
 		size_t n = WRITE_BLOCK - w->buf_len;
 
@@ -170,10 +304,26 @@ int store_writer_write(struct store_writer *w, const void *data, size_t len)
 			n = len;
 		memcpy(w->buf + w->buf_len, p, n);
 		w->buf_len += n;
+		w->size += n;
 		p += n;
 		len -= n;
 		if (w->buf_len == WRITE_BLOCK && flush_block(w) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+/* Everything written: 0, or -1 (reported). */
+static int drain(struct store_writer *w)
+{
+	int err;
+
+	if (flush_block(w) < 0)
+		return -1;
+	err = bg_wait_idle(w->bg);
+	if (err) {
+		errno = err;
+		return error_errno("cannot write '%s'", w->tmp_path);
 	}
 	return 0;
 }
@@ -198,8 +348,18 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 		const char *tmp_path)
 {
 	struct strbuf path = STRBUF_INIT;
+	struct stat st;
 	int ret = -1;
 
+	/*
+	 * Already there (content-addressed, verified when it came in): keep
+	 * it, which spares the sync and keeps hard links to it intact.
+	 */
+	if (!fstat(fd, &st) && store_has(s, oid, st.st_size)) {
+		close(fd);
+		unlink(tmp_path);
+		return 0;
+	}
 	if (fdatasync(fd) < 0) {
 		error_errno("cannot sync '%s'", tmp_path);
 		goto cleanup;
@@ -234,6 +394,45 @@ cleanup:
 	return ret;
 }
 
+int store_clone(const struct store *s, const char *oid, uint64_t size,
+		int fd)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	char got[HASH_HEXSZ + 1];
+	uint64_t got_size;
+	int out = -1, ret = 0;
+
+	if (tmp_dir(s, &tmp) < 0)
+		return -1;
+	strbuf_addstr(&tmp, "clone-XXXXXX");
+	out = mkostemp(tmp.buf, O_CLOEXEC);
+	if (out < 0) {
+		ret = error_errno("cannot create a temp file in '%s/tmp'",
+				  s->dir);
+		goto cleanup;
+	}
+	if (clone_fd(fd, out) < 0)
+		goto cleanup; /* no reflinks here: the caller copies */
+	ret = -1;
+	if (hash_fd(out, got, &got_size) < 0)
+		goto cleanup;
+	if (got_size != size || strcmp(got, oid)) {
+		error("content does not match its object id: expected %s, "
+		      "got %s; nothing was stored", oid, got);
+		goto cleanup;
+	}
+	ret = store_adopt(s, oid, out, tmp.buf) < 0 ? -1 : 1;
+	out = -1; /* closed, and unlinked on failure, by store_adopt() */
+	strbuf_reset(&tmp);
+cleanup:
+	if (out >= 0) {
+		close(out);
+		unlink(tmp.buf);
+	}
+	strbuf_release(&tmp);
+	return ret;
+}
+
 int store_incomplete_path(const struct store *s, const char *oid,
 			  struct strbuf *out)
 {
@@ -251,8 +450,11 @@ int store_writer_commit(struct store_writer *w, const char *expect_oid,
 	char oid[HASH_HEXSZ + 1];
 	int fd, ret = -1;
 
-	if (flush_block(w) < 0)
+	if (drain(w) < 0)
 		goto cleanup;
+	bg_finish(w->bg);
+	w->bg = NULL;
+	w->buf = NULL;
 	hash_finish(&w->hash, oid);
 	if (expect_oid && strcmp(oid, expect_oid)) {
 		error("content does not match its object id: expected %s, "
@@ -278,6 +480,10 @@ cleanup:
 
 void store_writer_abort(struct store_writer *w)
 {
+	/* The thread may be writing to fd: join it before closing. */
+	bg_finish(w->bg);
+	w->bg = NULL;
+	w->buf = NULL;
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
@@ -285,8 +491,6 @@ void store_writer_abort(struct store_writer *w)
 		unlink(w->tmp_path);
 	free(w->tmp_path);
 	w->tmp_path = NULL;
-	free(w->buf);
-	w->buf = NULL;
 	w->buf_len = 0;
 	hash_release(&w->hash);
 }

@@ -59,21 +59,29 @@ int store_spool(const struct store *s);
 
 /*
  * Writing an object: start, write any number of times, then commit or
- * abort. The writer hashes what it writes, buffering writes in large
- * blocks. After commit or abort the writer holds no resources; abort is
- * safe to call at any time, also twice.
+ * abort. The writer hashes what it writes in the caller's thread and
+ * hands full blocks (4 MiB) to a thread of its own that writes them and
+ * starts their write-back at once (sync_file_range), so hashing overlaps
+ * writing and the fdatasync() at commit has little left to wait for.
+ * Memory: two blocks. After commit or abort the writer holds no
+ * resources (the thread is joined); abort is safe to call at any time,
+ * also twice.
  */
+struct bg_writer;
+
 struct store_writer {
 	const struct store *store;
 	int fd;
 	char *tmp_path;
 	struct hash hash;
 	uint64_t size;
-	char *buf;
+	char *buf;       /* the block being filled */
 	size_t buf_len;
+	struct bg_writer *bg;
 };
 
-#define STORE_WRITER_INIT { .store = NULL, .fd = -1, .tmp_path = NULL }
+#define STORE_WRITER_INIT { .store = NULL, .fd = -1, .tmp_path = NULL, \
+			    .buf = NULL, .bg = NULL }
 
 int store_writer_start(struct store_writer *w, const struct store *s);
 int store_writer_write(struct store_writer *w, const void *data, size_t len);
@@ -90,11 +98,21 @@ void store_writer_abort(struct store_writer *w);
 /*
  * Move a complete file that the caller has verified against `oid` into
  * the store: sync `fd`, make it read-only, close it, rename `tmp_path` into
- * place. `fd` is closed in every case; on failure `tmp_path` is unlinked.
+ * place. When the store has the object already, `tmp_path` is dropped. `fd` is closed in every case; on failure `tmp_path` is unlinked.
  * Returns 0 or -1 (reported).
  */
 int store_adopt(const struct store *s, const char *oid, int fd,
 		const char *tmp_path);
+
+/*
+ * Put the file open as `fd` into the store as `oid` as a copy-on-write
+ * clone (clone_fd()): no data is written, yet the store's copy is its own.
+ * The clone is hashed before it goes in. Returns 1 when stored, 0 when
+ * the file system cannot clone it (copy it instead), -1 when its bytes
+ * are not the object or on error (reported).
+ */
+int store_clone(const struct store *s, const char *oid, uint64_t size,
+		int fd);
 
 /* <dir>/incomplete/<oid>, its directory created. 0 or -1 (reported). */
 int store_incomplete_path(const struct store *s, const char *oid,

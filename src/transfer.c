@@ -141,7 +141,7 @@ void transfer_add(struct transfer *t, const char *oid, uint64_t size,
 	it->size = size;
 	it->path = xstrdup(path);
 	it->fd = it->in_fd = -1;
-	it->req = t->dir == TRANSFER_UPLOAD ? REQ_HEAD : REQ_GET;
+	it->req = t->dir == TRANSFER_DOWNLOAD ? REQ_GET : REQ_HEAD;
 	strbuf_init(&it->incomplete, 0);
 	strbuf_init(&it->body, 0);
 	strbuf_init(&it->failure, 0);
@@ -179,6 +179,17 @@ static void item_free(struct transfer_item *it)
 	free(it);
 }
 
+int transfer_has(const struct transfer *t, size_t i)
+{
+	if (t->dir != TRANSFER_CHECK || i >= t->top)
+		BUG("transfer_has() on an item that was not checked");
+	switch (t->items[i]->stage) {
+	case ST_SKIPPED: return 1;
+	case ST_DONE: return 0;
+	default: return -1;
+	}
+}
+
 void transfer_release(struct transfer *t)
 {
 	size_t i;
@@ -192,7 +203,16 @@ void transfer_release(struct transfer *t)
 
 static const char *verb(const struct transfer *t)
 {
-	return t->dir == TRANSFER_UPLOAD ? "upload" : "download";
+	return t->dir == TRANSFER_UPLOAD ? "upload" :
+	       t->dir == TRANSFER_CHECK  ? "check" :
+					   "download";
+}
+
+static const char *preposition(const struct transfer *t)
+{
+	return t->dir == TRANSFER_UPLOAD ? "to" :
+	       t->dir == TRANSFER_CHECK  ? "in" :
+					   "from";
 }
 
 static const char *reason_phrase(long status)
@@ -274,7 +294,7 @@ static void item_fail(struct transfer_item *it, const char *fmt, ...)
 	if (it->t->progress)
 		fputc('\n', stderr);
 	error("cannot %s '%s' %s '%s': %s", verb(it->t), it->path,
-	      it->t->dir == TRANSFER_UPLOAD ? "to" : "from", url.buf, why.buf);
+	      preposition(it->t), url.buf, why.buf);
 	it->stage = ST_FAILED;
 	it->t->failed++;
 	item_close_files(it);
@@ -812,11 +832,18 @@ static void queue_request(struct transfer_item *it, enum request req)
 	it->not_before = 0;
 }
 
-/* The object is not in storage: a PUT, or a multipart upload when big. */
+/*
+ * The object is not in storage: a PUT, or a multipart upload when big.
+ * A check only notes it (ST_DONE: asked and absent; ST_SKIPPED: there).
+ */
 static void queue_upload(struct transfer_item *it)
 {
 	struct storage *s = it->t->storage;
 
+	if (it->t->dir == TRANSFER_CHECK) {
+		item_done(it, ST_DONE);
+		return;
+	}
 	queue_request(it, s->ops->part_size && s->ops->part_size(s, it->size) ?
 				  REQ_MP_INIT :
 				  REQ_PUT);
@@ -887,7 +914,10 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		}
 		break;
 	case REQ_PROBE:
-		if ((status >= 200 && status < 300) || status == 404) {
+		if (t->dir == TRANSFER_CHECK && status >= 200 && status < 300) {
+			/* there, but of what size? */
+			item_fail(it, "the storage refused HEAD, but not GET");
+		} else if ((status >= 200 && status < 300) || status == 404) {
 			/* a passing fault: upload (same bytes if it is there) */
 			queue_upload(it);
 		} else {
@@ -965,7 +995,9 @@ static void draw_progress(struct transfer *t, uint64_t start, int last)
 	human_size(bytes, &size);
 	human_size(elapsed ? bytes * 1000 / elapsed : 0, &rate);
 	fprintf(stderr, "\r%s weights: %3d%% (%zu/%zu), %s | %s/s%s",
-		t->dir == TRANSFER_UPLOAD ? "Uploading" : "Downloading",
+		t->dir == TRANSFER_UPLOAD ? "Uploading" :
+		t->dir == TRANSFER_CHECK  ? "Checking" :
+					    "Downloading",
 		t->top ? (int)(finished * 100 / t->top) : 100, finished, t->top,
 		size.buf, rate.buf, last ? ", done.\n" : "   ");
 	fflush(stderr);
@@ -980,7 +1012,7 @@ static void run_sync(struct transfer *t, struct transfer_item *it)
 	struct store_writer w = STORE_WRITER_INIT;
 	int res, fd;
 
-	if (t->dir == TRANSFER_UPLOAD) {
+	if (t->dir != TRANSFER_DOWNLOAD) {
 		res = s->ops->exists(s, it->oid, it->size);
 		if (res > 0) {
 			item_done(it, ST_SKIPPED);
@@ -988,6 +1020,10 @@ static void run_sync(struct transfer *t, struct transfer_item *it)
 		}
 		if (res < 0) {
 			item_fail(it, "cannot check the storage");
+			return;
+		}
+		if (t->dir == TRANSFER_CHECK) {
+			item_done(it, ST_DONE);
 			return;
 		}
 		fd = store_open(t->store, it->oid, it->size);
@@ -1002,6 +1038,18 @@ static void run_sync(struct transfer *t, struct transfer_item *it)
 		else
 			item_done(it, ST_DONE);
 		return;
+	}
+	if (s->ops->clone_get) {
+		res = s->ops->clone_get(s, it->oid, it->size, t->store);
+		if (res > 0) {
+			item_done(it, ST_DONE);
+			return;
+		}
+		if (res < 0) {
+			item_fail(it, "the bytes do not match the object id "
+				      "(nothing was stored)");
+			return;
+		}
 	}
 	if (store_writer_start(&w, t->store) < 0 ||
 	    s->ops->get(s, it->oid, it->size, &w) < 0) {
@@ -1038,7 +1086,7 @@ static size_t run_multi(struct transfer *t, uint64_t start)
 	while (finished < t->top) {
 		uint64_t now = now_ms(), wait = 100;
 		CURLMsg *msg;
-		int left, still;
+		int left, still, ended = 0;
 
 		for (i = 0; i < t->nr && running < (size_t)t->concurrency; i++) {
 			struct transfer_item *it = t->items[i];
@@ -1065,13 +1113,15 @@ static size_t run_multi(struct transfer *t, uint64_t start)
 			curl_multi_remove_handle(multi, msg->easy_handle);
 			running--;
 			request_done(t, it, msg->data.result);
+			ended = 1;
 		}
 		finished = t->done + t->skipped + t->failed;
 		if (t->progress && now_ms() - last_draw >= 250) {
 			draw_progress(t, start, 0);
 			last_draw = now_ms();
 		}
-		if (finished < t->top)
+		/* A slot came free: fill it now, not after a poll's wait. */
+		if (finished < t->top && !ended)
 			curl_multi_poll(multi, NULL, 0, wait, NULL);
 	}
 	curl_multi_cleanup(multi);

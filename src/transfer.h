@@ -20,6 +20,8 @@
  *
  * Uploads first ask whether the object exists (HEAD) and skip it when it
  * has the right size; a PUT streams from the store with Content-Length.
+ * A check (fsck --remote, prune) is that HEAD alone, with the same
+ * parallelism, retries and credentials; transfer_has() gives each answer.
  *
  * Failures are reported one line each, naming the file, the URL without
  * credentials and the reason; transfer_run() returns how many failed.
@@ -34,6 +36,7 @@
 enum transfer_dir {
 	TRANSFER_DOWNLOAD,
 	TRANSFER_UPLOAD,
+	TRANSFER_CHECK, /* only ask whether storage has each object */
 };
 
 struct transfer_item;
@@ -71,6 +74,15 @@ void transfer_add(struct transfer *t, const char *oid, uint64_t size,
 
 /* Run the queue to the end. Returns the number of failed items. */
 size_t transfer_run(struct transfer *t);
+
+/*
+ * After transfer_run() of a TRANSFER_CHECK queue, for the `i`-th object
+ * queued: 1 when storage has it with its size, 0 when it has not (or with
+ * another size), -1 when that could not be found out (reported). For a
+ * check, `skipped` counts the objects storage has and `done` those it
+ * lacks.
+ */
+int transfer_has(const struct transfer *t, size_t i);
 
 void transfer_release(struct transfer *t);
 

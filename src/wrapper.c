@@ -1,5 +1,8 @@
 #include "wrapper.h"
 
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -209,4 +212,9 @@ cleanup:
 		unlink(tmp);
 	free(tmp);
 	return ret;
+}
+
+int clone_fd(int in, int out)
+{
+	return ioctl(out, FICLONE, in);
 }

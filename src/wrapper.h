@@ -63,4 +63,12 @@ int hexval(int c);
 int write_file_atomically(const char *path, const void *data, size_t len,
 			  unsigned mode, int use_umask);
 
+/*
+ * Make `out` a copy-on-write clone of all of `in` (FICLONE: btrfs, XFS,
+ * bcachefs, OCFS2). The two stay independent files, as after a copy, but
+ * no data is written. Returns 0, or -1 with errno set (EOPNOTSUPP, EXDEV,
+ * EINVAL where the file system cannot): not reported.
+ */
+int clone_fd(int in, int out);
+
 #endif

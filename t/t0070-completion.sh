@@ -65,6 +65,8 @@ test_expect_success 'git model <TAB>: the commands, porcelain first' '
 	pull
 	ls-files
 	status
+	fsck
+	prune
 	url
 	env
 	version
@@ -84,6 +86,7 @@ test_expect_success 'a command from its start' '
 	test_completion "git model p" <<-\EOF
 	push
 	pull
+	prune
 	pointer
 	pre-push
 	EOF
@@ -111,8 +114,19 @@ test_expect_success 'the options of the usage lines' '
 	--rev
 	--https
 	EOF
-	test_completion "git model smudge --" <<-\EOF
+	test_completion "git model smudge --" <<-\EOF &&
 	--skip
+	EOF
+	test_completion "git model fsck --" <<-\EOF &&
+	--objects
+	--pointers
+	--remote
+	EOF
+	test_completion "git model prune -" <<-\EOF
+	-n
+	--dry-run
+	-v
+	--verbose
 	EOF
 '
 
@@ -124,9 +138,13 @@ test_expect_success 'options given already are not offered again' '
 	--quiet
 	--progress
 	EOF
-	test_completion "git model pointer --check -" <<-\EOF
+	test_completion "git model pointer --check -" <<-\EOF &&
 	-q
 	--quiet
+	EOF
+	test_completion "git model prune --dry-run -" <<-\EOF
+	-v
+	--verbose
 	EOF
 '
 
@@ -170,9 +188,12 @@ test_expect_success 'push, fetch and pull offer remotes, then refs' '
 	EOF
 '
 
-test_expect_success 'ls-files and url --rev offer refs' '
+test_expect_success 'ls-files, fsck and url --rev offer refs' '
 	test_completion "git model ls-files m" <<-\EOF &&
 	main
+	EOF
+	test_completion "git model fsck --remote o" <<-\EOF &&
+	one
 	EOF
 	test_completion "git model url --rev o" <<-\EOF
 	one

@@ -142,7 +142,7 @@ _git_model ()
 {
 	local __git_model_sub_idx c subcommand
 	local porcelain="install uninstall track untrack push fetch checkout pull
-		ls-files status url env version help pointer"
+		ls-files status fsck prune url env version help pointer"
 	local plumbing="clean smudge filter-process pre-push"
 
 	# The word "model" is at $__git_cmd_idx (git >= 2.31; 0 when called
@@ -218,6 +218,15 @@ _git_model ()
 		;;
 	ls-files,*)
 		[ -z "$(__git_model_args)" ] && __git_complete_refs
+		;;
+	fsck,-*)
+		__git_model_opts "--objects --pointers --remote"
+		;;
+	fsck,*)
+		__git_complete_refs
+		;;
+	prune,-*)
+		__git_model_opts "-n|--dry-run -v|--verbose"
 		;;
 	url,-*)
 		__git_model_opts "--rev --https"

@@ -1,0 +1,283 @@
+#include "checkout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "pointer.h"
+#include "scan.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+#define COPY_BLOCK (1024 * 1024)
+#define DEFERRED_NAME "model-deferred"
+/* More than any checkout records: a path is at most PATH_MAX bytes. */
+#define DEFERRED_CAP (256 << 20)
+
+static mode_t current_umask(void)
+{
+	mode_t m = umask(0);
+
+	umask(m);
+	return m;
+}
+
+/* In the kernel when it can (a reflink on btrfs and XFS), else by blocks. */
+static int copy_fd(int in, int out, uint64_t size)
+{
+	uint64_t left = size;
+	char *buf = NULL;
+	int ret = -1;
+
+	while (left) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL,
+					    left > (1 << 30) ? (1 << 30) : left,
+					    0);
+
+		if (n <= 0)
+			break;
+		left -= n;
+	}
+	if (left) {
+		buf = xmalloc(COPY_BLOCK);
+		if (lseek(in, size - left, SEEK_SET) < 0 ||
+		    lseek(out, size - left, SEEK_SET) < 0)
+			goto cleanup;
+		while (left) {
+			ssize_t n = xread(in, buf, COPY_BLOCK);
+
+			if (n <= 0 || write_in_full(out, buf, n) < 0)
+				goto cleanup;
+			left -= n;
+		}
+	}
+	ret = 0;
+cleanup:
+	free(buf);
+	return ret;
+}
+
+/*
+ * Replace the work tree file `file` with the object's bytes through a temp
+ * file in the same directory and rename(); stat the result into `st`.
+ */
+static int write_weights(struct store *store, const struct pointer *p,
+			 const char *file, unsigned mode, struct stat *st)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	const char *slash = strrchr(file, '/');
+	int in = -1, out = -1, ret = -1;
+
+	in = store_open(store, p->oid, p->size);
+	if (in < 0)
+		goto cleanup;
+	if (slash)
+		strbuf_add(&tmp, file, slash + 1 - file);
+	strbuf_addf(&tmp, ".%s.git-model-XXXXXX", slash ? slash + 1 : file);
+	out = mkostemp(tmp.buf, O_CLOEXEC);
+	if (out < 0) {
+		error_errno("cannot create a temp file beside '%s'", file);
+		strbuf_reset(&tmp);
+		goto cleanup;
+	}
+	if (copy_fd(in, out, p->size) < 0 ||
+	    fchmod(out, (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) &
+				~current_umask()) < 0 ||
+	    close(out) < 0) {
+		out = -1;
+		error_errno("cannot write '%s'", tmp.buf);
+		goto cleanup;
+	}
+	out = -1;
+	if (rename(tmp.buf, file) < 0) {
+		error_errno("cannot replace '%s'", file);
+		goto cleanup;
+	}
+	strbuf_reset(&tmp);
+	if (lstat(file, st) < 0) {
+		error_errno("cannot stat '%s'", file);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	close_quietly(in);
+	close_quietly(out);
+	if (tmp.len)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+static void entry_set_stat(git_index_entry *e, const struct stat *st)
+{
+	e->ctime.seconds = st->st_ctim.tv_sec;
+	e->ctime.nanoseconds = st->st_ctim.tv_nsec;
+	e->mtime.seconds = st->st_mtim.tv_sec;
+	e->mtime.nanoseconds = st->st_mtim.tv_nsec;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->file_size = (uint32_t)st->st_size;
+	/*
+	 * We know the file matches the entry: tell libgit2 not to re-check
+	 * it as racily clean (it would hash the weights without our filter).
+	 */
+	e->flags_extended |= GIT_INDEX_ENTRY_UPTODATE;
+}
+
+int checkout_begin(struct checkout *co, struct repo *r, int quiet)
+{
+	memset(co, 0, sizeof(*co));
+	co->repo = r;
+	co->quiet = quiet;
+	repo_store(r, &co->store);
+	if (git_repository_index(&co->index, r->git) < 0 ||
+	    git_index_read(co->index, 0) < 0) {
+		git2_error("cannot read the index");
+		git_index_free(co->index);
+		co->index = NULL;
+		store_release(&co->store);
+		return -1;
+	}
+	return 0;
+}
+
+int checkout_entry(struct checkout *co, const git_index_entry *e)
+{
+	struct pointer p = POINTER_INIT;
+	struct strbuf file = STRBUF_INIT;
+	git_index_entry copy;
+	struct stat st;
+	int ret = 0;
+
+	if (git_index_entry_stage(e) ||
+	    (e->mode != GIT_FILEMODE_BLOB &&
+	     e->mode != GIT_FILEMODE_BLOB_EXECUTABLE) ||
+	    blob_pointer(co->repo, &e->id, &p) <= 0)
+		return 0;
+	strbuf_addf(&file, "%s/%s", co->repo->workdir, e->path);
+	if (!worktree_holds_pointer(co->repo, file.buf, &e->id))
+		goto cleanup;
+	ret = -1;
+	if (!store_has(&co->store, p.oid, p.size)) {
+		warning("'%s': weights %.12s are not in the local store "
+			"(run 'git model fetch')",
+			e->path, p.oid);
+		co->missing++;
+		goto cleanup;
+	}
+	if (write_weights(&co->store, &p, file.buf, e->mode, &st) < 0) {
+		co->failed++;
+		goto cleanup;
+	}
+	copy = *e;
+	entry_set_stat(&copy, &st);
+	if (git_index_add(co->index, &copy) < 0) {
+		git2_error("cannot update the index");
+		co->failed++;
+		goto cleanup;
+	}
+	co->written++;
+	if (st.st_mtim.tv_sec > co->newest)
+		co->newest = st.st_mtim.tv_sec;
+	ret = 1;
+cleanup:
+	pointer_release(&p);
+	strbuf_release(&file);
+	return ret;
+}
+
+int checkout_finish(struct checkout *co)
+{
+	int ret = (co->missing || co->failed) ? 1 : 0;
+
+	if (co->written) {
+		/*
+		 * git treats an entry as racily clean, and re-reads the file,
+		 * when it is not older than the index: write the index in a
+		 * later second than any file we wrote.
+		 */
+		while (time(NULL) <= co->newest)
+			usleep(20 * 1000);
+		if (git_index_write(co->index) < 0)
+			ret = git2_error("cannot write the index");
+		else if (!co->quiet)
+			fprintf(stderr, "git-model: checked out %zu file(s)\n",
+				co->written);
+	}
+	git_index_free(co->index);
+	co->index = NULL;
+	store_release(&co->store);
+	return ret;
+}
+
+int checkout_defer(const struct repo *r, const char *path)
+{
+	struct strbuf file = STRBUF_INIT;
+	int fd, ret = 0;
+
+	strbuf_addf(&file, "%s/" DEFERRED_NAME, r->gitdir);
+	fd = open(file.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	/* One write per record: records of concurrent writers never mix. */
+	if (fd < 0 || write(fd, path, strlen(path) + 1) !=
+			      (ssize_t)strlen(path) + 1)
+		ret = error_errno("cannot record '%s' in '%s'", path,
+				  file.buf);
+	close_quietly(fd);
+	strbuf_release(&file);
+	return ret;
+}
+
+int checkout_deferred(struct repo *r, int quiet)
+{
+	struct strbuf file = STRBUF_INIT, claimed = STRBUF_INIT,
+		      list = STRBUF_INIT;
+	struct checkout co;
+	size_t off;
+	int fd = -1, ret = -1;
+
+	strbuf_addf(&file, "%s/" DEFERRED_NAME, r->gitdir);
+	strbuf_addf(&claimed, "%s.%ld", file.buf, (long)getpid());
+	if (rename(file.buf, claimed.buf) < 0) {
+		if (errno == ENOENT)
+			ret = 0;
+		else
+			error_errno("cannot claim '%s'", file.buf);
+		goto cleanup;
+	}
+	fd = open(claimed.buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || strbuf_read_capped(&list, fd, DEFERRED_CAP) < 0) {
+		error_errno("cannot read '%s'", claimed.buf);
+		goto cleanup;
+	}
+	if (checkout_begin(&co, r, quiet) < 0)
+		goto cleanup;
+	for (off = 0; off < list.len;) {
+		const char *path = list.buf + off;
+		size_t len = strnlen(path, list.len - off);
+		const git_index_entry *e;
+
+		off += len + 1;
+		if (off > list.len)
+			break; /* a record cut short: not ours to guess */
+		e = git_index_get_bypath(co.index, path, 0);
+		if (e)
+			checkout_entry(&co, e);
+	}
+	ret = checkout_finish(&co);
+	if (ret >= 0)
+		unlink(claimed.buf);
+cleanup:
+	close_quietly(fd);
+	strbuf_release(&file);
+	strbuf_release(&claimed);
+	strbuf_release(&list);
+	return ret;
+}

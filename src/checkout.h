@@ -1,0 +1,76 @@
+#ifndef CHECKOUT_H
+#define CHECKOUT_H
+
+/*
+ * Putting weights into the work tree where a file holds its pointer text,
+ * and refreshing the index so that git status does not re-read them.
+ *
+ * A file is replaced only when it still holds exactly the pointer blob of
+ * its index entry (scan.h: worktree_holds_pointer()), through a temp file
+ * beside it and rename(), so a reader sees the pointer or the weights,
+ * never a mix. Its index entry gets the new file's stat data; the index is
+ * written in a later second than any file written, so git does not take
+ * the entries for racily clean and hash the weights again.
+ *
+ * Deferred checkout. git reads a filter's whole smudge output into memory
+ * before it writes the file, so smudging a 70 GB checkpoint through git
+ * needs 70 GB of RAM. For objects bigger than model.smudgeInlineMax the
+ * filter therefore answers with the pointer text and records the path with
+ * checkout_defer(); the post-checkout, post-merge and post-rewrite hooks
+ * (hooks.h) then run checkout_deferred(), which writes the weights
+ * straight from the store into the work tree, streaming.
+ *
+ * The record is <git dir>/model-deferred, this worktree's own: NUL-ended
+ * paths relative to the top of the work tree, appended with one write()
+ * each. checkout_deferred() claims it by renaming it, so records appended
+ * meanwhile go to a fresh file.
+ */
+
+#include <stdint.h>
+#include <time.h>
+
+#include <git2.h>
+
+#include "repo.h"
+#include "store.h"
+
+/* Default for model.smudgeInlineMax; see git-model-config(5). */
+#define SMUDGE_INLINE_MAX_DEFAULT ((uint64_t)64 << 20)
+
+struct checkout {
+	struct repo *repo;
+	git_index *index;
+	struct store store;
+	size_t written, missing, failed;
+	time_t newest; /* latest mtime of a file written */
+	int quiet;
+};
+
+/* Read the index. 0 or -1 (reported). */
+int checkout_begin(struct checkout *co, struct repo *r, int quiet);
+
+/*
+ * Put the weights of the stage-0 entry `e` into the work tree if its file
+ * holds the entry's pointer. Returns 1 when written, 0 when there was
+ * nothing to do, -1 when the weights are not local or could not be written
+ * (reported; counted in missing or failed).
+ */
+int checkout_entry(struct checkout *co, const git_index_entry *e);
+
+/*
+ * Write the index when anything was written, report, and release
+ * everything. Returns 0 when every file came out, 1 when some are missing
+ * or failed, -1 when the index could not be written (reported).
+ */
+int checkout_finish(struct checkout *co);
+
+/* Record `path` (relative to the work tree's top) for checkout_deferred(). */
+int checkout_defer(const struct repo *r, const char *path);
+
+/*
+ * Write the files recorded by checkout_defer(). Returns 0 when all came
+ * out (or none was recorded), 1 when some did not (reported), -1 on error.
+ */
+int checkout_deferred(struct repo *r, int quiet);
+
+#endif

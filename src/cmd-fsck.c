@@ -1,0 +1,500 @@
+/*
+ * fsck: check the local store and the pointers of revisions.
+ *
+ * Objects: every file under objects/ is hashed (streaming) and must be
+ * sha256/<aa>/<bb>/<oid> with content that hashes to <oid>. Anything else
+ * is moved, never deleted, into <model dir>/bad/, keeping its name, so a
+ * reader can no longer be handed wrong bytes and nothing is lost.
+ *
+ * Pointers: every blob of the revisions' trees that is, or tries to be, a
+ * pointer must be one in canonical form, and its object must be local or,
+ * with --remote, in storage. A blob that the attributes send through the
+ * filter but that is not a pointer was committed raw: that is reported
+ * too.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "hash.h"
+#include "human.h"
+#include "pointer.h"
+#include "scan.h"
+#include "storage.h"
+#include "store-walk.h"
+#include "transfer.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+#define BAD_NAME_TRIES 100
+
+struct fsck {
+	struct repo *r;
+	struct store store;
+	int progress;
+	size_t problems;
+	/* objects */
+	size_t objects;
+	uint64_t object_bytes;
+	/* pointers */
+	size_t pointers;
+	struct found_set missing; /* not in the local store; path is rev:path */
+};
+
+/* A line on stdout per problem; the count decides the exit status. */
+static void problem(struct fsck *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void problem(struct fsck *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->progress)
+		fputc('\n', stderr);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	f->problems++;
+}
+
+/*
+ * Move `path` to <model dir>/bad/<name>, or <name>.1, .2... when that is
+ * taken: a rename that never replaces anything. Returns 0 with the new
+ * path in `dest`, or -1 (reported).
+ */
+static int move_to_bad(struct fsck *f, const char *path, const char *name,
+		       struct strbuf *dest)
+{
+	int i;
+
+	strbuf_reset(dest);
+	strbuf_addf(dest, "%s/bad/", f->store.dir);
+	if (mkdir_leading(dest->buf) < 0)
+		return error_errno("cannot create '%s'", dest->buf);
+	for (i = 0; i < BAD_NAME_TRIES; i++) {
+		strbuf_reset(dest);
+		strbuf_addf(dest, "%s/bad/%s", f->store.dir, name);
+		if (i)
+			strbuf_addf(dest, ".%d", i);
+		if (!renameat2(AT_FDCWD, path, AT_FDCWD, dest->buf,
+			       RENAME_NOREPLACE))
+			return 0;
+		if (errno == EEXIST)
+			continue;
+		if (errno != EINVAL && errno != ENOSYS)
+			break;
+		/* no RENAME_NOREPLACE here: link, then drop the old name */
+		if (!link(path, dest->buf)) {
+			if (unlink(path) < 0)
+				return error_errno("cannot remove '%s'", path);
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	return error_errno("cannot move '%s' to '%s/bad'", path,
+			   f->store.dir);
+}
+
+static void draw_progress(struct fsck *f, int last)
+{
+	struct strbuf hs = STRBUF_INIT;
+
+	if (!f->progress)
+		return;
+	human_size(f->object_bytes, &hs);
+	fprintf(stderr, "\rChecking objects: %zu, %s%s", f->objects, hs.buf,
+		last ? ", done.\n" : "   ");
+	strbuf_release(&hs);
+}
+
+/* Hash one object. 1 when it is right, 0 when not (`got` says what), -1. */
+static int object_ok(struct fsck *f, const struct store_entry *e, char *got,
+		     struct stat *st)
+{
+	uint64_t size;
+	int fd, ret;
+
+	fd = open(e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1; /* pruned meanwhile: nothing to judge */
+		return error_errno("cannot open '%s'", e->path);
+	}
+	if (fstat(fd, st) < 0) {
+		ret = error_errno("cannot stat '%s'", e->path);
+	} else if (hash_fd(fd, got, &size) < 0) {
+		ret = error("cannot read '%s'", e->path);
+	} else {
+		f->objects++;
+		f->object_bytes += size;
+		ret = !strcmp(got, e->oid);
+	}
+	close(fd);
+	return ret;
+}
+
+static int object_cb(const struct store_entry *e, void *data)
+{
+	struct fsck *f = data;
+	struct strbuf dest = STRBUF_INIT;
+	char got[HASH_HEXSZ + 1];
+	struct stat st, now;
+	int ok;
+
+	switch (e->kind) {
+	case STORE_TEMP:
+		return 0; /* an upload into this store, or its leftover */
+	case STORE_OBJECT:
+		ok = object_ok(f, e, got, &st);
+		draw_progress(f, 0);
+		if (ok < 0) {
+			problem(f, "unreadable object %s: see the error above",
+				e->oid);
+			return 0;
+		}
+		if (ok)
+			return 0;
+		/* replaced by a good copy while we read? leave that one */
+		if (lstat(e->path, &now) < 0 || now.st_ino != st.st_ino ||
+		    now.st_dev != st.st_dev)
+			return 0;
+		if (move_to_bad(f, e->path, e->name, &dest) < 0)
+			problem(f, "bad object %s: its content hashes to %s; "
+				   "it could not be moved away",
+				e->oid, got);
+		else
+			problem(f, "bad object %s: its content hashes to %s; "
+				   "moved to '%s'",
+				e->oid, got, dest.buf);
+		break;
+	case STORE_STRAY:
+		if (move_to_bad(f, e->path, e->name, &dest) < 0)
+			problem(f, "stray file 'objects/%s' is not an object "
+				   "in its place; it could not be moved away",
+				e->rel);
+		else
+			problem(f, "stray file 'objects/%s' is not an object "
+				   "in its place; moved to '%s'",
+				e->rel, dest.buf);
+		break;
+	}
+	strbuf_release(&dest);
+	return 0;
+}
+
+static void check_objects(struct fsck *f)
+{
+	if (store_walk(&f->store, object_cb, f) < 0)
+		problem(f, "the local store '%s/objects' could not be read in "
+			   "full: see the errors above",
+			f->store.dir);
+	draw_progress(f, 1);
+}
+
+struct rev_walk {
+	struct fsck *f;
+	const char *rev;
+	git_odb *odb;
+	git_attr_options attr;
+	int err;
+};
+
+/* Does `path` go through the model filter, by the attributes of the rev? */
+static int tracked(struct rev_walk *w, const char *path)
+{
+	const char *value = NULL;
+
+	if (git_attr_get_ext(&value, w->f->r->git, &w->attr, path, "filter") <
+	    0) {
+		git_error_clear();
+		return 0;
+	}
+	return git_attr_value(value) == GIT_ATTR_VALUE_STRING &&
+	       !strcmp(value, "model");
+}
+
+static void check_pointer(struct rev_walk *w, const char *path,
+			  const char *buf, size_t len)
+{
+	struct fsck *f = w->f;
+	struct pointer p = POINTER_INIT;
+	struct strbuf err = STRBUF_INIT, canon = STRBUF_INIT;
+
+	if (pointer_parse(&p, buf, len, &err) < 0) {
+		problem(f, "invalid pointer %s:%s: %s", w->rev, path, err.buf);
+		goto cleanup;
+	}
+	pointer_format(&p, &canon);
+	if (canon.len != len || memcmp(canon.buf, buf, len)) {
+		problem(f, "non-canonical pointer %s:%s (git model pointer "
+			   "--check says why)",
+			w->rev, path);
+		goto cleanup;
+	}
+	f->pointers++;
+	if (!store_has(&f->store, p.oid, p.size)) {
+		struct strbuf where = STRBUF_INIT;
+		struct found *m;
+
+		strbuf_addf(&where, "%s:%s", w->rev, path);
+		ALLOC_GROW(f->missing.v, f->missing.nr + 1, f->missing.alloc);
+		m = &f->missing.v[f->missing.nr++];
+		/* fields scan.h may add are NULL, as found_set_release() wants */
+		memset(m, 0, sizeof(*m));
+		memcpy(m->oid, p.oid, sizeof(p.oid));
+		m->size = p.size;
+		m->path = strbuf_detach(&where, NULL);
+	}
+cleanup:
+	pointer_release(&p);
+	strbuf_release(&err);
+	strbuf_release(&canon);
+}
+
+static int blob_cb(const char *root, const git_tree_entry *e, void *data)
+{
+	static const char prefix[] = "version git-model/";
+	struct rev_walk *w = data;
+	git_filemode_t mode = git_tree_entry_filemode(e);
+	struct strbuf path = STRBUF_INIT;
+	git_blob *blob = NULL;
+	git_object_t type;
+	size_t size;
+
+	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)
+		return 0;
+	strbuf_addf(&path, "%s%s", root, git_tree_entry_name(e));
+	if (git_odb_read_header(&size, &type, w->odb, git_tree_entry_id(e)) <
+	    0) {
+		/* a blob this clone does not have (partial clone) */
+		git_error_clear();
+		goto cleanup;
+	}
+	if (size <= POINTER_MAX && size >= sizeof(prefix) - 1) {
+		const char *buf;
+
+		if (git_blob_lookup(&blob, w->f->r->git, git_tree_entry_id(e)) <
+		    0) {
+			git2_error("cannot read a blob");
+			w->err = -1;
+			goto cleanup;
+		}
+		buf = git_blob_rawcontent(blob);
+		if (!memcmp(buf, prefix, sizeof(prefix) - 1)) {
+			check_pointer(w, path.buf, buf, git_blob_rawsize(blob));
+			goto cleanup;
+		}
+	}
+	/* git-model leaves empty files alone */
+	if (size && tracked(w, path.buf))
+		problem(w->f,
+			"raw file %s:%s: tracked by git-model, but committed "
+			"as content, not as a pointer (run 'git add "
+			"--renormalize -- %s' and commit)",
+			w->rev, path.buf, path.buf);
+cleanup:
+	git_blob_free(blob);
+	strbuf_release(&path);
+	return w->err;
+}
+
+static void check_rev(struct fsck *f, const char *rev)
+{
+	git_object *obj = NULL, *commit = NULL;
+	git_tree *tree = NULL;
+	struct rev_walk w = { f, rev, NULL, GIT_ATTR_OPTIONS_INIT, 0 };
+
+	if (git_revparse_single(&obj, f->r->git, rev) < 0)
+		die("'%s' is not a revision in this repository", rev);
+	if (git_object_peel((git_object **)&tree, obj, GIT_OBJECT_TREE) < 0)
+		die("'%s' has no tree", rev);
+	/*
+	 * The attributes of the revision's own .gitattributes files, and of
+	 * the index's (which are those of the next commit).
+	 */
+	w.attr.flags = GIT_ATTR_CHECK_INDEX_ONLY;
+	if (!git_object_peel(&commit, obj, GIT_OBJECT_COMMIT)) {
+		w.attr.flags |= GIT_ATTR_CHECK_INCLUDE_COMMIT;
+		git_oid_cpy(&w.attr.attr_commit_id, git_object_id(commit));
+	}
+	git_error_clear();
+	if (git_repository_odb(&w.odb, f->r->git) < 0)
+		die("cannot open the object database");
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, blob_cb, &w) < 0 || w.err)
+		die("cannot check the pointers of '%s'", rev);
+	git_odb_free(w.odb);
+	git_object_free(commit);
+	git_tree_free(tree);
+	git_object_free(obj);
+}
+
+/*
+ * Work tree files that hold exactly their index entry's pointer text: a
+ * checkout whose download failed (or was skipped) left them so.
+ */
+static void check_worktree(struct fsck *f)
+{
+	git_index *index = NULL;
+	struct strbuf file = STRBUF_INIT;
+	size_t i, n;
+
+	if (git_repository_index(&index, f->r->git) < 0)
+		die("cannot read the index: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	n = git_index_entrycount(index);
+	for (i = 0; i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		struct pointer p = POINTER_INIT;
+
+		if (git_index_entry_stage(e) ||
+		    blob_pointer(f->r, &e->id, &p) <= 0)
+			continue;
+		pointer_release(&p);
+		strbuf_reset(&file);
+		strbuf_addf(&file, "%s/%s", f->r->workdir, e->path);
+		if (worktree_holds_pointer(f->r, file.buf, &e->id))
+			problem(f, "pointer text in the work tree: %s (its "
+				   "weights were never put in place; run "
+				   "'git model pull')",
+				e->path);
+	}
+	git_index_free(index);
+	strbuf_release(&file);
+}
+
+/* The objects that are not local: in storage, with --remote? */
+static void check_missing(struct fsck *f, int remote)
+{
+	struct storage s = STORAGE_INIT;
+	struct strbuf why = STRBUF_INIT;
+	struct transfer t = { 0 };
+	size_t i;
+	int have_storage = 0, checked = 0;
+
+	found_set_finish(&f->missing);
+	if (!f->missing.nr)
+		return;
+	if (remote) {
+		switch (storage_for_repo(&s, f->r, NULL, &why)) {
+		case 0:
+			have_storage = 1;
+			break;
+		case 1:
+			break;
+		default:
+			strbuf_addstr(&why, "the storage could not be opened");
+		}
+	}
+	if (have_storage &&
+	    !transfer_init(&t, TRANSFER_CHECK, &s, &f->store, f->r, -1, 0)) {
+		for (i = 0; i < f->missing.nr; i++)
+			transfer_add(&t, f->missing.v[i].oid,
+				     f->missing.v[i].size,
+				     f->missing.v[i].path);
+		transfer_run(&t);
+		checked = 1;
+	}
+	for (i = 0; i < f->missing.nr; i++) {
+		const struct found *m = &f->missing.v[i];
+
+		if (!remote)
+			problem(f, "missing object %s for %s: not in the local "
+				   "store (run 'git model fetch', or "
+				   "'git model fsck --remote' to look in "
+				   "storage)",
+				m->oid, m->path);
+		else if (!have_storage)
+			problem(f, "missing object %s for %s: not in the local "
+				   "store, and no storage to look in (%s)",
+				m->oid, m->path, why.buf);
+		else if (!checked || transfer_has(&t, i) < 0)
+			problem(f, "missing object %s for %s: not in the local "
+				   "store, and storage '%s' could not be asked",
+				m->oid, m->path, s.display);
+		else if (!transfer_has(&t, i))
+			problem(f, "missing object %s for %s: neither in the "
+				   "local store nor in storage '%s' (push it "
+				   "from a clone that has it)",
+				m->oid, m->path, s.display);
+	}
+	if (checked)
+		transfer_release(&t);
+	if (have_storage)
+		storage_close(&s);
+	strbuf_release(&why);
+}
+
+int cmd_fsck(int argc, const char **argv, struct repo *repo)
+{
+	struct fsck f = { 0 };
+	const char **revs = xcalloc(argc + 1, sizeof(*revs));
+	struct strbuf hs = STRBUF_INIT;
+	int i, nrevs = 0, objects = 0, pointers = 0, remote = 0, dashdash = 0;
+	int check_files;
+
+	for (i = 1; i < argc; i++) {
+		if (!dashdash && !strcmp(argv[i], "--objects"))
+			objects = 1;
+		else if (!dashdash && !strcmp(argv[i], "--pointers"))
+			pointers = 1;
+		else if (!dashdash && !strcmp(argv[i], "--remote"))
+			remote = 1;
+		else if (!dashdash && !strcmp(argv[i], "--"))
+			dashdash = 1;
+		else if (!dashdash && argv[i][0] == '-')
+			usage_cmd(NULL);
+		else
+			revs[nrevs++] = argv[i];
+	}
+	if (!objects && !pointers)
+		objects = pointers = 1;
+	if (!pointers && (nrevs || remote))
+		usage_cmd("revisions and --remote are for the pointer check; "
+			  "they cannot go with --objects alone");
+	check_files = pointers && !nrevs && repo->workdir;
+	if (pointers && !nrevs && !git_repository_head_unborn(repo->git))
+		revs[nrevs++] = "HEAD"; /* none yet in a new repository */
+
+	f.r = repo;
+	f.progress = isatty(2);
+	repo_store(repo, &f.store);
+	if (objects)
+		check_objects(&f);
+	if (pointers) {
+		for (i = 0; i < nrevs; i++)
+			check_rev(&f, revs[i]);
+		if (check_files)
+			check_worktree(&f);
+		check_missing(&f, remote);
+	}
+
+	human_size(f.object_bytes, &hs);
+	fprintf(stderr, "git-model: checked ");
+	if (objects)
+		fprintf(stderr, "%zu object(s) (%s)%s", f.objects, hs.buf,
+			pointers ? " and " : "");
+	if (pointers)
+		fprintf(stderr, "%zu pointer(s) in %d revision(s)", f.pointers,
+			nrevs);
+	if (f.problems)
+		fprintf(stderr, ": %zu problem(s)\n", f.problems);
+	else
+		fprintf(stderr, ": no problems\n");
+
+	found_set_release(&f.missing);
+	store_release(&f.store);
+	strbuf_release(&hs);
+	free(revs);
+	return f.problems ? 1 : 0;
+}

@@ -1,0 +1,198 @@
+#!/bin/sh
+
+test_description='objects over model.smudgeInlineMax are written by the hooks, not through git'
+
+. "$(dirname "$0")/test-lib.sh"
+
+# Small numbers stand in for big ones: anything over 100 KiB is deferred.
+INLINE_MAX=100k
+
+# git re-checks files written in the same second as the index (racy git),
+# small ones included; the big file must never be read again.
+big_not_reread () {
+	rm -f packets &&
+	GIT_TRACE_PACKET="$TRASH_DIRECTORY/packets" git -C "$1" status --porcelain >status &&
+	test_must_be_empty status &&
+	! grep -a "pathname=big.pth" packets
+}
+
+test_expect_success 'setup: big and small files in two tagged versions' '
+	git model install &&
+	git config --global model.smudgeInlineMax $INLINE_MAX &&
+	git init -q --bare remote.git &&
+	git init -q work &&
+	(
+		cd work &&
+		git model track "*.pth" &&
+		test-tool genrandom big1 1m >big.pth &&
+		test-tool genrandom small1 10k >small.pth &&
+		git add .gitattributes big.pth small.pth &&
+		git commit -q -m v1 &&
+		git tag v1 &&
+		test-tool genrandom big2 2m >big.pth &&
+		test-tool genrandom small2 20k >small.pth &&
+		git commit -q -a -m v2 &&
+		git tag v2 &&
+		git remote add origin ../remote.git &&
+		git push -q origin main --tags
+	) &&
+	test-tool genrandom big1 1m >big1 &&
+	test-tool genrandom big2 2m >big2 &&
+	test-tool genrandom small1 10k >small1 &&
+	test-tool genrandom small2 20k >small2
+'
+
+test_expect_success 'clone: the hook writes the big file, git the small one' '
+	git clone -q remote.git clone 2>err &&
+	test_cmp_bin big2 clone/big.pth &&
+	test_cmp_bin small2 clone/small.pth &&
+	grep "checked out 1 file" err &&
+	test_path_is_missing clone/.git/model-deferred &&
+	grep "git model post-checkout" clone/.git/hooks/post-checkout &&
+	grep "git model post-merge" clone/.git/hooks/post-merge &&
+	grep "git model post-rewrite" clone/.git/hooks/post-rewrite
+'
+
+test_expect_success 'status after the clone is clean and does not re-read the big file' '
+	big_not_reread clone
+'
+
+test_expect_success 'git checkout of a tag' '
+	git -C clone checkout -q v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	test_cmp_bin small1 clone/small.pth &&
+	big_not_reread clone &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big2 clone/big.pth
+'
+
+test_expect_success 'a file checkout runs the hook too' '
+	rm clone/big.pth &&
+	git -C clone checkout -- big.pth &&
+	test_cmp_bin big2 clone/big.pth &&
+	rm clone/big.pth &&
+	git -C clone restore big.pth &&
+	test_cmp_bin big2 clone/big.pth
+'
+
+test_expect_success 'reset --hard and stash run no hook: the filter writes at exit' '
+	git -C clone reset -q --hard v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	git -C clone status --porcelain >status &&
+	test_must_be_empty status &&
+	git -C clone reset -q --hard origin/main &&
+	test_cmp_bin big2 clone/big.pth &&
+	echo change >>clone/big.pth &&
+	git -C clone stash -q &&
+	test_cmp_bin big2 clone/big.pth &&
+	git -C clone stash drop -q
+'
+
+test_expect_success 'pull (merge) brings a new big file' '
+	(
+		cd work &&
+		test-tool genrandom big3 3m >big.pth &&
+		git commit -q -a -m v3 &&
+		git push -q origin main
+	) &&
+	test-tool genrandom big3 3m >big3 &&
+	git -C clone pull -q &&
+	test_cmp_bin big3 clone/big.pth &&
+	git -C clone status --porcelain >status &&
+	test_must_be_empty status
+'
+
+test_expect_success 'pull --rebase over a local commit' '
+	(
+		cd clone &&
+		echo notes >notes.txt &&
+		git add notes.txt &&
+		git commit -q -m notes
+	) &&
+	(
+		cd work &&
+		test-tool genrandom big4 1m >big.pth &&
+		git commit -q -a -m v4 &&
+		git push -q origin main
+	) &&
+	test-tool genrandom big4 1m >big4 &&
+	git -C clone pull -q --rebase &&
+	test_cmp_bin big4 clone/big.pth &&
+	git -C clone status --porcelain >status &&
+	test_must_be_empty status
+'
+
+test_expect_success 'git worktree add: the new worktree gets the weights' '
+	git -C clone worktree add -q ../linked v1 2>err &&
+	test_cmp_bin big1 linked/big.pth &&
+	test_path_is_missing clone/.git/worktrees/linked/model-deferred &&
+	big_not_reread linked &&
+	git -C clone worktree remove --force ../linked
+'
+
+test_expect_success 'a user hook is chained and still runs' '
+	git init -q hooked &&
+	write_script hooked/.git/hooks/post-checkout <<-\EOF &&
+	echo "user hook: $3" >>"$TRASH_DIRECTORY/user-hook.log"
+	EOF
+	(
+		cd hooked &&
+		git remote add origin ../remote.git &&
+		git fetch -q origin &&
+		git checkout -q -b main origin/main
+	) &&
+	test_cmp_bin big4 hooked/big.pth &&
+	test_path_is_executable hooked/.git/hooks/post-checkout.git-model-chained &&
+	grep "user hook: 1" user-hook.log &&
+	git -C hooked model uninstall --local &&
+	test_path_is_missing hooked/.git/hooks/post-checkout.git-model-chained &&
+	grep "user hook" hooked/.git/hooks/post-checkout
+'
+
+test_expect_success 'an object that cannot be fetched leaves the pointer' '
+	git clone -q remote.git broken &&
+	oid=$(git -C broken cat-file -p HEAD:big.pth | sed -n "s/^oid sha256://p") &&
+	rm -f broken/.git/model/objects/sha256/*/*/$oid &&
+	mv remote.git/model remote.git/model.away &&
+	test_when_finished "mv remote.git/model.away remote.git/model" &&
+	rm broken/big.pth &&
+	git -C broken checkout -- big.pth 2>err &&
+	git -C broken model pointer --check big.pth &&
+	test_path_is_missing broken/.git/model-deferred
+'
+
+test_expect_success 'git model checkout writes what the hook could not' '
+	git -C broken model fetch -q &&
+	git -C broken model checkout &&
+	test_cmp_bin big4 broken/big.pth &&
+	git -C broken status --porcelain >status &&
+	test_must_be_empty status
+'
+
+test_expect_success 'a modified file is never overwritten' '
+	git -C clone checkout -q v1 &&
+	(
+		cd clone &&
+		git cat-file -p v2:big.pth >big.pth &&
+		printf "%s\0" big.pth >.git/model-deferred &&
+		echo mine >big.pth &&
+		git model post-checkout &&
+		echo mine >expect &&
+		test_cmp expect big.pth &&
+		git checkout -q -f main
+	)
+'
+
+test_expect_success 'model.smudgeInlineMax must be a size' '
+	test_must_fail git -c model.smudgeInlineMax=lots \
+		clone -q remote.git badcfg 2>err &&
+	grep "bad value .lots. for .model.smudgeinlinemax." err
+'
+
+test_expect_success 'with a high limit everything goes through git' '
+	git clone -q -c model.smudgeInlineMax=1g remote.git inline 2>err &&
+	test_cmp_bin big4 inline/big.pth &&
+	! grep "checked out" err
+'
+
+test_done
