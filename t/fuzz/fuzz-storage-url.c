@@ -10,12 +10,17 @@
  * decoding a path never yields NUL or an encoded '/', and decodes what
  * url_encode_path() encoded back to the same bytes; an object's URL is the
  * base without trailing slashes plus /sha256/aa/bb/<oid>; a credential
- * taken from a URL has a host without '/'.
+ * taken from a URL has a host without '/'; a pointer url that
+ * pointer_url_allowed() lets through is under an allowed prefix, ends in
+ * the object's own path, and has no userinfo, query, fragment, dot
+ * segment or encoded separator (model.allowPointerUrls is set on the
+ * "command line", GIT_CONFIG_PARAMETERS, so no repository is needed).
  */
 
 #include "fuzz.h"
 
 #include "credential.h"
+#include "pointer-url.h"
 #include "storage.h"
 #include "strbuf.h"
 
@@ -118,6 +123,56 @@ static void check_credential(const char *url)
 	credential_release(&c);
 }
 
+#define ALLOW_A "https://models.example.com/team"
+#define ALLOW_B "http://127.0.0.1:8080/m/"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	setenv("GIT_CONFIG_PARAMETERS",
+	       "'model.allowPointerUrls'='" ALLOW_A ", " ALLOW_B "'", 1);
+	return 0;
+}
+
+static int has_dot_segment(const char *path)
+{
+	const char *p;
+
+	for (p = path; (p = strchr(p, '/')); p++)
+		if (!strcmp(p + 1, ".") || !strncmp(p + 1, "./", 2) ||
+		    !strcmp(p + 1, "..") || !strncmp(p + 1, "../", 3))
+			return 1;
+	return 0;
+}
+
+static void check_pointer_url(const char *url)
+{
+	struct pointer p = POINTER_INIT;
+	struct strbuf base = STRBUF_INIT, why = STRBUF_INIT;
+	const char *tail = "/sha256/58/91/" OID, *a;
+	size_t len;
+
+	memcpy(p.oid, OID, sizeof(p.oid));
+	p.url = (char *)url;
+	if (pointer_url_allowed(NULL, &p, &base, &why)) {
+		fuzz_assert(!why.len);
+		fuzz_assert(!strncmp(url, ALLOW_A "/", strlen(ALLOW_A) + 1) ||
+			    !strncmp(url, ALLOW_B, strlen(ALLOW_B)));
+		fuzz_assert(strlen(url) == base.len + strlen(tail));
+		fuzz_assert(!memcmp(url, base.buf, base.len));
+		fuzz_assert(!strcmp(url + base.len, tail));
+		a = authority(url, &len);
+		fuzz_assert(a && !memchr(a, '@', len));
+		fuzz_assert(!strpbrk(url, "?#\\"));
+		fuzz_assert(!has_dot_segment(a + len));
+		fuzz_assert(!strcasestr(url, "%2e") && !strcasestr(url, "%2f") &&
+			    !strcasestr(url, "%5c"));
+	} else {
+		fuzz_assert(why.len && !base.len);
+	}
+	strbuf_release(&base);
+	strbuf_release(&why);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *url = fuzz_strndup(data, size);
@@ -127,6 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_decode(url);
 	check_object_url(url);
 	check_credential(url);
+	check_pointer_url(url);
 	free(url);
 	return 0;
 }
