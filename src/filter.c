@@ -1,6 +1,7 @@
 #include "filter.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -422,6 +423,12 @@ static enum pkt_status read_request(struct pkt_reader *r, struct request *req)
 					     "'%.80s'", eq + 1);
 			memcpy(req->command, eq + 1, strlen(eq + 1) + 1);
 		} else if (!strncmp(r->buf, "pathname=", 9)) {
+			/* Once, and short enough to be named back to git. */
+			if (req->pathname.len || !eq[1] ||
+			    strlen(eq + 1) > PATH_MAX)
+				return error("protocol error: a request needs "
+					     "one pathname of 1 to %d bytes",
+					     PATH_MAX);
 			strbuf_addstr(&req->pathname, eq + 1);
 		} else if (!strcmp(r->buf, "can-delay=1")) {
 			req->can_delay = 1;
