@@ -38,6 +38,15 @@ commit_raw () {
 	git -C work push -q --no-verify origin main
 }
 
+# commit_raw_in REPO NAME <CONTENT: the same in REPO.
+commit_raw_in () {
+	blob=$(git -C "$1" hash-object -w --no-filters --stdin) &&
+	git -C "$1" update-index --add --cacheinfo 100644,$blob,"$2" &&
+	test_tick &&
+	git -C "$1" commit -q -m "$2" &&
+	git -C "$1" push -q --no-verify origin main
+}
+
 # pointer_text OID SIZE [URL]: a pointer as a raw text, not checked.
 pointer_text () {
 	printf "version git-model/1\noid sha256:%s\nsize %s\n" "$1" "$2" &&
@@ -280,8 +289,7 @@ test_expect_success STRACE 'url http://169.254.169.254/: never connected to' '
 
 test_expect_success 'fetch, pull, status, ls-files over them: same, and no url followed' '
 	snapshot >snap.before &&
-	test_must_fail traced fetch git -C clone -c model.allowPointerUrls=true \
-		model fetch 2>err.fetch &&
+	test_must_fail traced fetch git -C clone model fetch 2>err.fetch &&
 	test_must_fail traced pull git -C clone model pull 2>err.pull &&
 	traced status git -C clone model status >out.status 2>err.status &&
 	traced ls git -C clone model ls-files >out.ls 2>err.ls &&
@@ -323,6 +331,57 @@ test_expect_failure 'a checkout names each malformed pointer and what is wrong w
 	do
 		grep "$f" err.clone || return 1
 	done
+'
+
+# Without storage, pointer urls are followed under the prefixes listed in
+# model.allowPointerUrls (t0043). A url can start with an allowed prefix
+# and leave it again with dot segments, which libcurl (and nginx) resolve.
+test_expect_success 'setup: urls with dot segments, in a repository without storage' '
+	git init -q --bare nostore.git &&
+	git init -q nostore &&
+	git -C nostore model track "*.pth" &&
+	git -C nostore add .gitattributes &&
+	git -C nostore commit -q -m attributes &&
+	git -C nostore remote add origin ../nostore.git &&
+	pointer_text $web_oid $(wc -c <canary-web) \
+		"$(obj_path "$HTTPD_URL/open/models/../elsewhere" $web_oid)" |
+	commit_raw_in nostore dotdot.pth &&
+	pointer_text $web_oid $(wc -c <canary-web) \
+		"$(obj_path "$HTTPD_URL/open/models/%2e%2e/elsewhere" $web_oid)" |
+	commit_raw_in nostore dotdot-pct.pth &&
+	pointer_text $web_oid $(wc -c <canary-web) \
+		"$(obj_path "$HTTPD_URL/open/elsewhere" $web_oid)" |
+	commit_raw_in nostore plain.pth
+'
+
+# clone_no_storage DIR: a clone of nostore.git, not checked out, whose
+# remote is not local: no storage, only the pointers' urls (as in t0043).
+clone_no_storage () {
+	rm -rf "$1" &&
+	git clone -q --no-checkout nostore.git "$1" &&
+	git -C "$1" remote set-url origin https://git.example.invalid/models.git
+}
+
+test_expect_success 'control: a plain url under the allowed prefix is followed' '
+	clone_no_storage ctl &&
+	git -C ctl -c model.allowPointerUrls="$HTTPD_URL/open/elsewhere" \
+		checkout -q main 2>err.ctl &&
+	test_cmp canary-web ctl/plain.pth
+'
+
+# pointer-url.c, under_prefix() is a plain string prefix test, so
+# ".../open/models/../elsewhere/sha256/..." counts as under .../open/models
+# and the request goes to /open/elsewhere (libcurl removes the dot
+# segments; nginx decodes %2e%2e and does the same).
+test_expect_failure 'a url cannot leave an allowed prefix with ../ or %2e%2e' '
+	clone_no_storage ns &&
+	log_mark=$(wc -l <"$HTTPD_ACCESS_LOG") &&
+	git -C ns -c model.allowPointerUrls="$HTTPD_URL/open/models" \
+		checkout -q main 2>err.dotdot &&
+	! log_since_setup | grep "elsewhere" &&
+	git -C ns model pointer --check dotdot.pth &&
+	git -C ns model pointer --check dotdot-pct.pth &&
+	git -C ns model pointer --check plain.pth
 '
 
 # Storage that holds wrong bytes under an oid: in a repository of its own,
