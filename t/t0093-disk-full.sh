@@ -199,9 +199,9 @@ test_expect_success 'ulimit -f: git add of a file over the limit fails, no objec
 		cd ulimit &&
 		git model track "*.pth" &&
 		test-tool genrandom five 5m >big.pth &&
-		# 2048 blocks: 1 MiB or 2 MiB, whichever unit the shell uses
+		# 1024 blocks: 512 KiB or 1 MiB, whichever unit the shell uses
 		(
-			ulimit -f 2048 &&
+			ulimit -f 1024 &&
 			test_must_fail git add big.pth 2>../err.ulimit
 		)
 	) &&
@@ -232,7 +232,7 @@ test_expect_success 'ulimit -f: without the limit, the same git add succeeds' '
 test_expect_success 'ulimit -f during a download: it fails, nothing stored' '
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git ulclone &&
 	(
-		ulimit -f 2048 &&
+		ulimit -f 1024 &&
 		git -C ulclone -c model.retries=0 model fetch 2>err.ulfetch
 		echo $? >ulfetch.code
 	) &&

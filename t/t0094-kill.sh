@@ -96,7 +96,8 @@ test_expect_success 'setup' '
 
 test_expect_success 'kill -9 of the filter process during a clean: git add fails, no object' '
 	test-tool genrandom big 16m >work/big.pth &&
-	rm -f go filter.pid &&
+	rm -f go filter.pid || return 1
+	# "A && B &" would put A in the background too: one command alone
 	git -C work -c filter.model.process="$stuck_cmd" \
 		add big.pth 2>err.add &
 	add_pid=$! &&
@@ -131,7 +132,7 @@ test_expect_success 'the same git add again succeeds; what the kill left is harm
 '
 
 test_expect_success 'kill -9 of the filter process during a clone that downloads' '
-	rm -f filter.pid &&
+	rm -f filter.pid || return 1
 	git -c model.storage="$HTTPD_URL/slow/models" \
 		-c filter.model.process="$wrap_cmd" \
 		clone -q remote.git killed 2>err.clone &
@@ -164,7 +165,7 @@ test_expect_success 'the restore git suggests resumes where the kill stopped, ri
 test_expect_success 'kill -9 of git model fetch mid-download, then the same fetch' '
 	rm -rf lazy &&
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy &&
-	git -C lazy config model.storage "$HTTPD_URL/slow/models" &&
+	git -C lazy config model.storage "$HTTPD_URL/slow/models" || return 1
 	# git-model itself, not the git that would run it: killing git
 	# leaves its child running
 	(cd lazy && exec git-model fetch 2>../err.fetch1) &
@@ -209,7 +210,8 @@ EOF
 test_expect_success STRACE_INJECT 'kill -9 during a deferred checkout: the file keeps its pointer' '
 	rm -f strace.pid &&
 	git config --global model.smudgeInlineMax 1m &&
-	test_when_finished "git config --global --unset model.smudgeInlineMax" &&
+	test_when_finished "git config --global --unset model.smudgeInlineMax" ||
+	return 1
 	(
 		PATH="$TRASH_DIRECTORY/slowbin:$PATH" &&
 		export PATH &&
