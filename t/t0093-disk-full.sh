@@ -188,8 +188,14 @@ test_expect_success TMPFS 'with room again, git model checkout puts the weights'
 	git -C "$SMALL/clone" model checkout 2>err.co2 &&
 	test_cmp_bin work/two.pth "$SMALL/clone/two.pth" &&
 	test_cmp_bin work/half.pth "$SMALL/clone/half.pth" &&
-	git -C "$SMALL/clone" status --porcelain >out.co2 &&
-	test_must_be_empty out.co2 &&
+	# not "git status": whether the first checkout could still write the
+	# index depends on what was freed first, and when it could not, the
+	# file it wrote stays "modified" (t0095 has that, made certain)
+	git -C "$SMALL/clone" model status >out.co2 &&
+	sed -n "/^Files holding pointer text/,\$p" out.co2 >pointers &&
+	printf "Files holding pointer text (run %s):\n\t(none)\n" \
+		"'"'git model pull'"'" >expect &&
+	test_cmp expect pointers &&
 	rm -rf "$SMALL/clone"
 '
 
@@ -231,9 +237,12 @@ test_expect_success 'ulimit -f: without the limit, the same git add succeeds' '
 
 test_expect_success 'ulimit -f during a download: it fails, nothing stored' '
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git ulclone &&
+	# over HTTP: a directory storage on the same file system is
+	# hard-linked, which writes nothing
 	(
 		ulimit -f 1024 &&
-		git -C ulclone -c model.retries=0 model fetch 2>err.ulfetch
+		git -C ulclone -c model.storage="$HTTPD_URL/open/models" \
+			-c model.retries=0 model fetch 2>err.ulfetch
 		echo $? >ulfetch.code
 	) &&
 	cat err.ulfetch &&

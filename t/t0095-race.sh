@@ -162,4 +162,25 @@ test_expect_success 'whatever the race did, the store holds only right objects' 
 	test_cmp_bin work/slow.pth "$(obj_path clone/.git/model/objects $(oid_of work/slow.pth))"
 '
 
+test_expect_success 'git model checkout while another git holds the index lock' '
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git locked &&
+	git -C locked model fetch 2>err.lfetch &&
+	>locked/.git/index.lock &&
+	test_must_fail git -C locked model checkout 2>err.locked &&
+	grep "the index is locked" err.locked &&
+	rm locked/.git/index.lock &&
+	git -C locked model checkout 2>err.locked2 &&
+	same_weights locked
+'
+
+# checkout.c wrote the weights but could not refresh their index entries;
+# run again, it skips the files (they no longer hold pointer text), so the
+# entries keep the pointer's size, and git, trusting a size that differs,
+# shows every file as modified until it is added again ("git update-index
+# --refresh" does not help).
+test_expect_failure 'once the lock is gone, the files it wrote are not left modified' '
+	git -C locked status --porcelain >out.locked &&
+	test_must_be_empty out.locked
+'
+
 test_done

@@ -573,8 +573,8 @@ test_log_max_overlap () {
 # test_model_store_ok GIT_DIR: every file under model/objects is
 # sha256/<aa>/<bb>/<oid> with <oid> 64 lowercase hex digits, read-only,
 # and hashes to <oid>: a fault left no bad or partial object. When the
-# build has "git model fsck", that must agree as well. An absent store is
-# fine (nothing was stored).
+# build has "git model fsck", "fsck --objects" must agree as well. An
+# absent store is fine (nothing was stored).
 test_model_store_ok () {
 	test $# = 1 || BUG "usage: test_model_store_ok GIT_DIR"
 	if test -d "$1/model/objects"
@@ -610,7 +610,7 @@ test_model_store_ok () {
 	fi
 	if git model help 2>/dev/null | grep -q "^ *fsck "
 	then
-		git --git-dir="$1" model fsck >&4 2>&4 || {
+		git --git-dir="$1" model fsck --objects >&4 2>&4 || {
 			echo >&4 "test_model_store_ok: git model fsck failed in '$1'"
 			return 1
 		}
