@@ -237,8 +237,8 @@ test_expect_success 'ulimit -f: without the limit, the same git add succeeds' '
 
 test_expect_success 'ulimit -f during a download: it fails, nothing stored' '
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git ulclone &&
-	# over HTTP: a directory storage on the same file system is
-	# hard-linked, which writes nothing
+	# over HTTP: from a directory storage on a file system with
+	# copy-on-write clones, an object is cloned, which writes nothing
 	(
 		ulimit -f 1024 &&
 		git -C ulclone -c model.storage="$HTTPD_URL/open/models" \
