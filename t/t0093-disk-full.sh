@@ -190,7 +190,7 @@ test_expect_success TMPFS 'with room again, git model checkout puts the weights'
 	test_cmp_bin work/half.pth "$SMALL/clone/half.pth" &&
 	# not "git status": whether the first checkout could still write the
 	# index depends on what was freed first, and when it could not, the
-	# file it wrote stays "modified" (t0095 has that, made certain)
+	# file it wrote stays "modified" (t0098 has that, made certain)
 	git -C "$SMALL/clone" model status >out.co2 &&
 	sed -n "/^Files holding pointer text/,\$p" out.co2 >pointers &&
 	printf "Files holding pointer text (run %s):\n\t(none)\n" \
