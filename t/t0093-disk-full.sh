@@ -117,11 +117,9 @@ test_expect_success TMPFS 'a download that runs out of room stores nothing' '
 	git -C "$SMALL/clone" model pointer --check two.pth
 '
 
-# A directory storage's object written into a full disk: the error from
-# the store names the cause, but the line that names the file blames the
-# storage ("the bytes do not match the object id") since the store writes
-# from a thread of its own (store.c).
-test_expect_failure TMPFS 'a download into a full disk does not blame the bytes' '
+# A directory storage's object written into a full disk: the store names
+# the cause, and the line that names the file does not blame the storage.
+test_expect_success TMPFS 'a download into a full disk does not blame the bytes' '
 	! grep "do not match" err.fetch
 '
 
@@ -152,9 +150,9 @@ test_expect_success TMPFS 'an HTTP download that runs out of room stores nothing
 	git -C "$SMALL/clone" model pointer --check two.pth
 '
 
-# libcurl reports "Failure writing output to destination": the errno of
-# the failed write(2) in transfer.c's write_cb() is lost.
-test_expect_failure TMPFS 'an HTTP download that runs out of room says so' '
+# libcurl's "Failure writing output to destination" hides the errno:
+# transfer.c keeps the one of the failed write(2).
+test_expect_success TMPFS 'an HTTP download that runs out of room says so' '
 	grep -i "no space left on device" err.hfetch
 '
 
@@ -218,11 +216,9 @@ test_expect_success 'ulimit -f: git add of a file over the limit fails, no objec
 	test_must_be_empty staged
 '
 
-# The filter dies of SIGXFSZ instead of seeing EFBIG from write(2): git
-# says only that the filter failed, and the temp file it was writing stays
-# in model/tmp. Ignoring SIGXFSZ would give "cannot write ...: File too
-# large" and a clean tmp/.
-test_expect_failure 'ulimit -f: the message says why, and tmp/ is left clean' '
+# git-model ignores SIGXFSZ, so write(2) fails with EFBIG: "File too
+# large", and the temp file is removed.
+test_expect_success 'ulimit -f: the message says why, and tmp/ is left clean' '
 	grep "File too large" err.ulimit &&
 	test_model_tmp_clean ulimit/.git
 '
@@ -251,8 +247,8 @@ test_expect_success 'ulimit -f during a download: it fails, nothing stored' '
 	test_model_store_ok ulclone/.git
 '
 
-# The same as for clean: git model fetch dies of SIGXFSZ.
-test_expect_failure 'ulimit -f during a download: an error that says why' '
+# The same for git model fetch.
+test_expect_success 'ulimit -f during a download: an error that says why' '
 	test "$(cat ulfetch.code)" -lt 128 &&
 	grep "File too large" err.ulfetch
 '
