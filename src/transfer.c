@@ -320,6 +320,9 @@ static void item_done(struct transfer_item *it, enum stage how)
 }
 
 /* Queue a retry after backoff, or fail when out of attempts. */
+/* How often to look whether another process finished a download. */
+#define BUSY_WAIT_MS 200
+
 static void item_retry(struct transfer_item *it, const char *why)
 {
 	uint64_t delay;
@@ -592,15 +595,34 @@ static int start_request(struct transfer *t, CURLM *multi,
 	strbuf_reset(&it->body);
 
 	if (it->req == REQ_GET) {
-		int busy = open_incomplete(it);
+		int busy;
 
+		/* Another process may have brought it while we waited. */
+		if (store_has(it->t->store, it->oid, it->size)) {
+			item_done(it, ST_SKIPPED);
+			ret = 0;
+			goto cleanup;
+		}
+		busy = open_incomplete(it);
 		if (busy < 0) {
 			item_fail(it, "cannot write into the local store");
 			goto cleanup;
 		}
 		if (busy) {
-			item_retry(it, "another git-model process is "
-				       "downloading it");
+			/*
+			 * Another process is downloading it: wait for it,
+			 * however long a big object takes. That is not a
+			 * failed attempt (its lock goes when it exits).
+			 */
+			item_close_files(it);
+			it->not_before = now_ms() + BUSY_WAIT_MS;
+			it->stage = ST_QUEUED;
+			ret = 0;
+			goto cleanup;
+		}
+		if (store_has(it->t->store, it->oid, it->size)) {
+			unlink(it->incomplete.buf);
+			item_done(it, ST_SKIPPED);
 			ret = 0;
 			goto cleanup;
 		}

@@ -141,12 +141,10 @@ test_expect_success 'setup: a 32 MiB weight behind the slow location (2 MB/s)' '
 	git -C clone config model.storage "$HTTPD_URL/slow/models"
 '
 
-# A checkout that finds another process downloading the same object
-# counts each look as a failed attempt (transfer.c, start_request()): with
-# the default model.retries=5 it gives up after 4 to 12 s of backoff and
-# leaves the pointer, while the other process, still downloading, later
-# succeeds. A long download is normal for model weights.
-test_expect_failure 'two worktrees check out a long download at once' '
+# A checkout that finds another process downloading the same object waits
+# for it, however long (a long download is normal for model weights), and
+# takes the object the other process stored.
+test_expect_success 'two worktrees check out a long download at once' '
 	rm -rf clone/.git/model wt1 wt2 &&
 	git -C clone worktree prune &&
 	git -C clone worktree add -q --no-checkout --detach ../wt1 origin/main &&
@@ -174,11 +172,10 @@ test_expect_success 'git model checkout while another git holds the index lock' 
 '
 
 # checkout.c wrote the weights but could not refresh their index entries;
-# run again, it skips the files (they no longer hold pointer text), so the
-# entries keep the pointer's size, and git, trusting a size that differs,
-# shows every file as modified until it is added again ("git update-index
-# --refresh" does not help).
-test_expect_failure 'once the lock is gone, the files it wrote are not left modified' '
+# run again, it hashes the files whose stat data differ and refreshes the
+# entries of those that hold their weights, so git does not call them
+# modified.
+test_expect_success 'once the lock is gone, the files it wrote are not left modified' '
 	git -C locked status --porcelain >out.locked &&
 	test_must_be_empty out.locked
 '
