@@ -1,14 +1,18 @@
 #include "checkout.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "builtin.h"
+#include "hash.h"
 #include "pointer.h"
 #include "scan.h"
 #include "usage.h"
@@ -64,8 +68,47 @@ cleanup:
 }
 
 /*
+ * Temp files of a checkout that was killed: ".<name>.git-model-XXXXXX"
+ * beside `file` that no live writer holds a lock on.
+ */
+static void remove_stale_temps(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	struct strbuf dir = STRBUF_INIT, prefix = STRBUF_INIT,
+		      path = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	strbuf_add(&dir, file, slash ? (size_t)(slash - file) : 0);
+	strbuf_addf(&prefix, ".%s.git-model-", slash ? slash + 1 : file);
+	d = opendir(dir.len ? dir.buf : ".");
+	while (d && (de = readdir(d))) {
+		int fd;
+
+		if (strncmp(de->d_name, prefix.buf, prefix.len) ||
+		    strlen(de->d_name) != prefix.len + 6)
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir.buf, de->d_name);
+		fd = open(path.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		if (!flock(fd, LOCK_EX | LOCK_NB))
+			unlink(path.buf);
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&dir);
+	strbuf_release(&prefix);
+	strbuf_release(&path);
+}
+
+/*
  * Replace the work tree file `file` with the object's bytes through a temp
- * file in the same directory and rename(); stat the result into `st`.
+ * file in the same directory and rename(); stat the result into `st`. The
+ * temp file is locked while it is written, so that a later run can tell
+ * the leftovers of a killed one (remove_stale_temps()).
  */
 static int write_weights(struct store *store, const struct pointer *p,
 			 const char *file, unsigned mode, struct stat *st)
@@ -80,12 +123,14 @@ static int write_weights(struct store *store, const struct pointer *p,
 	if (slash)
 		strbuf_add(&tmp, file, slash + 1 - file);
 	strbuf_addf(&tmp, ".%s.git-model-XXXXXX", slash ? slash + 1 : file);
+	remove_stale_temps(file);
 	out = mkostemp(tmp.buf, O_CLOEXEC);
 	if (out < 0) {
 		error_errno("cannot create a temp file beside '%s'", file);
 		strbuf_reset(&tmp);
 		goto cleanup;
 	}
+	flock(out, LOCK_EX);
 	if (copy_fd(in, out, p->size) < 0 ||
 	    fchmod(out, (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) &
 				~current_umask()) < 0 ||
@@ -149,11 +194,59 @@ int checkout_begin(struct checkout *co, struct repo *r, int quiet)
 	return 0;
 }
 
+static int add_entry(struct checkout *co, const git_index_entry *e,
+		     const struct stat *st)
+{
+	git_index_entry copy = *e;
+
+	entry_set_stat(&copy, st);
+	if (git_index_add(co->index, &copy) < 0) {
+		git2_error("cannot update the index");
+		co->failed++;
+		return -1;
+	}
+	co->written++;
+	if (st->st_mtim.tv_sec > co->newest)
+		co->newest = st->st_mtim.tv_sec;
+	return 1;
+}
+
+/*
+ * The file holds weights already, but its index entry has other stat
+ * data: we wrote it and could not write the index then (a lock, a full
+ * disk), or git wrote an index over ours (a rebase). git, seeing another
+ * size, would call the file modified for good. When the file's bytes are
+ * the object's (hashed: only files of the object's size whose stat data
+ * differ), refresh the entry.
+ */
+static int refresh_entry(struct checkout *co, const git_index_entry *e,
+			 const struct pointer *p, const char *file)
+{
+	char oid[HASH_HEXSZ + 1];
+	uint64_t size;
+	struct stat st;
+	int fd, same;
+
+	if (lstat(file, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != p->size ||
+	    (e->file_size == (uint32_t)st.st_size &&
+	     e->mtime.seconds == (int32_t)st.st_mtim.tv_sec &&
+	     e->mtime.nanoseconds == (uint32_t)st.st_mtim.tv_nsec &&
+	     e->ino == (uint32_t)st.st_ino))
+		return 0;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	same = !hash_fd(fd, oid, &size) && size == p->size &&
+	       !strcmp(oid, p->oid) && !fstat(fd, &st);
+	close(fd);
+	return same ? add_entry(co, e, &st) : 0;
+}
+
 int checkout_entry(struct checkout *co, const git_index_entry *e)
 {
 	struct pointer p = POINTER_INIT;
 	struct strbuf file = STRBUF_INIT;
-	git_index_entry copy;
 	struct stat st;
 	int ret = 0;
 
@@ -163,8 +256,10 @@ int checkout_entry(struct checkout *co, const git_index_entry *e)
 	    blob_pointer(co->repo, &e->id, &p) <= 0)
 		return 0;
 	strbuf_addf(&file, "%s/%s", co->repo->workdir, e->path);
-	if (!worktree_holds_pointer(co->repo, file.buf, &e->id))
+	if (!worktree_holds_pointer(co->repo, file.buf, &e->id)) {
+		ret = refresh_entry(co, e, &p, file.buf);
 		goto cleanup;
+	}
 	ret = -1;
 	if (!store_has(&co->store, p.oid, p.size)) {
 		warning("'%s': weights %.12s are not in the local store "
@@ -177,17 +272,7 @@ int checkout_entry(struct checkout *co, const git_index_entry *e)
 		co->failed++;
 		goto cleanup;
 	}
-	copy = *e;
-	entry_set_stat(&copy, &st);
-	if (git_index_add(co->index, &copy) < 0) {
-		git2_error("cannot update the index");
-		co->failed++;
-		goto cleanup;
-	}
-	co->written++;
-	if (st.st_mtim.tv_sec > co->newest)
-		co->newest = st.st_mtim.tv_sec;
-	ret = 1;
+	ret = add_entry(co, e, &st);
 cleanup:
 	pointer_release(&p);
 	strbuf_release(&file);
@@ -235,6 +320,54 @@ int checkout_defer(const struct repo *r, const char *path)
 	return ret;
 }
 
+/*
+ * Lists claimed by a run that died (model-deferred.<pid> of a pid that is
+ * gone) are appended to ours, `claimed`. Returns how many were adopted.
+ */
+static int adopt_orphans(const struct repo *r, const struct strbuf *claimed)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d = opendir(r->gitdir);
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		const char *p = de->d_name + strlen(DEFERRED_NAME ".");
+		char *end;
+		long pid;
+		int fd;
+
+		if (strncmp(de->d_name, DEFERRED_NAME ".",
+			    strlen(DEFERRED_NAME ".")))
+			continue;
+		pid = strtol(p, &end, 10);
+		if (end == p || *end || pid == (long)getpid() ||
+		    !kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", r->gitdir, de->d_name);
+		strbuf_reset(&text);
+		fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || strbuf_read_capped(&text, fd, DEFERRED_CAP) < 0) {
+			close_quietly(fd);
+			continue;
+		}
+		close(fd);
+		fd = open(claimed->buf, O_WRONLY | O_APPEND | O_CREAT |
+					O_CLOEXEC, 0666);
+		if (fd >= 0 && write_in_full(fd, text.buf, text.len) >= 0) {
+			unlink(path.buf);
+			n++;
+		}
+		close_quietly(fd);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return n;
+}
+
 int checkout_deferred(struct repo *r, int quiet)
 {
 	struct strbuf file = STRBUF_INIT, claimed = STRBUF_INIT,
@@ -246,11 +379,16 @@ int checkout_deferred(struct repo *r, int quiet)
 	strbuf_addf(&file, "%s/" DEFERRED_NAME, r->gitdir);
 	strbuf_addf(&claimed, "%s.%ld", file.buf, (long)getpid());
 	if (rename(file.buf, claimed.buf) < 0) {
-		if (errno == ENOENT)
-			ret = 0;
-		else
+		if (errno != ENOENT) {
 			error_errno("cannot claim '%s'", file.buf);
-		goto cleanup;
+			goto cleanup;
+		}
+		if (!adopt_orphans(r, &claimed)) {
+			ret = 0;
+			goto cleanup;
+		}
+	} else {
+		adopt_orphans(r, &claimed);
 	}
 	fd = open(claimed.buf, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || strbuf_read_capped(&list, fd, DEFERRED_CAP) < 0) {

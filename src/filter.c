@@ -1,6 +1,7 @@
 #include "filter.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -169,6 +170,7 @@ static int maybe_defer(struct filter *f, const char *path, struct smudge *sm)
 int filter_smudge_prepare(struct filter *f, struct filter_src *in,
 			  const char *path, struct smudge *sm)
 {
+	struct strbuf why = STRBUF_INIT;
 	ssize_t n;
 
 	strbuf_grow(&sm->text, POINTER_MAX + 1);
@@ -181,9 +183,16 @@ int filter_smudge_prepare(struct filter *f, struct filter_src *in,
 			return error("cannot smudge '%s'", path);
 		return 0;
 	}
-	if (f->skip_smudge || !pointer_maybe(sm->text.buf, n) ||
-	    pointer_parse(&sm->ptr, sm->text.buf, n, NULL))
+	if (f->skip_smudge || !pointer_maybe(sm->text.buf, n))
 		return 0;
+	if (pointer_parse(&sm->ptr, sm->text.buf, n, &why)) {
+		/* Someone's broken pointer: say so, and leave it as it is. */
+		warning("'%s' looks like a git-model pointer but is not one "
+			"(%s); it was checked out as it is",
+			path, why.buf);
+		strbuf_release(&why);
+		return 0;
+	}
 
 	sm->is_pointer = 1;
 	sm->fd = store_open(f->store, sm->ptr.oid, sm->ptr.size);
@@ -339,11 +348,22 @@ struct conversation {
 	size_t delayed_nr, delayed_alloc;
 };
 
+/* A broken packet was reported by pkt-line.c: do not report it again. */
+static int cut_short(enum pkt_status st)
+{
+	return st == PKT_ERROR ? -1 :
+				 error("protocol error: handshake cut short");
+}
+
 static int expect_line(struct pkt_reader *r, const char *want)
 {
-	if (pkt_read_line(r) != PKT_DATA || strcmp(r->buf, want))
+	enum pkt_status st = pkt_read_line(r);
+
+	if (st == PKT_ERROR)
+		return -1;
+	if (st != PKT_DATA || strcmp(r->buf, want))
 		return error("protocol error: expected '%s' from git, got "
-			     "'%.80s'", want, r->buf);
+			     "'%.80s'", want, st == PKT_DATA ? r->buf : "");
 	return 0;
 }
 
@@ -363,7 +383,7 @@ static int handshake(struct conversation *c)
 			v2 = 1;
 	}
 	if (st != PKT_FLUSH)
-		return error("protocol error: handshake cut short");
+		return cut_short(st);
 	if (!v2)
 		return error("git does not offer filter protocol version 2 "
 			     "(git 2.11 or newer is needed)");
@@ -385,7 +405,7 @@ static int handshake(struct conversation *c)
 				     "got '%.80s'", r->buf);
 	}
 	if (st != PKT_FLUSH)
-		return error("protocol error: handshake cut short");
+		return cut_short(st);
 	if ((clean && pkt_write_linef(&c->writer, "capability=clean") < 0) ||
 	    (smudge && pkt_write_linef(&c->writer, "capability=smudge") < 0))
 		return -1;
@@ -422,6 +442,12 @@ static enum pkt_status read_request(struct pkt_reader *r, struct request *req)
 					     "'%.80s'", eq + 1);
 			memcpy(req->command, eq + 1, strlen(eq + 1) + 1);
 		} else if (!strncmp(r->buf, "pathname=", 9)) {
+			/* Once, and short enough to be named back to git. */
+			if (req->pathname.len || !eq[1] ||
+			    strlen(eq + 1) > PATH_MAX)
+				return error("protocol error: a request needs "
+					     "one pathname of 1 to %d bytes",
+					     PATH_MAX);
 			strbuf_addstr(&req->pathname, eq + 1);
 		} else if (!strcmp(r->buf, "can-delay=1")) {
 			req->can_delay = 1;

@@ -233,6 +233,8 @@ int main(int argc, const char **argv)
 
 	/* A closed pipe is an error to report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Over `ulimit -f`, write(2) fails with EFBIG, which we report. */
+	signal(SIGXFSZ, SIG_IGN);
 	git_libgit2_init();
 
 	argv++;

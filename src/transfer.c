@@ -76,6 +76,7 @@ struct transfer_item {
 	uint64_t have;  /* bytes in the incomplete file */
 	int status_checked;
 	int wrong_bytes;
+	int write_errno; /* writing the partial file failed */
 
 	/* uploads */
 	int in_fd;
@@ -319,6 +320,9 @@ static void item_done(struct transfer_item *it, enum stage how)
 }
 
 /* Queue a retry after backoff, or fail when out of attempts. */
+/* How often to look whether another process finished a download. */
+#define BUSY_WAIT_MS 200
+
 static void item_retry(struct transfer_item *it, const char *why)
 {
 	uint64_t delay;
@@ -399,8 +403,10 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 		it->wrong_bytes = 1;
 		return 0;
 	}
-	if (write_in_full(it->fd, buf, len) < 0)
+	if (write_in_full(it->fd, buf, len) < 0) {
+		it->write_errno = errno ? errno : EIO;
 		return 0;
+	}
 	hash_update(&it->hash, buf, len);
 	it->have += len;
 	it->progress_now = it->have;
@@ -584,19 +590,39 @@ static int start_request(struct transfer *t, CURLM *multi,
 	it->retry_after = 0;
 	it->status_checked = 0;
 	it->wrong_bytes = 0;
+	it->write_errno = 0;
 	it->errbuf[0] = '\0';
 	strbuf_reset(&it->body);
 
 	if (it->req == REQ_GET) {
-		int busy = open_incomplete(it);
+		int busy;
 
+		/* Another process may have brought it while we waited. */
+		if (store_has(it->t->store, it->oid, it->size)) {
+			item_done(it, ST_SKIPPED);
+			ret = 0;
+			goto cleanup;
+		}
+		busy = open_incomplete(it);
 		if (busy < 0) {
 			item_fail(it, "cannot write into the local store");
 			goto cleanup;
 		}
 		if (busy) {
-			item_retry(it, "another git-model process is "
-				       "downloading it");
+			/*
+			 * Another process is downloading it: wait for it,
+			 * however long a big object takes. That is not a
+			 * failed attempt (its lock goes when it exits).
+			 */
+			item_close_files(it);
+			it->not_before = now_ms() + BUSY_WAIT_MS;
+			it->stage = ST_QUEUED;
+			ret = 0;
+			goto cleanup;
+		}
+		if (store_has(it->t->store, it->oid, it->size)) {
+			unlink(it->incomplete.buf);
+			item_done(it, ST_SKIPPED);
 			ret = 0;
 			goto cleanup;
 		}
@@ -865,6 +891,12 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 			       "says (nothing was stored)");
 		goto cleanup;
 	}
+	if (rc == CURLE_WRITE_ERROR && it->write_errno) {
+		/* A full disk is not the network's fault: no retry. */
+		item_fail(it, "cannot write '%s': %s", it->incomplete.buf,
+			  strerror(it->write_errno));
+		goto cleanup;
+	}
 	if (rc != CURLE_OK) {
 		strbuf_addstr(&why, curl_easy_strerror(rc));
 		if (it->errbuf[0])
@@ -1065,8 +1097,8 @@ static void run_sync(struct transfer *t, struct transfer_item *it)
 		return;
 	}
 	if (store_writer_commit(&w, it->oid, NULL, NULL) < 0) {
-		item_fail(it, "the bytes do not match the object id (nothing "
-			      "was stored)");
+		/* store.c said why: a mismatch, or the disk */
+		item_fail(it, "nothing was stored");
 		return;
 	}
 	item_done(it, ST_DONE);

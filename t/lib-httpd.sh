@@ -23,6 +23,9 @@
 #				is a distinctive string ("pw-<hex>-secret") so a
 #				test can grep any output for a leak. It is only
 #				written to disk hashed, unless openssl is missing.
+#	HTTPD_TOKEN		a bearer token for /bearer/, as distinctive as the
+#				password ("tok-<hex>-secret"); only the server's
+#				configuration holds it
 #	HTTPD_ACCESS_LOG	the access log
 #	HTTPD_PID		nginx's master process
 #
@@ -37,6 +40,8 @@
 #	/open/	$HTTPD_ROOT/open/: GET, HEAD and PUT without auth
 #	/token/	$HTTPD_ROOT/token/: the same, but only for requests with the
 #		header "X-Test-Token: token-123" (others get 401)
+#	/bearer/	$HTTPD_ROOT/bearer/: the same, but only for requests with
+#		the header "Authorization: Bearer $HTTPD_TOKEN" (others get 401)
 #
 # The access log has one line per request, when nginx has finished it,
 # with these fields separated by single spaces (an empty one is "-"):
@@ -73,6 +78,7 @@ HTTPD_ACCESS_LOG="$HTTPD_DIR/access.log"
 HTTPD_USER=alice
 # Not inherited from a script that runs this one.
 HTTPD_PORT= HTTPD_URL= HTTPD_PASSWORD= HTTPD_PID= HTTPD_WATCHDOG_PID_=
+HTTPD_TOKEN=
 export HTTPD_ROOT HTTPD_ACCESS_LOG HTTPD_USER
 
 # nginx, or nothing if it is not installed.
@@ -161,6 +167,15 @@ location /open/ {
 
 location /token/ {
 	if (\$http_x_test_token != "token-123") {
+		return 401;
+	}
+	dav_methods PUT;
+	create_full_put_path on;
+	dav_access user:rw group:r all:r;
+}
+
+location /bearer/ {
+	if (\$http_authorization != "Bearer $HTTPD_TOKEN") {
 		return 401;
 	}
 	dav_methods PUT;
@@ -291,9 +306,14 @@ start_httpd () {
 	then
 		HTTPD_PASSWORD=pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')-secret
 	fi
+	if test -z "$HTTPD_TOKEN"
+	then
+		HTTPD_TOKEN=tok-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')-secret
+	fi
 	export HTTPD_PORT HTTPD_URL HTTPD_PASSWORD HTTPD_SSL_PORT HTTPD_SSL_URL \
-		HTTPD_CERT
-	mkdir -p "$HTTPD_ROOT/auth" "$HTTPD_ROOT/open" "$HTTPD_ROOT/token" &&
+		HTTPD_CERT HTTPD_TOKEN
+	mkdir -p "$HTTPD_ROOT/auth" "$HTTPD_ROOT/open" "$HTTPD_ROOT/token" \
+		"$HTTPD_ROOT/bearer" &&
 	rm -f "$HTTPD_DIR/nginx.pid" &&
 	httpd_write_htpasswd_ &&
 	httpd_write_cert_ &&

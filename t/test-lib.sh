@@ -567,6 +567,70 @@ test_log_max_overlap () {
 	' "$1"
 }
 
+# The local store of a repository after a fault. GIT_DIR is the common
+# git directory (".git" of a work tree, or a bare repository).
+
+# test_model_store_ok GIT_DIR: every file under model/objects is
+# sha256/<aa>/<bb>/<oid> with <oid> 64 lowercase hex digits, read-only,
+# and hashes to <oid>: a fault left no bad or partial object. When the
+# build has "git model fsck", "fsck --objects" must agree as well. An
+# absent store is fine (nothing was stored).
+test_model_store_ok () {
+	test $# = 1 || BUG "usage: test_model_store_ok GIT_DIR"
+	if test -d "$1/model/objects"
+	then
+		find "$1/model/objects" ! -type d | {
+			test_bad_=
+			while read -r test_obj_
+			do
+				test_oid_=${test_obj_##*/}
+				test_aa_=$(echo "$test_oid_" | cut -c1-2)
+				test_bb_=$(echo "$test_oid_" | cut -c3-4)
+				case "$test_oid_" in
+				*[!0-9a-f]*) test_hex_= ;;
+				*) test_hex_=t ;;
+				esac
+				if test -z "$test_hex_" || test ${#test_oid_} != 64 ||
+				   test "$test_obj_" != "$1/model/objects/sha256/$test_aa_/$test_bb_/$test_oid_" ||
+				   ! test -f "$test_obj_" ||
+				   test "$(sha256sum <"$test_obj_" | cut -d" " -f1)" != "$test_oid_"
+				then
+					echo >&4 "test_model_store_ok: bad object '$test_obj_'"
+					test_bad_=t
+				fi
+			done
+			test -z "$test_bad_"
+		} || return 1
+		test_writable_=$(find "$1/model/objects" -type f -perm /222) &&
+		if test -n "$test_writable_"
+		then
+			echo >&4 "test_model_store_ok: writable objects: $test_writable_"
+			return 1
+		fi
+	fi
+	if git model help 2>/dev/null | grep -q "^ *fsck "
+	then
+		git --git-dir="$1" model fsck --objects >&4 2>&4 || {
+			echo >&4 "test_model_store_ok: git model fsck failed in '$1'"
+			return 1
+		}
+	fi
+	return 0
+}
+
+# test_model_tmp_clean GIT_DIR: nothing is left in model/tmp (absent or
+# empty): a failed write cleaned up after itself.
+test_model_tmp_clean () {
+	test $# = 1 || BUG "usage: test_model_tmp_clean GIT_DIR"
+	test -d "$1/model/tmp" || return 0
+	if test -n "$(ls -A "$1/model/tmp")"
+	then
+		echo >&4 "test_model_tmp_clean: '$1/model/tmp' holds:"
+		ls -la "$1/model/tmp" >&4
+		return 1
+	fi
+}
+
 test_free_port () {
 	if command -v python3 >/dev/null 2>&1 && python3 -c '
 import socket

@@ -2,7 +2,7 @@
  * test-tool fault-proxy: an HTTP/1.1 reverse proxy that injects faults.
  *
  *   test-tool fault-proxy --port-file FILE --upstream PORT --mode MODE
- *                         [--count N] [--log FILE]
+ *                         [--count N] [--method METHOD] [--log FILE]
  *
  * It sits between git-model (libcurl) and a real web server on 127.0.0.1
  * so that tests can check that a download or an upload ends in the right
@@ -30,12 +30,24 @@
  *   stall      send the headers and the first 64 KiB of the body (half of
  *              a shorter one), then nothing until the client goes away or
  *              120 seconds pass
+ *   status500  answer "500 Internal Server Error" (no Retry-After) without
+ *              asking upstream (any method)
+ *   reset      send the headers and the first half of the body, then reset
+ *              the connection (SO_LINGER 0: the client sees ECONNRESET, not
+ *              an orderly end of file as with "cut")
+ *   trickle    send the headers, then the body TRICKLE_BYTES at a time
+ *              every TRICKLE_MS (256 bytes a second), until it is done or
+ *              the client goes away: only a low-speed limit catches it,
+ *              not an idle timeout
  *
- * Faults other than status503 apply to GET responses with status 200 or
- * 206 only. Only the first N candidates (--count, default 1) are faulted,
- * counted across all connections in FILE.count under flock(); after that
- * everything passes through. Bodies without Content-Length are cut or
- * stalled after 32 KiB (64 KiB), or just before their end if shorter.
+ * Faults other than status503 and status500 apply to GET responses with
+ * status 200 or 206 only. --method METHOD makes only requests with that
+ * method candidates (e.g. status500 for PUT alone, so that a push's HEAD
+ * requests pass). Only the first N candidates (--count, default 1) are
+ * faulted, counted across all connections in FILE.count under flock();
+ * after that everything passes through. Bodies without Content-Length are
+ * cut, reset or stalled after 32 KiB (64 KiB), or just before their end
+ * if shorter.
  *
  * --log FILE appends one line per request:
  *
@@ -75,11 +87,13 @@
 #define STALL_SECONDS 120
 #define CUT_UNKNOWN_BYTES (32 * 1024)
 #define LINGER_MS 2000
+#define TRICKLE_BYTES 64
+#define TRICKLE_MS 250
 
 static const char fault_proxy_usage[] =
 	"test-tool fault-proxy --port-file <file> --upstream <port> "
-	"--mode (pass | cut | status503 | corrupt | stall) [--count <n>] "
-	"[--log <file>]";
+	"--mode (pass | cut | status503 | corrupt | stall | status500 | reset |\n"
+	"        trickle) [--count <n>] [--method <method>] [--log <file>]";
 
 enum fault_mode {
 	MODE_PASS,
@@ -87,6 +101,9 @@ enum fault_mode {
 	MODE_STATUS503,
 	MODE_CORRUPT,
 	MODE_STALL,
+	MODE_STATUS500,
+	MODE_RESET,
+	MODE_TRICKLE,
 };
 
 static const char *mode_names[] = {
@@ -95,6 +112,9 @@ static const char *mode_names[] = {
 	[MODE_STATUS503] = "status503",
 	[MODE_CORRUPT] = "corrupt",
 	[MODE_STALL] = "stall",
+	[MODE_STATUS500] = "status500",
+	[MODE_RESET] = "reset",
+	[MODE_TRICKLE] = "trickle",
 };
 
 /* Set once by cmd_fault_proxy(), read by every child. */
@@ -104,6 +124,7 @@ static struct {
 	int upstream_port;
 	int log_fd;
 	char *counter_path;
+	const char *method; /* only requests with this method, or NULL */
 } cfg = { .log_fd = -1 };
 
 /*
@@ -493,11 +514,15 @@ static enum relay_result relay_data(struct rbuf *in, int out, struct body *b,
 			for (i = (4096 - b->offset % 4096) % 4096; i < n;
 			     i += 4096)
 				p[i] ^= 0xff;
+		if (f->mode == MODE_TRICKLE && n > TRICKLE_BYTES)
+			n = TRICKLE_BYTES;
 		if (write_in_full(out, p, n) < 0)
 			return RELAY_ERROR;
 		in->start += n;
 		*left -= n;
 		b->offset += n;
+		if (f->mode == MODE_TRICKLE)
+			poll(NULL, 0, TRICKLE_MS);
 	}
 	return RELAY_DONE;
 }
@@ -606,10 +631,17 @@ fail:
 	return -1;
 }
 
-/* Is this the first N of the candidates for a fault? */
-static int take_fault(void)
+/*
+ * Is this request one of the first N candidates for a fault? Only
+ * requests with --method's method are candidates, when it was given.
+ */
+static int take_fault(const char *method)
 {
-	long n = counter_bump();
+	long n;
+
+	if (cfg.method && strcmp(cfg.method, method))
+		return 0;
+	n = counter_bump();
 
 	return n > 0 && n <= cfg.count;
 }
@@ -785,6 +817,7 @@ static uint64_t fault_limit(enum fault_mode mode, const struct body *b)
 
 	switch (mode) {
 	case MODE_CUT:
+	case MODE_RESET:
 		return known ? b->left / 2 : CUT_UNKNOWN_BYTES;
 	case MODE_STALL:
 		if (!known)
@@ -832,12 +865,21 @@ static int serve_request(struct rbuf *cl)
 	client_keep = !strcmp(version, "HTTP/1.1") &&
 		      !http_head_has_token(&req, "connection", "close");
 
-	if (cfg.mode == MODE_STATUS503 && take_fault()) {
+	if (cfg.mode == MODE_STATUS503 && take_fault(method)) {
 		keep = client_keep && reqb.kind == BODY_NONE;
 		log_request(method, target, 503, range, "status503");
 		if (send_simple(cl->fd, 503, "Service Unavailable",
 				"Retry-After: 1\r\n", strcmp(method, "HEAD"),
 				keep) < 0)
+			keep = 0;
+		goto out;
+	}
+	if (cfg.mode == MODE_STATUS500 && take_fault(method)) {
+		/* a request body we did not read: the connection must go */
+		keep = client_keep && reqb.kind == BODY_NONE;
+		log_request(method, target, 500, range, "status500");
+		if (send_simple(cl->fd, 500, "Internal Server Error", "",
+				strcmp(method, "HEAD"), keep) < 0)
 			keep = 0;
 		goto out;
 	}
@@ -903,9 +945,10 @@ static int serve_request(struct rbuf *cl)
 	}
 
 	if ((cfg.mode == MODE_CUT || cfg.mode == MODE_CORRUPT ||
-	     cfg.mode == MODE_STALL) &&
+	     cfg.mode == MODE_STALL || cfg.mode == MODE_RESET ||
+	     cfg.mode == MODE_TRICKLE) &&
 	    !strcmp(method, "GET") && (status == 200 || status == 206) &&
-	    take_fault()) {
+	    take_fault(method)) {
 		fault.mode = cfg.mode;
 		fault.limit = fault_limit(cfg.mode, &respb);
 		fault_name = mode_names[cfg.mode];
@@ -929,6 +972,14 @@ static int serve_request(struct rbuf *cl)
 		upfd = -1;
 		drain(cl->fd, STALL_SECONDS * 1000L);
 	}
+	if (rr == RELAY_LIMIT && fault.mode == MODE_RESET) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		/* close() now sends RST instead of FIN */
+		setsockopt(cl->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(cl->fd);
+		cl->fd = -1;
+	}
 
 out:
 	close_quietly(upfd);
@@ -947,9 +998,11 @@ static void serve_client(int fd)
 	set_timeouts(fd);
 	while (serve_request(cl))
 		;
-	shutdown(fd, SHUT_WR);
-	drain(fd, LINGER_MS);
-	close(fd);
+	if (cl->fd >= 0) { /* not reset by a fault */
+		shutdown(fd, SHUT_WR);
+		drain(fd, LINGER_MS);
+		close(fd);
+	}
 	free(cl);
 }
 
@@ -1067,6 +1120,8 @@ int cmd_fault_proxy(int argc, const char **argv)
 			cfg.count = parse_number("--count", v, 0, 1000000000);
 		else if ((v = opt_value(argc, argv, &i, "--log")))
 			log_file = v;
+		else if ((v = opt_value(argc, argv, &i, "--method")))
+			cfg.method = v;
 		else
 			usage(fault_proxy_usage);
 	}
@@ -1076,8 +1131,8 @@ int cmd_fault_proxy(int argc, const char **argv)
 		if (!strcmp(mode, mode_names[m]))
 			break;
 	if (m == ARRAY_SIZE(mode_names))
-		die("unknown mode '%s' (want pass, cut, status503, corrupt "
-		    "or stall)", mode);
+		die("unknown mode '%s' (want pass, cut, status503, corrupt, "
+		    "stall, status500, reset or trickle)", mode);
 	cfg.mode = m;
 
 	memset(&sa, 0, sizeof(sa));

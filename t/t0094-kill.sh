@@ -1,0 +1,256 @@
+#!/bin/sh
+
+test_description='kill -9 in the middle of a clean and of a download
+
+The filter process (started through a wrapper that records its PID) is
+killed while its temp file is half written, and during a clone that
+downloads from the slow nginx location; git model fetch is killed in the
+middle of a download. Each time no bad object is left in the store, and
+the same command run again succeeds with the right bytes.'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-httpd.sh"
+
+start_httpd
+
+oid_of () {
+	sha256sum <"$1" | cut -d" " -f1
+}
+
+obj_path () {
+	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
+}
+
+# wait_for_file GLOB: wait up to 20 s until a file matching GLOB has some
+# bytes in it.
+wait_for_file () {
+	i=0
+	while :
+	do
+		for f in $1
+		do
+			test -s "$f" && return 0
+		done
+		i=$((i + 1))
+		if test $i -ge 200
+		then
+			echo >&4 "wait_for_file: nothing matches '$1' after 20 s"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# kill_pid_file FILE: kill -9 the process whose PID FILE holds.
+kill_pid_file () {
+	test -s "$1" &&
+	pid=$(cat "$1") &&
+	kill -9 "$pid"
+}
+
+# The filter process, through a wrapper that writes its PID to filter.pid.
+write_script filter-wrap <<\EOF
+echo $$ >"$TRASH_DIRECTORY/filter.pid"
+exec git-model filter-process
+EOF
+
+# The same, holding back what git sends after its first 100 writes (the
+# handshake, then some MiB of content) until the file "go" appears (or 20 s
+# pass): the clean in progress has its temp file half written, and the
+# filter process waits for the rest. dd passes each read on as it comes
+# (no iflag=fullblock: git waits for the answer to its handshake). An
+# asynchronous list reads /dev/null unless told otherwise: hence fd 3.
+write_script filter-stuck <<\EOF
+exec 3<&0
+{
+	dd bs=64k count=100 <&3 2>/dev/null
+	i=0
+	while ! test -f "$TRASH_DIRECTORY/go" && test $i -lt 200
+	do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	cat <&3
+} | git-model filter-process &
+echo $! >"$TRASH_DIRECTORY/filter.pid"
+wait $!
+EOF
+
+# git runs the filter through the shell: quote the trash directory's space.
+wrap_cmd="'$TRASH_DIRECTORY/filter-wrap'"
+stuck_cmd="'$TRASH_DIRECTORY/filter-stuck'"
+
+test_expect_success 'setup' '
+	git model install &&
+	git init -q --bare remote.git &&
+	git init -q work &&
+	(
+		cd work &&
+		git model track "*.pth" &&
+		git config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
+		git add . &&
+		git commit -q -m attributes &&
+		git remote add origin ../remote.git
+	)
+'
+
+test_expect_success 'kill -9 of the filter process during a clean: git add fails, no object' '
+	test-tool genrandom big 16m >work/big.pth &&
+	rm -f go filter.pid || return 1
+	# "A && B &" would put A in the background too: one command alone
+	git -C work -c filter.model.process="$stuck_cmd" \
+		add big.pth 2>err.add &
+	add_pid=$! &&
+	wait_for_file "work/.git/model/tmp/object-*" &&
+	kill_pid_file filter.pid &&
+	>go &&
+	test_must_fail wait $add_pid &&
+	cat err.add &&
+	grep "filter" err.add &&
+	git -C work ls-files >staged &&
+	! grep big.pth staged &&
+	test_path_is_missing work/.git/model/objects &&
+	test_model_store_ok work/.git
+'
+
+test_expect_success 'the same git add again succeeds; what the kill left is harmless' '
+	ls work/.git/model/tmp >left &&
+	say "left in tmp/ by the kill: $(cat left)" &&
+	git -C work add big.pth &&
+	git -C work commit -q -m big &&
+	oid=$(oid_of work/big.pth) &&
+	test_cmp_bin work/big.pth "$(obj_path work/.git/model/objects $oid)" &&
+	test_model_store_ok work/.git &&
+	cp work/big.pth big.orig &&
+	rm work/big.pth &&
+	git -C work checkout big.pth &&
+	test_cmp_bin big.orig work/big.pth &&
+	git -C work push -q origin main &&
+	test_cmp_bin big.orig "$(obj_path "$HTTPD_ROOT/open/models" $oid)" &&
+	# /slow/ serves $HTTPD_ROOT/auth/ at 2 MB/s
+	cp -R "$HTTPD_ROOT/open/models" "$HTTPD_ROOT/auth/"
+'
+
+test_expect_success 'kill -9 of the filter process during a clone that downloads' '
+	rm -f filter.pid || return 1
+	git -c model.storage="$HTTPD_URL/slow/models" \
+		-c filter.model.process="$wrap_cmd" \
+		clone -q remote.git killed 2>err.clone &
+	clone_pid=$! &&
+	wait_for_file "killed/.git/model/incomplete/*" &&
+	kill_pid_file filter.pid &&
+	test_must_fail wait $clone_pid &&
+	cat err.clone &&
+	test_path_is_missing killed/.git/model/objects &&
+	part=$(wc -c <"killed/.git/model/incomplete/$oid") &&
+	say "the kill left $part bytes of 16 MiB" &&
+	test "$part" -lt 16777216 &&
+	test_model_store_ok killed/.git
+'
+
+test_expect_success 'the restore git suggests resumes where the kill stopped, right bytes' '
+	grep "git restore --source=HEAD :/" err.clone &&
+	git -C killed -c model.storage="$HTTPD_URL/slow/models" \
+		restore --source=HEAD :/ 2>err.restore &&
+	# the checkout died before git wrote the index
+	git -C killed reset -q &&
+	test_cmp_bin big.orig killed/big.pth &&
+	httpd_log_wait 1 GET 206 "^/slow/models/sha256/" &&
+	test_model_store_ok killed/.git &&
+	test -z "$(ls -A killed/.git/model/incomplete)" &&
+	git -C killed status --porcelain >status &&
+	test_must_be_empty status
+'
+
+test_expect_success 'kill -9 of git model fetch mid-download, then the same fetch' '
+	rm -rf lazy &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy &&
+	git -C lazy config model.storage "$HTTPD_URL/slow/models" || return 1
+	# git-model itself, not the git that would run it: killing git
+	# leaves its child running
+	(cd lazy && exec git-model fetch 2>../err.fetch1) &
+	fetch_pid=$! &&
+	wait_for_file "lazy/.git/model/incomplete/*" &&
+	kill -9 $fetch_pid &&
+	test_expect_code 137 wait $fetch_pid &&
+	test_path_is_missing lazy/.git/model/objects &&
+	part=$(wc -c <"lazy/.git/model/incomplete/$oid") &&
+	test "$part" -lt 16777216 &&
+	git -C lazy model fetch 2>err.fetch2 &&
+	grep "downloaded 1 object" err.fetch2 &&
+	httpd_log_wait 2 GET 206 "^/slow/models/sha256/" &&
+	test_cmp_bin big.orig "$(obj_path lazy/.git/model/objects $oid)" &&
+	test_model_store_ok lazy/.git &&
+	test -z "$(ls -A lazy/.git/model/incomplete)"
+'
+
+# The deferred checkout (objects over model.smudgeInlineMax): the
+# post-checkout hook copies the weights from the store into a temp file
+# beside the work tree file, then renames it into place. A wrapper runs the
+# hook's git-model under strace, which holds each rename for 3 s, so the
+# kill comes with the temp file whole and not yet renamed.
+if strace -f -qq -o /dev/null -e trace=rename \
+	-e inject=rename:delay_enter=1 true 2>/dev/null
+then
+	test_set_prereq STRACE_INJECT
+fi
+
+mkdir slowbin &&
+write_script slowbin/git-model <<EOF || BUG "cannot write slowbin/git-model"
+if test "\$1" = post-checkout
+then
+	echo \$\$ >"\$TRASH_DIRECTORY/strace.pid"
+	exec strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \\
+		-e inject=rename,renameat,renameat2:delay_enter=3000000 \\
+		"$GIT_MODEL_BUILD_DIR/src/git-model" "\$@"
+fi
+exec "$GIT_MODEL_BUILD_DIR/src/git-model" "\$@"
+EOF
+
+test_expect_success STRACE_INJECT 'kill -9 of the hook during a deferred checkout: the filter finishes it' '
+	rm -f strace.pid &&
+	git config --global model.smudgeInlineMax 1m &&
+	test_when_finished "git config --global --unset model.smudgeInlineMax" ||
+	return 1
+	(
+		PATH="$TRASH_DIRECTORY/slowbin:$PATH" &&
+		export PATH &&
+		exec git clone -q remote.git deferred 2>err.deferred
+	) &
+	clone_pid=$! &&
+	i=0 &&
+	while :
+	do
+		tmp=$(ls deferred/.big.pth.git-model-* 2>/dev/null)
+		test -n "$tmp" && test $(wc -c <"$tmp") = 16777216 && break
+		i=$((i + 1)) &&
+		test $i -lt 200 &&
+		sleep 0.1 || return 1
+	done &&
+	# the hook git-model, traced by the strace whose PID the wrapper wrote
+	hook_pid=$(pgrep -P "$(cat strace.pid)") &&
+	test -n "$hook_pid" &&
+	kill -9 $hook_pid &&
+	# git clone exits with the hook'"'"'s status: 137; the filter, at
+	# exit, takes over the list the killed hook had claimed
+	! wait $clone_pid &&
+	test_cmp_bin big.orig deferred/big.pth &&
+	test_model_store_ok deferred/.git
+'
+
+test_expect_success STRACE_INJECT 'git model checkout then has nothing to do' '
+	git -C deferred model checkout 2>err.co &&
+	test_must_be_empty err.co &&
+	test_cmp_bin big.orig deferred/big.pth
+'
+
+# The killed hook's temp file is locked by nobody: the next write of the
+# file removes it, and the claimed list was taken over.
+test_expect_success STRACE_INJECT 'after the kill no temp file or claimed list is left' '
+	git -C deferred status --porcelain >out.porcelain &&
+	test_must_be_empty out.porcelain &&
+	ls deferred/.git >gitdir &&
+	! grep model-deferred gitdir
+'
+
+test_done

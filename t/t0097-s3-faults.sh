@@ -1,0 +1,201 @@
+#!/bin/sh
+
+test_description='S3 faults: 500, 503, reset, wrong bytes, on single and multipart transfers
+
+The fault proxy sits in front of the signature-checking S3 proxy (the
+client signs the Host it talks to, so the signatures still hold). Every
+fault ends in the right bytes or in a clear error; a push whose upload
+fails never moves the remote ref, and a failed multipart upload leaves no
+object in the bucket.'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-s3.sh"
+
+start_s3 models
+
+oid_of () {
+	sha256sum <"$1" | cut -d" " -f1
+}
+
+key_of () {
+	echo "team/sha256/$(echo $1 | cut -c1-2)/$(echo $1 | cut -c3-4)/$1"
+}
+
+# start_proxy MODE COUNT [METHOD]: a fault proxy in front of the S3
+# proxy, as $PROXY_URL; its log is proxy.log.
+start_proxy () {
+	rm -f proxy.port proxy.log || return 1
+	test-tool fault-proxy --port-file proxy.port \
+		--upstream "${S3_ENDPOINT##*:}" \
+		--mode "$1" --count "$2" ${3:+--method "$3"} --log proxy.log \
+		</dev/null >/dev/null 2>>proxy.err 3>&- 4>&- 5>&- &
+	PROXY_PID=$!
+	i=0
+	while ! test -s proxy.port
+	do
+		i=$((i + 1))
+		test $i -lt 50 || return 1
+		sleep 0.1
+	done
+	PROXY_URL=http://127.0.0.1:$(cat proxy.port)
+}
+
+stop_proxy () {
+	kill "$PROXY_PID" 2>/dev/null
+	wait "$PROXY_PID" 2>/dev/null
+	return 0
+}
+
+fresh_clone () {
+	rm -rf lazy &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy
+}
+
+# new_weights NAME SIZE: commit a new weight file in work.
+new_weights () {
+	test-tool genrandom "$1" "$2" >"work/$1" &&
+	git -C work add "$1" &&
+	test_tick &&
+	git -C work commit -q -m "$1"
+}
+
+test_expect_success 'setup: weights in S3, keys in the environment' '
+	AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID &&
+	AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY &&
+	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY &&
+	git model install &&
+	git init -q --bare remote.git &&
+	git init -q work &&
+	(
+		cd work &&
+		git model track "*.pth" &&
+		git config -f .gitmodel model.storage "s3://models/team" &&
+		git config -f .gitmodel model.s3.endpoint "$S3_ENDPOINT" &&
+		test-tool genrandom a 2m >a.pth &&
+		test-tool genrandom b 1m >b.pth &&
+		git add . &&
+		git commit -q -m weights &&
+		git remote add origin ../remote.git &&
+		git push -q origin main
+	) &&
+	test_cmp_bin work/a.pth "$(s3_object_path models $(key_of $(oid_of work/a.pth)))"
+'
+
+test_expect_success 'a signed request through the proxy works' '
+	start_proxy pass 0 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	git -C lazy -c model.s3.endpoint="$PROXY_URL" model pull 2>err &&
+	test_cmp_bin work/a.pth lazy/a.pth &&
+	grep "^GET /models/team/sha256/.* 200 " proxy.log
+'
+
+test_expect_success '500 once on a PUT: retried, the push succeeds' '
+	start_proxy status500 1 PUT &&
+	test_when_finished stop_proxy &&
+	new_weights c.pth 300k &&
+	git -C work -c model.s3.endpoint="$PROXY_URL" push -q origin main 2>err &&
+	test "$(grep -c "^PUT .* 500 .*fault=status500" proxy.log)" = 1 &&
+	grep "^PUT .* 200 .*fault=none" proxy.log &&
+	test "$(git -C remote.git rev-parse main)" = "$(git -C work rev-parse main)" &&
+	test_cmp_bin work/c.pth "$(s3_object_path models $(key_of $(oid_of work/c.pth)))"
+'
+
+test_expect_success '500 on every PUT: push fails, ref unchanged, nothing stored' '
+	start_proxy status500 1000 PUT &&
+	test_when_finished stop_proxy &&
+	before=$(git -C remote.git rev-parse main) &&
+	new_weights d.pth 300k &&
+	test_must_fail git -C work -c model.s3.endpoint="$PROXY_URL" \
+		-c model.retries=1 push origin main 2>err &&
+	grep "cannot upload .d.pth." err &&
+	grep "500" err &&
+	grep "push is refused" err &&
+	test "$(git -C remote.git rev-parse main)" = "$before" &&
+	test_path_is_missing "$(s3_object_path models $(key_of $(oid_of work/d.pth)))"
+'
+
+test_expect_success 'multipart: 503 on every part, the upload is aborted, nothing stored' '
+	start_proxy status503 1000 PUT &&
+	test_when_finished stop_proxy &&
+	before=$(git -C remote.git rev-parse main) &&
+	new_weights big.pth 12m &&
+	test_must_fail git -C work -c model.s3.endpoint="$PROXY_URL" \
+		-c model.s3.multipartThreshold=8m -c model.s3.partSize=5m \
+		-c model.retries=1 push origin main 2>err &&
+	grep "cannot upload .big.pth." err &&
+	grep "503" err &&
+	grep "^POST /models/team/sha256/.*?uploads= 200 " proxy.log &&
+	grep "^PUT .*partNumber=.* 503 .*fault=status503" proxy.log &&
+	grep "^DELETE /models/team/sha256/.*?uploadId=" proxy.log &&
+	test "$(git -C remote.git rev-parse main)" = "$before" &&
+	test_path_is_missing "$(s3_object_path models $(key_of $(oid_of work/big.pth)))"
+'
+
+test_expect_success 'multipart: a PUT refused once, retried, the push succeeds' '
+	start_proxy status500 1 PUT &&
+	test_when_finished stop_proxy &&
+	git -C work -c model.s3.endpoint="$PROXY_URL" \
+		-c model.s3.multipartThreshold=8m -c model.s3.partSize=5m \
+		push -q origin main 2>err &&
+	test "$(grep -c "^PUT .* 500 .*fault=status500" proxy.log)" = 1 &&
+	test "$(grep -c "^PUT .*partNumber=.* 200 " proxy.log)" = 3 &&
+	grep "^POST /models/team/sha256/.*?uploadId=.* 200 " proxy.log &&
+	test "$(git -C remote.git rev-parse main)" = "$(git -C work rev-parse main)" &&
+	test_cmp_bin work/big.pth "$(s3_object_path models $(key_of $(oid_of work/big.pth)))" &&
+	test_cmp_bin work/d.pth "$(s3_object_path models $(key_of $(oid_of work/d.pth)))"
+'
+
+test_expect_success 'a reset mid-body on a GET: retried, right bytes' '
+	start_proxy reset 2 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	git -C lazy -c model.s3.endpoint="$PROXY_URL" model pull 2>err &&
+	test "$(grep -c "fault=reset" proxy.log)" = 2 &&
+	test_cmp_bin work/a.pth lazy/a.pth &&
+	test_cmp_bin work/big.pth lazy/big.pth &&
+	test_model_store_ok lazy/.git
+'
+
+test_expect_success 'wrong bytes once on a GET: retried, only right bytes kept' '
+	start_proxy corrupt 1 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	git -C lazy -c model.s3.endpoint="$PROXY_URL" model pull 2>err &&
+	grep "fault=corrupt" proxy.log &&
+	test_cmp_bin work/a.pth lazy/a.pth &&
+	test_cmp_bin work/big.pth lazy/big.pth &&
+	test_model_store_ok lazy/.git
+'
+
+test_expect_success 'wrong bytes every time: a clear error, nothing stored, pointers stay' '
+	start_proxy corrupt 1000 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.s3.endpoint="$PROXY_URL" \
+		-c model.retries=1 model pull 2>err &&
+	grep "cannot download .a.pth." err &&
+	grep "do not match the object id" err &&
+	test_path_is_missing lazy/.git/model/objects &&
+	git -C lazy model pointer --check a.pth &&
+	git -C lazy model pull 2>err &&
+	test_cmp_bin work/a.pth lazy/a.pth &&
+	test_model_store_ok lazy/.git
+'
+
+test_expect_success '503 on every GET in a clone: pointers, a clear error, then pull' '
+	start_proxy status503 1000 GET &&
+	test_when_finished stop_proxy &&
+	rm -rf sick &&
+	git -c model.s3.endpoint="$PROXY_URL" -c model.retries=0 \
+		clone -q remote.git sick 2>err &&
+	grep "503" err &&
+	grep "git model pull" err &&
+	git -C sick model pointer --check a.pth &&
+	test_path_is_missing sick/.git/model/objects &&
+	git -C sick model pull 2>err &&
+	test_cmp_bin work/big.pth sick/big.pth &&
+	test_model_store_ok sick/.git
+'
+
+test_done
