@@ -65,7 +65,7 @@ static void mask_userinfo(const char *value, struct strbuf *out)
 	}
 	auth += 3;
 	end = auth + strcspn(auth, "/?#");
-	at = memchr(auth, '@', end - auth);
+	at = memrchr(auth, '@', end - auth);
 	if (!at) {
 		strbuf_addstr(out, value);
 		return;
@@ -90,10 +90,14 @@ static int print_model_key(const char *name, const char *value, void *data)
 
 	if (!strcasecmp(name, "model.storage"))
 		return 0;
-	/* A header is usually a token: show its name only. */
-	if (!strcasecmp(name, "model.http.extraheader") &&
-	    (colon = strchr(value, ':'))) {
-		printf("%s=%.*s: ***\n", name, (int)(colon - value), value);
+	/* A header is usually a token: show its name only, or nothing. */
+	if (!strcasecmp(name, "model.http.extraheader")) {
+		colon = strchr(value, ':');
+		if (colon)
+			printf("%s=%.*s: ***\n", name, (int)(colon - value),
+			       value);
+		else
+			printf("%s=***\n", name);
 		return 0;
 	}
 	print_value(name, value);
