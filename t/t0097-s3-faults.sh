@@ -21,35 +21,8 @@ key_of () {
 	echo "team/sha256/$(echo $1 | cut -c1-2)/$(echo $1 | cut -c3-4)/$1"
 }
 
-# start_proxy MODE COUNT [METHOD]: a fault proxy in front of the S3
-# proxy, as $PROXY_URL; its log is proxy.log.
-start_proxy () {
-	rm -f proxy.port proxy.log || return 1
-	test-tool fault-proxy --port-file proxy.port \
-		--upstream "${S3_ENDPOINT##*:}" \
-		--mode "$1" --count "$2" ${3:+--method "$3"} --log proxy.log \
-		</dev/null >/dev/null 2>>proxy.err 3>&- 4>&- 5>&- &
-	PROXY_PID=$!
-	i=0
-	while ! test -s proxy.port
-	do
-		i=$((i + 1))
-		test $i -lt 50 || return 1
-		sleep 0.1
-	done
-	PROXY_URL=http://127.0.0.1:$(cat proxy.port)
-}
-
-stop_proxy () {
-	kill "$PROXY_PID" 2>/dev/null
-	wait "$PROXY_PID" 2>/dev/null
-	return 0
-}
-
-fresh_clone () {
-	rm -rf lazy &&
-	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy
-}
+. "$TEST_DIRECTORY/lib-fault-proxy.sh"
+FAULT_PROXY_UPSTREAM=${S3_ENDPOINT##*:}
 
 # new_weights NAME SIZE: commit a new weight file in work.
 new_weights () {
