@@ -76,36 +76,6 @@ static int is_ip_or_localhost(const char *host)
 	return strspn(host, "0123456789.") >= len;
 }
 
-static int parse_size(const char *key, const char *v, uint64_t *out)
-{
-	char *end;
-	unsigned long long n = strtoull(v, &end, 10);
-
-	switch (tolower((unsigned char)*end)) {
-	case 'k': n <<= 10; end++; break;
-	case 'm': n <<= 20; end++; break;
-	case 'g': n <<= 30; end++; break;
-	}
-	if (end == v || *end)
-		return error("bad value '%s' for '%s': a size such as 64m",
-			     v, key);
-	*out = n;
-	return 0;
-}
-
-static int size_setting(const struct repo *r, const char *key, uint64_t def,
-			uint64_t *out)
-{
-	struct strbuf v = STRBUF_INIT;
-	int ret = config_get(r, key, &v);
-
-	*out = def;
-	if (!ret)
-		ret = parse_size(key, v.buf, out);
-	strbuf_release(&v);
-	return ret < 0 ? -1 : 0;
-}
-
 static int select_signature(struct storage *s);
 
 static int s3_open(struct storage *s)
@@ -172,9 +142,9 @@ static int s3_open(struct storage *s)
 	if (!s3->path_style && strchr(s3->bucket, '.'))
 		s3->path_style = 1;
 
-	if (size_setting(r, "model.s3.multipartthreshold", 64 * MIB,
-			 &s3->threshold) < 0 ||
-	    size_setting(r, "model.s3.partsize", 16 * MIB, &s3->part) < 0)
+	if (config_get_size(r, "model.s3.multipartthreshold", 64 * MIB,
+			    &s3->threshold) < 0 ||
+	    config_get_size(r, "model.s3.partsize", 16 * MIB, &s3->part) < 0)
 		goto cleanup;
 	if (s3->part < S3_MIN_PART) {
 		error("model.s3.partSize must be at least 5m (S3's smallest "
