@@ -4,6 +4,7 @@
 #	start_proxy MODE COUNT [METHOD]   # $PROXY_URL, its log proxy.log
 #	stop_proxy
 #	fresh_clone                       # lazy/: remote.git, pointers only
+#	setup_three_weights               # work/: a, b, c.pth pushed to nginx
 #
 # The proxy forwards to 127.0.0.1:$FAULT_PROXY_UPSTREAM, nginx's port
 # ($HTTPD_PORT) unless the script sets it (the S3 proxy's, for t0097).
@@ -36,4 +37,24 @@ stop_proxy () {
 fresh_clone () {
 	rm -rf lazy &&
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy
+}
+
+# work/ with a.pth, b.pth, c.pth (3, 2, 1 MiB) in HTTP storage under
+# $HTTPD_URL/open/models (named in .gitmodel), pushed to remote.git.
+setup_three_weights () {
+	git model install &&
+	git init -q --bare remote.git &&
+	git init -q work &&
+	(
+		cd work &&
+		git model track "*.pth" &&
+		git config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
+		test-tool genrandom a 3m >a.pth &&
+		test-tool genrandom b 2m >b.pth &&
+		test-tool genrandom c 1m >c.pth &&
+		git add . &&
+		git commit -q -m weights &&
+		git remote add origin ../remote.git &&
+		git push -q origin main
+	)
 }

@@ -25,21 +25,7 @@ store_is_clean () {
 }
 
 test_expect_success 'setup: three weights in HTTP storage' '
-	git model install &&
-	git init -q --bare remote.git &&
-	git init -q work &&
-	(
-		cd work &&
-		git model track "*.pth" &&
-		git config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
-		test-tool genrandom a 3m >a.pth &&
-		test-tool genrandom b 2m >b.pth &&
-		test-tool genrandom c 1m >c.pth &&
-		git add . &&
-		git commit -q -m weights &&
-		git remote add origin ../remote.git &&
-		git push -q origin main
-	)
+	setup_three_weights
 '
 
 test_expect_success 'a body cut halfway is resumed with Range and verified' '
