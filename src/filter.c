@@ -156,7 +156,8 @@ cleanup:
  */
 static int maybe_defer(struct filter *f, const char *path, struct smudge *sm)
 {
-	if (!f->defer || sm->fd < 0 || sm->ptr.size <= f->inline_max)
+	if (!f->defer || !f->may_defer || sm->fd < 0 ||
+	    sm->ptr.size <= f->inline_max)
 		return 0;
 	if (f->defer(f, path) < 0)
 		return error("cannot smudge '%s'", path);
@@ -551,8 +552,15 @@ static int prepare_delayed(struct conversation *c, struct delayed_blob *d,
 	pointer_init(&d->ptr);
 	sm->is_pointer = 1;
 	sm->fd = store_open(c->filter->store, sm->ptr.oid, sm->ptr.size);
-	if (sm->fd >= 0)
-		return maybe_defer(c->filter, d->pathname, sm);
+	if (sm->fd >= 0) {
+		/* It was delayed: git asked with can-delay, in a checkout. */
+		int ret;
+
+		c->filter->may_defer = 1;
+		ret = maybe_defer(c->filter, d->pathname, sm);
+		c->filter->may_defer = 0;
+		return ret;
+	}
 	if (errno != ENOENT)
 		return error("cannot smudge '%s'", d->pathname);
 	sm->missing = 1;
@@ -582,9 +590,10 @@ static int do_smudge(struct conversation *c, struct request *req)
 	} else {
 		/* With delay, a missing object is fetched later, together. */
 		c->filter->defer_missing = c->delay && req->can_delay;
+		c->filter->may_defer = req->can_delay;
 		ok = !filter_smudge_prepare(c->filter, &src.base,
 					    req->pathname.buf, &sm);
-		c->filter->defer_missing = 0;
+		c->filter->defer_missing = c->filter->may_defer = 0;
 		if (pkt_src_drain(&src) < 0)
 			goto cleanup;
 		if (ok && sm.missing && c->delay && req->can_delay) {

@@ -83,9 +83,16 @@ struct filter {
 	 * bigger than `inline_max` bytes is answered with the pointer text,
 	 * and defer() records the path for the hook that writes the weights
 	 * into the work tree afterwards. 0, or -1 (reported).
+	 *
+	 * Only while `may_defer` is set: filter_process() sets it for
+	 * requests that git sent with "can-delay=1", which it does only in a
+	 * checkout that writes the result into the work tree. git archive,
+	 * git cat-file --filters and 'git model smudge' must get the
+	 * weights themselves.
 	 */
 	int (*defer)(struct filter *f, const char *path);
 	uint64_t inline_max;
+	int may_defer;
 	/* Set by filter_process(): leave a missing object for fetch_many(). */
 	int defer_missing;
 };
@@ -100,7 +107,8 @@ struct delayed_blob {
 
 #define FILTER_INIT { .store = NULL, .storage_url = NULL, .skip_smudge = 0, \
 		      .fetch = NULL, .fetch_many = NULL, .fetch_data = NULL, \
-		      .defer = NULL, .inline_max = 0, .defer_missing = 0 }
+		      .defer = NULL, .inline_max = 0, .may_defer = 0, \
+		      .defer_missing = 0 }
 
 /*
  * Clean everything `in` gives into `out` (appended). `path` names the file

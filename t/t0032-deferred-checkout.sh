@@ -75,6 +75,19 @@ test_expect_success 'a file checkout runs the hook too' '
 	test_cmp_bin big2 clone/big.pth
 '
 
+test_expect_success 'archive, cat-file --filters and git model smudge give the weights' '
+	git -C clone archive v1 big.pth >v1.tar &&
+	mkdir archived &&
+	tar -xf v1.tar -C archived &&
+	test_cmp_bin big1 archived/big.pth &&
+	git -C clone cat-file --filters v1:big.pth >catted &&
+	test_cmp_bin big1 catted &&
+	git -C clone show v1:big.pth >pointer &&
+	git -C clone model smudge big.pth <pointer >smudged &&
+	test_cmp_bin big1 smudged &&
+	test_path_is_missing clone/.git/model-deferred
+'
+
 test_expect_success 'reset --hard and stash run no hook: the filter writes at exit' '
 	git -C clone reset -q --hard v1 &&
 	test_cmp_bin big1 clone/big.pth &&
