@@ -21,6 +21,8 @@
 
 #define COPY_BLOCK (1024 * 1024)
 #define DEFERRED_NAME "model-deferred"
+/* Temp files in the work tree: .<name> TEMP_TAIL */
+#define TEMP_TAIL ".git-model-XXXXXX"
 /* More than any checkout records: a path is at most PATH_MAX bytes. */
 #define DEFERRED_CAP (256 << 20)
 
@@ -67,26 +69,59 @@ cleanup:
 	return ret;
 }
 
+/* True when the absolute path `file` is in the index. */
+static int tracked(struct checkout *co, const char *file)
+{
+	size_t len = strlen(co->repo->workdir);
+
+	if (strncmp(file, co->repo->workdir, len))
+		return 0;
+	while (file[len] == '/')
+		len++;
+	return git_index_get_bypath(co->index, file + len, 0) != NULL;
+}
+
 /*
  * Temp files of a checkout that was killed: ".<name>.git-model-XXXXXX"
  * beside `file` that no live writer holds a lock on.
  */
-static void remove_stale_temps(const char *file)
+static void remove_stale_temps(struct checkout *co, const char *file)
 {
 	const char *slash = strrchr(file, '/');
-	struct strbuf dir = STRBUF_INIT, prefix = STRBUF_INIT,
-		      path = STRBUF_INIT;
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT;
+	char key[HASH_HEXSZ + 1];
+	struct hash h = HASH_INIT;
 	struct dirent *de;
-	DIR *d;
+	DIR *d = NULL;
 
 	strbuf_add(&dir, file, slash ? (size_t)(slash - file) : 0);
-	strbuf_addf(&prefix, ".%s.git-model-", slash ? slash + 1 : file);
+	/*
+	 * Once per directory and run: reading a directory of n files for
+	 * each of them would be n^2. A temp file left by a killed run is
+	 * older than this one, so one look is enough.
+	 */
+	hash_start(&h);
+	hash_update(&h, dir.buf, dir.len);
+	hash_finish(&h, key);
+	if (!oidset_insert_hex(&co->swept, key))
+		goto cleanup;
 	d = opendir(dir.len ? dir.buf : ".");
 	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name), tail = strlen(TEMP_TAIL);
+		const char *mark = de->d_name + len - tail;
 		int fd;
 
-		if (strncmp(de->d_name, prefix.buf, prefix.len) ||
-		    strlen(de->d_name) != prefix.len + 6)
+		/*
+		 * .<name>.git-model-XXXXXX, by mkostemp() in write_weights(),
+		 * where <name> is a tracked file: nothing else is ours.
+		 */
+		if (de->d_name[0] != '.' || len < tail + 2 ||
+		    strncmp(mark, TEMP_TAIL, tail - 6))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/", dir.buf);
+		strbuf_add(&path, de->d_name + 1, mark - de->d_name - 1);
+		if (!tracked(co, path.buf))
 			continue;
 		strbuf_reset(&path);
 		strbuf_addf(&path, "%s/%s", dir.buf, de->d_name);
@@ -99,9 +134,30 @@ static void remove_stale_temps(const char *file)
 	}
 	if (d)
 		closedir(d);
+cleanup:
 	strbuf_release(&dir);
-	strbuf_release(&prefix);
 	strbuf_release(&path);
+}
+
+/*
+ * git takes an entry whose mtime is not older than the index file, in
+ * whole seconds, for racily clean and reads the file again, which for
+ * weights means the clean filter hashing them. Rather than wait for the
+ * next second to write the index, the file's mtime is set to the start of
+ * the second before this one. That is safe: the entry records this mtime,
+ * and any later write to the file sets it to the present, so git still
+ * sees every change.
+ */
+static int backdate(int fd)
+{
+	struct timespec now, times[2];
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	times[0].tv_sec = 0;
+	times[0].tv_nsec = UTIME_OMIT;
+	times[1].tv_sec = now.tv_sec - 1;
+	times[1].tv_nsec = 0;
+	return futimens(fd, times);
 }
 
 /*
@@ -110,20 +166,20 @@ static void remove_stale_temps(const char *file)
  * temp file is locked while it is written, so that a later run can tell
  * the leftovers of a killed one (remove_stale_temps()).
  */
-static int write_weights(struct store *store, const struct pointer *p,
+static int write_weights(struct checkout *co, const struct pointer *p,
 			 const char *file, unsigned mode, struct stat *st)
 {
 	struct strbuf tmp = STRBUF_INIT;
 	const char *slash = strrchr(file, '/');
 	int in = -1, out = -1, ret = -1;
 
-	in = store_open(store, p->oid, p->size);
+	in = store_open(&co->store, p->oid, p->size);
 	if (in < 0)
 		goto cleanup;
 	if (slash)
 		strbuf_add(&tmp, file, slash + 1 - file);
-	strbuf_addf(&tmp, ".%s.git-model-XXXXXX", slash ? slash + 1 : file);
-	remove_stale_temps(file);
+	strbuf_addf(&tmp, ".%s" TEMP_TAIL, slash ? slash + 1 : file);
+	remove_stale_temps(co, file);
 	out = mkostemp(tmp.buf, O_CLOEXEC);
 	if (out < 0) {
 		error_errno("cannot create a temp file beside '%s'", file);
@@ -134,7 +190,7 @@ static int write_weights(struct store *store, const struct pointer *p,
 	if (copy_fd(in, out, p->size) < 0 ||
 	    fchmod(out, (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) &
 				~current_umask()) < 0 ||
-	    close(out) < 0) {
+	    backdate(out) < 0 || close(out) < 0) {
 		out = -1;
 		error_errno("cannot write '%s'", tmp.buf);
 		goto cleanup;
@@ -268,7 +324,7 @@ int checkout_entry(struct checkout *co, const git_index_entry *e)
 		co->missing++;
 		goto cleanup;
 	}
-	if (write_weights(&co->store, &p, file.buf, e->mode, &st) < 0) {
+	if (write_weights(co, &p, file.buf, e->mode, &st) < 0) {
 		co->failed++;
 		goto cleanup;
 	}
@@ -286,8 +342,9 @@ int checkout_finish(struct checkout *co)
 	if (co->written) {
 		/*
 		 * git treats an entry as racily clean, and re-reads the file,
-		 * when it is not older than the index: write the index in a
-		 * later second than any file we wrote.
+		 * when it is not older than the index. Files we wrote are
+		 * backdated (backdate()); one refreshed by refresh_entry()
+		 * may be as new as this second: then wait for the next.
 		 */
 		while (time(NULL) <= co->newest)
 			usleep(20 * 1000);
@@ -300,6 +357,7 @@ int checkout_finish(struct checkout *co)
 	git_index_free(co->index);
 	co->index = NULL;
 	store_release(&co->store);
+	oidset_release(&co->swept);
 	return ret;
 }
 

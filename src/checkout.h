@@ -8,9 +8,10 @@
  * A file is replaced only when it still holds exactly the pointer blob of
  * its index entry (scan.h: worktree_holds_pointer()), through a temp file
  * beside it and rename(), so a reader sees the pointer or the weights,
- * never a mix. Its index entry gets the new file's stat data; the index is
- * written in a later second than any file written, so git does not take
- * the entries for racily clean and hash the weights again.
+ * never a mix. Its index entry gets the new file's stat data. The file's
+ * mtime is set a second back, so that the index, written at once, is newer
+ * than it: git does not take the entry for racily clean and hash the
+ * weights again, and no one waits for the clock to tick.
  *
  * Deferred checkout. git reads a filter's whole smudge output into memory
  * before it writes the file, so smudging a 70 GB checkpoint through git
@@ -31,6 +32,7 @@
 
 #include <git2.h>
 
+#include "oidset.h"
 #include "repo.h"
 #include "store.h"
 
@@ -43,6 +45,7 @@ struct checkout {
 	struct store store;
 	size_t written, missing, failed;
 	time_t newest; /* latest mtime of a file written */
+	struct oidset swept; /* directories cleared of stale temp files */
 	int quiet;
 };
 
