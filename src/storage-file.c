@@ -27,6 +27,12 @@
 
 struct file_storage {
 	char *dir;
+	/*
+	 * Set when a clone into the store failed because the file systems
+	 * cannot clone (not supported, or two of them): later objects are
+	 * copied without trying again.
+	 */
+	int no_clone;
 };
 
 static int file_open(struct storage *s)
@@ -122,14 +128,19 @@ cleanup:
 static int file_clone_get(struct storage *s, const char *oid, uint64_t size,
 			  const struct store *store)
 {
+	struct file_storage *fs = s->data;
 	struct strbuf path = STRBUF_INIT;
 	int fd, ret = 0;
 
+	if (fs->no_clone)
+		return 0;
 	object_path(s, oid, &path);
 	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		ret = store_clone(store, oid, size, fd);
 		close(fd);
+		if (!ret)
+			fs->no_clone = 1;
 	}
 	strbuf_release(&path);
 	return ret;

@@ -186,14 +186,15 @@ static int bg_wait_idle(struct bg_writer *bg)
 	return err;
 }
 
-static struct bg_writer *bg_start(int fd)
+/* The thread, taking over `first` (the caller's filled block) as block 0. */
+static struct bg_writer *bg_start(int fd, char *first)
 {
 	struct bg_writer *bg = xcalloc(1, sizeof(*bg));
 	int err;
 
 	bg->fd = fd;
 	bg->posted = -1;
-	bg->blocks[0] = xmalloc(WRITE_BLOCK);
+	bg->blocks[0] = first;
 	bg->blocks[1] = xmalloc(WRITE_BLOCK);
 	pthread_mutex_init(&bg->mu, NULL);
 	pthread_cond_init(&bg->cv, NULL);
@@ -203,7 +204,6 @@ static struct bg_writer *bg_start(int fd)
 		error_errno("cannot start a writer thread");
 		pthread_mutex_destroy(&bg->mu);
 		pthread_cond_destroy(&bg->cv);
-		free(bg->blocks[0]);
 		free(bg->blocks[1]);
 		free(bg);
 		return NULL;
@@ -228,6 +228,17 @@ static void bg_finish(struct bg_writer *bg)
 	free(bg);
 }
 
+/* Join the thread if there is one, and free the blocks. */
+static void release_blocks(struct store_writer *w)
+{
+	if (w->bg)
+		bg_finish(w->bg); /* it owns both blocks */
+	else
+		free(w->buf);
+	w->bg = NULL;
+	w->buf = NULL;
+}
+
 int store_writer_start(struct store_writer *w, const struct store *s)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -250,12 +261,8 @@ int store_writer_start(struct store_writer *w, const struct store *s)
 		goto fail;
 	}
 	w->tmp_path = strbuf_detach(&path, NULL);
-	w->bg = bg_start(w->fd);
-	if (!w->bg) {
-		store_writer_abort(w);
-		return -1;
-	}
-	w->buf = w->bg->blocks[0];
+	/* The thread starts with the second block: most objects fit in one. */
+	w->buf = xmalloc(WRITE_BLOCK);
 	hash_start(&w->hash);
 	return 0;
 fail:
@@ -271,6 +278,11 @@ static int flush_block(struct store_writer *w)
 
 	if (!w->buf_len)
 		return 0;
+	if (!bg) {
+		bg = w->bg = bg_start(w->fd, w->buf);
+		if (!bg)
+			return -1;
+	}
 	err = bg_wait_idle(bg);
 	if (!err) {
 		pthread_mutex_lock(&bg->mu);
@@ -318,6 +330,13 @@ static int drain(struct store_writer *w)
 {
 	int err;
 
+	if (!w->bg) {
+		/* All of it in the first block: written here, no thread. */
+		if (w->buf_len && write_in_full(w->fd, w->buf, w->buf_len) < 0)
+			return error_errno("cannot write '%s'", w->tmp_path);
+		w->buf_len = 0;
+		return 0;
+	}
 	if (flush_block(w) < 0)
 		return -1;
 	err = bg_wait_idle(w->bg);
@@ -376,11 +395,10 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 	fd = -1;
 	if (store_object_path(s, oid, &path) < 0)
 		goto cleanup;
-	if (mkdir_leading(path.buf) < 0) {
-		error_errno("cannot create the directory of '%s'", path.buf);
-		goto cleanup;
-	}
-	if (rename(tmp_path, path.buf) < 0) {
+	/* The directories are there but for the first objects. */
+	if (rename(tmp_path, path.buf) < 0 &&
+	    (errno != ENOENT || mkdir_leading(path.buf) < 0 ||
+	     rename(tmp_path, path.buf) < 0)) {
 		error_errno("cannot move '%s' into the store", tmp_path);
 		goto cleanup;
 	}
@@ -452,9 +470,7 @@ int store_writer_commit(struct store_writer *w, const char *expect_oid,
 
 	if (drain(w) < 0)
 		goto cleanup;
-	bg_finish(w->bg);
-	w->bg = NULL;
-	w->buf = NULL;
+	release_blocks(w);
 	hash_finish(&w->hash, oid);
 	if (expect_oid && strcmp(oid, expect_oid)) {
 		error("content does not match its object id: expected %s, "
@@ -481,9 +497,7 @@ cleanup:
 void store_writer_abort(struct store_writer *w)
 {
 	/* The thread may be writing to fd: join it before closing. */
-	bg_finish(w->bg);
-	w->bg = NULL;
-	w->buf = NULL;
+	release_blocks(w);
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;

@@ -63,6 +63,7 @@ int store_spool(const struct store *s);
  * hands full blocks (4 MiB) to a thread of its own that writes them and
  * starts their write-back at once (sync_file_range), so hashing overlaps
  * writing and the fdatasync() at commit has little left to wait for.
+ * An object that fits in one block is written at commit, with no thread.
  * Memory: two blocks. After commit or abort the writer holds no
  * resources (the thread is joined); abort is safe to call at any time,
  * also twice.

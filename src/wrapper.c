@@ -141,21 +141,40 @@ int close_quietly(int fd)
 	return -1;
 }
 
+/*
+ * mkdir `dir` (a modifiable copy) and, only when that says ENOENT, its
+ * parents first: where the parents exist, as they nearly always do, this
+ * is one system call.
+ */
+static int mkdir_parents(char *dir)
+{
+	char *slash;
+	int ret;
+
+	if (!mkdir(dir, 0777) || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return -1;
+	*slash = '\0';
+	ret = mkdir_parents(dir);
+	*slash = '/';
+	if (ret < 0)
+		return -1;
+	return (!mkdir(dir, 0777) || errno == EEXIST) ? 0 : -1;
+}
+
 int mkdir_leading(const char *path)
 {
 	char *copy = xstrdup(path);
-	char *p;
+	char *slash = strrchr(copy, '/');
 	int ret = 0;
 
-	for (p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0777) < 0 && errno != EEXIST) {
-			ret = -1;
-			break;
-		}
-		*p = '/';
+	if (slash && slash != copy) {
+		*slash = '\0';
+		ret = mkdir_parents(copy);
 	}
 	free(copy);
 	return ret;
