@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #define DEFERRED_NAME "model-deferred"
 /* Temp files in the work tree: .<name> TEMP_TAIL */
 #define TEMP_TAIL ".git-model-XXXXXX"
+#define RECORD_PREFIX "sha256:"
 /* More than any checkout records: a path is at most PATH_MAX bytes. */
 #define DEFERRED_CAP (256 << 20)
 
@@ -361,19 +363,124 @@ int checkout_finish(struct checkout *co)
 	return ret;
 }
 
-int checkout_defer(const struct repo *r, const char *path)
+int checkout_defer(const struct repo *r, const char *path,
+		   const struct pointer *p)
 {
-	struct strbuf file = STRBUF_INIT;
+	struct strbuf file = STRBUF_INIT, rec = STRBUF_INIT;
 	int fd, ret = 0;
 
 	strbuf_addf(&file, "%s/" DEFERRED_NAME, r->gitdir);
+	strbuf_addf(&rec, RECORD_PREFIX "%s %" PRIu64 " %s", p->oid, p->size,
+		    path);
 	fd = open(file.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 	/* One write per record: records of concurrent writers never mix. */
-	if (fd < 0 || write(fd, path, strlen(path) + 1) !=
-			      (ssize_t)strlen(path) + 1)
+	if (fd < 0 || write(fd, rec.buf, rec.len + 1) != (ssize_t)rec.len + 1)
 		ret = error_errno("cannot record '%s' in '%s'", path,
 				  file.buf);
 	close_quietly(fd);
+	strbuf_release(&file);
+	strbuf_release(&rec);
+	return ret;
+}
+
+/*
+ * A record of checkout_defer(): the pointer in `p` (oid and size only),
+ * the path in `path`. 0, or -1 for a record of another form.
+ */
+static int parse_record(const char *rec, struct pointer *p, const char **path)
+{
+	const char *oid = rec + strlen(RECORD_PREFIX), *end;
+	char *num_end;
+
+	if (strncmp(rec, RECORD_PREFIX, strlen(RECORD_PREFIX)) ||
+	    strnlen(oid, HASH_HEXSZ + 1) <= HASH_HEXSZ ||
+	    oid[HASH_HEXSZ] != ' ')
+		return -1;
+	memcpy(p->oid, oid, HASH_HEXSZ);
+	p->oid[HASH_HEXSZ] = '\0';
+	end = oid + HASH_HEXSZ + 1;
+	if (!oid_hex_valid(p->oid) || *end < '0' || *end > '9')
+		return -1;
+	errno = 0;
+	p->size = strtoull(end, &num_end, 10);
+	if (errno || *num_end != ' ' || !num_end[1])
+		return -1;
+	*path = num_end + 1;
+	return 0;
+}
+
+/* True when `file` holds a pointer to p's object; its lstat in `st`. */
+static int file_holds_pointer(const char *file, const struct pointer *p,
+			      struct stat *st)
+{
+	struct strbuf buf = STRBUF_INIT;
+	struct pointer held = POINTER_INIT;
+	int fd, ret = 0;
+
+	if (lstat(file, st) < 0 || !S_ISREG(st->st_mode) ||
+	    st->st_size > POINTER_MAX)
+		return 0;
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	if (strbuf_read_capped(&buf, fd, POINTER_MAX) >= 0 &&
+	    !pointer_parse(&held, buf.buf, buf.len, NULL) &&
+	    !strcmp(held.oid, p->oid) && held.size == p->size)
+		ret = 1;
+	close(fd);
+	pointer_release(&held);
+	strbuf_release(&buf);
+	return ret;
+}
+
+/*
+ * The file `path` that git wrote with the pointer `p`: write the weights
+ * when it still holds that pointer. Its index entry is refreshed only when
+ * it is that pointer at stage 0; otherwise git wrote the file alone (git
+ * restore --source, a conflict) and the entry is not ours to change.
+ */
+static int checkout_recorded(struct checkout *co, const char *path,
+			     const struct pointer *p)
+{
+	struct strbuf file = STRBUF_INIT;
+	struct pointer staged = POINTER_INIT;
+	const git_index_entry *e;
+	struct stat st;
+	int ret = 0;
+
+	strbuf_addf(&file, "%s/%s", co->repo->workdir, path);
+	e = git_index_get_bypath(co->index, path, 0);
+	if (e && (blob_pointer(co->repo, &e->id, &staged) <= 0 ||
+		  strcmp(staged.oid, p->oid) || staged.size != p->size))
+		e = NULL;
+	if (!file_holds_pointer(file.buf, p, &st)) {
+		if (e)
+			ret = refresh_entry(co, e, p, file.buf);
+		goto cleanup;
+	}
+	ret = -1;
+	if (!store_has(&co->store, p->oid, p->size)) {
+		warning("'%s': weights %.12s are not in the local store "
+			"(run 'git model fetch')",
+			path, p->oid);
+		co->missing++;
+		goto cleanup;
+	}
+	if (write_weights(co, p, file.buf,
+			  (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE
+						 : GIT_FILEMODE_BLOB,
+			  &st) < 0) {
+		co->failed++;
+		goto cleanup;
+	}
+	if (e) {
+		ret = add_entry(co, e, &st);
+	} else {
+		co->written++;
+		ret = 1;
+	}
+cleanup:
+	pointer_release(&staged);
 	strbuf_release(&file);
 	return ret;
 }
@@ -456,14 +563,20 @@ int checkout_deferred(struct repo *r, int quiet)
 	if (checkout_begin(&co, r, quiet) < 0)
 		goto cleanup;
 	for (off = 0; off < list.len;) {
-		const char *path = list.buf + off;
-		size_t len = strnlen(path, list.len - off);
+		const char *rec = list.buf + off, *path;
+		size_t len = strnlen(rec, list.len - off);
+		struct pointer p = POINTER_INIT;
 		const git_index_entry *e;
 
 		off += len + 1;
 		if (off > list.len)
 			break; /* a record cut short: not ours to guess */
-		e = git_index_get_bypath(co.index, path, 0);
+		if (!parse_record(rec, &p, &path)) {
+			checkout_recorded(&co, path, &p);
+			continue;
+		}
+		/* A bare path, as earlier versions wrote: the index says what. */
+		e = git_index_get_bypath(co.index, rec, 0);
 		if (e)
 			checkout_entry(&co, e);
 	}

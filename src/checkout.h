@@ -15,16 +15,20 @@
  *
  * Deferred checkout. git reads a filter's whole smudge output into memory
  * before it writes the file, so smudging a 70 GB checkpoint through git
- * needs 70 GB of RAM. For objects bigger than model.smudgeInlineMax the
+ * needs 70 GB of RAM, and even small weights cost a copy through a pipe
+ * and git's memory. For objects bigger than model.smudgeInlineMax the
  * filter therefore answers with the pointer text and records the path with
  * checkout_defer(); the post-checkout, post-merge and post-rewrite hooks
  * (hooks.h) then run checkout_deferred(), which writes the weights
  * straight from the store into the work tree, streaming.
  *
  * The record is <git dir>/model-deferred, this worktree's own: NUL-ended
- * paths relative to the top of the work tree, appended with one write()
- * each. checkout_deferred() claims it by renaming it, so records appended
- * meanwhile go to a fresh file.
+ * records "sha256:<oid> <size> <path>", the path relative to the top of
+ * the work tree, appended with one write() each. checkout_deferred()
+ * claims it by renaming it, so records appended meanwhile go to a fresh
+ * file. The record names the object because git may write a file that
+ * is not the index's version (git restore --source, a merge conflict):
+ * such a file gets its weights, and its index entry is left alone.
  */
 
 #include <stdint.h>
@@ -33,11 +37,16 @@
 #include <git2.h>
 
 #include "oidset.h"
+#include "pointer.h"
 #include "repo.h"
 #include "store.h"
 
-/* Default for model.smudgeInlineMax; see git-model-config(5). */
-#define SMUDGE_INLINE_MAX_DEFAULT ((uint64_t)64 << 20)
+/*
+ * Default for model.smudgeInlineMax; see git-model-config(5). Measured on
+ * checkouts of 200 files: at 10 KiB both ways take the same time, from
+ * 100 KiB on the deferred way is faster (1.4x at 256 KiB, 2x at 1 MiB).
+ */
+#define SMUDGE_INLINE_MAX_DEFAULT ((uint64_t)256 << 10)
 
 struct checkout {
 	struct repo *repo;
@@ -67,8 +76,12 @@ int checkout_entry(struct checkout *co, const git_index_entry *e);
  */
 int checkout_finish(struct checkout *co);
 
-/* Record `path` (relative to the work tree's top) for checkout_deferred(). */
-int checkout_defer(const struct repo *r, const char *path);
+/*
+ * Record `path` (relative to the work tree's top), which git is writing
+ * with the pointer text of `p`, for checkout_deferred().
+ */
+int checkout_defer(const struct repo *r, const char *path,
+		   const struct pointer *p);
 
 /*
  * Write the files recorded by checkout_defer(). Returns 0 when all came

@@ -145,12 +145,13 @@ static void fetch_many(struct filter *f, struct delayed_blob **blobs,
 }
 
 /* Big objects: the hooks write them (checkout.h). */
-static int defer_to_hook(struct filter *f, const char *path)
+static int defer_to_hook(struct filter *f, const char *path,
+			 const struct pointer *p)
 {
 	struct fetch_ctx *c = f->fetch_data;
 
 	c->deferred++;
-	return checkout_defer(c->repo, path);
+	return checkout_defer(c->repo, path, p);
 }
 
 static void setup_filter(struct repo *repo, struct filter *f,

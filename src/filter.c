@@ -159,7 +159,7 @@ static int maybe_defer(struct filter *f, const char *path, struct smudge *sm)
 	if (!f->defer || !f->may_defer || sm->fd < 0 ||
 	    sm->ptr.size <= f->inline_max)
 		return 0;
-	if (f->defer(f, path) < 0)
+	if (f->defer(f, path, &sm->ptr) < 0)
 		return error("cannot smudge '%s'", path);
 	close(sm->fd);
 	sm->fd = -1;

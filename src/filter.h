@@ -90,7 +90,8 @@ struct filter {
 	 * git cat-file --filters and 'git model smudge' must get the
 	 * weights themselves.
 	 */
-	int (*defer)(struct filter *f, const char *path);
+	int (*defer)(struct filter *f, const char *path,
+		     const struct pointer *p);
 	uint64_t inline_max;
 	int may_defer;
 	/* Set by filter_process(): leave a missing object for fetch_many(). */

@@ -75,6 +75,18 @@ test_expect_success 'a file checkout runs the hook too' '
 	test_cmp_bin big2 clone/big.pth
 '
 
+test_expect_success 'restore --source of another version: its weights, the index untouched' '
+	git -C clone restore --source=v1 big.pth &&
+	test_cmp_bin big1 clone/big.pth &&
+	git -C clone diff --cached --quiet &&
+	git -C clone status --porcelain >status &&
+	echo " M big.pth" >expect &&
+	test_cmp expect status &&
+	git -C clone restore big.pth &&
+	test_cmp_bin big2 clone/big.pth &&
+	big_not_reread clone
+'
+
 test_expect_success 'archive, cat-file --filters and git model smudge give the weights' '
 	git -C clone archive v1 big.pth >v1.tar &&
 	mkdir archived &&
