@@ -224,5 +224,6 @@ const struct storage_ops storage_file_ops = {
 	.get = file_get,
 	.put = file_put,
 	.clone_get = file_clone_get,
+	.threads_ok = 1,
 	.close = file_close,
 };

@@ -57,6 +57,11 @@ struct storage_ops {
 	int (*clone_get)(struct storage *s, const char *oid, uint64_t size,
 			 const struct store *store);
 	void (*close)(struct storage *s);
+	/*
+	 * Set when get, put, exists and clone_get may run in several threads
+	 * at once on one storage (each on its own object).
+	 */
+	int threads_ok;
 
 	/*
 	 * Backends that speak HTTP set these, and transfer.c drives them on

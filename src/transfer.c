@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +269,18 @@ static void item_fail(struct transfer_item *it, const char *fmt, ...)
 
 static void part_finished(struct transfer_item *part);
 
+static void results_lock(struct transfer *t)
+{
+	if (t->results_lock)
+		pthread_mutex_lock(t->results_lock);
+}
+
+static void results_unlock(struct transfer *t)
+{
+	if (t->results_lock)
+		pthread_mutex_unlock(t->results_lock);
+}
+
 static void item_fail(struct transfer_item *it, const char *fmt, ...)
 {
 	struct strbuf url = STRBUF_INIT, why = STRBUF_INIT;
@@ -292,12 +305,14 @@ static void item_fail(struct transfer_item *it, const char *fmt, ...)
 		s->ops->object_url(s, it->oid, NULL, &url);
 	else
 		strbuf_addstr(&url, s->display);
+	results_lock(it->t);
 	if (it->t->progress)
 		fputc('\n', stderr);
 	error("cannot %s '%s' %s '%s': %s", verb(it->t), it->path,
 	      preposition(it->t), url.buf, why.buf);
 	it->stage = ST_FAILED;
 	it->t->failed++;
+	results_unlock(it->t);
 	item_close_files(it);
 	strbuf_release(&url);
 	strbuf_release(&why);
@@ -311,15 +326,20 @@ static void item_done(struct transfer_item *it, enum stage how)
 		part_finished(it);
 		return;
 	}
+	results_lock(it->t);
 	if (how == ST_SKIPPED)
 		it->t->skipped++;
 	else
 		it->t->done++;
 	it->t->bytes_done += it->size;
+	results_unlock(it->t);
 	it->progress_now = 0;
 }
 
 /* Queue a retry after backoff, or fail when out of attempts. */
+/* Workers for backends without HTTP (run_sync_all()). */
+#define SYNC_THREADS_MAX 16
+
 /* How often to look whether another process finished a download. */
 #define BUSY_WAIT_MS 200
 
@@ -1160,10 +1180,69 @@ static size_t run_multi(struct transfer *t, uint64_t start)
 	return t->failed;
 }
 
+/*
+ * A backend without HTTP whose calls may run in threads (a directory):
+ * a few workers, so that hashing, which is most of a local copy, runs on
+ * every core. Not more workers than cores: each holds a store writer's
+ * buffers, and more would only take turns.
+ */
+struct sync_pool {
+	struct transfer *t;
+	uint64_t start;
+	pthread_mutex_t lock; /* next, and the results (t->results_lock) */
+	size_t next;
+};
+
+static void *sync_worker(void *data)
+{
+	struct sync_pool *pool = data;
+	struct transfer *t = pool->t;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&pool->lock);
+		i = pool->next++;
+		if (i < t->nr && t->progress)
+			draw_progress(t, pool->start, 0);
+		pthread_mutex_unlock(&pool->lock);
+		if (i >= t->nr)
+			return NULL;
+		run_sync(t, t->items[i]);
+	}
+}
+
+static void run_sync_all(struct transfer *t, uint64_t start)
+{
+	struct sync_pool pool = { t, start, PTHREAD_MUTEX_INITIALIZER, 0 };
+	pthread_t threads[SYNC_THREADS_MAX];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = t->concurrency, i, started = 0;
+
+	if (cores > 0 && n > (size_t)cores)
+		n = cores;
+	if (n > SYNC_THREADS_MAX)
+		n = SYNC_THREADS_MAX;
+	if (n > t->nr)
+		n = t->nr;
+	if (t->storage->ops->threads_ok && n > 1) {
+		t->results_lock = &pool.lock;
+		for (i = 0; i + 1 < n; i++)
+			if (!pthread_create(&threads[started], NULL,
+					    sync_worker, &pool))
+				started++;
+	}
+	/* This thread works too: alone when no thread could start. */
+	sync_worker(&pool);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	t->results_lock = NULL;
+	pthread_mutex_destroy(&pool.lock);
+}
+
 size_t transfer_run(struct transfer *t)
 {
 	uint64_t start = now_ms();
-	size_t i;
 
 	if (!t->nr)
 		return 0;
@@ -1171,11 +1250,7 @@ size_t transfer_run(struct transfer *t)
 	if (t->storage->ops->object_url) {
 		run_multi(t, start);
 	} else {
-		for (i = 0; i < t->nr; i++) {
-			run_sync(t, t->items[i]);
-			if (t->progress)
-				draw_progress(t, start, 0);
-		}
+		run_sync_all(t, start);
 	}
 	if (t->progress)
 		draw_progress(t, start, 1);

@@ -57,6 +57,8 @@ struct transfer {
 	/* results */
 	size_t done, skipped, failed;
 	uint64_t bytes_done, bytes_total;
+	/* Held around the results while threads run (transfer.c), or NULL. */
+	void *results_lock;
 };
 
 /*
