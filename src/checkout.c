@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,12 @@
 /* Temp files in the work tree: .<name> TEMP_TAIL */
 #define TEMP_TAIL ".git-model-XXXXXX"
 #define RECORD_PREFIX "sha256:"
+/* Writers of a deferred checkout, at most (one per core). */
+#define JOB_THREADS_MAX 16
 /* More than any checkout records: a path is at most PATH_MAX bytes. */
 #define DEFERRED_CAP (256 << 20)
 
+/* umask() can only be read by setting it: once, before any thread. */
 static mode_t current_umask(void)
 {
 	mode_t m = umask(0);
@@ -166,7 +170,8 @@ static int backdate(int fd)
  * Replace the work tree file `file` with the object's bytes through a temp
  * file in the same directory and rename(); stat the result into `st`. The
  * temp file is locked while it is written, so that a later run can tell
- * the leftovers of a killed one (remove_stale_temps()).
+ * the leftovers of a killed one (remove_stale_temps(), which the caller
+ * runs first). Safe to run in several threads at once.
  */
 static int write_weights(struct checkout *co, const struct pointer *p,
 			 const char *file, unsigned mode, struct stat *st)
@@ -181,7 +186,6 @@ static int write_weights(struct checkout *co, const struct pointer *p,
 	if (slash)
 		strbuf_add(&tmp, file, slash + 1 - file);
 	strbuf_addf(&tmp, ".%s" TEMP_TAIL, slash ? slash + 1 : file);
-	remove_stale_temps(co, file);
 	out = mkostemp(tmp.buf, O_CLOEXEC);
 	if (out < 0) {
 		error_errno("cannot create a temp file beside '%s'", file);
@@ -191,7 +195,7 @@ static int write_weights(struct checkout *co, const struct pointer *p,
 	flock(out, LOCK_EX);
 	if (copy_fd(in, out, p->size) < 0 ||
 	    fchmod(out, (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) &
-				~current_umask()) < 0 ||
+				~co->umask) < 0 ||
 	    backdate(out) < 0 || close(out) < 0) {
 		out = -1;
 		error_errno("cannot write '%s'", tmp.buf);
@@ -240,6 +244,7 @@ int checkout_begin(struct checkout *co, struct repo *r, int quiet)
 	memset(co, 0, sizeof(*co));
 	co->repo = r;
 	co->quiet = quiet;
+	co->umask = current_umask();
 	repo_store(r, &co->store);
 	if (git_repository_index(&co->index, r->git) < 0 ||
 	    git_index_read(co->index, 0) < 0) {
@@ -326,6 +331,7 @@ int checkout_entry(struct checkout *co, const git_index_entry *e)
 		co->missing++;
 		goto cleanup;
 	}
+	remove_stale_temps(co, file.buf);
 	if (write_weights(co, &p, file.buf, e->mode, &st) < 0) {
 		co->failed++;
 		goto cleanup;
@@ -434,10 +440,11 @@ static int file_holds_pointer(const char *file, const struct pointer *p,
 }
 
 /*
- * The file `path` that git wrote with the pointer `p`: write the weights
- * when it still holds that pointer. Its index entry is refreshed only when
- * it is that pointer at stage 0; otherwise git wrote the file alone (git
- * restore --source, a conflict) and the entry is not ours to change.
+ * The file `path` that git wrote with the pointer `p`: queue it for
+ * run_jobs() when it still holds that pointer. Its index entry will be
+ * refreshed only when it is that pointer at stage 0; otherwise git wrote
+ * the file alone (git restore --source, a conflict) and the entry is not
+ * ours to change.
  */
 static int checkout_recorded(struct checkout *co, const char *path,
 			     const struct pointer *p)
@@ -445,6 +452,7 @@ static int checkout_recorded(struct checkout *co, const char *path,
 	struct strbuf file = STRBUF_INIT;
 	struct pointer staged = POINTER_INIT;
 	const git_index_entry *e;
+	struct write_job *job;
 	struct stat st;
 	int ret = 0;
 
@@ -466,19 +474,21 @@ static int checkout_recorded(struct checkout *co, const char *path,
 		co->missing++;
 		goto cleanup;
 	}
-	if (write_weights(co, p, file.buf,
-			  (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE
-						 : GIT_FILEMODE_BLOB,
-			  &st) < 0) {
-		co->failed++;
-		goto cleanup;
-	}
+	remove_stale_temps(co, file.buf);
+	ALLOC_GROW(co->jobs, co->jobs_nr + 1, co->jobs_alloc);
+	job = &co->jobs[co->jobs_nr++];
+	memset(job, 0, sizeof(*job));
+	job->path = xstrdup(path);
 	if (e) {
-		ret = add_entry(co, e, &st);
-	} else {
-		co->written++;
-		ret = 1;
+		job->refresh = 1;
+		git_oid_cpy(&job->entry_id, &e->id);
 	}
+	memcpy(job->oid, p->oid, sizeof(job->oid));
+	job->size = p->size;
+	job->file = strbuf_detach(&file, NULL);
+	job->mode = (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE
+					   : GIT_FILEMODE_BLOB;
+	ret = 1;
 cleanup:
 	pointer_release(&staged);
 	strbuf_release(&file);
@@ -533,6 +543,83 @@ static int adopt_orphans(const struct repo *r, const struct strbuf *claimed)
 	return n;
 }
 
+/* The writers of run_jobs(): each takes the next job until none is left. */
+struct job_pool {
+	struct checkout *co;
+	pthread_mutex_t lock;
+	size_t next;
+};
+
+static void *job_worker(void *data)
+{
+	struct job_pool *pool = data;
+	struct checkout *co = pool->co;
+
+	for (;;) {
+		struct write_job *job;
+		struct pointer p = POINTER_INIT;
+
+		pthread_mutex_lock(&pool->lock);
+		job = pool->next < co->jobs_nr ? &co->jobs[pool->next++] : NULL;
+		pthread_mutex_unlock(&pool->lock);
+		if (!job)
+			return NULL;
+		memcpy(p.oid, job->oid, sizeof(p.oid));
+		p.size = job->size;
+		job->ok = !write_weights(co, &p, job->file, job->mode,
+					 &job->st);
+	}
+}
+
+/*
+ * Write the queued files, one writer per core (copying is the kernel's
+ * memcpy where there are no reflinks, and one core copies at its pace),
+ * then update the index in this thread: libgit2's index is not ours to
+ * share between threads.
+ */
+static void run_jobs(struct checkout *co)
+{
+	struct job_pool pool = { co, PTHREAD_MUTEX_INITIALIZER, 0 };
+	pthread_t threads[JOB_THREADS_MAX];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cores > 0 ? (size_t)cores : 1, i, started = 0;
+
+	if (n > JOB_THREADS_MAX)
+		n = JOB_THREADS_MAX;
+	if (n > co->jobs_nr)
+		n = co->jobs_nr;
+	for (i = 0; i + 1 < n; i++)
+		if (!pthread_create(&threads[started], NULL, job_worker,
+				    &pool))
+			started++;
+	job_worker(&pool);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&pool.lock);
+
+	for (i = 0; i < co->jobs_nr; i++) {
+		struct write_job *job = &co->jobs[i];
+		const git_index_entry *e = NULL;
+
+		/* Looked up again: adding entries moves them in memory. */
+		if (job->ok && job->refresh)
+			e = git_index_get_bypath(co->index, job->path, 0);
+		if (e && !git_oid_equal(&e->id, &job->entry_id))
+			e = NULL;
+		if (!job->ok)
+			co->failed++;
+		else if (e)
+			add_entry(co, e, &job->st);
+		else
+			co->written++;
+		free(job->file);
+		free(job->path);
+	}
+	free(co->jobs);
+	co->jobs = NULL;
+	co->jobs_nr = co->jobs_alloc = 0;
+}
+
 int checkout_deferred(struct repo *r, int quiet)
 {
 	struct strbuf file = STRBUF_INIT, claimed = STRBUF_INIT,
@@ -580,6 +667,7 @@ int checkout_deferred(struct repo *r, int quiet)
 		if (e)
 			checkout_entry(&co, e);
 	}
+	run_jobs(&co);
 	ret = checkout_finish(&co);
 	if (ret >= 0)
 		unlink(claimed.buf);

@@ -32,10 +32,12 @@
  */
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <git2.h>
 
+#include "hash.h"
 #include "oidset.h"
 #include "pointer.h"
 #include "repo.h"
@@ -48,6 +50,19 @@
  */
 #define SMUDGE_INLINE_MAX_DEFAULT ((uint64_t)256 << 10)
 
+/* A file to write, queued by checkout_deferred() (checkout.c). */
+struct write_job {
+	char *path;        /* relative, owned */
+	int refresh;       /* the stage-0 entry of path is ... */
+	git_oid entry_id;  /* ... this pointer blob: refresh it */
+	char oid[HASH_HEXSZ + 1];
+	uint64_t size;
+	char *file; /* absolute, owned */
+	unsigned mode;
+	struct stat st; /* of the written file */
+	int ok;
+};
+
 struct checkout {
 	struct repo *repo;
 	git_index *index;
@@ -55,6 +70,9 @@ struct checkout {
 	size_t written, missing, failed;
 	time_t newest; /* latest mtime of a file written */
 	struct oidset swept; /* directories cleared of stale temp files */
+	struct write_job *jobs;
+	size_t jobs_nr, jobs_alloc;
+	mode_t umask;
 	int quiet;
 };
 
