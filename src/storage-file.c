@@ -102,9 +102,14 @@ static int file_get(struct storage *s, const char *oid, uint64_t size,
 			error_errno("cannot open '%s'", path.buf);
 		goto cleanup;
 	}
-	buf = xmalloc(COPY_BLOCK);
-	while ((n = xread(fd, buf, COPY_BLOCK)) > 0) {
-		if (store_writer_write(w, buf, n) < 0)
+	/* Read straight into the writer's block: no copy of our own. */
+	for (;;) {
+		size_t room = store_writer_room(w, &buf);
+
+		n = xread(fd, buf, room > COPY_BLOCK ? COPY_BLOCK : room);
+		if (n <= 0)
+			break;
+		if (store_writer_advance(w, n) < 0)
 			goto cleanup;
 		if (w->size > size) {
 			error("'%s' in storage is larger than its pointer says",
@@ -120,7 +125,6 @@ static int file_get(struct storage *s, const char *oid, uint64_t size,
 cleanup:
 	if (fd >= 0)
 		close(fd);
-	free(buf);
 	strbuf_release(&path);
 	return ret;
 }

@@ -325,6 +325,26 @@ int store_writer_write(struct store_writer *w, const void *data, size_t len)
 	return 0;
 }
 
+size_t store_writer_room(struct store_writer *w, char **dst)
+{
+	if (w->fd < 0)
+		BUG("store_writer_room() on a writer that is not started");
+	*dst = w->buf + w->buf_len;
+	return WRITE_BLOCK - w->buf_len;
+}
+
+int store_writer_advance(struct store_writer *w, size_t len)
+{
+	if (len > WRITE_BLOCK - w->buf_len)
+		BUG("store_writer_advance() past the block");
+	hash_update(&w->hash, w->buf + w->buf_len, len);
+	w->buf_len += len;
+	w->size += len;
+	if (w->buf_len == WRITE_BLOCK)
+		return flush_block(w);
+	return 0;
+}
+
 /* Everything written: 0, or -1 (reported). */
 static int drain(struct store_writer *w)
 {

@@ -88,6 +88,15 @@ int store_writer_start(struct store_writer *w, const struct store *s);
 int store_writer_write(struct store_writer *w, const void *data, size_t len);
 
 /*
+ * The same without a copy: store_writer_room() points `*dst` at the free
+ * part of the current block and returns its size (never 0); the caller
+ * fills up to that many bytes there and passes the count to
+ * store_writer_advance(), which returns like store_writer_write().
+ */
+size_t store_writer_room(struct store_writer *w, char **dst);
+int store_writer_advance(struct store_writer *w, size_t len);
+
+/*
  * Finish the object. When `expect_oid` is not NULL, the content must hash
  * to it, else nothing is stored and -1 is returned (reported). The oid is
  * written to `oid` (65 bytes) and the size to `size` when not NULL.
