@@ -220,4 +220,39 @@ test_expect_success 'with a high limit everything goes through git' '
 	! grep "checked out" err
 '
 
+test_expect_success 'many files in several directories, one executable, by the parallel writers' '
+	git init -q many &&
+	(
+		cd many &&
+		git model track "*.pth" &&
+		mkdir -p a/b c &&
+		for i in 1 2 3 4 5 6 7 8 9 10 11 12
+		do
+			test-tool genrandom "m$i" 200k >a/m$i.pth &&
+			test-tool genrandom "n$i" 200k >a/b/n$i.pth &&
+			test-tool genrandom "o$i" 200k >c/o$i.pth || return 1
+		done &&
+		chmod +x c/o1.pth &&
+		git add . &&
+		git commit -q -m many &&
+		git rm -q -r a c &&
+		git commit -q -m none &&
+		git checkout -q HEAD~1 2>../err &&
+		grep "checked out 36 file" ../err &&
+		for i in 1 2 3 4 5 6 7 8 9 10 11 12
+		do
+			test-tool genrandom "m$i" 200k >../expect &&
+			test_cmp_bin ../expect a/m$i.pth &&
+			test-tool genrandom "n$i" 200k >../expect &&
+			test_cmp_bin ../expect a/b/n$i.pth &&
+			test-tool genrandom "o$i" 200k >../expect &&
+			test_cmp_bin ../expect c/o$i.pth || return 1
+		done &&
+		test -x c/o1.pth &&
+		! test -x c/o2.pth &&
+		test -z "$(git status --porcelain)" &&
+		test -z "$(find . -name "*.git-model-*")"
+	)
+'
+
 test_done
