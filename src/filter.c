@@ -30,7 +30,6 @@ static ssize_t fd_src_read(struct filter_src *src, void *buf, size_t len)
 void fd_src_init(struct fd_src *src, int fd)
 {
 	src->base.read = fd_src_read;
-	src->base.next = NULL;
 	src->fd = fd;
 }
 
@@ -74,11 +73,10 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 	struct pointer p = POINTER_INIT;
 	struct strbuf url = STRBUF_INIT;
 	char *buf = NULL;
-	const char *data;
 	ssize_t n;
 	int ret = -1;
 
-	buf = xmalloc(COPY_BLOCK);
+	buf = xmalloc(POINTER_MAX + 1);
 	n = read_upto(in, buf, POINTER_MAX + 1);
 	if (n < 0)
 		goto cleanup;
@@ -92,19 +90,20 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		}
 	}
 
-	if (store_writer_start(&w, f->store) < 0)
+	if (store_writer_start(&w, f->store) < 0 ||
+	    store_writer_write(&w, buf, n) < 0)
 		goto cleanup;
-	data = buf;
-	do {
-		if (store_writer_write(&w, data, n) < 0)
+	/* The rest is read into the writer's block, where it is hashed. */
+	for (;;) {
+		char *dst;
+		size_t room = store_writer_room(&w, &dst);
+
+		n = in->read(in, dst, room);
+		if (n <= 0)
+			break;
+		if (store_writer_advance(&w, n) < 0)
 			goto cleanup;
-		if (in->next) {
-			n = in->next(in, &data);
-		} else {
-			n = in->read(in, buf, COPY_BLOCK);
-			data = buf;
-		}
-	} while (n > 0);
+	}
 	if (n < 0)
 		goto cleanup;
 	pointer_init(&p);
@@ -282,42 +281,67 @@ struct pkt_src {
 	int broken; /* the stream broke: the conversation cannot go on */
 };
 
-/* Unread bytes in the reader: 1, or 0 at the flush, -1 when broken. */
-static int pkt_src_fill(struct pkt_src *s)
+/*
+ * The next packet's payload: straight into `buf` when it fits in `len`
+ * (returns its size), else into the reader's buffer (returns 0, s->off
+ * and r->len set). Returns -1 at the flush with s->done set, -2 when the
+ * stream broke (reported).
+ */
+static ssize_t pkt_src_next_packet(struct pkt_src *s, char *buf, size_t len)
 {
 	struct pkt_reader *r = s->reader;
 	enum pkt_status st;
+	size_t plen;
+
+	do {
+		plen = 0;
+		st = pkt_read_header(r, &plen);
+	} while (st == PKT_DATA && !plen); /* an empty packet adds nothing */
+	s->off = 0;
+	if (st == PKT_FLUSH) {
+		s->done = 1;
+		return -1;
+	}
+	if (st == PKT_DATA && plen <= len) {
+		if (pkt_read_payload(r, buf, plen) == PKT_DATA)
+			return plen;
+	} else if (st == PKT_DATA) {
+		if (pkt_read_payload(r, r->buf, plen) == PKT_DATA) {
+			r->buf[plen] = '\0';
+			r->len = plen;
+			return 0;
+		}
+	} else if (st == PKT_EOF) {
+		error("protocol error: git closed the stream in the middle "
+		      "of a file");
+	}
+	s->broken = 1;
+	return -2;
+}
+
+/*
+ * Content, up to the flush. A payload that fits goes straight into `buf`
+ * (for a clean, that is the store writer's block: no copy of our own).
+ */
+static ssize_t pkt_src_read(struct filter_src *src, void *buf, size_t len)
+{
+	struct pkt_src *s = (struct pkt_src *)src;
+	struct pkt_reader *r = s->reader;
 
 	if (s->done)
 		return 0;
 	if (s->broken)
 		return -1;
-	if (s->off < r->len)
-		return 1;
-	st = pkt_read(r);
-	s->off = 0;
-	if (st == PKT_FLUSH) {
-		s->done = 1;
-		return 0;
-	}
-	if (st != PKT_DATA) {
-		if (st == PKT_EOF)
-			error("protocol error: git closed the stream in the "
-			      "middle of a file");
-		s->broken = 1;
-		return -1;
-	}
-	return 1;
-}
+	if (s->off == r->len) {
+		ssize_t n = pkt_src_next_packet(s, buf, len);
 
-static ssize_t pkt_src_read(struct filter_src *src, void *buf, size_t len)
-{
-	struct pkt_src *s = (struct pkt_src *)src;
-	struct pkt_reader *r = s->reader;
-	int ret = pkt_src_fill(s);
-
-	if (ret <= 0)
-		return ret;
+		if (n == -1)
+			return 0;
+		if (n < 0)
+			return -1;
+		if (n > 0)
+			return n;
+	}
 	if (len > r->len - s->off)
 		len = r->len - s->off;
 	memcpy(buf, r->buf + s->off, len);
@@ -325,25 +349,9 @@ static ssize_t pkt_src_read(struct filter_src *src, void *buf, size_t len)
 	return len;
 }
 
-static ssize_t pkt_src_next(struct filter_src *src, const char **data)
-{
-	struct pkt_src *s = (struct pkt_src *)src;
-	struct pkt_reader *r = s->reader;
-	int ret = pkt_src_fill(s);
-	size_t len;
-
-	if (ret <= 0)
-		return ret;
-	*data = r->buf + s->off;
-	len = r->len - s->off;
-	s->off = r->len;
-	return len;
-}
-
 static void pkt_src_init(struct pkt_src *s, struct pkt_reader *r)
 {
 	s->base.read = pkt_src_read;
-	s->base.next = pkt_src_next;
 	s->reader = r;
 	s->off = r->len = 0;
 	s->done = s->broken = 0;

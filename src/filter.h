@@ -31,12 +31,6 @@
 /* A source of content. read() returns bytes read, 0 at the end, -1 on error. */
 struct filter_src {
 	ssize_t (*read)(struct filter_src *src, void *buf, size_t len);
-	/*
-	 * Optional, NULL when the source has no buffer of its own: point
-	 * `*data` at the next bytes where they are, saving read()'s copy.
-	 * They stay valid until the next call. Returns like read().
-	 */
-	ssize_t (*next)(struct filter_src *src, const char **data);
 };
 
 /* A sink for content. write() returns 0 or -1 (reported). */

@@ -16,7 +16,7 @@ void pkt_reader_init(struct pkt_reader *r, int fd)
 	r->buf[0] = '\0';
 }
 
-enum pkt_status pkt_read(struct pkt_reader *r)
+enum pkt_status pkt_read_header(struct pkt_reader *r, size_t *len_out)
 {
 	char hdr[4];
 	ssize_t n;
@@ -48,13 +48,32 @@ enum pkt_status pkt_read(struct pkt_reader *r)
 	if (len > LARGE_PACKET_MAX)
 		return error("protocol error: packet length %d exceeds %d",
 			     len, LARGE_PACKET_MAX);
-	len -= 4;
-	n = read_in_full(r->fd, r->buf, len);
+	*len_out = len - 4;
+	return PKT_DATA;
+}
+
+enum pkt_status pkt_read_payload(struct pkt_reader *r, char *dst, size_t len)
+{
+	ssize_t n = read_in_full(r->fd, dst, len);
+
 	if (n < 0)
 		return error_errno("cannot read packet");
-	if (n < len)
+	if ((size_t)n < len)
 		return error("protocol error: stream ends inside a packet "
-			     "(%zd of %d bytes)", n, len);
+			     "(%zd of %zu bytes)", n, len);
+	return PKT_DATA;
+}
+
+enum pkt_status pkt_read(struct pkt_reader *r)
+{
+	size_t len = 0;
+	enum pkt_status st = pkt_read_header(r, &len);
+
+	if (st != PKT_DATA)
+		return st;
+	st = pkt_read_payload(r, r->buf, len);
+	if (st != PKT_DATA)
+		return st;
 	r->buf[len] = '\0';
 	r->len = len;
 	return PKT_DATA;

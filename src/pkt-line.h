@@ -41,6 +41,15 @@ void pkt_reader_init(struct pkt_reader *r, int fd);
 enum pkt_status pkt_read(struct pkt_reader *r);
 
 /*
+ * The same in two steps, for a payload that goes straight to the caller's
+ * buffer: pkt_read_header() checks the length and gives the payload's in
+ * `*len` (r->buf is left empty); pkt_read_payload() then reads exactly
+ * those `len` bytes into `dst`. Same errors and statuses as pkt_read().
+ */
+enum pkt_status pkt_read_header(struct pkt_reader *r, size_t *len);
+enum pkt_status pkt_read_payload(struct pkt_reader *r, char *dst, size_t len);
+
+/*
  * Read one packet holding a text line: the trailing LF, if any, is removed
  * and the line is NUL-terminated in r->buf. A line with a NUL inside is
  * PKT_ERROR.
