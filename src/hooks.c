@@ -42,16 +42,17 @@ static const char hook_template[] =
 	" (install git-model, or run 'git model uninstall --local')\"\n"
 	"\texit 2\n"
 	"}\n"
-	"chained=\"$(dirname \"$0\")/%s" CHAINED "\"\n"
+	"case $0 in */*) chained=${0%%/*} ;; *) chained=. ;; esac\n"
+	"chained=\"$chained/%s" CHAINED "\"\n"
 	"if test -x \"$chained\"\n"
 	"then\n"
 	"\trefs=$(cat)\n"
 	"\t{ test -z \"$refs\" || printf '%%s\\n' \"$refs\"; } |\n"
-	"\tgit model %s \"$@\" || exit $?\n"
+	"\tgit-model %s \"$@\" || exit $?\n"
 	"\t{ test -z \"$refs\" || printf '%%s\\n' \"$refs\"; } |\n"
 	"\texec \"$chained\" \"$@\"\n"
 	"fi\n"
-	"exec git model %s \"$@\"\n";
+	"exec git-model %s \"$@\"\n";
 
 static void hooks_dir(const struct repo *r, struct strbuf *out)
 {

@@ -53,7 +53,7 @@ test_expect_success 'clone smudges the weights back' '
 '
 
 test_expect_success 'the clone got the pre-push hook from the filter' '
-	grep "git model pre-push" clone/.git/hooks/pre-push
+	grep "git-model pre-push" clone/.git/hooks/pre-push
 '
 
 test_expect_success 'git status is clean after clone' '

@@ -48,9 +48,9 @@ test_expect_success 'clone: the hook writes the big file, git the small one' '
 	test_cmp_bin small2 clone/small.pth &&
 	grep "checked out 1 file" err &&
 	test_path_is_missing clone/.git/model-deferred &&
-	grep "git model post-checkout" clone/.git/hooks/post-checkout &&
-	grep "git model post-merge" clone/.git/hooks/post-merge &&
-	grep "git model post-rewrite" clone/.git/hooks/post-rewrite
+	grep "git-model post-checkout" clone/.git/hooks/post-checkout &&
+	grep "git-model post-merge" clone/.git/hooks/post-merge &&
+	grep "git-model post-rewrite" clone/.git/hooks/post-rewrite
 '
 
 test_expect_success 'status after the clone is clean and does not re-read the big file' '

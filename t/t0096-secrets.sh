@@ -240,7 +240,7 @@ test_expect_success 'no secret in any captured output' '
 	ls out.* err.* >captured &&
 	test_line_count -gt 40 captured &&
 	# the GIT_TRACE=1 runs did trace
-	grep "trace: .*git-model" err.basic-push2.2 &&
+	grep "trace: run_command: .*hooks/pre-push" err.basic-push2.2 &&
 	! grep -a -F -f secrets.list out.* err.*
 '
 
