@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "pointer.h"
 #include "scan.h"
 #include "usage.h"
+#include "workers.h"
 #include "wrapper.h"
 #include "banned.h"
 
@@ -543,32 +543,16 @@ static int adopt_orphans(const struct repo *r, const struct strbuf *claimed)
 	return n;
 }
 
-/* The writers of run_jobs(): each takes the next job until none is left. */
-struct job_pool {
-	struct checkout *co;
-	pthread_mutex_t lock;
-	size_t next;
-};
-
-static void *job_worker(void *data)
+/* One queued file, in one of run_jobs()'s threads. */
+static void write_job(void *data, size_t i)
 {
-	struct job_pool *pool = data;
-	struct checkout *co = pool->co;
+	struct checkout *co = data;
+	struct write_job *job = &co->jobs[i];
+	struct pointer p = POINTER_INIT;
 
-	for (;;) {
-		struct write_job *job;
-		struct pointer p = POINTER_INIT;
-
-		pthread_mutex_lock(&pool->lock);
-		job = pool->next < co->jobs_nr ? &co->jobs[pool->next++] : NULL;
-		pthread_mutex_unlock(&pool->lock);
-		if (!job)
-			return NULL;
-		memcpy(p.oid, job->oid, sizeof(p.oid));
-		p.size = job->size;
-		job->ok = !write_weights(co, &p, job->file, job->mode,
-					 &job->st);
-	}
+	memcpy(p.oid, job->oid, sizeof(p.oid));
+	p.size = job->size;
+	job->ok = !write_weights(co, &p, job->file, job->mode, &job->st);
 }
 
 /*
@@ -579,24 +563,9 @@ static void *job_worker(void *data)
  */
 static void run_jobs(struct checkout *co)
 {
-	struct job_pool pool = { co, PTHREAD_MUTEX_INITIALIZER, 0 };
-	pthread_t threads[JOB_THREADS_MAX];
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = cores > 0 ? (size_t)cores : 1, i, started = 0;
+	size_t i;
 
-	if (n > JOB_THREADS_MAX)
-		n = JOB_THREADS_MAX;
-	if (n > co->jobs_nr)
-		n = co->jobs_nr;
-	for (i = 0; i + 1 < n; i++)
-		if (!pthread_create(&threads[started], NULL, job_worker,
-				    &pool))
-			started++;
-	job_worker(&pool);
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	pthread_mutex_destroy(&pool.lock);
-
+	run_on_cores(co->jobs_nr, JOB_THREADS_MAX, write_job, co);
 	for (i = 0; i < co->jobs_nr; i++) {
 		struct write_job *job = &co->jobs[i];
 		const git_index_entry *e = NULL;

@@ -18,6 +18,7 @@
 #include "human.h"
 #include "pointer.h"
 #include "usage.h"
+#include "workers.h"
 #include "wrapper.h"
 #include "banned.h"
 
@@ -337,9 +338,6 @@ static void item_done(struct transfer_item *it, enum stage how)
 }
 
 /* Queue a retry after backoff, or fail when out of attempts. */
-/* Workers for backends without HTTP (run_sync_all()). */
-#define SYNC_THREADS_MAX 16
-
 /* How often to look whether another process finished a download. */
 #define BUSY_WAIT_MS 200
 
@@ -1186,58 +1184,33 @@ static size_t run_multi(struct transfer *t, uint64_t start)
  * every core. Not more workers than cores: each holds a store writer's
  * buffers, and more would only take turns.
  */
-struct sync_pool {
+struct sync_run {
 	struct transfer *t;
 	uint64_t start;
-	pthread_mutex_t lock; /* next, and the results (t->results_lock) */
-	size_t next;
+	pthread_mutex_t lock; /* the results (t->results_lock) */
 };
 
-static void *sync_worker(void *data)
+static void sync_one(void *data, size_t i)
 {
-	struct sync_pool *pool = data;
-	struct transfer *t = pool->t;
+	struct sync_run *run = data;
 
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&pool->lock);
-		i = pool->next++;
-		if (i < t->nr && t->progress)
-			draw_progress(t, pool->start, 0);
-		pthread_mutex_unlock(&pool->lock);
-		if (i >= t->nr)
-			return NULL;
-		run_sync(t, t->items[i]);
+	run_sync(run->t, run->t->items[i]);
+	if (run->t->progress) {
+		pthread_mutex_lock(&run->lock);
+		draw_progress(run->t, run->start, 0);
+		pthread_mutex_unlock(&run->lock);
 	}
 }
 
 static void run_sync_all(struct transfer *t, uint64_t start)
 {
-	struct sync_pool pool = { t, start, PTHREAD_MUTEX_INITIALIZER, 0 };
-	pthread_t threads[SYNC_THREADS_MAX];
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = t->concurrency, i, started = 0;
+	struct sync_run run = { t, start, PTHREAD_MUTEX_INITIALIZER };
 
-	if (cores > 0 && n > (size_t)cores)
-		n = cores;
-	if (n > SYNC_THREADS_MAX)
-		n = SYNC_THREADS_MAX;
-	if (n > t->nr)
-		n = t->nr;
-	if (t->storage->ops->threads_ok && n > 1) {
-		t->results_lock = &pool.lock;
-		for (i = 0; i + 1 < n; i++)
-			if (!pthread_create(&threads[started], NULL,
-					    sync_worker, &pool))
-				started++;
-	}
-	/* This thread works too: alone when no thread could start. */
-	sync_worker(&pool);
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+	t->results_lock = &run.lock;
+	run_on_cores(t->nr, t->storage->ops->threads_ok ? t->concurrency : 1,
+		     sync_one, &run);
 	t->results_lock = NULL;
-	pthread_mutex_destroy(&pool.lock);
+	pthread_mutex_destroy(&run.lock);
 }
 
 size_t transfer_run(struct transfer *t)
