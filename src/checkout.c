@@ -306,11 +306,45 @@ static int refresh_entry(struct checkout *co, const git_index_entry *e,
 	return same ? add_entry(co, e, &st) : 0;
 }
 
+/*
+ * Queue the weights of `p` for run_jobs() to write into `file` (absolute,
+ * taken over; `path` is relative, for messages and the index), once they
+ * are known to be local. `e` is the stage-0 entry to refresh afterwards,
+ * or NULL. 1 when queued, -1 when the weights are missing (reported).
+ */
+static int queue_write(struct checkout *co, const char *path,
+		       struct strbuf *file, const struct pointer *p,
+		       const git_index_entry *e, unsigned mode)
+{
+	struct write_job *job;
+
+	if (!store_has(&co->store, p->oid, p->size)) {
+		warning("'%s': weights %.12s are not in the local store "
+			"(run 'git model fetch')",
+			path, p->oid);
+		co->missing++;
+		return -1;
+	}
+	remove_stale_temps(co, file->buf);
+	ALLOC_GROW(co->jobs, co->jobs_nr + 1, co->jobs_alloc);
+	job = &co->jobs[co->jobs_nr++];
+	memset(job, 0, sizeof(*job));
+	job->path = xstrdup(path);
+	if (e) {
+		job->refresh = 1;
+		git_oid_cpy(&job->entry_id, &e->id);
+	}
+	memcpy(job->oid, p->oid, sizeof(job->oid));
+	job->size = p->size;
+	job->file = strbuf_detach(file, NULL);
+	job->mode = mode;
+	return 1;
+}
+
 int checkout_entry(struct checkout *co, const git_index_entry *e)
 {
 	struct pointer p = POINTER_INIT;
 	struct strbuf file = STRBUF_INIT;
-	struct stat st;
 	int ret = 0;
 
 	if (git_index_entry_stage(e) ||
@@ -323,29 +357,65 @@ int checkout_entry(struct checkout *co, const git_index_entry *e)
 		ret = refresh_entry(co, e, &p, file.buf);
 		goto cleanup;
 	}
-	ret = -1;
-	if (!store_has(&co->store, p.oid, p.size)) {
-		warning("'%s': weights %.12s are not in the local store "
-			"(run 'git model fetch')",
-			e->path, p.oid);
-		co->missing++;
-		goto cleanup;
-	}
-	remove_stale_temps(co, file.buf);
-	if (write_weights(co, &p, file.buf, e->mode, &st) < 0) {
-		co->failed++;
-		goto cleanup;
-	}
-	ret = add_entry(co, e, &st);
+	ret = queue_write(co, e->path, &file, &p, e, e->mode);
 cleanup:
 	pointer_release(&p);
 	strbuf_release(&file);
 	return ret;
 }
 
+/* One queued file, in one of run_jobs()'s threads. */
+static void write_job(void *data, size_t i)
+{
+	struct checkout *co = data;
+	struct write_job *job = &co->jobs[i];
+	struct pointer p = POINTER_INIT;
+
+	memcpy(p.oid, job->oid, sizeof(p.oid));
+	p.size = job->size;
+	job->ok = !write_weights(co, &p, job->file, job->mode, &job->st);
+}
+
+/*
+ * Write the queued files, one writer per core (copying is the kernel's
+ * memcpy where there are no reflinks, and one core copies at its pace),
+ * then update the index in this thread: libgit2's index is not ours to
+ * share between threads.
+ */
+static void run_jobs(struct checkout *co)
+{
+	size_t i;
+
+	run_on_cores(co->jobs_nr, JOB_THREADS_MAX, write_job, co);
+	for (i = 0; i < co->jobs_nr; i++) {
+		struct write_job *job = &co->jobs[i];
+		const git_index_entry *e = NULL;
+
+		/* Looked up again: adding entries moves them in memory. */
+		if (job->ok && job->refresh)
+			e = git_index_get_bypath(co->index, job->path, 0);
+		if (e && !git_oid_equal(&e->id, &job->entry_id))
+			e = NULL;
+		if (!job->ok)
+			co->failed++;
+		else if (e)
+			add_entry(co, e, &job->st);
+		else
+			co->written++;
+		free(job->file);
+		free(job->path);
+	}
+	free(co->jobs);
+	co->jobs = NULL;
+	co->jobs_nr = co->jobs_alloc = 0;
+}
+
 int checkout_finish(struct checkout *co)
 {
-	int ret = (co->missing || co->failed) ? 1 : 0;
+	int ret;
+
+	run_jobs(co);
+	ret = (co->missing || co->failed) ? 1 : 0;
 
 	if (co->written) {
 		/*
@@ -440,8 +510,8 @@ static int file_holds_pointer(const char *file, const struct pointer *p,
 }
 
 /*
- * The file `path` that git wrote with the pointer `p`: queue it for
- * run_jobs() when it still holds that pointer. Its index entry will be
+ * The file `path` that git wrote with the pointer `p`: queue it
+ * (queue_write()) when it still holds that pointer. Its index entry will be
  * refreshed only when it is that pointer at stage 0; otherwise git wrote
  * the file alone (git restore --source, a conflict) and the entry is not
  * ours to change.
@@ -452,7 +522,6 @@ static int checkout_recorded(struct checkout *co, const char *path,
 	struct strbuf file = STRBUF_INIT;
 	struct pointer staged = POINTER_INIT;
 	const git_index_entry *e;
-	struct write_job *job;
 	struct stat st;
 	int ret = 0;
 
@@ -466,29 +535,9 @@ static int checkout_recorded(struct checkout *co, const char *path,
 			ret = refresh_entry(co, e, p, file.buf);
 		goto cleanup;
 	}
-	ret = -1;
-	if (!store_has(&co->store, p->oid, p->size)) {
-		warning("'%s': weights %.12s are not in the local store "
-			"(run 'git model fetch')",
-			path, p->oid);
-		co->missing++;
-		goto cleanup;
-	}
-	remove_stale_temps(co, file.buf);
-	ALLOC_GROW(co->jobs, co->jobs_nr + 1, co->jobs_alloc);
-	job = &co->jobs[co->jobs_nr++];
-	memset(job, 0, sizeof(*job));
-	job->path = xstrdup(path);
-	if (e) {
-		job->refresh = 1;
-		git_oid_cpy(&job->entry_id, &e->id);
-	}
-	memcpy(job->oid, p->oid, sizeof(job->oid));
-	job->size = p->size;
-	job->file = strbuf_detach(&file, NULL);
-	job->mode = (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE
-					   : GIT_FILEMODE_BLOB;
-	ret = 1;
+	ret = queue_write(co, path, &file, p, e,
+			  (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE
+						 : GIT_FILEMODE_BLOB);
 cleanup:
 	pointer_release(&staged);
 	strbuf_release(&file);
@@ -543,52 +592,6 @@ static int adopt_orphans(const struct repo *r, const struct strbuf *claimed)
 	return n;
 }
 
-/* One queued file, in one of run_jobs()'s threads. */
-static void write_job(void *data, size_t i)
-{
-	struct checkout *co = data;
-	struct write_job *job = &co->jobs[i];
-	struct pointer p = POINTER_INIT;
-
-	memcpy(p.oid, job->oid, sizeof(p.oid));
-	p.size = job->size;
-	job->ok = !write_weights(co, &p, job->file, job->mode, &job->st);
-}
-
-/*
- * Write the queued files, one writer per core (copying is the kernel's
- * memcpy where there are no reflinks, and one core copies at its pace),
- * then update the index in this thread: libgit2's index is not ours to
- * share between threads.
- */
-static void run_jobs(struct checkout *co)
-{
-	size_t i;
-
-	run_on_cores(co->jobs_nr, JOB_THREADS_MAX, write_job, co);
-	for (i = 0; i < co->jobs_nr; i++) {
-		struct write_job *job = &co->jobs[i];
-		const git_index_entry *e = NULL;
-
-		/* Looked up again: adding entries moves them in memory. */
-		if (job->ok && job->refresh)
-			e = git_index_get_bypath(co->index, job->path, 0);
-		if (e && !git_oid_equal(&e->id, &job->entry_id))
-			e = NULL;
-		if (!job->ok)
-			co->failed++;
-		else if (e)
-			add_entry(co, e, &job->st);
-		else
-			co->written++;
-		free(job->file);
-		free(job->path);
-	}
-	free(co->jobs);
-	co->jobs = NULL;
-	co->jobs_nr = co->jobs_alloc = 0;
-}
-
 int checkout_deferred(struct repo *r, int quiet)
 {
 	struct strbuf file = STRBUF_INIT, claimed = STRBUF_INIT,
@@ -636,7 +639,6 @@ int checkout_deferred(struct repo *r, int quiet)
 		if (e)
 			checkout_entry(&co, e);
 	}
-	run_jobs(&co);
 	ret = checkout_finish(&co);
 	if (ret >= 0)
 		unlink(claimed.buf);

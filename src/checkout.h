@@ -81,15 +81,16 @@ int checkout_begin(struct checkout *co, struct repo *r, int quiet);
 
 /*
  * Put the weights of the stage-0 entry `e` into the work tree if its file
- * holds the entry's pointer. Returns 1 when written, 0 when there was
- * nothing to do, -1 when the weights are not local or could not be written
- * (reported; counted in missing or failed).
+ * holds the entry's pointer: checked now, queued, and written by
+ * checkout_finish(), one writer per core. Returns 1 when queued (or its
+ * entry refreshed), 0 when there was nothing to do, -1 when the weights
+ * are not local (reported; counted in missing).
  */
 int checkout_entry(struct checkout *co, const git_index_entry *e);
 
 /*
- * Write the index when anything was written, report, and release
- * everything. Returns 0 when every file came out, 1 when some are missing
+ * Write the queued files, then the index when anything was written;
+ * report, and release everything. Returns 0 when every file came out, 1 when some are missing
  * or failed, -1 when the index could not be written (reported).
  */
 int checkout_finish(struct checkout *co);
