@@ -302,29 +302,6 @@ static int flush_block(struct store_writer *w)
 	return 0;
 }
 
-int store_writer_write(struct store_writer *w, const void *data, size_t len)
-{
-	const char *p = data;
-
-	if (w->fd < 0)
-		BUG("store_writer_write() on a writer that is not started");
-	hash_update(&w->hash, data, len);
-	while (len) {
-		size_t n = WRITE_BLOCK - w->buf_len;
-
-		if (n > len)
-			n = len;
-		memcpy(w->buf + w->buf_len, p, n);
-		w->buf_len += n;
-		w->size += n;
-		p += n;
-		len -= n;
-		if (w->buf_len == WRITE_BLOCK && flush_block(w) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 size_t store_writer_room(struct store_writer *w, char **dst)
 {
 	if (w->fd < 0)
@@ -342,6 +319,25 @@ int store_writer_advance(struct store_writer *w, size_t len)
 	w->size += len;
 	if (w->buf_len == WRITE_BLOCK)
 		return flush_block(w);
+	return 0;
+}
+
+int store_writer_write(struct store_writer *w, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		char *dst;
+		size_t n = store_writer_room(w, &dst);
+
+		if (n > len)
+			n = len;
+		memcpy(dst, p, n);
+		if (store_writer_advance(w, n) < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
 	return 0;
 }
 
