@@ -144,6 +144,17 @@ static int object_ok(struct fsck *f, const struct store_entry *e, char *got,
 	return ret;
 }
 
+/*
+ * A bad object with other names (a file:// storage hard-links objects,
+ * storage-file.c) is bad under those names too: say so.
+ */
+static const char *linked_note(const struct stat *st)
+{
+	return st->st_nlink > 1 ?
+	       " (it is hard-linked: its other names, e.g. in a file:// "
+	       "storage, hold the same bad bytes)" : "";
+}
+
 static int object_cb(const struct store_entry *e, void *data)
 {
 	struct fsck *f = data;
@@ -171,12 +182,12 @@ static int object_cb(const struct store_entry *e, void *data)
 			return 0;
 		if (move_to_bad(f, e->path, e->name, &dest) < 0)
 			problem(f, "bad object %s: its content hashes to %s; "
-				   "it could not be moved away",
-				e->oid, got);
+				   "it could not be moved away%s",
+				e->oid, got, linked_note(&st));
 		else
 			problem(f, "bad object %s: its content hashes to %s; "
-				   "moved to '%s'",
-				e->oid, got, dest.buf);
+				   "moved to '%s'%s",
+				e->oid, got, dest.buf, linked_note(&st));
 		break;
 	case STORE_STRAY:
 		if (move_to_bad(f, e->path, e->name, &dest) < 0)

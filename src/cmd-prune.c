@@ -174,8 +174,13 @@ static void collect_stale(struct prune *p, const char *sub, time_t before,
 			continue;
 		strbuf_setlen(&path, len);
 		strbuf_addf(&path, "/%s", de->d_name);
+		/*
+		 * A link in tmp/ (store_link()) has its object's old mtime;
+		 * its ctime says when it was made.
+		 */
 		if (lstat(path.buf, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    st.st_mtime >= before)
+		    st.st_mtime >= before ||
+		    (st.st_nlink > 1 && st.st_ctime >= before))
 			continue;
 		if (locked && in_use_by_download(path.buf))
 			continue;

@@ -3,11 +3,15 @@
  * Writes go to a temp file beside the final name and are renamed into
  * place after fsync, so a reader never sees half an object.
  *
- * Where the file system can (btrfs, XFS), objects are copy-on-write
- * clones rather than copies, both ways: no data is written, and each copy
- * stays its own. Never hard links: a link would share one inode between
- * the store and the storage, so damage to one would be damage to both. A
- * download is still hashed before it goes into the store.
+ * No data is copied where it need not be. Where the file system can
+ * (btrfs, XFS), an object is a copy-on-write clone, both ways: no data is
+ * written, and each copy stays its own. Otherwise, on one file system,
+ * an object is hard-linked, as git hard-links .git/objects in a clone of
+ * a local repository: objects are immutable and read-only, so the store
+ * and the storage can share one. Only objects that no one can write
+ * through their mode are linked; model.file.hardLinks=false copies them
+ * (a storage kept as a backup on the same disk). A download is hashed
+ * before it enters the store, however it came.
  */
 
 #include <errno.h>
@@ -18,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "storage.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -30,9 +35,10 @@ struct file_storage {
 	/*
 	 * Set when a clone into the store failed because the file systems
 	 * cannot clone (not supported, or two of them): later objects are
-	 * copied without trying again.
+	 * copied without trying again. The same for links.
 	 */
 	int no_clone;
+	int no_link;
 };
 
 static int file_open(struct storage *s)
@@ -56,6 +62,14 @@ static int file_open(struct storage *s)
 	fs = xcalloc(1, sizeof(*fs));
 	fs->dir = strbuf_detach(&path, NULL);
 	s->data = fs;
+	if (s->repo) {
+		int links;
+
+		if (config_get_bool(s->repo, "model.file.hardlinks", 1,
+				    &links) < 0)
+			return -1;
+		fs->no_link = !links;
+	}
 	return 0;
 }
 
@@ -136,23 +150,53 @@ static int file_clone_get(struct storage *s, const char *oid, uint64_t size,
 	struct strbuf path = STRBUF_INIT;
 	int fd, ret = 0;
 
-	if (fs->no_clone)
-		return 0;
 	object_path(s, oid, &path);
-	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ret = store_clone(store, oid, size, fd);
-		close(fd);
-		if (!ret)
-			fs->no_clone = 1;
+	if (!fs->no_clone) {
+		fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ret = store_clone(store, oid, size, fd);
+			close(fd);
+			if (!ret)
+				fs->no_clone = 1;
+		}
+	}
+	if (!ret && !fs->no_link) {
+		ret = store_link(store, oid, size, path.buf);
+		/* Not an error; another object may be linkable (its mode). */
+		if (!ret && (errno == EXDEV || errno == EPERM ||
+			     errno == EMLINK || errno == EOPNOTSUPP))
+			fs->no_link = 1;
 	}
 	strbuf_release(&path);
 	return ret;
 }
 
+/*
+ * Upload by a hard link: the object in the store is complete, synced and
+ * read-only, so its new name can appear at once, with no temp file. 0 when
+ * linked (or the object appeared meanwhile), -1 to copy instead.
+ */
+static int link_object(struct storage *s, int in, const char *path)
+{
+	struct file_storage *fs = s->data;
+	struct stat st;
+
+	if (fs->no_link || fstat(in, &st) < 0 || (st.st_mode & 0222))
+		return -1;
+	if (!link_fd(in, path) || errno == EEXIST) {
+		fsync_dir_of(path);
+		return 0;
+	}
+	if (errno == EXDEV || errno == EPERM || errno == EMLINK ||
+	    errno == EOPNOTSUPP || errno == ENOENT)
+		fs->no_link = 1;
+	return -1;
+}
+
 static int file_put(struct storage *s, const char *oid, uint64_t size,
 		    int in)
 {
+	struct file_storage *fs = s->data;
 	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
 	char *buf = xmalloc(COPY_BLOCK);
 	uint64_t done = 0;
@@ -163,6 +207,11 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 		error_errno("cannot create the directory of '%s'", path.buf);
 		goto cleanup;
 	}
+	/* A clone where the file system can, else a link, else a copy. */
+	if (fs->no_clone && !link_object(s, in, path.buf)) {
+		ret = 0;
+		goto cleanup;
+	}
 	strbuf_addf(&tmp, "%s.tmp-XXXXXX", path.buf);
 	fd = mkostemp(tmp.buf, O_CLOEXEC);
 	if (fd < 0) {
@@ -170,8 +219,15 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 		strbuf_reset(&tmp);
 		goto cleanup;
 	}
-	if (!clone_fd(in, fd))
+	if (!fs->no_clone && !clone_fd(in, fd)) {
 		done = size; /* a copy-on-write clone: nothing to write */
+	} else if (!fs->no_clone) {
+		fs->no_clone = 1;
+		if (!link_object(s, in, path.buf)) {
+			ret = 0;
+			goto cleanup;
+		}
+	}
 	while (done < size) {
 		ssize_t n = xread(in, buf, COPY_BLOCK);
 
@@ -199,6 +255,7 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 		error_errno("cannot rename '%s'", tmp.buf);
 		goto cleanup;
 	}
+	fsync_dir_of(path.buf);
 	strbuf_reset(&tmp);
 	ret = 0;
 cleanup:

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -198,6 +199,14 @@ static int remote_url(const struct repo *r, const char *remote,
 			strbuf_addstr(&name, "origin");
 	}
 	if (git_remote_lookup(&rem, r->git, name.buf) < 0) {
+		struct stat st;
+
+		/* As git does: not a remote's name, so maybe a path. */
+		if (remote && !stat(remote, &st) && S_ISDIR(st.st_mode)) {
+			strbuf_addstr(url, remote);
+			ret = 0;
+			goto cleanup;
+		}
 		strbuf_addf(why, "no model.storage is set and there is no "
 				 "remote '%s'", name.buf);
 		goto cleanup;

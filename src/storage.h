@@ -50,8 +50,9 @@ struct storage_ops {
 	/* Upload `size` bytes from `fd` as the object. 0, or -1 (reported). */
 	int (*put)(struct storage *s, const char *oid, uint64_t size, int fd);
 	/*
-	 * Optional: put the object into `store` as a copy-on-write clone
-	 * (store_clone()). 1 done, 0 not possible here (get() it instead),
+	 * Optional: put the object into `store` without copying its bytes,
+	 * as a copy-on-write clone (store_clone()) or a hard link
+	 * (store_link()). 1 done, 0 not possible here (get() it instead),
 	 * -1 error (reported).
 	 */
 	int (*clone_get)(struct storage *s, const char *oid, uint64_t size,

@@ -363,22 +363,6 @@ static int drain(struct store_writer *w)
 	return 0;
 }
 
-static void fsync_dir(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	int fd;
-
-	if (slash)
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
 int store_adopt(const struct store *s, const char *oid, int fd,
 		const char *tmp_path)
 {
@@ -386,20 +370,28 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 	struct stat st;
 	int ret = -1;
 
+	if (fstat(fd, &st) < 0) {
+		error_errno("cannot stat '%s'", tmp_path);
+		goto cleanup;
+	}
 	/*
 	 * Already there (content-addressed, verified when it came in): keep
 	 * it, which spares the sync and keeps hard links to it intact.
 	 */
-	if (!fstat(fd, &st) && store_has(s, oid, st.st_size)) {
+	if (store_has(s, oid, st.st_size)) {
 		close(fd);
 		unlink(tmp_path);
 		return 0;
 	}
-	if (fdatasync(fd) < 0) {
+	/*
+	 * A file linked from elsewhere (store_link()) is synced and
+	 * read-only already, and its mode is not ours to change.
+	 */
+	if (st.st_nlink == 1 && fdatasync(fd) < 0) {
 		error_errno("cannot sync '%s'", tmp_path);
 		goto cleanup;
 	}
-	if (fchmod(fd, 0444) < 0) {
+	if (st.st_nlink == 1 && fchmod(fd, 0444) < 0) {
 		error_errno("cannot make '%s' read-only", tmp_path);
 		goto cleanup;
 	}
@@ -418,7 +410,7 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 		error_errno("cannot move '%s' into the store", tmp_path);
 		goto cleanup;
 	}
-	fsync_dir(path.buf);
+	fsync_dir_of(path.buf);
 	ret = 0;
 cleanup:
 	close_quietly(fd);
@@ -464,6 +456,69 @@ cleanup:
 		unlink(tmp.buf);
 	}
 	strbuf_release(&tmp);
+	return ret;
+}
+
+/*
+ * A name in tmp/ for a link to `oid`, unique among live threads: the pid
+ * and thread id, which no other live thread has.
+ */
+static int link_name(const struct store *s, const char *oid,
+		     struct strbuf *out)
+{
+	if (tmp_dir(s, out) < 0)
+		return -1;
+	strbuf_addf(out, "link-%.16s-%ld-%ld", oid, (long)getpid(),
+		    (long)gettid());
+	return 0;
+}
+
+int store_link(const struct store *s, const char *oid, uint64_t size,
+	       const char *src)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	char got[HASH_HEXSZ + 1];
+	uint64_t got_size;
+	struct stat st;
+	int fd = -1, ret = 0, err = 0;
+
+	if (!oid_hex_valid(oid) || link_name(s, oid, &tmp) < 0)
+		return -1;
+	/*
+	 * Another file system, no permission (fs.protected_hardlinks), too
+	 * many links, or the leftover of a killed process that had our pid
+	 * and thread id: copy instead.
+	 */
+	if (link(src, tmp.buf) < 0) {
+		err = errno;
+		strbuf_reset(&tmp);
+		goto cleanup;
+	}
+	fd = open(tmp.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/*
+	 * Only an object no one can write through its mode: a writable one
+	 * could change under the store's name for it. Copy it instead.
+	 */
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 0222) || (uint64_t)st.st_size != size)
+		goto cleanup;
+	ret = -1;
+	if (hash_fd(fd, got, &got_size) < 0)
+		goto cleanup;
+	if (got_size != size || strcmp(got, oid)) {
+		error("content does not match its object id: expected %s, "
+		      "got %s; nothing was stored", oid, got);
+		goto cleanup;
+	}
+	ret = store_adopt(s, oid, fd, tmp.buf) < 0 ? -1 : 1;
+	fd = -1; /* closed, and unlinked on failure, by store_adopt() */
+	strbuf_reset(&tmp);
+cleanup:
+	close_quietly(fd);
+	if (tmp.len)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	errno = err;
 	return ret;
 }
 

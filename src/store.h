@@ -8,12 +8,13 @@
  *	tmp/                                          temp files being written
  *	incomplete/<oid>                              resumable partial downloads
  *
- * An object enters objects/ only through store_writer_commit(): the temp
- * file is written, fsynced, its sha256 checked, made read-only and renamed
- * into place, then the directory is fsynced. A crash, a kill or a full disk
- * therefore never leaves a partial object under objects/, and concurrent
- * writers of the same object are harmless (content-addressed, rename is
- * atomic).
+ * An object enters objects/ only by a rename from tmp/ (store_adopt()):
+ * the temp file is written, fsynced, its sha256 checked, made read-only
+ * and renamed into place, then the directory is fsynced. A clone or a
+ * hard link (store_clone(), store_link()) goes through tmp/ the same way,
+ * hashed before the rename. A crash, a kill or a full disk therefore
+ * never leaves a partial object under objects/, and concurrent writers of
+ * the same object are harmless (content-addressed, rename is atomic).
  *
  * No path is ever built from an oid that oid_hex_valid() did not accept.
  */
@@ -108,8 +109,10 @@ void store_writer_abort(struct store_writer *w);
 /*
  * Move a complete file that the caller has verified against `oid` into
  * the store: sync `fd`, make it read-only, close it, rename `tmp_path` into
- * place. When the store has the object already, `tmp_path` is dropped. `fd` is closed in every case; on failure `tmp_path` is unlinked.
- * Returns 0 or -1 (reported).
+ * place (a hard link, with more than one name, is neither synced nor
+ * changed: it is another's object already). When the store has the object
+ * already, `tmp_path` is dropped. `fd` is closed in every case; on failure
+ * `tmp_path` is unlinked. Returns 0 or -1 (reported).
  */
 int store_adopt(const struct store *s, const char *oid, int fd,
 		const char *tmp_path);
@@ -123,6 +126,18 @@ int store_adopt(const struct store *s, const char *oid, int fd,
  */
 int store_clone(const struct store *s, const char *oid, uint64_t size,
 		int fd);
+
+/*
+ * Put the file at `src` into the store as `oid` by a hard link, once it
+ * hashes to `oid` with `size` bytes. Only a regular file without write
+ * permission for anyone is linked: the store's object must not change
+ * under it. Returns 1 when stored; 0 when it cannot be linked (errno
+ * from link(), e.g. EXDEV or EPERM, or 0 for a writable or odd file: copy
+ * it instead); -1 when its bytes are not the object or on error
+ * (reported).
+ */
+int store_link(const struct store *s, const char *oid, uint64_t size,
+	       const char *src);
 
 /* <dir>/incomplete/<oid>, its directory created. 0 or -1 (reported). */
 int store_incomplete_path(const struct store *s, const char *oid,

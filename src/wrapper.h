@@ -71,4 +71,17 @@ int write_file_atomically(const char *path, const void *data, size_t len,
  */
 int clone_fd(int in, int out);
 
+/*
+ * Give the file open as `fd` the new name `path` (a hard link, through
+ * /proc/self/fd). Fails like link(2): EEXIST, EXDEV, EPERM...; not
+ * reported. Returns 0 or -1.
+ */
+int link_fd(int fd, const char *path);
+
+/*
+ * fsync() the directory that holds `path`, so that a name just made there
+ * (rename, link) survives a crash. Best effort: errors are ignored.
+ */
+void fsync_dir_of(const char *path);
+
 #endif

@@ -418,6 +418,16 @@ test_path_is_dir () {
 	test -d "$1" || { echo >&4 "directory '$1' does not exist"; return 1; }
 }
 
+test_dir_is_empty () {
+	test_path_is_dir "$1" &&
+	if test -n "$(ls -A "$1")"
+	then
+		echo >&4 "directory '$1' is not empty:"
+		ls -la "$1" >&4
+		return 1
+	fi
+}
+
 test_path_is_executable () {
 	test -x "$1" || { echo >&4 "'$1' is not executable"; return 1; }
 }
