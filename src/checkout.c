@@ -167,6 +167,37 @@ static int backdate(int fd)
 }
 
 /*
+ * Put `tmp` in the place of `file`, atomically: a reader sees one or the
+ * other. An exchange of the two names, then an unlink of the old file
+ * (now under `tmp`), rather than rename() over it: ext4 takes a rename
+ * over an existing file for an application replacing it without fsync
+ * and writes the new file out at once (auto_da_alloc), which for 200
+ * files of weights queued 200 MiB of writes in the rename itself and
+ * kept the index write that follows waiting behind them (up to 45 ms).
+ * Work tree files are not synced, by git either: they can be checked
+ * out again. Where the file system has no exchange, or `file` is gone,
+ * a plain rename().
+ */
+static int replace_file(const char *tmp, const char *file)
+{
+	if (!renameat2(AT_FDCWD, tmp, AT_FDCWD, file, RENAME_EXCHANGE)) {
+		struct stat st;
+
+		if (!lstat(tmp, &st) && !S_ISDIR(st.st_mode)) {
+			unlink(tmp);
+			return 0;
+		}
+		/* A directory took the file's place meanwhile: put it back. */
+		renameat2(AT_FDCWD, tmp, AT_FDCWD, file, RENAME_EXCHANGE);
+		errno = EISDIR;
+		return -1;
+	}
+	if (errno != EINVAL && errno != ENOSYS && errno != ENOENT)
+		return -1;
+	return rename(tmp, file);
+}
+
+/*
  * Replace the work tree file `file` with the object's bytes through a temp
  * file in the same directory and rename(); stat the result into `st`. The
  * temp file is locked while it is written, so that a later run can tell
@@ -202,7 +233,7 @@ static int write_weights(struct checkout *co, const struct pointer *p,
 		goto cleanup;
 	}
 	out = -1;
-	if (rename(tmp.buf, file) < 0) {
+	if (replace_file(tmp.buf, file) < 0) {
 		error_errno("cannot replace '%s'", file);
 		goto cleanup;
 	}
@@ -245,6 +276,13 @@ int checkout_begin(struct checkout *co, struct repo *r, int quiet)
 	co->repo = r;
 	co->quiet = quiet;
 	co->umask = current_umask();
+	/*
+	 * git_index_add() looks up every entry's blob in the object database
+	 * to check that it exists (2-4 ms for 200 entries): ours are entries
+	 * git itself just wrote, with new stat data. Nothing else here
+	 * creates objects.
+	 */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
 	repo_store(r, &co->store);
 	if (git_repository_index(&co->index, r->git) < 0 ||
 	    git_index_read(co->index, 0) < 0) {

@@ -7,8 +7,9 @@
  *
  * A file is replaced only when it still holds exactly the pointer blob of
  * its index entry (scan.h: worktree_holds_pointer()), through a temp file
- * beside it and rename(), so a reader sees the pointer or the weights,
- * never a mix. Its index entry gets the new file's stat data. The file's
+ * beside it that takes its place atomically (an exchange of the two names
+ * where the file system has one, else rename()), so a reader sees the
+ * pointer or the weights, never a mix. Its index entry gets the new file's stat data. The file's
  * mtime is set a second back, so that the index, written at once, is newer
  * than it: git does not take the entry for racily clean and hash the
  * weights again, and no one waits for the clock to tick.
