@@ -64,7 +64,8 @@ int store_spool(const struct store *s);
  * hands full blocks (4 MiB) to a thread of its own that writes them and
  * starts their write-back at once (sync_file_range), so hashing overlaps
  * writing and the fdatasync() at commit has little left to wait for.
- * An object that fits in one block is written at commit, with no thread.
+ * An object that fits in one block has no thread: it is written in the
+ * caller's thread as it fills, 256 KiB at a time, its write-back started.
  * Memory: two blocks. After commit or abort the writer holds no
  * resources (the thread is joined); abort is safe to call at any time,
  * also twice.
@@ -79,11 +80,12 @@ struct store_writer {
 	uint64_t size;
 	char *buf;       /* the block being filled */
 	size_t buf_len;
+	size_t written;  /* of the first block, written out already */
 	struct bg_writer *bg;
 };
 
 #define STORE_WRITER_INIT { .store = NULL, .fd = -1, .tmp_path = NULL, \
-			    .buf = NULL, .bg = NULL }
+			    .buf = NULL, .written = 0, .bg = NULL }
 
 int store_writer_start(struct store_writer *w, const struct store *s);
 int store_writer_write(struct store_writer *w, const void *data, size_t len);
