@@ -38,13 +38,16 @@ unclone () {
 	rm -rf $1-clone
 }
 
-# hardlinks SIDE DIR: a note when git-lfs hard-linked objects into DIR
-# (its standalone transfer agent does that on one file system: no copy).
+# hardlinks WHAT MODEL-DIR LFS-DIR: a note when the tools hard-linked
+# objects into those directories instead of copying them (both do, on one
+# file system: git-lfs's standalone transfer agent, git-model's file://
+# storage unless model.file.hardLinks=false).
 hardlinks () {
-	n=$(find "$2/lfs/objects" -type f -links +1 2>/dev/null | wc -l)
-	test "$n" = 0 ||
-	perf_note "git-lfs hard-linked $n objects ($1) instead of copying" \
-		"them: remote and repository share a file system" \
+	m=$(find "$2/model/objects" -type f -links +1 2>/dev/null | wc -l)
+	l=$(find "$3/lfs/objects" -type f -links +1 2>/dev/null | wc -l)
+	test "$m$l" = 00 ||
+	perf_note "hard-linked instead of copied ($1): git-model $m objects," \
+		"git-lfs $l: remote and repository share a file system" \
 		"(PERF_REMOTES=<dir> puts the remotes elsewhere)"
 }
 
@@ -78,7 +81,7 @@ files () {
 	perf_bench model model model/.git unpush push -q origin main --tags
 	perf_bench lfs lfs lfs/.git unpush push -q origin main --tags
 	perf_report "push, 2 x $label"
-	hardlinks push "$(perf_remote lfs)"
+	hardlinks push "$(perf_remote model)" "$(perf_remote lfs)"
 
 	perf_bench model . "$(perf_remote model)" unclone \
 		clone -q "file://$(perf_remote model)" model-clone
@@ -87,7 +90,7 @@ files () {
 	perf_verify model-clone v2 $count $size
 	perf_verify lfs-clone v2 $count $size
 	perf_report "(d) clone, $label" --speedup 2
-	hardlinks clone lfs-clone/.git
+	hardlinks clone model-clone/.git lfs-clone/.git
 
 	cd ..
 }

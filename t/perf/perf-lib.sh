@@ -26,7 +26,7 @@
 # Sizes come from the environment, in test-tool genrandom's notation (k, m,
 # g suffixes; COUNTxSIZE for a set of files); PERF_QUICK=1 shrinks them all
 # so that every script together takes well under a minute. PERF_REMOTES=DIR
-# puts the bare remotes under DIR (another file system: git-lfs cannot
+# puts the bare remotes under DIR (another file system: neither tool can
 # hard-link its objects there).
 #
 #	. "$(dirname "$0")/perf-lib.sh"
