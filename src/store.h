@@ -61,8 +61,9 @@ int store_spool(const struct store *s);
 /*
  * Writing an object: start, write any number of times, then commit or
  * abort. The writer hashes what it writes in the caller's thread and
- * hands full blocks (4 MiB) to a thread of its own that writes them and
- * starts their write-back at once (sync_file_range), so hashing overlaps
+ * hands full blocks (4 MiB) to a thread of its own that writes them
+ * straight to the disk (O_DIRECT; where the file system refuses, through
+ * the page cache with write-back started at once), so hashing overlaps
  * writing and the fdatasync() at commit has little left to wait for.
  * An object that fits in one block has no thread: it is written in the
  * caller's thread as it fills, 256 KiB at a time, its write-back started.

@@ -29,6 +29,15 @@ void *xmalloc(size_t size)
 	return p;
 }
 
+void *xmalloc_aligned(size_t align, size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, align, size ? size : 1))
+		die_oom(size);
+	return p;
+}
+
 void *xcalloc(size_t nmemb, size_t size)
 {
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);

@@ -18,6 +18,8 @@
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);
+/* `size` bytes aligned to `align` (a power of two); free() frees them. */
+void *xmalloc_aligned(size_t align, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);

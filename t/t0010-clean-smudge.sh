@@ -98,4 +98,38 @@ test_expect_success 'a failing clean stores nothing and leaves no temp file' '
 	rm .git/model/tmp
 '
 
+# clean_whole SIZE...: each size cleaned into the store comes out whole.
+clean_whole () {
+	for size in "$@"
+	do
+		test-tool genrandom "odd$size" $size >odd.pth &&
+		git model clean -- odd.pth <odd.pth >out &&
+		oid=$(sha256sum <odd.pth | cut -d" " -f1) &&
+		grep "^oid sha256:$oid$" out &&
+		test_cmp_bin odd.pth "$(object_path $oid)" || return 1
+	done
+}
+
+# Objects over one 4 MiB block are written by a thread, straight to the
+# disk where the file system takes O_DIRECT; the tail of an odd size and a
+# first block written in pieces must still land where they belong.
+test_expect_success 'objects of odd sizes over a block are stored whole' '
+	clean_whole 4194303 4194304 4194305 8388607 12583689 262145
+'
+
+test_lazy_prereq OTHER_FS '
+	test -d /dev/shm && test -w /dev/shm &&
+	test "$(stat -c %d /dev/shm)" != "$(stat -c %d .)"
+'
+
+test_expect_success OTHER_FS 'the same in a repository on tmpfs' '
+	shm=$(mktemp -d /dev/shm/t0010.XXXXXX) &&
+	test_when_finished "rm -rf \"$shm\"" &&
+	git init -q "$shm/repo" &&
+	(
+		cd "$shm/repo" &&
+		clean_whole 4194305 12583689
+	)
+'
+
 test_done
