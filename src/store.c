@@ -534,12 +534,35 @@ cleanup:
 	return ret;
 }
 
+/*
+ * The file `fd` (read from its start), a clone or a link at `tmp_path`,
+ * into the store once it hashes to `oid` with `size` bytes. `fd` is
+ * closed, and `tmp_path` unlinked on failure. 1, or -1 (reported).
+ */
+static int adopt_verified(const struct store *s, const char *oid,
+			  uint64_t size, int fd, const char *tmp_path)
+{
+	char got[HASH_HEXSZ + 1];
+	uint64_t got_size;
+
+	if (hash_fd(fd, got, &got_size) < 0)
+		goto fail;
+	if (got_size != size || strcmp(got, oid)) {
+		error("content does not match its object id: expected %s, "
+		      "got %s; nothing was stored", oid, got);
+		goto fail;
+	}
+	return store_adopt(s, oid, fd, tmp_path) < 0 ? -1 : 1;
+fail:
+	close(fd);
+	unlink(tmp_path);
+	return -1;
+}
+
 int store_clone(const struct store *s, const char *oid, uint64_t size,
 		int fd)
 {
 	struct strbuf tmp = STRBUF_INIT;
-	char got[HASH_HEXSZ + 1];
-	uint64_t got_size;
 	int out = -1, ret = 0;
 
 	out = tmp_file(s, "clone-", &tmp);
@@ -550,16 +573,8 @@ int store_clone(const struct store *s, const char *oid, uint64_t size,
 	}
 	if (clone_fd(fd, out) < 0)
 		goto cleanup; /* no reflinks here: the caller copies */
-	ret = -1;
-	if (hash_fd(out, got, &got_size) < 0)
-		goto cleanup;
-	if (got_size != size || strcmp(got, oid)) {
-		error("content does not match its object id: expected %s, "
-		      "got %s; nothing was stored", oid, got);
-		goto cleanup;
-	}
-	ret = store_adopt(s, oid, out, tmp.buf) < 0 ? -1 : 1;
-	out = -1; /* closed, and unlinked on failure, by store_adopt() */
+	ret = adopt_verified(s, oid, size, out, tmp.buf);
+	out = -1;
 	strbuf_reset(&tmp);
 cleanup:
 	if (out >= 0) {
@@ -588,8 +603,6 @@ int store_link(const struct store *s, const char *oid, uint64_t size,
 	       const char *src)
 {
 	struct strbuf tmp = STRBUF_INIT;
-	char got[HASH_HEXSZ + 1];
-	uint64_t got_size;
 	struct stat st;
 	int fd = -1, ret = 0, err = 0;
 
@@ -613,16 +626,8 @@ int store_link(const struct store *s, const char *oid, uint64_t size,
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (st.st_mode & 0222) || (uint64_t)st.st_size != size)
 		goto cleanup;
-	ret = -1;
-	if (hash_fd(fd, got, &got_size) < 0)
-		goto cleanup;
-	if (got_size != size || strcmp(got, oid)) {
-		error("content does not match its object id: expected %s, "
-		      "got %s; nothing was stored", oid, got);
-		goto cleanup;
-	}
-	ret = store_adopt(s, oid, fd, tmp.buf) < 0 ? -1 : 1;
-	fd = -1; /* closed, and unlinked on failure, by store_adopt() */
+	ret = adopt_verified(s, oid, size, fd, tmp.buf);
+	fd = -1;
 	strbuf_reset(&tmp);
 cleanup:
 	close_quietly(fd);

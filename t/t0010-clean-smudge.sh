@@ -117,11 +117,6 @@ test_expect_success 'objects of odd sizes over a block are stored whole' '
 	clean_whole 4194303 4194304 4194305 8388607 12583689 262145
 '
 
-test_lazy_prereq OTHER_FS '
-	test -d /dev/shm && test -w /dev/shm &&
-	test "$(stat -c %d /dev/shm)" != "$(stat -c %d .)"
-'
-
 test_expect_success OTHER_FS 'the same in a repository on tmpfs' '
 	shm=$(mktemp -d /dev/shm/t0010.XXXXXX) &&
 	test_when_finished "rm -rf \"$shm\"" &&

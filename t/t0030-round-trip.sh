@@ -4,14 +4,6 @@ test_description='round trip: push to a remote, clone, checkout tags, pull'
 
 . "$(dirname "$0")/test-lib.sh"
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
-obj () {
-	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
-}
-
 test_expect_success 'setup: two tagged versions in a repository' '
 	git model install &&
 	git init -q --bare remote.git &&

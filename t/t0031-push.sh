@@ -6,14 +6,6 @@ test_description='pre-push hook and git model push: what is uploaded, and when a
 
 SQ="'"
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
-obj () {
-	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
-}
-
 test_expect_success 'setup' '
 	git model install --local &&
 	git model track "*.pth" &&

@@ -22,14 +22,6 @@ test_atexit_hook () {
 	umount "$mnt"
 }
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
-obj () {
-	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
-}
-
 # shared FILE: how many of FILE's extents are shared with another file.
 shared () {
 	filefrag -v "$1" | grep -c shared

@@ -6,14 +6,6 @@ test_description='file:// storage on one file system: objects are hard-linked bo
 
 SQ="'"
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
-obj () {
-	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
-}
-
 # same_file A B: A and B are one inode
 same_file () {
 	test "$(stat -c %d:%i "$1")" = "$(stat -c %d:%i "$2")"
@@ -92,12 +84,6 @@ test_expect_success 'fsck says when a bad object is hard-linked' '
 	printf X | dd of="$o" bs=1 seek=10 conv=notrunc 2>/dev/null &&
 	test_expect_code 1 git -C fsck-copy model fsck --objects >out &&
 	grep "^bad object $W: .* (it is hard-linked: its other names, e.g. in a file:// storage, hold the same bad bytes)$" out
-'
-
-# /dev/shm is tmpfs: another file system than the trash directory.
-test_lazy_prereq OTHER_FS '
-	test -d /dev/shm && test -w /dev/shm &&
-	test "$(stat -c %d /dev/shm)" != "$(stat -c %d .)"
 '
 
 test_expect_success OTHER_FS 'on another file system objects are copied' '

@@ -7,10 +7,6 @@ test_description='HTTP storage against a real nginx: push, clone, credentials'
 
 start_httpd
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
 obj_path () {
 	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
 }

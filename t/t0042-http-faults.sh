@@ -7,10 +7,6 @@ test_description='HTTP faults: cut bodies, 503, wrong bytes, stalls, resume'
 
 start_httpd
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
 . "$TEST_DIRECTORY/lib-fault-proxy.sh"
 
 # No object in the store may be anything but its oid's bytes.

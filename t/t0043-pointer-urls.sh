@@ -7,10 +7,6 @@ test_description='a pointer url is followed only under model.allowPointerUrls, a
 
 start_httpd
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
 obj_path () {
 	echo "sha256/$(echo $1 | cut -c1-2)/$(echo $1 | cut -c3-4)/$1"
 }

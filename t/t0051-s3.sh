@@ -7,10 +7,6 @@ test_description='S3 storage through a signature-checking proxy and s3rver'
 
 start_s3 models
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
 key_of () {
 	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
 }

@@ -7,15 +7,6 @@ test_description='git model fsck: bad objects move to bad/, pointers are checked
 SQ="'"
 test_lazy_prereq GNU_TIME 'test -x /usr/bin/time'
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
-# obj DIR OID: where the object OID lives under the objects directory DIR
-obj () {
-	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
-}
-
 # corrupt FILE: change one byte of a read-only object in place
 corrupt () {
 	chmod u+w "$1" &&

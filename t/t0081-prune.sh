@@ -11,14 +11,6 @@ now () {
 	echo "$(date +%s) +0000"
 }
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
-obj () {
-	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
-}
-
 # local OID, stored OID: is the object in the local store, in storage?
 local_has () {
 	test -f "$(obj .git/model/objects $1)"

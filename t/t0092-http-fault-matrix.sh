@@ -12,10 +12,6 @@ push whose uploads fail never moves the remote ref.'
 
 start_httpd
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
 obj_path () {
 	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
 }

@@ -13,10 +13,6 @@ object in the bucket.'
 
 start_s3 models
 
-oid_of () {
-	sha256sum <"$1" | cut -d" " -f1
-}
-
 key_of () {
 	echo "team/sha256/$(echo $1 | cut -c1-2)/$(echo $1 | cut -c3-4)/$1"
 }

@@ -224,6 +224,11 @@ test_have_prereq () {
 	test -z "$test_missing_prereq_"
 }
 
+# /dev/shm is tmpfs: another file system than the trash directory.
+test_lazy_prereq OTHER_FS '
+	test -d /dev/shm && test -w /dev/shm &&
+	test "$(stat -c %d /dev/shm)" != "$(stat -c %d .)"
+'
 test_lazy_prereq SYMLINKS 'ln -s x y && test -h y'
 test_lazy_prereq SANITY 'mkdir d && chmod a-w d && ! (: >d/f) 2>/dev/null; s=$?; chmod u+w d; exit $s'
 
@@ -416,6 +421,16 @@ test_path_is_file () {
 
 test_path_is_dir () {
 	test -d "$1" || { echo >&4 "directory '$1' does not exist"; return 1; }
+}
+
+# oid_of FILE: the sha256 of FILE, as an object id
+oid_of () {
+	sha256sum <"$1" | cut -d" " -f1
+}
+
+# obj DIR OID: where the object OID lives under the objects directory DIR
+obj () {
+	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
 }
 
 test_dir_is_empty () {
