@@ -586,17 +586,29 @@ cleanup:
 }
 
 /*
- * A name in tmp/ for a link to `oid`, unique among live threads: the pid
- * and thread id, which no other live thread has.
+ * Link `src` to a name in tmp/ for `oid`, in `out`: unique among live
+ * threads (the pid and thread id, which no other live thread has). tmp/
+ * is made only when it is missing. 0, or -1 with errno set.
  */
-static int link_name(const struct store *s, const char *oid,
-		     struct strbuf *out)
+static int link_in_tmp(const struct store *s, const char *src,
+		       const char *oid, struct strbuf *out)
 {
-	if (tmp_dir(s, out) < 0)
+	size_t len;
+
+	strbuf_addf(out, "%s/tmp/", s->dir);
+	len = out->len;
+	strbuf_addf(out, "link-%.16s-%ld-%ld", oid, (long)getpid(),
+		    (long)gettid());
+	if (!link(src, out->buf))
+		return 0;
+	if (errno != ENOENT || access(src, F_OK) < 0)
+		return -1;
+	strbuf_setlen(out, len);
+	if (mkdir_leading(out->buf) < 0)
 		return -1;
 	strbuf_addf(out, "link-%.16s-%ld-%ld", oid, (long)getpid(),
 		    (long)gettid());
-	return 0;
+	return link(src, out->buf);
 }
 
 int store_link(const struct store *s, const char *oid, uint64_t size,
@@ -606,14 +618,14 @@ int store_link(const struct store *s, const char *oid, uint64_t size,
 	struct stat st;
 	int fd = -1, ret = 0, err = 0;
 
-	if (!oid_hex_valid(oid) || link_name(s, oid, &tmp) < 0)
-		return -1;
+	if (!oid_hex_valid(oid))
+		return error("invalid object id '%.80s'", oid);
 	/*
 	 * Another file system, no permission (fs.protected_hardlinks), too
 	 * many links, or the leftover of a killed process that had our pid
 	 * and thread id: copy instead.
 	 */
-	if (link(src, tmp.buf) < 0) {
+	if (link_in_tmp(s, src, oid, &tmp) < 0) {
 		err = errno;
 		strbuf_reset(&tmp);
 		goto cleanup;
