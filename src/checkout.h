@@ -9,10 +9,11 @@
  * its index entry (scan.h: worktree_holds_pointer()), through a temp file
  * beside it that takes its place atomically (an exchange of the two names
  * where the file system has one, else rename()), so a reader sees the
- * pointer or the weights, never a mix. Its index entry gets the new file's stat data. The file's
- * mtime is set a second back, so that the index, written at once, is newer
- * than it: git does not take the entry for racily clean and hash the
- * weights again, and no one waits for the clock to tick.
+ * pointer or the weights, never a mix. Its index entry gets the new
+ * file's stat data. The file's mtime is set a second back, so that the
+ * index, written at once, is newer than it: git does not take the entry
+ * for racily clean and hash the weights again, and no one waits for the
+ * clock to tick.
  *
  * Deferred checkout. git reads a filter's whole smudge output into memory
  * before it writes the file, so smudging a 70 GB checkpoint through git
@@ -91,8 +92,9 @@ int checkout_entry(struct checkout *co, const git_index_entry *e);
 
 /*
  * Write the queued files, then the index when anything was written;
- * report, and release everything. Returns 0 when every file came out, 1 when some are missing
- * or failed, -1 when the index could not be written (reported).
+ * report, and release everything. Returns 0 when every file came out, 1
+ * when some are missing or failed, -1 when the index could not be
+ * written (reported).
  */
 int checkout_finish(struct checkout *co);
 
