@@ -111,13 +111,11 @@ static int tmp_file(const struct store *s, const char *prefix,
 
 	strbuf_addf(path, "%s/tmp/%sXXXXXX", s->dir, prefix);
 	fd = mkostemp(path->buf, O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
+	if (fd >= 0 || errno != ENOENT || mkdir_leading(path->buf) < 0)
 		return fd;
+	/* A failed mkostemp() may have filled in the XXXXXX: again. */
 	strbuf_reset(path);
-	strbuf_addf(path, "%s/tmp/", s->dir);
-	if (mkdir_leading(path->buf) < 0)
-		return -1;
-	strbuf_addf(path, "%sXXXXXX", prefix);
+	strbuf_addf(path, "%s/tmp/%sXXXXXX", s->dir, prefix);
 	return mkostemp(path->buf, O_CLOEXEC);
 }
 
@@ -593,21 +591,14 @@ cleanup:
 static int link_in_tmp(const struct store *s, const char *src,
 		       const char *oid, struct strbuf *out)
 {
-	size_t len;
-
-	strbuf_addf(out, "%s/tmp/", s->dir);
-	len = out->len;
-	strbuf_addf(out, "link-%.16s-%ld-%ld", oid, (long)getpid(),
-		    (long)gettid());
+	strbuf_addf(out, "%s/tmp/link-%.16s-%ld-%ld", s->dir, oid,
+		    (long)getpid(), (long)gettid());
 	if (!link(src, out->buf))
 		return 0;
-	if (errno != ENOENT || access(src, F_OK) < 0)
+	/* mkdir_leading() makes the directories above the name: tmp/. */
+	if (errno != ENOENT || access(src, F_OK) < 0 ||
+	    mkdir_leading(out->buf) < 0)
 		return -1;
-	strbuf_setlen(out, len);
-	if (mkdir_leading(out->buf) < 0)
-		return -1;
-	strbuf_addf(out, "link-%.16s-%ld-%ld", oid, (long)getpid(),
-		    (long)gettid());
 	return link(src, out->buf);
 }
 
