@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,43 @@
 #define EARLY_WRITE (256 * 1024)
 /* Direct I/O wants buffers, offsets and lengths aligned to this. */
 #define DIRECT_ALIGN 4096
+
+/*
+ * Spare blocks, kept for the next writer. A block of this size is a
+ * mapping of its own: freeing it unmaps it, and the next writer faults in
+ * fresh zeroed pages again. A filter cleaning 200 files of 1 MiB did that
+ * 200 times. At most SPARE_BLOCKS are kept (one writer with its thread
+ * uses two), shared by all threads under `spare_mu`; they live until
+ * the process exits.
+ */
+#define SPARE_BLOCKS 2
+static pthread_mutex_t spare_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *spare[SPARE_BLOCKS];
+static int nr_spare;
+
+static char *block_get(void)
+{
+	char *b = NULL;
+
+	pthread_mutex_lock(&spare_mu);
+	if (nr_spare)
+		b = spare[--nr_spare];
+	pthread_mutex_unlock(&spare_mu);
+	return b ? b : xmalloc_aligned(DIRECT_ALIGN, WRITE_BLOCK);
+}
+
+static void block_put(char *b)
+{
+	if (!b)
+		return;
+	pthread_mutex_lock(&spare_mu);
+	if (nr_spare < SPARE_BLOCKS) {
+		spare[nr_spare++] = b;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&spare_mu);
+	free(b);
+}
 
 void store_init(struct store *s, const char *model_dir)
 {
@@ -279,7 +317,7 @@ static struct bg_writer *bg_start(int fd, char *first)
 	bg->fd = fd;
 	bg->posted = -1;
 	bg->blocks[0] = first;
-	bg->blocks[1] = xmalloc_aligned(DIRECT_ALIGN, WRITE_BLOCK);
+	bg->blocks[1] = block_get();
 	fl = fcntl(fd, F_GETFL);
 	bg->direct = fl >= 0 && !fcntl(fd, F_SETFL, fl | O_DIRECT);
 	pthread_mutex_init(&bg->mu, NULL);
@@ -290,7 +328,7 @@ static struct bg_writer *bg_start(int fd, char *first)
 		error_errno("cannot start a writer thread");
 		pthread_mutex_destroy(&bg->mu);
 		pthread_cond_destroy(&bg->cv);
-		free(bg->blocks[1]);
+		block_put(bg->blocks[1]);
 		free(bg);
 		return NULL;
 	}
@@ -309,8 +347,8 @@ static void bg_finish(struct bg_writer *bg)
 	pthread_join(bg->thread, NULL);
 	pthread_mutex_destroy(&bg->mu);
 	pthread_cond_destroy(&bg->cv);
-	free(bg->blocks[0]);
-	free(bg->blocks[1]);
+	block_put(bg->blocks[0]);
+	block_put(bg->blocks[1]);
 	free(bg);
 }
 
@@ -320,7 +358,7 @@ static void release_blocks(struct store_writer *w)
 	if (w->bg)
 		bg_finish(w->bg); /* it owns both blocks */
 	else
-		free(w->buf);
+		block_put(w->buf);
 	w->bg = NULL;
 	w->buf = NULL;
 }
@@ -346,7 +384,7 @@ int store_writer_start(struct store_writer *w, const struct store *s)
 	}
 	w->tmp_path = strbuf_detach(&path, NULL);
 	/* The thread starts with the second block: most objects fit in one. */
-	w->buf = xmalloc_aligned(DIRECT_ALIGN, WRITE_BLOCK);
+	w->buf = block_get();
 	hash_start(&w->hash);
 	return 0;
 fail:
