@@ -13,6 +13,7 @@
 #include <git2.h>
 
 #include "builtin.h"
+#include "dir-sync.h"
 #include "run-command.h"
 #include "strbuf.h"
 #include "usage.h"
@@ -255,6 +256,9 @@ int main(int argc, const char **argv)
 		if (strcmp(name, commands[i].name))
 			continue;
 		ret = run(&commands[i], argc, argv);
+		/* What the command put in the store survives a crash. */
+		if (dir_sync_wait() < 0 && !ret)
+			ret = 1;
 		git_libgit2_shutdown();
 		if (fflush(stdout) || ferror(stdout))
 			die_errno("cannot write to standard output");

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dir-sync.h"
 #include "pointer.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -513,12 +514,36 @@ static int drain(struct store_writer *w)
 	return 0;
 }
 
+/*
+ * mkdir_leading() made some of the directories leading to the object at
+ * `path`, which ones we do not know: queue every one from the object's
+ * grandparent up to the store's own parent, each of which may hold a new
+ * entry. Only for the first object in a directory; cheap, as the syncs
+ * happen on another thread.
+ */
+static void sync_new_dirs(const struct store *s, const char *path)
+{
+	char *dir = xstrdup(path);
+	size_t stop = strlen(s->dir);
+	char *slash = strrchr(dir, '/');
+
+	if (slash)
+		*slash = '\0'; /* the object's own directory: queued already */
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		dir_sync_queue(dir);
+		if (slash - dir < (ptrdiff_t)stop)
+			break;
+	}
+	free(dir);
+}
+
 int store_adopt(const struct store *s, const char *oid, int fd,
 		const char *tmp_path)
 {
 	struct strbuf path = STRBUF_INIT;
 	struct stat st;
-	int ret = -1;
+	int made_dirs = 0, ret = -1;
 
 	if (fstat(fd, &st) < 0) {
 		error_errno("cannot stat '%s'", tmp_path);
@@ -554,13 +579,23 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 	if (store_object_path(s, oid, &path) < 0)
 		goto cleanup;
 	/* The directories are there but for the first objects. */
-	if (rename(tmp_path, path.buf) < 0 &&
-	    (errno != ENOENT || mkdir_leading(path.buf) < 0 ||
-	     rename(tmp_path, path.buf) < 0)) {
-		error_errno("cannot move '%s' into the store", tmp_path);
-		goto cleanup;
+	if (rename(tmp_path, path.buf) < 0) {
+		if (errno != ENOENT || mkdir_leading(path.buf) < 0 ||
+		    rename(tmp_path, path.buf) < 0) {
+			error_errno("cannot move '%s' into the store",
+				    tmp_path);
+			goto cleanup;
+		}
+		made_dirs = 1;
 	}
-	fsync_dir_of(path.buf);
+	/*
+	 * The data is on disk; the new name is, once the directory is
+	 * synced. That is left to the dir-sync thread, which git add does
+	 * not wait for file by file but only at its end (see dir-sync.h).
+	 */
+	dir_sync_queue_parent(path.buf);
+	if (made_dirs)
+		sync_new_dirs(s, path.buf);
 	ret = 0;
 cleanup:
 	close_quietly(fd);

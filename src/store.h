@@ -10,7 +10,9 @@
  *
  * An object enters objects/ only by a rename from tmp/ (store_adopt()):
  * the temp file is written, fsynced, its sha256 checked, made read-only
- * and renamed into place, then the directory is fsynced. A clone or a
+ * and renamed into place; then its directory (and every directory made
+ * for it) is queued for an fsync on the dir-sync thread, which the
+ * process waits for before it exits (dir-sync.h). A clone or a
  * hard link (store_clone(), store_link()) goes through tmp/ the same way,
  * hashed before the rename. A crash, a kill or a full disk therefore
  * never leaves a partial object under objects/, and concurrent writers of

@@ -127,4 +127,55 @@ test_expect_success OTHER_FS 'the same in a repository on tmpfs' '
 	)
 '
 
+# A filter process keeps its spare blocks for the next object; what is left
+# in a block from a bigger one must not reach a smaller one.
+test_expect_success 'a filter process cleaning big and small files stores each whole' '
+	git init -q reuse &&
+	(
+		cd reuse &&
+		git model install --local >/dev/null &&
+		git model track "*.pth" >/dev/null &&
+		test-tool genrandom r1 12583689 >a.pth &&
+		test-tool genrandom r2 1000 >b.pth &&
+		test-tool genrandom r3 4194305 >c.pth &&
+		test-tool genrandom r4 300000 >d.pth &&
+		git add a.pth b.pth c.pth d.pth &&
+		for f in a b c d
+		do
+			test_cmp_bin $f.pth \
+				"$(obj .git/model/objects $(oid_of $f.pth))" ||
+			return 1
+		done
+	)
+'
+
+# The directories are synced on a thread of their own (dir-sync.h); the
+# first object in a new store makes every directory from its own up to
+# .git, and a crash must not lose any of them.
+test_expect_success STRACE 'new store directories are synced, up to .git' '
+	git init -q dirs &&
+	(
+		cd dirs &&
+		git model install --local >/dev/null &&
+		git model track "*.pth" >/dev/null &&
+		test-tool genrandom dirs 100k >m.pth &&
+		strace -f -qq -y -o ../trace -e trace=fsync git add m.pth &&
+		d=$(dirname "$(obj "$PWD/.git/model/objects" $(oid_of m.pth))") &&
+		for dir in "$d" "${d%/*}" "${d%/*/*}" "$PWD/.git/model/objects" \
+			"$PWD/.git/model" "$PWD/.git"
+		do
+			grep -F "<$dir>)" ../trace || return 1
+		done
+	)
+'
+
+test_expect_success STRACE 'a directory that cannot be synced is an error' '
+	test-tool genrandom nosync 10k >s.pth &&
+	test_must_fail strace -f -qq -o /dev/null -e trace=fsync \
+		-e inject=fsync:error=EIO \
+		git model clean -- s.pth <s.pth >out 2>err &&
+	grep "cannot sync the directory .*/objects/sha256/" err &&
+	test_cmp_bin s.pth "$(object_path $(oid_of s.pth))"
+'
+
 test_done

@@ -230,6 +230,10 @@ test_lazy_prereq OTHER_FS '
 	test "$(stat -c %d /dev/shm)" != "$(stat -c %d .)"
 '
 test_lazy_prereq SYMLINKS 'ln -s x y && test -h y'
+# strace that shows the paths of fds (-y) and can fail system calls.
+test_lazy_prereq STRACE '
+	strace -f -qq -y -o /dev/null -e trace=fsync -e inject=fsync:error=EIO true
+'
 test_lazy_prereq SANITY 'mkdir d && chmod a-w d && ! (: >d/f) 2>/dev/null; s=$?; chmod u+w d; exit $s'
 
 # GIT_SKIP_TESTS='t0001 t0002.3 t0010.[1-4]' skips scripts or single tests.
