@@ -512,18 +512,29 @@ static enum pkt_status read_request(struct pkt_reader *r, struct request *req)
 	return PKT_DATA;
 }
 
-static int send_status(struct conversation *c, const char *status)
+/*
+ * The status that starts a response with content: queued only, to go to
+ * git with the content (one write() for a pointer, not three).
+ */
+static int queue_status(struct conversation *c, const char *status)
 {
 	if (pkt_write_linef(&c->writer, "status=%s", status) < 0)
 		return -1;
-	return pkt_write_flush(&c->writer);
+	pkt_queue_flush(&c->writer);
+	return 0;
+}
+
+static int send_status(struct conversation *c, const char *status)
+{
+	if (queue_status(c, status) < 0)
+		return -1;
+	return pkt_writer_push(&c->writer);
 }
 
 /* Finish a response whose content was sent: flush, then status list. */
 static int end_content(struct conversation *c, int failed)
 {
-	if (pkt_write_flush(&c->writer) < 0)
-		return -1;
+	pkt_queue_flush(&c->writer);
 	if (failed)
 		return send_status(c, "error");
 	return pkt_write_flush(&c->writer); /* empty list: keep "success" */
@@ -543,7 +554,7 @@ static int do_clean(struct conversation *c, struct request *req)
 		ret = send_status(c, "error");
 		goto cleanup;
 	}
-	if (send_status(c, "success") < 0 ||
+	if (queue_status(c, "success") < 0 ||
 	    pkt_write_data(&c->writer, out.buf, out.len) < 0)
 		goto cleanup;
 	ret = end_content(c, 0);
@@ -651,7 +662,7 @@ static int do_smudge(struct conversation *c, struct request *req)
 		ret = send_status(c, "error");
 		goto cleanup;
 	}
-	if (send_status(c, "success") < 0)
+	if (queue_status(c, "success") < 0)
 		goto cleanup;
 	ok = !filter_smudge_write(&sm, &sink.base, req->pathname.buf);
 	ret = end_content(c, !ok);

@@ -159,8 +159,13 @@ int pkt_write_linef(struct pkt_writer *w, const char *fmt, ...)
 	return ret;
 }
 
-int pkt_write_flush(struct pkt_writer *w)
+void pkt_queue_flush(struct pkt_writer *w)
 {
 	strbuf_add(&w->buf, "0000", 4);
+}
+
+int pkt_write_flush(struct pkt_writer *w)
+{
+	pkt_queue_flush(w);
 	return pkt_writer_push(w);
 }

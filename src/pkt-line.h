@@ -75,6 +75,11 @@ int pkt_write_linef(struct pkt_writer *w, const char *fmt, ...)
 
 /* Queue a flush packet and write everything queued. */
 int pkt_write_flush(struct pkt_writer *w);
+/*
+ * Queue a flush packet only: for a response that goes on, so that all of
+ * it reaches git in one write() (each write wakes git up).
+ */
+void pkt_queue_flush(struct pkt_writer *w);
 
 /* Write everything queued. Returns 0 or -1 (reported). */
 int pkt_writer_push(struct pkt_writer *w);
