@@ -143,6 +143,23 @@ void dir_sync_queue_parent(const char *path)
 	free(dir);
 }
 
+void dir_sync_queue_made(const char *path, const char *top)
+{
+	char *dir = xstrdup(path);
+	size_t stop = strlen(top);
+	char *slash = strrchr(dir, '/');
+
+	if (slash)
+		*slash = '\0'; /* the parent: the caller's to queue */
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		dir_sync_queue(dir);
+		if ((size_t)(slash - dir) < stop)
+			break;
+	}
+	free(dir);
+}
+
 int dir_sync_wait(void)
 {
 	int ret;

@@ -34,6 +34,15 @@ void dir_sync_queue(const char *dir);
 void dir_sync_queue_parent(const char *path);
 
 /*
+ * mkdir_leading() made some of the directories leading to `path`, which
+ * ones is not known: queue every one that may hold a new entry, from the
+ * grandparent of `path` up to the parent of `top` (where the making
+ * started: a store or storage directory, itself perhaps new). The parent
+ * of `path` is not queued: queue it once `path` itself is in place.
+ */
+void dir_sync_queue_made(const char *path, const char *top);
+
+/*
  * Wait until every directory queued so far is synced. Returns 0, or -1
  * when an fsync() failed since the last call (each failure reported with
  * error() as it happened).

@@ -1,7 +1,9 @@
 /*
  * The directory backend: file:///abs/dir, in the local store's layout.
  * Writes go to a temp file beside the final name and are renamed into
- * place after fsync, so a reader never sees half an object.
+ * place after fsync, so a reader never sees half an object; the directory
+ * and any directory made for it are synced on the dir-sync thread, which
+ * the process waits for before it exits (a failure fails the push).
  *
  * No data is copied where it need not be. Where the file system can
  * (btrfs, XFS), an object is a copy-on-write clone, both ways: no data is
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dir-sync.h"
 #include "storage.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -184,13 +187,24 @@ static int link_object(struct storage *s, int in, const char *path)
 	if (fs->no_link || fstat(in, &st) < 0 || (st.st_mode & 0222))
 		return -1;
 	if (!link_fd(in, path) || errno == EEXIST) {
-		fsync_dir_of(path);
+		dir_sync_queue_parent(path);
 		return 0;
 	}
 	if (errno == EXDEV || errno == EPERM || errno == EMLINK ||
 	    errno == EOPNOTSUPP || errno == ENOENT)
 		fs->no_link = 1;
 	return -1;
+}
+
+static int parent_exists(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = xstrndup(path, slash ? slash - path : 0);
+	struct stat st;
+	int ret = !stat(dir, &st) && S_ISDIR(st.st_mode);
+
+	free(dir);
+	return ret;
 }
 
 static int file_put(struct storage *s, const char *oid, uint64_t size,
@@ -203,9 +217,14 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 	int fd = -1, ret = -1;
 
 	object_path(s, oid, &path);
-	if (mkdir_leading(path.buf) < 0) {
-		error_errno("cannot create the directory of '%s'", path.buf);
-		goto cleanup;
+	/* New directories are synced too, once the object is in place. */
+	if (!parent_exists(path.buf)) {
+		if (mkdir_leading(path.buf) < 0) {
+			error_errno("cannot create the directory of '%s'",
+				    path.buf);
+			goto cleanup;
+		}
+		dir_sync_queue_made(path.buf, fs->dir);
 	}
 	/* A clone where the file system can, else a link, else a copy. */
 	if (fs->no_clone && !link_object(s, in, path.buf)) {
@@ -255,7 +274,7 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 		error_errno("cannot rename '%s'", tmp.buf);
 		goto cleanup;
 	}
-	fsync_dir_of(path.buf);
+	dir_sync_queue_parent(path.buf);
 	strbuf_reset(&tmp);
 	ret = 0;
 cleanup:

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,30 +513,6 @@ static int drain(struct store_writer *w)
 	return 0;
 }
 
-/*
- * mkdir_leading() made some of the directories leading to the object at
- * `path`, which ones we do not know: queue every one from the object's
- * grandparent up to the store's own parent, each of which may hold a new
- * entry. Only for the first object in a directory; cheap, as the syncs
- * happen on another thread.
- */
-static void sync_new_dirs(const struct store *s, const char *path)
-{
-	char *dir = xstrdup(path);
-	size_t stop = strlen(s->dir);
-	char *slash = strrchr(dir, '/');
-
-	if (slash)
-		*slash = '\0'; /* the object's own directory: queued already */
-	while ((slash = strrchr(dir, '/')) && slash != dir) {
-		*slash = '\0';
-		dir_sync_queue(dir);
-		if (slash - dir < (ptrdiff_t)stop)
-			break;
-	}
-	free(dir);
-}
-
 int store_adopt(const struct store *s, const char *oid, int fd,
 		const char *tmp_path)
 {
@@ -595,7 +570,7 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 	 */
 	dir_sync_queue_parent(path.buf);
 	if (made_dirs)
-		sync_new_dirs(s, path.buf);
+		dir_sync_queue_made(path.buf, s->dir);
 	ret = 0;
 cleanup:
 	close_quietly(fd);

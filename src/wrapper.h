@@ -80,10 +80,4 @@ int clone_fd(int in, int out);
  */
 int link_fd(int fd, const char *path);
 
-/*
- * fsync() the directory that holds `path`, so that a name just made there
- * (rename, link) survives a crash. Best effort: errors are ignored.
- */
-void fsync_dir_of(const char *path);
-
 #endif

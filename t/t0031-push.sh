@@ -154,4 +154,31 @@ test_expect_success 'pushing a merge uploads the weights of both branches' '
 	test_cmp_bin b.pth "$(obj remote.git/model/objects $(oid_of b.pth))"
 '
 
+# A push is done only once a crash can no longer take the objects back:
+# the storage's object directories, and the new ones up to the storage,
+# are synced (dir-sync.h), and a push whose syncs fail fails.
+test_expect_success STRACE 'push syncs the storage directories it made' '
+	git init -q --bare sync.git &&
+	test-tool genrandom s1 100k >s1.pth &&
+	git add s1.pth &&
+	git commit -q -m s1 &&
+	strace -f -qq -y -o trace -e trace=fsync \
+		git push -q ./sync.git HEAD:refs/heads/main &&
+	d=$(dirname "$(obj "$TRASH_DIRECTORY/sync.git/model/objects" \
+		$(oid_of s1.pth))") &&
+	for dir in "$d" "${d%/*}" "${d%/*/*}" "${d%/*/*/*}" "${d%/*/*/*/*}"
+	do
+		grep -F "<$dir>)" trace || return 1
+	done
+'
+
+test_expect_success STRACE 'a push whose storage cannot be synced fails' '
+	git init -q --bare nosync.git &&
+	test_must_fail strace -f -qq -o /dev/null -e trace=fsync \
+		-e inject=fsync:error=EIO \
+		git push -q ./nosync.git HEAD:refs/heads/main 2>err &&
+	grep "cannot sync the directory .*/nosync.git/model/objects/sha256/" err &&
+	test_must_fail git -C nosync.git rev-parse -q --verify refs/heads/main
+'
+
 test_done
