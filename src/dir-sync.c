@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "usage.h"
@@ -12,21 +13,26 @@
 #include "banned.h"
 
 /*
- * `queue` holds what the thread has not started on; `busy` is set while it
- * syncs what it took. Idle is `!nr && !busy`. `owner` is the process that
- * started the thread: a child of fork() has the queue but not the thread,
- * and syncs in line.
+ * A queued file (fd >= 0) or directory (fd == -1). `queue` holds what the
+ * thread has not started on; `busy` is set while it syncs what it took.
+ * Idle is `!nr && !busy`. `owner` is the process that started the thread:
+ * a child of fork() has the queue but not the thread, and syncs in line.
  */
+struct entry {
+	char *path;
+	int fd;
+};
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t idle = PTHREAD_COND_INITIALIZER;
-static char **queue;
+static struct entry *queue;
 static size_t nr, alloc;
 static int busy;
 static int failed;
 static pid_t owner; /* 0: no thread (yet, or it could not start) */
 
-static int sync_one(const char *dir)
+static int sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -41,14 +47,74 @@ static int sync_one(const char *dir)
 	return 0;
 }
 
+/*
+ * The file's data to the disk, then its final mode: 0444 says "synced"
+ * (see dir_sync_queue_file()). A file that cannot be synced is not to be
+ * trusted: its name goes, unless another file has taken it meanwhile.
+ */
+static int sync_file(int fd, const char *path)
+{
+	struct stat st, now;
+
+	if (!fdatasync(fd) && !fchmod(fd, 0444)) {
+		close(fd);
+		return 0;
+	}
+	error_errno("cannot sync '%s' (check the disk); it was removed, "
+		    "add or fetch it again", path);
+	if (!fstat(fd, &st) && !lstat(path, &now) && st.st_ino == now.st_ino &&
+	    st.st_dev == now.st_dev)
+		unlink(path);
+	close(fd);
+	return -1;
+}
+
+static char *parent_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || slash == path)
+		BUG("no parent directory in '%s'", path);
+	return xstrndup(path, slash - path);
+}
+
+/* Files first, then the directories, theirs included: one batch. */
+static int sync_batch(struct entry *batch, size_t n)
+{
+	char *dir;
+	size_t i, j;
+	int errs = 0;
+
+	for (i = 0; i < n; i++) {
+		if (batch[i].fd < 0)
+			continue;
+		if (sync_file(batch[i].fd, batch[i].path) < 0)
+			errs++;
+		batch[i].fd = -1;
+		dir = parent_of(batch[i].path);
+		free(batch[i].path);
+		batch[i].path = dir;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(batch[j].path, batch[i].path))
+				break;
+		if (j == i && sync_dir(batch[i].path) < 0)
+			errs++;
+	}
+	for (i = 0; i < n; i++)
+		free(batch[i].path);
+	return errs;
+}
+
 static void *syncer(void *unused)
 {
 	(void)unused;
 	pthread_mutex_lock(&mu);
 	for (;;) {
-		char **batch;
-		size_t i, n;
-		int errs = 0;
+		struct entry *batch;
+		size_t n;
+		int errs;
 
 		while (!nr)
 			pthread_cond_wait(&work, &mu);
@@ -59,11 +125,7 @@ static void *syncer(void *unused)
 		busy = 1;
 		pthread_mutex_unlock(&mu);
 
-		for (i = 0; i < n; i++) {
-			if (sync_one(batch[i]) < 0)
-				errs++;
-			free(batch[i]);
-		}
+		errs = sync_batch(batch, n);
 		free(batch);
 
 		pthread_mutex_lock(&mu);
@@ -104,41 +166,49 @@ static int start_locked(void)
 	return 1;
 }
 
-void dir_sync_queue(const char *dir)
+static void queue_entry(const char *path, int fd)
 {
+	struct entry e = { xstrdup(path), fd };
 	size_t i;
 
-	if (dir[0] != '/')
-		BUG("dir_sync_queue() of a relative path '%s'", dir);
+	if (path[0] != '/')
+		BUG("dir-sync of a relative path '%s'", path);
 	pthread_mutex_lock(&mu);
 	if (!start_locked()) {
 		pthread_mutex_unlock(&mu);
-		if (sync_one(dir) < 0) {
-			pthread_mutex_lock(&mu);
-			failed++;
-			pthread_mutex_unlock(&mu);
-		}
+		i = sync_batch(&e, 1);
+		pthread_mutex_lock(&mu);
+		failed += i;
+		pthread_mutex_unlock(&mu);
 		return;
 	}
-	for (i = 0; i < nr; i++)
-		if (!strcmp(queue[i], dir))
+	for (i = 0; fd < 0 && i < nr; i++)
+		if (queue[i].fd < 0 && !strcmp(queue[i].path, path))
 			break;
-	if (i == nr) {
+	if (fd >= 0 || i == nr) {
 		ALLOC_GROW(queue, nr + 1, alloc);
-		queue[nr++] = xstrdup(dir);
+		queue[nr++] = e;
 		pthread_cond_signal(&work);
+	} else {
+		free(e.path);
 	}
 	pthread_mutex_unlock(&mu);
 }
 
+void dir_sync_queue(const char *dir)
+{
+	queue_entry(dir, -1);
+}
+
+void dir_sync_queue_file(int fd, const char *path)
+{
+	queue_entry(path, fd);
+}
+
 void dir_sync_queue_parent(const char *path)
 {
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
+	char *dir = parent_of(path);
 
-	if (!slash || slash == dir)
-		BUG("dir_sync_queue_parent() of '%s'", path);
-	*slash = '\0';
 	dir_sync_queue(dir);
 	free(dir);
 }
@@ -160,14 +230,21 @@ void dir_sync_queue_made(const char *path, const char *top)
 	free(dir);
 }
 
-int dir_sync_wait(void)
+void dir_sync_drain(void)
 {
-	int ret;
-
 	pthread_mutex_lock(&mu);
 	if (owner == getpid())
 		while (nr || busy)
 			pthread_cond_wait(&idle, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+int dir_sync_wait(void)
+{
+	int ret;
+
+	dir_sync_drain();
+	pthread_mutex_lock(&mu);
 	ret = failed ? -1 : 0;
 	failed = 0;
 	pthread_mutex_unlock(&mu);

@@ -2,36 +2,46 @@
 #define DIR_SYNC_H
 
 /*
- * Making new directory entries durable, off the caller's path.
+ * Making new files in the store durable, off the caller's path.
  *
- * A rename into the store is durable only once its directory is fsynced,
- * and a new directory only once its parent is. Each such fsync() is a
- * disk cache flush: done in line, git add of 200 small files waited for
- * 200 of them, one after each file, on top of the flush of each file's
- * data. Here a thread of its own fsyncs the directories queued to it while
- * the caller goes on; dir_sync_wait() waits for all of it.
+ * An object is durable once its data is synced and its directory is, and a
+ * new directory once its parent is. Each fsync() is a disk cache flush.
+ * Done in line, git add of 200 small files waited for 400 of them, two
+ * after each file, since git sends the next file only when it has the
+ * pointer. Here a thread of its own syncs what is queued to it while the
+ * caller goes on, and dir_sync_wait() waits for all of it.
  *
- * What a caller gets: the file it renamed is in place and whole at once
- * (its data was synced before the rename; that stays the caller's job),
- * and its name survives a crash once dir_sync_wait() has returned 0. The
- * process waits for the thread at exit (atexit()), so a command's own
- * directories are synced before it exits, error or not; git waits for its
+ * The process waits for the thread at exit (atexit()), so a command's
+ * files are durable before it exits, error or not; git waits for its
  * filter process to exit before it does, so this holds for git add too.
  *
+ * A file queued with dir_sync_queue_file() is already in place under its
+ * final name, whole, with mode 0400; the thread syncs its data, then makes
+ * it 0444, then syncs its directory. Mode 0400 thus marks a file whose
+ * data may not be on the disk yet: after a crash, such a file may hold
+ * anything, and whoever finds one must check it before trusting it
+ * (store.c does). A file that cannot be synced is unlinked.
+ *
  * The queue and the thread are the process's, shared by all callers and
- * threads. Paths are copied.
+ * threads. Paths must be absolute; they are copied.
  */
 
 /*
- * Queue the directory `dir` (absolute or relative to the working directory
- * at the time of the call: callers pass absolute paths) for an fsync().
- * A directory already queued and not yet started is not queued twice.
- * Never fails: where no thread can start, the fsync() is done in line.
+ * Queue the directory `dir` for an fsync(). One already queued and not
+ * yet started is not queued twice. Never fails: where no thread can
+ * start, the work is done in line.
  */
 void dir_sync_queue(const char *dir);
 
 /* Queue the directory that holds `path`. */
 void dir_sync_queue_parent(const char *path);
+
+/*
+ * Queue the file open as `fd` at `path` (mode 0400; see above): its data,
+ * its mode 0444, then its directory. `fd` is the queue's from now on: it
+ * is closed after the sync.
+ */
+void dir_sync_queue_file(int fd, const char *path);
 
 /*
  * mkdir_leading() made some of the directories leading to `path`, which
@@ -42,10 +52,12 @@ void dir_sync_queue_parent(const char *path);
  */
 void dir_sync_queue_made(const char *path, const char *top);
 
+/* Wait until everything this process queued so far is done. */
+void dir_sync_drain(void);
+
 /*
- * Wait until every directory queued so far is synced. Returns 0, or -1
- * when an fsync() failed since the last call (each failure reported with
- * error() as it happened).
+ * The same, then say how it went: 0, or -1 when a sync failed since the
+ * last call (each failure reported with error() as it happened).
  */
 int dir_sync_wait(void);
 

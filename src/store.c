@@ -20,6 +20,8 @@
 #define EARLY_WRITE (256 * 1024)
 /* Direct I/O wants buffers, offsets and lengths aligned to this. */
 #define DIRECT_ALIGN 4096
+/* The mode of an object in place whose data may not be on disk yet. */
+#define UNSYNCED 0400
 
 /*
  * Spare blocks, kept for the next writer. A block of this size is a
@@ -79,6 +81,49 @@ int store_object_path(const struct store *s, const char *oid,
 	return 0;
 }
 
+/*
+ * An object whose mode is still UNSYNCED: this process's, on its way to
+ * the disk, or another's, or one whose sync a crash cut short, when it
+ * may hold anything. Wait for our own syncs; if it is still UNSYNCED,
+ * hash it, and sync it and make it 0444 when it is right. 1 when the
+ * object at `path` (`st` its stat) can be trusted, 0 when not (a damaged
+ * one is removed).
+ */
+static int settle(const char *oid, uint64_t size, const char *path,
+		  struct stat *st)
+{
+	char got[HASH_HEXSZ + 1];
+	uint64_t got_size;
+	struct stat now;
+	int fd, ok;
+
+	if ((st->st_mode & 07777) != UNSYNCED)
+		return 1;
+	dir_sync_drain();
+	if (stat(path, st) < 0)
+		return 0;
+	if ((st->st_mode & 07777) != UNSYNCED)
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &now) < 0)
+		return !close_quietly(fd);
+	ok = !hash_fd(fd, got, &got_size) && got_size == size &&
+	     !strcmp(got, oid);
+	if (ok) {
+		/* Not ours to change, maybe: then it is checked each time. */
+		if (!fdatasync(fd))
+			fchmod(fd, 0444);
+	} else if (!lstat(path, st) && st->st_ino == now.st_ino &&
+		   st->st_dev == now.st_dev) {
+		warning("'%s' in the store does not match its object id (a "
+			"crash came before it was synced): removed", path);
+		unlink(path);
+	}
+	close(fd);
+	*st = now;
+	return ok;
+}
+
 int store_has(const struct store *s, const char *oid, uint64_t size)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -88,7 +133,7 @@ int store_has(const struct store *s, const char *oid, uint64_t size)
 	if (store_object_path(s, oid, &path) < 0)
 		goto cleanup;
 	ret = !stat(path.buf, &st) && S_ISREG(st.st_mode) &&
-	      (uint64_t)st.st_size == size;
+	      (uint64_t)st.st_size == size && settle(oid, size, path.buf, &st);
 cleanup:
 	strbuf_release(&path);
 	return ret;
@@ -123,6 +168,10 @@ int store_open(const struct store *s, const char *oid, uint64_t size)
 		close(fd);
 		fd = -1;
 		errno = EIO;
+	} else if (!settle(oid, size, path.buf, &st)) {
+		close(fd);
+		fd = -1;
+		errno = ENOENT;
 	}
 cleanup:
 	strbuf_release(&path);
@@ -221,7 +270,7 @@ static int bg_buffered(struct bg_writer *bg)
  * takes back), and tens of GB would only push everything else out of the
  * cache. git add of 2 GiB: 3.2-5.0 s buffered, 2.3-2.9 s direct. Where the
  * file system will not, buffered writes get their write-back started at
- * once, so that the fdatasync() at commit has little left to wait for.
+ * once, so that the fdatasync() after commit has little left to wait for.
  */
 static int bg_write(struct bg_writer *bg, const char *p, size_t len,
 		    off_t off)
@@ -440,7 +489,7 @@ size_t store_writer_room(struct store_writer *w, char **dst)
 /*
  * Most objects fit in the first block and have no thread. Rather than
  * write all of it at commit and wait there for the disk, write it as it
- * fills and start its write-back, so that the fdatasync() at commit finds
+ * fills and start its write-back, so that the fdatasync() after commit finds
  * most of it on disk already: git add of 200 x 1 MiB took 420-670 ms
  * instead of 480-860 ms (8 runs each, alternating).
  */
@@ -534,23 +583,14 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 		return 0;
 	}
 	/*
-	 * A file linked from elsewhere (store_link()) is synced and
-	 * read-only already, and its mode is not ours to change.
+	 * Mode 0400 until its data is on the disk (UNSYNCED). A file linked
+	 * from elsewhere (store_link()) is synced and read-only already, and
+	 * its mode is not ours to change.
 	 */
-	if (st.st_nlink == 1 && fdatasync(fd) < 0) {
-		error_errno("cannot sync '%s'", tmp_path);
-		goto cleanup;
-	}
-	if (st.st_nlink == 1 && fchmod(fd, 0444) < 0) {
+	if (st.st_nlink == 1 && fchmod(fd, UNSYNCED) < 0) {
 		error_errno("cannot make '%s' read-only", tmp_path);
 		goto cleanup;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		error_errno("cannot write '%s'", tmp_path);
-		goto cleanup;
-	}
-	fd = -1;
 	if (store_object_path(s, oid, &path) < 0)
 		goto cleanup;
 	/* The directories are there but for the first objects. */
@@ -564,11 +604,18 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 		made_dirs = 1;
 	}
 	/*
-	 * The data is on disk; the new name is, once the directory is
-	 * synced. That is left to the dir-sync thread, which git add does
-	 * not wait for file by file but only at its end (see dir-sync.h).
+	 * In place and whole, for this process and any other: git may have
+	 * the pointer now. Its data, its mode 0444 and its directory go to
+	 * the disk on the dir-sync thread, which git add waits for only at
+	 * its end, not file by file (dir-sync.h).
 	 */
-	dir_sync_queue_parent(path.buf);
+	if (st.st_nlink == 1) {
+		dir_sync_queue_file(fd, path.buf);
+	} else {
+		close(fd);
+		dir_sync_queue_parent(path.buf);
+	}
+	fd = -1;
 	if (made_dirs)
 		dir_sync_queue_made(path.buf, s->dir);
 	ret = 0;

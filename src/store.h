@@ -9,14 +9,17 @@
  *	incomplete/<oid>                              resumable partial downloads
  *
  * An object enters objects/ only by a rename from tmp/ (store_adopt()):
- * the temp file is written, fsynced, its sha256 checked, made read-only
- * and renamed into place; then its directory (and every directory made
- * for it) is queued for an fsync on the dir-sync thread, which the
- * process waits for before it exits (dir-sync.h). A clone or a
- * hard link (store_clone(), store_link()) goes through tmp/ the same way,
- * hashed before the rename. A crash, a kill or a full disk therefore
+ * the temp file is written, its sha256 checked, made 0400 and renamed
+ * into place, then queued on the dir-sync thread (dir-sync.h), which
+ * syncs its data, makes it 0444 and syncs its directory (and every
+ * directory made for it); the process waits for that before it exits.
+ * A clone or a hard link (store_clone(), store_link()) goes through tmp/
+ * the same way, hashed before the rename. A kill or a full disk therefore
  * never leaves a partial object under objects/, and concurrent writers of
  * the same object are harmless (content-addressed, rename is atomic).
+ * A crash may leave an object of mode 0400 whose data never reached the
+ * disk: store_has() and store_open() hash such an object before they
+ * trust it, and remove it when it does not match.
  *
  * No path is ever built from an oid that oid_hex_valid() did not accept.
  */
@@ -44,12 +47,17 @@ void store_release(struct store *s);
 int store_object_path(const struct store *s, const char *oid,
 		      struct strbuf *out);
 
-/* True when the object is in the store with the given size. */
+/*
+ * True when the object is in the store with the given size. One of mode
+ * 0400 (see above) is hashed first; this process's own syncs are waited
+ * for.
+ */
 int store_has(const struct store *s, const char *oid, uint64_t size);
 
 /*
- * Open the object for reading, checking that its size is `size`.
- * Returns an fd, or -1: errno ENOENT when absent (not reported), otherwise
+ * Open the object for reading, checking that its size is `size` (and,
+ * for one of mode 0400, its bytes, as store_has() does). Returns an fd,
+ * or -1: errno ENOENT when absent or removed as damaged, otherwise
  * reported with error().
  */
 int store_open(const struct store *s, const char *oid, uint64_t size);
@@ -66,7 +74,7 @@ int store_spool(const struct store *s);
  * hands full blocks (4 MiB) to a thread of its own that writes them
  * straight to the disk (O_DIRECT; where the file system refuses, through
  * the page cache with write-back started at once), so hashing overlaps
- * writing and the fdatasync() at commit has little left to wait for.
+ * writing and the fdatasync() after commit has little left to wait for.
  * An object that fits in one block has no thread: it is written in the
  * caller's thread as it fills, 256 KiB at a time, its write-back started.
  * Memory: two blocks. After commit or abort the writer holds no
@@ -113,11 +121,12 @@ void store_writer_abort(struct store_writer *w);
 
 /*
  * Move a complete file that the caller has verified against `oid` into
- * the store: sync `fd`, make it read-only, close it, rename `tmp_path` into
- * place (a hard link, with more than one name, is neither synced nor
- * changed: it is another's object already). When the store has the object
- * already, `tmp_path` is dropped. `fd` is closed in every case; on failure
- * `tmp_path` is unlinked. Returns 0 or -1 (reported).
+ * the store: make it 0400, rename `tmp_path` into place, and hand `fd` to
+ * the dir-sync thread, which syncs it and makes it 0444 (a hard link,
+ * with more than one name, is neither synced nor changed: it is another's
+ * object already). When the store has the object already, `tmp_path` is
+ * dropped. `fd` is the store's in every case (closed, or the thread's);
+ * on failure `tmp_path` is unlinked. Returns 0 or -1 (reported).
  */
 int store_adopt(const struct store *s, const char *oid, int fd,
 		const char *tmp_path);

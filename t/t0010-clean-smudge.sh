@@ -178,4 +178,51 @@ test_expect_success STRACE 'a directory that cannot be synced is an error' '
 	test_cmp_bin s.pth "$(object_path $(oid_of s.pth))"
 '
 
+# An object is renamed into the store with mode 0400, its data synced on
+# the dir-sync thread, then made 0444 (dir-sync.h): all before the command
+# exits.
+test_expect_success STRACE 'an object is synced, and made 0444, before clean exits' '
+	test-tool genrandom synced 300k >y.pth &&
+	strace -f -qq -y -o trace -e trace=fdatasync,fchmod \
+		git model clean -- y.pth <y.pth >out &&
+	o=$(object_path $(oid_of y.pth)) &&
+	grep -F "fdatasync" trace | grep -F "/$o>" &&
+	grep -F "fchmod" trace | grep -F "/$o>, 0444)" &&
+	test "$(stat -c %a "$o")" = 444
+'
+
+# A crash before the sync can leave an object in place whose data never
+# reached the disk: mode 0400 says so, and it is hashed before it is used.
+test_expect_success 'an object left unsynced (mode 0400) is used once it checks out' '
+	test-tool genrandom left 200k >u.pth &&
+	git model clean -- u.pth <u.pth >u.ptr &&
+	o=$(object_path $(oid_of u.pth)) &&
+	chmod 0400 "$o" &&
+	git model smudge -- u.pth <u.ptr >out &&
+	test_cmp_bin u.pth out &&
+	test "$(stat -c %a "$o")" = 444
+'
+
+test_expect_success 'an object left unsynced with other bytes is removed, not used' '
+	o=$(object_path $(oid_of u.pth)) &&
+	chmod 0600 "$o" &&
+	test-tool genrandom garbage 200k >"$o" &&
+	chmod 0400 "$o" &&
+	git model smudge -- u.pth <u.ptr >out 2>err &&
+	test_cmp u.ptr out &&
+	grep "does not match its object id" err &&
+	test_path_is_missing "$o" &&
+	git model clean -- u.pth <u.pth >out &&
+	test_cmp_bin u.pth "$o"
+'
+
+test_expect_success STRACE 'an object whose data cannot be synced is removed' '
+	test-tool genrandom eio 100k >e.pth &&
+	test_must_fail strace -f -qq -o /dev/null -e trace=fdatasync \
+		-e inject=fdatasync:error=EIO \
+		git model clean -- e.pth <e.pth >out 2>err &&
+	grep "cannot sync .*: it was removed\|cannot sync .*it was removed" err &&
+	test_path_is_missing "$(object_path $(oid_of e.pth))"
+'
+
 test_done
