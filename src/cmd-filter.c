@@ -11,6 +11,7 @@
 #include "builtin.h"
 #include "checkout.h"
 #include "config.h"
+#include "dir-sync.h"
 #include "filter.h"
 #include "hooks.h"
 #include "pointer-url.h"
@@ -111,8 +112,8 @@ static int fetch_missing(struct filter *f, const struct pointer *p,
 }
 
 /* The delayed objects of a checkout, downloaded together. */
-static void fetch_many(struct filter *f, struct delayed_blob **blobs,
-		       size_t nr)
+static void download_many(struct filter *f, struct delayed_blob **blobs,
+			  size_t nr)
 {
 	struct fetch_ctx *c = f->fetch_data;
 	struct transfer t;
@@ -142,6 +143,18 @@ static void fetch_many(struct filter *f, struct delayed_blob **blobs,
 				     blobs[i]->pathname);
 	transfer_run(&t);
 	transfer_release(&t);
+}
+
+/*
+ * The same, and the objects on the disk before git hears of them: else
+ * the post-checkout hook, another process, would find them still 0400
+ * and hash them all again (store.h).
+ */
+static void fetch_many(struct filter *f, struct delayed_blob **blobs,
+		       size_t nr)
+{
+	download_many(f, blobs, nr);
+	dir_sync_drain();
 }
 
 /* Big objects: the hooks write them (checkout.h). */
