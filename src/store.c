@@ -105,8 +105,10 @@ static int settle(const char *oid, uint64_t size, const char *path,
 	if ((st->st_mode & 07777) != UNSYNCED)
 		return 1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &now) < 0)
-		return !close_quietly(fd);
+	if (fd < 0 || fstat(fd, &now) < 0) {
+		close_quietly(fd);
+		return 0;
+	}
 	ok = !hash_fd(fd, got, &got_size) && got_size == size &&
 	     !strcmp(got, oid);
 	if (ok) {
