@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,15 @@ struct entry {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t idle = PTHREAD_COND_INITIALIZER;
+/*
+ * Each queued file holds its fd until it is synced. When the disk is
+ * slower than the callers (many small files), they wait here for room,
+ * rather than run out of fds: at most `max_files` are open, a quarter of
+ * the fd limit and no more than MAX_FILES.
+ */
+#define MAX_FILES 256
+static pthread_cond_t room = PTHREAD_COND_INITIALIZER;
+static size_t open_files, max_files;
 static struct entry *queue;
 static size_t nr, alloc;
 static int busy;
@@ -90,6 +100,10 @@ static int sync_batch(struct entry *batch, size_t n)
 			continue;
 		if (sync_file(batch[i].fd, batch[i].path) < 0)
 			errs++;
+		pthread_mutex_lock(&mu);
+		if (open_files && open_files-- == max_files)
+			pthread_cond_broadcast(&room);
+		pthread_mutex_unlock(&mu);
 		batch[i].fd = -1;
 		dir = parent_of(batch[i].path);
 		free(batch[i].path);
@@ -146,6 +160,7 @@ static void wait_at_exit(void)
 static int start_locked(void)
 {
 	static int tried;
+	struct rlimit lim;
 	pthread_attr_t attr;
 	pthread_t thread;
 	int err;
@@ -163,6 +178,9 @@ static int start_locked(void)
 		return 0; /* in line, then: slower, as safe */
 	owner = getpid();
 	atexit(wait_at_exit);
+	max_files = MAX_FILES;
+	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur / 4 < max_files)
+		max_files = lim.rlim_cur / 4 ? lim.rlim_cur / 4 : 1;
 	return 1;
 }
 
@@ -185,6 +203,11 @@ static void queue_entry(const char *path, int fd)
 	for (i = 0; fd < 0 && i < nr; i++)
 		if (queue[i].fd < 0 && !strcmp(queue[i].path, path))
 			break;
+	if (fd >= 0) {
+		while (open_files >= max_files)
+			pthread_cond_wait(&room, &mu);
+		open_files++;
+	}
 	if (fd >= 0 || i == nr) {
 		ALLOC_GROW(queue, nr + 1, alloc);
 		queue[nr++] = e;

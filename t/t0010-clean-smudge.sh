@@ -228,4 +228,33 @@ test_expect_success STRACE 'an object whose data cannot be synced is removed' '
 	test_path_is_missing "$(object_path $(oid_of e.pth))"
 '
 
+# Each object waits on the dir-sync thread with its fd open. A disk slower
+# than git (here every fdatasync takes 20 ms) must slow the filter down,
+# not run it out of fds (ulimit -n 48: 12 pending at most).
+test_expect_success STRACE 'many files on a slow disk do not run the filter out of fds' '
+	git init -q many &&
+	(
+		cd many &&
+		git model install --local >/dev/null &&
+		git model track "*.pth" >/dev/null &&
+		for i in $(seq 60)
+		do
+			test-tool genrandom "many$i" 2k >f$i.pth || return 1
+		done &&
+		(
+			ulimit -n 48 &&
+			strace -f -qq -o /dev/null -e trace=fdatasync \
+				-e inject=fdatasync:delay_enter=20000 \
+				git add . 2>../err
+		) &&
+		test_must_be_empty ../err &&
+		for i in $(seq 60)
+		do
+			test_cmp_bin f$i.pth \
+				"$(obj .git/model/objects $(oid_of f$i.pth))" ||
+			return 1
+		done
+	)
+'
+
 test_done
