@@ -186,15 +186,6 @@ int cmd_help(int argc, const char **argv, struct repo *repo)
 	main_help(stdout, 0);
 }
 
-void repo_store(const struct repo *repo, struct store *s)
-{
-	struct strbuf dir = STRBUF_INIT;
-
-	repo_model_dir(repo, &dir);
-	store_init(s, dir.buf);
-	strbuf_release(&dir);
-}
-
 static int run(const struct command *cmd, int argc, const char **argv)
 {
 	struct repo repo = REPO_INIT;

@@ -1,5 +1,5 @@
 /*
- * Fuzz filter_process() (src/filter.h): the input is git's side of the
+ * Fuzz filter_process() (src/git/filter.h): the input is git's side of the
  * long-running filter conversation (handshake, then clean, smudge and
  * list_available_blobs requests with their content), read from a memfd.
  * The store is a temp directory made once per process (on /dev/shm when

@@ -1,5 +1,5 @@
 /*
- * Fuzz the pkt-line reader (src/pkt-line.h) on a stream of the input's
+ * Fuzz the pkt-line reader (src/format/pkt-line.h) on a stream of the input's
  * bytes, read once as packets and once as text lines. Invariants: a packet
  * is exactly what its header frames, NUL-terminated, never longer than
  * LARGE_PACKET_DATA_MAX; the reader never reads past the current packet

@@ -1,5 +1,5 @@
 /*
- * Fuzz pointer_parse() (src/pointer.h). Invariants: a pointer that parses
+ * Fuzz pointer_parse() (src/format/pointer.h). Invariants: a pointer that parses
  * formats back to the very same bytes (the spec has one canonical form);
  * pointer_maybe() says yes to every pointer; a rejection gives a one-line
  * reason and leaves the pointer released; the answer does not depend on

@@ -1,5 +1,5 @@
 /*
- * Fuzz the S3 XML reader (src/s3-xml.h) with the input as a response body.
+ * Fuzz the S3 XML reader (src/transfer/s3-xml.h) with the input as a response body.
  * Invariants: a text found is at most S3_XML_TEXT_MAX bytes and holds no
  * control character; not finding leaves the output alone; the one-line
  * error description starts with the status and holds no control

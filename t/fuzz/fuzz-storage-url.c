@@ -1,7 +1,7 @@
 /*
- * Fuzz the storage URL parsing that does no I/O (src/storage.h:
+ * Fuzz the storage URL parsing that does no I/O (src/transfer/storage.h:
  * storage_url_valid(), url_without_userinfo(), url_decode_path(),
- * url_encode_path(), storage_object_url(); src/credential.h:
+ * url_encode_path(), storage_object_url(); src/transfer/credential.h:
  * credential_from_url()). The input is the URL, as a string.
  *
  * Invariants: a URL is valid exactly when its scheme is one a backend

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builtin.h"
+#include "repo.h"
 #include "hash.h"
 #include "pointer.h"
 #include "scan.h"

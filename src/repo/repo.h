@@ -15,6 +15,7 @@
 
 #include <git2.h>
 
+#include "store.h"
 #include "strbuf.h"
 
 struct repo {
@@ -37,6 +38,9 @@ void repo_release(struct repo *r);
 
 /* <commondir>/model, the local store's directory. */
 void repo_model_dir(const struct repo *r, struct strbuf *out);
+
+/* The store of `repo` (in <commondir>/model), initialised in `s`. */
+void repo_store(const struct repo *repo, struct store *s);
 
 /*
  * Look up a configuration value, with git's precedence (repository, then

@@ -33,9 +33,6 @@ struct command {
 void NORETURN usage_cmd(const char *msg);
 const struct command *current_command(void);
 
-/* The store of `repo`, initialised in `s`. */
-void repo_store(const struct repo *repo, struct store *s);
-
 int cmd_install(int argc, const char **argv, struct repo *repo);
 int cmd_uninstall(int argc, const char **argv, struct repo *repo);
 int cmd_track(int argc, const char **argv, struct repo *repo);

@@ -191,3 +191,12 @@ int repo_config_each(const struct repo *r, const char *re, config_fn fn,
 	git_config_free(cfg);
 	return ret;
 }
+
+void repo_store(const struct repo *repo, struct store *s)
+{
+	struct strbuf dir = STRBUF_INIT;
+
+	repo_model_dir(repo, &dir);
+	store_init(s, dir.buf);
+	strbuf_release(&dir);
+}
