@@ -4,6 +4,8 @@ test_description='track and untrack edit .gitattributes'
 
 . "$(dirname "$0")/test-lib.sh"
 
+SQ="'"
+
 test_expect_success 'track writes the attributes line' '
 	git model track "*.pth" >out &&
 	grep "Tracking .\*\.pth." out &&
@@ -87,6 +89,65 @@ test_expect_success 'untrack takes every duplicate line of the pattern' '
 	git model untrack "*.pt" &&
 	echo "*.txt text" >expect &&
 	test_cmp expect .gitattributes
+'
+
+test_expect_success 'track without install configures the filter and says so' '
+	git config --global --remove-section filter.model 2>/dev/null
+	git init -q fresh &&
+	(
+		cd fresh &&
+		git model track "*.pth" >out &&
+		grep "not configured: running .git model install." out &&
+		grep "filter installed in the global git config" out &&
+		test-tool genrandom m 70000 >m.pth &&
+		git add .gitattributes m.pth &&
+		git commit -q -m m &&
+		git cat-file -p HEAD:m.pth >blob &&
+		git model pointer --check blob &&
+		git model track "*.bin" >out &&
+		! grep "not configured" out
+	)
+'
+
+test_expect_success 'status lists tracked files committed raw, with the advice' '
+	git config --global --remove-section filter.model &&
+	git init -q raw &&
+	(
+		cd raw &&
+		echo "*.pth filter=model diff=model merge=model -text" >.gitattributes &&
+		test-tool genrandom r 70000 >r.pth &&
+		echo text >notes.txt &&
+		git add .gitattributes r.pth notes.txt &&
+		git commit -q -m raw &&
+		git model install >/dev/null &&
+		git model status >out &&
+		cat >expect <<-EOF &&
+		Tracked files stored raw in git, not as pointers (run ${SQ}git add --renormalize .${SQ} and commit):
+		Zr.pth
+		EOF
+		sed "s/^Z/	/" expect >expect.tab &&
+		sed -n "/^Tracked files stored raw/,\$p" out >actual &&
+		test_cmp expect.tab actual &&
+		git add --renormalize . &&
+		git commit -q -m renormalized &&
+		git model status >out &&
+		! grep "stored raw" out
+	)
+'
+
+test_expect_success 'status before the first commit lists the staged weights' '
+	git init -q unborn &&
+	(
+		cd unborn &&
+		git model track "*.pth" >/dev/null &&
+		test-tool genrandom u 3000 >u.pth &&
+		git add .gitattributes u.pth &&
+		git model status >out &&
+		printf "Weights staged for commit:\n\t%s u.pth (2.93 KiB)\n" \
+			"$(oid_of u.pth | cut -c1-10)" >expect &&
+		sed -n "1,2p" out >actual &&
+		test_cmp expect actual
+	)
 '
 
 test_done

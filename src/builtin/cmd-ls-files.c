@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "builtin.h"
 #include "human.h"
@@ -159,12 +160,96 @@ static void print_pointer_files(struct repo *r)
 	strbuf_release(&file);
 }
 
+/*
+ * Pointers staged in the index that HEAD does not have (all of them before
+ * the first commit). Prints nothing when there are none.
+ */
+static void print_staged(struct repo *r)
+{
+	git_object *head = NULL;
+	git_tree *tree = NULL;
+	git_index *index = NULL;
+	git_diff *diff = NULL;
+	struct strbuf hs = STRBUF_INIT;
+	size_t i, n, shown = 0;
+
+	if (!git_revparse_single(&head, r->git, "HEAD^{tree}"))
+		tree = (git_tree *)head;
+	git_error_clear();
+	if (git_repository_index(&index, r->git) < 0 ||
+	    git_diff_tree_to_index(&diff, r->git, tree, index, NULL) < 0) {
+		git2_error("cannot compare the index with HEAD");
+		goto cleanup;
+	}
+	n = git_diff_num_deltas(diff);
+	for (i = 0; i < n; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		struct pointer p = POINTER_INIT;
+
+		if (d->status == GIT_DELTA_DELETED ||
+		    blob_pointer(r, &d->new_file.id, &p) <= 0)
+			continue;
+		if (!shown++)
+			printf("Weights staged for commit:\n");
+		strbuf_reset(&hs);
+		human_size(p.size, &hs);
+		printf("\t%.10s %s (%s)\n", p.oid, d->new_file.path, hs.buf);
+		pointer_release(&p);
+	}
+cleanup:
+	git_diff_free(diff);
+	git_index_free(index);
+	git_object_free(head);
+	strbuf_release(&hs);
+}
+
+/*
+ * Files whose attributes say filter=model but whose blob in the index is
+ * not a pointer: committed (or staged) raw, typically because the filter
+ * was not configured when they were added. Prints nothing when none.
+ */
+static void print_raw_files(struct repo *r)
+{
+	git_index *index = NULL;
+	size_t i, n, shown = 0;
+
+	if (git_repository_index(&index, r->git) < 0) {
+		git2_error("cannot read the index");
+		return;
+	}
+	n = git_index_entrycount(index);
+	for (i = 0; i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		struct pointer p = POINTER_INIT;
+		const char *filter = NULL;
+		int is_pointer;
+
+		if (git_index_entry_stage(e) || !S_ISREG(e->mode) ||
+		    git_attr_get(&filter, r->git, GIT_ATTR_CHECK_INDEX_THEN_FILE,
+				 e->path, "filter") < 0 ||
+		    !filter || strcmp(filter, "model"))
+			continue;
+		is_pointer = blob_pointer(r, &e->id, &p);
+		pointer_release(&p);
+		if (is_pointer)
+			continue;
+		if (!shown++)
+			printf("Tracked files stored raw in git, not as pointers "
+			       "(run 'git add --renormalize .' and commit):\n");
+		printf("\t%s\n", e->path);
+	}
+	git_error_clear();
+	git_index_free(index);
+}
+
 int cmd_status(int argc, const char **argv, struct repo *repo)
 {
 	(void)argv;
 	if (argc > 1)
 		usage_cmd(NULL);
+	print_staged(repo);
 	print_unpushed(repo);
 	print_pointer_files(repo);
+	print_raw_files(repo);
 	return 0;
 }

@@ -73,6 +73,28 @@ static ssize_t find_tracked(struct attr_file *f, const char *pattern)
 	return -1;
 }
 
+/*
+ * Without the filter in git's configuration a tracked file would be
+ * committed raw, silently: install it (in the global config, as `git model
+ * install` does) and say so.
+ */
+static void ensure_filter(struct repo *repo)
+{
+	static const char *install[] = { "install", NULL };
+	struct strbuf v = STRBUF_INIT;
+	int clean = repo_config_get(repo, "filter.model.clean", &v);
+	int process = repo_config_get(repo, "filter.model.process", &v);
+
+	strbuf_release(&v);
+	if (clean != 1 || process != 1)
+		return;
+	printf("The git-model filter is not configured: running "
+	       "'git model install'\n");
+	if (cmd_install(1, install, repo))
+		die("cannot install the git-model filter (run 'git model "
+		    "install')");
+}
+
 static void load(struct repo *repo, struct attr_file *f)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -115,6 +137,7 @@ int cmd_track(int argc, const char **argv, struct repo *repo)
 	}
 	if (changed && attr_file_write(&f) < 0)
 		die("cannot update '%s'", f.path);
+	ensure_filter(repo);
 	attr_file_release(&f);
 	strbuf_release(&pat);
 	strbuf_release(&line);
