@@ -35,6 +35,18 @@ test_expect_success 'setup: credentials in a helper, storage in .gitmodel' '
 	)
 '
 
+test_expect_success 'push -n and status ask storage with the credential helper' '
+	git -C work model push -n origin main >out.dry 2>err.dry &&
+	test_line_count = 50 out.dry &&
+	grep "^would upload .* w17.pth (1.00 MiB)$" out.dry &&
+	git -C work model status >out.status-before 2>err.status-before &&
+	test_must_be_empty err.status-before &&
+	grep -c "^	.* w[0-9]*.pth" out.status-before >count &&
+	echo 50 >expect &&
+	test_cmp expect count &&
+	test "$(httpd_log_count PUT 201)" = 0
+'
+
 test_expect_success 'push uploads over HTTP after a 401 and the credential helper' '
 	git -C work push origin main >out.push 2>err.push &&
 	grep "uploaded 50 object(s)" err.push &&
@@ -44,6 +56,17 @@ test_expect_success 'push uploads over HTTP after a 401 and the credential helpe
 	do
 		test_cmp_bin work/w$i.pth "$(obj_path "$HTTPD_ROOT/auth/models" $(oid_of work/w$i.pth))" || return 1
 	done
+'
+
+test_expect_success 'after the push, push -n and status find it all in storage' '
+	git -C work model push -n origin main >out.dry-after 2>err.dry-after &&
+	test_must_be_empty out.dry-after &&
+	test_must_be_empty err.dry-after &&
+	git -C work model status >out.status-after 2>err.status-after &&
+	test_must_be_empty err.status-after &&
+	sed -n 2p out.status-after >line &&
+	printf "\t(none)\n" >expect &&
+	test_cmp expect line
 '
 
 test_expect_success 'model.concurrency=8: requests overlapped on the server' '

@@ -16,6 +16,9 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The buffer size of a plain read-write copy loop. */
+#define COPY_BLOCK (1024 * 1024)
+
 void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);
 /* `size` bytes aligned to `align` (a power of two); free() frees them. */

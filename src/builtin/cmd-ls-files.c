@@ -12,6 +12,7 @@
 #include "human.h"
 #include "scan.h"
 #include "storage.h"
+#include "transfer.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -76,6 +77,8 @@ static void print_unpushed(struct repo *r)
 		      glob = STRBUF_INIT, hs = STRBUF_INIT;
 	struct found_set set = FOUND_SET_INIT;
 	struct storage s = STORAGE_INIT;
+	struct store store = STORE_INIT;
+	struct transfer t = { 0 };
 	git_object *head = NULL, *base = NULL;
 	git_oid want, have;
 	int have_storage, nhave = 0;
@@ -99,10 +102,21 @@ static void print_unpushed(struct repo *r)
 		       &set) < 0)
 		goto cleanup;
 	have_storage = !storage_for_repo(&s, r, remote.buf, &why);
+	if (have_storage) {
+		repo_store(r, &store);
+		if (transfer_init(&t, TRANSFER_CHECK, &s, &store, r, 0, 1) < 0)
+			have_storage = 0;
+	}
+	if (have_storage) {
+		for (i = 0; i < set.nr; i++)
+			transfer_add(&t, set.v[i].oid, set.v[i].size,
+				     set.v[i].path);
+		transfer_run(&t);
+	}
 	for (i = 0; i < set.nr; i++) {
 		const struct found *f = &set.v[i];
 
-		if (have_storage && s.ops->exists(&s, f->oid, f->size) > 0)
+		if (have_storage && transfer_has(&t, i) > 0)
 			continue;
 		strbuf_reset(&hs);
 		human_size(f->size, &hs);
@@ -113,9 +127,10 @@ static void print_unpushed(struct repo *r)
 		printf("\t(none)\n");
 	if (!have_storage && why.len)
 		printf("\t(storage not checked: %s)\n", why.buf);
-	if (have_storage)
-		storage_close(&s);
 cleanup:
+	transfer_release(&t);
+	storage_close(&s);
+	store_release(&store);
 	git_error_clear();
 	git_object_free(head);
 	git_object_free(base);

@@ -78,28 +78,28 @@ static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
 		goto cleanup;
 	}
 	repo_store(r, &store);
+	if (transfer_init(&t, o->dry_run ? TRANSFER_CHECK : TRANSFER_UPLOAD,
+			  &s, &store, r, o->dry_run ? 0 : o->progress,
+			  o->quiet) < 0)
+		goto cleanup;
+	for (i = 0; i < set.nr; i++)
+		transfer_add(&t, set.v[i].oid, set.v[i].size, set.v[i].path);
 	if (o->dry_run) {
+		transfer_run(&t);
 		for (i = 0; i < set.nr; i++) {
 			const struct found *f = &set.v[i];
-			int res = s.ops->exists(&s, f->oid, f->size);
 
-			if (res < 0)
-				goto cleanup;
-			if (res)
-				continue;
+			if (transfer_has(&t, i))
+				continue; /* there, or reported */
 			strbuf_reset(&hs);
 			human_size(f->size, &hs);
 			printf("would upload %.10s %s (%s)\n", f->oid, f->path,
 			       hs.buf);
 		}
-		ret = 0;
+		if (!t.failed)
+			ret = 0;
 		goto cleanup;
 	}
-	if (transfer_init(&t, TRANSFER_UPLOAD, &s, &store, r, o->progress,
-			  o->quiet) < 0)
-		goto cleanup;
-	for (i = 0; i < set.nr; i++)
-		transfer_add(&t, set.v[i].oid, set.v[i].size, set.v[i].path);
 	if (transfer_run(&t)) {
 		error("%zu of %zu file(s) could not be uploaded to '%s'; the "
 		      "push is refused so that the remote never gets commits "

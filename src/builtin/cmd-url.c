@@ -53,7 +53,7 @@ static int https_form(struct repo *r, const char *base, const char *oid,
 	}
 	if (storage_open(&s, base, r) < 0)
 		return -1;
-	s.ops->object_url(&s, oid, NULL, out);
+	storage_object_location(&s, oid, out);
 	storage_close(&s);
 	return 0;
 }

@@ -36,6 +36,7 @@ void aws_config_release(struct aws_config *c)
 	wipe(&c->session_token);
 	free(c->region);
 	free(c->profile);
+	free(c->ca_bundle);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -106,6 +107,8 @@ static int read_profile(const char *path, const char *section,
 			set(&c->session_token, val, vlen);
 		else if (klen == 6 && !memcmp(key, "region", 6))
 			set(&c->region, val, vlen);
+		else if (klen == 9 && !memcmp(key, "ca_bundle", 9))
+			set(&c->ca_bundle, val, vlen);
 	}
 cleanup:
 	memset(buf.buf, 0, buf.len);
@@ -141,6 +144,9 @@ int aws_config_load(struct aws_config *c)
 	if (env("AWS_DEFAULT_REGION"))
 		set(&c->region, env("AWS_DEFAULT_REGION"),
 		    strlen(env("AWS_DEFAULT_REGION")));
+	if (env("AWS_CA_BUNDLE"))
+		set(&c->ca_bundle, env("AWS_CA_BUNDLE"),
+		    strlen(env("AWS_CA_BUNDLE")));
 	if (!profile)
 		profile = "default";
 	c->profile = xstrdup(profile);
@@ -189,6 +195,10 @@ int aws_config_load(struct aws_config *c)
 		if (!c->region && file.region) {
 			c->region = file.region;
 			file.region = NULL;
+		}
+		if (!c->ca_bundle && file.ca_bundle) {
+			c->ca_bundle = file.ca_bundle;
+			file.ca_bundle = NULL;
 		}
 		aws_config_release(&file);
 	}

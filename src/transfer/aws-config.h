@@ -13,6 +13,7 @@
  * region       AWS_REGION, AWS_DEFAULT_REGION, the profile's "region"
  *              (the caller puts model.s3.region before these)
  * endpoint     AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL
+ * CA file      AWS_CA_BUNDLE, the profile's "ca_bundle" (config file)
  *
  * Secrets live in memory only and are wiped on release; nothing here
  * prints them.
@@ -26,9 +27,10 @@ struct aws_config {
 	char *session_token;
 	char *region;
 	char *profile; /* which profile was read, for messages */
+	char *ca_bundle;
 };
 
-#define AWS_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL }
+#define AWS_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, NULL }
 
 /* Fill what can be found. Returns 0, or -1 when a file is unreadable. */
 int aws_config_load(struct aws_config *c);

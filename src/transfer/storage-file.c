@@ -31,18 +31,30 @@
 #include "wrapper.h"
 #include "banned.h"
 
-#define COPY_BLOCK (1024 * 1024)
-
 struct file_storage {
 	char *dir;
 	/*
 	 * Set when a clone into the store failed because the file systems
 	 * cannot clone (not supported, or two of them): later objects are
-	 * copied without trying again. The same for links.
+	 * copied without trying again. The same for links. Worker threads
+	 * read and set them at once: only through no() and set_no().
 	 */
 	int no_clone;
 	int no_link;
 };
+
+static const struct storage_sync_ops file_sync_ops;
+
+/* A hint, not a lock: relaxed atomics are enough. */
+static int no(const int *flag)
+{
+	return __atomic_load_n(flag, __ATOMIC_RELAXED);
+}
+
+static void set_no(int *flag)
+{
+	__atomic_store_n(flag, 1, __ATOMIC_RELAXED);
+}
 
 static int file_open(struct storage *s)
 {
@@ -65,6 +77,7 @@ static int file_open(struct storage *s)
 	fs = xcalloc(1, sizeof(*fs));
 	fs->dir = strbuf_detach(&path, NULL);
 	s->data = fs;
+	s->sync = &file_sync_ops;
 	if (s->repo) {
 		int links;
 
@@ -154,21 +167,21 @@ static int file_clone_get(struct storage *s, const char *oid, uint64_t size,
 	int fd, ret = 0;
 
 	object_path(s, oid, &path);
-	if (!fs->no_clone) {
+	if (!no(&fs->no_clone)) {
 		fd = open(path.buf, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			ret = store_clone(store, oid, size, fd);
 			close(fd);
 			if (!ret)
-				fs->no_clone = 1;
+				set_no(&fs->no_clone);
 		}
 	}
-	if (!ret && !fs->no_link) {
+	if (!ret && !no(&fs->no_link)) {
 		ret = store_link(store, oid, size, path.buf);
 		/* Not an error; another object may be linkable (its mode). */
 		if (!ret && (errno == EXDEV || errno == EPERM ||
 			     errno == EMLINK || errno == EOPNOTSUPP))
-			fs->no_link = 1;
+			set_no(&fs->no_link);
 	}
 	strbuf_release(&path);
 	return ret;
@@ -184,7 +197,7 @@ static int link_object(struct storage *s, int in, const char *path)
 	struct file_storage *fs = s->data;
 	struct stat st;
 
-	if (fs->no_link || fstat(in, &st) < 0 || (st.st_mode & 0222))
+	if (no(&fs->no_link) || fstat(in, &st) < 0 || (st.st_mode & 0222))
 		return -1;
 	if (!link_fd(in, path) || errno == EEXIST) {
 		dir_sync_queue_parent(path);
@@ -192,7 +205,7 @@ static int link_object(struct storage *s, int in, const char *path)
 	}
 	if (errno == EXDEV || errno == EPERM || errno == EMLINK ||
 	    errno == EOPNOTSUPP || errno == ENOENT)
-		fs->no_link = 1;
+		set_no(&fs->no_link);
 	return -1;
 }
 
@@ -227,7 +240,7 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 		dir_sync_queue_made(path.buf, fs->dir);
 	}
 	/* A clone where the file system can, else a link, else a copy. */
-	if (fs->no_clone && !link_object(s, in, path.buf)) {
+	if (no(&fs->no_clone) && !link_object(s, in, path.buf)) {
 		ret = 0;
 		goto cleanup;
 	}
@@ -238,10 +251,10 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 		strbuf_reset(&tmp);
 		goto cleanup;
 	}
-	if (!fs->no_clone && !clone_fd(in, fd)) {
+	if (!no(&fs->no_clone) && !clone_fd(in, fd)) {
 		done = size; /* a copy-on-write clone: nothing to write */
-	} else if (!fs->no_clone) {
-		fs->no_clone = 1;
+	} else if (!no(&fs->no_clone)) {
+		set_no(&fs->no_clone);
 		if (!link_object(s, in, path.buf)) {
 			ret = 0;
 			goto cleanup;
@@ -297,13 +310,16 @@ static void file_close(struct storage *s)
 	s->data = NULL;
 }
 
-const struct storage_ops storage_file_ops = {
-	.scheme = "file",
-	.open = file_open,
+static const struct storage_sync_ops file_sync_ops = {
 	.exists = file_exists,
 	.get = file_get,
 	.put = file_put,
 	.clone_get = file_clone_get,
 	.threads_ok = 1,
+};
+
+const struct storage_ops storage_file_ops = {
+	.scheme = "file",
+	.open = file_open,
 	.close = file_close,
 };

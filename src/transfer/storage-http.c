@@ -9,8 +9,8 @@
  *	              after use
  *	headers       model.http.extraHeader (e.g. "Authorization: Bearer
  *	              ..."), like git's http.extraHeader
- *	TLS           http.sslVerify and http.sslCAInfo, as git reads them
- *	timeouts      model.http.lowSpeedLimit / lowSpeedTime, as git's
+ *
+ * TLS, timeouts, proxy and tracing are the transport's (http.h).
  */
 
 #include <stdlib.h>
@@ -30,24 +30,24 @@ struct http_storage {
 	int tried_fill; /* git credential fill was asked */
 	int approved;
 	struct strbuf extra_header;
-	int ssl_verify;
-	struct strbuf ca_info;
-	long low_speed_limit, low_speed_time;
 };
+
+static const struct storage_http_ops http_ops;
 
 static int http_open(struct storage *s)
 {
 	struct http_storage *h = xcalloc(1, sizeof(*h));
 	const struct repo *r = s->repo;
 	const char *host = strstr(s->url, "://") + 3;
-	long v;
 
 	s->data = h;
+	s->http = &http_ops;
 	if (!*host || *host == '/')
 		return error("storage URL '%s' has no host", s->display);
 	h->base = url_without_userinfo(s->url);
 	strbuf_init(&h->extra_header, 0);
-	strbuf_init(&h->ca_info, 0);
+	if (storage_open_transport(s) < 0)
+		return -1;
 	if (!s->anonymous) {
 		credential_from_url(&h->cred, s->url);
 		h->have_cred = h->cred.username && h->cred.password;
@@ -55,14 +55,6 @@ static int http_open(struct storage *s)
 			       &h->extra_header) < 0)
 			return -1;
 	}
-	if (config_get(r, "http.sslcainfo", &h->ca_info) < 0 ||
-	    config_get_bool(r, "http.sslverify", 1, &h->ssl_verify) < 0 ||
-	    config_get_int(r, "model.http.lowspeedlimit", 1, &v) < 0)
-		return -1;
-	h->low_speed_limit = v;
-	if (config_get_int(r, "model.http.lowspeedtime", 60, &v) < 0)
-		return -1;
-	h->low_speed_time = v;
 	if (strchr(h->extra_header.buf, '\n') ||
 	    strchr(h->extra_header.buf, '\r'))
 		return error("model.http.extraHeader must be one line");
@@ -85,15 +77,6 @@ static int http_prepare(struct storage *s, CURL *easy,
 {
 	struct http_storage *h = s->data;
 
-	curl_easy_setopt(easy, CURLOPT_USERAGENT, "git-model/" PACKAGE_VERSION);
-	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, (long)h->ssl_verify);
-	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
-			 h->ssl_verify ? 2L : 0L);
-	if (h->ca_info.len)
-		curl_easy_setopt(easy, CURLOPT_CAINFO, h->ca_info.buf);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, h->low_speed_limit);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, h->low_speed_time);
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 30L);
 	if (h->have_cred) {
 		curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_ANY);
 		curl_easy_setopt(easy, CURLOPT_USERNAME, h->cred.username);
@@ -144,18 +127,6 @@ static void http_authorized(struct storage *s)
 	}
 }
 
-static int http_no_sync(struct storage *s, const char *oid, uint64_t size,
-			struct store_writer *w)
-{
-	BUG("HTTP transfers go through transfer.c");
-}
-
-static int http_no_put(struct storage *s, const char *oid, uint64_t size,
-		       int fd)
-{
-	BUG("HTTP transfers go through transfer.c");
-}
-
 static void http_close(struct storage *s)
 {
 	struct http_storage *h = s->data;
@@ -165,24 +136,25 @@ static void http_close(struct storage *s)
 	free(h->base);
 	credential_release(&h->cred);
 	strbuf_release(&h->extra_header);
-	strbuf_release(&h->ca_info);
 	free(h);
 	s->data = NULL;
 }
 
-#define HTTP_OPS(name)                              \
-	{                                           \
-		.scheme = name,                     \
-		.open = http_open,                  \
-		.exists = storage_head,              \
-		.get = http_no_sync,                \
-		.put = http_no_put,                 \
-		.close = http_close,                \
-		.object_url = http_object_url,      \
-		.prepare = http_prepare,            \
-		.unauthorized = http_unauthorized,  \
-		.authorized = http_authorized,      \
-	}
+static const struct storage_http_ops http_ops = {
+	.object_url = http_object_url,
+	.prepare = http_prepare,
+	.unauthorized = http_unauthorized,
+	.authorized = http_authorized,
+};
 
-const struct storage_ops storage_http_ops = HTTP_OPS("http");
-const struct storage_ops storage_https_ops = HTTP_OPS("https");
+const struct storage_ops storage_http_ops = {
+	.scheme = "http",
+	.open = http_open,
+	.close = http_close,
+};
+
+const struct storage_ops storage_https_ops = {
+	.scheme = "https",
+	.open = http_open,
+	.close = http_close,
+};

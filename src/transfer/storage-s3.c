@@ -16,7 +16,15 @@
  *
  * Objects of model.s3.multipartThreshold bytes or more (default 64 MiB) go
  * up in parts of model.s3.partSize (default 16 MiB, grown so there are at
- * most 10,000 parts), sent in parallel by transfer.c.
+ * most 10,000 parts): this file says what each step of a multipart upload
+ * sends and what its answer means (struct storage_multipart_ops); the
+ * engine (transfer.c) schedules the steps, the parts in parallel.
+ *
+ * With model.s3.signature=v2 (libs3), open() gives the engine synchronous
+ * calls instead (struct storage_sync_ops).
+ *
+ * TLS is the transport's (http.h); when git's settings name no CA file,
+ * AWS_CA_BUNDLE or the profile's ca_bundle does, as for the AWS CLI.
  */
 
 #include <ctype.h>
@@ -30,6 +38,8 @@
 
 #include "aws-config.h"
 #include "config.h"
+#include "hash.h"
+#include "http.h"
 #include "s3-xml.h"
 #include "storage.h"
 #include "usage.h"
@@ -76,7 +86,13 @@ static int is_ip_or_localhost(const char *host)
 	return strspn(host, "0123456789.") >= len;
 }
 
-static int select_signature(struct storage *s);
+enum s3_signature { S3_SIGV4, S3_SIGV2 };
+
+static int select_signature(struct storage *s, enum s3_signature *sig);
+static const struct storage_http_ops s3_http_ops;
+#ifdef HAVE_LIBS3
+static const struct storage_sync_ops s3v2_sync_ops;
+#endif
 
 static int s3_open(struct storage *s)
 {
@@ -84,6 +100,7 @@ static int s3_open(struct storage *s)
 	const struct repo *r = s->repo;
 	struct strbuf endpoint = STRBUF_INIT, region = STRBUF_INIT;
 	const char *p = s->url + strlen("s3://"), *slash, *host;
+	enum s3_signature sig;
 	int path_style = -1, ret = -1;
 
 	s->data = s3;
@@ -151,8 +168,18 @@ static int s3_open(struct storage *s)
 		      "part)");
 		goto cleanup;
 	}
-	if (select_signature(s) < 0)
+	if (select_signature(s, &sig) < 0)
 		goto cleanup;
+	if (sig == S3_SIGV4) {
+		s->http = &s3_http_ops;
+		if (storage_open_transport(s) < 0)
+			goto cleanup;
+		http_transport_default_ca(s->transport, s3->aws.ca_bundle);
+	} else {
+#ifdef HAVE_LIBS3
+		s->sync = &s3v2_sync_ops;
+#endif
+	}
 	ret = 0;
 cleanup:
 	strbuf_release(&endpoint);
@@ -191,7 +218,7 @@ static int add_header(struct curl_slist **headers, const char *fmt,
 
 	strbuf_addf(&h, fmt, value);
 	l = curl_slist_append(*headers, h.buf);
-	memset(h.buf, 0, h.len);
+	explicit_bzero(h.buf, h.len);
 	strbuf_release(&h);
 	if (!l)
 		return error("out of memory for HTTP headers");
@@ -204,13 +231,12 @@ static int s3_prepare(struct storage *s, CURL *easy,
 		      const struct storage_request *rq)
 {
 	struct s3_storage *s3 = s->data;
-	const char *payload = rq && rq->payload_sha256 ? rq->payload_sha256 :
-							 EMPTY_SHA256;
+	const char *payload = rq->payload_sha256 ? rq->payload_sha256 :
+						    EMPTY_SHA256;
 
-	curl_easy_setopt(easy, CURLOPT_USERAGENT, "git-model/" PACKAGE_VERSION);
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 60L);
+	if (rq->content_type &&
+	    add_header(headers, "Content-Type: %s", rq->content_type) < 0)
+		return -1;
 	if (add_header(headers, "x-amz-content-sha256: %s", payload) < 0)
 		return -1;
 	if (!s3->aws.access_key)
@@ -245,18 +271,6 @@ static uint64_t s3_part_size(struct storage *s, uint64_t size)
 	return part;
 }
 
-static int s3_no_get(struct storage *s, const char *oid, uint64_t size,
-		     struct store_writer *w)
-{
-	BUG("S3 transfers go through transfer.c");
-}
-
-static int s3_no_put(struct storage *s, const char *oid, uint64_t size,
-		     int fd)
-{
-	BUG("S3 transfers go through transfer.c");
-}
-
 static void s3_close(struct storage *s)
 {
 	struct s3_storage *s3 = s->data;
@@ -272,17 +286,167 @@ static void s3_close(struct storage *s)
 	s->data = NULL;
 }
 
-const struct storage_ops storage_s3_ops = {
-	.scheme = "s3",
-	.open = s3_open,
-	.exists = storage_head,
-	.get = s3_no_get,
-	.put = s3_no_put,
-	.close = s3_close,
+/* One multipart upload: its id, then each part's ETag. */
+struct s3_upload {
+	char *upload_id;
+	size_t nparts;
+	char **etags;
+};
+
+static void *s3_mp_begin(struct storage *s, size_t nparts)
+{
+	struct s3_upload *u = xcalloc(1, sizeof(*u));
+
+	(void)s;
+	u->nparts = nparts;
+	u->etags = xcalloc(nparts, sizeof(*u->etags));
+	return u;
+}
+
+static void s3_mp_end(void *mp)
+{
+	struct s3_upload *u = mp;
+	size_t i;
+
+	if (!u)
+		return;
+	for (i = 0; i < u->nparts; i++)
+		free(u->etags[i]);
+	free(u->etags);
+	free(u->upload_id);
+	free(u);
+}
+
+/* Text for an XML element: the server's ETag may hold anything. */
+static void xml_escape(const char *in, struct strbuf *out)
+{
+	for (; *in; in++) {
+		switch (*in) {
+		case '&': strbuf_addstr(out, "&amp;"); break;
+		case '<': strbuf_addstr(out, "&lt;"); break;
+		case '>': strbuf_addstr(out, "&gt;"); break;
+		default: strbuf_addch(out, *in);
+		}
+	}
+}
+
+static int s3_mp_request(struct storage *s, void *mp,
+			 enum storage_mp_step step, int part,
+			 struct storage_request *rq)
+{
+	struct s3_upload *u = mp;
+	struct hash h = HASH_INIT;
+	size_t i;
+
+	(void)s;
+	if (step == STORAGE_MP_INIT) {
+		rq->method = "POST";
+		/* explicit: else libcurl signs the form type it would add */
+		rq->content_type = "application/xml";
+		strbuf_addstr(&rq->query, "uploads=");
+		return 0;
+	}
+	if (step == STORAGE_MP_PART) {
+		if (part < 1 || (size_t)part > u->nparts)
+			BUG("S3 part %d of %zu", part, u->nparts);
+		rq->method = "PUT";
+		strbuf_addf(&rq->query, "partNumber=%d&", part);
+	} else if (step == STORAGE_MP_COMPLETE) {
+		rq->method = "POST";
+		rq->content_type = "application/xml";
+		strbuf_addstr(&rq->body, "<CompleteMultipartUpload>");
+		for (i = 0; i < u->nparts; i++) {
+			strbuf_addf(&rq->body, "<Part><PartNumber>%zu"
+					       "</PartNumber><ETag>", i + 1);
+			xml_escape(u->etags[i] ? u->etags[i] : "", &rq->body);
+			strbuf_addstr(&rq->body, "</ETag></Part>");
+		}
+		strbuf_addstr(&rq->body, "</CompleteMultipartUpload>");
+		hash_start(&h);
+		hash_update(&h, rq->body.buf, rq->body.len);
+		hash_finish(&h, rq->body_sha256);
+		hash_release(&h);
+		rq->payload_sha256 = rq->body_sha256;
+	} else {
+		rq->method = "DELETE";
+	}
+	strbuf_addstr(&rq->query, "uploadId=");
+	s3_encode(u->upload_id, 0, &rq->query);
+	return 0;
+}
+
+static enum storage_mp_answer s3_mp_answer(struct storage *s, void *mp,
+					   enum storage_mp_step step,
+					   int part, long status,
+					   const char *body, const char *etag,
+					   struct strbuf *why)
+{
+	struct s3_upload *u = mp;
+	struct strbuf id = STRBUF_INIT;
+
+	(void)s;
+	switch (step) {
+	case STORAGE_MP_INIT:
+		if (status != 200)
+			return STORAGE_MP_FAIL;
+		if (!s3_xml_text(body, "UploadId", &id) || !id.len) {
+			strbuf_release(&id);
+			strbuf_addstr(why, "the storage did not start a "
+					   "multipart upload");
+			return STORAGE_MP_FAIL;
+		}
+		free(u->upload_id);
+		u->upload_id = strbuf_detach(&id, NULL);
+		return STORAGE_MP_OK;
+	case STORAGE_MP_PART:
+		if (status != 200 && status != 201 && status != 204) {
+			if (status >= 200 && status < 300)
+				strbuf_addstr(why, "the storage sent no ETag "
+						   "for the part");
+			return STORAGE_MP_FAIL;
+		}
+		if (!etag) {
+			strbuf_addstr(why, "the storage sent no ETag for the "
+					   "part");
+			return STORAGE_MP_FAIL;
+		}
+		free(u->etags[part - 1]);
+		u->etags[part - 1] = xstrdup(etag);
+		return STORAGE_MP_OK;
+	case STORAGE_MP_COMPLETE:
+		/* S3 may answer 200 with an <Error> in the body: retry */
+		if (status == 200 && !strstr(body, "<Error>"))
+			return STORAGE_MP_OK;
+		if (status != 200)
+			return STORAGE_MP_FAIL;
+		strbuf_addstr(why, "the storage could not complete the "
+				   "multipart upload");
+		return STORAGE_MP_RETRY;
+	case STORAGE_MP_ABORT:
+		return STORAGE_MP_OK;
+	}
+	return STORAGE_MP_FAIL;
+}
+
+static const struct storage_multipart_ops s3_multipart_ops = {
+	.part_size = s3_part_size,
+	.begin = s3_mp_begin,
+	.request = s3_mp_request,
+	.answer = s3_mp_answer,
+	.end = s3_mp_end,
+};
+
+static const struct storage_http_ops s3_http_ops = {
 	.object_url = s3_object_url,
 	.prepare = s3_prepare,
 	.describe_error = s3_describe_error,
-	.part_size = s3_part_size,
+	.multipart = &s3_multipart_ops,
+};
+
+const struct storage_ops storage_s3_ops = {
+	.scheme = "s3",
+	.open = s3_open,
+	.close = s3_close,
 };
 
 #ifdef HAVE_LIBS3
@@ -462,24 +626,22 @@ static int v2_put(struct storage *s, const char *oid, uint64_t size, int fd)
 	return ret;
 }
 
-static const struct storage_ops storage_s3v2_ops = {
-	.scheme = "s3",
-	.open = s3_open,
+static const struct storage_sync_ops s3v2_sync_ops = {
 	.exists = v2_exists,
 	.get = v2_get,
 	.put = v2_put,
-	.close = s3_close,
 };
 #endif
 
 /* model.s3.signature: v4 (default, libcurl) or v2 (libs3, when built). */
-static int select_signature(struct storage *s)
+static int select_signature(struct storage *s, enum s3_signature *which)
 {
 	struct strbuf sig = STRBUF_INIT;
 	int ret = 0;
 
 	if (config_get(s->repo, "model.s3.signature", &sig) < 0)
 		return -1;
+	*which = S3_SIGV4;
 	if (!sig.len || !strcasecmp(sig.buf, "v4")) {
 		/* the default */
 	} else if (!strcasecmp(sig.buf, "v2")) {
@@ -491,7 +653,7 @@ static int select_signature(struct storage *s)
 			    S3StatusOK)
 			ret = error("cannot initialise libs3");
 		initialised = 1;
-		s->ops = &storage_s3v2_ops;
+		*which = S3_SIGV2;
 #else
 		ret = error("model.s3.signature = v2 needs libs3, and this "
 			    "git-model was built without it (install libs3-dev "

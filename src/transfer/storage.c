@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "http.h"
 #include "pointer.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -91,6 +92,11 @@ static int open_storage(struct storage *s, const char *url,
 		storage_close(s);
 		return -1;
 	}
+	if (!s->sync == !s->http)
+		BUG("the %s backend set %s of sync and http", s->ops->scheme,
+		    s->sync ? "both" : "neither");
+	if (s->http && !s->transport)
+		BUG("the %s backend has no HTTP transport", s->ops->scheme);
 	return 0;
 }
 
@@ -110,8 +116,12 @@ int storage_open_anonymous(struct storage *s, const char *url,
 
 void storage_close(struct storage *s)
 {
-	if (s->ops && s->data)
+	if (s->ops)
 		s->ops->close(s);
+	if (s->transport) {
+		http_transport_release(s->transport);
+		free(s->transport);
+	}
 	free(s->url);
 	free(s->display);
 	memset(s, 0, sizeof(*s));
@@ -298,45 +308,25 @@ cleanup:
 	return ret;
 }
 
-/* A single HEAD, for callers that only ask (push --dry-run, status). */
-int storage_head(struct storage *s, const char *oid, uint64_t size)
+void storage_object_location(struct storage *s, const char *oid,
+			     struct strbuf *out)
 {
-	struct strbuf url = STRBUF_INIT;
-	struct curl_slist *headers = NULL;
-	CURL *easy = curl_easy_init();
-	struct storage_request rq = { "HEAD", NULL };
-	curl_off_t len = -1;
-	long status = 0;
-	CURLcode rc;
-	int ret = -1;
-
-	if (!easy)
-		return error("cannot start libcurl");
-	s->ops->object_url(s, oid, NULL, &url);
-	curl_easy_setopt(easy, CURLOPT_URL, url.buf);
-	curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	if (s->ops->prepare(s, easy, &headers, &rq) < 0)
-		goto cleanup;
-	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-	rc = curl_easy_perform(easy);
-	if (rc != CURLE_OK) {
-		error("cannot reach '%s': %s", s->display,
-		      curl_easy_strerror(rc));
-		goto cleanup;
-	}
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
-	if (status == 200)
-		ret = len == (curl_off_t)size;
-	else if (status == 404)
-		ret = 0;
+	if (s->http)
+		s->http->object_url(s, oid, NULL, out);
 	else
-		error("cannot check '%s' in '%s': HTTP %ld", oid, s->display,
-		      status);
-cleanup:
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(easy);
-	strbuf_release(&url);
-	return ret;
+		storage_object_url(s->display, oid, out);
+}
+
+int storage_open_transport(struct storage *s)
+{
+	if (s->transport)
+		BUG("storage_open_transport() twice");
+	s->transport = xmalloc(sizeof(*s->transport));
+	return http_transport_init(s->transport, s->repo);
+}
+
+void storage_request_release(struct storage_request *rq)
+{
+	strbuf_release(&rq->query);
+	strbuf_release(&rq->body);
 }

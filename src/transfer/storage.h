@@ -9,9 +9,18 @@
  *	http://, https://        storage-http.c
  *	s3://bucket/prefix       storage-s3.c
  *
+ * Every backend fills struct storage_ops (open, close). Its open() then
+ * says how the engine (transfer.h) drives it: synchronous calls
+ * (struct storage_sync_ops) or HTTP requests that the engine sends itself
+ * (struct storage_http_ops, with the transport of http.h and, for S3,
+ * multipart uploads). No slot of either is a stub: a backend fills the
+ * table it speaks. Callers outside the engine ask storage nothing
+ * directly; "does storage have it?" is a TRANSFER_CHECK queue.
+ *
  * An object lives at <base>/sha256/<oid[0:2]>/<oid[2:4]>/<oid>. Backends
- * never trust what they read: storage_fetch() streams into a store writer
- * that verifies the sha256 before the object enters the local store.
+ * never trust what they read: what they get goes into a store writer or
+ * an incomplete file that is verified against the sha256 before the
+ * object enters the local store.
  *
  * Which storage a repository uses (storage_for_repo()): model.storage when
  * set; otherwise, when the git remote is a local path or a file:// URL, the
@@ -29,19 +38,46 @@
 
 struct storage;
 
-/* What one HTTP request is, for backends that sign requests. */
+/*
+ * One HTTP request, as the engine is about to send it. The engine sets
+ * method and payload_sha256 for the requests it knows (HEAD, GET, PUT); a
+ * backend's multipart steps fill all of it.
+ */
 struct storage_request {
 	const char *method;         /* "GET", "HEAD", "PUT", "POST", "DELETE" */
 	const char *payload_sha256; /* hex; NULL for an empty body */
+	struct strbuf query;        /* canonical, without '?'; may be empty */
+	struct strbuf body;         /* what a POST sends */
+	const char *content_type;   /* of the body, or NULL */
+	char body_sha256[65];       /* room for the body's hash, hex */
 };
+
+#define STORAGE_REQUEST_INIT { NULL, NULL, STRBUF_INIT, STRBUF_INIT, NULL, "" }
+
+void storage_request_release(struct storage_request *rq);
 
 #define EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
+/* What every backend does: find its storage from a URL, and let it go. */
 struct storage_ops {
 	const char *scheme;
-	/* Set up for s->url; 0 or -1 (reported). */
+	/*
+	 * Set up for s->url, and set exactly one of s->sync and s->http:
+	 * how the engine is to drive this storage (a backend may choose by
+	 * its settings, as S3 does by model.s3.signature). 0 or -1
+	 * (reported).
+	 */
 	int (*open)(struct storage *s);
+	/* Release s->data; called after a failed open() too. */
+	void (*close)(struct storage *s);
+};
+
+/*
+ * Backends the engine calls one object at a time (a directory; S3 through
+ * libs3). Each call is synchronous and reports its own errors.
+ */
+struct storage_sync_ops {
 	/* 1 when the object exists with `size` bytes, 0 when not, -1 error. */
 	int (*exists)(struct storage *s, const char *oid, uint64_t size);
 	/* Stream the object into `w` (already started). 0, or -1 (reported). */
@@ -57,40 +93,87 @@ struct storage_ops {
 	 */
 	int (*clone_get)(struct storage *s, const char *oid, uint64_t size,
 			 const struct store *store);
-	void (*close)(struct storage *s);
 	/*
 	 * Set when get, put, exists and clone_get may run in several threads
 	 * at once on one storage (each on its own object).
 	 */
 	int threads_ok;
+};
 
+/*
+ * One multipart upload's steps (S3's CreateMultipartUpload, UploadPart,
+ * CompleteMultipartUpload, AbortMultipartUpload). The engine schedules
+ * them (the parts in parallel, each retried on its own); the backend
+ * says what each request is and what its answer means.
+ */
+enum storage_mp_step {
+	STORAGE_MP_INIT,
+	STORAGE_MP_PART,
+	STORAGE_MP_COMPLETE,
+	STORAGE_MP_ABORT,
+};
+
+enum storage_mp_answer {
+	STORAGE_MP_OK,
+	STORAGE_MP_RETRY, /* a passing fault: send the same step again */
+	STORAGE_MP_FAIL,  /* `why` says why */
+};
+
+struct storage_multipart_ops {
+	/* The part size for an object of `size` bytes, or 0: one PUT. */
+	uint64_t (*part_size)(struct storage *s, uint64_t size);
+	/* The state of one upload of `nparts` parts (freed by end()). */
+	void *(*begin)(struct storage *s, size_t nparts);
 	/*
-	 * Backends that speak HTTP set these, and transfer.c drives them on
-	 * libcurl's multi interface instead of calling get and put.
+	 * Describe the request of `step` into `rq` (a part: `part`, from 1;
+	 * the engine has set rq->payload_sha256 to the part's hash and
+	 * sends the part's bytes itself).
 	 */
+	int (*request)(struct storage *s, void *mp, enum storage_mp_step step,
+		       int part, struct storage_request *rq);
+	/*
+	 * What the answer to `step` means: `status`, the start of the body
+	 * (NUL-terminated, capped) and the ETag header (NULL if none).
+	 */
+	enum storage_mp_answer (*answer)(struct storage *s, void *mp,
+					 enum storage_mp_step step, int part,
+					 long status, const char *body,
+					 const char *etag, struct strbuf *why);
+	void (*end)(void *mp);
+};
+
+/*
+ * Backends that speak HTTP: the engine (transfer.c) sends their requests
+ * on libcurl's multi interface, each handle set up by the transport
+ * (http.h, s->transport), then by prepare().
+ */
+struct storage_http_ops {
 	/* The object's URL, with `query` (canonical form) when not NULL. */
 	void (*object_url)(struct storage *s, const char *oid,
 			   const char *query, struct strbuf *out);
-	/* Auth, headers and TLS settings for one request. 0 or -1. */
+	/* Auth and the backend's own headers for one request. 0 or -1. */
 	int (*prepare)(struct storage *s, CURL *easy,
 		       struct curl_slist **headers,
 		       const struct storage_request *rq);
 	/* Optional: turn an error response into a message (e.g. S3 XML). */
 	void (*describe_error)(struct storage *s, long status,
 			       const char *body, struct strbuf *out);
-	/*
-	 * Optional: the part size for a multipart upload of `size` bytes,
-	 * or 0 to upload in one request.
-	 */
-	uint64_t (*part_size)(struct storage *s, uint64_t size);
-	/* A 401: get credentials. 0 to retry, -1 to give up (reported). */
+	/* Optional: a 401: get credentials. 0 to retry, -1 to give up. */
 	int (*unauthorized)(struct storage *s);
-	/* A request with the current credentials succeeded. */
+	/* Optional: a request with the current credentials succeeded. */
 	void (*authorized)(struct storage *s);
+	/* Optional: multipart uploads. */
+	const struct storage_multipart_ops *multipart;
 };
 
+struct http_transport;
+
 struct storage {
-	const struct storage_ops *ops;
+	const struct storage_ops *ops; /* the scheme's backend */
+	const struct storage_sync_ops *sync; /* set by open(), or NULL */
+	const struct storage_http_ops *http; /* set by open(), or NULL */
+	/* With `http`: the transport, owned by the storage. */
+	struct http_transport *transport;
 	char *url;     /* base URL, no trailing slash */
 	char *display; /* the same without credentials, for messages */
 	void *data;    /* the backend's */
@@ -102,7 +185,7 @@ struct storage {
 	int anonymous;
 };
 
-#define STORAGE_INIT { .ops = NULL, .url = NULL, .display = NULL }
+#define STORAGE_INIT { .ops = NULL, .sync = NULL, .http = NULL }
 
 /*
  * Open storage at `url`. Unknown schemes and malformed URLs are errors
@@ -144,10 +227,17 @@ int url_decode_path(const char *in, struct strbuf *out);
 void url_encode_path(const char *in, struct strbuf *out);
 
 /*
- * For HTTP-speaking backends' exists(): one HEAD request. 1 when the object
- * is there with `size` bytes, 0 when not, -1 on error (reported).
+ * Where the object is, for messages and for users (`git model url`): an
+ * HTTP backend's request URL, else <display>/sha256/aa/bb/<oid>.
  */
-int storage_head(struct storage *s, const char *oid, uint64_t size);
+void storage_object_location(struct storage *s, const char *oid,
+			     struct strbuf *out);
+
+/*
+ * For an HTTP backend's open(): set up s->transport from the repository's
+ * settings. 0 or -1 (reported).
+ */
+int storage_open_transport(struct storage *s);
 
 /* The URL with any user:password@ removed, for messages (caller frees). */
 char *url_without_userinfo(const char *url);

@@ -5,13 +5,15 @@
  * The transfer engine: every upload and download of every backend goes
  * through one queue.
  *
- * Backends that speak HTTP (storage_ops.object_url set) are driven here on
- * libcurl's multi interface: up to model.concurrency transfers at once over
- * reused connections, each retried on transient failures (connection
- * errors, timeouts, HTTP 408, 429, 500, 502, 503, 504) up to model.retries
- * times with exponential backoff and jitter, honouring Retry-After. A 401
- * asks `git credential fill` once for the whole queue. Other backends (a
- * directory) run their synchronous operations one after the other.
+ * Backends that speak HTTP (storage.h: s->http) are driven on libcurl's
+ * multi interface (transfer-http.c): up to model.concurrency transfers at
+ * once over reused connections, each set up by the one HTTP transport
+ * (http.h), retried on transient failures (connection errors, timeouts,
+ * HTTP 408, 429, 500, 502, 503, 504) up to model.retries times with
+ * exponential backoff and jitter, honouring Retry-After. A 401 asks the
+ * backend for credentials once for the whole queue. Other backends (s->sync:
+ * a directory, S3 through libs3) run their synchronous calls on worker
+ * threads when they allow it, else one after the other (transfer-sync.c).
  *
  * Downloads are written to <store>/incomplete/<oid>, resumed with a Range
  * request when a previous attempt (or run) left part of it, hashed as they
@@ -20,8 +22,9 @@
  *
  * Uploads first ask whether the object exists (HEAD) and skip it when it
  * has the right size; a PUT streams from the store with Content-Length.
- * A check (fsck --remote, prune) is that HEAD alone, with the same
- * parallelism, retries and credentials; transfer_has() gives each answer.
+ * A check (push -n, status, fsck --remote, prune) is that HEAD alone, with
+ * the same parallelism, retries and credentials; transfer_has() gives each
+ * answer. Every "does storage have it?" is asked this way.
  *
  * Failures are reported one line each, naming the file, the URL without
  * credentials and the reason; transfer_run() returns how many failed.
@@ -74,7 +77,13 @@ int transfer_init(struct transfer *t, enum transfer_dir dir,
 void transfer_add(struct transfer *t, const char *oid, uint64_t size,
 		  const char *path);
 
-/* Run the queue to the end. Returns the number of failed items. */
+/*
+ * Run the queue to the end. Returns the number of failed items; when the
+ * engine cannot run at all, every item has failed.
+ *
+ * For the test suite only: GIT_MODEL_TEST_MULTI_INIT_FAILS=1 in the
+ * environment makes libcurl's multi handle seem impossible to create.
+ */
 size_t transfer_run(struct transfer *t);
 
 /*
@@ -87,5 +96,14 @@ size_t transfer_run(struct transfer *t);
 int transfer_has(const struct transfer *t, size_t i);
 
 void transfer_release(struct transfer *t);
+
+/*
+ * The wait before attempt `attempt` + 1 after `attempt` failed ones (from
+ * 1): 250 ms doubled for each, up to 10 s, times 0.5 to 1.5 from `rnd`; a
+ * Retry-After of `retry_after` seconds (> 0) instead, up to 60 s. Defined
+ * for every `attempt`; exposed for its unit test.
+ */
+uint64_t transfer_backoff_ms(int attempt, long retry_after,
+			     unsigned long rnd);
 
 #endif

@@ -1,0 +1,774 @@
+/*
+ * The engine for HTTP backends (storage_http_ops): every request on
+ * libcurl's multi interface, model.concurrency at a time, each handle set
+ * up by the transport (http.h) and then by the backend. Downloads are
+ * resumed from <store>/incomplete/<oid> and verified before they enter the
+ * store; a multipart upload runs its steps as the backend describes them.
+ */
+
+#include "transfer-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+#define BODY_MAX (64 * 1024)
+/* How often to look whether another process finished a download. */
+#define BUSY_WAIT_MS 200
+
+/* libcurl callbacks */
+
+static size_t header_cb(char *buf, size_t size, size_t n, void *data)
+{
+	struct transfer_item *it = data;
+	size_t len = size * n;
+
+	if (len > 12 && !strncasecmp(buf, "Retry-After:", 12)) {
+		long v = strtol(buf + 12, NULL, 10);
+
+		if (v > 0)
+			it->retry_after = v;
+	} else if (len > 5 && !strncasecmp(buf, "ETag:", 5)) {
+		const char *v = buf + 5, *end = buf + len;
+
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
+				   end[-1] == ' '))
+			end--;
+		free(it->etag);
+		it->etag = end - v > 1024 ? NULL : xstrndup(v, end - v);
+	}
+	return len;
+}
+
+static size_t write_cb(char *buf, size_t size, size_t n, void *data)
+{
+	struct transfer_item *it = data;
+	size_t len = size * n;
+	long status = 0;
+
+	curl_easy_getinfo(it->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (it->req != REQ_GET || (status != 200 && status != 206)) {
+		/* not content (an error, an XML answer): keep its start */
+		size_t room = BODY_MAX - it->body.len;
+
+		strbuf_add(&it->body, buf, len < room ? len : room);
+		return len;
+	}
+	if (!it->status_checked) {
+		it->status_checked = 1;
+		if (status == 200 && it->have) {
+			/* the server ignored our Range: start over */
+			if (ftruncate(it->fd, 0) < 0 ||
+			    lseek(it->fd, 0, SEEK_SET) < 0)
+				return 0;
+			it->have = 0;
+			hash_start(&it->hash);
+		}
+	}
+	if (it->have + len > it->size) {
+		it->wrong_bytes = 1;
+		return 0;
+	}
+	if (write_in_full(it->fd, buf, len) < 0) {
+		it->write_errno = errno ? errno : EIO;
+		return 0;
+	}
+	hash_update(&it->hash, buf, len);
+	it->have += len;
+	it->progress_now = it->have;
+	return len;
+}
+
+static size_t read_cb(char *buf, size_t size, size_t n, void *data)
+{
+	struct transfer_item *it = data;
+	size_t want = size * n;
+	ssize_t got;
+
+	if (it->req == REQ_PART && want > it->length - it->sent)
+		want = it->length - it->sent;
+	got = xread(it->in_fd, buf, want);
+	if (got < 0)
+		return CURL_READFUNC_ABORT;
+	it->sent += got;
+	return got;
+}
+
+static int progress_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct transfer_item *it = data;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	if (it->req == REQ_PUT || it->req == REQ_PART)
+		it->progress_now = ulnow;
+	return 0;
+}
+
+/* Open (or resume) the incomplete file of a download. 0, 1 busy, -1. */
+static int open_incomplete(struct transfer_item *it)
+{
+	struct stat st;
+	char *buf;
+	uint64_t left;
+
+	strbuf_reset(&it->incomplete);
+	if (store_incomplete_path(it->t->store, it->oid, &it->incomplete) < 0)
+		return -1;
+	it->fd = open(it->incomplete.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (it->fd < 0)
+		return error_errno("cannot open '%s'", it->incomplete.buf);
+	/* Another process downloading the same object: wait our turn. */
+	if (flock(it->fd, LOCK_EX | LOCK_NB) < 0) {
+		close(it->fd);
+		it->fd = -1;
+		return 1;
+	}
+	if (fstat(it->fd, &st) < 0)
+		return error_errno("cannot stat '%s'", it->incomplete.buf);
+	it->have = st.st_size;
+	hash_start(&it->hash);
+	if (it->have > it->size) {
+		if (ftruncate(it->fd, 0) < 0)
+			return error_errno("cannot truncate '%s'",
+					   it->incomplete.buf);
+		it->have = 0;
+	}
+	/* What an earlier attempt wrote is hashed before we add to it. */
+	buf = xmalloc(COPY_BLOCK);
+	for (left = it->have; left;) {
+		ssize_t n = xread(it->fd, buf, left < COPY_BLOCK ? left :
+								   COPY_BLOCK);
+
+		if (n <= 0) {
+			free(buf);
+			return error_errno("cannot read '%s'",
+					   it->incomplete.buf);
+		}
+		hash_update(&it->hash, buf, n);
+		left -= n;
+	}
+	free(buf);
+	if (lseek(it->fd, it->have, SEEK_SET) < 0)
+		return error_errno("cannot seek '%s'", it->incomplete.buf);
+	return 0;
+}
+
+/* The download is complete: verify and move it into the store. */
+static void finish_download(struct transfer_item *it)
+{
+	char got[HASH_HEXSZ + 1];
+	int fd = it->fd;
+
+	hash_finish(&it->hash, got);
+	if (strcmp(got, it->oid)) {
+		/* Wrong bytes: never kept, and perhaps right next time. */
+		if (ftruncate(it->fd, 0) < 0)
+			unlink(it->incomplete.buf);
+		item_retry(it, "the bytes do not match the object id (nothing "
+			       "was stored)");
+		return;
+	}
+	it->fd = -1; /* store_adopt closes it */
+	if (store_adopt(it->t->store, it->oid, fd, it->incomplete.buf) < 0) {
+		item_fail(it, "cannot store the object");
+		return;
+	}
+	item_done(it, ST_DONE);
+}
+
+/* The sha256 of a part, read from the object (S3 signs every payload). */
+static int hash_part(struct transfer_item *it)
+{
+	struct hash h = HASH_INIT;
+	char *buf = xmalloc(COPY_BLOCK);
+	uint64_t left = it->length, off = it->offset;
+	int ret = 0;
+
+	hash_start(&h);
+	while (left) {
+		ssize_t n = pread(it->in_fd, buf,
+				  left < COPY_BLOCK ? left : COPY_BLOCK, off);
+
+		if (n <= 0) {
+			ret = -1;
+			break;
+		}
+		hash_update(&h, buf, n);
+		left -= n;
+		off += n;
+	}
+	if (!ret)
+		hash_finish(&h, it->part_sha);
+	hash_release(&h);
+	free(buf);
+	return ret;
+}
+
+static enum storage_mp_step mp_step(enum request req)
+{
+	switch (req) {
+	case REQ_MP_INIT: return STORAGE_MP_INIT;
+	case REQ_PART: return STORAGE_MP_PART;
+	case REQ_MP_COMPLETE: return STORAGE_MP_COMPLETE;
+	case REQ_MP_ABORT: return STORAGE_MP_ABORT;
+	default: BUG("request %d is not a multipart step", (int)req);
+	}
+}
+
+/*
+ * Before a GET: the object may be here already, or another process may be
+ * bringing it. 0 to send the request, 1 when the item moved on, -1 failed.
+ */
+static int prepare_download(struct transfer_item *it)
+{
+	int busy;
+
+	/* Another process may have brought it while we waited. */
+	if (store_has(it->t->store, it->oid, it->size)) {
+		item_done(it, ST_SKIPPED);
+		return 1;
+	}
+	busy = open_incomplete(it);
+	if (busy < 0) {
+		item_fail(it, "cannot write into the local store");
+		return -1;
+	}
+	if (busy) {
+		/*
+		 * Another process is downloading it: wait for it, however
+		 * long a big object takes. That is not a failed attempt (its
+		 * lock goes when it exits).
+		 */
+		item_close_files(it);
+		it->not_before = transfer_now_ms() + BUSY_WAIT_MS;
+		it->stage = ST_QUEUED;
+		return 1;
+	}
+	if (store_has(it->t->store, it->oid, it->size)) {
+		unlink(it->incomplete.buf);
+		item_done(it, ST_SKIPPED);
+		return 1;
+	}
+	if (it->have == it->size) {
+		finish_download(it);
+		return 1;
+	}
+	return 0;
+}
+
+static int prepare_upload(struct transfer_item *it)
+{
+	it->in_fd = store_open(it->t->store, it->oid, it->size);
+	if (it->in_fd < 0) {
+		item_fail(it, "the weights are not in the local store");
+		return -1;
+	}
+	it->sent = 0;
+	if (it->req == REQ_PART &&
+	    ((!it->part_sha[0] && hash_part(it) < 0) ||
+	     lseek(it->in_fd, it->offset, SEEK_SET) < 0)) {
+		item_fail(it, "cannot read the local object");
+		return -1;
+	}
+	return 0;
+}
+
+/* What the request is: method, query, body, and the handle's options. */
+static int describe_request(struct transfer_item *it)
+{
+	struct storage *s = it->t->storage;
+	struct storage_request *rq = &it->rq;
+	struct transfer_item *obj = it->parent ? it->parent : it;
+
+	rq->method = "GET";
+	rq->payload_sha256 = NULL;
+	rq->content_type = NULL;
+	strbuf_reset(&rq->query);
+	strbuf_reset(&rq->body);
+	switch (it->req) {
+	case REQ_HEAD:
+		rq->method = "HEAD";
+		curl_easy_setopt(it->easy, CURLOPT_NOBODY, 1L);
+		return 0;
+	case REQ_PROBE:
+		curl_easy_setopt(it->easy, CURLOPT_RANGE, "0-0");
+		return 0;
+	case REQ_GET:
+		if (it->have)
+			curl_easy_setopt(it->easy, CURLOPT_RESUME_FROM_LARGE,
+					 (curl_off_t)it->have);
+		return 0;
+	case REQ_PUT:
+		rq->method = "PUT";
+		rq->payload_sha256 = it->oid;
+		break;
+	case REQ_PART:
+		rq->payload_sha256 = it->part_sha;
+		/* fall through */
+	default:
+		if (s->http->multipart->request(s, obj->mp, mp_step(it->req),
+						it->part_no, rq) < 0)
+			return -1;
+		break;
+	}
+	if (it->req == REQ_PUT || it->req == REQ_PART) {
+		curl_easy_setopt(it->easy, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(it->easy, CURLOPT_INFILESIZE_LARGE,
+				 (curl_off_t)(it->req == REQ_PUT ? it->size :
+								  it->length));
+		curl_easy_setopt(it->easy, CURLOPT_READFUNCTION, read_cb);
+		curl_easy_setopt(it->easy, CURLOPT_READDATA, it);
+		curl_easy_setopt(it->easy, CURLOPT_UPLOAD_BUFFERSIZE,
+				 512L * 1024);
+	} else if (!strcmp(rq->method, "POST")) {
+		curl_easy_setopt(it->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(it->easy, CURLOPT_POSTFIELDS, rq->body.buf);
+		curl_easy_setopt(it->easy, CURLOPT_POSTFIELDSIZE,
+				 (long)rq->body.len);
+	} else if (strcmp(rq->method, "GET")) {
+		curl_easy_setopt(it->easy, CURLOPT_CUSTOMREQUEST, rq->method);
+	}
+	return 0;
+}
+
+static int start_request(struct transfer *t, CURLM *multi,
+			 struct transfer_item *it)
+{
+	struct storage *s = t->storage;
+	struct strbuf url = STRBUF_INIT;
+	int ret = -1;
+
+	if (it->easy)
+		curl_easy_cleanup(it->easy);
+	curl_slist_free_all(it->headers);
+	it->headers = NULL;
+	it->easy = curl_easy_init();
+	if (!it->easy) {
+		item_fail(it, "cannot start libcurl");
+		goto cleanup;
+	}
+	it->retry_after = 0;
+	it->status_checked = 0;
+	it->wrong_bytes = 0;
+	it->write_errno = 0;
+	it->errbuf[0] = '\0';
+	free(it->etag);
+	it->etag = NULL;
+	strbuf_reset(&it->body);
+
+	if (it->req == REQ_GET) {
+		int res = prepare_download(it);
+
+		if (res) {
+			ret = res > 0 ? 0 : -1;
+			goto cleanup;
+		}
+	} else if ((it->req == REQ_PUT || it->req == REQ_PART) &&
+		   prepare_upload(it) < 0) {
+		goto cleanup;
+	}
+
+	http_transport_setup(s->transport, it->easy);
+	curl_easy_setopt(it->easy, CURLOPT_PRIVATE, it);
+	curl_easy_setopt(it->easy, CURLOPT_ERRORBUFFER, it->errbuf);
+	curl_easy_setopt(it->easy, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(it->easy, CURLOPT_HEADERDATA, it);
+	curl_easy_setopt(it->easy, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(it->easy, CURLOPT_WRITEDATA, it);
+	curl_easy_setopt(it->easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(it->easy, CURLOPT_XFERINFODATA, it);
+	curl_easy_setopt(it->easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(it->easy, CURLOPT_BUFFERSIZE, 512L * 1024);
+	if (describe_request(it) < 0) {
+		item_fail(it, "cannot prepare the request");
+		goto cleanup;
+	}
+	s->http->object_url(s, it->oid, it->rq.query.len ? it->rq.query.buf :
+							     NULL,
+			    &url);
+	curl_easy_setopt(it->easy, CURLOPT_URL, url.buf);
+	if (s->http->prepare(s, it->easy, &it->headers, &it->rq) < 0) {
+		item_fail(it, "cannot prepare the request");
+		goto cleanup;
+	}
+	curl_easy_setopt(it->easy, CURLOPT_HTTPHEADER, it->headers);
+	it->auth_gen = t->auth_gen;
+	if (curl_multi_add_handle(multi, it->easy) != CURLM_OK) {
+		item_fail(it, "cannot start the request");
+		goto cleanup;
+	}
+	it->stage = ST_RUNNING;
+	ret = 0;
+cleanup:
+	strbuf_release(&url);
+	return ret;
+}
+
+/* The backend agreed to a multipart upload: queue the parts. */
+static void start_parts(struct transfer *t, struct transfer_item *it)
+{
+	uint64_t part_size = t->storage->http->multipart->part_size(t->storage,
+								     it->size);
+	size_t n = it->nparts, i;
+	uint64_t off;
+
+	it->parts = xcalloc(n, sizeof(*it->parts));
+	it->parts_done = it->parts_failed = 0;
+	for (i = 0, off = 0; i < n; i++, off += part_size) {
+		struct transfer_item *p = transfer_item_new(t, it->oid,
+							    it->size, it->path);
+
+		p->parent = it;
+		p->req = REQ_PART;
+		p->part_no = i + 1;
+		p->offset = off;
+		p->length = it->size - off < part_size ? it->size - off :
+							 part_size;
+		it->parts[i] = p;
+		transfer_item_queue(t, p);
+	}
+	it->stage = ST_WAITING;
+}
+
+/* Run `req` next for this item, as soon as a slot is free. */
+static void queue_request(struct transfer_item *it, enum request req)
+{
+	it->req = req;
+	it->stage = ST_QUEUED;
+	it->not_before = 0;
+}
+
+void transfer_part_ended(struct transfer_item *part)
+{
+	struct transfer_item *it = part->parent;
+
+	if (part->stage == ST_DONE) {
+		it->parts_done++;
+		it->progress_now += part->length;
+	} else {
+		it->parts_failed++;
+	}
+	if (it->parts_done + it->parts_failed < it->nparts)
+		return;
+	queue_request(it, it->parts_failed ? REQ_MP_ABORT : REQ_MP_COMPLETE);
+	it->attempts = 0;
+}
+
+/* "404 Not Found", with what the body says when it is short text. */
+static void describe_status(struct transfer_item *it, long status,
+			    struct strbuf *out)
+{
+	struct storage *s = it->t->storage;
+	size_t i, n = strcspn(it->body.buf, "\r\n");
+
+	if (s->http->describe_error && it->body.len) {
+		s->http->describe_error(s, status, it->body.buf, out);
+		return;
+	}
+	strbuf_addf(out, "%ld %s", status, http_reason_phrase(status));
+	if (!n || n > 200)
+		return;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)it->body.buf[i] < 0x20 ||
+		    it->body.buf[i] == '<')
+			return;
+	strbuf_addstr(out, " (");
+	strbuf_add(out, it->body.buf, n);
+	strbuf_addch(out, ')');
+}
+
+/*
+ * The object is not in storage: a PUT, or a multipart upload when big.
+ * A check only notes it (ST_DONE: asked and absent; ST_SKIPPED: there).
+ */
+static void queue_upload(struct transfer_item *it)
+{
+	struct storage *s = it->t->storage;
+	const struct storage_multipart_ops *mp = s->http->multipart;
+	uint64_t part;
+
+	if (it->t->dir == TRANSFER_CHECK) {
+		item_done(it, ST_DONE);
+		return;
+	}
+	part = mp ? mp->part_size(s, it->size) : 0;
+	if (!part) {
+		queue_request(it, REQ_PUT);
+		return;
+	}
+	it->nparts = (it->size + part - 1) / part;
+	if (!it->mp)
+		it->mp = mp->begin(s, it->nparts);
+	queue_request(it, REQ_MP_INIT);
+}
+
+/* The answer to a step of a multipart upload. */
+static void multipart_done(struct transfer *t, struct transfer_item *it,
+			   long status)
+{
+	struct storage *s = t->storage;
+	struct transfer_item *obj = it->parent ? it->parent : it;
+	struct strbuf why = STRBUF_INIT;
+	enum storage_mp_answer a;
+
+	a = s->http->multipart->answer(s, obj->mp, mp_step(it->req),
+				       it->part_no, status, it->body.buf,
+				       it->etag, &why);
+	if (a == STORAGE_MP_FAIL && !why.len)
+		describe_status(it, status, &why);
+	switch (it->req) {
+	case REQ_MP_INIT:
+		if (a == STORAGE_MP_OK)
+			start_parts(t, it);
+		else if (a == STORAGE_MP_RETRY)
+			item_retry(it, why.buf);
+		else
+			item_fail(it, "%s", why.buf);
+		break;
+	case REQ_PART:
+		if (a == STORAGE_MP_OK)
+			item_done(it, ST_DONE);
+		else if (a == STORAGE_MP_RETRY)
+			item_retry(it, why.buf);
+		else
+			item_fail(it, "%s", why.buf);
+		break;
+	case REQ_MP_COMPLETE:
+		if (a == STORAGE_MP_OK) {
+			item_done(it, ST_DONE);
+		} else if (a == STORAGE_MP_RETRY) {
+			item_retry(it, why.buf);
+		} else {
+			strbuf_addstr(&it->failure, why.buf);
+			queue_request(it, REQ_MP_ABORT);
+		}
+		break;
+	default:
+		/* whatever the answer: the upload failed, say why */
+		item_fail(it, "%s (the multipart upload was aborted)",
+			  it->failure.len ? it->failure.buf : "failed");
+		break;
+	}
+	strbuf_release(&why);
+}
+
+static void request_done(struct transfer *t, struct transfer_item *it,
+			 CURLcode rc)
+{
+	struct storage *s = t->storage;
+	struct strbuf why = STRBUF_INIT;
+	long status = 0;
+	curl_off_t len = -1;
+
+	curl_easy_getinfo(it->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_WRITE_ERROR && it->wrong_bytes) {
+		if (ftruncate(it->fd, 0) < 0)
+			unlink(it->incomplete.buf);
+		item_retry(it, "the server sent more bytes than the pointer "
+			       "says (nothing was stored)");
+		goto cleanup;
+	}
+	if (rc == CURLE_WRITE_ERROR && it->write_errno) {
+		/* A full disk is not the network's fault: no retry. */
+		item_fail(it, "cannot write '%s': %s", it->incomplete.buf,
+			  strerror(it->write_errno));
+		goto cleanup;
+	}
+	if (rc != CURLE_OK) {
+		strbuf_addstr(&why, curl_easy_strerror(rc));
+		if (it->errbuf[0])
+			strbuf_addf(&why, " (%s)", it->errbuf);
+		if (http_transient_curl(rc))
+			item_retry(it, why.buf);
+		else
+			item_fail(it, "%s", why.buf);
+		goto cleanup;
+	}
+	if (status == 401 && s->http->unauthorized) {
+		/* Newer credentials arrived since this request: just retry. */
+		if (it->auth_gen == t->auth_gen) {
+			if (t->auth_failed || s->http->unauthorized(s) < 0) {
+				t->auth_failed = 1;
+				item_fail(it, "401 Unauthorized");
+				goto cleanup;
+			}
+			t->auth_gen++;
+		}
+		item_close_files(it);
+		queue_request(it, it->req);
+		goto cleanup;
+	}
+	if (status >= 200 && status < 300 && s->http->authorized)
+		s->http->authorized(s);
+	if (http_transient_status(status)) {
+		strbuf_addf(&why, "%ld %s", status,
+			    http_reason_phrase(status));
+		item_retry(it, why.buf);
+		goto cleanup;
+	}
+
+	switch (it->req) {
+	case REQ_HEAD:
+		curl_easy_getinfo(it->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+				  &len);
+		if (status == 200 && len == (curl_off_t)it->size) {
+			item_done(it, ST_SKIPPED);
+		} else if (status == 200 || status == 404) {
+			/* absent, or there with the wrong size: upload */
+			queue_upload(it);
+		} else if (s->http->describe_error && !it->body.len) {
+			queue_request(it, REQ_PROBE);
+		} else {
+			describe_status(it, status, &why);
+			item_fail(it, "%s", why.buf);
+		}
+		break;
+	case REQ_PROBE:
+		if (t->dir == TRANSFER_CHECK && status >= 200 && status < 300) {
+			/* there, but of what size? */
+			item_fail(it, "the storage refused HEAD, but not GET");
+		} else if ((status >= 200 && status < 300) || status == 404) {
+			/* a passing fault: upload (same bytes if it is there) */
+			queue_upload(it);
+		} else {
+			describe_status(it, status, &why);
+			item_fail(it, "%s", why.buf);
+		}
+		break;
+	case REQ_PUT:
+		if (status == 200 || status == 201 || status == 204) {
+			item_done(it, ST_DONE);
+		} else {
+			describe_status(it, status, &why);
+			item_fail(it, "%s", why.buf);
+		}
+		break;
+	case REQ_GET:
+		if ((status == 200 || status == 206) && it->have == it->size) {
+			finish_download(it);
+		} else if (status == 200 || status == 206) {
+			item_retry(it, "the transfer ended early");
+		} else if (status == 416) {
+			/* our partial file is not a prefix of theirs */
+			if (ftruncate(it->fd, 0) < 0)
+				unlink(it->incomplete.buf);
+			item_retry(it, "416 Range Not Satisfiable");
+		} else {
+			describe_status(it, status, &why);
+			item_fail(it, "%s", why.buf);
+		}
+		break;
+	default:
+		multipart_done(t, it, status);
+		break;
+	}
+cleanup:
+	strbuf_release(&why);
+}
+
+/*
+ * For the test suite only: GIT_MODEL_TEST_MULTI_INIT_FAILS=1 makes
+ * curl_multi_init() seem to fail (it only does when memory runs out),
+ * so that t0042 can check that a push then fails.
+ */
+static CURLM *multi_init(void)
+{
+	const char *v = getenv("GIT_MODEL_TEST_MULTI_INIT_FAILS");
+
+	if (v && !strcmp(v, "1"))
+		return NULL;
+	return curl_multi_init();
+}
+
+int transfer_run_http(struct transfer *t, uint64_t start)
+{
+	CURLM *multi;
+	uint64_t last_draw = 0;
+	size_t i, running = 0, finished = 0;
+	int ret = 0;
+
+	if (http_global_init() < 0)
+		return -1;
+	multi = multi_init();
+	if (!multi)
+		return error("cannot start libcurl (curl_multi_init failed)");
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)t->concurrency);
+	while (finished < t->top) {
+		uint64_t now = transfer_now_ms(), wait = 100;
+		CURLMcode mc;
+		CURLMsg *msg;
+		int left, still, ended = 0;
+
+		for (i = 0; i < t->nr && running < (size_t)t->concurrency; i++) {
+			struct transfer_item *it = t->items[i];
+
+			if (it->stage != ST_QUEUED)
+				continue;
+			if (it->not_before > now) {
+				if (it->not_before - now < wait)
+					wait = it->not_before - now;
+				continue;
+			}
+			start_request(t, multi, it);
+			if (it->stage == ST_RUNNING)
+				running++;
+		}
+		mc = curl_multi_perform(multi, &still);
+		if (mc != CURLM_OK) {
+			ret = error("libcurl failed: %s",
+				    curl_multi_strerror(mc));
+			break;
+		}
+		while ((msg = curl_multi_info_read(multi, &left))) {
+			struct transfer_item *it;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+					  (char **)&it);
+			curl_multi_remove_handle(multi, msg->easy_handle);
+			running--;
+			request_done(t, it, msg->data.result);
+			ended = 1;
+		}
+		finished = t->done + t->skipped + t->failed;
+		if (t->progress && transfer_now_ms() - last_draw >= 250) {
+			transfer_draw_progress(t, start, 0);
+			last_draw = transfer_now_ms();
+		}
+		/* A slot came free: fill it now, not after a poll's wait. */
+		if (finished < t->top && !ended) {
+			mc = curl_multi_poll(multi, NULL, 0, wait, NULL);
+			if (mc != CURLM_OK) {
+				ret = error("libcurl failed: %s",
+					    curl_multi_strerror(mc));
+				break;
+			}
+		}
+	}
+	for (i = 0; i < t->nr; i++) {
+		struct transfer_item *it = t->items[i];
+
+		if (it->stage == ST_RUNNING) {
+			curl_multi_remove_handle(multi, it->easy);
+			it->stage = ST_QUEUED;
+		}
+	}
+	curl_multi_cleanup(multi);
+	return ret;
+}

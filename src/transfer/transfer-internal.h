@@ -1,0 +1,127 @@
+#ifndef TRANSFER_INTERNAL_H
+#define TRANSFER_INTERNAL_H
+
+/*
+ * What the parts of the engine share, and nothing else includes:
+ *
+ *	transfer.c        the queue, retries with backoff, results, progress
+ *	transfer-http.c   HTTP backends: requests on libcurl's multi
+ *	                  interface, resumed and verified downloads,
+ *	                  multipart uploads as the backend describes them
+ *	transfer-sync.c   other backends: their synchronous calls on worker
+ *	                  threads
+ *
+ * Threads: transfer-http.c runs every item in the thread that called
+ * transfer_run(). transfer-sync.c runs each item on one worker thread; an
+ * item's stage and progress and the queue's counters then change only
+ * under t->results_lock (item_done(), item_fail()), which
+ * transfer_draw_progress() is called under too.
+ */
+
+#include <curl/curl.h>
+
+#include "hash.h"
+#include "pointer.h"
+#include "transfer.h"
+
+enum stage {
+	ST_QUEUED,  /* waiting for a slot (and for not_before) */
+	ST_RUNNING, /* a request is in flight */
+	ST_WAITING, /* a multipart upload waiting for its parts */
+	ST_DONE,
+	ST_SKIPPED, /* upload: storage had it already */
+	ST_FAILED,
+};
+
+enum request {
+	REQ_HEAD,
+	REQ_PUT,
+	REQ_GET,
+	/* multipart uploads: steps the backend describes */
+	REQ_MP_INIT,
+	REQ_PART,
+	REQ_MP_COMPLETE,
+	REQ_MP_ABORT,
+	/*
+	 * A HEAD that failed has no body to explain it; S3 puts the reason
+	 * (SignatureDoesNotMatch, AccessDenied...) in one: ask again with a
+	 * one-byte GET to read it.
+	 */
+	REQ_PROBE,
+};
+
+struct transfer_item {
+	struct transfer *t;
+	char oid[OID_HEXSZ + 1];
+	uint64_t size;
+	char *path;
+	enum stage stage;
+	enum request req;
+	int attempts;        /* failed attempts so far */
+	uint64_t not_before; /* ms clock: backoff */
+	int auth_gen;        /* credentials generation the request used */
+
+	CURL *easy;
+	struct curl_slist *headers;
+	struct storage_request rq;
+	char errbuf[CURL_ERROR_SIZE];
+	long retry_after;   /* seconds, from the response */
+	char *etag;         /* from the response */
+	struct strbuf body; /* a response that is not content, capped */
+
+	/* downloads */
+	int fd;
+	struct strbuf incomplete;
+	struct hash hash;
+	uint64_t have;  /* bytes in the incomplete file */
+	int status_checked;
+	int wrong_bytes;
+	int write_errno; /* writing the partial file failed */
+
+	/* uploads */
+	int in_fd;
+
+	/*
+	 * Multipart uploads: the object's item waits (ST_WAITING) while its
+	 * parts, items of their own, run; then it completes or aborts.
+	 */
+	struct transfer_item *parent; /* set on parts */
+	void *mp;                     /* the backend's state, on the object */
+	int part_no;
+	uint64_t offset, length, sent;
+	char part_sha[HASH_HEXSZ + 1];
+	struct transfer_item **parts;
+	size_t nparts, parts_done, parts_failed;
+	struct strbuf failure; /* why the upload failed, for the message */
+
+	uint64_t progress_now; /* bytes of the current request */
+};
+
+uint64_t transfer_now_ms(void);
+
+/* A new item, not queued. */
+struct transfer_item *transfer_item_new(struct transfer *t, const char *oid,
+					uint64_t size, const char *path);
+void transfer_item_queue(struct transfer *t, struct transfer_item *it);
+
+/* One line: "error: cannot upload 'x' to 'url': reason". */
+void item_fail(struct transfer_item *it, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void item_done(struct transfer_item *it, enum stage how);
+/* Queue a retry after backoff, or fail when out of attempts. */
+void item_retry(struct transfer_item *it, const char *why);
+void item_close_files(struct transfer_item *it);
+
+/* A part of a multipart upload ended (transfer-http.c). */
+void transfer_part_ended(struct transfer_item *part);
+
+void transfer_draw_progress(struct transfer *t, uint64_t start, int last);
+
+/*
+ * Run the queue. transfer_run_http() returns -1 when it could not run at
+ * all (reported); the items it did not finish are then failed.
+ */
+int transfer_run_http(struct transfer *t, uint64_t start);
+void transfer_run_sync(struct transfer *t, uint64_t start);
+
+#endif
