@@ -255,4 +255,49 @@ test_expect_success 'many files in several directories, one executable, by the p
 	)
 '
 
+# core.hooksPath in the global config is every repository's: a clone
+# never writes there. The filter writes the big files as git exits and
+# says once how to get the hooks.
+test_expect_success 'a shared core.hooksPath is left alone by a clone' '
+	mkdir shared-hooks &&
+	write_script shared-hooks/pre-push <<-\EOF &&
+	echo "my pre-push"
+	EOF
+	cp shared-hooks/pre-push my-pre-push &&
+	git config --global core.hooksPath "$TRASH_DIRECTORY/shared-hooks" &&
+	test_when_finished "git config --global --unset core.hooksPath" &&
+	git clone -q remote.git shared 2>err &&
+	cat err &&
+	ls shared-hooks >hooks &&
+	echo pre-push >expect &&
+	test_cmp expect hooks &&
+	test_cmp my-pre-push shared-hooks/pre-push &&
+	test_cmp_bin big4 shared/big.pth &&
+	git -C shared status --porcelain >status &&
+	test_must_be_empty status &&
+	grep "hooks not installed in core.hooksPath .*shared-hooks" err >said &&
+	test_line_count = 1 said &&
+	grep "git model install --local" said &&
+	git -C shared checkout -q v1 2>err.v1 &&
+	test_cmp_bin big1 shared/big.pth &&
+	ls shared-hooks >hooks &&
+	test_cmp expect hooks
+'
+
+# Run by the user, install does what it says: the hooks go where git
+# runs them, chaining the user's own (git-lfs does the same).
+test_expect_success 'git model install puts the hooks into core.hooksPath' '
+	git config --global core.hooksPath "$TRASH_DIRECTORY/shared-hooks" &&
+	test_when_finished "git config --global --unset core.hooksPath" &&
+	git -C shared model install --local >out &&
+	grep "hooks installed" out &&
+	test_cmp my-pre-push shared-hooks/pre-push.git-model-chained &&
+	grep "git-model pre-push" shared-hooks/pre-push &&
+	git -C shared model uninstall --local &&
+	ls shared-hooks >hooks &&
+	echo pre-push >expect &&
+	test_cmp expect hooks &&
+	test_cmp my-pre-push shared-hooks/pre-push
+'
+
 test_done

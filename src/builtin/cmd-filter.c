@@ -50,6 +50,7 @@ struct fetch_ctx {
 	struct strbuf why; /* why there is none */
 	int warned;
 	size_t deferred; /* paths left to checkout_deferred() */
+	struct strbuf no_hooks; /* why the hooks are not installed, or "" */
 };
 
 /* One object through the transfer engine (the speed issue makes many). */
@@ -163,35 +164,63 @@ static int defer_to_hook(struct filter *f, const char *path,
 {
 	struct fetch_ctx *c = f->fetch_data;
 
+	/* Once per process, where it matters: a file is left to us. */
+	if (c->no_hooks.len && !c->deferred)
+		fprintf(stderr, "git-model: %s\n", c->no_hooks.buf);
 	c->deferred++;
 	return checkout_defer(c->repo, path, p);
 }
 
+/*
+ * Our hooks, installed here when missing, or why not in `why`. A clone
+ * runs the filter before anyone runs 'git model install' in it: this is
+ * where it gets its hooks, before git looks for the post-checkout hook.
+ * Never in a hooks directory shared with other repositories (hooks.h).
+ */
+static int setup_hooks(struct repo *repo, struct strbuf *why)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int ok = 1;
+
+	if (hooks_installed(repo))
+		goto cleanup;
+	ok = 0;
+	if (hooks_dir_shared(repo, &dir))
+		strbuf_addf(why, "hooks not installed in core.hooksPath '%s' "
+				 "(outside this repository): big files are "
+				 "written as git exits, and a push does not "
+				 "upload weights; 'git model install --local' "
+				 "installs them there",
+			    dir.buf);
+	else if (hooks_install(repo) < 0)
+		strbuf_addstr(why, "hooks not installed: big files are "
+				   "written as git exits, and a push does not "
+				   "upload weights (run 'git model install "
+				   "--local')");
+	else
+		ok = 1;
+cleanup:
+	strbuf_release(&dir);
+	return ok;
+}
+
+/*
+ * `at_exit`: this process outlives git's writing of the files (the
+ * long-running filter-process), so it can write big files itself when
+ * no hook will.
+ */
 static void setup_filter(struct repo *repo, struct filter *f,
 			 struct store *s, struct strbuf *url,
-			 struct fetch_ctx *fetch)
+			 struct fetch_ctx *fetch, int at_exit)
 {
-	struct strbuf why = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT, no_hooks = STRBUF_INIT;
 	const char *skip = getenv("GIT_MODEL_SKIP_SMUDGE");
 	int ret, hooks_ok = 0;
 
 	repo_store(repo, s);
 	f->store = s;
-	/*
-	 * A clone runs the filter before anyone runs 'git model install'
-	 * in it: this is where it gets its hooks, before git looks for the
-	 * post-checkout hook.
-	 */
-	if (repo->workdir) {
-		hooks_ok = hooks_installed(repo);
-		if (!hooks_ok && hooks_install(repo) < 0)
-			warning("git-model's hooks are not installed: a push "
-				"will not upload weights, and big files are "
-				"checked out through git's memory (run 'git "
-				"model install --local')");
-		else
-			hooks_ok = 1;
-	}
+	if (repo->workdir)
+		hooks_ok = setup_hooks(repo, &no_hooks);
 	ret = storage_configured_url(repo, url);
 	if (ret < 0)
 		exit(128);
@@ -215,15 +244,19 @@ static void setup_filter(struct repo *repo, struct filter *f,
 		f->fetch = fetch_missing;
 		f->fetch_many = fetch_many;
 		f->fetch_data = fetch;
-		/* Without the hooks nothing would replace the pointers. */
-		if (hooks_ok) {
+		/* Without the hooks, only a filter that outlives git can. */
+		if (hooks_ok || at_exit) {
 			if (config_get_size(repo, "model.smudgeinlinemax",
 					    SMUDGE_INLINE_MAX_DEFAULT,
 					    &f->inline_max) < 0)
 				exit(128);
 			f->defer = defer_to_hook;
 		}
+		strbuf_init(&fetch->no_hooks, 0);
+		strbuf_add(&fetch->no_hooks, no_hooks.buf, no_hooks.len);
 	}
+	strbuf_release(&no_hooks);
+	strbuf_release(&why);
 }
 
 static void release_filter(struct store *s, struct strbuf *url,
@@ -233,8 +266,10 @@ static void release_filter(struct store *s, struct strbuf *url,
 	strbuf_release(url);
 	if (fetch && fetch->state == 1)
 		storage_close(&fetch->storage);
-	if (fetch)
+	if (fetch) {
 		strbuf_release(&fetch->why);
+		strbuf_release(&fetch->no_hooks);
+	}
 }
 
 int cmd_clean(int argc, const char **argv, struct repo *repo)
@@ -246,7 +281,7 @@ int cmd_clean(int argc, const char **argv, struct repo *repo)
 	struct fd_src in;
 	int ret = 0;
 
-	setup_filter(repo, &f, &s, &url, NULL);
+	setup_filter(repo, &f, &s, &url, NULL, 0);
 	fd_src_init(&in, 0);
 	if (filter_clean(&f, &in.base, path, &out) < 0 ||
 	    write_in_full(1, out.buf, out.len) < 0)
@@ -268,7 +303,7 @@ int cmd_smudge(int argc, const char **argv, struct repo *repo)
 	struct fetch_ctx fetch = { NULL };
 	int ret = 0;
 
-	setup_filter(repo, &f, &s, &url, &fetch);
+	setup_filter(repo, &f, &s, &url, &fetch, 0);
 	fd_src_init(&in, 0);
 	fd_sink_init(&out, 1);
 	if (filter_smudge_prepare(&f, &in.base, path, &sm) < 0 ||
@@ -293,7 +328,7 @@ int cmd_filter_process(int argc, const char **argv, struct repo *repo)
 		else
 			usage_cmd(NULL);
 	}
-	setup_filter(repo, &f, &s, &url, &fetch);
+	setup_filter(repo, &f, &s, &url, &fetch, 1);
 	ret = filter_process(&f, 0, 1) < 0;
 	/*
 	 * git closes the pipe as it exits, with the index written, and waits

@@ -54,19 +54,61 @@ static const char hook_template[] =
 	"fi\n"
 	"exec git-model %s \"$@\"\n";
 
-static void hooks_dir(const struct repo *r, struct strbuf *out)
+/* The hooks directory; 1 when core.hooksPath names it, else 0. */
+static int hooks_dir(const struct repo *r, struct strbuf *out)
 {
 	struct strbuf cfg = STRBUF_INIT;
+	const char *home = getenv("HOME");
+	int configured = 0;
 
 	if (!config_get(r, "core.hookspath", &cfg) && cfg.len) {
-		if (cfg.buf[0] != '/')
-			strbuf_addf(out, "%s/",
-				    r->workdir ? r->workdir : r->gitdir);
-		strbuf_addstr(out, cfg.buf);
+		configured = 1;
+		/* A pathname to git: "~/" is the home directory. */
+		if (!strncmp(cfg.buf, "~/", 2) && home)
+			strbuf_addf(out, "%s%s", home, cfg.buf + 1);
+		else if (cfg.buf[0] != '/')
+			strbuf_addf(out, "%s/%s",
+				    r->workdir ? r->workdir : r->gitdir,
+				    cfg.buf);
+		else
+			strbuf_addstr(out, cfg.buf);
 	} else {
 		strbuf_addf(out, "%s/hooks", r->commondir);
 	}
 	strbuf_release(&cfg);
+	return configured;
+}
+
+/* True when `path`, resolved, is `dir` or below it. */
+static int path_within(const char *path, const char *dir)
+{
+	char *p = realpath(path, NULL), *d = realpath(dir, NULL);
+	size_t len = d ? strlen(d) : 0;
+	int within = p && d && !strncmp(p, d, len) &&
+		     (p[len] == '/' || !p[len]);
+
+	free(p);
+	free(d);
+	return within;
+}
+
+int hooks_dir_shared(const struct repo *r, struct strbuf *dir)
+{
+	struct strbuf parent = STRBUF_INIT;
+	const char *slash;
+	int shared;
+
+	if (!hooks_dir(r, dir))
+		return 0;
+	/* A directory still to be made is judged by where it would be. */
+	strbuf_add(&parent, dir->buf, dir->len);
+	while (access(parent.buf, F_OK) && (slash = strrchr(parent.buf, '/')) &&
+	       slash != parent.buf)
+		strbuf_setlen(&parent, slash - parent.buf);
+	shared = !path_within(parent.buf, r->commondir) &&
+		 !path_within(parent.buf, r->gitdir);
+	strbuf_release(&parent);
+	return shared;
 }
 
 /* 1 when `path` is one of our hooks, 0 when not, -1 when absent. */
