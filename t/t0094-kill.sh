@@ -17,15 +17,20 @@ obj_path () {
 	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
 }
 
-# wait_for_file GLOB: wait up to 20 s until a file matching GLOB has some
-# bytes in it.
+# wait_for_file GLOB [BYTES]: wait up to 20 s until a file matching GLOB
+# has some bytes in it (BYTES bytes, when given); its name on stdout.
 wait_for_file () {
 	i=0
 	while :
 	do
 		for f in $1
 		do
-			test -s "$f" && return 0
+			if test -n "$2"
+			then
+				test -f "$f" && test $(wc -c <"$f") = $2
+			else
+				test -s "$f"
+			fi && echo "$f" && return 0
 		done
 		i=$((i + 1))
 		if test $i -ge 200
@@ -180,11 +185,28 @@ test_expect_success 'kill -9 of git model fetch mid-download, then the same fetc
 	test -z "$(ls -A lazy/.git/model/incomplete)"
 '
 
+# A killed git add left its half-written object in tmp/: no process
+# holds the lock on it, and once it is old enough (an hour), prune
+# removes it.
+test_expect_success 'prune removes the temp file the killed git add left' '
+	ls work/.git/model/tmp/object-* >left &&
+	test_line_count = 1 left &&
+	git -C work model prune 2>err.prune1 &&
+	test_path_is_file "$(cat left)" &&
+	touch -d "2 hours ago" "$(cat left)" &&
+	git -C work model prune 2>err.prune2 &&
+	cat err.prune2 &&
+	grep "removed 1 stale temp file" err.prune2 &&
+	test_path_is_missing "$(cat left)" &&
+	test_model_store_ok work/.git
+'
+
 # The deferred checkout (objects over model.smudgeInlineMax): the
 # post-checkout hook copies the weights from the store into a temp file
-# beside the work tree file, then renames it into place. A wrapper runs the
-# hook's git-model under strace, which holds each rename for 3 s, so the
-# kill comes with the temp file whole and not yet renamed.
+# in the store's tmp/, then exchanges it with the work tree file. A
+# wrapper runs the hook's git-model (and a push's) under strace, which
+# holds each rename for 3 s, so the kill comes with the temp file whole
+# and not yet in place.
 if strace -f -qq -o /dev/null -e trace=rename \
 	-e inject=rename:delay_enter=1 true 2>/dev/null
 then
@@ -193,7 +215,7 @@ fi
 
 mkdir slowbin &&
 write_script slowbin/git-model <<EOF || BUG "cannot write slowbin/git-model"
-if test "\$1" = post-checkout
+if test "\$1" = post-checkout || test "\$1" = push
 then
 	echo \$\$ >"\$TRASH_DIRECTORY/strace.pid"
 	exec strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \\
@@ -202,6 +224,18 @@ then
 fi
 exec "$GIT_MODEL_BUILD_DIR/src/git-model" "\$@"
 EOF
+
+# wait_gone PID: wait up to 20 s until the process PID (not a child of
+# ours: a killed one, whose files stay open until it is reaped) is gone.
+wait_gone () {
+	i=0
+	while kill -0 "$1" 2>/dev/null
+	do
+		i=$((i + 1))
+		test $i -lt 200 || return 1
+		sleep 0.1
+	done
+}
 
 test_expect_success STRACE_INJECT 'kill -9 of the hook during a deferred checkout: the filter finishes it' '
 	rm -f strace.pid &&
@@ -214,15 +248,7 @@ test_expect_success STRACE_INJECT 'kill -9 of the hook during a deferred checkou
 		exec git clone -q remote.git deferred 2>err.deferred
 	) &
 	clone_pid=$! &&
-	i=0 &&
-	while :
-	do
-		tmp=$(ls deferred/.big.pth.git-model-* 2>/dev/null)
-		test -n "$tmp" && test $(wc -c <"$tmp") = 16777216 && break
-		i=$((i + 1)) &&
-		test $i -lt 200 &&
-		sleep 0.1 || return 1
-	done &&
+	wait_for_file "deferred/.git/model/tmp/checkout-*" 16777216 &&
 	# the hook git-model, traced by the strace whose PID the wrapper wrote
 	hook_pid=$(pgrep -P "$(cat strace.pid)") &&
 	test -n "$hook_pid" &&
@@ -240,13 +266,76 @@ test_expect_success STRACE_INJECT 'git model checkout then has nothing to do' '
 	test_cmp_bin big.orig deferred/big.pth
 '
 
-# The killed hook's temp file is locked by nobody: the next write of the
-# file removes it, and the claimed list was taken over.
 test_expect_success STRACE_INJECT 'after the kill no temp file or claimed list is left' '
-	git -C deferred status --porcelain >out.porcelain &&
+	git -C deferred status --porcelain --ignored >out.porcelain &&
 	test_must_be_empty out.porcelain &&
 	ls deferred/.git >gitdir &&
 	! grep model-deferred gitdir
+'
+
+# The same with git, the filter and the hook all killed: nobody is left to
+# finish, and still git status shows nothing new; prune takes the temp
+# file once it is old enough.
+test_expect_success STRACE_INJECT 'kill -9 of a whole clone mid-checkout leaves nothing git status shows' '
+	rm -f strace.pid filter.pid &&
+	git config --global model.smudgeInlineMax 1m &&
+	test_when_finished "git config --global --unset model.smudgeInlineMax" ||
+	return 1
+	(
+		PATH="$TRASH_DIRECTORY/slowbin:$PATH" &&
+		export PATH &&
+		exec git -c filter.model.process="$wrap_cmd" \
+			clone -q remote.git allkilled 2>err.allkilled
+	) &
+	clone_pid=$! &&
+	tmp=$(wait_for_file "allkilled/.git/model/tmp/checkout-*" 16777216) &&
+	hook_pid=$(pgrep -P "$(cat strace.pid)") &&
+	test -n "$hook_pid" &&
+	kill -9 $hook_pid $(cat filter.pid) $clone_pid &&
+	! wait $clone_pid &&
+	wait_gone $hook_pid &&
+	git -C allkilled status --porcelain --untracked-files=all >out.all &&
+	test_must_be_empty out.all &&
+	git -C allkilled model pointer --check big.pth &&
+	test_path_is_file "$tmp" &&
+	touch -d "2 hours ago" "$tmp" &&
+	git -C allkilled model prune 2>err.allprune &&
+	grep "removed 1 stale temp file" err.allprune &&
+	test_model_tmp_clean allkilled/.git &&
+	git -C allkilled model checkout &&
+	test_cmp_bin big.orig allkilled/big.pth
+'
+
+# A push into file:// storage on another file system copies each object
+# to a temp file beside its name, then renames it; killed before the
+# rename, the temp file stays, and prune removes it once it is old enough.
+test_expect_success STRACE_INJECT,OTHER_FS 'prune removes what a killed file:// push left in storage' '
+	store=$(mktemp -d /dev/shm/git-model-t0094.XXXXXX) &&
+	test_when_finished "rm -rf \"$store\"" &&
+	rm -f strace.pid &&
+	test-tool genrandom unpushed 16m >work/unpushed.pth &&
+	git -C work add unpushed.pth &&
+	git -C work commit -q -m unpushed || return 1
+	(
+		PATH="$TRASH_DIRECTORY/slowbin:$PATH" &&
+		export PATH &&
+		cd work &&
+		exec git -c model.storage="file://$store" model push \
+			origin 2>../err.fpush
+	) &
+	push_pid=$! &&
+	part=$(wait_for_file "$store/sha256/*/*/*.tmp-*" 16777216) &&
+	push_git=$(pgrep -P "$(cat strace.pid)") &&
+	kill -9 $push_git &&
+	! wait $push_pid &&
+	wait_gone $push_git &&
+	test_path_is_file "$part" &&
+	git -C work -c model.storage="file://$store" model prune 2>err.fprune1 &&
+	test_path_is_file "$part" &&
+	touch -d "2 days ago" "$part" &&
+	git -C work -c model.storage="file://$store" model prune 2>err.fprune2 &&
+	cat err.fprune2 &&
+	test_path_is_missing "$part"
 '
 
 test_done

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,13 @@
 #include "banned.h"
 
 #define DAY (24L * 60 * 60)
+/*
+ * A temp file that no process holds a lock on, unchanged for this long,
+ * belongs to a writer that died. The age covers the instant between a
+ * writer's creating its file and locking it, and writers that lock
+ * nothing (older versions).
+ */
+#define STALE_AGE (60L * 60)
 
 enum state {
 	UNCONFIRMED, /* storage was not asked, or did not answer */
@@ -150,14 +158,17 @@ static int collect_cb(const struct store_entry *e, void *data)
 }
 
 /*
- * Files in tmp/ older than a day, and partial downloads in incomplete/
- * older than the recent days (at least one) that no process is
- * downloading into (transfer.c holds a lock on them while it does).
+ * Temp files in tmp/ and partial downloads in incomplete/ that no process
+ * holds a lock on (store.h, transfer.c), unchanged for STALE_AGE; a
+ * partial download of an object in use only once it is older than the
+ * recent days (at least one): until then it may be resumed.
  */
-static void collect_stale(struct prune *p, const char *sub, time_t before,
-			  int locked)
+static void collect_stale(struct prune *p, const char *sub)
 {
 	struct strbuf path = STRBUF_INIT;
+	int incomplete = !strcmp(sub, "incomplete");
+	time_t before = p->now - STALE_AGE,
+	       resumable = p->now - (p->days > 1 ? p->days : 1) * DAY;
 	struct dirent *de;
 	DIR *dir;
 	size_t len;
@@ -182,13 +193,63 @@ static void collect_stale(struct prune *p, const char *sub, time_t before,
 		    st.st_mtime >= before ||
 		    (st.st_nlink > 1 && st.st_ctime >= before))
 			continue;
-		if (locked && in_use_by_download(path.buf))
+		if (incomplete && st.st_mtime >= resumable &&
+		    keep_has(&p->keep, de->d_name))
 			continue;
-		add_stale(p, path.buf, st.st_size, locked);
+		if (in_use_by_download(path.buf))
+			continue;
+		add_stale(p, path.buf, st.st_size, 1);
 	}
 	closedir(dir);
 cleanup:
 	strbuf_release(&path);
+}
+
+/*
+ * The directory of a file:// storage URL, in `dir`. 0, or -1 when `url`
+ * is not one.
+ */
+static int file_storage_dir(const char *url, struct strbuf *dir)
+{
+	const char *p;
+
+	if (strncmp(url, "file://", 7))
+		return -1;
+	p = url + strlen("file://");
+	if (!strncmp(p, "localhost/", 10))
+		p += 9;
+	return url_decode_path(p, dir);
+}
+
+/*
+ * The temp files of copies into a file:// storage (storage-file.c:
+ * sha256/<aa>/<bb>/<oid>.tmp-XXXXXX) that nothing has written to for a
+ * day: pushes that were killed. A day, not STALE_AGE: the storage is
+ * shared, and its writers lock nothing.
+ */
+static void collect_storage_stale(struct prune *p, const struct repo *r)
+{
+	struct strbuf url = STRBUF_INIT, dir = STRBUF_INIT;
+	glob_t g = { 0 };
+	size_t i;
+
+	if (storage_configured_url(r, &url) || file_storage_dir(url.buf, &dir))
+		goto cleanup;
+	strbuf_addstr(&dir, "/sha256/[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/"
+			    "*.tmp-??????");
+	if (glob(dir.buf, GLOB_NOSORT, NULL, &g))
+		goto cleanup;
+	for (i = 0; i < g.gl_pathc; i++) {
+		struct stat st;
+
+		if (!lstat(g.gl_pathv[i], &st) && S_ISREG(st.st_mode) &&
+		    st.st_mtime < p->now - DAY)
+			add_stale(p, g.gl_pathv[i], st.st_size, 0);
+	}
+	globfree(&g);
+cleanup:
+	strbuf_release(&url);
+	strbuf_release(&dir);
 }
 
 /* Is the storage a directory that is this very store's objects/? */
@@ -196,16 +257,10 @@ static int storage_is_own_store(const struct storage *s,
 				const struct store *store)
 {
 	struct strbuf dir = STRBUF_INIT, own = STRBUF_INIT;
-	const char *p;
 	struct stat a, b;
 	int ret = 0;
 
-	if (s->ops != &storage_file_ops)
-		return 0;
-	p = s->url + strlen("file://");
-	if (!strncmp(p, "localhost/", 10))
-		p += 9;
-	if (url_decode_path(p, &dir) < 0)
+	if (s->ops != &storage_file_ops || file_storage_dir(s->url, &dir) < 0)
 		goto cleanup;
 	strbuf_addf(&own, "%s/objects", store->dir);
 	ret = !stat(dir.buf, &a) && !stat(own.buf, &b) &&
@@ -372,9 +427,9 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 		die("cannot list the local store '%s/objects'; nothing was "
 		    "deleted",
 		    p.store.dir);
-	collect_stale(&p, "tmp", p.now - DAY, 0);
-	collect_stale(&p, "incomplete", p.now - (p.days > 1 ? p.days : 1) * DAY,
-		      1);
+	collect_stale(&p, "tmp");
+	collect_stale(&p, "incomplete");
+	collect_storage_stale(&p, repo);
 	if (p.verbose)
 		print_in_use(&p);
 

@@ -75,74 +75,141 @@ cleanup:
 	return ret;
 }
 
-/* True when the absolute path `file` is in the index. */
-static int tracked(struct checkout *co, const char *file)
+/*
+ * Open the directory that holds `path` (relative to the work tree's top,
+ * as the index names it) one component at a time from `root`, with
+ * O_NOFOLLOW, and point `*base` at the last component. A symbolic link
+ * or anything but a directory among the leading components is refused:
+ * a write there would go through the link, perhaps out of the work tree
+ * (git checks leading paths the same way since CVE-2021-21300). Every
+ * look at and write to a work tree file goes through the fd returned.
+ * Returns the directory's fd, or -1: reported, except with errno ENOENT
+ * for a directory that is gone (nothing to write there).
+ */
+static int open_leading(int root, const char *path, const char **base)
 {
-	size_t len = strlen(co->repo->workdir);
+	const char *p = path, *slash;
+	char *name = NULL;
+	int fd = openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), gone = 0;
 
-	if (strncmp(file, co->repo->workdir, len))
-		return 0;
-	while (file[len] == '/')
-		len++;
-	return git_index_get_bypath(co->index, file + len, 0) != NULL;
+	if (fd < 0)
+		return error_errno("cannot open the work tree");
+	while (fd >= 0 && (slash = strchr(p, '/'))) {
+		int bad, next = -1, err = 0;
+		struct stat st;
+
+		free(name);
+		name = xstrndup(p, slash - p);
+		bad = !*name || !strcmp(name, ".") || !strcmp(name, "..");
+		if (!bad) {
+			next = openat(fd, name, O_RDONLY | O_DIRECTORY |
+							O_NOFOLLOW | O_CLOEXEC);
+			err = errno;
+		}
+		if (bad)
+			error("refusing to write '%s': not a path in the work "
+			      "tree",
+			      path);
+		else if (next < 0 && err == ENOENT)
+			gone = 1;
+		else if (next < 0 &&
+			 !fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+			 S_ISLNK(st.st_mode))
+			error("refusing to write '%s': '%.*s' is a symbolic "
+			      "link",
+			      path, (int)(slash - path), path);
+		else if (next < 0)
+			error("cannot open the directory '%.*s': %s",
+			      (int)(slash - path), path, strerror(err));
+		close(fd);
+		fd = next;
+		p = slash + 1;
+	}
+	free(name);
+	if (fd >= 0 && (!*p || !strcmp(p, ".") || !strcmp(p, ".."))) {
+		error("refusing to write '%s': not a path in the work tree",
+		      path);
+		fd = close_quietly(fd);
+	}
+	*base = p;
+	errno = gone ? ENOENT : EPERM;
+	return fd;
 }
 
 /*
- * Temp files of a checkout that was killed: ".<name>.git-model-XXXXXX"
- * beside `file` that no live writer holds a lock on.
+ * open_leading() for a file of this checkout: -1 when refused (reported,
+ * counted as failed), -2 when its directory is gone (nothing to do).
  */
-static void remove_stale_temps(struct checkout *co, const char *file)
+static int open_dir(struct checkout *co, const char *path, const char **base)
 {
-	const char *slash = strrchr(file, '/');
-	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT;
+	int dir = open_leading(co->root, path, base);
+
+	if (dir >= 0)
+		return dir;
+	if (errno == ENOENT)
+		return -2;
+	co->failed++;
+	return -1;
+}
+
+/*
+ * Temp files of a checkout that was killed, from where the store's tmp/
+ * is on another file system: ".<name>.git-model-XXXXXX" beside a tracked
+ * <name> in the directory `dir` (the fd of `path`'s directory) that no
+ * live writer holds a lock on.
+ */
+static void remove_stale_temps(struct checkout *co, int dir, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dir_len = slash ? (size_t)(slash + 1 - path) : 0;
+	struct strbuf name = STRBUF_INIT;
 	char key[HASH_HEXSZ + 1];
 	struct hash h = HASH_INIT;
 	struct dirent *de;
 	DIR *d = NULL;
+	int fd;
 
-	strbuf_add(&dir, file, slash ? (size_t)(slash - file) : 0);
 	/*
 	 * Once per directory and run: reading a directory of n files for
 	 * each of them would be n^2. A temp file left by a killed run is
 	 * older than this one, so one look is enough.
 	 */
 	hash_start(&h);
-	hash_update(&h, dir.buf, dir.len);
+	hash_update(&h, path, dir_len);
 	hash_finish(&h, key);
 	if (!oidset_insert_hex(&co->swept, key))
-		goto cleanup;
-	d = opendir(dir.len ? dir.buf : ".");
-	while (d && (de = readdir(d))) {
+		return;
+	fd = dup(dir);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		close_quietly(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name), tail = strlen(TEMP_TAIL);
 		const char *mark = de->d_name + len - tail;
-		int fd;
 
 		/*
-		 * .<name>.git-model-XXXXXX, by mkostemp() in write_weights(),
+		 * .<name>.git-model-XXXXXX, by mkostemp() in make_temp(),
 		 * where <name> is a tracked file: nothing else is ours.
 		 */
 		if (de->d_name[0] != '.' || len < tail + 2 ||
 		    strncmp(mark, TEMP_TAIL, tail - 6))
 			continue;
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/", dir.buf);
-		strbuf_add(&path, de->d_name + 1, mark - de->d_name - 1);
-		if (!tracked(co, path.buf))
+		strbuf_reset(&name);
+		strbuf_add(&name, path, dir_len);
+		strbuf_add(&name, de->d_name + 1, mark - de->d_name - 1);
+		if (!git_index_get_bypath(co->index, name.buf, 0))
 			continue;
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/%s", dir.buf, de->d_name);
-		fd = open(path.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = openat(dir, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			continue;
 		if (!flock(fd, LOCK_EX | LOCK_NB))
-			unlink(path.buf);
+			unlinkat(dir, de->d_name, 0);
 		close(fd);
 	}
-	if (d)
-		closedir(d);
-cleanup:
-	strbuf_release(&dir);
-	strbuf_release(&path);
+	closedir(d);
+	strbuf_release(&name);
 }
 
 /*
@@ -178,9 +245,9 @@ static int backdate(int fd)
  * out again. Where the file system has no exchange, or `file` is gone,
  * a plain rename().
  */
-static int replace_file(const char *tmp, const char *file)
+static int replace_file(const char *tmp, int dir, const char *base)
 {
-	if (!renameat2(AT_FDCWD, tmp, AT_FDCWD, file, RENAME_EXCHANGE)) {
+	if (!renameat2(AT_FDCWD, tmp, dir, base, RENAME_EXCHANGE)) {
 		struct stat st;
 
 		if (!lstat(tmp, &st) && !S_ISDIR(st.st_mode)) {
@@ -188,66 +255,128 @@ static int replace_file(const char *tmp, const char *file)
 			return 0;
 		}
 		/* A directory took the file's place meanwhile: put it back. */
-		renameat2(AT_FDCWD, tmp, AT_FDCWD, file, RENAME_EXCHANGE);
+		renameat2(AT_FDCWD, tmp, dir, base, RENAME_EXCHANGE);
 		errno = EISDIR;
 		return -1;
 	}
 	if (errno != EINVAL && errno != ENOSYS && errno != ENOENT)
 		return -1;
-	return rename(tmp, file);
+	return renameat(AT_FDCWD, tmp, dir, base);
+}
+
+/* True when `base` in `dir` holds a pointer to p's object; lstat in `st`. */
+static int file_holds_pointer(int dir, const char *base,
+			      const struct pointer *p, struct stat *st)
+{
+	struct strbuf buf = STRBUF_INIT;
+	struct pointer held = POINTER_INIT;
+	int fd, ret = 0;
+
+	if (fstatat(dir, base, st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st->st_mode) || st->st_size > POINTER_MAX)
+		return 0;
+	fd = openat(dir, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	if (strbuf_read_capped(&buf, fd, POINTER_MAX) >= 0 &&
+	    !pointer_parse(&held, buf.buf, buf.len, NULL) &&
+	    !strcmp(held.oid, p->oid) && held.size == p->size)
+		ret = 1;
+	close(fd);
+	pointer_release(&held);
+	strbuf_release(&buf);
+	return ret;
 }
 
 /*
- * Replace the work tree file `file` with the object's bytes through a temp
- * file in the same directory and rename(); stat the result into `st`. The
- * temp file is locked while it is written, so that a later run can tell
- * the leftovers of a killed one (remove_stale_temps(), which the caller
- * runs first). Safe to run in several threads at once.
+ * A temp file for `base` in `dir`, its path in `tmp`, locked: in the
+ * store's tmp/, where git status does not look and where a killed
+ * writer's file is prune's to remove, when that is on the work tree's
+ * file system (a rename cannot cross one); else beside the file as
+ * ".<base>" TEMP_TAIL, named through /proc so that no path outside `dir`
+ * is followed. Returns the fd, or -1 (reported).
+ */
+static int make_temp(struct checkout *co, int dir, const char *base,
+		     const char *path, struct strbuf *tmp)
+{
+	struct stat dst, tst;
+	int out = -1;
+
+	if (!__atomic_load_n(&co->tmp_elsewhere, __ATOMIC_RELAXED) &&
+	    !fstat(dir, &dst)) {
+		out = store_tmp_file(&co->store, "checkout-", tmp);
+		if (out >= 0 && !fstat(out, &tst) && tst.st_dev == dst.st_dev)
+			return out;
+		if (out >= 0) {
+			__atomic_store_n(&co->tmp_elsewhere, 1,
+					 __ATOMIC_RELAXED);
+			unlink(tmp->buf);
+			close(out);
+		}
+		strbuf_reset(tmp);
+	}
+	strbuf_addf(tmp, "/proc/self/fd/%d/.%s" TEMP_TAIL, dir, base);
+	out = mkostemp(tmp->buf, O_CLOEXEC);
+	if (out < 0) {
+		error_errno("cannot create a temp file beside '%s'", path);
+		return -1;
+	}
+	flock(out, LOCK_EX);
+	return out;
+}
+
+/*
+ * Replace the work tree file `path` (relative), which must still hold the
+ * pointer `p`, with the object's bytes through a temp file (make_temp())
+ * and an atomic exchange; stat the result into `st`. The temp file is
+ * locked while it is written, so that a later run can tell the leftovers
+ * of a killed one. Safe to run in several threads at once.
  */
 static int write_weights(struct checkout *co, const struct pointer *p,
-			 const char *file, unsigned mode, struct stat *st)
+			 const char *path, unsigned mode, struct stat *st)
 {
 	struct strbuf tmp = STRBUF_INIT;
-	const char *slash = strrchr(file, '/');
-	int in = -1, out = -1, ret = -1;
+	const char *base;
+	int in = -1, out = -1, dir, ret = -1;
 
+	dir = open_leading(co->root, path, &base);
+	if (dir < 0)
+		return -1;
+	if (!file_holds_pointer(dir, base, p, st)) {
+		error("'%s' changed while it was checked out; left alone",
+		      path);
+		goto cleanup;
+	}
 	in = store_open(&co->store, p->oid, p->size);
 	if (in < 0)
 		goto cleanup;
-	if (slash)
-		strbuf_add(&tmp, file, slash + 1 - file);
-	strbuf_addf(&tmp, ".%s" TEMP_TAIL, slash ? slash + 1 : file);
-	out = mkostemp(tmp.buf, O_CLOEXEC);
-	if (out < 0) {
-		error_errno("cannot create a temp file beside '%s'", file);
-		strbuf_reset(&tmp);
+	out = make_temp(co, dir, base, path, &tmp);
+	if (out < 0)
 		goto cleanup;
-	}
-	flock(out, LOCK_EX);
 	if (copy_fd(in, out, p->size) < 0 ||
 	    fchmod(out, (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) &
 				~co->umask) < 0 ||
-	    backdate(out) < 0 || close(out) < 0) {
-		out = -1;
-		error_errno("cannot write '%s'", tmp.buf);
+	    backdate(out) < 0) {
+		error_errno("cannot write '%s'", path);
 		goto cleanup;
 	}
-	out = -1;
-	if (replace_file(tmp.buf, file) < 0) {
-		error_errno("cannot replace '%s'", file);
+	/* Still open, so still locked: the exchange is ours to make. */
+	if (replace_file(tmp.buf, dir, base) < 0) {
+		error_errno("cannot replace '%s'", path);
 		goto cleanup;
 	}
 	strbuf_reset(&tmp);
-	if (lstat(file, st) < 0) {
-		error_errno("cannot stat '%s'", file);
+	if (fstatat(dir, base, st, AT_SYMLINK_NOFOLLOW) < 0) {
+		error_errno("cannot stat '%s'", path);
 		goto cleanup;
 	}
 	ret = 0;
 cleanup:
-	close_quietly(in);
-	close_quietly(out);
 	if (tmp.len)
 		unlink(tmp.buf);
+	close_quietly(in);
+	close_quietly(out);
+	close(dir);
 	strbuf_release(&tmp);
 	return ret;
 }
@@ -284,12 +413,19 @@ int checkout_begin(struct checkout *co, struct repo *r, int quiet)
 	 */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
 	repo_store(r, &co->store);
+	co->root = open(r->workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (co->root < 0) {
+		error_errno("cannot open the work tree '%s'", r->workdir);
+		store_release(&co->store);
+		return -1;
+	}
 	if (git_repository_index(&co->index, r->git) < 0 ||
 	    git_index_read(co->index, 0) < 0) {
 		git2_error("cannot read the index");
 		git_index_free(co->index);
 		co->index = NULL;
 		store_release(&co->store);
+		co->root = close_quietly(co->root);
 		return -1;
 	}
 	return 0;
@@ -345,25 +481,66 @@ static int refresh_entry(struct checkout *co, const git_index_entry *e,
 }
 
 /*
- * Queue the weights of `p` for run_jobs() to write into `file` (absolute,
- * taken over; `path` is relative, for messages and the index), once they
- * are known to be local. `e` is the stage-0 entry to refresh afterwards,
- * or NULL. 1 when queued, -1 when the weights are missing (reported).
+ * Only a path whose attributes say filter=model holds a pointer that is
+ * ours to replace: any other is content the user committed, perhaps a
+ * pointer shown as an example, and is left alone (reported). The
+ * attributes are the checked-out revision's: .gitattributes from the
+ * index first, as git reads them when it checks a file out.
+ */
+static int filter_is_model(struct checkout *co, const char *path, int report)
+{
+	const char *value = NULL;
+
+	if (git_attr_get(&value, co->repo->git, GIT_ATTR_CHECK_INDEX_THEN_FILE,
+			 path, "filter") < 0) {
+		git2_error("cannot read the attributes");
+		co->failed++;
+		return 0;
+	}
+	if (git_attr_value(value) == GIT_ATTR_VALUE_STRING &&
+	    !strcmp(value, "model"))
+		return 1;
+	if (!report)
+		return 0;
+	warning("'%s' holds a pointer, but its attributes do not say "
+		"filter=model: left as it is",
+		path);
+	co->skipped++;
+	return 0;
+}
+
+/*
+ * Queue the weights of `p` for run_jobs() to write into `path`
+ * (relative), once they are known to be local and its directory to be
+ * inside the work tree. `e` is the stage-0 entry to refresh afterwards,
+ * or NULL. 1 when queued, 0 when the path is not ours to write, -1 when
+ * the weights are missing or the path is refused (reported).
  */
 static int queue_write(struct checkout *co, const char *path,
-		       struct strbuf *file, const struct pointer *p,
-		       const git_index_entry *e, unsigned mode)
+		       const struct pointer *p, const git_index_entry *e,
+		       unsigned mode)
 {
 	struct write_job *job;
+	const char *base;
+	int dir;
 
+	dir = open_dir(co, path, &base);
+	if (dir < 0)
+		return dir == -2 ? 0 : -1;
+	if (!filter_is_model(co, path, 1)) {
+		close(dir);
+		return 0;
+	}
 	if (!store_has(&co->store, p->oid, p->size)) {
 		warning("'%s': weights %.12s are not in the local store "
 			"(run 'git model fetch')",
 			path, p->oid);
 		co->missing++;
+		close(dir);
 		return -1;
 	}
-	remove_stale_temps(co, file->buf);
+	remove_stale_temps(co, dir, path);
+	close(dir);
 	ALLOC_GROW(co->jobs, co->jobs_nr + 1, co->jobs_alloc);
 	job = &co->jobs[co->jobs_nr++];
 	memset(job, 0, sizeof(*job));
@@ -374,7 +551,6 @@ static int queue_write(struct checkout *co, const char *path,
 	}
 	memcpy(job->oid, p->oid, sizeof(job->oid));
 	job->size = p->size;
-	job->file = strbuf_detach(file, NULL);
 	job->mode = mode;
 	return 1;
 }
@@ -392,10 +568,11 @@ int checkout_entry(struct checkout *co, const git_index_entry *e)
 		return 0;
 	strbuf_addf(&file, "%s/%s", co->repo->workdir, e->path);
 	if (!worktree_holds_pointer(co->repo, file.buf, &e->id)) {
-		ret = refresh_entry(co, e, &p, file.buf);
+		if (filter_is_model(co, e->path, 0))
+			ret = refresh_entry(co, e, &p, file.buf);
 		goto cleanup;
 	}
-	ret = queue_write(co, e->path, &file, &p, e, e->mode);
+	ret = queue_write(co, e->path, &p, e, e->mode);
 cleanup:
 	pointer_release(&p);
 	strbuf_release(&file);
@@ -411,7 +588,7 @@ static void write_job(void *data, size_t i)
 
 	memcpy(p.oid, job->oid, sizeof(p.oid));
 	p.size = job->size;
-	job->ok = !write_weights(co, &p, job->file, job->mode, &job->st);
+	job->ok = !write_weights(co, &p, job->path, job->mode, &job->st);
 }
 
 /*
@@ -440,7 +617,6 @@ static void run_jobs(struct checkout *co)
 			add_entry(co, e, &job->st);
 		else
 			co->written++;
-		free(job->file);
 		free(job->path);
 	}
 	free(co->jobs);
@@ -474,6 +650,7 @@ int checkout_finish(struct checkout *co)
 	co->index = NULL;
 	store_release(&co->store);
 	oidset_release(&co->swept);
+	co->root = close_quietly(co->root);
 	return ret;
 }
 
@@ -523,30 +700,6 @@ static int parse_record(const char *rec, struct pointer *p, const char **path)
 	return 0;
 }
 
-/* True when `file` holds a pointer to p's object; its lstat in `st`. */
-static int file_holds_pointer(const char *file, const struct pointer *p,
-			      struct stat *st)
-{
-	struct strbuf buf = STRBUF_INIT;
-	struct pointer held = POINTER_INIT;
-	int fd, ret = 0;
-
-	if (lstat(file, st) < 0 || !S_ISREG(st->st_mode) ||
-	    st->st_size > POINTER_MAX)
-		return 0;
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return 0;
-	if (strbuf_read_capped(&buf, fd, POINTER_MAX) >= 0 &&
-	    !pointer_parse(&held, buf.buf, buf.len, NULL) &&
-	    !strcmp(held.oid, p->oid) && held.size == p->size)
-		ret = 1;
-	close(fd);
-	pointer_release(&held);
-	strbuf_release(&buf);
-	return ret;
-}
-
 /*
  * The file `path` that git wrote with the pointer `p`: queue it
  * (queue_write()) when it still holds that pointer. Its index entry will be
@@ -560,23 +713,28 @@ static int checkout_recorded(struct checkout *co, const char *path,
 	struct strbuf file = STRBUF_INIT;
 	struct pointer staged = POINTER_INIT;
 	const git_index_entry *e;
+	const char *base;
 	struct stat st;
-	int ret = 0;
+	int dir = -1, ret = 0;
 
+	dir = open_dir(co, path, &base);
+	if (dir < 0)
+		return dir == -2 ? 0 : -1;
 	strbuf_addf(&file, "%s/%s", co->repo->workdir, path);
 	e = git_index_get_bypath(co->index, path, 0);
 	if (e && (blob_pointer(co->repo, &e->id, &staged) <= 0 ||
 		  strcmp(staged.oid, p->oid) || staged.size != p->size))
 		e = NULL;
-	if (!file_holds_pointer(file.buf, p, &st)) {
-		if (e)
+	if (!file_holds_pointer(dir, base, p, &st)) {
+		if (e && filter_is_model(co, path, 0))
 			ret = refresh_entry(co, e, p, file.buf);
 		goto cleanup;
 	}
-	ret = queue_write(co, path, &file, p, e,
+	ret = queue_write(co, path, p, e,
 			  (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE
 						 : GIT_FILEMODE_BLOB);
 cleanup:
+	close_quietly(dir);
 	pointer_release(&staged);
 	strbuf_release(&file);
 	return ret;

@@ -6,10 +6,18 @@
  * and refreshing the index so that git status does not re-read them.
  *
  * A file is replaced only when it still holds exactly the pointer blob of
- * its index entry (scan.h: worktree_holds_pointer()), through a temp file
- * beside it that takes its place atomically (an exchange of the two names
+ * its index entry (scan.h: worktree_holds_pointer()) and its attributes
+ * say filter=model (others are reported and left alone), through a temp
+ * file that takes its place atomically (an exchange of the two names
  * where the file system has one, else rename()), so a reader sees the
- * pointer or the weights, never a mix. Its index entry gets the new
+ * pointer or the weights, never a mix. The temp file is in the store's
+ * tmp/ (store_tmp_file()), where git status does not see it and prune
+ * removes it after a kill; beside the file only when tmp/ is on another
+ * file system. Every look at and write to a work tree file goes through
+ * its directory's fd, opened one component at a time with O_NOFOLLOW: a
+ * path with a symbolic link among its leading directories is refused
+ * (reported), so nothing is written through a link or outside the work
+ * tree. Its index entry gets the new
  * file's stat data. The file's mtime is set a second back, so that the
  * index, written at once, is newer than it: git does not take the entry
  * for racily clean and hash the weights again, and no one waits for the
@@ -59,7 +67,6 @@ struct write_job {
 	git_oid entry_id;  /* ... this pointer blob: refresh it */
 	char oid[HASH_HEXSZ + 1];
 	uint64_t size;
-	char *file; /* absolute, owned */
 	unsigned mode;
 	struct stat st; /* of the written file */
 	int ok;
@@ -69,7 +76,9 @@ struct checkout {
 	struct repo *repo;
 	git_index *index;
 	struct store store;
-	size_t written, missing, failed;
+	int root; /* the work tree's top (O_PATH) */
+	int tmp_elsewhere; /* the store's tmp/ is on another file system */
+	size_t written, missing, failed, skipped;
 	time_t newest; /* latest mtime of a file written */
 	struct oidset swept; /* directories cleared of stale temp files */
 	struct write_job *jobs;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -188,24 +189,23 @@ static int tmp_dir(const struct store *s, struct strbuf *out)
 	return 0;
 }
 
-/*
- * A new temp file <dir>/tmp/<prefix>XXXXXX, its path in `path`. tmp/ is
- * made only when it is missing: a mkdir() per object (EEXIST) locks the
- * store's directory for nothing. Returns the fd, or -1 with errno set.
- */
-static int tmp_file(const struct store *s, const char *prefix,
-		    struct strbuf *path)
+int store_tmp_file(const struct store *s, const char *prefix,
+		   struct strbuf *path)
 {
 	int fd;
 
 	strbuf_addf(path, "%s/tmp/%sXXXXXX", s->dir, prefix);
 	fd = mkostemp(path->buf, O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT || mkdir_leading(path->buf) < 0)
-		return fd;
-	/* A failed mkostemp() may have filled in the XXXXXX: again. */
-	strbuf_reset(path);
-	strbuf_addf(path, "%s/tmp/%sXXXXXX", s->dir, prefix);
-	return mkostemp(path->buf, O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && !mkdir_leading(path->buf)) {
+		/* A failed mkostemp() may have filled in the XXXXXX: again. */
+		strbuf_reset(path);
+		strbuf_addf(path, "%s/tmp/%sXXXXXX", s->dir, prefix);
+		fd = mkostemp(path->buf, O_CLOEXEC);
+	}
+	/* Ours alone: nobody else has opened it yet. */
+	if (fd >= 0)
+		flock(fd, LOCK_EX | LOCK_NB);
+	return fd;
 }
 
 int store_spool(const struct store *s)
@@ -427,7 +427,7 @@ int store_writer_start(struct store_writer *w, const struct store *s)
 	w->buf = NULL;
 	w->bg = NULL;
 	w->hash = (struct hash)HASH_INIT;
-	w->fd = tmp_file(s, "object-", &path);
+	w->fd = store_tmp_file(s, "object-", &path);
 	if (w->fd < 0) {
 		error_errno("cannot create a temp file in '%s/tmp' "
 			    "(is the disk full or read-only?)", s->dir);
@@ -660,7 +660,7 @@ int store_clone(const struct store *s, const char *oid, uint64_t size,
 	struct strbuf tmp = STRBUF_INIT;
 	int out = -1, ret = 0;
 
-	out = tmp_file(s, "clone-", &tmp);
+	out = store_tmp_file(s, "clone-", &tmp);
 	if (out < 0) {
 		ret = error_errno("cannot create a temp file in '%s/tmp'",
 				  s->dir);
@@ -719,6 +719,9 @@ int store_link(const struct store *s, const char *oid, uint64_t size,
 		goto cleanup;
 	}
 	fd = open(tmp.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* In use, for prune (store.h): until it is adopted or dropped. */
+	if (fd >= 0)
+		flock(fd, LOCK_EX | LOCK_NB);
 	/*
 	 * Only an object no one can write through its mode: a writable one
 	 * could change under the store's name for it. Copy it instead.

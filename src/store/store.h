@@ -63,6 +63,18 @@ int store_has(const struct store *s, const char *oid, uint64_t size);
 int store_open(const struct store *s, const char *oid, uint64_t size);
 
 /*
+ * A new temp file <dir>/tmp/<prefix>XXXXXX (tmp/ made when missing), its
+ * path appended to `path`, open for reading and writing. It is locked
+ * (flock(LOCK_EX)) for as long as the fd, or a dup of it, is open: a
+ * temp file that no process holds a lock on belongs to a writer that
+ * died, and prune removes it once it is old enough. Every writer in
+ * tmp/ holds such a lock. Returns the fd, or -1 with errno set (not
+ * reported).
+ */
+int store_tmp_file(const struct store *s, const char *prefix,
+		   struct strbuf *path);
+
+/*
  * Open an anonymous temp file in tmp/ (already unlinked), for spooling
  * content that is not an object. Returns an fd or -1 (reported).
  */
