@@ -114,4 +114,37 @@ enum model_format model_format_detect(const unsigned char *head, size_t len,
 int model_read(const struct model_source *src, struct model_info *info,
 	       struct strbuf *err);
 
+/* Cap on the bytes of `metadata`: what is over it is left out. */
+#define MODEL_MAX_METADATA (1u << 20)
+
+/*
+ * Bytes per element of the dtype called `dtype` (one of the names above),
+ * 0 when it is block-quantized or unknown.
+ */
+unsigned model_dtype_size(const char *dtype);
+
+/*
+ * Decode `n` little-endian elements of dtype `dtype` at `buf` (n times
+ * model_dtype_size() bytes) into `out`, for statistics: integers and
+ * BOOL as their values, floats with their infinities and NaNs. Returns
+ * 0, or -1 when the dtype has no per-element value (block-quantized or
+ * unknown): compare those as bytes. Not reported.
+ */
+int model_decode(const char *dtype, const void *buf, size_t n, double *out);
+
+/*
+ * Sources for the common cases. model_source_fd() reads with pread() from
+ * `fd` (not owned, left open; its offset is not used), `size` bytes long.
+ * model_source_mem() reads from `len` bytes at `buf`, which `mem` points
+ * at and which must outlive the source.
+ */
+void model_source_fd(struct model_source *src, int fd, uint64_t size);
+
+struct model_mem {
+	const unsigned char *buf;
+	size_t len;
+};
+void model_source_mem(struct model_source *src, struct model_mem *mem,
+		      const void *buf, size_t len);
+
 #endif

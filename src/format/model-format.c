@@ -1,0 +1,410 @@
+#include "model-format.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model-reader.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+/* How model_decode() turns an element into a double. */
+enum elem_kind {
+	KIND_NONE, /* block-quantized: bytes only */
+	KIND_FLOAT, /* IEEE binary32/64 */
+	KIND_MINI, /* a narrower float: `ebits` exponent, `mbits` mantissa */
+	KIND_BF16,
+	KIND_SINT,
+	KIND_UINT,
+};
+
+static const struct dtype {
+	const char *name;
+	unsigned size;
+	enum elem_kind kind;
+	unsigned char ebits, mbits, ieee; /* KIND_MINI: IEEE inf/NaN or FN */
+} dtypes[] = {
+	{ "F64", 8, KIND_FLOAT },
+	{ "F32", 4, KIND_FLOAT },
+	{ "F16", 2, KIND_MINI, 5, 10, 1 },
+	{ "BF16", 2, KIND_BF16 },
+	{ "F8_E4M3", 1, KIND_MINI, 4, 3, 0 },
+	{ "F8_E5M2", 1, KIND_MINI, 5, 2, 1 },
+	{ "I64", 8, KIND_SINT },
+	{ "I32", 4, KIND_SINT },
+	{ "I16", 2, KIND_SINT },
+	{ "I8", 1, KIND_SINT },
+	{ "U64", 8, KIND_UINT },
+	{ "U32", 4, KIND_UINT },
+	{ "U16", 2, KIND_UINT },
+	{ "U8", 1, KIND_UINT },
+	{ "BOOL", 1, KIND_UINT },
+};
+
+static const struct dtype *dtype_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(dtypes); i++)
+		if (!strcmp(dtypes[i].name, name))
+			return &dtypes[i];
+	return NULL;
+}
+
+unsigned model_dtype_size(const char *dtype)
+{
+	const struct dtype *d = dtype_find(dtype);
+
+	return d ? d->size : 0;
+}
+
+static uint64_t get_le(const unsigned char *p, unsigned size)
+{
+	uint64_t v = 0;
+
+	while (size--)
+		v = v << 8 | p[size];
+	return v;
+}
+
+static double minifloat(uint64_t v, unsigned ebits, unsigned mbits, int ieee)
+{
+	uint64_t e = (v >> mbits) & ((1u << ebits) - 1);
+	uint64_t m = v & ((1u << mbits) - 1);
+	int bias = (1 << (ebits - 1)) - 1;
+	double r;
+
+	if (e == (1u << ebits) - 1 && (ieee || m == (1u << mbits) - 1))
+		r = ieee && !m ? INFINITY : NAN;
+	else if (!e)
+		r = ldexp((double)m, 1 - bias - (int)mbits);
+	else
+		r = ldexp((double)(m | 1u << mbits), (int)e - bias - (int)mbits);
+	return (v >> (ebits + mbits)) & 1 ? -r : r;
+}
+
+int model_decode(const char *dtype, const void *buf, size_t n, double *out)
+{
+	const struct dtype *d = dtype_find(dtype);
+	const unsigned char *p = buf;
+	size_t i;
+
+	if (!d || d->kind == KIND_NONE)
+		return -1;
+	for (i = 0; i < n; i++, p += d->size) {
+		uint64_t v = get_le(p, d->size);
+
+		switch (d->kind) {
+		case KIND_FLOAT:
+			if (d->size == 4) {
+				uint32_t u = v;
+				float f;
+
+				memcpy(&f, &u, sizeof(f));
+				out[i] = f;
+			} else {
+				memcpy(&out[i], &v, sizeof(double));
+			}
+			break;
+		case KIND_MINI:
+			out[i] = minifloat(v, d->ebits, d->mbits, d->ieee);
+			break;
+		case KIND_BF16: {
+			uint32_t u = (uint32_t)v << 16;
+			float f;
+
+			memcpy(&f, &u, sizeof(f));
+			out[i] = f;
+			break;
+		}
+		case KIND_SINT:
+			if (d->size < 8 && v >> (d->size * 8 - 1))
+				v |= ~(uint64_t)0 << (d->size * 8);
+			out[i] = (double)(int64_t)v;
+			break;
+		case KIND_UINT:
+			out[i] = (double)v;
+			break;
+		case KIND_NONE:
+			BUG("KIND_NONE decoded");
+		}
+	}
+	return 0;
+}
+
+int model_tensor_set_dtype(struct model_tensor *t, const char *dtype)
+{
+	const struct dtype *d = dtype_find(dtype);
+
+	if (!d)
+		return -1;
+	xsnprintf(t->dtype, sizeof(t->dtype), "%s", d->name);
+	t->elem_size = d->size;
+	return 0;
+}
+
+int model_shape_bytes(const uint64_t *shape, unsigned ndim, uint64_t elem_size,
+		      uint64_t *out)
+{
+	uint64_t n = elem_size;
+	unsigned i;
+
+	for (i = 0; i < ndim; i++) {
+		if (shape[i] && n > UINT64_MAX / shape[i])
+			return -1;
+		n *= shape[i];
+	}
+	*out = n;
+	return 0;
+}
+
+void model_info_release(struct model_info *info)
+{
+	size_t i;
+
+	for (i = 0; i < info->nr; i++)
+		free(info->tensors[i].name);
+	free(info->tensors);
+	info->tensors = NULL;
+	info->nr = info->alloc = 0;
+	info->format = MODEL_FORMAT_UNKNOWN;
+	strbuf_release(&info->metadata);
+}
+
+const char *model_format_name(enum model_format f)
+{
+	switch (f) {
+	case MODEL_FORMAT_SAFETENSORS:
+		return "safetensors";
+	case MODEL_FORMAT_TORCH_ZIP:
+		return "pytorch (zip)";
+	case MODEL_FORMAT_TORCH_LEGACY:
+		return "pytorch (legacy)";
+	case MODEL_FORMAT_GGUF:
+		return "gguf";
+	case MODEL_FORMAT_ONNX:
+		return "onnx";
+	case MODEL_FORMAT_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+/*
+ * ONNX has no magic: a ModelProto starts with ir_version (field 1, a
+ * small varint) followed by another field of ModelProto, as every
+ * exporter writes it.
+ */
+static int looks_like_onnx(const unsigned char *head, size_t len)
+{
+	unsigned field;
+
+	if (len < 3 || head[0] != 0x08 || !head[1] || head[1] > 0x20)
+		return 0;
+	field = head[2] >> 3;
+	return field >= 2 && field <= 20 &&
+	       ((head[2] & 7) == 0 || (head[2] & 7) == 2);
+}
+
+enum model_format model_format_detect(const unsigned char *head, size_t len,
+				      uint64_t size)
+{
+	if (len >= 4 && !memcmp(head, "GGUF", 4))
+		return MODEL_FORMAT_GGUF;
+	if (len >= 4 && !memcmp(head, "PK\003\004", 4))
+		return MODEL_FORMAT_TORCH_ZIP;
+	/* a pickle's PROTO opcode: torch.save() before 1.6 */
+	if (len >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5)
+		return MODEL_FORMAT_TORCH_LEGACY;
+	/*
+	 * a header length, then a JSON object; the length is not checked
+	 * here, so that a lying one is reported by the reader
+	 */
+	if (len >= 9 && head[8] == '{' && get_le(head, 8) >= 2)
+		return MODEL_FORMAT_SAFETENSORS;
+	if (looks_like_onnx(head, len))
+		return MODEL_FORMAT_ONNX;
+	return MODEL_FORMAT_UNKNOWN;
+}
+
+int model_src_read(const struct model_source *src, uint64_t off, void *buf,
+		   size_t len, const char *fmt, const char *what,
+		   struct strbuf *err)
+{
+	if (off > src->size || len > src->size - off) {
+		strbuf_addf(err,
+			    "%s: %s at %llu (%llu bytes) is past the end of the file",
+			    fmt, what, (unsigned long long)off,
+			    (unsigned long long)len);
+		return -1;
+	}
+	if (!len)
+		return 0;
+	if (src->read_at(src->ctx, off, buf, len) < 0) {
+		strbuf_addf(err, "%s: cannot read %s", fmt, what);
+		return -1;
+	}
+	return 0;
+}
+
+struct model_tensor *model_tensor_add(struct model_info *info,
+				      const char *name, size_t len,
+				      const char *fmt, struct strbuf *err)
+{
+	struct model_tensor *t;
+	size_t i;
+
+	if (info->nr >= MODEL_MAX_TENSORS) {
+		strbuf_addf(err, "%s: more than %u tensors", fmt,
+			    MODEL_MAX_TENSORS);
+		return NULL;
+	}
+	if (!len || len > MODEL_MAX_NAME) {
+		strbuf_addf(err, "%s: a tensor name of %zu bytes (1 to %u)",
+			    fmt, len, MODEL_MAX_NAME);
+		return NULL;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = name[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			strbuf_addf(err,
+				    "%s: a tensor name holds control character 0x%02x",
+				    fmt, c);
+			return NULL;
+		}
+	}
+	ALLOC_GROW(info->tensors, info->nr + 1, info->alloc);
+	t = &info->tensors[info->nr++];
+	memset(t, 0, sizeof(*t));
+	t->name = xstrndup(name, len);
+	t->contiguous = 1;
+	return t;
+}
+
+#define META_VALUE_MAX 1024
+
+static void meta_escape(struct strbuf *sb, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c == '\n')
+			strbuf_addstr(sb, "\\n");
+		else if (c == '\\')
+			strbuf_addstr(sb, "\\\\");
+		else if (c < 0x20 || c == 0x7f)
+			strbuf_addf(sb, "\\x%02x", c);
+		else
+			strbuf_addch(sb, c);
+	}
+}
+
+void model_meta_add(struct model_info *info, const char *key, size_t klen,
+		    const char *val, size_t vlen)
+{
+	struct strbuf line = STRBUF_INIT;
+	int cut = vlen > META_VALUE_MAX;
+
+	if (info->metadata.len >= MODEL_MAX_METADATA)
+		return;
+	meta_escape(&line, key, klen > META_VALUE_MAX ? META_VALUE_MAX : klen);
+	strbuf_addch(&line, '=');
+	meta_escape(&line, val, cut ? META_VALUE_MAX : vlen);
+	if (cut)
+		strbuf_addstr(&line, "...");
+	strbuf_addch(&line, '\n');
+	if (info->metadata.len + line.len <= MODEL_MAX_METADATA)
+		strbuf_add(&info->metadata, line.buf, line.len);
+	strbuf_release(&line);
+}
+
+int model_read(const struct model_source *src, struct model_info *info,
+	       struct strbuf *err)
+{
+	unsigned char head[16];
+	size_t n = src->size < sizeof(head) ? src->size : sizeof(head);
+	enum model_format f;
+	int ret;
+
+	if (model_src_read(src, 0, head, n, "model", "the first bytes", err))
+		return -1;
+	f = model_format_detect(head, n, src->size);
+	switch (f) {
+	case MODEL_FORMAT_SAFETENSORS:
+		ret = safetensors_read(src, info, err);
+		break;
+	case MODEL_FORMAT_GGUF:
+	case MODEL_FORMAT_TORCH_ZIP:
+	case MODEL_FORMAT_ONNX:
+		strbuf_addf(err, "%s: this format is not read yet",
+			    model_format_name(f));
+		return -1;
+	case MODEL_FORMAT_TORCH_LEGACY:
+		strbuf_addstr(err,
+			      "pytorch (legacy): the torch.save() format before torch 1.6 is not read (save it again with a newer torch)");
+		return -1;
+	default:
+		strbuf_addstr(err,
+			      "not a known model format (safetensors, pytorch zip, gguf or onnx)");
+		return -1;
+	}
+	if (ret) {
+		model_info_release(info);
+		return -1;
+	}
+	info->format = f;
+	return 0;
+}
+
+static int fd_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	int fd = (int)(intptr_t)ctx;
+	unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? error_errno("cannot read a model file")
+				     : error("a model file is shorter than it was");
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void model_source_fd(struct model_source *src, int fd, uint64_t size)
+{
+	src->read_at = fd_read_at;
+	src->ctx = (void *)(intptr_t)fd;
+	src->size = size;
+}
+
+static int mem_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct model_mem *mem = ctx;
+
+	if (off > mem->len || len > mem->len - off)
+		return -1;
+	memcpy(buf, mem->buf + off, len);
+	return 0;
+}
+
+void model_source_mem(struct model_source *src, struct model_mem *mem,
+		      const void *buf, size_t len)
+{
+	mem->buf = buf;
+	mem->len = len;
+	src->read_at = mem_read_at;
+	src->ctx = mem;
+	src->size = len;
+}

@@ -1,0 +1,40 @@
+/*
+ * Fuzz the .safetensors reader through model_read() (model-format.h).
+ * Invariants: model-fuzz.h's, and for this format that tensors' bytes
+ * tile the data section after the header exactly, never overlapping.
+ */
+
+#include "model-fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct model_info info = MODEL_INFO_INIT;
+	struct strbuf err = STRBUF_INIT;
+	uint64_t hlen = 0, total = 0;
+	size_t i, j;
+
+	fuzz_model_check(data, size, MODEL_FORMAT_SAFETENSORS);
+	if (!fuzz_model_read(data, size, &info, &err) &&
+	    info.format == MODEL_FORMAT_SAFETENSORS) {
+		for (i = 8; i--;)
+			hlen = hlen << 8 | data[i];
+		for (i = 0; i < info.nr; i++) {
+			const struct model_tensor *a = &info.tensors[i];
+
+			fuzz_assert(a->contiguous);
+			fuzz_assert(a->offset >= 8 + hlen);
+			total += a->length;
+			for (j = 0; j < i; j++) {
+				const struct model_tensor *b = &info.tensors[j];
+
+				fuzz_assert(!a->length || !b->length ||
+					    a->offset + a->length <= b->offset ||
+					    b->offset + b->length <= a->offset);
+			}
+		}
+		fuzz_assert(total == size - 8 - hlen);
+	}
+	model_info_release(&info);
+	strbuf_release(&err);
+	return 0;
+}

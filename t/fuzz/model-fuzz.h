@@ -1,0 +1,84 @@
+#ifndef MODEL_FUZZ_H
+#define MODEL_FUZZ_H
+
+/*
+ * The invariants every model file reader keeps (model-format.h), for the
+ * fuzz-<format> targets: a file read is one of the format the target
+ * expects, with every tensor's bytes inside the file, a shape within
+ * MODEL_MAX_DIMS whose byte count is the tensor's length (for whole,
+ * per-element tensors), a name with no control character, metadata
+ * under its cap; a refusal gives one line and leaves `info` empty; the
+ * same bytes give the same answer twice.
+ */
+
+#include "fuzz.h"
+
+#include "model-format.h"
+#include "strbuf.h"
+
+static inline int fuzz_model_read(const uint8_t *data, size_t size,
+				  struct model_info *info, struct strbuf *err)
+{
+	struct model_source src;
+	struct model_mem mem;
+
+	model_source_mem(&src, &mem, data, size);
+	return model_read(&src, info, err);
+}
+
+static inline void fuzz_model_check(const uint8_t *data, size_t size,
+				    enum model_format want)
+{
+	struct model_info info = MODEL_INFO_INIT, again = MODEL_INFO_INIT;
+	struct strbuf err = STRBUF_INIT, err2 = STRBUF_INIT;
+	int ret = fuzz_model_read(data, size, &info, &err);
+	size_t i, j;
+
+	if (!ret) {
+		fuzz_assert(!err.len);
+		fuzz_assert(info.format == want);
+		fuzz_assert(info.nr <= MODEL_MAX_TENSORS);
+		fuzz_assert(info.metadata.len <= MODEL_MAX_METADATA);
+		for (i = 0; i < info.nr; i++) {
+			const struct model_tensor *t = &info.tensors[i];
+			uint64_t n = t->elem_size;
+
+			fuzz_assert(t->name && *t->name);
+			fuzz_assert(strlen(t->name) <= MODEL_MAX_NAME);
+			for (j = 0; t->name[j]; j++)
+				fuzz_assert((unsigned char)t->name[j] >= 0x20 &&
+					    t->name[j] != 0x7f);
+			fuzz_assert(memchr(t->dtype, 0, sizeof(t->dtype)));
+			fuzz_assert(t->dtype[0]);
+			fuzz_assert(t->ndim <= MODEL_MAX_DIMS);
+			fuzz_assert(t->offset <= size);
+			fuzz_assert(t->length <= size - t->offset);
+			if (t->elem_size) {
+				fuzz_assert(t->elem_size ==
+					    model_dtype_size(t->dtype));
+				for (j = 0; j < t->ndim; j++) {
+					fuzz_assert(!t->shape[j] ||
+						    n <= UINT64_MAX / t->shape[j]);
+					n *= t->shape[j];
+				}
+				if (t->contiguous)
+					fuzz_assert(t->length == n);
+			}
+		}
+	} else {
+		fuzz_assert(ret == -1);
+		fuzz_assert(err.len);
+		fuzz_assert(!memchr(err.buf, '\n', err.len));
+		fuzz_assert(!info.nr && !info.tensors && !info.metadata.len);
+	}
+	fuzz_assert(fuzz_model_read(data, size, &again, &err2) == ret);
+	fuzz_assert(again.nr == info.nr);
+	fuzz_assert(!strcmp(err.buf, err2.buf));
+	model_info_release(&info);
+	model_info_release(&again);
+	model_info_release(&again); /* twice is harmless */
+	strbuf_release(&err);
+	strbuf_release(&err2);
+}
+
+#endif

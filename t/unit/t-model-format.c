@@ -1,0 +1,334 @@
+/*
+ * Unit tests for the model file readers (src/format/model-format.h):
+ * format detection, what each reader finds in a well-formed file, and
+ * the one-line reason it gives for each kind of hostile file.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model-format.h"
+#include "strbuf.h"
+#include "wrapper.h"
+#include "unit-test.h"
+
+static void put_le(struct strbuf *sb, uint64_t v, unsigned size)
+{
+	while (size--) {
+		strbuf_addch(sb, (char)(v & 0xff));
+		v >>= 8;
+	}
+}
+
+/* A .safetensors file: header `json`, then `data_len` bytes 0, 1, 2... */
+static void st_file(struct strbuf *sb, const char *json, size_t data_len)
+{
+	size_t i;
+
+	strbuf_reset(sb);
+	put_le(sb, strlen(json), 8);
+	strbuf_addstr(sb, json);
+	for (i = 0; i < data_len; i++)
+		strbuf_addch(sb, (char)i);
+}
+
+static int read_buf(const struct strbuf *file, struct model_info *info,
+		    struct strbuf *err)
+{
+	struct model_source src;
+	struct model_mem mem;
+
+	model_source_mem(&src, &mem, file->buf, file->len);
+	strbuf_reset(err);
+	return model_read(&src, info, err);
+}
+
+/* Expect `file` refused with a one-line reason holding `word`. */
+static void reject(const struct strbuf *file, const char *word,
+		   const char *what)
+{
+	struct model_info info = MODEL_INFO_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int ret = read_buf(file, &info, &err);
+
+	if (!ok(ret == -1 && strstr(err.buf, word) && !strchr(err.buf, '\n') &&
+			!info.nr && !info.tensors && !info.metadata.len,
+		"reject: %s", what))
+		printf("# ret %d, error '%s', expected it to mention '%s'\n",
+		       ret, err.buf, word);
+	model_info_release(&info);
+	strbuf_release(&err);
+}
+
+static void st_reject(const char *json, size_t data_len, const char *word,
+		      const char *what)
+{
+	struct strbuf file = STRBUF_INIT;
+
+	st_file(&file, json, data_len);
+	reject(&file, word, what);
+	strbuf_release(&file);
+}
+
+static void test_detect(void)
+{
+	static const unsigned char gguf[] = "GGUF\003\0\0\0";
+	static const unsigned char zip[] = "PK\003\004\024\0\0\0";
+	static const unsigned char pickle[] = "\200\002\212\012l\374\234F";
+	static const unsigned char st[] = "\020\0\0\0\0\0\0\0{\"a\":1}";
+	static const unsigned char onnx[] = "\010\007\022\007pytorch";
+	static const unsigned char text[] = "version git-model/1\n";
+
+	is_int(model_format_detect(gguf, 8, 100), MODEL_FORMAT_GGUF,
+	       "detect: gguf");
+	is_int(model_format_detect(zip, 8, 100), MODEL_FORMAT_TORCH_ZIP,
+	       "detect: zip");
+	is_int(model_format_detect(pickle, 8, 100), MODEL_FORMAT_TORCH_LEGACY,
+	       "detect: a pickle is legacy torch");
+	is_int(model_format_detect(st, 16, 100), MODEL_FORMAT_SAFETENSORS,
+	       "detect: safetensors");
+	is_int(model_format_detect(onnx, 11, 100), MODEL_FORMAT_ONNX,
+	       "detect: onnx");
+	is_int(model_format_detect(text, 16, 100), MODEL_FORMAT_UNKNOWN,
+	       "detect: a pointer is no model");
+	is_int(model_format_detect(gguf, 2, 2), MODEL_FORMAT_UNKNOWN,
+	       "detect: two bytes are no model");
+	is_str(model_format_name(MODEL_FORMAT_TORCH_ZIP), "pytorch (zip)",
+	       "name: pytorch (zip)");
+	is_str(model_format_name(MODEL_FORMAT_TORCH_LEGACY), "pytorch (legacy)",
+	       "name: pytorch (legacy)");
+}
+
+static void test_legacy_and_unknown(void)
+{
+	struct strbuf file = STRBUF_INIT;
+
+	strbuf_add(&file, "\200\002\212\012l\374\234F\371 j\250P\031.", 16);
+	reject(&file, "pytorch (legacy): ", "legacy torch is named, not read");
+	strbuf_reset(&file);
+	strbuf_addstr(&file, "hello\n");
+	reject(&file, "not a known model format", "text");
+	strbuf_reset(&file);
+	reject(&file, "not a known model format", "an empty file");
+	strbuf_release(&file);
+}
+
+static void test_safetensors_good(void)
+{
+	struct strbuf file = STRBUF_INIT, err = STRBUF_INIT;
+	struct model_info info = MODEL_INFO_INIT;
+	const char *json =
+		"{\"__metadata__\":{\"format\":\"pt\",\"note\":\"a\\nb\"},"
+		"\"b.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],"
+		"\"data_offsets\":[0,24]},"
+		"\"a.bias\":{\"dtype\":\"BF16\",\"shape\":[3],"
+		"\"data_offsets\":[24,30]},"
+		"\"step\":{\"dtype\":\"I64\",\"shape\":[],"
+		"\"data_offsets\":[30,38]},"
+		"\"empty\":{\"dtype\":\"F16\",\"shape\":[0,4],"
+		"\"data_offsets\":[38,38]}}    ";
+	uint64_t base = 8 + strlen(json);
+
+	st_file(&file, json, 38);
+	if (!ok(!read_buf(&file, &info, &err), "safetensors: read"))
+		printf("# %s\n", err.buf);
+	is_int(info.format, MODEL_FORMAT_SAFETENSORS, "safetensors: format");
+	is_int(info.nr, 4, "safetensors: four tensors");
+	if (info.nr == 4) {
+		is_str(info.tensors[0].name, "b.weight", "first in file order");
+		is_str(info.tensors[0].dtype, "F32", "its dtype");
+		is_int(info.tensors[0].elem_size, 4, "its element size");
+		ok(info.tensors[0].ndim == 2 && info.tensors[0].shape[0] == 2 &&
+			   info.tensors[0].shape[1] == 3,
+		   "its shape [2, 3]");
+		is_int(info.tensors[0].offset, base, "its offset");
+		is_int(info.tensors[0].length, 24, "its length");
+		ok(info.tensors[0].contiguous, "it is contiguous");
+		is_str(info.tensors[1].dtype, "BF16", "BF16");
+		is_int(info.tensors[1].offset, base + 24, "second offset");
+		is_int(info.tensors[2].ndim, 0, "a scalar has no dims");
+		is_int(info.tensors[2].length, 8, "a scalar's length");
+		is_int(info.tensors[3].length, 0, "an empty tensor");
+	}
+	is_str(info.metadata.buf, "format=pt\nnote=a\\nb\n",
+	       "metadata, newline escaped");
+	model_info_release(&info);
+	is_int(info.nr, 0, "released");
+	model_info_release(&info);
+	ok(1, "released twice");
+	strbuf_release(&file);
+	strbuf_release(&err);
+}
+
+static void test_safetensors_hostile(void)
+{
+	struct strbuf file = STRBUF_INIT, bomb = STRBUF_INIT;
+	int i;
+
+	strbuf_reset(&file);
+	put_le(&file, UINT64_C(1) << 63, 8);
+	strbuf_addstr(&file, "{\"a\":{}}");
+	reject(&file,
+	       "safetensors: header length 9223372036854775808 is larger than the file",
+	       "header length 2^63");
+
+	st_file(&file, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+		       "\"data_offsets\":[0,4]}}", 4);
+	strbuf_setlen(&file, file.len - 10);
+	reject(&file, "is larger than the file", "truncated header");
+
+	strbuf_addch(&bomb, '{');
+	for (i = 0; i < 100000; i++)
+		strbuf_addstr(&bomb, "\"a\":{");
+	st_reject(bomb.buf, 0, "nested too deep", "a JSON nesting bomb");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"x\":[[[[[[[[[1]]]]]]]]],"
+		  "\"data_offsets\":[0,4]}}",
+		  4, "nested too deep", "nesting deeper than 8");
+
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+		  "\"data_offsets\":[0,4]}",
+		  4, "ends early", "JSON cut short");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+		  "\"data_offsets\":[0,4]}}x",
+		  4, "not valid JSON", "garbage after the JSON");
+	st_reject("{\"a\":1}", 0, "lacks a dtype", "a tensor that is a number");
+	st_reject("{\"a\":{\"dtype\":\"F31\",\"shape\":[1],"
+		  "\"data_offsets\":[0,4]}}",
+		  4, "unknown dtype 'F31'", "unknown dtype");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],"
+		  "\"data_offsets\":[0,4]}}",
+		  4, "9 dims", "too many dims");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],"
+		  "\"data_offsets\":[0,4]}}",
+		  4, "not non-negative integers", "negative dim");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1.0],"
+		  "\"data_offsets\":[0,4]}}",
+		  4, "not non-negative integers", "a float dim");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,"
+		  "4611686018427387904],\"data_offsets\":[0,0]}}",
+		  0, "shape too large", "a shape whose size overflows");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+		  "\"data_offsets\":[0,8]}}",
+		  4, "[0, 8] not inside the 4 bytes", "end past the data");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+		  "\"data_offsets\":[4,0]}}",
+		  4, "not inside", "end before begin");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+		  "\"data_offsets\":[0,18446744073709551615]}}",
+		  4, "not inside", "end 2^64-1");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+		  "\"data_offsets\":[0,4]}}",
+		  4, "has 4 bytes of data, its dtype and shape need 8",
+		  "length not shape times size");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+		  "\"data_offsets\":[0,4]},"
+		  "\"b\":{\"dtype\":\"F32\",\"shape\":[1],"
+		  "\"data_offsets\":[2,6]}}",
+		  6, "overlaps", "overlapping tensors");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+		  "\"data_offsets\":[4,8]}}",
+		  8, "leaves a hole", "a hole before a tensor");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+		  "\"data_offsets\":[0,4]}}",
+		  6, "data ends at 4, the data section at 6",
+		  "bytes after the last tensor");
+	st_reject("{\"a\\u0001\":{\"dtype\":\"F32\",\"shape\":[1],"
+		  "\"data_offsets\":[0,4]}}",
+		  4, "control character 0x01", "a control character in a name");
+	st_reject("{\"__metadata__\":{\"a\":1}}", 0, "is not a string",
+		  "metadata that is not a string");
+	st_reject("{\"__metadata__\":[]}", 0, "__metadata__ is not an object",
+		  "metadata that is not an object");
+	st_reject("[1, 2]", 0, "not a known model format",
+		  "a JSON array is not safetensors");
+	st_reject("{\"a\":\"\xff\"}", 0, "not valid JSON", "invalid UTF-8");
+	strbuf_release(&file);
+	strbuf_release(&bomb);
+}
+
+/*
+ * A source `size` bytes long whose first `len` bytes are `buf` and the
+ * rest zeros, recording the furthest byte read.
+ */
+struct sparse {
+	const struct strbuf *head;
+	uint64_t furthest;
+};
+
+static int sparse_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct sparse *s = ctx;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		((char *)buf)[i] =
+			off + i < s->head->len ? s->head->buf[off + i] : 0;
+	if (off + len > s->furthest)
+		s->furthest = off + len;
+	return 0;
+}
+
+static void test_safetensors_header_only(void)
+{
+	struct strbuf file = STRBUF_INIT, err = STRBUF_INIT;
+	struct model_info info = MODEL_INFO_INIT;
+	const char *json = "{\"w\":{\"dtype\":\"F32\",\"shape\":[536870912],"
+			   "\"data_offsets\":[0,2147483648]}}";
+	struct sparse sp = { &file, 0 };
+	struct model_source src = { sparse_read_at, &sp, 0 };
+
+	st_file(&file, json, 0);
+	src.size = file.len + (UINT64_C(2) << 30);
+	ok(!model_read(&src, &info, &err) && info.nr == 1,
+	   "a 2 GiB safetensors file is read");
+	is_int(sp.furthest, file.len, "only its header was read");
+	model_info_release(&info);
+	strbuf_release(&file);
+	strbuf_release(&err);
+}
+
+static void test_decode(void)
+{
+	static const unsigned char f16[] = { 0x00, 0x3c, 0x00, 0xc0, 0x00, 0x7c,
+					     0x01, 0x00 };
+	static const unsigned char bf16[] = { 0x80, 0x3f, 0x49, 0x40 };
+	static const unsigned char e4m3[] = { 0x38, 0x7e, 0x7f, 0x01 };
+	static const unsigned char e5m2[] = { 0x3c, 0x7c, 0xfc };
+	static const unsigned char i16[] = { 0x00, 0x80, 0xff, 0xff };
+	static const unsigned char u16[] = { 0xff, 0xff };
+	static const unsigned char f32[] = { 0x00, 0x00, 0x80, 0x3f };
+	double d[4];
+
+	ok(!model_decode("F16", f16, 4, d) && d[0] == 1.0 && d[1] == -2.0 &&
+		   d[2] > 1e300 && d[3] == 0x1p-24,
+	   "decode F16: 1, -2, inf, smallest subnormal");
+	ok(!model_decode("BF16", bf16, 2, d) && d[0] == 1.0 &&
+		   d[1] == 3.140625,
+	   "decode BF16");
+	ok(!model_decode("F8_E4M3", e4m3, 4, d) && d[0] == 1.0 &&
+		   d[1] == 448.0 && d[2] != d[2] && d[3] == 0x1p-9,
+	   "decode F8_E4M3: 1, 448, NaN, subnormal");
+	ok(!model_decode("F8_E5M2", e5m2, 3, d) && d[0] == 1.0 &&
+		   d[1] > 1e300 && d[2] < -1e300,
+	   "decode F8_E5M2: 1, inf, -inf");
+	ok(!model_decode("I16", i16, 2, d) && d[0] == -32768 && d[1] == -1,
+	   "decode I16 sign");
+	ok(!model_decode("U16", u16, 1, d) && d[0] == 65535, "decode U16");
+	ok(!model_decode("F32", f32, 1, d) && d[0] == 1.0, "decode F32");
+	is_int(model_decode("Q4_0", f32, 1, d), -1, "Q4_0 is not decoded");
+	is_int(model_dtype_size("BF16"), 2, "size of BF16");
+	is_int(model_dtype_size("Q4_0"), 0, "size of a quantized type is 0");
+}
+
+int main(void)
+{
+	test_detect();
+	test_legacy_and_unknown();
+	test_safetensors_good();
+	test_safetensors_hostile();
+	test_safetensors_header_only();
+	test_decode();
+	return done_testing();
+}
