@@ -10,6 +10,7 @@ succeed once there is room again.'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-httpd.sh"
+. "$TEST_DIRECTORY/lib-fault-proxy.sh"
 
 SMALL="$TRASH_DIRECTORY/small"
 
@@ -152,7 +153,7 @@ test_expect_success TMPFS 'an HTTP download that runs out of room says so' '
 	grep -i "no space left on device" err.hfetch
 '
 
-test_expect_success TMPFS 'with room again, the HTTP pull resumes and gets the right bytes' '
+test_expect_success TMPFS 'with room again, the HTTP pull gets the right bytes' '
 	rm "$SMALL/filler" &&
 	git -C "$SMALL/clone" model pull 2>err.hpull &&
 	test_cmp_bin work/two.pth "$SMALL/clone/two.pth" &&
@@ -255,4 +256,79 @@ test_expect_success 'ulimit -f during a download: without the limit the pull suc
 	test_cmp_bin work/half.pth ulclone/half.pth &&
 	test_model_store_ok ulclone/.git
 '
+# A pointer may say any size, and a storage may send bytes without end:
+# the download is refused before its first byte when the disk has no
+# room for the size, and nothing fills the disk.
+test_expect_success TMPFS 'a pointer bigger than the disk is refused, nothing written' '
+	git init -q --bare bomb.git &&
+	git init -q bomb &&
+	(
+		cd bomb &&
+		git model track "*.pth" &&
+		printf "version git-model/1\noid sha256:%s\nsize %s\n" \
+			$(printf bomb | sha256sum | cut -d" " -f1) \
+			9223372036854775807 >pointer &&
+		blob=$(git hash-object -w pointer) &&
+		git update-index --add --cacheinfo 100644,$blob,huge.pth &&
+		git add .gitattributes &&
+		git commit -q -m bomb &&
+		git push -q --no-verify ../bomb.git main
+	) &&
+	start_proxy endless 1000 &&
+	test_when_finished stop_proxy &&
+	git -c model.storage="$PROXY_URL/endless" -c model.retries=0 \
+		clone -q bomb.git "$SMALL/bomb" 2>err.bomb &&
+	cat err.bomb &&
+	grep "huge.pth.*No space left on device: it needs 8192.00 PiB, and .* has .* free (nothing was downloaded)" err.bomb &&
+	! grep "^GET" proxy.log &&
+	test -z "$(ls -A "$SMALL/bomb/.git/model/incomplete" 2>/dev/null)" &&
+	used=$(df -k --output=used "$SMALL" | tail -n 1) &&
+	test "$used" -lt 4096 &&
+	git -C "$SMALL/bomb" model pointer --check huge.pth
+'
+
+# A pointer whose size fits, from a storage that sends more: never more
+# than the size is written, and no partial file stays.
+test_expect_success TMPFS 'bytes beyond the pointer size are never written' '
+	(
+		cd bomb &&
+		printf "version git-model/1\noid sha256:%s\nsize %s\n" \
+			$(printf bomb | sha256sum | cut -d" " -f1) \
+			1048576 >pointer &&
+		blob=$(git hash-object -w pointer) &&
+		git update-index --add --cacheinfo 100644,$blob,huge.pth &&
+		git commit -q -m "a bomb that fits" &&
+		git push -q --no-verify ../bomb.git main
+	) &&
+	GIT_MODEL_SKIP_SMUDGE=1 git -C "$SMALL/bomb" pull -q &&
+	start_proxy endless 1000 &&
+	test_when_finished stop_proxy &&
+	test_must_fail git -C "$SMALL/bomb" -c model.storage="$PROXY_URL/endless" \
+		-c model.retries=0 model pull 2>err.bomb2 &&
+	cat err.bomb2 &&
+	grep "huge.pth.*more bytes than the pointer says" err.bomb2 &&
+	grep "^GET" proxy.log &&
+	test -z "$(find "$SMALL/bomb/.git/model" -type f -size +0)" &&
+	used=$(df -k --output=used "$SMALL" | tail -n 1) &&
+	test "$used" -lt 4096
+'
+
+# With a partial download for an object that nothing wants any more,
+# prune removes it once nobody has written to it for an hour.
+test_expect_success TMPFS 'prune removes partial downloads nothing wants' '
+	mkdir -p "$SMALL/bomb/.git/model/incomplete" &&
+	unwanted=$(printf unwanted | sha256sum | cut -d" " -f1) &&
+	wanted=$(printf bomb | sha256sum | cut -d" " -f1) &&
+	test-tool genrandom part 100k >"$SMALL/bomb/.git/model/incomplete/$unwanted" &&
+	test-tool genrandom part 100k >"$SMALL/bomb/.git/model/incomplete/$wanted" &&
+	touch -d "2 hours ago" "$SMALL/bomb/.git/model/incomplete/$unwanted" \
+		"$SMALL/bomb/.git/model/incomplete/$wanted" &&
+	git -C "$SMALL/bomb" model prune 2>err.prune &&
+	cat err.prune &&
+	grep "removed 1 stale temp file" err.prune &&
+	test_path_is_missing "$SMALL/bomb/.git/model/incomplete/$unwanted" &&
+	test_path_is_file "$SMALL/bomb/.git/model/incomplete/$wanted" &&
+	rm -rf "$SMALL/bomb"
+'
+
 test_done

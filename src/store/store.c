@@ -8,9 +8,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "dir-sync.h"
+#include "human.h"
 #include "pointer.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -180,6 +182,9 @@ cleanup:
 	strbuf_release(&path);
 	return fd;
 }
+
+/* Room kept free beyond an object's size, with 1/64 of the size. */
+#define ROOM_MARGIN (64 << 10)
 
 static int tmp_dir(const struct store *s, struct strbuf *out)
 {
@@ -797,4 +802,42 @@ void store_writer_abort(struct store_writer *w)
 	w->tmp_path = NULL;
 	w->buf_len = 0;
 	hash_release(&w->hash);
+}
+
+int store_check_room(const struct store *s, uint64_t bytes, struct strbuf *why)
+{
+	struct strbuf dir = STRBUF_INIT, need = STRBUF_INIT,
+		      free_h = STRBUF_INIT;
+	struct statvfs vfs;
+	uint64_t avail, want;
+	const char *slash;
+	int ret = 0;
+
+	/* The store may not exist yet: the file system it will be on. */
+	strbuf_addstr(&dir, s->dir);
+	while (statvfs(dir.buf, &vfs) < 0) {
+		slash = strrchr(dir.buf, '/');
+		if (errno != ENOENT || !slash || slash == dir.buf)
+			goto cleanup; /* cannot tell: let the writes say */
+		strbuf_setlen(&dir, slash - dir.buf);
+	}
+	avail = vfs.f_bavail > UINT64_MAX / vfs.f_frsize ?
+			UINT64_MAX :
+			(uint64_t)vfs.f_bavail * vfs.f_frsize;
+	want = bytes > UINT64_MAX - bytes / 64 - ROOM_MARGIN ?
+		       UINT64_MAX :
+		       bytes + bytes / 64 + ROOM_MARGIN;
+	if (want <= avail)
+		goto cleanup;
+	human_size(bytes, &need);
+	human_size(avail, &free_h);
+	strbuf_addf(why, "%s: it needs %s, and '%s' has %s free",
+		    strerror(ENOSPC), need.buf, s->dir, free_h.buf);
+	errno = ENOSPC;
+	ret = -1;
+cleanup:
+	strbuf_release(&dir);
+	strbuf_release(&need);
+	strbuf_release(&free_h);
+	return ret;
 }

@@ -165,6 +165,17 @@ int store_clone(const struct store *s, const char *oid, uint64_t size,
 int store_link(const struct store *s, const char *oid, uint64_t size,
 	       const char *src);
 
+/*
+ * Is there room for `bytes` more in the store's file system (statvfs(3):
+ * the blocks an unprivileged writer may use), with a margin of 1/64 of
+ * them and 64 KiB? 0 when there is, or when it cannot be told; -1 with
+ * errno ENOSPC when not, and `why` (appended to) says how much is needed
+ * and free, for a message. Checked before a download, so that a pointer
+ * with a huge size never starts filling the disk.
+ */
+int store_check_room(const struct store *s, uint64_t bytes,
+		     struct strbuf *why);
+
 /* <dir>/incomplete/<oid>, its directory created. 0 or -1 (reported). */
 int store_incomplete_path(const struct store *s, const char *oid,
 			  struct strbuf *out);

@@ -234,6 +234,25 @@ static enum storage_mp_step mp_step(enum request req)
  * Before a GET: the object may be here already, or another process may be
  * bringing it. 0 to send the request, 1 when the item moved on, -1 failed.
  */
+/*
+ * Room on the disk for what is left (a pointer may say any size): else
+ * fail, before the first byte, keeping no empty partial file. 0 or -1.
+ */
+static int check_room(struct transfer_item *it)
+{
+	struct strbuf why = STRBUF_INIT;
+	int ret = 0;
+
+	if (store_check_room(it->t->store, it->size - it->have, &why) < 0) {
+		if (!it->have)
+			unlink(it->incomplete.buf);
+		item_fail(it, "%s (nothing was downloaded)", why.buf);
+		ret = -1;
+	}
+	strbuf_release(&why);
+	return ret;
+}
+
 static int prepare_download(struct transfer_item *it)
 {
 	int busy;
@@ -268,7 +287,7 @@ static int prepare_download(struct transfer_item *it)
 		finish_download(it);
 		return 1;
 	}
-	return 0;
+	return check_room(it);
 }
 
 static int prepare_upload(struct transfer_item *it)
@@ -584,9 +603,15 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		goto cleanup;
 	}
 	if (rc == CURLE_WRITE_ERROR && it->write_errno) {
-		/* A full disk is not the network's fault: no retry. */
+		/*
+		 * A full disk is not the network's fault: no retry, and the
+		 * partial file goes, so that it does not keep the disk full.
+		 */
 		item_fail(it, "cannot write '%s': %s", it->incomplete.buf,
 			  strerror(it->write_errno));
+		if (it->write_errno == ENOSPC || it->write_errno == EDQUOT ||
+		    it->write_errno == EFBIG)
+			unlink(it->incomplete.buf);
 		goto cleanup;
 	}
 	if (rc != CURLE_OK) {

@@ -20,6 +20,7 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 	struct storage *s = t->storage;
 	const struct storage_sync_ops *ops = s->sync;
 	struct store_writer w = STORE_WRITER_INIT;
+	struct strbuf why = STRBUF_INIT;
 	int res, fd;
 
 	if (t->dir != TRANSFER_DOWNLOAD) {
@@ -60,6 +61,11 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 				      "(nothing was stored)");
 			return;
 		}
+	}
+	if (store_check_room(t->store, it->size, &why) < 0) {
+		item_fail(it, "%s (nothing was copied)", why.buf);
+		strbuf_release(&why);
+		return;
 	}
 	if (store_writer_start(&w, t->store) < 0 ||
 	    ops->get(s, it->oid, it->size, &w) < 0) {

@@ -35,6 +35,9 @@
  *   reset      send the headers and the first half of the body, then reset
  *              the connection (SO_LINGER 0: the client sees ECONNRESET, not
  *              an orderly end of file as with "cut")
+ *   endless    answer a GET with "200 OK" without asking upstream and with
+ *              no Content-Length, then zeros without end, until the
+ *              client goes away: a storage that would fill the disk
  *   trickle    send the headers, then the body TRICKLE_BYTES at a time
  *              every TRICKLE_MS (256 bytes a second), until it is done or
  *              the client goes away: only a low-speed limit catches it,
@@ -93,7 +96,7 @@
 static const char fault_proxy_usage[] =
 	"test-tool fault-proxy --port-file <file> --upstream <port> "
 	"--mode (pass | cut | status503 | corrupt | stall | status500 | reset |\n"
-	"        trickle) [--count <n>] [--method <method>] [--log <file>]";
+	"        trickle | endless) [--count <n>] [--method <method>] [--log <file>]";
 
 enum fault_mode {
 	MODE_PASS,
@@ -104,6 +107,7 @@ enum fault_mode {
 	MODE_STATUS500,
 	MODE_RESET,
 	MODE_TRICKLE,
+	MODE_ENDLESS,
 };
 
 static const char *mode_names[] = {
@@ -115,6 +119,7 @@ static const char *mode_names[] = {
 	[MODE_STATUS500] = "status500",
 	[MODE_RESET] = "reset",
 	[MODE_TRICKLE] = "trickle",
+	[MODE_ENDLESS] = "endless",
 };
 
 /* Set once by cmd_fault_proxy(), read by every child. */
@@ -881,6 +886,21 @@ static int serve_request(struct rbuf *cl)
 		if (send_simple(cl->fd, 500, "Internal Server Error", "",
 				strcmp(method, "HEAD"), keep) < 0)
 			keep = 0;
+		goto out;
+	}
+
+	if (cfg.mode == MODE_ENDLESS && !strcmp(method, "GET") &&
+	    take_fault(method)) {
+		static const char head[] = "HTTP/1.1 200 OK\r\n"
+					   "Content-Type: application/octet-stream\r\n"
+					   "Connection: close\r\n\r\n";
+		static char zeros[65536];
+
+		log_request(method, target, 200, range, "endless");
+		if (write_in_full(cl->fd, head, sizeof(head) - 1) < 0)
+			goto out;
+		while (write_in_full(cl->fd, zeros, sizeof(zeros)) >= 0)
+			;
 		goto out;
 	}
 
