@@ -49,6 +49,18 @@ test_expect_success 'so does git model checkout' '
 	grep "example-pointer.txt. holds a pointer" err
 '
 
+# Its index entry is not git-model's either: weights copied into it are
+# a change git must show, not stat data to refresh.
+test_expect_success 'weights in a file without filter=model stay a change' '
+	cp big.expect pulled/example-pointer.txt &&
+	git -C pulled model checkout 2>err &&
+	git -C pulled status --porcelain >status &&
+	echo " M example-pointer.txt" >expect &&
+	test_cmp expect status &&
+	git -C pulled checkout example-pointer.txt &&
+	test_cmp example.expect pulled/example-pointer.txt
+'
+
 test_expect_success 'so does the deferred checkout, whatever its list says' '
 	git clone -q -c model.smudgeInlineMax=100k remote.git deferred 2>err &&
 	test_cmp_bin big.expect deferred/big.bin &&

@@ -83,10 +83,11 @@ cleanup:
  * a write there would go through the link, perhaps out of the work tree
  * (git checks leading paths the same way since CVE-2021-21300). Every
  * look at and write to a work tree file goes through the fd returned.
- * Returns the directory's fd, or -1: reported, except with errno ENOENT
- * for a directory that is gone (nothing to write there).
+ * Returns the directory's fd, or -1: reported when `report`, except with
+ * errno ENOENT for a directory that is gone (nothing to write there).
  */
-static int open_leading(int root, const char *path, const char **base)
+static int open_leading(int root, const char *path, const char **base,
+			int report)
 {
 	const char *p = path, *slash;
 	char *name = NULL;
@@ -106,7 +107,9 @@ static int open_leading(int root, const char *path, const char **base)
 							O_NOFOLLOW | O_CLOEXEC);
 			err = errno;
 		}
-		if (bad)
+		if (!report)
+			gone = next < 0 && err == ENOENT;
+		else if (bad)
 			error("refusing to write '%s': not a path in the work "
 			      "tree",
 			      path);
@@ -127,8 +130,10 @@ static int open_leading(int root, const char *path, const char **base)
 	}
 	free(name);
 	if (fd >= 0 && (!*p || !strcmp(p, ".") || !strcmp(p, ".."))) {
-		error("refusing to write '%s': not a path in the work tree",
-		      path);
+		if (report)
+			error("refusing to write '%s': not a path in the work "
+			      "tree",
+			      path);
 		fd = close_quietly(fd);
 	}
 	*base = p;
@@ -142,7 +147,7 @@ static int open_leading(int root, const char *path, const char **base)
  */
 static int open_dir(struct checkout *co, const char *path, const char **base)
 {
-	int dir = open_leading(co->root, path, base);
+	int dir = open_leading(co->root, path, base, 1);
 
 	if (dir >= 0)
 		return dir;
@@ -339,7 +344,7 @@ static int write_weights(struct checkout *co, const struct pointer *p,
 	const char *base;
 	int in = -1, out = -1, dir, ret = -1;
 
-	dir = open_leading(co->root, path, &base);
+	dir = open_leading(co->root, path, &base, 1);
 	if (dir < 0)
 		return -1;
 	if (!file_holds_pointer(dir, base, p, st)) {
@@ -449,38 +454,6 @@ static int add_entry(struct checkout *co, const git_index_entry *e,
 }
 
 /*
- * The file holds weights already, but its index entry has other stat
- * data: we wrote it and could not write the index then (a lock, a full
- * disk), or git wrote an index over ours (a rebase). git, seeing another
- * size, would call the file modified for good. When the file's bytes are
- * the object's (hashed: only files of the object's size whose stat data
- * differ), refresh the entry.
- */
-static int refresh_entry(struct checkout *co, const git_index_entry *e,
-			 const struct pointer *p, const char *file)
-{
-	char oid[HASH_HEXSZ + 1];
-	uint64_t size;
-	struct stat st;
-	int fd, same;
-
-	if (lstat(file, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != p->size ||
-	    (e->file_size == (uint32_t)st.st_size &&
-	     e->mtime.seconds == (int32_t)st.st_mtim.tv_sec &&
-	     e->mtime.nanoseconds == (uint32_t)st.st_mtim.tv_nsec &&
-	     e->ino == (uint32_t)st.st_ino))
-		return 0;
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	same = !hash_fd(fd, oid, &size) && size == p->size &&
-	       !strcmp(oid, p->oid) && !fstat(fd, &st);
-	close(fd);
-	return same ? add_entry(co, e, &st) : 0;
-}
-
-/*
  * Only a path whose attributes say filter=model holds a pointer that is
  * ours to replace: any other is content the user committed, perhaps a
  * pointer shown as an example, and is left alone (reported). The
@@ -507,6 +480,49 @@ static int filter_is_model(struct checkout *co, const char *path, int report)
 		path);
 	co->skipped++;
 	return 0;
+}
+
+/*
+ * The file holds weights already, but its index entry has other stat
+ * data: we wrote it and could not write the index then (a lock, a full
+ * disk), or git wrote an index over ours (a rebase). git, seeing another
+ * size, would call the file modified for good. When the file's bytes are
+ * the object's (hashed: only files of the object's size whose stat data
+ * differ), refresh the entry.
+ */
+static int refresh_entry(struct checkout *co, const git_index_entry *e,
+			 const struct pointer *p)
+{
+	char oid[HASH_HEXSZ + 1];
+	const char *base;
+	uint64_t size;
+	struct stat st;
+	int fd, same, dir;
+
+	if (!filter_is_model(co, e->path, 0))
+		return 0;
+	/* Not through a link: quietly, as nothing is written. */
+	dir = open_leading(co->root, e->path, &base, 0);
+	if (dir < 0)
+		return 0;
+	if (fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != p->size ||
+	    (e->file_size == (uint32_t)st.st_size &&
+	     e->mtime.seconds == (int32_t)st.st_mtim.tv_sec &&
+	     e->mtime.nanoseconds == (uint32_t)st.st_mtim.tv_nsec &&
+	     e->ino == (uint32_t)st.st_ino)) {
+		close(dir);
+		return 0;
+	}
+	fd = openat(dir, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	close(dir);
+	if (fd < 0)
+		return 0;
+	same = !hash_fd(fd, oid, &size) && size == p->size &&
+	       !strcmp(oid, p->oid) && !fstat(fd, &st);
+	close(fd);
+	return same ? add_entry(co, e, &st) : 0;
 }
 
 /*
@@ -568,8 +584,7 @@ int checkout_entry(struct checkout *co, const git_index_entry *e)
 		return 0;
 	strbuf_addf(&file, "%s/%s", co->repo->workdir, e->path);
 	if (!worktree_holds_pointer(co->repo, file.buf, &e->id)) {
-		if (filter_is_model(co, e->path, 0))
-			ret = refresh_entry(co, e, &p, file.buf);
+		ret = refresh_entry(co, e, &p);
 		goto cleanup;
 	}
 	ret = queue_write(co, e->path, &p, e, e->mode);
@@ -710,7 +725,6 @@ static int parse_record(const char *rec, struct pointer *p, const char **path)
 static int checkout_recorded(struct checkout *co, const char *path,
 			     const struct pointer *p)
 {
-	struct strbuf file = STRBUF_INIT;
 	struct pointer staged = POINTER_INIT;
 	const git_index_entry *e;
 	const char *base;
@@ -720,14 +734,13 @@ static int checkout_recorded(struct checkout *co, const char *path,
 	dir = open_dir(co, path, &base);
 	if (dir < 0)
 		return dir == -2 ? 0 : -1;
-	strbuf_addf(&file, "%s/%s", co->repo->workdir, path);
 	e = git_index_get_bypath(co->index, path, 0);
 	if (e && (blob_pointer(co->repo, &e->id, &staged) <= 0 ||
 		  strcmp(staged.oid, p->oid) || staged.size != p->size))
 		e = NULL;
 	if (!file_holds_pointer(dir, base, p, &st)) {
-		if (e && filter_is_model(co, path, 0))
-			ret = refresh_entry(co, e, p, file.buf);
+		if (e)
+			ret = refresh_entry(co, e, p);
 		goto cleanup;
 	}
 	ret = queue_write(co, path, p, e,
@@ -736,7 +749,6 @@ static int checkout_recorded(struct checkout *co, const char *path,
 cleanup:
 	close_quietly(dir);
 	pointer_release(&staged);
-	strbuf_release(&file);
 	return ret;
 }
 
