@@ -285,6 +285,65 @@ struct model_tensor *model_tensor_add(struct model_info *info,
 	return t;
 }
 
+static int cmp_by_offset(const void *a, const void *b)
+{
+	const struct model_tensor *x = *(const struct model_tensor *const *)a;
+	const struct model_tensor *y = *(const struct model_tensor *const *)b;
+
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	if (x->length != y->length)
+		return x->length < y->length ? -1 : 1;
+	return 0;
+}
+
+int model_check_layout(const struct model_info *info, uint64_t start,
+		       uint64_t end, int exact, const char *fmt,
+		       struct strbuf *err)
+{
+	const struct model_tensor **by = xcalloc(info->nr + 1, sizeof(*by));
+	uint64_t at = start;
+	size_t i, n = 0;
+	int ret = -1;
+
+	for (i = 0; i < info->nr; i++)
+		if (info->tensors[i].length || exact)
+			by[n++] = &info->tensors[i];
+	qsort(by, n, sizeof(*by), cmp_by_offset);
+	for (i = 0; i < n; i++) {
+		const struct model_tensor *t = by[i];
+
+		if (t->offset < at || (exact && t->offset != at)) {
+			strbuf_addf(err,
+				    "%s: tensor '%.128s' data at %llu %s, the previous data ends at %llu",
+				    fmt, t->name, (unsigned long long)t->offset,
+				    t->offset < at ? "overlaps" : "leaves a hole",
+				    (unsigned long long)at);
+			goto out;
+		}
+		if (t->offset > end || t->length > end - t->offset) {
+			strbuf_addf(err,
+				    "%s: tensor '%.128s' data at %llu (%llu bytes) is past the end of its section at %llu",
+				    fmt, t->name, (unsigned long long)t->offset,
+				    (unsigned long long)t->length,
+				    (unsigned long long)end);
+			goto out;
+		}
+		at = t->offset + t->length;
+	}
+	if (exact && at != end) {
+		strbuf_addf(err,
+			    "%s: the tensors' data ends at %llu, its section at %llu",
+			    fmt, (unsigned long long)at,
+			    (unsigned long long)end);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(by);
+	return ret;
+}
+
 #define META_VALUE_MAX 1024
 
 static void meta_escape(struct strbuf *sb, const char *s, size_t len)
@@ -340,6 +399,8 @@ int model_read(const struct model_source *src, struct model_info *info,
 		ret = safetensors_read(src, info, err);
 		break;
 	case MODEL_FORMAT_GGUF:
+		ret = gguf_read(src, info, err);
+		break;
 	case MODEL_FORMAT_TORCH_ZIP:
 	case MODEL_FORMAT_ONNX:
 		strbuf_addf(err, "%s: this format is not read yet",

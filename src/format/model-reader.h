@@ -16,6 +16,8 @@
 
 int safetensors_read(const struct model_source *src, struct model_info *info,
 		     struct strbuf *err);
+int gguf_read(const struct model_source *src, struct model_info *info,
+	      struct strbuf *err);
 
 /*
  * Read `len` bytes at `off` into `buf`: -1 with "<fmt>: <what> at <off>
@@ -46,6 +48,15 @@ int model_tensor_set_dtype(struct model_tensor *t, const char *dtype);
  */
 int model_shape_bytes(const uint64_t *shape, unsigned ndim, uint64_t elem_size,
 		      uint64_t *out);
+
+/*
+ * Check that the tensors' bytes lie in [start, end) of the file without
+ * overlapping (tensors of no bytes aside); with `exact`, also that they
+ * cover that range with no hole. Sorts nothing in `info`.
+ */
+int model_check_layout(const struct model_info *info, uint64_t start,
+		       uint64_t end, int exact, const char *fmt,
+		       struct strbuf *err);
 
 /*
  * Append "key=value\n" to `info->metadata`, with newlines, backslashes and

@@ -20,22 +20,6 @@
 /* The header nests three deep (root, tensor, shape); a little slack. */
 #define MAX_DEPTH 8
 
-struct range {
-	uint64_t begin, end;
-	size_t tensor;
-};
-
-static int cmp_range(const void *a, const void *b)
-{
-	const struct range *x = a, *y = b;
-
-	if (x->begin != y->begin)
-		return x->begin < y->begin ? -1 : 1;
-	if (x->end != y->end)
-		return x->end < y->end ? -1 : 1;
-	return 0;
-}
-
 /* A non-negative JSON integer into `*out`; -1 for anything else. */
 static int get_u64(struct json_object *o, uint64_t *out)
 {
@@ -69,8 +53,8 @@ static int read_metadata(struct model_info *info, struct json_object *meta,
 }
 
 static int read_tensor(struct model_info *info, const char *name,
-		       struct json_object *desc, uint64_t data_size,
-		       struct range *r, struct strbuf *err)
+		       struct json_object *desc, uint64_t data_start,
+		       uint64_t data_size, struct strbuf *err)
 {
 	struct json_object *dtype, *shape, *offsets;
 	struct model_tensor *t;
@@ -139,41 +123,8 @@ static int read_tensor(struct model_info *info, const char *name,
 			    (unsigned long long)bytes);
 		return -1;
 	}
+	t->offset = data_start + begin;
 	t->length = end - begin;
-	r->begin = begin;
-	r->end = end;
-	r->tensor = info->nr - 1;
-	return 0;
-}
-
-/* The data ranges must tile [0, data_size) exactly. */
-static int check_tiling(struct model_info *info, struct range *r, size_t nr,
-			uint64_t data_size, struct strbuf *err)
-{
-	uint64_t at = 0;
-	size_t i;
-
-	qsort(r, nr, sizeof(*r), cmp_range);
-	for (i = 0; i < nr; i++) {
-		if (r[i].begin != at) {
-			strbuf_addf(err,
-				    FMT ": tensor '%.128s' data at %llu %s data ends at %llu",
-				    info->tensors[r[i].tensor].name,
-				    (unsigned long long)r[i].begin,
-				    r[i].begin < at ? "overlaps, the previous"
-						    : "leaves a hole, the previous",
-				    (unsigned long long)at);
-			return -1;
-		}
-		at = r[i].end;
-	}
-	if (at != data_size) {
-		strbuf_addf(err,
-			    FMT ": the tensors' data ends at %llu, the data section at %llu",
-			    (unsigned long long)at,
-			    (unsigned long long)data_size);
-		return -1;
-	}
 	return 0;
 }
 
@@ -185,8 +136,7 @@ int safetensors_read(const struct model_source *src, struct model_info *info,
 	char *header = NULL;
 	struct json_tokener *tok = NULL;
 	struct json_object *root = NULL;
-	struct range *ranges = NULL;
-	size_t nr_ranges = 0, end, i;
+	size_t end, i;
 	int ret = -1;
 
 	if (model_src_read(src, 0, len8, 8, FMT, "the header length", err))
@@ -249,7 +199,6 @@ int safetensors_read(const struct model_source *src, struct model_info *info,
 
 	data_start = 8 + hlen;
 	data_size = src->size - data_start;
-	ranges = xcalloc(json_object_object_length(root) + 1, sizeof(*ranges));
 	json_object_object_foreach(root, key, val)
 	{
 		if (!strcmp(key, "__metadata__")) {
@@ -257,18 +206,13 @@ int safetensors_read(const struct model_source *src, struct model_info *info,
 				goto out;
 			continue;
 		}
-		if (read_tensor(info, key, val, data_size, &ranges[nr_ranges],
-				err))
+		if (read_tensor(info, key, val, data_start, data_size, err))
 			goto out;
-		info->tensors[info->nr - 1].offset =
-			data_start + ranges[nr_ranges].begin;
-		nr_ranges++;
 	}
-	if (check_tiling(info, ranges, nr_ranges, data_size, err))
+	if (model_check_layout(info, data_start, src->size, 1, FMT, err))
 		goto out;
 	ret = 0;
 out:
-	free(ranges);
 	json_object_put(root);
 	if (tok)
 		json_tokener_free(tok);

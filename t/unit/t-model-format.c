@@ -232,7 +232,7 @@ static void test_safetensors_hostile(void)
 		  8, "leaves a hole", "a hole before a tensor");
 	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
 		  "\"data_offsets\":[0,4]}}",
-		  6, "data ends at 4, the data section at 6",
+		  6, "the tensors' data ends at",
 		  "bytes after the last tensor");
 	st_reject("{\"a\\u0001\":{\"dtype\":\"F32\",\"shape\":[1],"
 		  "\"data_offsets\":[0,4]}}",
@@ -289,6 +289,217 @@ static void test_safetensors_header_only(void)
 	strbuf_release(&err);
 }
 
+/* GGUF pieces, little-endian */
+static void gg_str(struct strbuf *sb, const char *s)
+{
+	put_le(sb, strlen(s), 8);
+	strbuf_addstr(sb, s);
+}
+
+static void gg_kv_u32(struct strbuf *sb, const char *key, uint32_t v)
+{
+	gg_str(sb, key);
+	put_le(sb, 4, 4);
+	put_le(sb, v, 4);
+}
+
+static void gg_tensor(struct strbuf *sb, const char *name, unsigned ndim,
+		      const uint64_t *dims, uint32_t type, uint64_t offset)
+{
+	unsigned i;
+
+	gg_str(sb, name);
+	put_le(sb, ndim, 4);
+	for (i = 0; i < ndim; i++)
+		put_le(sb, dims[i], 8);
+	put_le(sb, type, 4);
+	put_le(sb, offset, 8);
+}
+
+static void gg_head(struct strbuf *sb, uint32_t version, uint64_t nr_tensors,
+		    uint64_t nr_kv)
+{
+	strbuf_reset(sb);
+	strbuf_addstr(sb, "GGUF");
+	put_le(sb, version, 4);
+	put_le(sb, nr_tensors, 8);
+	put_le(sb, nr_kv, 8);
+}
+
+/* Pad `sb` with zeros to a multiple of `align`, then add `data` bytes. */
+static void gg_data(struct strbuf *sb, size_t align, size_t data)
+{
+	while (sb->len % align)
+		strbuf_addch(sb, 0);
+	while (data--)
+		strbuf_addch(sb, 1);
+}
+
+static void test_gguf_good(void)
+{
+	struct strbuf file = STRBUF_INIT, err = STRBUF_INIT;
+	struct model_info info = MODEL_INFO_INIT;
+	static const uint64_t d1[] = { 4, 2 }, d2[] = { 64, 2 };
+	size_t data_start;
+
+	gg_head(&file, 3, 2, 6);
+	gg_str(&file, "general.architecture");
+	put_le(&file, 8, 4);
+	gg_str(&file, "llama");
+	gg_kv_u32(&file, "general.alignment", 64);
+	gg_str(&file, "tokenizer.ggml.tokens");
+	put_le(&file, 9, 4);
+	put_le(&file, 8, 4);
+	put_le(&file, 3, 8);
+	gg_str(&file, "a");
+	gg_str(&file, "b");
+	gg_str(&file, "c\n");
+	gg_str(&file, "nested");
+	put_le(&file, 9, 4);
+	put_le(&file, 9, 4); /* array of arrays */
+	put_le(&file, 2, 8);
+	put_le(&file, 0, 4);
+	put_le(&file, 2, 8);
+	put_le(&file, 0xabcd, 2);
+	put_le(&file, 8, 4);
+	put_le(&file, 1, 8);
+	gg_str(&file, "x");
+	gg_str(&file, "eps");
+	put_le(&file, 6, 4);
+	put_le(&file, 0x3f000000, 4); /* 0.5f */
+	gg_str(&file, "neg");
+	put_le(&file, 1, 4);
+	put_le(&file, 0xff, 1);
+	gg_tensor(&file, "token_embd.weight", 2, d1, 0, 0);
+	gg_tensor(&file, "blk.0.attn_q.weight", 2, d2, 2, 64);
+	data_start = (file.len + 63) / 64 * 64;
+	gg_data(&file, 64, 64 + 72);
+
+	if (!ok(!read_buf(&file, &info, &err), "gguf: read"))
+		printf("# %s\n", err.buf);
+	is_int(info.format, MODEL_FORMAT_GGUF, "gguf: format");
+	is_int(info.nr, 2, "gguf: two tensors");
+	if (info.nr == 2) {
+		is_str(info.tensors[0].name, "token_embd.weight", "gguf: name");
+		is_str(info.tensors[0].dtype, "F32", "gguf: F32");
+		is_int(info.tensors[0].elem_size, 4, "gguf: F32 size");
+		is_int(info.tensors[0].offset, data_start,
+		       "gguf: data aligned to general.alignment");
+		is_int(info.tensors[0].length, 32, "gguf: F32 length");
+		ok(info.tensors[1].ndim == 2 && info.tensors[1].shape[0] == 64 &&
+			   info.tensors[1].shape[1] == 2,
+		   "gguf: dims in the file's order");
+		is_str(info.tensors[1].dtype, "Q4_0", "gguf: Q4_0");
+		is_int(info.tensors[1].elem_size, 0, "gguf: Q4_0 is block-quantized");
+		is_int(info.tensors[1].length, 4 * 18, "gguf: Q4_0 length: 4 blocks of 18");
+		is_int(info.tensors[1].offset, data_start + 64, "gguf: second offset");
+	}
+	is_str(info.metadata.buf,
+	       "general.architecture=llama\n"
+	       "general.alignment=64\n"
+	       "tokenizer.ggml.tokens=[3 string]\n"
+	       "nested=[2 array]\n"
+	       "eps=0.5\n"
+	       "neg=-1\n",
+	       "gguf: metadata");
+	model_info_release(&info);
+	strbuf_release(&file);
+	strbuf_release(&err);
+}
+
+static void test_gguf_hostile(void)
+{
+	struct strbuf file = STRBUF_INIT;
+	static const uint64_t d1[] = { 4 }, d33[] = { 33 },
+			      big[] = { UINT64_C(1) << 62, 16 };
+	static const uint64_t d9[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+	int i;
+
+	gg_head(&file, 1, 0, 0);
+	reject(&file, "gguf: version 1 is not read", "gguf v1");
+	gg_head(&file, 0x03000000, 0, 0);
+	reject(&file, "big-endian", "big-endian gguf");
+	gg_head(&file, 3, UINT64_C(1) << 63, 0);
+	reject(&file, "9223372036854775808 tensors", "2^63 tensors");
+	gg_head(&file, 3, 0, UINT64_C(1) << 40);
+	reject(&file, "metadata keys", "2^40 keys");
+	gg_head(&file, 3, 0, 1);
+	put_le(&file, UINT64_C(1) << 63, 8);
+	reject(&file, "a metadata key at 32 is past the end of the file",
+	       "a key of 2^63 bytes");
+	gg_head(&file, 3, 0, 1);
+	gg_str(&file, "k");
+	put_le(&file, 8, 4);
+	put_le(&file, 1000, 8);
+	strbuf_addstr(&file, "short");
+	reject(&file, "past the end of the file", "a string cut short");
+	gg_head(&file, 3, 0, 1);
+	gg_str(&file, "k");
+	put_le(&file, 13, 4);
+	reject(&file, "unknown metadata value type 13", "value type 13");
+	gg_head(&file, 3, 0, 1);
+	gg_str(&file, "k");
+	put_le(&file, 9, 4);
+	for (i = 0; i < 5; i++) {
+		put_le(&file, 9, 4);
+		put_le(&file, 1, 8);
+	}
+	reject(&file, "nested deeper than 4", "arrays nested 5 deep");
+	gg_head(&file, 3, 0, 1);
+	gg_str(&file, "k");
+	put_le(&file, 9, 4);
+	put_le(&file, 10, 4);
+	put_le(&file, UINT64_C(1) << 61, 8);
+	reject(&file, "over the header limit", "an array of 2^61 u64");
+	gg_head(&file, 3, 0, 1);
+	gg_kv_u32(&file, "general.alignment", 48);
+	reject(&file, "general.alignment is not a u32 power of two",
+	       "alignment 48");
+	gg_head(&file, 3, 0, 1);
+	gg_str(&file, "general.alignment");
+	put_le(&file, 8, 4);
+	gg_str(&file, "32");
+	reject(&file, "general.alignment is not a u32", "alignment as a string");
+
+	gg_head(&file, 3, 1, 0);
+	gg_tensor(&file, "t", 1, d1, 4, 0);
+	gg_data(&file, 32, 16);
+	reject(&file, "unknown ggml type 4", "a retired ggml type");
+	gg_head(&file, 3, 1, 0);
+	gg_tensor(&file, "t", 9, d9, 0, 0);
+	gg_data(&file, 32, 4);
+	reject(&file, "9 dims", "9 dims");
+	gg_head(&file, 3, 1, 0);
+	gg_tensor(&file, "t", 1, d33, 2, 0);
+	gg_data(&file, 32, 64);
+	reject(&file, "not a multiple of 32", "Q4_0 of 33 elements");
+	gg_head(&file, 3, 1, 0);
+	gg_tensor(&file, "t", 2, big, 0, 0);
+	gg_data(&file, 32, 64);
+	reject(&file, "shape too large", "a shape of 2^66 elements");
+	gg_head(&file, 3, 1, 0);
+	gg_tensor(&file, "t", 1, d1, 0, 8);
+	gg_data(&file, 32, 64);
+	reject(&file, "not a multiple of the alignment", "unaligned offset");
+	gg_head(&file, 3, 1, 0);
+	gg_tensor(&file, "t", 1, d1, 0, 32);
+	gg_data(&file, 32, 40);
+	reject(&file, "past the end of its section", "data past the end");
+	gg_head(&file, 3, 1, 0);
+	gg_tensor(&file, "t", 1, d1, 0, UINT64_C(1) << 63);
+	gg_data(&file, 32, 16);
+	reject(&file, "past the end of the file", "offset 2^63");
+	gg_head(&file, 3, 2, 0);
+	gg_tensor(&file, "a", 1, d1, 0, 0);
+	gg_tensor(&file, "b", 1, d33, 0, 0);
+	gg_data(&file, 32, 200);
+	reject(&file, "overlaps", "overlapping tensors");
+	gg_head(&file, 3, 1, 0);
+	gg_tensor(&file, "a", 1, d1, 0, 0);
+	reject(&file, "past the end", "no data section");
+	strbuf_release(&file);
+}
+
 static void test_decode(void)
 {
 	static const unsigned char f16[] = { 0x00, 0x3c, 0x00, 0xc0, 0x00, 0x7c,
@@ -329,6 +540,8 @@ int main(void)
 	test_safetensors_good();
 	test_safetensors_hostile();
 	test_safetensors_header_only();
+	test_gguf_good();
+	test_gguf_hostile();
 	test_decode();
 	return done_testing();
 }
