@@ -402,6 +402,8 @@ int model_read(const struct model_source *src, struct model_info *info,
 		ret = gguf_read(src, info, err);
 		break;
 	case MODEL_FORMAT_TORCH_ZIP:
+		ret = torch_zip_read(src, info, err);
+		break;
 	case MODEL_FORMAT_ONNX:
 		strbuf_addf(err, "%s: this format is not read yet",
 			    model_format_name(f));

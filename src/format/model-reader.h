@@ -18,6 +18,8 @@ int safetensors_read(const struct model_source *src, struct model_info *info,
 		     struct strbuf *err);
 int gguf_read(const struct model_source *src, struct model_info *info,
 	      struct strbuf *err);
+int torch_zip_read(const struct model_source *src, struct model_info *info,
+		   struct strbuf *err);
 
 /*
  * Read `len` bytes at `off` into `buf`: -1 with "<fmt>: <what> at <off>

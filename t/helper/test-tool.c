@@ -13,6 +13,8 @@
  *                                 the same SEED (sizes take k, m, g suffixes)
  *   test-tool fault-proxy ...    an HTTP proxy that injects faults
  *                                 (test-fault-proxy.c has the usage)
+ *   test-tool model-read FILE    the tensors model_read() finds in FILE
+ *                                 (test-model.c has the output format)
  */
 
 #include <fcntl.h>
@@ -28,6 +30,7 @@
 #include "wrapper.h"
 
 int cmd_fault_proxy(int argc, const char **argv);
+int cmd_model_read(int argc, const char **argv);
 
 static int pkt_pack(void)
 {
@@ -144,6 +147,8 @@ int main(int argc, const char **argv)
 		return genrandom(argv[2], argv[3]);
 	if (argc >= 2 && !strcmp(argv[1], "fault-proxy"))
 		return cmd_fault_proxy(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "model-read"))
+		return cmd_model_read(argc - 1, argv + 1);
 	usage("test-tool (pkt-line (pack | unpack) | genrandom <seed> <size> |\n"
-	      "       fault-proxy <options>)");
+	      "       fault-proxy <options> | model-read <file>)");
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "model-format.h"
+#include "pickle.h"
 #include "strbuf.h"
 #include "wrapper.h"
 #include "unit-test.h"
@@ -500,6 +501,325 @@ static void test_gguf_hostile(void)
 	strbuf_release(&file);
 }
 
+/* Pickle pieces */
+static void pk_str(struct strbuf *sb, const char *s)
+{
+	strbuf_addch(sb, 'X');
+	put_le(sb, strlen(s), 4);
+	strbuf_addstr(sb, s);
+}
+
+/*
+ * A pickle of {name: _rebuild_tensor_v2(storage, offset, shape, stride)}
+ * with a 2-dim shape and stride, the storage ('storage', FloatStorage,
+ * key, 'cpu', numel).
+ */
+static void pk_tensor_dict(struct strbuf *sb, const char *name,
+			   const char *key, unsigned numel, unsigned offset,
+			   const unsigned *shape, const unsigned *stride)
+{
+	strbuf_reset(sb);
+	strbuf_add(sb, "\x80\x02}(", 4);
+	pk_str(sb, name);
+	strbuf_addstr(sb, "ctorch._utils\n_rebuild_tensor_v2\n((");
+	pk_str(sb, "storage");
+	strbuf_addstr(sb, "ctorch\nFloatStorage\n");
+	pk_str(sb, key);
+	pk_str(sb, "cpu");
+	strbuf_addch(sb, 'K');
+	strbuf_addch(sb, numel);
+	strbuf_addstr(sb, "tQK");
+	strbuf_addch(sb, offset);
+	strbuf_addf(sb, "K%cK%c\x86K%cK%c\x86\x89", shape[0], shape[1],
+		    stride[0], stride[1]);
+	strbuf_addstr(sb, "ccollections\nOrderedDict\n)RtRu.");
+}
+
+static void pickle_reject(const char *buf, size_t len, const char *word,
+			  const char *what)
+{
+	struct pickle p = PICKLE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int ret = pickle_load(&p, (const unsigned char *)buf, len, &err);
+
+	if (!ok(ret == -1 && strstr(err.buf, word) && !p.root && !p.nr,
+		"pickle: reject %s", what))
+		printf("# ret %d, error '%s', expected '%s'\n", ret, err.buf,
+		       word);
+	pickle_release(&p);
+	strbuf_release(&err);
+}
+
+static void test_pickle(void)
+{
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+	struct pickle p = PICKLE_INIT;
+	static const unsigned sh[] = { 2, 2 }, st[] = { 2, 1 };
+	size_t i;
+
+	pk_tensor_dict(&sb, "w", "0", 4, 0, sh, st);
+	ok(!pickle_load(&p, (unsigned char *)sb.buf, sb.len, &err) &&
+		   p.root->type == PICKLE_DICT && p.root->nr == 2 &&
+		   p.root->items[1]->type == PICKLE_TENSOR,
+	   "pickle: a dict of one tensor");
+	if (p.root && p.root->nr == 2) {
+		const struct pickle_value *t = p.root->items[1];
+
+		ok(t->ndim == 2 && t->shape[0] == 2 && t->stride[0] == 2 &&
+			   !strcmp(t->dtype, "F32") && t->storage->numel == 4 &&
+			   !strcmp(t->storage->key->str, "0"),
+		   "pickle: its shape, stride, dtype and storage");
+	}
+	pickle_release(&p);
+	pickle_release(&p);
+
+	pickle_reject("cos\nsystem\n(X\x01\0\0\0xtR.", 15,
+		      "global 'os system' is not allowed", "os.system");
+	pickle_reject("\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93.", 19,
+		      "global 'builtins eval' is not allowed",
+		      "builtins.eval by STACK_GLOBAL");
+	pickle_reject("ctorch\nload\n.", 13, "global 'torch load' is not allowed",
+		      "a torch global outside the storage types");
+	pickle_reject("\x80\x02h\x05.", 5, "memo index 5 was never set",
+		      "BINGET of an unset index");
+	pickle_reject("\x80\x02N" "r\xff\xff\xff\xff.", 9, "over the limit",
+		      "LONG_BINPUT 2^32-1");
+	pickle_reject("\x80\x02X\xff\xff\xff\x7f" "ab.", 10, "a string of",
+		      "a string longer than the pickle");
+	pickle_reject("\x80\x02\x8a\x09" "123456789.", 14,
+		      "an integer of 9 bytes", "LONG1 of 9 bytes");
+	pickle_reject("\x80\x02}\x81.", 5, "opcode 0x81 is not allowed",
+		      "NEWOBJ");
+	pickle_reject("\x80\x02(i" "os\nsystem\n.", 15,
+		      "opcode 0x69 is not allowed", "INST");
+	pickle_reject("\x80\x02NNN", 5, "no STOP", "no STOP");
+	pickle_reject("\x80\x02NN.", 5, "STOP with 2 values", "two values left");
+	pickle_reject("\x80\x02s.", 4, "stack underflow", "SETITEM on nothing");
+	pickle_reject("\x80\x02NNNs.", 7, "not a dict", "SETITEM on None");
+	pickle_reject("\x80\x02" "ccollections\nOrderedDict\nK\x01\x85R.", 33,
+		      "OrderedDict with arguments", "OrderedDict(1)");
+	pickle_reject("\x80\x02NK\x01R.", 7, "not an allowed global",
+		      "REDUCE of None");
+	pickle_reject("\x80\x02(X\x07\0\0\0storageNX\x01\0\0\0" "0NK\x01tQ.",
+		      34, "not a torch storage type",
+		      "a storage of type None");
+	pickle_reject("\x80\x02", 2, "no STOP", "PROTO alone");
+	pickle_reject("\x80\x09.", 3, "protocol 9", "protocol 9");
+
+	strbuf_reset(&sb);
+	strbuf_add(&sb, "\x80\x02", 2);
+	for (i = 0; i < (1u << 20) + 1; i++)
+		strbuf_addch(&sb, '(');
+	strbuf_addch(&sb, '.');
+	pickle_reject(sb.buf, sb.len, "more than 1048576 marks",
+		      "a million marks");
+	strbuf_reset(&sb);
+	strbuf_add(&sb, "\x80\x02", 2);
+	for (i = 0; i < (1u << 20) + 1; i++)
+		strbuf_addch(&sb, ']');
+	pickle_reject(sb.buf, sb.len, "stack deeper than", "a million lists");
+	strbuf_release(&sb);
+	strbuf_release(&err);
+}
+
+/* A zip of stored entries, as torch.save() writes it. */
+struct zip_in {
+	const char *name;
+	const char *data;
+	size_t len;
+};
+
+static size_t zip_build(struct strbuf *sb, const struct zip_in *in, size_t n)
+{
+	uint64_t *local = xcalloc(n, sizeof(*local));
+	size_t i, cd;
+
+	strbuf_reset(sb);
+	for (i = 0; i < n; i++) {
+		local[i] = sb->len;
+		put_le(sb, 0x04034b50, 4);
+		put_le(sb, 20, 2);
+		put_le(sb, 0, 2 + 2 + 2 + 2 + 4);
+		put_le(sb, in[i].len, 4);
+		put_le(sb, in[i].len, 4);
+		put_le(sb, strlen(in[i].name), 2);
+		put_le(sb, 0, 2);
+		strbuf_addstr(sb, in[i].name);
+		strbuf_add(sb, in[i].data, in[i].len);
+	}
+	cd = sb->len;
+	for (i = 0; i < n; i++) {
+		put_le(sb, 0x02014b50, 4);
+		put_le(sb, 20, 2);
+		put_le(sb, 20, 2);
+		put_le(sb, 0, 2 + 2 + 2 + 2 + 4);
+		put_le(sb, in[i].len, 4);
+		put_le(sb, in[i].len, 4);
+		put_le(sb, strlen(in[i].name), 2);
+		put_le(sb, 0, 2 + 2 + 2 + 2 + 4);
+		put_le(sb, local[i], 4);
+		strbuf_addstr(sb, in[i].name);
+	}
+	put_le(sb, 0x06054b50, 4);
+	put_le(sb, 0, 4);
+	put_le(sb, n, 2);
+	put_le(sb, n, 2);
+	put_le(sb, sb->len - cd - 12, 4);
+	put_le(sb, cd, 4);
+	put_le(sb, 0, 2);
+	free(local);
+	return cd;
+}
+
+static void set_le(struct strbuf *sb, size_t at, uint64_t v, unsigned n)
+{
+	while (n--) {
+		sb->buf[at++] = (char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static void test_torch_zip(void)
+{
+	struct strbuf pkl = STRBUF_INIT, file = STRBUF_INIT, err = STRBUF_INIT;
+	struct model_info info = MODEL_INFO_INIT;
+	static const unsigned sh[] = { 2, 2 }, st[] = { 2, 1 },
+			      sh_row[] = { 1, 2 }, st_t[] = { 1, 2 },
+			      sh_big[] = { 3, 2 };
+	static const char floats[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	struct zip_in in[] = {
+		{ "archive/data.pkl", NULL, 0 },
+		{ "archive/data/0", floats, 16 },
+		{ "archive/version", "3\n", 2 },
+	};
+	size_t cd, eocd;
+
+	pk_tensor_dict(&pkl, "w", "0", 4, 0, sh, st);
+	in[0].data = pkl.buf;
+	in[0].len = pkl.len;
+	zip_build(&file, in, 3);
+	if (!ok(!read_buf(&file, &info, &err) && info.nr == 1,
+		"torch zip: one tensor"))
+		printf("# %s\n", err.buf);
+	if (info.nr == 1) {
+		is_str(info.tensors[0].name, "w", "torch zip: its name");
+		is_int(info.tensors[0].offset,
+		       30 + strlen(in[0].name) + pkl.len + 30 + 14,
+		       "torch zip: its offset is its storage entry's data");
+		is_int(info.tensors[0].length, 16, "torch zip: its length");
+		ok(info.tensors[0].contiguous, "torch zip: contiguous");
+	}
+	model_info_release(&info);
+
+	pk_tensor_dict(&pkl, "w", "0", 4, 1, sh_row, st_t);
+	in[0].data = pkl.buf;
+	in[0].len = pkl.len;
+	zip_build(&file, in, 3);
+	ok(!read_buf(&file, &info, &err) && info.nr == 1 &&
+		   !info.tensors[0].contiguous &&
+		   info.tensors[0].length == 12,
+	   "torch zip: a strided view at offset 1 spans 3 elements");
+	model_info_release(&info);
+
+	pk_tensor_dict(&pkl, "w", "0", 4, 0, sh_big, st);
+	in[0].data = pkl.buf;
+	in[0].len = pkl.len;
+	zip_build(&file, in, 3);
+	reject(&file, "reaches past its storage", "a tensor past its storage");
+	pk_tensor_dict(&pkl, "w", "0", 8, 0, sh, st);
+	in[0].data = pkl.buf;
+	in[0].len = pkl.len;
+	zip_build(&file, in, 3);
+	reject(&file, "of 8 elements does not fit its 16 bytes",
+	       "a storage larger than its entry");
+	pk_tensor_dict(&pkl, "w", "1", 4, 0, sh, st);
+	in[0].data = pkl.buf;
+	in[0].len = pkl.len;
+	zip_build(&file, in, 3);
+	reject(&file, "no storage entry 'archive/data/1'", "a missing storage");
+
+	pk_tensor_dict(&pkl, "w", "0", 4, 0, sh, st);
+	in[0].data = pkl.buf;
+	in[0].len = pkl.len;
+	cd = zip_build(&file, in, 3);
+	eocd = file.len - 22;
+	set_le(&file, eocd + 16, file.len, 4);
+	reject(&file, "central directory at", "a central directory past the end");
+	cd = zip_build(&file, in, 3);
+	set_le(&file, cd + 20, 1u << 30, 4);
+	reject(&file, "is not before the central directory", "a lying size");
+	cd = zip_build(&file, in, 3);
+	set_le(&file, eocd + 10, 65535, 2);
+	reject(&file, "65535 entries", "a lying entry count");
+	cd = zip_build(&file, in, 3);
+	set_le(&file, cd + 42, 0xffffffff, 4);
+	reject(&file, "is not before the central directory",
+	       "a local header offset of 2^32-1");
+	cd = zip_build(&file, in, 3);
+	strbuf_setlen(&file, file.len - 5);
+	reject(&file, "no zip end of central directory", "a zip cut short");
+	cd = zip_build(&file, in, 3);
+	set_le(&file, cd + 10, 8, 2); /* deflated */
+	reject(&file, "is compressed", "a compressed data.pkl");
+	cd = zip_build(&file, in, 3);
+	file.buf[cd + 46 + 3] = '\n';
+	reject(&file, "unprintable name", "a name with a newline");
+
+	/* a zip64 locator pointing at 2^63 */
+	cd = zip_build(&file, in, 3);
+	strbuf_setlen(&file, file.len - 22);
+	put_le(&file, 0x07064b50, 4);
+	put_le(&file, 0, 4);
+	put_le(&file, UINT64_C(1) << 63, 8);
+	put_le(&file, 1, 4);
+	put_le(&file, 0x06054b50, 4);
+	put_le(&file, 0, 4);
+	put_le(&file, 3, 2);
+	put_le(&file, 3, 2);
+	put_le(&file, file.len - 20 - 8 - cd - 20, 4);
+	put_le(&file, cd, 4);
+	put_le(&file, 0, 2);
+	reject(&file, "a zip64 record outside the file", "a zip64 offset of 2^63");
+
+	in[2].name = "archive/data.pkl";
+	zip_build(&file, in, 3);
+	reject(&file, "is there twice", "two entries of one name");
+	in[2].name = "archive/version";
+	in[0].name = "archive/model.pkl";
+	zip_build(&file, in, 3);
+	reject(&file, "no <dir>/data.pkl", "a zip that is not torch's");
+	in[0].name = "archive/data.pkl";
+
+	strbuf_reset(&pkl);
+	strbuf_add(&pkl, "\x80\x02", 2);
+	for (cd = 0; cd < 40; cd++) {
+		strbuf_addch(&pkl, '}');
+		pk_str(&pkl, "a");
+	}
+	strbuf_addch(&pkl, 'N');
+	for (cd = 0; cd < 40; cd++)
+		strbuf_addch(&pkl, 's');
+	strbuf_addch(&pkl, '.');
+	in[0].data = pkl.buf;
+	in[0].len = pkl.len;
+	zip_build(&file, in, 3);
+	reject(&file, "nested deeper than 32", "dicts nested 40 deep");
+
+	/* d = {}; d["a"] = [d, d]: a cycle */
+	strbuf_reset(&pkl);
+	strbuf_add(&pkl, "\x80\x02}q\x00", 5);
+	pk_str(&pkl, "a");
+	strbuf_add(&pkl, "](h\x00h\x00" "es.", 9);
+	in[0].data = pkl.buf;
+	in[0].len = pkl.len;
+	zip_build(&file, in, 3);
+	reject(&file, "nested deeper than 32", "a dict that holds itself");
+
+	strbuf_release(&pkl);
+	strbuf_release(&file);
+	strbuf_release(&err);
+}
+
 static void test_decode(void)
 {
 	static const unsigned char f16[] = { 0x00, 0x3c, 0x00, 0xc0, 0x00, 0x7c,
@@ -542,6 +862,8 @@ int main(void)
 	test_safetensors_header_only();
 	test_gguf_good();
 	test_gguf_hostile();
+	test_pickle();
+	test_torch_zip();
 	test_decode();
 	return done_testing();
 }
