@@ -326,9 +326,10 @@ static int read_kv(struct cursor *c, struct model_info *info,
 
 		if (type != GV_U32 || *end || !a || (a & (a - 1)) ||
 		    a > (1u << 20)) {
-			strbuf_addf(c->err,
-				    FMT ": general.alignment is not a u32 power of two up to 2^20: '%.32s'",
-				    val.buf);
+			strbuf_addstr(c->err,
+				      FMT ": general.alignment is not a u32 power of two up to 2^20: '");
+			model_add_escaped(c->err, val.buf, val.len, 32);
+			strbuf_addch(c->err, '\'');
 			goto out;
 		}
 		*alignment = a;

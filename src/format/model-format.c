@@ -346,10 +346,13 @@ out:
 
 #define META_VALUE_MAX 1024
 
-static void meta_escape(struct strbuf *sb, const char *s, size_t len)
+void model_add_escaped(struct strbuf *sb, const char *s, size_t len,
+		       size_t max)
 {
 	size_t i;
 
+	if (len > max)
+		len = max;
 	for (i = 0; i < len; i++) {
 		unsigned char c = s[i];
 
@@ -372,9 +375,9 @@ void model_meta_add(struct model_info *info, const char *key, size_t klen,
 
 	if (info->metadata.len >= MODEL_MAX_METADATA)
 		return;
-	meta_escape(&line, key, klen > META_VALUE_MAX ? META_VALUE_MAX : klen);
+	model_add_escaped(&line, key, klen, META_VALUE_MAX);
 	strbuf_addch(&line, '=');
-	meta_escape(&line, val, cut ? META_VALUE_MAX : vlen);
+	model_add_escaped(&line, val, vlen, META_VALUE_MAX);
 	if (cut)
 		strbuf_addstr(&line, "...");
 	strbuf_addch(&line, '\n');

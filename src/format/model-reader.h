@@ -61,6 +61,14 @@ int model_check_layout(const struct model_info *info, uint64_t start,
 		       struct strbuf *err);
 
 /*
+ * Append at most `max` bytes of `s` (`len` bytes) to `sb` with newlines,
+ * backslashes and control characters escaped (\n, \\, \xNN), so that
+ * bytes from the file fit in a one-line message.
+ */
+void model_add_escaped(struct strbuf *sb, const char *s, size_t len,
+		       size_t max);
+
+/*
  * Append "key=value\n" to `info->metadata`, with newlines, backslashes and
  * control characters escaped (\n, \\, \xNN), a value longer than 1024
  * bytes cut with "...", and nothing once MODEL_MAX_METADATA is reached.

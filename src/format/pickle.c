@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model-reader.h"
 #include "wrapper.h"
 #include "banned.h"
 
@@ -257,10 +258,17 @@ static int find_global(struct unpickler *u, const char *module,
 			}
 	}
 #undef IS
-refuse:
-	return fail(u, "global '%.*s %.*s' is not allowed (only what torch.save() writes)",
-		    (int)(mlen > 64 ? 64 : mlen), module,
-		    (int)(nlen > 64 ? 64 : nlen), name);
+refuse: {
+	struct strbuf what = STRBUF_INIT;
+
+	model_add_escaped(&what, module, mlen, 64);
+	strbuf_addch(&what, ' ');
+	model_add_escaped(&what, name, nlen, 64);
+	fail(u, "global '%s' is not allowed (only what torch.save() writes)",
+	     what.buf);
+	strbuf_release(&what);
+	return -1;
+}
 }
 
 static int op_global(struct unpickler *u)

@@ -40,9 +40,9 @@ static int read_metadata(struct model_info *info, struct json_object *meta,
 	json_object_object_foreach(meta, key, val)
 	{
 		if (!json_object_is_type(val, json_type_string)) {
-			strbuf_addf(err,
-				    FMT ": __metadata__ value of '%.64s' is not a string",
-				    key);
+			strbuf_addstr(err, FMT ": __metadata__ value of '");
+			model_add_escaped(err, key, strlen(key), 64);
+			strbuf_addstr(err, "' is not a string");
 			return -1;
 		}
 		model_meta_add(info, key, strlen(key),
@@ -77,8 +77,11 @@ static int read_tensor(struct model_info *info, const char *name,
 		return -1;
 	}
 	if (model_tensor_set_dtype(t, json_object_get_string(dtype))) {
-		strbuf_addf(err, FMT ": tensor '%.128s' has unknown dtype '%.32s'",
-			    name, json_object_get_string(dtype));
+		strbuf_addf(err, FMT ": tensor '%.128s' has unknown dtype '",
+			    name);
+		model_add_escaped(err, json_object_get_string(dtype),
+				  json_object_get_string_len(dtype), 32);
+		strbuf_addch(err, '\'');
 		return -1;
 	}
 	n = json_object_array_length(shape);

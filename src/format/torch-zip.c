@@ -55,8 +55,10 @@ static int add_tensor(struct walk *w, const struct pickle_value *t,
 	strbuf_addf(&entry, "%s/data/%s", w->dir, s->key->str);
 	e = zip_find(w->zip, entry.buf);
 	if (!e || strlen(s->key->str) != s->key->len) {
-		strbuf_addf(w->err, FMT ": tensor '%.128s' has no storage entry '%.128s'",
-			    name, entry.buf);
+		strbuf_addf(w->err, FMT ": tensor '%.128s' has no storage entry '",
+			    name);
+		model_add_escaped(w->err, entry.buf, entry.len, 128);
+		strbuf_addch(w->err, '\'');
 		goto out;
 	}
 	if (zip_data_offset(w->zip, e, w->src, &data, FMT, w->err))

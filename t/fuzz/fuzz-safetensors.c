@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t hlen = 0, total = 0;
 	size_t i, j;
 
-	fuzz_model_check(data, size, MODEL_FORMAT_SAFETENSORS);
+	fuzz_model_check(data, size);
 	if (!fuzz_model_read(data, size, &info, &err) &&
 	    info.format == MODEL_FORMAT_SAFETENSORS) {
 		for (i = 8; i--;)

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct strbuf err = STRBUF_INIT;
 	size_t i;
 
-	fuzz_model_check(data, size, MODEL_FORMAT_TORCH_ZIP);
+	fuzz_model_check(data, size);
 	if (!fuzz_model_read(data, size, &info, &err) &&
 	    info.format == MODEL_FORMAT_TORCH_ZIP)
 		for (i = 0; i < info.nr; i++) {
