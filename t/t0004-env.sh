@@ -60,6 +60,16 @@ test_expect_success 'a password in model.storage never reaches a pointer' '
 	! grep pw-s3cr3t pointer pointer2
 '
 
+test_expect_success 'a password with # or ? never reaches a pointer either' '
+	for pw in "pa#ss-s3cr3t" "pa?ss-s3cr3t" "pa%23ss-s3cr3t"
+	do
+		git -c model.storage="http://user:$pw@example.com/m" \
+			model clean <w.bin >pointer &&
+		grep "^url http://example.com/m/sha256/" pointer &&
+		! grep s3cr3t pointer || return 1
+	done
+'
+
 test_expect_success 'a bad storage URL is reported without its password' '
 	test_must_fail git -c model.storage=ftp://user:pw-s3cr3t@example.com/m model clean <w.bin 2>err &&
 	grep "unsupported storage URL .ftp://example.com/m." err &&

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "run-command.h"
+#include "url.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -13,7 +14,7 @@
 static void wipe(char **p)
 {
 	if (*p) {
-		memset(*p, 0, strlen(*p));
+		explicit_bzero(*p, strlen(*p));
 		free(*p);
 		*p = NULL;
 	}
@@ -31,25 +32,27 @@ void credential_release(struct credential *c)
 
 int credential_from_url(struct credential *c, const char *url)
 {
-	const char *p = strstr(url, "://"), *host, *end, *at;
+	struct url u = URL_INIT;
+	struct strbuf host = STRBUF_INIT;
+	const char *path;
 
-	if (!p)
+	if (url_parse(&u, url) < 0) {
+		url_release(&u);
 		return -1;
-	c->protocol = xstrndup(url, p - url);
-	host = p + 3;
-	end = host + strcspn(host, "/?#");
-	at = memchr(host, '@', end - host);
-	if (at) {
-		const char *colon = memchr(host, ':', at - host);
-
-		c->username = xstrndup(host, (colon ? colon : at) - host);
-		if (colon)
-			c->password = xstrndup(colon + 1, at - colon - 1);
-		host = at + 1;
 	}
-	c->host = xstrndup(host, end - host);
-	if (*end == '/' && end[1])
-		c->path = xstrdup(end + 1);
+	c->protocol = xstrdup(u.scheme);
+	strbuf_addstr(&host, u.host);
+	if (u.port)
+		strbuf_addf(&host, ":%s", u.port);
+	c->host = strbuf_detach(&host, NULL);
+	path = u.path + strspn(u.path, "/");
+	if (*path)
+		c->path = xstrndup(path, strcspn(path, "?#"));
+	/* the decoded user and password move to c, to be wiped there */
+	c->username = u.user;
+	c->password = u.password;
+	u.user = u.password = NULL;
+	url_release(&u);
 	return 0;
 }
 
@@ -83,7 +86,7 @@ static int run(struct credential *c, const char *action, struct strbuf *out)
 	add_field(&in, "password", c->password);
 	strbuf_addch(&in, '\n');
 	ret = run_command_io(argv, in.buf, in.len, out, CREDENTIAL_OUTPUT_MAX);
-	memset(in.buf, 0, in.len);
+	explicit_bzero(in.buf, in.len);
 	strbuf_release(&in);
 	return ret;
 }
@@ -117,7 +120,7 @@ int credential_fill(struct credential *c)
 		ret = error("no credentials for '%s' from git credential fill",
 			    c->host);
 cleanup:
-	memset(out.buf, 0, out.len);
+	explicit_bzero(out.buf, out.len);
 	strbuf_release(&out);
 	return ret;
 }

@@ -22,7 +22,11 @@ struct credential {
 
 #define CREDENTIAL_INIT { NULL, NULL, NULL, NULL, NULL }
 
-/* Fill protocol, host and path from a URL (http or https). 0 or -1. */
+/*
+ * Fill protocol, host and path from a URL (http or https), and the user
+ * name and password from its userinfo, %-decoded (url.h has the rule).
+ * 0, or -1 when `url` has no scheme.
+ */
 int credential_from_url(struct credential *c, const char *url);
 
 /* Ask git for a username and password. 0, or -1 (reported). */

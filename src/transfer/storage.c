@@ -33,24 +33,6 @@ static const struct storage_ops *find_backend(const char *url)
 	return NULL;
 }
 
-char *url_without_userinfo(const char *url)
-{
-	struct strbuf out = STRBUF_INIT;
-	const char *auth = strstr(url, "://"), *end, *at;
-
-	if (!auth)
-		return xstrdup(url);
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	/* the last '@': a password may hold an unencoded '@' */
-	at = memrchr(auth, '@', end - auth);
-	if (!at)
-		return xstrdup(url);
-	strbuf_add(&out, url, auth - url);
-	strbuf_addstr(&out, at + 1);
-	return strbuf_detach(&out, NULL);
-}
-
 int storage_url_valid(const char *url, struct strbuf *why)
 {
 	char *shown;
@@ -138,42 +120,6 @@ void storage_object_url(const char *base, const char *oid,
 		len--;
 	strbuf_add(out, base, len);
 	strbuf_addf(out, "/sha256/%.2s/%.2s/%s", oid, oid + 2, oid);
-}
-
-int url_decode_path(const char *in, struct strbuf *out)
-{
-	for (; *in; in++) {
-		int hi, lo, c;
-
-		if (*in != '%') {
-			strbuf_addch(out, *in);
-			continue;
-		}
-		hi = hexval((unsigned char)in[1]);
-		lo = hi < 0 ? -1 : hexval((unsigned char)in[2]);
-		if (lo < 0)
-			return -1;
-		c = hi * 16 + lo;
-		if (!c || c == '/')
-			return -1;
-		strbuf_addch(out, c);
-		in += 2;
-	}
-	return 0;
-}
-
-void url_encode_path(const char *in, struct strbuf *out)
-{
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
-				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				   "0123456789-._~/";
-
-	for (; *in; in++) {
-		if (strchr(safe, *in))
-			strbuf_addch(out, *in);
-		else
-			strbuf_addf(out, "%%%02X", (unsigned char)*in);
-	}
 }
 
 int storage_configured_url(const struct repo *r, struct strbuf *out)

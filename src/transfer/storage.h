@@ -35,6 +35,7 @@
 #include "repo.h"
 #include "store.h"
 #include "strbuf.h"
+#include "url.h"
 
 struct storage;
 
@@ -218,15 +219,6 @@ int storage_for_repo(struct storage *s, const struct repo *r,
 int storage_configured_url(const struct repo *r, struct strbuf *out);
 
 /*
- * Decode %XX escapes of a URL path into `out`. Returns -1 for a bad escape
- * or an encoded NUL or '/'.
- */
-int url_decode_path(const char *in, struct strbuf *out);
-
-/* Encode a local path for a file:// URL. */
-void url_encode_path(const char *in, struct strbuf *out);
-
-/*
  * Where the object is, for messages and for users (`git model url`): an
  * HTTP backend's request URL, else <display>/sha256/aa/bb/<oid>.
  */
@@ -238,9 +230,6 @@ void storage_object_location(struct storage *s, const char *oid,
  * settings. 0 or -1 (reported).
  */
 int storage_open_transport(struct storage *s);
-
-/* The URL with any user:password@ removed, for messages (caller frees). */
-char *url_without_userinfo(const char *url);
 
 extern const struct storage_ops storage_file_ops;
 extern const struct storage_ops storage_http_ops;
