@@ -211,7 +211,7 @@ test_expect_success 'a modified file is never overwritten' '
 test_expect_success 'model.smudgeInlineMax must be a size' '
 	test_must_fail git -c model.smudgeInlineMax=lots \
 		clone -q remote.git badcfg 2>err &&
-	grep "bad value .lots. for .model.smudgeinlinemax." err
+	grep "bad value .lots. for .model.smudgeInlineMax." err
 '
 
 test_expect_success 'with a high limit everything goes through git' '

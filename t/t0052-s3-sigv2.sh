@@ -29,6 +29,8 @@ test_expect_success 'setup' '
 		git model track "*.pth" &&
 		git config -f .gitmodel model.storage "s3://models/v2" &&
 		git config -f .gitmodel model.s3.endpoint "$S3_DIRECT_ENDPOINT" &&
+		# AWS keys go to an endpoint only you name (SECURITY)
+		git config --global model.s3.endpoint "$S3_DIRECT_ENDPOINT" &&
 		git config -f .gitmodel model.s3.signature v2 &&
 		test-tool genrandom a 2m >a.pth &&
 		git add . &&

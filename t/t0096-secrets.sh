@@ -73,11 +73,14 @@ secrets () {
 		"$WRONG_SECRET"
 }
 
-# with_header VALUE CMD...: CMD with model.http.extraHeader=VALUE in the
-# environment (as "git -c" passes it), so that no config file holds it.
+# with_header VALUE CMD...: CMD with http.<bearer storage>.extraHeader=VALUE
+# in the environment (as "git -c" passes it), so that no config file holds
+# it; scoped to the storage URL that .gitmodel names, as git-model-config(5)
+# says to trust it.
 with_header () {
 	(
-		GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=model.http.extraHeader &&
+		GIT_CONFIG_COUNT=1 &&
+		GIT_CONFIG_KEY_0="http.$HTTPD_URL/bearer/.extraHeader" &&
 		GIT_CONFIG_VALUE_0=$1 &&
 		export GIT_CONFIG_COUNT GIT_CONFIG_KEY_0 GIT_CONFIG_VALUE_0 &&
 		shift &&
@@ -137,6 +140,7 @@ test_expect_success 'setup: three repositories, one per kind of secret' '
 	git -C bearer config -f .gitmodel model.storage "$HTTPD_URL/bearer/models" &&
 	git -C s3 config -f .gitmodel model.storage "s3://models/secret" &&
 	git -C s3 config -f .gitmodel model.s3.endpoint "$S3_ENDPOINT" &&
+	git config --global model.s3.endpoint "$S3_ENDPOINT" &&
 	for kind in basic bearer s3
 	do
 		git -C $kind add .gitattributes .gitmodel &&
@@ -193,7 +197,7 @@ test_expect_success 'a password in the storage URL: not in the pointer, not in m
 	git -C basic config --unset model.storage
 '
 
-test_expect_success 'a bearer token in model.http.extraHeader: push, clone, fetch, env' '
+test_expect_success 'a bearer token in http.<url>.extraHeader: push, clone, fetch, env' '
 	with_token git -C bearer push -q origin main 2>err.bearer-push &&
 	new_weights bearer b.pth &&
 	run bearer-push2 with_token git -C bearer push origin main &&
@@ -204,7 +208,7 @@ test_expect_success 'a bearer token in model.http.extraHeader: push, clone, fetc
 	run bearer-pull with_token git -C bearer-lazy model pull &&
 	test_cmp_bin bearer/a.pth bearer-lazy/a.pth &&
 	run bearer-env with_token git -C bearer model env &&
-	grep -i "^model.http.extraheader=Authorization: \*\*\*$" out.bearer-env.1
+	grep -i -F "command	http.$HTTPD_URL/bearer/.extraheader=Authorization: ***" out.bearer-env.1
 '
 
 test_expect_success 'a wrong bearer token: 401, push refused, the token not echoed' '

@@ -40,6 +40,8 @@ test_expect_success 'setup: weights in S3, keys in the environment' '
 		git model track "*.pth" &&
 		git config -f .gitmodel model.storage "s3://models/team" &&
 		git config -f .gitmodel model.s3.endpoint "$S3_ENDPOINT" &&
+		# AWS keys go to an endpoint only you name (SECURITY)
+		git config --global model.s3.endpoint "$S3_ENDPOINT" &&
 		test-tool genrandom a 2m >a.pth &&
 		test-tool genrandom b 1m >b.pth &&
 		git add . &&

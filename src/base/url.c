@@ -1,7 +1,6 @@
 #include "url.h"
 
 #include <ctype.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -213,16 +212,14 @@ static const char *port_of(const struct url *u)
 	return "";
 }
 
-/* Label by label; a '*' in a pattern label matches within that label. */
+/* Label by label; a pattern label "*" matches any one label, as in git. */
 static int host_matches(const char *pattern, const char *host)
 {
 	while (*pattern && *host) {
 		size_t pl = strcspn(pattern, "."), hl = strcspn(host, ".");
-		char *p = xstrndup(pattern, pl), *h = xstrndup(host, hl);
-		int ok = !fnmatch(p, h, 0);
+		int ok = (pl == 1 && *pattern == '*') ||
+			 (pl == hl && !strncmp(pattern, host, pl));
 
-		free(p);
-		free(h);
 		if (!ok || !pattern[pl] != !host[hl])
 			return 0;
 		pattern += pl + !!pattern[pl];

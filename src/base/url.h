@@ -65,7 +65,7 @@ void url_encode_path(const char *in, struct strbuf *out);
 /*
  * How well `pattern`, the <url> of a git http.<url>.* setting, matches
  * `url`, with git's urlmatch rules (git-config(1), "http.<url>.*"):
- * the scheme, the host (a '*' stands for one whole or partial label) and
+ * the scheme, the host (a "*" label stands for any one label) and
  * the port (default ports made explicit) must be the same; a user name in
  * the pattern must be the URL's; the pattern's path must be a prefix of
  * the URL's at a '/' boundary. Paths compare after %XX of unreserved

@@ -16,6 +16,7 @@
 #include "builtin.h"
 #include "config.h"
 #include "run-command.h"
+#include "url.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -53,77 +54,95 @@ int cmd_version(int argc, const char **argv, struct repo *repo)
 	return 0;
 }
 
-/* Mask the userinfo of a URL value (user and password become three stars). */
-static void mask_userinfo(const char *value, struct strbuf *out)
+/*
+ * The settings env always shows, with what applies when they are not set
+ * (NULL: nothing). The defaults are those the code passes to config_get*().
+ */
+static const struct {
+	const char *key, *def;
+} known[] = {
+	{ "filter.model.clean", NULL },
+	{ "filter.model.smudge", NULL },
+	{ "filter.model.process", NULL },
+	{ "filter.model.required", NULL },
+	{ "model.storage", NULL },
+	{ "model.concurrency", "8" },
+	{ "model.retries", "5" },
+	{ "model.http.lowSpeedLimit", "1000" },
+	{ "model.http.lowSpeedTime", "30" },
+	{ "model.smudgeInlineMax", "256k" },
+	{ "model.pruneRecentDays", "7" },
+	{ "model.file.hardLinks", "true" },
+	{ "model.s3.multipartThreshold", "64m" },
+	{ "model.s3.partSize", "16m" },
+};
+
+/*
+ * One line: origin, tab, key=value. No credential: userinfo in a URL is
+ * "***", a header shows its name only.
+ */
+static void print_setting(const char *name, const char *value,
+			  enum config_origin origin)
 {
-	const char *auth = strstr(value, "://");
-	const char *end, *at;
-
-	if (!auth) {
-		strbuf_addstr(out, value);
-		return;
-	}
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	at = memrchr(auth, '@', end - auth);
-	if (!at) {
-		strbuf_addstr(out, value);
-		return;
-	}
-	strbuf_add(out, value, auth - value);
-	strbuf_addstr(out, "***");
-	strbuf_addstr(out, at);
-}
-
-static void print_value(const char *name, const char *value)
-{
-	struct strbuf masked = STRBUF_INIT;
-
-	mask_userinfo(value, &masked);
-	printf("%s=%s\n", name, masked.buf);
-	strbuf_release(&masked);
-}
-
-static int print_model_key(const char *name, const char *value, void *data)
-{
+	struct strbuf shown = STRBUF_INIT;
 	const char *colon;
 
-	if (!strcasecmp(name, "model.storage"))
-		return 0;
-	/* A header is usually a token: show its name only, or nothing. */
-	if (!strcasecmp(name, "model.http.extraheader")) {
+	if (strcasestr(name, "extraheader")) {
 		colon = strchr(value, ':');
 		if (colon)
-			printf("%s=%.*s: ***\n", name, (int)(colon - value),
-			       value);
-		else
-			printf("%s=***\n", name);
-		return 0;
+			strbuf_addf(&shown, "%.*s: ***", (int)(colon - value),
+				    value);
+		else if (*value)
+			strbuf_addstr(&shown, "***");
+	} else {
+		url_mask_userinfo(value, "***", &shown);
 	}
-	print_value(name, value);
+	printf("%s\t%s=%s\n", config_origin_name(origin), name, shown.buf);
+	strbuf_release(&shown);
+}
+
+static int is_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(known); i++)
+		if (!strcasecmp(name, known[i].key))
+			return 1;
+	return 0;
+}
+
+static int print_other(const char *name, const char *value, void *data)
+{
+	struct repo *repo = data;
+	struct strbuf v = STRBUF_INIT;
+	enum config_origin origin;
+
+	(void)value;
+	if (!is_known(name) &&
+	    !config_get_origin(repo, name, &v, &origin))
+		print_setting(name, v.buf, origin);
+	strbuf_release(&v);
 	return 0;
 }
 
 /*
- * The filter driver, then every model.* key in effect, from the command
- * line, git config and .gitmodel (config.h has the precedence).
+ * The filter driver and the known settings, set or not, then every other
+ * model.* and http.*extraHeader key in effect (config.h has the origins).
  */
 static void print_config(struct repo *repo)
 {
-	static const char *const keys[] = {
-		"filter.model.clean", "filter.model.smudge",
-		"filter.model.process", "filter.model.required",
-		"model.storage",
-	};
 	struct strbuf val = STRBUF_INIT;
+	enum config_origin origin;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+	for (i = 0; i < ARRAY_SIZE(known); i++) {
 		strbuf_reset(&val);
-		config_get(repo, keys[i], &val);
-		print_value(keys[i], val.buf);
+		if (config_get_origin(repo, known[i].key, &val, &origin))
+			strbuf_addstr(&val, known[i].def ? known[i].def : "");
+		print_setting(known[i].key, val.buf, origin);
 	}
-	config_each(repo, "model.", print_model_key, NULL);
+	config_each(repo, "model.", print_other, repo);
+	config_each(repo, "http.", print_other, repo);
 	strbuf_release(&val);
 }
 

@@ -63,8 +63,8 @@ static void filters_load(struct repo *r, struct filters *f)
 {
 	strbuf_init(&f->include, 0);
 	strbuf_init(&f->exclude, 0);
-	if (config_get(r, "model.fetchinclude", &f->include) < 0 ||
-	    config_get(r, "model.fetchexclude", &f->exclude) < 0)
+	if (config_get(r, "model.fetchInclude", &f->include) < 0 ||
+	    config_get(r, "model.fetchExclude", &f->exclude) < 0)
 		exit(128);
 }
 

@@ -246,7 +246,7 @@ static void setup_filter(struct repo *repo, struct filter *f,
 		f->fetch_data = fetch;
 		/* Without the hooks, only a filter that outlives git can. */
 		if (hooks_ok || at_exit) {
-			if (config_get_size(repo, "model.smudgeinlinemax",
+			if (config_get_size(repo, "model.smudgeInlineMax",
 					    SMUDGE_INLINE_MAX_DEFAULT,
 					    &f->inline_max) < 0)
 				exit(128);

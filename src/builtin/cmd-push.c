@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "builtin.h"
+#include "config.h"
 #include "human.h"
 #include "scan.h"
 #include "storage.h"
@@ -68,6 +69,7 @@ static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
 		ret = 0;
 		goto cleanup;
 	}
+	config_warn_pushed_gitmodel(r, want->v, want->nr);
 	switch (storage_for_repo(&s, r, o->url ? o->url : o->remote, &why)) {
 	case 0:
 		break;

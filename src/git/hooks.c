@@ -61,7 +61,7 @@ static int hooks_dir(const struct repo *r, struct strbuf *out)
 	const char *home = getenv("HOME");
 	int configured = 0;
 
-	if (!config_get(r, "core.hookspath", &cfg) && cfg.len) {
+	if (!config_get(r, "core.hooksPath", &cfg) && cfg.len) {
 		configured = 1;
 		/* A pathname to git: "~/" is the home directory. */
 		if (!strncmp(cfg.buf, "~/", 2) && home)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -99,6 +100,7 @@ int repo_open(struct repo *r)
 		return git2_error("cannot open the repository");
 	r->gitdir = dup_path(git_repository_path(r->git));
 	r->commondir = dup_path(git_repository_commondir(r->git));
+	r->config = config_set_new();
 	wd = git_repository_workdir(r->git);
 	if (wd) {
 		r->workdir = dup_path(wd);
@@ -116,80 +118,13 @@ void repo_release(struct repo *r)
 	free(r->commondir);
 	free(r->workdir);
 	free(r->prefix);
+	config_set_free(r->config);
 	memset(r, 0, sizeof(*r));
 }
 
 void repo_model_dir(const struct repo *r, struct strbuf *out)
 {
 	strbuf_addf(out, "%s/model", r->commondir);
-}
-
-static int open_config(const struct repo *r, git_config **cfg)
-{
-	int err;
-
-	if (r && r->git)
-		err = git_repository_config_snapshot(cfg, r->git);
-	else {
-		git_config *live;
-
-		err = git_config_open_default(&live);
-		if (!err) {
-			err = git_config_snapshot(cfg, live);
-			git_config_free(live);
-		}
-	}
-	if (err < 0)
-		return git2_error("cannot read git config");
-	return 0;
-}
-
-int repo_config_get(const struct repo *r, const char *key,
-		    struct strbuf *out)
-{
-	git_config *cfg;
-	const char *val;
-	int err, ret;
-
-	if (open_config(r, &cfg) < 0)
-		return -1;
-	err = git_config_get_string(&val, cfg, key);
-	if (err == GIT_ENOTFOUND) {
-		ret = 1;
-	} else if (err < 0) {
-		ret = git2_error(key);
-	} else {
-		strbuf_addstr(out, val);
-		ret = 0;
-	}
-	git_config_free(cfg);
-	return ret;
-}
-
-int repo_config_each(const struct repo *r, const char *re, config_fn fn,
-		     void *data)
-{
-	git_config *cfg;
-	git_config_iterator *it;
-	git_config_entry *entry;
-	int ret = 0, err;
-
-	if (open_config(r, &cfg) < 0)
-		return -1;
-	if (git_config_iterator_glob_new(&it, cfg, re) < 0) {
-		git_config_free(cfg);
-		return git2_error("cannot read git config");
-	}
-	while (!(err = git_config_next(&entry, it))) {
-		ret = fn(entry->name, entry->value ? entry->value : "", data);
-		if (ret)
-			break;
-	}
-	if (!ret && err != GIT_ITEROVER)
-		ret = git2_error("cannot read git config");
-	git_config_iterator_free(it);
-	git_config_free(cfg);
-	return ret;
 }
 
 void repo_store(const struct repo *repo, struct store *s)

@@ -24,6 +24,8 @@ struct repo {
 	char *commondir; /* shared by all worktrees: holds the store */
 	char *workdir;   /* NULL in a bare repository */
 	char *prefix;    /* cwd relative to workdir, "" or "sub/dir/" */
+	/* Settings, loaded on first use by config.h; owned. */
+	struct config_set *config;
 };
 
 #define REPO_INIT { .git = NULL }
@@ -43,22 +45,16 @@ void repo_model_dir(const struct repo *r, struct strbuf *out);
 void repo_store(const struct repo *repo, struct store *s);
 
 /*
- * Look up a configuration value, with git's precedence (repository, then
- * global, XDG and system files). `r` may be NULL outside a repository.
- * Returns 0 when found (value appended to `out`), 1 when not set, -1 on
- * error (reported).
+ * Look up a value of git's own configuration (`git -c` and the files, with
+ * git's precedence; never .gitmodel), from the settings config.h loads.
+ * `r` may be NULL outside a repository. Returns 0 when found (value
+ * appended to `out`), 1 when not set, -1 on error (reported).
  */
 int repo_config_get(const struct repo *r, const char *key,
 		    struct strbuf *out);
 
-/*
- * Call fn for every configuration entry whose name matches the regular
- * expression `re`, in order of precedence from lowest to highest. A
- * non-zero return from fn stops the walk and is returned.
- */
+/* A walk over settings (config.h); non-zero stops it and is returned. */
 typedef int (*config_fn)(const char *name, const char *value, void *data);
-int repo_config_each(const struct repo *r, const char *re, config_fn fn,
-		     void *data);
 
 /* Report the last libgit2 error with `what` as the subject. Returns -1. */
 int git2_error(const char *what);

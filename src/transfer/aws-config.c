@@ -35,6 +35,7 @@ void aws_config_release(struct aws_config *c)
 	wipe(&c->secret_key);
 	wipe(&c->session_token);
 	free(c->region);
+	free(c->endpoint_url);
 	free(c->profile);
 	free(c->ca_bundle);
 	memset(c, 0, sizeof(*c));
@@ -109,6 +110,8 @@ static int read_profile(const char *path, const char *section,
 			set(&c->region, val, vlen);
 		else if (klen == 9 && !memcmp(key, "ca_bundle", 9))
 			set(&c->ca_bundle, val, vlen);
+		else if (klen == 12 && !memcmp(key, "endpoint_url", 12))
+			set(&c->endpoint_url, val, vlen);
 	}
 cleanup:
 	memset(buf.buf, 0, buf.len);
@@ -199,6 +202,10 @@ int aws_config_load(struct aws_config *c)
 		if (!c->ca_bundle && file.ca_bundle) {
 			c->ca_bundle = file.ca_bundle;
 			file.ca_bundle = NULL;
+		}
+		if (file.endpoint_url) {
+			c->endpoint_url = file.endpoint_url;
+			file.endpoint_url = NULL;
 		}
 		aws_config_release(&file);
 	}

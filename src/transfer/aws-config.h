@@ -12,7 +12,9 @@
  *              or "[default]")
  * region       AWS_REGION, AWS_DEFAULT_REGION, the profile's "region"
  *              (the caller puts model.s3.region before these)
- * endpoint     AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL
+ * endpoint     the profile's "endpoint_url" here; the environment's
+ *              AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL, and whom an
+ *              endpoint may get credentials, are config_s3_endpoint()'s
  * CA file      AWS_CA_BUNDLE, the profile's "ca_bundle" (config file)
  *
  * Secrets live in memory only and are wiped on release; nothing here
@@ -26,11 +28,12 @@ struct aws_config {
 	char *secret_key;
 	char *session_token;
 	char *region;
+	char *endpoint_url; /* the profile's, NULL when none */
 	char *profile; /* which profile was read, for messages */
 	char *ca_bundle;
 };
 
-#define AWS_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, NULL }
+#define AWS_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /* Fill what can be found. Returns 0, or -1 when a file is unreadable. */
 int aws_config_load(struct aws_config *c);

@@ -58,7 +58,8 @@ static int open_trace(struct http_transport *h)
 	return 0;
 }
 
-int http_transport_init(struct http_transport *h, const struct repo *r)
+int http_transport_init(struct http_transport *h, const struct repo *r,
+			const char *url)
 {
 	struct strbuf v = STRBUF_INIT;
 	long n;
@@ -68,24 +69,19 @@ int http_transport_init(struct http_transport *h, const struct repo *r)
 	h->ssl_verify = 1;
 	if (http_global_init() < 0)
 		goto cleanup;
-	if (config_get_bool(r, "http.sslverify", 1, &h->ssl_verify) < 0)
+	if (config_http_tls(r, url, &h->ssl_verify, &h->ca_info) < 0)
 		goto cleanup;
 	if (getenv("GIT_SSL_NO_VERIFY"))
 		h->ssl_verify = !env_true("GIT_SSL_NO_VERIFY");
 	if (getenv("GIT_SSL_CAINFO") && *getenv("GIT_SSL_CAINFO")) {
+		free(h->ca_info);
 		h->ca_info = xstrdup(getenv("GIT_SSL_CAINFO"));
-	} else {
-		if (config_get(r, "http.sslcainfo", &v) < 0)
-			goto cleanup;
-		if (v.len)
-			h->ca_info = strbuf_detach(&v, NULL);
 	}
-	strbuf_reset(&v);
 	if (config_get(r, "http.proxy", &v) < 0)
 		goto cleanup;
 	if (v.len)
 		h->proxy = strbuf_detach(&v, NULL);
-	if (config_get_int(r, "model.http.lowspeedlimit",
+	if (config_get_int(r, "model.http.lowSpeedLimit",
 			   HTTP_LOW_SPEED_LIMIT_DEFAULT, &n) < 0)
 		goto cleanup;
 	if (n < 0) {
@@ -93,7 +89,7 @@ int http_transport_init(struct http_transport *h, const struct repo *r)
 		goto cleanup;
 	}
 	h->low_speed_limit = n;
-	if (config_get_int(r, "model.http.lowspeedtime",
+	if (config_get_int(r, "model.http.lowSpeedTime",
 			   HTTP_LOW_SPEED_TIME_DEFAULT, &n) < 0)
 		goto cleanup;
 	if (n < 0) {

@@ -8,7 +8,9 @@
  *
  *	user agent    git-model/<version>
  *	TLS           GIT_SSL_NO_VERIFY, else http.sslVerify (default true);
- *	              GIT_SSL_CAINFO, else http.sslCAInfo; a backend may add
+ *	              GIT_SSL_CAINFO, else http.sslCAInfo, both as git's
+ *	              http.<url>.* match the URL (config_http_tls()); a
+ *	              backend may add
  *	              a CA file of its own for when neither is set (S3:
  *	              AWS_CA_BUNDLE, a profile's ca_bundle)
  *	proxy         http.proxy; else libcurl's http_proxy, https_proxy,
@@ -61,10 +63,12 @@ struct http_transport {
 int http_global_init(void);
 
 /*
- * Read the settings above from `r` (may be NULL) and the environment.
+ * Read the settings above from `r` (may be NULL) and the environment, for
+ * requests to `url` (may be NULL: only unscoped settings apply).
  * 0, or -1 (reported: a bad value).
  */
-int http_transport_init(struct http_transport *h, const struct repo *r);
+int http_transport_init(struct http_transport *h, const struct repo *r,
+			const char *url);
 
 /* Use `file` as CA file when no git setting named one; `file` is copied. */
 void http_transport_default_ca(struct http_transport *h, const char *file);

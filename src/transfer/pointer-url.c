@@ -99,7 +99,7 @@ int pointer_url_allowed(const struct repo *r, const struct pointer *p,
 		goto cleanup;
 	}
 	strbuf_add(base, url, len - want.len);
-	if (config_get(r, "model.allowpointerurls", &allow) < 0) {
+	if (config_get(r, "model.allowPointerUrls", &allow) < 0) {
 		strbuf_addstr(why, "model.allowPointerUrls cannot be read");
 		goto cleanup;
 	}
@@ -156,7 +156,7 @@ size_t pointer_url_fetch(const struct repo *r, struct store *store,
 	size_t i, j, missing = 0;
 
 	/* Not set: nothing is followed, and nothing to explain per file. */
-	if (config_get(r, "model.allowpointerurls", &base)) {
+	if (config_get(r, "model.allowPointerUrls", &base)) {
 		for (i = 0; i < nr; i++)
 			if (!store_has(store, ptrs[i]->oid, ptrs[i]->size))
 				missing++;

@@ -81,7 +81,7 @@ static int file_open(struct storage *s)
 	if (s->repo) {
 		int links;
 
-		if (config_get_bool(s->repo, "model.file.hardlinks", 1,
+		if (config_get_bool(s->repo, "model.file.hardLinks", 1,
 				    &links) < 0)
 			return -1;
 		fs->no_link = !links;

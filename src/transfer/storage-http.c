@@ -7,8 +7,10 @@
  *	credentials   from the URL's userinfo, else on a 401 from `git
  *	              credential fill` (credential.c), approved or rejected
  *	              after use
- *	headers       model.http.extraHeader (e.g. "Authorization: Bearer
- *	              ..."), like git's http.extraHeader
+ *	headers       http.<url>.extraHeader, http.extraHeader and
+ *	              model.http.extraHeader, as config_http_settings()
+ *	              lets them reach this URL (config.h); an Authorization
+ *	              header there means the credential helper is never asked
  *
  * TLS, timeouts, proxy and tracing are the transport's (http.h).
  */
@@ -29,7 +31,7 @@ struct http_storage {
 	int have_cred;  /* cred.username/password are set */
 	int tried_fill; /* git credential fill was asked */
 	int approved;
-	struct strbuf extra_header;
+	struct http_settings hs; /* the headers */
 };
 
 static const struct storage_http_ops http_ops;
@@ -45,19 +47,14 @@ static int http_open(struct storage *s)
 	if (!*host || *host == '/')
 		return error("storage URL '%s' has no host", s->display);
 	h->base = url_without_userinfo(s->url);
-	strbuf_init(&h->extra_header, 0);
-	if (storage_open_transport(s) < 0)
+	if (storage_open_transport(s, s->url) < 0)
 		return -1;
 	if (!s->anonymous) {
 		credential_from_url(&h->cred, s->url);
 		h->have_cred = h->cred.username && h->cred.password;
-		if (config_get(r, "model.http.extraheader",
-			       &h->extra_header) < 0)
-			return -1;
 	}
-	if (strchr(h->extra_header.buf, '\n') ||
-	    strchr(h->extra_header.buf, '\r'))
-		return error("model.http.extraHeader must be one line");
+	if (config_http_settings(r, s->url, s->anonymous, &h->hs) < 0)
+		return -1;
 	return 0;
 }
 
@@ -76,15 +73,16 @@ static int http_prepare(struct storage *s, CURL *easy,
 			const struct storage_request *rq)
 {
 	struct http_storage *h = s->data;
+	size_t i;
 
 	if (h->have_cred) {
 		curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_ANY);
 		curl_easy_setopt(easy, CURLOPT_USERNAME, h->cred.username);
 		curl_easy_setopt(easy, CURLOPT_PASSWORD, h->cred.password);
 	}
-	if (h->extra_header.len) {
+	for (i = 0; i < h->hs.headers_nr; i++) {
 		struct curl_slist *l = curl_slist_append(*headers,
-							 h->extra_header.buf);
+							 h->hs.headers[i]);
 
 		if (!l)
 			return error("out of memory for HTTP headers");
@@ -102,6 +100,20 @@ static int http_unauthorized(struct storage *s)
 			     "only fetched anonymously (set model.storage to "
 			     "use credentials with it)",
 			     s->display);
+	/* Credentials were never sent: nothing to ask for or reject. */
+	if (h->hs.auth_header)
+		return error("'%s' refused the Authorization header of your "
+			     "extraHeader setting (check it; the credential "
+			     "helper is not asked while it is set)",
+			     s->display);
+	if (h->hs.withheld) {
+		struct strbuf hint = STRBUF_INIT;
+
+		config_http_trust_hint(s->url, &hint);
+		error("'%s' wants credentials; %s", s->display, hint.buf);
+		strbuf_release(&hint);
+		return -1;
+	}
 	if (h->tried_fill || h->have_cred) {
 		/* What we sent was refused: tell the helpers, give up. */
 		if (h->tried_fill)
@@ -135,7 +147,7 @@ static void http_close(struct storage *s)
 		return;
 	free(h->base);
 	credential_release(&h->cred);
-	strbuf_release(&h->extra_header);
+	http_settings_release(&h->hs);
 	free(h);
 	s->data = NULL;
 }

@@ -127,12 +127,8 @@ static int s3_open(struct storage *s)
 	}
 	xsnprintf(s3->sigv4, sizeof(s3->sigv4), "aws:amz:%s:s3", region.buf);
 
-	if (config_get(r, "model.s3.endpoint", &endpoint) < 0)
+	if (config_s3_endpoint(r, s3->aws.endpoint_url, &endpoint) < 0)
 		goto cleanup;
-	if (!endpoint.len && getenv("AWS_ENDPOINT_URL_S3"))
-		strbuf_addstr(&endpoint, getenv("AWS_ENDPOINT_URL_S3"));
-	if (!endpoint.len && getenv("AWS_ENDPOINT_URL"))
-		strbuf_addstr(&endpoint, getenv("AWS_ENDPOINT_URL"));
 	if (!endpoint.len)
 		strbuf_addf(&endpoint, "https://s3.%s.amazonaws.com",
 			    region.buf);
@@ -151,7 +147,7 @@ static int s3_open(struct storage *s)
 		      endpoint.buf);
 		goto cleanup;
 	}
-	if (config_get_bool(r, "model.s3.pathstyle", -1, &path_style) < 0)
+	if (config_get_bool(r, "model.s3.pathStyle", -1, &path_style) < 0)
 		goto cleanup;
 	s3->path_style = path_style >= 0 ? path_style :
 					   is_ip_or_localhost(s3->host);
@@ -159,9 +155,9 @@ static int s3_open(struct storage *s)
 	if (!s3->path_style && strchr(s3->bucket, '.'))
 		s3->path_style = 1;
 
-	if (config_get_size(r, "model.s3.multipartthreshold", 64 * MIB,
+	if (config_get_size(r, "model.s3.multipartThreshold", 64 * MIB,
 			    &s3->threshold) < 0 ||
-	    config_get_size(r, "model.s3.partsize", 16 * MIB, &s3->part) < 0)
+	    config_get_size(r, "model.s3.partSize", 16 * MIB, &s3->part) < 0)
 		goto cleanup;
 	if (s3->part < S3_MIN_PART) {
 		error("model.s3.partSize must be at least 5m (S3's smallest "
@@ -172,7 +168,7 @@ static int s3_open(struct storage *s)
 		goto cleanup;
 	if (sig == S3_SIGV4) {
 		s->http = &s3_http_ops;
-		if (storage_open_transport(s) < 0)
+		if (storage_open_transport(s, endpoint.buf) < 0)
 			goto cleanup;
 		http_transport_default_ca(s->transport, s3->aws.ca_bundle);
 	} else {

@@ -263,12 +263,12 @@ void storage_object_location(struct storage *s, const char *oid,
 		storage_object_url(s->display, oid, out);
 }
 
-int storage_open_transport(struct storage *s)
+int storage_open_transport(struct storage *s, const char *url)
 {
 	if (s->transport)
 		BUG("storage_open_transport() twice");
 	s->transport = xmalloc(sizeof(*s->transport));
-	return http_transport_init(s->transport, s->repo);
+	return http_transport_init(s->transport, s->repo, url);
 }
 
 void storage_request_release(struct storage_request *rq)

@@ -227,9 +227,10 @@ void storage_object_location(struct storage *s, const char *oid,
 
 /*
  * For an HTTP backend's open(): set up s->transport from the repository's
- * settings. 0 or -1 (reported).
+ * settings, with the TLS settings for `url`, where requests go (the
+ * storage URL, an S3 endpoint). 0 or -1 (reported).
  */
-int storage_open_transport(struct storage *s);
+int storage_open_transport(struct storage *s, const char *url);
 
 extern const struct storage_ops storage_file_ops;
 extern const struct storage_ops storage_http_ops;

@@ -15,6 +15,8 @@
  *                                 (test-fault-proxy.c has the usage)
  *   test-tool model-read FILE    the tensors model_read() finds in FILE
  *                                 (test-model.c has the output format)
+ *   test-tool url-match PATTERN URL   "match" or "no match": does the
+ *                                 <url> of http.<url>.* match URL (url.h)
  */
 
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 
 #include "pkt-line.h"
 #include "strbuf.h"
+#include "url.h"
 #include "usage.h"
 #include "wrapper.h"
 
@@ -137,6 +140,10 @@ static int genrandom(const char *seed_arg, const char *size_arg)
 
 int main(int argc, const char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "url-match")) {
+		puts(url_match(argv[2], argv[3]) < 0 ? "no match" : "match");
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "pkt-line") &&
 	    !strcmp(argv[2], "pack"))
 		return pkt_pack();
@@ -150,5 +157,6 @@ int main(int argc, const char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "model-read"))
 		return cmd_model_read(argc - 1, argv + 1);
 	usage("test-tool (pkt-line (pack | unpack) | genrandom <seed> <size> |\n"
-	      "       fault-proxy <options> | model-read <file>)");
+	      "       fault-proxy <options> | model-read <file> |\n"
+	      "       url-match <pattern> <url>)");
 }
