@@ -2,11 +2,11 @@
 
 test_description='model file readers on files torch writes
 
-torch.save() files made by python3-torch are read by model_read()
-(test-tool model-read): every tensor by its dotted name, with the dtype,
-shape and sha256 of its bytes that torch itself gives, views and shared
-storages included; pickles that reach for other globals are refused and
-nothing runs.'
+torch.save() files and ONNX exports made by python3-torch are read by
+model_read() (test-tool model-read): every tensor by its name, with the
+dtype, shape and sha256 of its bytes that torch itself gives, views and
+shared storages included; pickles that reach for other globals are
+refused and nothing runs.'
 
 . "$(dirname "$0")/test-lib.sh"
 
@@ -117,6 +117,27 @@ test_expect_success 'the legacy torch.save() format is named, not read' '
 	$PYTHON -c "import torch; torch.save({\"w\": torch.ones(2)}, \"old.pt\", _use_new_zipfile_serialization=False)" &&
 	test_must_fail test-tool model-read old.pt 2>err &&
 	grep "^pytorch (legacy): " err
+'
+
+test_expect_success 'an ONNX export: its initializers are the state dict' '
+	$PYTHON - >expect <<-\EOF_PY &&
+	import hashlib, torch
+	torch.manual_seed(2)
+	net = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(),
+	                          torch.nn.Linear(4, 3))
+	torch.onnx.export(net, torch.randn(1, 5), "net.onnx")
+	for k, t in net.state_dict().items():
+	    shape = ",".join(str(n) for n in t.shape)
+	    data = t.contiguous().numpy().tobytes()
+	    print(f"{k} F32 [{shape}] contiguous {hashlib.sha256(data).hexdigest()}")
+	EOF_PY
+	test-tool model-read net.onnx >out &&
+	echo "format onnx" >expect.format &&
+	head -n 1 out >actual.format &&
+	test_cmp expect.format actual.format &&
+	sed 1d out | sort >actual &&
+	sort expect >expect.sorted &&
+	test_cmp expect.sorted actual
 '
 
 test_done

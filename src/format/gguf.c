@@ -8,8 +8,8 @@
  * set); the data section. Strings are a u64 length and that many bytes.
  *
  * Everything before the data section is the header and must fit in
- * MODEL_MAX_HEADER; it is read through a window so that a metadata array
- * of a million tokens costs a few reads, not a million.
+ * MODEL_MAX_HEADER; it is read through a model_cursor, so that a
+ * metadata array of a million tokens costs a few reads, not a million.
  */
 
 #include <stdlib.h>
@@ -83,89 +83,18 @@ static const struct ggml_type {
 	[39] = { "MXFP4", 32, 17 },
 };
 
-/* A cursor over the header, reading through a window of the file. */
-struct cursor {
-	const struct model_source *src;
-	struct strbuf *err;
-	uint64_t off; /* next byte to read */
-	uint64_t win_off;
-	size_t win_len;
-	unsigned char win[65536];
-};
-
-static int cursor_read(struct cursor *c, void *buf, size_t len,
-		       const char *what)
-{
-	unsigned char *p = buf;
-
-	if (c->off > MODEL_MAX_HEADER || len > MODEL_MAX_HEADER - c->off) {
-		strbuf_addf(c->err,
-			    FMT ": %s at %llu is past the header limit of %u bytes",
-			    what, (unsigned long long)c->off, MODEL_MAX_HEADER);
-		return -1;
-	}
-	while (len) {
-		size_t n;
-
-		if (c->off < c->win_off || c->off >= c->win_off + c->win_len) {
-			uint64_t left = c->src->size > c->off ?
-						c->src->size - c->off :
-						0;
-
-			n = left < sizeof(c->win) ? left : sizeof(c->win);
-			if (n < len && n < sizeof(c->win)) {
-				strbuf_addf(c->err,
-					    FMT ": %s at %llu is past the end of the file",
-					    what, (unsigned long long)c->off);
-				return -1;
-			}
-			if (model_src_read(c->src, c->off, c->win, n, FMT,
-					   what, c->err))
-				return -1;
-			c->win_off = c->off;
-			c->win_len = n;
-		}
-		n = c->win_off + c->win_len - c->off;
-		if (n > len)
-			n = len;
-		memcpy(p, c->win + (c->off - c->win_off), n);
-		p += n;
-		c->off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Move past `len` bytes, which must be inside the file and the header. */
-static int cursor_skip(struct cursor *c, uint64_t len, const char *what)
-{
-	if (c->off > MODEL_MAX_HEADER || len > MODEL_MAX_HEADER - c->off) {
-		strbuf_addf(c->err,
-			    FMT ": %s at %llu is past the header limit of %u bytes",
-			    what, (unsigned long long)c->off, MODEL_MAX_HEADER);
-		return -1;
-	}
-	if (c->off + len > c->src->size) {
-		strbuf_addf(c->err, FMT ": %s at %llu is past the end of the file",
-			    what, (unsigned long long)c->off);
-		return -1;
-	}
-	c->off += len;
-	return 0;
-}
-
-static int read_u32(struct cursor *c, uint32_t *v, const char *what)
+static int read_u32(struct model_cursor *c, uint32_t *v, const char *what)
 {
 	unsigned char b[4];
 
-	if (cursor_read(c, b, 4, what))
+	if (model_cursor_read(c, b, 4, what))
 		return -1;
 	*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
 	     (uint32_t)b[3] << 24;
 	return 0;
 }
 
-static int read_u64(struct cursor *c, uint64_t *v, const char *what)
+static int read_u64(struct model_cursor *c, uint64_t *v, const char *what)
 {
 	uint32_t lo, hi;
 
@@ -179,7 +108,7 @@ static int read_u64(struct cursor *c, uint64_t *v, const char *what)
  * A string: its first `keep` bytes at most go to `out` (if not NULL), the
  * rest is skipped; `*len` is its whole length.
  */
-static int read_string(struct cursor *c, struct strbuf *out, size_t keep,
+static int read_string(struct model_cursor *c, struct strbuf *out, size_t keep,
 		       uint64_t *len, const char *what)
 {
 	uint64_t n, k;
@@ -189,23 +118,23 @@ static int read_string(struct cursor *c, struct strbuf *out, size_t keep,
 	k = out && n > keep ? keep : out ? n : 0;
 	if (out) {
 		strbuf_grow(out, k);
-		if (cursor_read(c, out->buf + out->len, k, what))
+		if (model_cursor_read(c, out->buf + out->len, k, what))
 			return -1;
 		strbuf_setlen(out, out->len + k);
 	}
 	if (len)
 		*len = n;
-	return cursor_skip(c, n - k, what);
+	return model_cursor_skip(c, n - k, what);
 }
 
 /* Scalar value of type `type` as text into `out`. */
-static int read_scalar(struct cursor *c, uint32_t type, struct strbuf *out)
+static int read_scalar(struct model_cursor *c, uint32_t type, struct strbuf *out)
 {
 	unsigned char b[8];
 	uint64_t v = 0;
 	unsigned size = value_type_sizes[type], i;
 
-	if (cursor_read(c, b, size, "a metadata value"))
+	if (model_cursor_read(c, b, size, "a metadata value"))
 		return -1;
 	for (i = size; i--;)
 		v = v << 8 | b[i];
@@ -251,7 +180,7 @@ static int read_scalar(struct cursor *c, uint32_t type, struct strbuf *out)
  * A value of `type`; its text (a summary for an array) goes to `out`.
  * Arrays of arrays are read to `depth` MAX_ARRAY_DEPTH.
  */
-static int read_value(struct cursor *c, uint32_t type, struct strbuf *out,
+static int read_value(struct model_cursor *c, uint32_t type, struct strbuf *out,
 		      unsigned depth)
 {
 	uint32_t elem;
@@ -290,7 +219,7 @@ static int read_value(struct cursor *c, uint32_t type, struct strbuf *out,
 				    (unsigned long long)n);
 			return -1;
 		}
-		return cursor_skip(c, n * value_type_sizes[elem],
+		return model_cursor_skip(c, n * value_type_sizes[elem],
 				   "a metadata array");
 	}
 	/* strings and arrays: at least 8 bytes each, so n is bounded */
@@ -302,7 +231,7 @@ static int read_value(struct cursor *c, uint32_t type, struct strbuf *out,
 	return 0;
 }
 
-static int read_kv(struct cursor *c, struct model_info *info,
+static int read_kv(struct model_cursor *c, struct model_info *info,
 		   uint32_t *alignment)
 {
 	struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
@@ -342,7 +271,7 @@ out:
 	return ret;
 }
 
-static int read_tensor_info(struct cursor *c, struct model_info *info)
+static int read_tensor_info(struct model_cursor *c, struct model_info *info)
 {
 	struct strbuf name = STRBUF_INIT;
 	struct model_tensor *t;
@@ -418,7 +347,7 @@ out:
 int gguf_read(const struct model_source *src, struct model_info *info,
 	      struct strbuf *err)
 {
-	struct cursor *c = xcalloc(1, sizeof(*c));
+	struct model_cursor *c = xcalloc(1, sizeof(*c));
 	unsigned char magic[4];
 	uint32_t version, alignment = DEFAULT_ALIGNMENT;
 	uint64_t nr_tensors, nr_kv, i, data_start;
@@ -426,7 +355,9 @@ int gguf_read(const struct model_source *src, struct model_info *info,
 
 	c->src = src;
 	c->err = err;
-	if (cursor_read(c, magic, 4, "the magic") ||
+	c->fmt = FMT;
+	c->limit = MODEL_MAX_HEADER;
+	if (model_cursor_read(c, magic, 4, "the magic") ||
 	    read_u32(c, &version, "the version"))
 		goto out;
 	if (memcmp(magic, "GGUF", 4)) {

@@ -250,6 +250,63 @@ int model_src_read(const struct model_source *src, uint64_t off, void *buf,
 	return 0;
 }
 
+static int cursor_check(struct model_cursor *c, uint64_t len,
+			const char *what)
+{
+	if (c->off > c->limit || len > c->limit - c->off) {
+		strbuf_addf(c->err, "%s: %s at %llu is past the %s", c->fmt,
+			    what, (unsigned long long)c->off,
+			    c->limit < c->src->size ? "header limit" :
+						      "end of the file");
+		return -1;
+	}
+	if (c->off > c->src->size || len > c->src->size - c->off) {
+		strbuf_addf(c->err, "%s: %s at %llu is past the end of the file",
+			    c->fmt, what, (unsigned long long)c->off);
+		return -1;
+	}
+	return 0;
+}
+
+int model_cursor_read(struct model_cursor *c, void *buf, size_t len,
+		      const char *what)
+{
+	unsigned char *p = buf;
+
+	if (cursor_check(c, len, what))
+		return -1;
+	while (len) {
+		size_t n;
+
+		if (c->off < c->win_off || c->off >= c->win_off + c->win_len) {
+			uint64_t left = c->src->size - c->off;
+
+			n = left < sizeof(c->win) ? left : sizeof(c->win);
+			if (model_src_read(c->src, c->off, c->win, n, c->fmt,
+					   what, c->err))
+				return -1;
+			c->win_off = c->off;
+			c->win_len = n;
+		}
+		n = c->win_off + c->win_len - c->off;
+		if (n > len)
+			n = len;
+		memcpy(p, c->win + (c->off - c->win_off), n);
+		p += n;
+		c->off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int model_cursor_skip(struct model_cursor *c, uint64_t len, const char *what)
+{
+	if (cursor_check(c, len, what))
+		return -1;
+	c->off += len;
+	return 0;
+}
+
 struct model_tensor *model_tensor_add(struct model_info *info,
 				      const char *name, size_t len,
 				      const char *fmt, struct strbuf *err)
@@ -408,9 +465,8 @@ int model_read(const struct model_source *src, struct model_info *info,
 		ret = torch_zip_read(src, info, err);
 		break;
 	case MODEL_FORMAT_ONNX:
-		strbuf_addf(err, "%s: this format is not read yet",
-			    model_format_name(f));
-		return -1;
+		ret = onnx_read(src, info, err);
+		break;
 	case MODEL_FORMAT_TORCH_LEGACY:
 		strbuf_addstr(err,
 			      "pytorch (legacy): the torch.save() format before torch 1.6 is not read (save it again with a newer torch)");

@@ -20,6 +20,8 @@ int gguf_read(const struct model_source *src, struct model_info *info,
 	      struct strbuf *err);
 int torch_zip_read(const struct model_source *src, struct model_info *info,
 		   struct strbuf *err);
+int onnx_read(const struct model_source *src, struct model_info *info,
+	      struct strbuf *err);
 
 /*
  * Read `len` bytes at `off` into `buf`: -1 with "<fmt>: <what> at <off>
@@ -30,6 +32,28 @@ int torch_zip_read(const struct model_source *src, struct model_info *info,
 int model_src_read(const struct model_source *src, uint64_t off, void *buf,
 		   size_t len, const char *fmt, const char *what,
 		   struct strbuf *err);
+
+/*
+ * Sequential reads through a 64 KiB window of the file, for formats that
+ * are many small fields. Set `src`, `err`, `fmt` and `limit` (no byte at
+ * or past it is read or skipped: the header's cap) in a zeroed struct;
+ * `off` is the next byte. Both calls return 0, or -1 with "<fmt>: <what>
+ * at <off> is past ..." in `err`. model_cursor_skip() reads nothing.
+ */
+struct model_cursor {
+	const struct model_source *src;
+	struct strbuf *err;
+	const char *fmt;
+	uint64_t limit;
+	uint64_t off;
+	uint64_t win_off;
+	size_t win_len;
+	unsigned char win[65536];
+};
+
+int model_cursor_read(struct model_cursor *c, void *buf, size_t len,
+		      const char *what);
+int model_cursor_skip(struct model_cursor *c, uint64_t len, const char *what);
 
 /*
  * A new zeroed tensor at the end of `info`, named with `len` bytes at

@@ -824,6 +824,184 @@ static void test_torch_zip(void)
 	strbuf_release(&err);
 }
 
+/* Protobuf pieces */
+static void pb_varint(struct strbuf *sb, uint64_t v)
+{
+	while (v >= 0x80) {
+		strbuf_addch(sb, (char)(v | 0x80));
+		v >>= 7;
+	}
+	strbuf_addch(sb, (char)v);
+}
+
+static void pb_vfield(struct strbuf *sb, unsigned field, uint64_t v)
+{
+	pb_varint(sb, field << 3);
+	pb_varint(sb, v);
+}
+
+static void pb_lfield(struct strbuf *sb, unsigned field, const void *data,
+		      size_t len)
+{
+	pb_varint(sb, field << 3 | 2);
+	pb_varint(sb, len);
+	strbuf_add(sb, data, len);
+}
+
+/* A ModelProto of one graph holding the initializers in `inits`. */
+static void onnx_model(struct strbuf *sb, const struct strbuf *inits)
+{
+	struct strbuf graph = STRBUF_INIT;
+
+	strbuf_reset(sb);
+	pb_vfield(sb, 1, 7);
+	pb_lfield(sb, 2, "pytorch", 7);
+	pb_lfield(&graph, 1, "\x0a\x01x", 3); /* a node, skipped */
+	strbuf_add(&graph, inits->buf, inits->len);
+	pb_lfield(&graph, 2, "g", 1);
+	pb_lfield(sb, 7, graph.buf, graph.len);
+	pb_vfield(sb, 8, 1); /* not a length: skipped as a varint */
+	strbuf_release(&graph);
+}
+
+static void onnx_reject(const struct strbuf *tensor, const char *word,
+			const char *what)
+{
+	struct strbuf inits = STRBUF_INIT, file = STRBUF_INIT;
+
+	pb_lfield(&inits, 5, tensor->buf, tensor->len);
+	onnx_model(&file, &inits);
+	reject(&file, word, what);
+	strbuf_release(&inits);
+	strbuf_release(&file);
+}
+
+static void test_onnx(void)
+{
+	struct strbuf t = STRBUF_INIT, inits = STRBUF_INIT,
+		      file = STRBUF_INIT, err = STRBUF_INIT, packed = STRBUF_INIT;
+	struct model_info info = MODEL_INFO_INIT;
+	static const char f32[24] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	const char *raw;
+
+	pb_vfield(&t, 1, 2);
+	pb_vfield(&t, 1, 3);
+	pb_vfield(&t, 2, 1);
+	pb_lfield(&t, 8, "fc.weight", 9);
+	pb_lfield(&t, 9, f32, 24);
+	pb_lfield(&inits, 5, t.buf, t.len);
+	strbuf_reset(&t);
+	pb_varint(&packed, 2);
+	pb_lfield(&t, 1, packed.buf, packed.len);
+	pb_vfield(&t, 2, 1);
+	pb_lfield(&t, 8, "fc.bias", 7);
+	pb_lfield(&t, 4, f32, 8); /* packed float_data */
+	pb_lfield(&inits, 5, t.buf, t.len);
+	strbuf_reset(&t);
+	pb_vfield(&t, 2, 7);
+	pb_lfield(&t, 8, "steps", 5);
+	pb_lfield(&t, 7, "\x96\x01", 2); /* int64_data: 150 */
+	pb_lfield(&inits, 5, t.buf, t.len);
+	strbuf_reset(&t);
+	pb_vfield(&t, 1, 1000);
+	pb_vfield(&t, 2, 10);
+	pb_lfield(&t, 8, "big", 3);
+	strbuf_reset(&packed);
+	pb_lfield(&packed, 1, "location", 8);
+	pb_lfield(&packed, 2, "w.bin", 5);
+	pb_lfield(&t, 13, packed.buf, packed.len);
+	pb_vfield(&t, 14, 1);
+	pb_lfield(&inits, 5, t.buf, t.len);
+	onnx_model(&file, &inits);
+
+	is_int(model_format_detect((unsigned char *)file.buf, 16, file.len),
+	       MODEL_FORMAT_ONNX, "onnx: detected");
+	if (!ok(!read_buf(&file, &info, &err) && info.nr == 4, "onnx: read"))
+		printf("# %s\n", err.buf);
+	raw = memmem(file.buf, file.len, f32, 24);
+	if (info.nr == 4) {
+		is_str(info.tensors[0].name, "fc.weight", "onnx: name");
+		ok(info.tensors[0].ndim == 2 && info.tensors[0].shape[1] == 3,
+		   "onnx: dims");
+		is_str(info.tensors[0].dtype, "F32", "onnx: data_type 1 is F32");
+		is_int(info.tensors[0].offset, raw - file.buf,
+		       "onnx: raw_data's offset in the file");
+		is_int(info.tensors[0].length, 24, "onnx: raw_data's length");
+		is_int(info.tensors[1].elem_size, 4,
+		       "onnx: packed float_data is raw F32 bytes");
+		is_int(info.tensors[1].length, 8, "onnx: float_data's length");
+		is_str(info.tensors[2].dtype, "I64", "onnx: I64");
+		is_int(info.tensors[2].elem_size, 0,
+		       "onnx: varint int64_data is compared as bytes");
+		is_int(info.tensors[3].length, 0, "onnx: external data: no bytes here");
+	}
+	is_str(info.metadata.buf,
+	       "steps.encoding=int64_data\nbig.external_data=w.bin\n",
+	       "onnx: encodings and external data noted");
+	model_info_release(&info);
+
+	strbuf_reset(&t);
+	pb_vfield(&t, 2, 1);
+	pb_lfield(&t, 8, "w", 1);
+	pb_varint(&t, 9 << 3 | 2);
+	pb_varint(&t, UINT64_C(1) << 63);
+	onnx_reject(&t, "runs past its message", "raw_data of 2^63 bytes");
+	strbuf_reset(&t);
+	strbuf_add(&t, "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12);
+	onnx_reject(&t, "a varint of more than 10 bytes", "an 11-byte varint");
+	strbuf_reset(&t);
+	pb_varint(&t, 3 << 3 | 3);
+	onnx_reject(&t, "wire type 3", "a group");
+	strbuf_reset(&t);
+	pb_vfield(&t, 1, UINT64_MAX);
+	onnx_reject(&t, "dim is negative", "dim -1");
+	strbuf_reset(&t);
+	for (int i = 0; i < 9; i++)
+		pb_vfield(&t, 1, 1);
+	onnx_reject(&t, "more than 8 dims", "9 dims");
+	strbuf_reset(&t);
+	pb_vfield(&t, 1, 3);
+	pb_vfield(&t, 2, 1);
+	pb_lfield(&t, 8, "w", 1);
+	pb_lfield(&t, 9, f32, 8);
+	onnx_reject(&t, "has 8 bytes of data, its data_type and dims need 12",
+		    "raw_data shorter than its dims");
+	strbuf_reset(&t);
+	pb_vfield(&t, 2, 99);
+	pb_lfield(&t, 8, "w", 1);
+	onnx_reject(&t, "unknown data_type 99", "data_type 99");
+	strbuf_reset(&t);
+	pb_vfield(&t, 2, 1);
+	pb_lfield(&t, 8, "a\nb", 3);
+	onnx_reject(&t, "control character", "a name with a newline");
+	strbuf_reset(&t);
+	pb_vfield(&t, 2, 1);
+	onnx_reject(&t, "a tensor name of 0 bytes", "an initializer without a name");
+	strbuf_reset(&t);
+	pb_vfield(&t, 2, 1);
+	pb_lfield(&t, 8, "w", 1);
+	pb_varint(&t, 4 << 3 | 5);
+	strbuf_add(&t, f32, 4);
+	onnx_reject(&t, "unpacked tensor data", "unpacked float_data");
+
+	strbuf_reset(&file);
+	pb_vfield(&file, 1, 7);
+	pb_lfield(&file, 2, "x", 1);
+	reject(&file, "onnx: no graph", "a model without a graph");
+	strbuf_reset(&file);
+	pb_vfield(&file, 1, 7);
+	pb_varint(&file, 7 << 3 | 2);
+	pb_varint(&file, 1000);
+	strbuf_add(&file, "\x28\x00", 2);
+	reject(&file, "runs past its message", "a graph longer than the file");
+
+	strbuf_release(&t);
+	strbuf_release(&packed);
+	strbuf_release(&inits);
+	strbuf_release(&file);
+	strbuf_release(&err);
+}
+
 static void test_decode(void)
 {
 	static const unsigned char f16[] = { 0x00, 0x3c, 0x00, 0xc0, 0x00, 0x7c,
@@ -868,6 +1046,7 @@ int main(void)
 	test_gguf_hostile();
 	test_pickle();
 	test_torch_zip();
+	test_onnx();
 	test_decode();
 	return done_testing();
 }
