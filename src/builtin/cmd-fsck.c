@@ -451,28 +451,34 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 	struct fsck f = { 0 };
 	const char **revs = xcalloc(argc + 1, sizeof(*revs));
 	struct strbuf hs = STRBUF_INIT;
-	int i, nrevs = 0, objects = 0, pointers = 0, remote = 0, dashdash = 0;
+	int i, nrevs = 0, objects = 0, pointers = 0, remote = 0;
 	int check_files;
+	static const char *const usage[] = {
+		"git model fsck [--objects] [--pointers] [--remote] [<rev>...]",
+		NULL
+	};
+	const struct option options[] = {
+		OPT_BOOL_F(0, "objects", &objects,
+			   "check the objects of the local store",
+			   PARSE_OPT_NONEG),
+		OPT_BOOL_F(0, "pointers", &pointers,
+			   "check the pointers of revisions and the work tree",
+			   PARSE_OPT_NONEG),
+		OPT_BOOL_F(0, "remote", &remote,
+			   "ask storage for the weights missing locally",
+			   PARSE_OPT_NONEG),
+		OPT_END(),
+	};
 
-	for (i = 1; i < argc; i++) {
-		if (!dashdash && !strcmp(argv[i], "--objects"))
-			objects = 1;
-		else if (!dashdash && !strcmp(argv[i], "--pointers"))
-			pointers = 1;
-		else if (!dashdash && !strcmp(argv[i], "--remote"))
-			remote = 1;
-		else if (!dashdash && !strcmp(argv[i], "--"))
-			dashdash = 1;
-		else if (!dashdash && argv[i][0] == '-')
-			usage_cmd(NULL);
-		else
-			revs[nrevs++] = argv[i];
-	}
+	argc = parse_options(argc, argv, options, usage, 0);
+	for (i = 0; i < argc; i++)
+		revs[nrevs++] = argv[i];
 	if (!objects && !pointers)
 		objects = pointers = 1;
 	if (!pointers && (nrevs || remote))
-		usage_cmd("revisions and --remote are for the pointer check; "
-			  "they cannot go with --objects alone");
+		usage_msg_opt("revisions and --remote are for the pointer "
+			      "check; they cannot go with --objects alone",
+			      usage, options);
 	check_files = pointers && !nrevs && repo->workdir;
 	if (pointers && !nrevs && !git_repository_head_unborn(repo->git))
 		revs[nrevs++] = "HEAD"; /* none yet in a new repository */

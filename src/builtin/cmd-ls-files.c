@@ -23,12 +23,16 @@ int cmd_ls_files(int argc, const char **argv, struct repo *repo)
 	struct store store = STORE_INIT;
 	struct strbuf hs = STRBUF_INIT;
 	const char *rev = "HEAD";
+	static const char *const usage[] = { "git model ls-files [<rev>]",
+					     NULL };
+	const struct option options[] = { OPT_END() };
 	size_t i;
 
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
-		usage_cmd(NULL);
-	if (argc == 2)
-		rev = argv[1];
+	argc = parse_options(argc, argv, options, usage, 0);
+	if (argc > 1)
+		usage_msg_opt("too many arguments", usage, options);
+	if (argc == 1)
+		rev = argv[0];
 	if (scan_tree(repo, rev, &set) < 0)
 		return 128;
 	repo_store(repo, &store);
@@ -259,9 +263,11 @@ static void print_raw_files(struct repo *r)
 
 int cmd_status(int argc, const char **argv, struct repo *repo)
 {
-	(void)argv;
-	if (argc > 1)
-		usage_cmd(NULL);
+	static const char *const usage[] = { "git model status", NULL };
+	const struct option options[] = { OPT_END() };
+
+	if (parse_options(argc, argv, options, usage, 0))
+		usage_msg_opt("too many arguments", usage, options);
 	print_staged(repo);
 	print_unpushed(repo);
 	print_pointer_files(repo);

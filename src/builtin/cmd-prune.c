@@ -400,16 +400,17 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 	size_t i, deleted = 0, unconfirmed = 0, failed = 0, stale_done = 0;
 	uint64_t deleted_bytes = 0, unconfirmed_bytes = 0, stale_bytes = 0;
 	int asked = 1, ret = 0;
+	static const char *const usage[] = {
+		"git model prune [-n | --dry-run] [-v | --verbose]", NULL
+	};
+	const struct option options[] = {
+		OPT__DRY_RUN(&p.dry_run, "list what would be deleted"),
+		OPT__VERBOSE(&p.verbose, "name each object"),
+		OPT_END(),
+	};
 
-	for (i = 1; i < (size_t)argc; i++) {
-		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n"))
-			p.dry_run = 1;
-		else if (!strcmp(argv[i], "--verbose") ||
-			 !strcmp(argv[i], "-v"))
-			p.verbose = 1;
-		else
-			usage_cmd(NULL);
-	}
+	if (parse_options(argc, argv, options, usage, 0))
+		usage_msg_opt("too many arguments", usage, options);
 	if (config_get_int(repo, "model.pruneRecentDays", 7, &p.days) < 0)
 		exit(128);
 	if (p.days < 0)

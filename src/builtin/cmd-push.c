@@ -138,12 +138,18 @@ int cmd_pre_push(int argc, const char **argv, struct repo *repo)
 	struct push_opts o = { NULL, NULL, 0, 0, -1 };
 	struct oid_list want = { NULL }, have = { NULL };
 	char line[REF_LINE_MAX];
+	static const char *const usage[] = {
+		"git model pre-push <remote> <url> <ref-lines", NULL
+	};
+	const struct option options[] = { OPT_END() };
 	int ret;
 
-	if (argc != 3)
-		usage_cmd(NULL);
-	o.remote = argv[1];
-	o.url = argv[2];
+	argc = parse_options(argc, argv, options, usage,
+			     PARSE_OPT_STOP_AT_NON_OPTION);
+	if (argc != 2)
+		usage_msg_opt(NULL, usage, options);
+	o.remote = argv[0];
+	o.url = argv[1];
 	while (fgets(line, sizeof(line), stdin)) {
 		char lref[REF_LINE_MAX], lsha[REF_LINE_MAX];
 		char rref[REF_LINE_MAX], rsha[REF_LINE_MAX];
@@ -230,19 +236,24 @@ int cmd_push(int argc, const char **argv, struct repo *repo)
 	struct oid_list want = { NULL }, have = { NULL };
 	struct strbuf remote = STRBUF_INIT;
 	int i, all = 0, nrefs = 0, ret;
+	static const char *const usage[] = {
+		"git model push [-n | --dry-run] [--all] [-q | --quiet] "
+		"[--progress]\n"
+		"                      [<remote>] [<ref>...]",
+		NULL
+	};
+	const struct option options[] = {
+		OPT__DRY_RUN(&o.dry_run, "list what would be uploaded"),
+		OPT_BOOL(0, "all", &all, "the weights of every branch and tag"),
+		OPT__QUIET(&o.quiet, "report nothing but errors"),
+		OPT_BOOL(0, "progress", &o.progress,
+			 "show progress (default: when stderr is a terminal)"),
+		OPT_END(),
+	};
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n"))
-			o.dry_run = 1;
-		else if (!strcmp(argv[i], "--all"))
-			all = 1;
-		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-			o.quiet = 1;
-		else if (!strcmp(argv[i], "--progress"))
-			o.progress = 1;
-		else if (argv[i][0] == '-')
-			usage_cmd(NULL);
-		else if (!remote.len && is_remote_name(repo, argv[i]))
+	argc = parse_options(argc, argv, options, usage, 0);
+	for (i = 0; i < argc; i++) {
+		if (!remote.len && is_remote_name(repo, argv[i]))
 			strbuf_addstr(&remote, argv[i]);
 		else {
 			if (add_ref(repo, argv[i], &want) < 0)
