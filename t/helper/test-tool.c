@@ -28,6 +28,7 @@
 
 #include "pkt-line.h"
 #include "strbuf.h"
+#include "parse-options.h"
 #include "url.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -138,6 +139,14 @@ static int genrandom(const char *seed_arg, const char *size_arg)
 	return 0;
 }
 
+static const char *const tool_usage[] = {
+	"test-tool (pkt-line (pack | unpack) | genrandom <seed> <size> |\n"
+	"       fault-proxy <options> | model-read <file> |\n"
+	"       url-match <pattern> <url>)",
+	NULL
+};
+static const struct option no_options[] = { OPT_END() };
+
 int main(int argc, const char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "url-match")) {
@@ -156,7 +165,5 @@ int main(int argc, const char **argv)
 		return cmd_fault_proxy(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "model-read"))
 		return cmd_model_read(argc - 1, argv + 1);
-	usage("test-tool (pkt-line (pack | unpack) | genrandom <seed> <size> |\n"
-	      "       fault-proxy <options> | model-read <file> |\n"
-	      "       url-match <pattern> <url>)");
+	usage_msg_opt(NULL, tool_usage, no_options);
 }
