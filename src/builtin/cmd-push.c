@@ -212,24 +212,6 @@ static int add_all_refs(struct repo *r, struct oid_list *want)
 	return 0;
 }
 
-static void default_remote(struct repo *r, struct strbuf *out)
-{
-	git_reference *head = NULL;
-	struct strbuf key = STRBUF_INIT;
-
-	if (!git_repository_head(&head, r->git) &&
-	    git_reference_is_branch(head)) {
-		strbuf_addf(&key, "branch.%s.remote",
-			    git_reference_shorthand(head));
-		repo_config_get(r, key.buf, out);
-	}
-	git_reference_free(head);
-	git_error_clear();
-	if (!out->len)
-		strbuf_addstr(out, "origin");
-	strbuf_release(&key);
-}
-
 int cmd_push(int argc, const char **argv, struct repo *repo)
 {
 	struct push_opts o = { NULL, NULL, 0, 0, -1 };
@@ -261,8 +243,8 @@ int cmd_push(int argc, const char **argv, struct repo *repo)
 			nrefs++;
 		}
 	}
-	if (!remote.len)
-		default_remote(repo, &remote);
+	if (!remote.len && repo_default_remote(repo, &remote) < 0)
+		exit(128);
 	o.remote = remote.buf;
 	if (all && add_all_refs(repo, &want) < 0)
 		exit(128);
