@@ -217,4 +217,11 @@ test_expect_success 'a file://localhost/ remote is a local remote too' '
 	test_cmp_bin lh.pth "$(obj lh.git/model/objects $(oid_of lh.pth))"
 '
 
+test_expect_success 'push --all: a branch whose commit is missing is an error' '
+	test_when_finished "rm -f .git/refs/heads/broken" &&
+	echo 0123456789abcdef0123456789abcdef01234567 >.git/refs/heads/broken &&
+	test_must_fail git model push --all origin 2>err &&
+	grep "^error: cannot read .refs/heads/broken.: " err
+'
+
 test_done
