@@ -235,7 +235,7 @@ static void intersect(struct found_set *a, const struct found_set *b)
 		if (j < b->nr)
 			a->v[k++] = a->v[i];
 		else
-			free(a->v[i].path);
+			found_release(&a->v[i]);
 	}
 	a->nr = k;
 }
@@ -270,8 +270,11 @@ static int commit_pointers(const struct repo *r, git_commit *c,
 			goto cleanup;
 		git_tree_free(ptree);
 		ptree = NULL;
-		if (i)
+		if (i) {
+			/* what differs from each parent, one at a time */
 			intersect(&mine, &other);
+			found_set_release(&other);
+		}
 	}
 	for (i = 0; i < mine.nr; i++) {
 		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
