@@ -273,19 +273,13 @@ s3_key () {
 	echo "$1/sha256/$(echo "$2" | cut -c1-2)/$(echo "$2" | cut -c3-4)/$2"
 }
 
-# s3_setup_work URL ENDPOINT: git model installed; remote.git; and work/,
-# tracking *.pth, with model.storage URL and model.s3.endpoint ENDPOINT in
-# its .gitmodel (not committed yet) and in the global config (AWS keys go
-# only to an endpoint you name), and remote.git as origin.
+# s3_setup_work URL ENDPOINT: test_setup_work URL, and model.s3.endpoint
+# ENDPOINT in work/.gitmodel and in the global config (AWS keys go only to
+# an endpoint you name).
 s3_setup_work () {
-	git model install &&
-	git init -q --bare remote.git &&
-	git init -q work &&
-	git -C work model track "*.pth" &&
-	git -C work config -f .gitmodel model.storage "$1" &&
+	test_setup_work "$1" &&
 	git -C work config -f .gitmodel model.s3.endpoint "$2" &&
-	git config --global model.s3.endpoint "$2" &&
-	git -C work remote add origin ../remote.git
+	git config --global model.s3.endpoint "$2"
 }
 
 # s3_object_path BUCKET KEY: the file holding the object's bytes in s3rver.

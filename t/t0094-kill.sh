@@ -82,17 +82,9 @@ wrap_cmd="'$TRASH_DIRECTORY/filter-wrap'"
 stuck_cmd="'$TRASH_DIRECTORY/filter-stuck'"
 
 test_expect_success 'setup' '
-	git model install &&
-	git init -q --bare remote.git &&
-	git init -q work &&
-	(
-		cd work &&
-		git model track "*.pth" &&
-		git config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
-		git add . &&
-		git commit -q -m attributes &&
-		git remote add origin ../remote.git
-	)
+	test_setup_work "$HTTPD_URL/open/models" &&
+	git -C work add . &&
+	git -C work commit -q -m attributes
 '
 
 test_expect_success 'kill -9 of the filter process during a clean: git add fails, no object' '

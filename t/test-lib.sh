@@ -165,6 +165,18 @@ test_process_kill () {
 	done
 }
 
+# test_setup_work STORAGE-URL: git model installed; remote.git; and work/,
+# tracking *.pth, with model.storage STORAGE-URL in its .gitmodel (not
+# committed yet), and remote.git as its origin.
+test_setup_work () {
+	git model install &&
+	git init -q --bare remote.git &&
+	git init -q work &&
+	git -C work model track "*.pth" &&
+	git -C work config -f .gitmodel model.storage "$1" &&
+	git -C work remote add origin ../remote.git
+}
+
 # Print the plan and the summary, clean up (test_atexit), and exit.
 test_done () {
 	test_atexit_run_
