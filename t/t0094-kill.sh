@@ -210,7 +210,8 @@ write_script slowbin/git-model <<EOF || BUG "cannot write slowbin/git-model"
 if test "\$1" = post-checkout || test "\$1" = push
 then
 	echo \$\$ >"\$TRASH_DIRECTORY/strace.pid"
-	exec strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \\
+	exec env "$test_no_leak_check_env_" \\
+		strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \\
 		-e inject=rename,renameat,renameat2:delay_enter=3000000 \\
 		"$GIT_MODEL_BUILD_DIR/src/git-model" "\$@"
 fi

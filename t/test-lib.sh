@@ -297,6 +297,13 @@ test_lazy_prereq OTHER_FS '
 	test "$(stat -c %d /dev/shm)" != "$(stat -c %d .)"
 '
 test_lazy_prereq SYMLINKS 'ln -s x y && test -h y'
+# LeakSanitizer cannot work under ptrace: in a sanitizer build, what runs
+# under strace does not look for leaks (it is run untraced elsewhere).
+test_no_leak_check_env_="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+strace () {
+	env "$test_no_leak_check_env_" strace "$@"
+}
+
 # strace that shows the paths of fds (-y) and can fail system calls.
 test_lazy_prereq STRACE '
 	strace -f -qq -y -o /dev/null -e trace=fsync -e inject=fsync:error=EIO true
