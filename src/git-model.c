@@ -14,6 +14,7 @@
 
 #include "builtin.h"
 #include "dir-sync.h"
+#include "parse-options.h"
 #include "run-command.h"
 #include "strbuf.h"
 #include "usage.h"
@@ -22,107 +23,57 @@
 
 static const struct command commands[] = {
 	{ "install", cmd_install, USE_REPO,
-	  "Configure the filter (and hooks) for git-model",
-	  "git model install [--global | --local | --system] [--skip-smudge]" },
+	  "Configure the filter (and hooks) for git-model" },
 	{ "uninstall", cmd_uninstall, USE_REPO,
-	  "Remove the filter configuration",
-	  "git model uninstall [--global | --local | --system]" },
+	  "Remove the filter configuration" },
 	{ "track", cmd_track, NEED_REPO | NEED_WORK_TREE,
-	  "Track files matching patterns, or list tracked patterns",
-	  "git model track [<pattern>...]" },
+	  "Track files matching patterns, or list tracked patterns" },
 	{ "untrack", cmd_untrack, NEED_REPO | NEED_WORK_TREE,
-	  "Stop tracking patterns",
-	  "git model untrack <pattern>..." },
+	  "Stop tracking patterns" },
 	{ "push", cmd_push, NEED_REPO,
-	  "Upload the weights that commits add, as pre-push does",
-	  "git model push [-n | --dry-run] [--all] [-q | --quiet] [--progress]\n"
-	  "                      [<remote>] [<ref>...]" },
+	  "Upload the weights that commits add, as pre-push does" },
 	{ "fetch", cmd_fetch, NEED_REPO,
-	  "Download the weights of refs into the local store",
-	  "git model fetch [-I | --include <globs>] [-X | --exclude <globs>]\n"
-	  "                       [-q | --quiet] [--progress] [<remote>] [<ref>...]" },
+	  "Download the weights of refs into the local store" },
 	{ "checkout", cmd_checkout, NEED_REPO | NEED_WORK_TREE,
-	  "Put local weights into work tree files that hold pointers",
-	  "git model checkout [-q | --quiet] [--] [<path>...]" },
+	  "Put local weights into work tree files that hold pointers" },
 	{ "pull", cmd_pull, NEED_REPO | NEED_WORK_TREE,
-	  "fetch, then checkout",
-	  "git model pull [-I | --include <globs>] [-X | --exclude <globs>]\n"
-	  "                      [-q | --quiet] [--progress] [<remote>] [<ref>...]" },
+	  "fetch, then checkout" },
 	{ "ls-files", cmd_ls_files, NEED_REPO,
-	  "List the pointers of a revision (* weights local, - not)",
-	  "git model ls-files [<rev>]" },
+	  "List the pointers of a revision (* weights local, - not)" },
 	{ "status", cmd_status, NEED_REPO | NEED_WORK_TREE,
-	  "Show weights not yet pushed and files still holding pointers",
-	  "git model status" },
+	  "Show weights not yet pushed and files still holding pointers" },
 	{ "fsck", cmd_fsck, NEED_REPO,
-	  "Check the local store and the pointers of revisions",
-	  "git model fsck [--objects] [--pointers] [--remote] [<rev>...]" },
+	  "Check the local store and the pointers of revisions" },
 	{ "prune", cmd_prune, NEED_REPO,
-	  "Delete local weights that are not in use and are in storage",
-	  "git model prune [-n | --dry-run] [-v | --verbose]" },
+	  "Delete local weights that are not in use and are in storage" },
 	{ "url", cmd_url, NEED_REPO,
-	  "Print the storage URL of a file's weights",
-	  "git model url [--rev <rev>] [--https] <path>" },
+	  "Print the storage URL of a file's weights" },
 	{ "pointer", cmd_pointer, USE_REPO,
-	  "Print the pointer for a file, or check that a file is one",
-	  "git model pointer --file <file>\n"
-	  "   or: git model pointer --check [-q | --quiet] (<file> | -)" },
+	  "Print the pointer for a file, or check that a file is one" },
 	{ "env", cmd_env, USE_REPO,
-	  "Show the version, repository, store and configuration in effect",
-	  "git model env" },
+	  "Show the version, repository, store and configuration in effect" },
 	{ "version", cmd_version, 0,
-	  "Show the version",
-	  "git model version" },
+	  "Show the version" },
 	{ "help", cmd_help, 0,
-	  "List the commands",
-	  "git model help" },
+	  "List the commands, or open a command's manual" },
 	{ "clean", cmd_clean, NEED_REPO | PLUMBING,
-	  "Filter: turn content on stdin into a pointer on stdout",
-	  "git model clean [-- <path>]" },
+	  "Filter: turn content on stdin into a pointer on stdout" },
 	{ "smudge", cmd_smudge, NEED_REPO | PLUMBING,
-	  "Filter: turn a pointer on stdin into content on stdout",
-	  "git model smudge [--skip] [-- <path>]" },
+	  "Filter: turn a pointer on stdin into content on stdout" },
 	{ "pre-push", cmd_pre_push, NEED_REPO | PLUMBING,
-	  "Hook: upload weights before git pushes commits",
-	  "git model pre-push <remote> <url> <ref-lines" },
+	  "Hook: upload weights before git pushes commits" },
 	{ "post-checkout", cmd_post_checkout,
 	  NEED_REPO | NEED_WORK_TREE | PLUMBING,
-	  "Hook: write big files' weights after git checks them out",
-	  "git model post-checkout [<hook-args>...]" },
+	  "Hook: write big files' weights after git checks them out" },
 	{ "post-merge", cmd_post_checkout,
 	  NEED_REPO | NEED_WORK_TREE | PLUMBING,
-	  "Hook: the same after a merge or pull",
-	  "git model post-merge [<hook-args>...]" },
+	  "Hook: the same after a merge or pull" },
 	{ "post-rewrite", cmd_post_checkout,
 	  NEED_REPO | NEED_WORK_TREE | PLUMBING,
-	  "Hook: the same after a rebase",
-	  "git model post-rewrite [<hook-args>...]" },
+	  "Hook: the same after a rebase" },
 	{ "filter-process", cmd_filter_process, NEED_REPO | PLUMBING,
-	  "Filter: serve git's long-running filter protocol",
-	  "git model filter-process [--skip]" },
+	  "Filter: serve git's long-running filter protocol" },
 };
-
-static const struct command *running;
-
-const struct command *current_command(void)
-{
-	return running;
-}
-
-static void print_usage_lines(FILE *fp, const char *text)
-{
-	fprintf(fp, "usage: %s\n", text);
-}
-
-void usage_cmd(const char *msg)
-{
-	if (msg)
-		error("%s", msg);
-	if (!running)
-		BUG("usage_cmd() outside a command");
-	print_usage_lines(stderr, running->usage);
-	exit(129);
-}
 
 static void list_commands(FILE *fp)
 {
@@ -138,9 +89,6 @@ static void list_commands(FILE *fp)
 					commands[i].summary);
 	}
 }
-
-static const char main_usage[] =
-	"git model [--version] [-h | --help] <command> [<args>]";
 
 /*
  * --help opens the command's man page when man can find it (installed, or
@@ -170,20 +118,65 @@ static int show_man_page(const char *name)
 	return -1;
 }
 
+static const char *const main_usage[] = {
+	"git model [--version] [-h | --help] <command> [<args>]",
+	NULL
+};
+
 static void NORETURN main_help(FILE *fp, int code)
 {
-	fprintf(fp, "usage: %s\n", main_usage);
+	fprintf(fp, "usage: %s\n", main_usage[0]);
 	list_commands(fp);
-	fprintf(fp, "\n'git model <command> -h' shows a command's options.\n");
+	fprintf(fp, "\n'git model <command> -h' shows a command's options; "
+		    "'git model help <command>' its manual.\n");
 	exit(code);
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * The command's manual; without one, its summary and its "--help" output,
+ * which its option table makes (the command runs without a repository and
+ * leaves from parse_options()).
+ */
+static void NORETURN command_help(const struct command *cmd)
+{
+	const char *argv[] = { cmd->name, "--help", NULL };
+
+	show_man_page(cmd->name);
+	printf("git model %s: %s\n\n", cmd->name, cmd->summary);
+	fflush(stdout);
+	cmd->fn(2, argv, NULL);
+	BUG("'git model %s --help' returned", cmd->name);
 }
 
 int cmd_help(int argc, const char **argv, struct repo *repo)
 {
-	(void)argc;
-	(void)argv;
+	static const char *const usage[] = { "git model help [<command>]",
+					     NULL };
+	const struct option options[] = { OPT_END() };
+	const struct command *cmd;
+
 	(void)repo;
-	main_help(stdout, 0);
+	argc = parse_options(argc, argv, options, usage, 0);
+	if (!argc)
+		main_help(stdout, 0);
+	if (argc > 1)
+		usage_msg_opt("too many arguments", usage, options);
+	cmd = find_command(argv[0]);
+	if (!cmd) {
+		error("'%s' is not a git-model command", argv[0]);
+		main_help(stderr, 1);
+	}
+	command_help(cmd);
 }
 
 static int run(const struct command *cmd, int argc, const char **argv)
@@ -191,17 +184,12 @@ static int run(const struct command *cmd, int argc, const char **argv)
 	struct repo repo = REPO_INIT;
 	int have_repo = 0, ret;
 
-	running = cmd;
-	if (argc == 2 && !strcmp(argv[1], "-h")) {
-		print_usage_lines(stdout, cmd->usage);
-		exit(129);
-	}
-	if (argc == 2 && !strcmp(argv[1], "--help")) {
-		show_man_page(cmd->name);
-		printf("git model %s: %s\n\n", cmd->name, cmd->summary);
-		print_usage_lines(stdout, cmd->usage);
-		return 0;
-	}
+	if (argc == 2 && !strcmp(argv[1], "--help"))
+		command_help(cmd);
+	/* These work anywhere: the command leaves from parse_options(). */
+	if (argc == 2 && (!strcmp(argv[1], "-h") ||
+			  !strcmp(argv[1], "--git-completion-helper")))
+		return cmd->fn(argc, argv, NULL);
 	if (cmd->flags & (NEED_REPO | USE_REPO)) {
 		have_repo = !repo_open(&repo);
 		if (!have_repo && (cmd->flags & NEED_REPO))
@@ -219,45 +207,46 @@ static int run(const struct command *cmd, int argc, const char **argv)
 
 int main(int argc, const char **argv)
 {
-	const char *name;
-	size_t i;
-	int ret;
+	int short_help = 0, long_help = 0, version = 0, ret;
+	const struct option options[] = {
+		OPT_BOOL('h', NULL, &short_help, "list the commands"),
+		OPT_BOOL(0, "help", &long_help, "open git-model(1)"),
+		OPT_BOOL('v', "version", &version, "show the version"),
+		OPT_END(),
+	};
+	const struct command *cmd;
 
 	/* A closed pipe is an error to report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 	/* Over `ulimit -f`, write(2) fails with EFBIG, which we report. */
 	signal(SIGXFSZ, SIG_IGN);
-	git_libgit2_init();
 
-	argv++;
-	argc--;
+	argc = parse_options(argc, argv, options, main_usage,
+			     PARSE_OPT_STOP_AT_NON_OPTION);
+	if (long_help)
+		show_man_page("help");
+	if (short_help || long_help)
+		main_help(stdout, 0);
+	if (version) {
+		argv[0] = "version";
+		argv[1] = NULL;
+		argc = 1;
+	}
 	if (argc < 1)
 		main_help(stderr, 1);
-	name = argv[0];
-	if (!strcmp(name, "-h"))
-		main_help(stdout, 0);
-	if (!strcmp(name, "--help")) {
-		show_man_page("help");
-		main_help(stdout, 0);
+	cmd = find_command(argv[0]);
+	if (!cmd) {
+		error("'%s' is not a git-model command", argv[0]);
+		main_help(stderr, 1);
 	}
-	if (!strcmp(name, "--version") || !strcmp(name, "-v"))
-		name = "version";
 
-	for (i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (strcmp(name, commands[i].name))
-			continue;
-		ret = run(&commands[i], argc, argv);
-		/* What the command put in the store survives a crash. */
-		if (dir_sync_wait() < 0 && !ret)
-			ret = 1;
-		git_libgit2_shutdown();
-		if (fflush(stdout) || ferror(stdout))
-			die_errno("cannot write to standard output");
-		return ret;
-	}
-	if (name[0] == '-')
-		error("unknown option '%s'", name);
-	else
-		error("'%s' is not a git-model command", name);
-	main_help(stderr, 1);
+	git_libgit2_init();
+	ret = run(cmd, argc, argv);
+	/* What the command put in the store survives a crash. */
+	if (dir_sync_wait() < 0 && !ret)
+		ret = 1;
+	git_libgit2_shutdown();
+	if (fflush(stdout) || ferror(stdout))
+		die_errno("cannot write to standard output");
+	return ret;
 }

@@ -42,19 +42,14 @@ fresh_clone () {
 # work/ with a.pth, b.pth, c.pth (3, 2, 1 MiB) in HTTP storage under
 # $HTTPD_URL/open/models (named in .gitmodel), pushed to remote.git.
 setup_three_weights () {
-	git model install &&
-	git init -q --bare remote.git &&
-	git init -q work &&
+	test_setup_work "$HTTPD_URL/open/models" &&
 	(
 		cd work &&
-		git model track "*.pth" &&
-		git config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
 		test-tool genrandom a 3m >a.pth &&
 		test-tool genrandom b 2m >b.pth &&
 		test-tool genrandom c 1m >c.pth &&
 		git add . &&
 		git commit -q -m weights &&
-		git remote add origin ../remote.git &&
 		git push -q origin main
 	)
 }

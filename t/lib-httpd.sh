@@ -70,13 +70,11 @@
 # nginx is a child of the script's shell: a bare "wait" in a test would
 # wait for it forever; wait for the PIDs you started ("wait $pid").
 #
-# nginx is stopped however the script ends: a chained EXIT trap covers a
-# body calling exit, a signal and a bail out; test_atexit_hook is for
-# test-lib.sh's test_done; and a watchdog process, which stops nginx at
-# most a second after the script's shell is gone, covers the rest (and
-# test_done while test-lib.sh does not call the hook). The EXIT trap and
-# test_atexit_hook are shared with lib-s3.sh (see test_atexit_register_
-# below), so a script can use both libraries.
+# nginx is stopped however the script ends: test-lib.sh's test_atexit
+# has test_done and its EXIT trap (a body calling exit, a signal, a bail
+# out) stop it, and a watchdog process stops it at most a second after
+# the script's shell is gone. lib-s3.sh does the same, so a script can use
+# both libraries.
 
 HTTPD_DIR="$TRASH_DIRECTORY/httpd"
 HTTPD_ROOT="$HTTPD_DIR/www"
@@ -97,32 +95,10 @@ httpd_find_nginx_ () {
 	fi
 }
 
-# Is process $1 running? A child of ours that has exited is a zombie,
-# which kill -0 still finds, until we wait for it.
-httpd_alive_ () {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*) return 1 ;;
-	esac
-	return 0
-}
-
-# httpd_kill_ PID: TERM nginx's master (which stops its workers), wait up
-# to 5 s for it to go, then KILL it and its workers.
+# httpd_kill_ PID: stop nginx's master (which stops its workers), the
+# workers too if it has to be killed.
 httpd_kill_ () {
-	httpd_workers_=$(pgrep -P "$1" 2>/dev/null)
-	kill -TERM "$1" 2>/dev/null || return 0
-	httpd_i_=0
-	while httpd_alive_ "$1"
-	do
-		if test $httpd_i_ -ge 50
-		then
-			kill -KILL "$1" $httpd_workers_ 2>/dev/null
-			break
-		fi
-		sleep 0.1
-		httpd_i_=$((httpd_i_ + 1))
-	done
+	test_process_kill "$1" $(pgrep -P "$1" 2>/dev/null)
 }
 
 # The basic-auth user file: apr1 hashes (nginx knows them) when openssl
@@ -268,41 +244,9 @@ EOF
 	echo "}"
 }
 
-# Shared with lib-s3.sh, which has the same block: whichever library is
-# sourced first defines it. test_atexit_register_ FUNCTION has FUNCTION
-# (which must be idempotent, and quiet when there is nothing to stop) run
-# when the script ends: by test_atexit_hook, which test-lib.sh's test_done
-# calls, and by test_atexit_exit_trap_, the EXIT trap a library sets when
-# it starts a server: it runs the hook, then does what test-lib.sh's own
-# trap does, with the same exit code. The trap stays after a server is
-# stopped: stopping it again is a no-op.
-if ! command -v test_atexit_register_ >/dev/null 2>&1
-then
-	test_atexit_hooks_=
-	test_atexit_register_ () {
-		case " $test_atexit_hooks_ " in
-		*" $1 "*) ;;
-		*) test_atexit_hooks_="$test_atexit_hooks_ $1" ;;
-		esac
-	}
-	test_atexit_hook () {
-		for test_atexit_f_ in $test_atexit_hooks_
-		do
-			"$test_atexit_f_"
-		done
-	}
-	test_atexit_exit_trap_ () {
-		test_atexit_code_=$?
-		{ set +x; } 2>/dev/null
-		test_atexit_hook
-		(exit $test_atexit_code_)
-		test_exit_trap_
-	}
-fi
-
 # stop_httpd runs when the script ends, from test_done (which clears the
 # EXIT trap) and from the EXIT trap.
-test_atexit_register_ stop_httpd
+test_atexit stop_httpd
 
 # Start nginx (see the top of this file). Called again after stop_httpd,
 # it keeps the port, the password and the files.
@@ -374,7 +318,7 @@ start_httpd () {
 	httpd_i_=0 httpd_why_=
 	while :
 	do
-		if ! httpd_alive_ "$HTTPD_PID"
+		if ! test_process_alive "$HTTPD_PID"
 		then
 			httpd_why_="nginx exited"
 		elif test $httpd_i_ -ge 50

@@ -93,8 +93,8 @@
 #
 # They are stopped however the script ends, as nginx is in lib-httpd.sh
 # (the two libraries can be used together): a chained EXIT trap covers a
-# body calling exit, a signal and a bail out; test_atexit_hook is for
-# test-lib.sh's test_done; and a watchdog process, which stops them at most
+# body calling exit, a signal and a bail out; test_atexit (test-lib.sh)
+# is for test_done; and a watchdog process, which stops them at most
 # a second after the script's shell is gone, covers the rest.
 
 S3_DIR="$TRASH_DIRECTORY/s3"
@@ -114,65 +114,7 @@ export S3_DATA S3_CREDENTIALS S3_PROXY_LOG S3_REGION S3_ACCESS_KEY_ID \
 	S3_TOKEN_ACCESS_KEY_ID S3_TOKEN_SECRET_ACCESS_KEY S3_SESSION_TOKEN
 S3_MODULES_="$TEST_DIRECTORY/s3/node_modules"
 
-# Shared with lib-httpd.sh, which has the same block: whichever library is
-# sourced first defines it. test_atexit_register_ FUNCTION has FUNCTION
-# (which must be idempotent, and quiet when there is nothing to stop) run
-# when the script ends: by test_atexit_hook, which test-lib.sh's test_done
-# calls, and by test_atexit_exit_trap_, the EXIT trap a library sets when
-# it starts a server: it runs the hook, then does what test-lib.sh's own
-# trap does, with the same exit code. The trap stays after a server is
-# stopped: stopping it again is a no-op.
-if ! command -v test_atexit_register_ >/dev/null 2>&1
-then
-	test_atexit_hooks_=
-	test_atexit_register_ () {
-		case " $test_atexit_hooks_ " in
-		*" $1 "*) ;;
-		*) test_atexit_hooks_="$test_atexit_hooks_ $1" ;;
-		esac
-	}
-	test_atexit_hook () {
-		for test_atexit_f_ in $test_atexit_hooks_
-		do
-			"$test_atexit_f_"
-		done
-	}
-	test_atexit_exit_trap_ () {
-		test_atexit_code_=$?
-		{ set +x; } 2>/dev/null
-		test_atexit_hook
-		(exit $test_atexit_code_)
-		test_exit_trap_
-	}
-fi
-
-test_atexit_register_ stop_s3
-
-# Is process $1 running? A child of ours that has exited is a zombie,
-# which kill -0 still finds, until we wait for it.
-s3_alive_ () {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*) return 1 ;;
-	esac
-	return 0
-}
-
-# s3_kill_ PID: TERM, wait up to 5 s for it to go, then KILL.
-s3_kill_ () {
-	kill -TERM "$1" 2>/dev/null || return 0
-	s3_k_=0
-	while s3_alive_ "$1"
-	do
-		if test $s3_k_ -ge 50
-		then
-			kill -KILL "$1" 2>/dev/null
-			break
-		fi
-		sleep 0.1
-		s3_k_=$((s3_k_ + 1))
-	done
-}
+test_atexit stop_s3
 
 # s3_start_failed_ WHAT: say why and show the servers' messages, then exit
 # (the EXIT trap stops what runs).
@@ -236,7 +178,7 @@ start_s3 () {
 		done
 		for s3_p_ in $(cat "$S3_DIR/pids" 2>/dev/null)
 		do
-			s3_kill_ "$s3_p_"
+			test_process_kill "$s3_p_"
 		done
 	) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- &
 	S3_WATCHDOG_PID_=$!
@@ -247,7 +189,7 @@ start_s3 () {
 		s3_port_=$(sed -n 's/^S3rver listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
 			"$S3_DIR/s3rver.out")
 		test -n "$s3_port_" && break
-		s3_alive_ "$S3RVER_PID" || s3_start_failed_ "s3rver exited"
+		test_process_alive "$S3RVER_PID" || s3_start_failed_ "s3rver exited"
 		test $s3_i_ -lt 150 ||
 		s3_start_failed_ "s3rver did not listen within 15 s"
 		sleep 0.1
@@ -269,7 +211,7 @@ start_s3 () {
 	# The proxy writes its port (atomically) once it listens.
 	until test -s "$S3_DIR/proxy.port"
 	do
-		s3_alive_ "$S3_PROXY_PID" || s3_start_failed_ "sigv4-proxy.js exited"
+		test_process_alive "$S3_PROXY_PID" || s3_start_failed_ "sigv4-proxy.js exited"
 		test $s3_i_ -lt 150 ||
 		s3_start_failed_ "sigv4-proxy.js did not listen within 15 s"
 		sleep 0.1
@@ -285,7 +227,7 @@ stop_s3 () {
 	test -n "$S3RVER_PID$S3_PROXY_PID$S3_WATCHDOG_PID_" || return 0
 	for s3_p_ in $S3_PROXY_PID $S3RVER_PID
 	do
-		s3_kill_ "$s3_p_"
+		test_process_kill "$s3_p_"
 		wait "$s3_p_" 2>/dev/null
 	done
 	if test -n "$S3_WATCHDOG_PID_"
@@ -316,6 +258,28 @@ s3_create_bucket () {
 	echo >&4 "s3_create_bucket $1: HTTP ${s3_status_:-error}"
 	cat >&4 "$S3_DIR/create-bucket.out" 2>/dev/null
 	return 1
+}
+
+# s3_use_keys: the servers' keys in AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, exported.
+s3_use_keys () {
+	AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID &&
+	AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY &&
+	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+}
+
+# s3_key PREFIX OID: the key of OID's object under PREFIX.
+s3_key () {
+	echo "$1/sha256/$(echo "$2" | cut -c1-2)/$(echo "$2" | cut -c3-4)/$2"
+}
+
+# s3_setup_work URL ENDPOINT: test_setup_work URL, and model.s3.endpoint
+# ENDPOINT in work/.gitmodel and in the global config (AWS keys go only to
+# an endpoint you name).
+s3_setup_work () {
+	test_setup_work "$1" &&
+	git -C work config -f .gitmodel model.s3.endpoint "$2" &&
+	git config --global model.s3.endpoint "$2"
 }
 
 # s3_object_path BUCKET KEY: the file holding the object's bytes in s3rver.

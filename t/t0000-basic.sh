@@ -38,9 +38,10 @@ test_expect_success 'an unknown command is an error naming it' '
 	grep "^   track " err
 '
 
-test_expect_success 'an unknown option is an error naming it' '
-	test_expect_code 1 git model --frob 2>err &&
-	grep "unknown option .--frob." err
+test_expect_success 'an unknown global option is an error naming it' '
+	test_expect_code 129 git model --frob 2>err &&
+	grep "^error: unknown option .frob.$" err &&
+	grep "^usage: git model" err
 '
 
 test_expect_success '<cmd> -h prints its usage and exits 129' '
@@ -53,6 +54,43 @@ test_expect_success '<cmd> -h prints its usage and exits 129' '
 test_expect_success 'a bad option prints the usage on stderr, exits 129' '
 	test_expect_code 129 git model install --frob 2>err &&
 	grep "^usage: git model install" err
+'
+
+test_expect_success '<cmd> -h lists the options of its table' '
+	test_expect_code 129 git model fetch -h >out &&
+	grep "^    -I, --include <globs> " out &&
+	grep "^    -q, --quiet " out &&
+	test_expect_code 129 git model push -h >out &&
+	grep "^    -n, --dry-run " out
+'
+
+test_expect_success 'an unknown option of a command is named, then the usage' '
+	test_expect_code 129 git model fetch --bogus 2>err &&
+	grep "^error: unknown option .bogus.$" err &&
+	grep "^usage: git model fetch" err &&
+	test_expect_code 129 git model push -nz 2>err &&
+	grep "^error: unknown switch .z.$" err &&
+	test_expect_code 129 git model url --https=yes x 2>err &&
+	grep "^error: option .https. takes no value$" err
+'
+
+test_expect_success 'an option without its value says so' '
+	test_expect_code 129 git model fetch -I 2>err &&
+	grep "^error: switch .I. requires a value$" err &&
+	test_expect_code 129 git model fetch --exclude 2>err &&
+	grep "^error: option .exclude. requires a value$" err &&
+	test_expect_code 129 git model url --rev 2>err &&
+	grep "^error: option .rev. requires a value$" err
+'
+
+test_expect_success 'help <cmd> is <cmd> --help, from the same table' '
+	MANPATH="$PWD/nowhere" git model help fetch >help &&
+	MANPATH="$PWD/nowhere" git model fetch --help >dashdash &&
+	test_cmp help dashdash &&
+	grep "^git model fetch: Download" help &&
+	grep "^    -X, --exclude <globs> " help &&
+	test_expect_code 1 git model help frobnicate 2>err &&
+	grep "error: .frobnicate. is not a git-model command" err
 '
 
 test_expect_success 'commands that need a repository say so outside one' '

@@ -186,6 +186,21 @@ test_expect_success 'model.fetchInclude and fetchExclude limit pull' '
 	)
 '
 
+test_expect_success 'fetch takes --include=<globs>, and -q bundled with -X<globs>' '
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote2.git opts &&
+	a=$(oid_of work2/small/a.pth) &&
+	b=$(oid_of work2/big/b.pth) &&
+	git -C opts model fetch --include="small/*" 2>err &&
+	grep "downloaded 1 object" err &&
+	test_path_is_file "$(obj opts/.git/model/objects $a)" &&
+	test_path_is_missing "$(obj opts/.git/model/objects $b)" &&
+	rm -rf opts/.git/model/objects &&
+	git -C opts model fetch -qXsmall origin 2>err &&
+	test_must_be_empty err &&
+	test_path_is_missing "$(obj opts/.git/model/objects $a)" &&
+	test_path_is_file "$(obj opts/.git/model/objects $b)"
+'
+
 test_expect_success 'git -c model.storage on the command line wins over .gitmodel' '
 	mkdir other-storage &&
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote2.git cmdline &&

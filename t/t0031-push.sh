@@ -181,4 +181,47 @@ test_expect_success STRACE 'a push whose storage cannot be synced fails' '
 	test_must_fail git -C nosync.git rev-parse -q --verify refs/heads/main
 '
 
+test_expect_success 'without a remote named: branch.<name>.remote, from git -c too, else origin' '
+	git init -q --bare other.git &&
+	git remote add other ./other.git &&
+	test_when_finished "git config --unset branch.main.remote; git remote remove other" &&
+	test-tool genrandom d1 2000 >d.pth &&
+	git add d.pth &&
+	git commit -q -m d1 &&
+	d1=$(oid_of d.pth) &&
+	git -c branch.main.remote=other model status >out &&
+	grep "^Weights to push (no upstream; compared with other):" out &&
+	git -c branch.main.remote=other model push -q &&
+	test_path_is_file "$(obj other.git/model/objects $d1)" &&
+	test_path_is_missing "$(obj remote.git/model/objects $d1)" &&
+	test-tool genrandom d2 2000 >d.pth &&
+	git commit -q -a -m d2 &&
+	d2=$(oid_of d.pth) &&
+	git config branch.main.remote other &&
+	git model push -q &&
+	test_path_is_file "$(obj other.git/model/objects $d2)" &&
+	test_path_is_missing "$(obj remote.git/model/objects $d2)" &&
+	git config --unset branch.main.remote &&
+	git model push -q &&
+	test_path_is_file "$(obj remote.git/model/objects $d2)"
+'
+
+test_expect_success 'a file://localhost/ remote is a local remote too' '
+	git init -q --bare lh.git &&
+	git remote add lh "file://localhost$TRASH_DIRECTORY/lh.git" &&
+	test_when_finished "git remote remove lh" &&
+	test-tool genrandom lh 1000 >lh.pth &&
+	git add lh.pth &&
+	git commit -q -m lh &&
+	git model push -q lh &&
+	test_cmp_bin lh.pth "$(obj lh.git/model/objects $(oid_of lh.pth))"
+'
+
+test_expect_success 'push --all: a branch whose commit is missing is an error' '
+	test_when_finished "rm -f .git/refs/heads/broken" &&
+	echo 0123456789abcdef0123456789abcdef01234567 >.git/refs/heads/broken &&
+	test_must_fail git model push --all origin 2>err &&
+	grep "^error: cannot read .refs/heads/broken.: " err
+'
+
 test_done

@@ -17,10 +17,11 @@ then
 	skip_all="cannot mount a loop XFS here: $(head -n 1 mount.err)"
 	test_done
 fi
-# test_done calls it before it removes the trash directory.
-test_atexit_hook () {
+# test_done runs it before it removes the trash directory.
+umount_mnt () {
 	umount "$mnt"
 }
+test_atexit umount_mnt
 
 # shared FILE: how many of FILE's extents are shared with another file.
 shared () {

@@ -7,33 +7,15 @@ test_description='S3 storage through a signature-checking proxy and s3rver'
 
 start_s3 models
 
-key_of () {
-	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
-}
-
-use_env_keys () {
-	AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID &&
-	AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY &&
-	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-}
-
 test_expect_success 'setup: storage in .gitmodel, keys in the environment' '
-	use_env_keys &&
-	git model install &&
-	git init -q --bare remote.git &&
-	git init -q work &&
+	s3_use_keys &&
+	s3_setup_work s3://models/team "$S3_ENDPOINT" &&
 	(
 		cd work &&
-		git model track "*.pth" &&
-		git config -f .gitmodel model.storage "s3://models/team" &&
-		git config -f .gitmodel model.s3.endpoint "$S3_ENDPOINT" &&
-		# AWS keys go to an endpoint only you name (SECURITY)
-		git config --global model.s3.endpoint "$S3_ENDPOINT" &&
 		test-tool genrandom a 3m >a.pth &&
 		test-tool genrandom b 1m >b.pth &&
 		git add . &&
-		git commit -q -m weights &&
-		git remote add origin ../remote.git
+		git commit -q -m weights
 	)
 '
 
@@ -43,15 +25,15 @@ test_expect_success 'push signs every request, uploads, the proxy agrees' '
 	test "$(s3_log_count PUT 200)" = 2 &&
 	! grep "sig=bad\|sig=missing" "$S3_PROXY_LOG" &&
 	grep "^[0-9]* [0-9]* PUT .* 200 sig=ok body=ok$" "$S3_PROXY_LOG" &&
-	test_cmp_bin work/a.pth "$(s3_object_path models $(key_of team $(oid_of work/a.pth)))"
+	test_cmp_bin work/a.pth "$(s3_object_path models $(s3_key team $(oid_of work/a.pth)))"
 '
 
 test_expect_success 'pointers name the s3:// object, url --https its request URL' '
 	oid=$(oid_of work/a.pth) &&
 	git -C work cat-file -p HEAD:a.pth >pointer &&
-	grep "^url s3://models/$(key_of team $oid)$" pointer &&
+	grep "^url s3://models/$(s3_key team $oid)$" pointer &&
 	git -C work model url --https a.pth >url &&
-	echo "$S3_ENDPOINT/models/$(key_of team $oid)" >expect &&
+	echo "$S3_ENDPOINT/models/$(s3_key team $oid)" >expect &&
 	test_cmp expect url
 '
 
@@ -158,7 +140,7 @@ test_expect_success 'a key prefix with characters that need encoding' '
 	git -C work remote add third ../third.git &&
 	git -C work model push --all third 2>err &&
 	grep "uploaded 3 object(s)" err &&
-	test_cmp_bin work/a.pth "$(s3_object_path models "$(key_of "dir with space/ü+é=x" $(oid_of work/a.pth))")" &&
+	test_cmp_bin work/a.pth "$(s3_object_path models "$(s3_key "dir with space/ü+é=x" $(oid_of work/a.pth))")" &&
 	rm -rf lazy3 &&
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy3 &&
 	git -C lazy3 -c model.storage="s3://models/dir with space/ü+é=x" model pull &&
@@ -185,7 +167,7 @@ test_expect_success 'multipart: a 200 MiB file goes up in parallel parts' '
 	overlap=$(s3_max_overlap PUT "partNumber=") &&
 	say "at most $overlap parts in flight" &&
 	test "$overlap" -gt 1 &&
-	test_cmp_bin work/big.pth "$(s3_object_path models $(key_of team $(oid_of work/big.pth)))"
+	test_cmp_bin work/big.pth "$(s3_object_path models $(s3_key team $(oid_of work/big.pth)))"
 '
 
 test_expect_success 'multipart: the 200 MiB file comes back byte for byte' '

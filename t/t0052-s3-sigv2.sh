@@ -18,24 +18,14 @@ start_s3 models
 # requests go to it directly, not through the SigV4 proxy.
 
 test_expect_success 'setup' '
-	AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID &&
-	AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY &&
-	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY &&
-	git model install &&
-	git init -q --bare remote.git &&
-	git init -q work &&
+	s3_use_keys &&
+	s3_setup_work s3://models/v2 "$S3_DIRECT_ENDPOINT" &&
 	(
 		cd work &&
-		git model track "*.pth" &&
-		git config -f .gitmodel model.storage "s3://models/v2" &&
-		git config -f .gitmodel model.s3.endpoint "$S3_DIRECT_ENDPOINT" &&
-		# AWS keys go to an endpoint only you name (SECURITY)
-		git config --global model.s3.endpoint "$S3_DIRECT_ENDPOINT" &&
 		git config -f .gitmodel model.s3.signature v2 &&
 		test-tool genrandom a 2m >a.pth &&
 		git add . &&
-		git commit -q -m a &&
-		git remote add origin ../remote.git
+		git commit -q -m a
 	)
 '
 
@@ -43,7 +33,7 @@ test_expect_success 'push through libs3 stores the object' '
 	git -C work push -q origin main 2>err &&
 	grep "uploaded 1 object(s)" err &&
 	oid=$(sha256sum <work/a.pth | cut -d" " -f1) &&
-	test_cmp_bin work/a.pth "$(s3_object_path models v2/sha256/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4)/$oid)"
+	test_cmp_bin work/a.pth "$(s3_object_path models $(s3_key v2 $oid))"
 '
 
 test_expect_success 'a clone through libs3 gets the weights back' '

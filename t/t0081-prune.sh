@@ -337,9 +337,7 @@ test_expect_success 'S3 storage: refused credentials delete nothing, good ones d
 	git init -q s3 &&
 	(
 		cd s3 &&
-		AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID &&
-		AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY &&
-		export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY &&
+		s3_use_keys &&
 		git model install --local &&
 		git model track "*.pth" &&
 		git config model.storage s3://models/team &&

@@ -107,18 +107,13 @@ no_canary_in_clone () {
 }
 
 test_expect_success 'setup: real weights in HTTP storage, canaries outside it' '
-	git model install &&
-	git init -q --bare remote.git &&
-	git init -q work &&
+	test_setup_work "$HTTPD_URL/open/models" &&
 	(
 		cd work &&
-		git model track "*.pth" &&
-		git config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
 		echo good >good.pth &&
 		test-tool genrandom real 200k >real.pth &&
 		git add . &&
 		git commit -q -m weights &&
-		git remote add origin ../remote.git &&
 		git push -q origin main
 	) &&
 	good=$(oid_of work/good.pth) &&

@@ -23,9 +23,9 @@ umount_small () {
 	return 0
 }
 
-# Unmount however the script ends: lib-httpd.sh's EXIT trap and
-# test_done both run the functions registered here.
-test_atexit_register_ umount_small
+# Unmount however the script ends: the EXIT trap and test_done both run
+# the functions registered with test_atexit.
+test_atexit umount_small
 
 mkdir "$SMALL" || BUG "cannot create '$SMALL'"
 if mount -t tmpfs -o size=8m tmpfs "$SMALL" 2>/dev/null

@@ -82,17 +82,9 @@ wrap_cmd="'$TRASH_DIRECTORY/filter-wrap'"
 stuck_cmd="'$TRASH_DIRECTORY/filter-stuck'"
 
 test_expect_success 'setup' '
-	git model install &&
-	git init -q --bare remote.git &&
-	git init -q work &&
-	(
-		cd work &&
-		git model track "*.pth" &&
-		git config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
-		git add . &&
-		git commit -q -m attributes &&
-		git remote add origin ../remote.git
-	)
+	test_setup_work "$HTTPD_URL/open/models" &&
+	git -C work add . &&
+	git -C work commit -q -m attributes
 '
 
 test_expect_success 'kill -9 of the filter process during a clean: git add fails, no object' '
@@ -218,7 +210,8 @@ write_script slowbin/git-model <<EOF || BUG "cannot write slowbin/git-model"
 if test "\$1" = post-checkout || test "\$1" = push
 then
 	echo \$\$ >"\$TRASH_DIRECTORY/strace.pid"
-	exec strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \\
+	exec env "$test_no_leak_check_env_" \\
+		strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \\
 		-e inject=rename,renameat,renameat2:delay_enter=3000000 \\
 		"$GIT_MODEL_BUILD_DIR/src/git-model" "\$@"
 fi

@@ -13,10 +13,6 @@ object in the bucket.'
 
 start_s3 models
 
-key_of () {
-	echo "team/sha256/$(echo $1 | cut -c1-2)/$(echo $1 | cut -c3-4)/$1"
-}
-
 . "$TEST_DIRECTORY/lib-fault-proxy.sh"
 FAULT_PROXY_UPSTREAM=${S3_ENDPOINT##*:}
 
@@ -29,27 +25,17 @@ new_weights () {
 }
 
 test_expect_success 'setup: weights in S3, keys in the environment' '
-	AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID &&
-	AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY &&
-	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY &&
-	git model install &&
-	git init -q --bare remote.git &&
-	git init -q work &&
+	s3_use_keys &&
+	s3_setup_work s3://models/team "$S3_ENDPOINT" &&
 	(
 		cd work &&
-		git model track "*.pth" &&
-		git config -f .gitmodel model.storage "s3://models/team" &&
-		git config -f .gitmodel model.s3.endpoint "$S3_ENDPOINT" &&
-		# AWS keys go to an endpoint only you name (SECURITY)
-		git config --global model.s3.endpoint "$S3_ENDPOINT" &&
 		test-tool genrandom a 2m >a.pth &&
 		test-tool genrandom b 1m >b.pth &&
 		git add . &&
 		git commit -q -m weights &&
-		git remote add origin ../remote.git &&
 		git push -q origin main
 	) &&
-	test_cmp_bin work/a.pth "$(s3_object_path models $(key_of $(oid_of work/a.pth)))"
+	test_cmp_bin work/a.pth "$(s3_object_path models $(s3_key team $(oid_of work/a.pth)))"
 '
 
 test_expect_success 'a signed request through the proxy works' '
@@ -69,7 +55,7 @@ test_expect_success '500 once on a PUT: retried, the push succeeds' '
 	test "$(grep -c "^PUT .* 500 .*fault=status500" proxy.log)" = 1 &&
 	grep "^PUT .* 200 .*fault=none" proxy.log &&
 	test "$(git -C remote.git rev-parse main)" = "$(git -C work rev-parse main)" &&
-	test_cmp_bin work/c.pth "$(s3_object_path models $(key_of $(oid_of work/c.pth)))"
+	test_cmp_bin work/c.pth "$(s3_object_path models $(s3_key team $(oid_of work/c.pth)))"
 '
 
 test_expect_success '500 on every PUT: push fails, ref unchanged, nothing stored' '
@@ -83,7 +69,7 @@ test_expect_success '500 on every PUT: push fails, ref unchanged, nothing stored
 	grep "500" err &&
 	grep "push is refused" err &&
 	test "$(git -C remote.git rev-parse main)" = "$before" &&
-	test_path_is_missing "$(s3_object_path models $(key_of $(oid_of work/d.pth)))"
+	test_path_is_missing "$(s3_object_path models $(s3_key team $(oid_of work/d.pth)))"
 '
 
 test_expect_success 'multipart: 503 on every part, the upload is aborted, nothing stored' '
@@ -100,7 +86,7 @@ test_expect_success 'multipart: 503 on every part, the upload is aborted, nothin
 	grep "^PUT .*partNumber=.* 503 .*fault=status503" proxy.log &&
 	grep "^DELETE /models/team/sha256/.*?uploadId=" proxy.log &&
 	test "$(git -C remote.git rev-parse main)" = "$before" &&
-	test_path_is_missing "$(s3_object_path models $(key_of $(oid_of work/big.pth)))"
+	test_path_is_missing "$(s3_object_path models $(s3_key team $(oid_of work/big.pth)))"
 '
 
 test_expect_success 'multipart: a PUT refused once, retried, the push succeeds' '
@@ -113,8 +99,8 @@ test_expect_success 'multipart: a PUT refused once, retried, the push succeeds' 
 	test "$(grep -c "^PUT .*partNumber=.* 200 " proxy.log)" = 3 &&
 	grep "^POST /models/team/sha256/.*?uploadId=.* 200 " proxy.log &&
 	test "$(git -C remote.git rev-parse main)" = "$(git -C work rev-parse main)" &&
-	test_cmp_bin work/big.pth "$(s3_object_path models $(key_of $(oid_of work/big.pth)))" &&
-	test_cmp_bin work/d.pth "$(s3_object_path models $(key_of $(oid_of work/d.pth)))"
+	test_cmp_bin work/big.pth "$(s3_object_path models $(s3_key team $(oid_of work/big.pth)))" &&
+	test_cmp_bin work/d.pth "$(s3_object_path models $(s3_key team $(oid_of work/d.pth)))"
 '
 
 test_expect_success 'a reset mid-body on a GET: retried, right bytes' '

@@ -38,20 +38,15 @@ same_weights () {
 }
 
 test_expect_success 'setup: 20 weights in HTTP storage, a clone without them' '
-	git model install &&
-	git init -q --bare remote.git &&
-	git init -q work &&
+	test_setup_work "$HTTPD_URL/open/models" &&
 	(
 		cd work &&
-		git model track "*.pth" &&
-		git config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
 		for i in $(test_seq 20)
 		do
 			test-tool genrandom "w$i" 300k >"w$i.pth" || return 1
 		done &&
 		git add . &&
 		git commit -q -m weights &&
-		git remote add origin ../remote.git &&
 		git push -q origin main
 	) &&
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git clone &&

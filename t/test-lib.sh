@@ -109,10 +109,77 @@ test_remove_trash_ () {
 	say "could not remove '$TRASH_DIRECTORY'"
 }
 
-# Print the plan and the summary, clean up, and exit. A library that
-# starts a server defines test_atexit_hook to stop it.
+# test_atexit FUNCTION: have FUNCTION (idempotent, and quiet when there
+# is nothing to do) run when the script ends, once per registration name:
+# from test_done, and from test_atexit_exit_trap_, the EXIT trap that a
+# library sets once it has started a server (lib-httpd.sh, lib-s3.sh): it
+# runs the functions, then reports as test_exit_trap_ does, with the same
+# exit code. A server stopped already is not stopped again.
+test_atexit_hooks_=
+test_atexit () {
+	case " $test_atexit_hooks_ " in
+	*" $1 "*) ;;
+	*) test_atexit_hooks_="$test_atexit_hooks_ $1" ;;
+	esac
+}
+
+test_atexit_run_ () {
+	for test_atexit_f_ in $test_atexit_hooks_
+	do
+		"$test_atexit_f_"
+	done
+}
+
+test_atexit_exit_trap_ () {
+	test_atexit_code_=$?
+	{ set +x; } 2>/dev/null
+	test_atexit_run_
+	(exit $test_atexit_code_)
+	test_exit_trap_
+}
+
+# Is process $1 running? A child of ours that has exited is a zombie,
+# which kill -0 still finds, until we wait for it.
+test_process_alive () {
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in
+	Z*) return 1 ;;
+	esac
+	return 0
+}
+
+# test_process_kill PID [PID...]: TERM the first, wait up to 5 s for it to
+# go, then KILL it and the others (a server's workers).
+test_process_kill () {
+	kill -TERM "$1" 2>/dev/null || return 0
+	test_kill_i_=0
+	while test_process_alive "$1"
+	do
+		if test $test_kill_i_ -ge 50
+		then
+			kill -KILL "$@" 2>/dev/null
+			break
+		fi
+		sleep 0.1
+		test_kill_i_=$((test_kill_i_ + 1))
+	done
+}
+
+# test_setup_work STORAGE-URL: git model installed; remote.git; and work/,
+# tracking *.pth, with model.storage STORAGE-URL in its .gitmodel (not
+# committed yet), and remote.git as its origin.
+test_setup_work () {
+	git model install &&
+	git init -q --bare remote.git &&
+	git init -q work &&
+	git -C work model track "*.pth" &&
+	git -C work config -f .gitmodel model.storage "$1" &&
+	git -C work remote add origin ../remote.git
+}
+
+# Print the plan and the summary, clean up (test_atexit), and exit.
 test_done () {
-	command -v test_atexit_hook >/dev/null 2>&1 && test_atexit_hook
+	test_atexit_run_
 	trap - EXIT
 	test_in_body_=
 	if test -n "$skip_all" && test "$test_count" = 0
@@ -230,6 +297,13 @@ test_lazy_prereq OTHER_FS '
 	test "$(stat -c %d /dev/shm)" != "$(stat -c %d .)"
 '
 test_lazy_prereq SYMLINKS 'ln -s x y && test -h y'
+# LeakSanitizer cannot work under ptrace: in a sanitizer build, what runs
+# under strace does not look for leaks (it is run untraced elsewhere).
+test_no_leak_check_env_="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+strace () {
+	env "$test_no_leak_check_env_" strace "$@"
+}
+
 # strace that shows the paths of fds (-y) and can fail system calls.
 test_lazy_prereq STRACE '
 	strace -f -qq -y -o /dev/null -e trace=fsync -e inject=fsync:error=EIO true

@@ -102,14 +102,6 @@ int oidset_insert_git(struct oidset *s, const git_oid *id)
 	return insert(s, key);
 }
 
-int oidset_contains_git(const struct oidset *s, const git_oid *id)
-{
-	unsigned char key[OIDSET_KEYSZ];
-
-	git_key(id, key);
-	return contains(s, key);
-}
-
 int oidset_insert_hex(struct oidset *s, const char *hex)
 {
 	unsigned char key[OIDSET_KEYSZ];

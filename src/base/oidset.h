@@ -30,7 +30,6 @@ void oidset_release(struct oidset *s);
 
 /* Add a git object id. Returns 1 when it was not in the set yet, else 0. */
 int oidset_insert_git(struct oidset *s, const git_oid *id);
-int oidset_contains_git(const struct oidset *s, const git_oid *id);
 
 /*
  * Add a pointer oid, 64 lowercase hex digits (BUG() for anything else:

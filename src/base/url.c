@@ -254,3 +254,15 @@ cleanup:
 	url_release(&u);
 	return score;
 }
+
+int file_url_path(const char *url, struct strbuf *out)
+{
+	if (strncmp(url, "file://", 7))
+		return -1;
+	url += 7;
+	if (!strncmp(url, "localhost/", 10))
+		url += 9;
+	if (*url != '/')
+		return -1;
+	return url_decode_path(url, out);
+}

@@ -59,6 +59,14 @@ char *url_without_userinfo(const char *s);
  */
 int url_decode_path(const char *in, struct strbuf *out);
 
+/*
+ * The absolute path of a file:// URL ("file:///dir" or
+ * "file://localhost/dir"), %-escapes decoded, appended to `out`. Returns 0,
+ * or -1 when `url` is not file:// with an absolute path or has a bad
+ * escape (not reported: callers word it).
+ */
+int file_url_path(const char *url, struct strbuf *out);
+
 /* Encode a local path for a file:// URL. */
 void url_encode_path(const char *in, struct strbuf *out);
 

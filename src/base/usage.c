@@ -97,9 +97,3 @@ void BUG_fl(const char *file, int line, const char *fmt, ...)
 	fprintf(stderr, "BUG: %s:%d: %s\n", file, line, msg);
 	abort();
 }
-
-void usage(const char *text)
-{
-	fprintf(stderr, "usage: %s\n", text);
-	exit(129);
-}

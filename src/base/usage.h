@@ -26,9 +26,6 @@ void NORETURN BUG_fl(const char *file, int line, const char *fmt, ...)
 	PRINTF(3, 4);
 #define BUG(...) BUG_fl(__FILE__, __LINE__, __VA_ARGS__)
 
-/* Print "usage: <text>" to stderr and exit 129, as git does. */
-void NORETURN usage(const char *text);
-
 /*
  * When set, error() and warning() are silent (a caller probing input that may
  * legitimately be invalid, e.g. "is this content a pointer?"). Returns the

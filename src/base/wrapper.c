@@ -74,6 +74,15 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+void free_secret(char **p)
+{
+	if (!*p)
+		return;
+	explicit_bzero(*p, strlen(*p));
+	free(*p);
+	*p = NULL;
+}
+
 int xsnprintf(char *dst, size_t max, const char *fmt, ...)
 {
 	va_list ap;

@@ -28,6 +28,13 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
 /*
+ * Overwrite the string *p (a password, a secret key) with zeros in a way
+ * the compiler may not drop (explicit_bzero), free it and set *p to NULL.
+ * A NULL *p is left alone.
+ */
+void free_secret(char **p);
+
+/*
  * Grow `x` (an array of `nr` used elements, `alloc` allocated) so that
  * at least `want` elements fit.
  */

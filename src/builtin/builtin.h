@@ -6,8 +6,13 @@
  * name, and the repository when its row in git-model.c's table asks for
  * one (NULL otherwise, or when there is none and the command runs without).
  * A cmd_*() returns the process exit code and may die().
+ *
+ * Each cmd_*() parses its options with parse_options() from one table
+ * before it touches the repository: "git model <cmd> -h" runs it with
+ * `repo` NULL, and it leaves from parse_options() with the usage.
  */
 
+#include "parse-options.h"
 #include "repo.h"
 #include "store.h"
 #include "usage.h"
@@ -17,7 +22,6 @@ struct command {
 	int (*fn)(int argc, const char **argv, struct repo *repo);
 	unsigned flags;
 	const char *summary;
-	const char *usage; /* "git model <name> ..." lines, LF-separated */
 };
 
 /* flags */
@@ -25,13 +29,6 @@ struct command {
 #define NEED_WORK_TREE (1 << 1) /* die in a bare repository */
 #define USE_REPO (1 << 2)       /* open one when there is one */
 #define PLUMBING (1 << 3)       /* listed apart in usage */
-
-/*
- * Print the usage of the running command and exit 129 (git's status for a
- * usage error). When `msg` is not NULL it is printed first as an error.
- */
-void NORETURN usage_cmd(const char *msg);
-const struct command *current_command(void);
 
 int cmd_install(int argc, const char **argv, struct repo *repo);
 int cmd_uninstall(int argc, const char **argv, struct repo *repo);

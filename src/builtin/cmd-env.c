@@ -43,11 +43,12 @@ void version_string(struct strbuf *out)
 int cmd_version(int argc, const char **argv, struct repo *repo)
 {
 	struct strbuf v = STRBUF_INIT;
+	static const char *const usage[] = { "git model version", NULL };
+	const struct option options[] = { OPT_END() };
 
-	(void)argv;
 	(void)repo;
-	if (argc > 1)
-		usage_cmd(NULL);
+	if (parse_options(argc, argv, options, usage, 0))
+		usage_msg_opt("too many arguments", usage, options);
 	version_string(&v);
 	printf("%s\n", v.buf);
 	strbuf_release(&v);
@@ -150,10 +151,11 @@ int cmd_env(int argc, const char **argv, struct repo *repo)
 {
 	const char *git_version[] = { "git", "version", NULL };
 	struct strbuf v = STRBUF_INIT;
+	static const char *const usage[] = { "git model env", NULL };
+	const struct option options[] = { OPT_END() };
 
-	(void)argv;
-	if (argc > 1)
-		usage_cmd(NULL);
+	if (parse_options(argc, argv, options, usage, 0))
+		usage_msg_opt("too many arguments", usage, options);
 	version_string(&v);
 	printf("%s\n", v.buf);
 	strbuf_reset(&v);

@@ -92,45 +92,60 @@ struct fetch_args {
 	int progress;
 };
 
-static int parse_fetch_args(struct repo *r, int argc, const char **argv,
-			    struct fetch_args *a)
+static const char *const fetch_usage[] = {
+	"git model fetch [-I | --include <globs>] [-X | --exclude <globs>]\n"
+	"                       [-q | --quiet] [--progress] [<remote>] "
+	"[<ref>...]",
+	NULL
+};
+
+static const char *const pull_usage[] = {
+	"git model pull [-I | --include <globs>] [-X | --exclude <globs>]\n"
+	"                      [-q | --quiet] [--progress] [<remote>] "
+	"[<ref>...]",
+	NULL
+};
+
+static void parse_fetch_args(struct repo *r, int argc, const char **argv,
+			     const char *const *usage, struct fetch_args *a)
 {
-	int i;
+	const char *include = NULL, *exclude = NULL;
+	const struct option options[] = {
+		OPT_STRING('I', "include", &include, "<globs>",
+			   "fetch only paths matching these globs"),
+		OPT_STRING('X', "exclude", &exclude, "<globs>",
+			   "do not fetch paths matching these globs"),
+		OPT__QUIET(&a->quiet, "report nothing but errors"),
+		OPT_BOOL(0, "progress", &a->progress,
+			 "show progress (default: when stderr is a terminal)"),
+		OPT_END(),
+	};
 	git_remote *rem = NULL;
+	int i;
 
 	memset(a, 0, sizeof(*a));
 	a->progress = -1;
+	argc = parse_options(argc, argv, options, usage, 0);
 	filters_load(r, &a->filters);
+	if (include) {
+		strbuf_reset(&a->filters.include);
+		strbuf_addstr(&a->filters.include, include);
+	}
+	if (exclude) {
+		strbuf_reset(&a->filters.exclude);
+		strbuf_addstr(&a->filters.exclude, exclude);
+	}
 	a->refs = xcalloc(argc + 1, sizeof(*a->refs));
-	for (i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-I") || !strcmp(argv[i], "--include")) &&
-		    i + 1 < argc) {
-			strbuf_reset(&a->filters.include);
-			strbuf_addstr(&a->filters.include, argv[++i]);
-		} else if ((!strcmp(argv[i], "-X") ||
-			    !strcmp(argv[i], "--exclude")) &&
-			   i + 1 < argc) {
-			strbuf_reset(&a->filters.exclude);
-			strbuf_addstr(&a->filters.exclude, argv[++i]);
-		} else if (!strcmp(argv[i], "-q") ||
-			   !strcmp(argv[i], "--quiet")) {
-			a->quiet = 1;
-		} else if (!strcmp(argv[i], "--progress")) {
-			a->progress = 1;
-		} else if (argv[i][0] == '-') {
-			usage_cmd(NULL);
-		} else if (!a->remote && !a->nrefs &&
-			   !git_remote_lookup(&rem, r->git, argv[i])) {
-			a->remote = argv[i];
-			git_remote_free(rem);
-		} else {
-			a->refs[a->nrefs++] = argv[i];
-		}
+	i = 0;
+	if (argc && !git_remote_lookup(&rem, r->git, argv[0])) {
+		a->remote = argv[i++];
+		git_remote_free(rem);
 	}
 	git_error_clear();
+	for (; i < argc; i++)
+		a->refs[a->nrefs++] = argv[i];
 	if (!a->nrefs)
 		a->refs[a->nrefs++] = "HEAD";
-	return 0;
 }
 
 /*
@@ -240,7 +255,7 @@ int cmd_fetch(int argc, const char **argv, struct repo *repo)
 	struct fetch_args a;
 	int ret;
 
-	parse_fetch_args(repo, argc, argv, &a);
+	parse_fetch_args(repo, argc, argv, fetch_usage, &a);
 	ret = do_fetch(repo, &a);
 	fetch_args_release(&a);
 	return ret;
@@ -286,38 +301,29 @@ static int checkout_pointers(struct repo *r, const char **specs, int nspecs,
 	return checkout_finish(&co) ? 1 : 0;
 }
 
-static const char **relative_specs(struct repo *r, int argc, const char **argv,
-				   int *n, int *quiet)
-{
-	const char **specs = xcalloc(argc + 1, sizeof(*specs));
-	int i;
-
-	*n = 0;
-	for (i = 1; i < argc; i++) {
-		struct strbuf sb = STRBUF_INIT;
-
-		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-			*quiet = 1;
-			continue;
-		}
-		if (!strcmp(argv[i], "--"))
-			continue;
-		if (argv[i][0] == '-')
-			usage_cmd(NULL);
-		strbuf_addf(&sb, "%s%s", r->prefix,
-			    strcmp(argv[i], ".") ? argv[i] : "");
-		specs[(*n)++] = strbuf_detach(&sb, NULL);
-	}
-	return specs;
-}
-
 int cmd_checkout(int argc, const char **argv, struct repo *repo)
 {
-	int n, quiet = 0, i, ret;
-	const char **specs = relative_specs(repo, argc, argv, &n, &quiet);
+	static const char *const usage[] = {
+		"git model checkout [-q | --quiet] [--] [<path>...]", NULL
+	};
+	int quiet = 0, i, ret;
+	const struct option options[] = {
+		OPT__QUIET(&quiet, "report nothing but errors"),
+		OPT_END(),
+	};
+	const char **specs;
 
-	ret = checkout_pointers(repo, specs, n, NULL, quiet);
-	for (i = 0; i < n; i++)
+	argc = parse_options(argc, argv, options, usage, 0);
+	specs = xcalloc(argc + 1, sizeof(*specs));
+	for (i = 0; i < argc; i++) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "%s%s", repo->prefix,
+			    strcmp(argv[i], ".") ? argv[i] : "");
+		specs[i] = strbuf_detach(&sb, NULL);
+	}
+	ret = checkout_pointers(repo, specs, argc, NULL, quiet);
+	for (i = 0; i < argc; i++)
 		free((char *)specs[i]);
 	free(specs);
 	return ret;
@@ -328,7 +334,7 @@ int cmd_pull(int argc, const char **argv, struct repo *repo)
 	struct fetch_args a;
 	int ret;
 
-	parse_fetch_args(repo, argc, argv, &a);
+	parse_fetch_args(repo, argc, argv, pull_usage, &a);
 	ret = do_fetch(repo, &a);
 	if (checkout_pointers(repo, NULL, 0, &a.filters, a.quiet))
 		ret = 1;

@@ -21,25 +21,20 @@
 #include "wrapper.h"
 #include "banned.h"
 
-/* Parse "[--skip] [--] [<path>]"; returns the path, "<stdin>" if none. */
-static const char *parse_args(int argc, const char **argv, int *skip)
-{
-	const char *path = NULL;
-	int i, dashdash = 0;
+#define OPT_SKIP(v)                                                  \
+	OPT_BOOL_F(0, "skip", (v), "leave pointers as they are (for " \
+		   "'git model install --skip-smudge')",               \
+		   PARSE_OPT_NONEG)
 
-	for (i = 1; i < argc; i++) {
-		if (!dashdash && !strcmp(argv[i], "--"))
-			dashdash = 1;
-		else if (!dashdash && skip && !strcmp(argv[i], "--skip"))
-			*skip = 1;
-		else if (!dashdash && argv[i][0] == '-')
-			usage_cmd(NULL);
-		else if (!path)
-			path = argv[i];
-		else
-			usage_cmd("too many arguments");
-	}
-	return path ? path : "<stdin>";
+/* The path given after the options, "<stdin>" if none. */
+static const char *path_arg(int argc, const char **argv,
+			    const char *const *usage,
+			    const struct option *options)
+{
+	argc = parse_options(argc, argv, options, usage, 0);
+	if (argc > 1)
+		usage_msg_opt("too many arguments", usage, options);
+	return argc ? argv[0] : "<stdin>";
 }
 
 /* Storage is opened on the first missing object, once per process. */
@@ -274,7 +269,10 @@ static void release_filter(struct store *s, struct strbuf *url,
 
 int cmd_clean(int argc, const char **argv, struct repo *repo)
 {
-	const char *path = parse_args(argc, argv, NULL);
+	static const char *const usage[] = { "git model clean [-- <path>]",
+					     NULL };
+	const struct option options[] = { OPT_END() };
+	const char *path = path_arg(argc, argv, usage, options);
 	struct filter f = FILTER_INIT;
 	struct store s = STORE_INIT;
 	struct strbuf out = STRBUF_INIT, url = STRBUF_INIT;
@@ -293,8 +291,13 @@ int cmd_clean(int argc, const char **argv, struct repo *repo)
 
 int cmd_smudge(int argc, const char **argv, struct repo *repo)
 {
+	static const char *const usage[] = {
+		"git model smudge [--skip] [-- <path>]", NULL
+	};
 	struct filter f = FILTER_INIT;
-	const char *path = parse_args(argc, argv, &f.skip_smudge);
+	const struct option options[] = { OPT_SKIP(&f.skip_smudge),
+					  OPT_END() };
+	const char *path = path_arg(argc, argv, usage, options);
 	struct store s = STORE_INIT;
 	struct smudge sm = SMUDGE_INIT;
 	struct fd_src in;
@@ -320,14 +323,15 @@ int cmd_filter_process(int argc, const char **argv, struct repo *repo)
 	struct store s = STORE_INIT;
 	struct strbuf url = STRBUF_INIT;
 	struct fetch_ctx fetch = { NULL };
-	int i, ret;
+	int ret;
+	static const char *const usage[] = {
+		"git model filter-process [--skip]", NULL
+	};
+	const struct option options[] = { OPT_SKIP(&f.skip_smudge),
+					  OPT_END() };
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--skip"))
-			f.skip_smudge = 1;
-		else
-			usage_cmd(NULL);
-	}
+	if (parse_options(argc, argv, options, usage, 0))
+		usage_msg_opt("too many arguments", usage, options);
 	setup_filter(repo, &f, &s, &url, &fetch, 1);
 	ret = filter_process(&f, 0, 1) < 0;
 	/*

@@ -273,21 +273,15 @@ cleanup:
 	strbuf_release(&canon);
 }
 
-static int blob_cb(const char *root, const git_tree_entry *e, void *data)
+static int blob_cb(const char *path, const git_oid *id, void *data)
 {
 	static const char prefix[] = "version git-model/";
 	struct rev_walk *w = data;
-	git_filemode_t mode = git_tree_entry_filemode(e);
-	struct strbuf path = STRBUF_INIT;
 	git_blob *blob = NULL;
 	git_object_t type;
 	size_t size;
 
-	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)
-		return 0;
-	strbuf_addf(&path, "%s%s", root, git_tree_entry_name(e));
-	if (git_odb_read_header(&size, &type, w->odb, git_tree_entry_id(e)) <
-	    0) {
+	if (git_odb_read_header(&size, &type, w->odb, id) < 0) {
 		/* a blob this clone does not have (partial clone) */
 		git_error_clear();
 		goto cleanup;
@@ -295,28 +289,26 @@ static int blob_cb(const char *root, const git_tree_entry *e, void *data)
 	if (size <= POINTER_MAX && size >= sizeof(prefix) - 1) {
 		const char *buf;
 
-		if (git_blob_lookup(&blob, w->f->r->git, git_tree_entry_id(e)) <
-		    0) {
+		if (git_blob_lookup(&blob, w->f->r->git, id) < 0) {
 			git2_error("cannot read a blob");
 			w->err = -1;
 			goto cleanup;
 		}
 		buf = git_blob_rawcontent(blob);
 		if (!memcmp(buf, prefix, sizeof(prefix) - 1)) {
-			check_pointer(w, path.buf, buf, git_blob_rawsize(blob));
+			check_pointer(w, path, buf, git_blob_rawsize(blob));
 			goto cleanup;
 		}
 	}
 	/* git-model leaves empty files alone */
-	if (size && tracked(w, path.buf))
+	if (size && tracked(w, path))
 		problem(w->f,
 			"raw file %s:%s: tracked by git-model, but committed "
 			"as content, not as a pointer (run 'git add "
 			"--renormalize -- %s' and commit)",
-			w->rev, path.buf, path.buf);
+			w->rev, path, path);
 cleanup:
 	git_blob_free(blob);
-	strbuf_release(&path);
 	return w->err;
 }
 
@@ -342,7 +334,7 @@ static void check_rev(struct fsck *f, const char *rev)
 	git_error_clear();
 	if (git_repository_odb(&w.odb, f->r->git) < 0)
 		die("cannot open the object database");
-	if (git_tree_walk(tree, GIT_TREEWALK_PRE, blob_cb, &w) < 0 || w.err)
+	if (tree_files(tree, NULL, blob_cb, &w) < 0)
 		die("cannot check the pointers of '%s'", rev);
 	git_odb_free(w.odb);
 	git_object_free(commit);
@@ -354,34 +346,20 @@ static void check_rev(struct fsck *f, const char *rev)
  * Work tree files that hold exactly their index entry's pointer text: a
  * checkout whose download failed (or was skipped) left them so.
  */
+static int report_pointer_file(const char *path, const struct pointer *p,
+			       void *data)
+{
+	(void)p;
+	problem(data, "pointer text in the work tree: %s (its weights were "
+		      "never put in place; run 'git model pull')",
+		path);
+	return 0;
+}
+
 static void check_worktree(struct fsck *f)
 {
-	git_index *index = NULL;
-	struct strbuf file = STRBUF_INIT;
-	size_t i, n;
-
-	if (git_repository_index(&index, f->r->git) < 0)
-		die("cannot read the index: %s",
-		    git_error_last() ? git_error_last()->message : "?");
-	n = git_index_entrycount(index);
-	for (i = 0; i < n; i++) {
-		const git_index_entry *e = git_index_get_byindex(index, i);
-		struct pointer p = POINTER_INIT;
-
-		if (git_index_entry_stage(e) ||
-		    blob_pointer(f->r, &e->id, &p) <= 0)
-			continue;
-		pointer_release(&p);
-		strbuf_reset(&file);
-		strbuf_addf(&file, "%s/%s", f->r->workdir, e->path);
-		if (worktree_holds_pointer(f->r, file.buf, &e->id))
-			problem(f, "pointer text in the work tree: %s (its "
-				   "weights were never put in place; run "
-				   "'git model pull')",
-				e->path);
-	}
-	git_index_free(index);
-	strbuf_release(&file);
+	if (worktree_pointers(f->r, report_pointer_file, f) < 0)
+		exit(128);
 }
 
 /* The objects that are not local: in storage, with --remote? */
@@ -451,28 +429,34 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 	struct fsck f = { 0 };
 	const char **revs = xcalloc(argc + 1, sizeof(*revs));
 	struct strbuf hs = STRBUF_INIT;
-	int i, nrevs = 0, objects = 0, pointers = 0, remote = 0, dashdash = 0;
+	int i, nrevs = 0, objects = 0, pointers = 0, remote = 0;
 	int check_files;
+	static const char *const usage[] = {
+		"git model fsck [--objects] [--pointers] [--remote] [<rev>...]",
+		NULL
+	};
+	const struct option options[] = {
+		OPT_BOOL_F(0, "objects", &objects,
+			   "check the objects of the local store",
+			   PARSE_OPT_NONEG),
+		OPT_BOOL_F(0, "pointers", &pointers,
+			   "check the pointers of revisions and the work tree",
+			   PARSE_OPT_NONEG),
+		OPT_BOOL_F(0, "remote", &remote,
+			   "ask storage for the weights missing locally",
+			   PARSE_OPT_NONEG),
+		OPT_END(),
+	};
 
-	for (i = 1; i < argc; i++) {
-		if (!dashdash && !strcmp(argv[i], "--objects"))
-			objects = 1;
-		else if (!dashdash && !strcmp(argv[i], "--pointers"))
-			pointers = 1;
-		else if (!dashdash && !strcmp(argv[i], "--remote"))
-			remote = 1;
-		else if (!dashdash && !strcmp(argv[i], "--"))
-			dashdash = 1;
-		else if (!dashdash && argv[i][0] == '-')
-			usage_cmd(NULL);
-		else
-			revs[nrevs++] = argv[i];
-	}
+	argc = parse_options(argc, argv, options, usage, 0);
+	for (i = 0; i < argc; i++)
+		revs[nrevs++] = argv[i];
 	if (!objects && !pointers)
 		objects = pointers = 1;
 	if (!pointers && (nrevs || remote))
-		usage_cmd("revisions and --remote are for the pointer check; "
-			  "they cannot go with --objects alone");
+		usage_msg_opt("revisions and --remote are for the pointer "
+			      "check; they cannot go with --objects alone",
+			      usage, options);
 	check_files = pointers && !nrevs && repo->workdir;
 	if (pointers && !nrevs && !git_repository_head_unborn(repo->git))
 		revs[nrevs++] = "HEAD"; /* none yet in a new repository */

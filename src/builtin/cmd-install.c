@@ -31,22 +31,19 @@ static const struct config_value filter_config[] = {
 	{ "filter.model.required", "true", NULL },
 };
 
-static const char *parse_level(int argc, const char **argv, int *skip_smudge,
-			       struct repo *repo)
-{
-	const char *level = "--global";
-	int i;
+/* git config's option for each level, as OPT_LEVELS() numbers them. */
+static const char *const levels[] = { "--global", "--local", "--system" };
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--global") ||
-		    !strcmp(argv[i], "--local") ||
-		    !strcmp(argv[i], "--system"))
-			level = argv[i];
-		else if (skip_smudge && !strcmp(argv[i], "--skip-smudge"))
-			*skip_smudge = 1;
-		else
-			usage_cmd(NULL);
-	}
+#define OPT_LEVELS(v)                                                       \
+	OPT_SET_INT(0, "global", (v),                                       \
+		    "in ~/.gitconfig, for every repository (default)", 0), \
+	OPT_SET_INT(0, "local", (v), "in this repository's config", 1),    \
+	OPT_SET_INT(0, "system", (v), "in the system's git config", 2)
+
+static const char *level_of(int at, struct repo *repo)
+{
+	const char *level = levels[at];
+
 	if (!strcmp(level, "--local") && !repo)
 		die("--local needs a repository (run it inside one, or use "
 		    "--global)");
@@ -68,9 +65,25 @@ static int set_config(const char *level, const char *a, const char *b,
 
 int cmd_install(int argc, const char **argv, struct repo *repo)
 {
-	int skip_smudge = 0;
-	const char *level = parse_level(argc, argv, &skip_smudge, repo);
+	static const char *const usage[] = {
+		"git model install [--global | --local | --system] "
+		"[--skip-smudge]",
+		NULL
+	};
+	int at = 0, skip_smudge = 0;
+	const struct option options[] = {
+		OPT_LEVELS(&at),
+		OPT_BOOL_F(0, "skip-smudge", &skip_smudge,
+			   "checkouts keep pointers, for 'git model pull' later",
+			   PARSE_OPT_NONEG),
+		OPT_END(),
+	};
+	const char *level;
 	size_t i;
+
+	if (parse_options(argc, argv, options, usage, 0))
+		usage_msg_opt("too many arguments", usage, options);
+	level = level_of(at, repo);
 
 	for (i = 0; i < ARRAY_SIZE(filter_config); i++) {
 		const struct config_value *cv = &filter_config[i];
@@ -100,13 +113,20 @@ int cmd_install(int argc, const char **argv, struct repo *repo)
 
 int cmd_uninstall(int argc, const char **argv, struct repo *repo)
 {
-	const char *level = parse_level(argc, argv, NULL, repo);
-	int hooks_ret = repo ? hooks_uninstall(repo) : 0;
-	const char *get[] = { "git",	     "config",
-			      level,	     "--get-regexp",
-			      "^filter\\.model\\.", NULL };
+	static const char *const usage[] = {
+		"git model uninstall [--global | --local | --system]", NULL
+	};
+	int at = 0, hooks_ret, ret;
+	const struct option options[] = { OPT_LEVELS(&at), OPT_END() };
+	const char *level, *get[] = { "git", "config", NULL, "--get-regexp",
+				      "^filter\\.model\\.", NULL };
 	struct strbuf out = STRBUF_INIT;
-	int ret = run_command(get, &out, 1 << 20);
+
+	if (parse_options(argc, argv, options, usage, 0))
+		usage_msg_opt("too many arguments", usage, options);
+	level = get[2] = level_of(at, repo);
+	hooks_ret = repo ? hooks_uninstall(repo) : 0;
+	ret = run_command(get, &out, 1 << 20);
 
 	strbuf_release(&out);
 	if (ret == 1) {

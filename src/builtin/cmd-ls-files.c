@@ -23,12 +23,16 @@ int cmd_ls_files(int argc, const char **argv, struct repo *repo)
 	struct store store = STORE_INIT;
 	struct strbuf hs = STRBUF_INIT;
 	const char *rev = "HEAD";
+	static const char *const usage[] = { "git model ls-files [<rev>]",
+					     NULL };
+	const struct option options[] = { OPT_END() };
 	size_t i;
 
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
-		usage_cmd(NULL);
-	if (argc == 2)
-		rev = argv[1];
+	argc = parse_options(argc, argv, options, usage, 0);
+	if (argc > 1)
+		usage_msg_opt("too many arguments", usage, options);
+	if (argc == 1)
+		rev = argv[0];
 	if (scan_tree(repo, rev, &set) < 0)
 		return 128;
 	repo_store(repo, &store);
@@ -94,9 +98,11 @@ static void print_unpushed(struct repo *r)
 		}
 		printf("Weights to push to %s:\n", up.buf + strlen("refs/remotes/"));
 	} else {
-		strbuf_addstr(&remote, "origin");
-		strbuf_addstr(&glob, "refs/remotes/origin/*");
-		printf("Weights to push (no upstream; compared with origin):\n");
+		if (repo_default_remote(r, &remote) < 0)
+			goto cleanup;
+		strbuf_addf(&glob, "refs/remotes/%s/*", remote.buf);
+		printf("Weights to push (no upstream; compared with %s):\n",
+		       remote.buf);
 	}
 	if (scan_added(r, &want, 1, &have, nhave, glob.len ? glob.buf : NULL,
 		       &set) < 0)
@@ -142,37 +148,24 @@ cleanup:
 	strbuf_release(&hs);
 }
 
+static int print_pointer_file(const char *path, const struct pointer *p,
+			      void *data)
+{
+	(void)p;
+	printf("\t%s\n", path);
+	(*(size_t *)data)++;
+	return 0;
+}
+
 static void print_pointer_files(struct repo *r)
 {
-	git_index *index = NULL;
-	struct strbuf file = STRBUF_INIT;
-	size_t i, n, shown = 0;
+	size_t shown = 0;
 
 	printf("Files holding pointer text (run 'git model pull'):\n");
-	if (git_repository_index(&index, r->git) < 0) {
-		git2_error("cannot read the index");
+	if (worktree_pointers(r, print_pointer_file, &shown) < 0)
 		return;
-	}
-	n = git_index_entrycount(index);
-	for (i = 0; i < n; i++) {
-		const git_index_entry *e = git_index_get_byindex(index, i);
-		struct pointer p = POINTER_INIT;
-
-		if (git_index_entry_stage(e) ||
-		    blob_pointer(r, &e->id, &p) <= 0)
-			continue;
-		strbuf_reset(&file);
-		strbuf_addf(&file, "%s/%s", r->workdir, e->path);
-		if (worktree_holds_pointer(r, file.buf, &e->id)) {
-			printf("\t%s\n", e->path);
-			shown++;
-		}
-		pointer_release(&p);
-	}
 	if (!shown)
 		printf("\t(none)\n");
-	git_index_free(index);
-	strbuf_release(&file);
 }
 
 /*
@@ -259,9 +252,11 @@ static void print_raw_files(struct repo *r)
 
 int cmd_status(int argc, const char **argv, struct repo *repo)
 {
-	(void)argv;
-	if (argc > 1)
-		usage_cmd(NULL);
+	static const char *const usage[] = { "git model status", NULL };
+	const struct option options[] = { OPT_END() };
+
+	if (parse_options(argc, argv, options, usage, 0))
+		usage_msg_opt("too many arguments", usage, options);
 	print_staged(repo);
 	print_unpushed(repo);
 	print_pointer_files(repo);

@@ -87,26 +87,30 @@ static int check_pointer(const char *path, int quiet)
 
 int cmd_pointer(int argc, const char **argv, struct repo *repo)
 {
-	const char *path = NULL;
-	int i, file = 0, check = 0, quiet = 0;
+	static const char *const usage[] = {
+		"git model pointer --file <file>",
+		"git model pointer --check [-q | --quiet] (<file> | -)",
+		NULL
+	};
+	int file = 0, check = 0, quiet = 0;
+	const struct option options[] = {
+		OPT_BOOL_F(0, "file", &file, "print the pointer for <file>",
+			   PARSE_OPT_NONEG),
+		OPT_BOOL_F(0, "check", &check,
+			   "exit 0 if <file> is a pointer, 1 if not",
+			   PARSE_OPT_NONEG),
+		OPT__QUIET(&quiet, "with --check: say nothing"),
+		OPT_END(),
+	};
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--file"))
-			file = 1;
-		else if (!strcmp(argv[i], "--check"))
-			check = 1;
-		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-			quiet = 1;
-		else if (argv[i][0] == '-' && strcmp(argv[i], "-"))
-			usage_cmd(NULL);
-		else if (!path)
-			path = argv[i];
-		else
-			usage_cmd("too many arguments");
-	}
+	argc = parse_options(argc, argv, options, usage, 0);
 	if (file == check)
-		usage_cmd("give exactly one of --file and --check");
-	if (!path)
-		usage_cmd("no file given");
-	return file ? print_pointer(path, repo) : check_pointer(path, quiet);
+		usage_msg_opt("give exactly one of --file and --check", usage,
+			      options);
+	if (!argc)
+		usage_msg_opt("no file given", usage, options);
+	if (argc > 1)
+		usage_msg_opt("too many arguments", usage, options);
+	return file ? print_pointer(argv[0], repo) :
+		      check_pointer(argv[0], quiet);
 }

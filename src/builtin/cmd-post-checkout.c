@@ -38,8 +38,16 @@ static int sequencer_running(const struct repo *r)
 
 int cmd_post_checkout(int argc, const char **argv, struct repo *repo)
 {
-	(void)argc;
-	(void)argv;
+	static const char *const usage[] = {
+		"git model (post-checkout | post-merge | post-rewrite) "
+		"[<hook-args>...]",
+		NULL
+	};
+	const struct option options[] = { OPT_END() };
+
+	/* The hooks' arguments are git's, and ignored. */
+	parse_options(argc, argv, options, usage,
+		      PARSE_OPT_STOP_AT_NON_OPTION);
 	if (sequencer_running(repo))
 		return 0;
 	return checkout_deferred(repo, 0) ? 1 : 0;

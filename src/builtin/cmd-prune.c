@@ -206,22 +206,6 @@ cleanup:
 }
 
 /*
- * The directory of a file:// storage URL, in `dir`. 0, or -1 when `url`
- * is not one.
- */
-static int file_storage_dir(const char *url, struct strbuf *dir)
-{
-	const char *p;
-
-	if (strncmp(url, "file://", 7))
-		return -1;
-	p = url + strlen("file://");
-	if (!strncmp(p, "localhost/", 10))
-		p += 9;
-	return url_decode_path(p, dir);
-}
-
-/*
  * The temp files of copies into a file:// storage (storage-file.c:
  * sha256/<aa>/<bb>/<oid>.tmp-XXXXXX) that nothing has written to for a
  * day: pushes that were killed. A day, not STALE_AGE: the storage is
@@ -233,7 +217,7 @@ static void collect_storage_stale(struct prune *p, const struct repo *r)
 	glob_t g = { 0 };
 	size_t i;
 
-	if (storage_configured_url(r, &url) || file_storage_dir(url.buf, &dir))
+	if (storage_configured_url(r, &url) || file_url_path(url.buf, &dir))
 		goto cleanup;
 	strbuf_addstr(&dir, "/sha256/[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/"
 			    "*.tmp-??????");
@@ -260,7 +244,7 @@ static int storage_is_own_store(const struct storage *s,
 	struct stat a, b;
 	int ret = 0;
 
-	if (s->ops != &storage_file_ops || file_storage_dir(s->url, &dir) < 0)
+	if (s->ops != &storage_file_ops || file_url_path(s->url, &dir) < 0)
 		goto cleanup;
 	strbuf_addf(&own, "%s/objects", store->dir);
 	ret = !stat(dir.buf, &a) && !stat(own.buf, &b) &&
@@ -400,16 +384,17 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 	size_t i, deleted = 0, unconfirmed = 0, failed = 0, stale_done = 0;
 	uint64_t deleted_bytes = 0, unconfirmed_bytes = 0, stale_bytes = 0;
 	int asked = 1, ret = 0;
+	static const char *const usage[] = {
+		"git model prune [-n | --dry-run] [-v | --verbose]", NULL
+	};
+	const struct option options[] = {
+		OPT__DRY_RUN(&p.dry_run, "list what would be deleted"),
+		OPT__VERBOSE(&p.verbose, "name each object"),
+		OPT_END(),
+	};
 
-	for (i = 1; i < (size_t)argc; i++) {
-		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n"))
-			p.dry_run = 1;
-		else if (!strcmp(argv[i], "--verbose") ||
-			 !strcmp(argv[i], "-v"))
-			p.verbose = 1;
-		else
-			usage_cmd(NULL);
-	}
+	if (parse_options(argc, argv, options, usage, 0))
+		usage_msg_opt("too many arguments", usage, options);
 	if (config_get_int(repo, "model.pruneRecentDays", 7, &p.days) < 0)
 		exit(128);
 	if (p.days < 0)

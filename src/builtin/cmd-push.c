@@ -138,12 +138,18 @@ int cmd_pre_push(int argc, const char **argv, struct repo *repo)
 	struct push_opts o = { NULL, NULL, 0, 0, -1 };
 	struct oid_list want = { NULL }, have = { NULL };
 	char line[REF_LINE_MAX];
+	static const char *const usage[] = {
+		"git model pre-push <remote> <url> <ref-lines", NULL
+	};
+	const struct option options[] = { OPT_END() };
 	int ret;
 
-	if (argc != 3)
-		usage_cmd(NULL);
-	o.remote = argv[1];
-	o.url = argv[2];
+	argc = parse_options(argc, argv, options, usage,
+			     PARSE_OPT_STOP_AT_NON_OPTION);
+	if (argc != 2)
+		usage_msg_opt(NULL, usage, options);
+	o.remote = argv[0];
+	o.url = argv[1];
 	while (fgets(line, sizeof(line), stdin)) {
 		char lref[REF_LINE_MAX], lsha[REF_LINE_MAX];
 		char rref[REF_LINE_MAX], rsha[REF_LINE_MAX];
@@ -182,46 +188,42 @@ static int add_ref(struct repo *r, const char *name, struct oid_list *want)
 	return 0;
 }
 
+/*
+ * The commits of every branch and tag. A tag of a tree or a blob has no
+ * weights to push and is passed over; a ref that cannot be read (its
+ * object missing, the listing failing) is an error, as in git push --all.
+ */
 static int add_all_refs(struct repo *r, struct oid_list *want)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
-	int err;
+	int err, ret = 0;
 
 	if (git_reference_iterator_glob_new(&it, r->git, "refs/*") < 0)
 		return git2_error("cannot list refs");
-	while (!(err = git_reference_next(&ref, it))) {
+	while (!ret && !(err = git_reference_next(&ref, it))) {
 		const char *name = git_reference_name(ref);
 		git_object *obj = NULL;
 
-		if ((!strncmp(name, "refs/heads/", 11) ||
-		     !strncmp(name, "refs/tags/", 10)) &&
-		    !git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT))
-			oid_add(want, git_object_id(obj));
+		if (!strncmp(name, "refs/heads/", 11) ||
+		    !strncmp(name, "refs/tags/", 10)) {
+			err = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
+			if (!err)
+				oid_add(want, git_object_id(obj));
+			else if (err != GIT_EPEEL && err != GIT_EINVALIDSPEC)
+				ret = error("cannot read '%s': %s", name,
+					    git_error_last() ?
+						    git_error_last()->message :
+						    "unknown error");
+		}
 		git_object_free(obj);
 		git_reference_free(ref);
 	}
+	if (!ret && err != GIT_ITEROVER)
+		ret = git2_error("cannot list refs");
 	git_reference_iterator_free(it);
 	git_error_clear();
-	return 0;
-}
-
-static void default_remote(struct repo *r, struct strbuf *out)
-{
-	git_reference *head = NULL;
-	struct strbuf key = STRBUF_INIT;
-
-	if (!git_repository_head(&head, r->git) &&
-	    git_reference_is_branch(head)) {
-		strbuf_addf(&key, "branch.%s.remote",
-			    git_reference_shorthand(head));
-		repo_config_get(r, key.buf, out);
-	}
-	git_reference_free(head);
-	git_error_clear();
-	if (!out->len)
-		strbuf_addstr(out, "origin");
-	strbuf_release(&key);
+	return ret;
 }
 
 int cmd_push(int argc, const char **argv, struct repo *repo)
@@ -230,19 +232,24 @@ int cmd_push(int argc, const char **argv, struct repo *repo)
 	struct oid_list want = { NULL }, have = { NULL };
 	struct strbuf remote = STRBUF_INIT;
 	int i, all = 0, nrefs = 0, ret;
+	static const char *const usage[] = {
+		"git model push [-n | --dry-run] [--all] [-q | --quiet] "
+		"[--progress]\n"
+		"                      [<remote>] [<ref>...]",
+		NULL
+	};
+	const struct option options[] = {
+		OPT__DRY_RUN(&o.dry_run, "list what would be uploaded"),
+		OPT_BOOL(0, "all", &all, "the weights of every branch and tag"),
+		OPT__QUIET(&o.quiet, "report nothing but errors"),
+		OPT_BOOL(0, "progress", &o.progress,
+			 "show progress (default: when stderr is a terminal)"),
+		OPT_END(),
+	};
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n"))
-			o.dry_run = 1;
-		else if (!strcmp(argv[i], "--all"))
-			all = 1;
-		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-			o.quiet = 1;
-		else if (!strcmp(argv[i], "--progress"))
-			o.progress = 1;
-		else if (argv[i][0] == '-')
-			usage_cmd(NULL);
-		else if (!remote.len && is_remote_name(repo, argv[i]))
+	argc = parse_options(argc, argv, options, usage, 0);
+	for (i = 0; i < argc; i++) {
+		if (!remote.len && is_remote_name(repo, argv[i]))
 			strbuf_addstr(&remote, argv[i]);
 		else {
 			if (add_ref(repo, argv[i], &want) < 0)
@@ -250,8 +257,8 @@ int cmd_push(int argc, const char **argv, struct repo *repo)
 			nrefs++;
 		}
 	}
-	if (!remote.len)
-		default_remote(repo, &remote);
+	if (!remote.len && repo_default_remote(repo, &remote) < 0)
+		exit(128);
 	o.remote = remote.buf;
 	if (all && add_all_refs(repo, &want) < 0)
 		exit(128);

@@ -110,17 +110,16 @@ int cmd_track(int argc, const char **argv, struct repo *repo)
 	struct attr_file f = ATTR_FILE_INIT;
 	struct strbuf pat = STRBUF_INIT, line = STRBUF_INIT;
 	int i, changed = 0;
+	static const char *const usage[] = { "git model track [<pattern>...]",
+					     NULL };
+	const struct option options[] = { OPT_END() };
 
-	for (i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && strcmp(argv[i], "--"))
-			usage_cmd(NULL);
-	if (argc < 2)
+	argc = parse_options(argc, argv, options, usage, 0);
+	if (!argc)
 		return list_tracked(repo);
 
 	load(repo, &f);
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			continue;
+	for (i = 0; i < argc; i++) {
 		if (!*argv[i] || strchr(argv[i], '\n'))
 			die("invalid pattern '%s'", argv[i]);
 		strbuf_reset(&pat);
@@ -149,15 +148,17 @@ int cmd_untrack(int argc, const char **argv, struct repo *repo)
 	struct attr_file f = ATTR_FILE_INIT;
 	struct strbuf pat = STRBUF_INIT;
 	int i, changed = 0, missing = 0;
+	static const char *const usage[] = { "git model untrack <pattern>...",
+					     NULL };
+	const struct option options[] = { OPT_END() };
 
-	if (argc < 2)
-		usage_cmd("no pattern given");
+	argc = parse_options(argc, argv, options, usage, 0);
+	if (!argc)
+		usage_msg_opt("no pattern given", usage, options);
 	load(repo, &f);
-	for (i = 1; i < argc; i++) {
+	for (i = 0; i < argc; i++) {
 		ssize_t at;
 
-		if (!strcmp(argv[i], "--"))
-			continue;
 		strbuf_reset(&pat);
 		file_pattern(repo, argv[i], &pat);
 		at = find_tracked(&f, pat.buf);

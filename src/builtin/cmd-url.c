@@ -62,23 +62,26 @@ int cmd_url(int argc, const char **argv, struct repo *repo)
 {
 	struct pointer p = POINTER_INIT;
 	struct strbuf base = STRBUF_INIT, out = STRBUF_INIT;
-	const char *rev = "HEAD", *path = NULL;
-	int i, https = 0, ret = 1;
+	const char *rev = "HEAD", *path;
+	int https = 0, ret = 1;
+	static const char *const usage[] = {
+		"git model url [--rev <rev>] [--https] <path>", NULL
+	};
+	const struct option options[] = {
+		OPT_STRING(0, "rev", &rev, "<rev>",
+			   "the file as in <rev> (default: HEAD)"),
+		OPT_BOOL_F(0, "https", &https,
+			   "an https:// URL for s3:// and gs:// storage",
+			   PARSE_OPT_NONEG),
+		OPT_END(),
+	};
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--rev") && i + 1 < argc)
-			rev = argv[++i];
-		else if (!strcmp(argv[i], "--https"))
-			https = 1;
-		else if (argv[i][0] == '-' && strcmp(argv[i], "--"))
-			usage_cmd(NULL);
-		else if (strcmp(argv[i], "--") && !path)
-			path = argv[i];
-		else if (strcmp(argv[i], "--"))
-			usage_cmd("too many arguments");
-	}
-	if (!path)
-		usage_cmd("no path given");
+	argc = parse_options(argc, argv, options, usage, 0);
+	if (!argc)
+		usage_msg_opt("no path given", usage, options);
+	if (argc > 1)
+		usage_msg_opt("too many arguments", usage, options);
+	path = argv[0];
 	if (pointer_at(repo, rev, path, &p) < 0)
 		goto cleanup;
 

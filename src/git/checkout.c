@@ -269,30 +269,6 @@ static int replace_file(const char *tmp, int dir, const char *base)
 	return renameat(AT_FDCWD, tmp, dir, base);
 }
 
-/* True when `base` in `dir` holds a pointer to p's object; lstat in `st`. */
-static int file_holds_pointer(int dir, const char *base,
-			      const struct pointer *p, struct stat *st)
-{
-	struct strbuf buf = STRBUF_INIT;
-	struct pointer held = POINTER_INIT;
-	int fd, ret = 0;
-
-	if (fstatat(dir, base, st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISREG(st->st_mode) || st->st_size > POINTER_MAX)
-		return 0;
-	fd = openat(dir, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return 0;
-	if (strbuf_read_capped(&buf, fd, POINTER_MAX) >= 0 &&
-	    !pointer_parse(&held, buf.buf, buf.len, NULL) &&
-	    !strcmp(held.oid, p->oid) && held.size == p->size)
-		ret = 1;
-	close(fd);
-	pointer_release(&held);
-	strbuf_release(&buf);
-	return ret;
-}
-
 /*
  * A temp file for `base` in `dir`, its path in `tmp`, locked: in the
  * store's tmp/, where git status does not look and where a killed
@@ -583,7 +559,7 @@ int checkout_entry(struct checkout *co, const git_index_entry *e)
 	    blob_pointer(co->repo, &e->id, &p) <= 0)
 		return 0;
 	strbuf_addf(&file, "%s/%s", co->repo->workdir, e->path);
-	if (!worktree_holds_pointer(co->repo, file.buf, &e->id)) {
+	if (!file_holds_pointer(AT_FDCWD, file.buf, &p, NULL)) {
 		ret = refresh_entry(co, e, &p);
 		goto cleanup;
 	}

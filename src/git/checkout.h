@@ -5,9 +5,9 @@
  * Putting weights into the work tree where a file holds its pointer text,
  * and refreshing the index so that git status does not re-read them.
  *
- * A file is replaced only when it still holds exactly the pointer blob of
- * its index entry (scan.h: worktree_holds_pointer()) and its attributes
- * say filter=model (others are reported and left alone), through a temp
+ * A file is replaced only when it still holds the pointer of its index
+ * entry (scan.h: file_holds_pointer()) and its attributes say
+ * filter=model (others are reported and left alone), through a temp
  * file that takes its place atomically (an exchange of the two names
  * where the file system has one, else rename()), so a reader sees the
  * pointer or the weights, never a mix. The temp file is in the store's

@@ -44,34 +44,15 @@ static int add_blob(struct ctx *c, const git_oid *id)
 	return ret < 0 ? -1 : 0;
 }
 
-struct walk {
-	struct ctx *c;
-	int err;
-};
-
-static int tree_cb(const char *root, const git_tree_entry *e, void *data)
+static int tree_cb(const char *path, const git_oid *id, void *data)
 {
-	struct walk *w = data;
-	git_filemode_t mode = git_tree_entry_filemode(e);
-
-	(void)root;
-	if (mode == GIT_FILEMODE_TREE)
-		/* a positive return skips a subtree walked before */
-		return !oidset_insert_git(&w->c->k->trees,
-					  git_tree_entry_id(e));
-	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)
-		return 0;
-	if (add_blob(w->c, git_tree_entry_id(e)) < 0) {
-		w->err = -1;
-		return -1;
-	}
-	return 0;
+	(void)path;
+	return add_blob(data, id);
 }
 
 static int add_tree(struct ctx *c, const git_oid *id)
 {
 	git_tree *tree = NULL;
-	struct walk w = { c, 0 };
 	int ret = -1;
 
 	if (!oidset_insert_git(&c->k->trees, id))
@@ -80,12 +61,7 @@ static int add_tree(struct ctx *c, const git_oid *id)
 		git2_error("cannot read a tree");
 		goto cleanup;
 	}
-	if (git_tree_walk(tree, GIT_TREEWALK_PRE, tree_cb, &w) < 0 || w.err) {
-		if (!w.err)
-			git2_error("cannot walk a tree");
-		goto cleanup;
-	}
-	ret = 0;
+	ret = tree_files(tree, &c->k->trees, tree_cb, c);
 cleanup:
 	git_tree_free(tree);
 	return ret;

@@ -135,3 +135,24 @@ void repo_store(const struct repo *repo, struct store *s)
 	store_init(s, dir.buf);
 	strbuf_release(&dir);
 }
+
+int repo_default_remote(const struct repo *r, struct strbuf *out)
+{
+	git_reference *head = NULL;
+	struct strbuf key = STRBUF_INIT;
+	size_t len = out->len;
+	int ret = 0;
+
+	if (!git_repository_head(&head, r->git) &&
+	    git_reference_is_branch(head)) {
+		strbuf_addf(&key, "branch.%s.remote",
+			    git_reference_shorthand(head));
+		ret = config_get(r, key.buf, out) < 0 ? -1 : 0;
+	}
+	git_error_clear();
+	git_reference_free(head);
+	strbuf_release(&key);
+	if (!ret && out->len == len)
+		strbuf_addstr(out, "origin");
+	return ret;
+}

@@ -56,6 +56,14 @@ int repo_config_get(const struct repo *r, const char *key,
 /* A walk over settings (config.h); non-zero stops it and is returned. */
 typedef int (*config_fn)(const char *name, const char *value, void *data);
 
+/*
+ * The remote a command uses when none is named, as git push and git fetch
+ * choose it: branch.<current branch>.remote, looked up as config.h does
+ * (so `git -c` counts), else "origin". Appends the name to `out`; returns
+ * 0, or -1 when the configuration cannot be read (reported).
+ */
+int repo_default_remote(const struct repo *r, struct strbuf *out);
+
 /* Report the last libgit2 error with `what` as the subject. Returns -1. */
 int git2_error(const char *what);
 

@@ -10,14 +10,18 @@
 #include "wrapper.h"
 #include "banned.h"
 
+static void found_release(struct found *f)
+{
+	free(f->path);
+	free(f->url);
+}
+
 void found_set_release(struct found_set *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->nr; i++) {
-		free(s->v[i].path);
-		free(s->v[i].url);
-	}
+	for (i = 0; i < s->nr; i++)
+		found_release(&s->v[i]);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
@@ -57,8 +61,7 @@ void found_set_finish(struct found_set *s)
 	qsort(s->v, s->nr, sizeof(*s->v), by_oid);
 	for (i = 0; i < s->nr; i++) {
 		if (j && !strcmp(s->v[j - 1].oid, s->v[i].oid)) {
-			free(s->v[i].path);
-			free(s->v[i].url);
+			found_release(&s->v[i]);
 			continue;
 		}
 		s->v[j++] = s->v[i];
@@ -97,41 +100,73 @@ cleanup:
 	return ret;
 }
 
-struct tree_walk {
-	const struct repo *r;
-	struct found_set *out;
+struct tree_files_walk {
+	struct oidset *seen;
+	tree_file_fn fn;
+	void *data;
+	struct strbuf path;
 	int err;
 };
 
-static int tree_cb(const char *root, const git_tree_entry *e, void *data)
+static int tree_files_cb(const char *root, const git_tree_entry *e,
+			 void *data)
 {
-	struct tree_walk *w = data;
-	struct pointer p = POINTER_INIT;
-	struct strbuf path = STRBUF_INIT;
+	struct tree_files_walk *w = data;
 	git_filemode_t mode = git_tree_entry_filemode(e);
-	int ret;
 
+	if (mode == GIT_FILEMODE_TREE)
+		/* a positive return skips the subtree */
+		return w->seen &&
+		       !oidset_insert_git(w->seen, git_tree_entry_id(e));
 	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)
 		return 0;
-	ret = blob_pointer(w->r, git_tree_entry_id(e), &p);
-	if (ret < 0) {
+	strbuf_reset(&w->path);
+	strbuf_addf(&w->path, "%s%s", root, git_tree_entry_name(e));
+	if (w->fn(w->path.buf, git_tree_entry_id(e), w->data) < 0) {
 		w->err = -1;
 		return -1;
 	}
-	if (ret) {
-		strbuf_addf(&path, "%s%s", root, git_tree_entry_name(e));
-		found_add(w->out, &p, path.buf);
-	}
-	pointer_release(&p);
-	strbuf_release(&path);
 	return 0;
+}
+
+int tree_files(git_tree *tree, struct oidset *seen, tree_file_fn fn,
+	       void *data)
+{
+	struct tree_files_walk w = { seen, fn, data, STRBUF_INIT, 0 };
+	int ret = 0;
+
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, tree_files_cb, &w) < 0 ||
+	    w.err) {
+		if (!w.err)
+			git2_error("cannot walk a tree");
+		ret = -1;
+	}
+	strbuf_release(&w.path);
+	return ret;
+}
+
+struct tree_walk {
+	const struct repo *r;
+	struct found_set *out;
+};
+
+static int tree_cb(const char *path, const git_oid *id, void *data)
+{
+	struct tree_walk *w = data;
+	struct pointer p = POINTER_INIT;
+	int ret = blob_pointer(w->r, id, &p);
+
+	if (ret > 0)
+		found_add(w->out, &p, path);
+	pointer_release(&p);
+	return ret < 0 ? -1 : 0;
 }
 
 int scan_tree(const struct repo *r, const char *rev, struct found_set *out)
 {
 	git_object *obj = NULL;
 	git_tree *tree = NULL;
-	struct tree_walk w = { r, out, 0 };
+	struct tree_walk w = { r, out };
 	int ret = -1;
 
 	if (git_revparse_single(&obj, r->git, rev) < 0) {
@@ -142,12 +177,7 @@ int scan_tree(const struct repo *r, const char *rev, struct found_set *out)
 		error("'%s' has no tree", rev);
 		goto cleanup;
 	}
-	if (git_tree_walk(tree, GIT_TREEWALK_PRE, tree_cb, &w) < 0 || w.err) {
-		if (!w.err)
-			git2_error("cannot walk the tree");
-		goto cleanup;
-	}
-	ret = 0;
+	ret = tree_files(tree, NULL, tree_cb, &w);
 cleanup:
 	git_tree_free(tree);
 	git_object_free(obj);
@@ -205,7 +235,7 @@ static void intersect(struct found_set *a, const struct found_set *b)
 		if (j < b->nr)
 			a->v[k++] = a->v[i];
 		else
-			free(a->v[i].path);
+			found_release(&a->v[i]);
 	}
 	a->nr = k;
 }
@@ -240,8 +270,11 @@ static int commit_pointers(const struct repo *r, git_commit *c,
 			goto cleanup;
 		git_tree_free(ptree);
 		ptree = NULL;
-		if (i)
+		if (i) {
+			/* what differs from each parent, one at a time */
 			intersect(&mine, &other);
+			found_set_release(&other);
+		}
 	}
 	for (i = 0; i < mine.nr; i++) {
 		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
@@ -306,28 +339,57 @@ cleanup:
 	return ret;
 }
 
-/* Does the work tree file hold exactly the pointer text of `blob`? */
-int worktree_holds_pointer(const struct repo *r, const char *file,
-			   const git_oid *blob)
+int file_holds_pointer(int dir, const char *name, const struct pointer *p,
+		       struct stat *st)
 {
 	struct strbuf buf = STRBUF_INIT;
-	git_blob *b = NULL;
-	struct stat st;
+	struct pointer held = POINTER_INIT;
+	struct stat own;
 	int fd, ret = 0;
 
-	if (lstat(file, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > POINTER_MAX)
+	if (!st)
+		st = &own;
+	if (fstatat(dir, name, st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st->st_mode) || st->st_size > POINTER_MAX)
 		return 0;
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return 0;
 	if (strbuf_read_capped(&buf, fd, POINTER_MAX) >= 0 &&
-	    !git_blob_lookup(&b, r->git, blob) &&
-	    git_blob_rawsize(b) == buf.len &&
-	    !memcmp(git_blob_rawcontent(b), buf.buf, buf.len))
+	    !pointer_parse(&held, buf.buf, buf.len, NULL) &&
+	    !strcmp(held.oid, p->oid) && held.size == p->size)
 		ret = 1;
 	close(fd);
-	git_blob_free(b);
+	pointer_release(&held);
 	strbuf_release(&buf);
+	return ret;
+}
+
+int worktree_pointers(const struct repo *r, worktree_pointer_fn fn,
+		      void *data)
+{
+	git_index *index = NULL;
+	struct strbuf file = STRBUF_INIT;
+	size_t i, n;
+	int ret = 0;
+
+	if (git_repository_index(&index, r->git) < 0)
+		return git2_error("cannot read the index");
+	n = git_index_entrycount(index);
+	for (i = 0; i < n && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		struct pointer p = POINTER_INIT;
+
+		if (git_index_entry_stage(e) || !S_ISREG(e->mode) ||
+		    blob_pointer(r, &e->id, &p) <= 0)
+			continue;
+		strbuf_reset(&file);
+		strbuf_addf(&file, "%s/%s", r->workdir, e->path);
+		if (file_holds_pointer(AT_FDCWD, file.buf, &p, NULL))
+			ret = fn(e->path, &p, data);
+		pointer_release(&p);
+	}
+	git_index_free(index);
+	strbuf_release(&file);
 	return ret;
 }

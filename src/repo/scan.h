@@ -18,7 +18,9 @@
  */
 
 #include <stdint.h>
+#include <sys/stat.h>
 
+#include "oidset.h"
 #include "pointer.h"
 #include "repo.h"
 
@@ -47,6 +49,18 @@ void found_set_finish(struct found_set *s);
 int blob_pointer(const struct repo *r, const git_oid *id, struct pointer *p);
 
 /*
+ * Call fn(path, id, data) for each regular file (mode 100644 or 100755) of
+ * `tree` and its subtrees, in pre-order; `path` is relative to `tree` and
+ * valid during the call only. fn returns 0 to go on, or -1 to stop (fn
+ * reports). When `seen` is not NULL, subtrees already in it are skipped
+ * and those walked are added (a walk over many commits' trees reads each
+ * subtree once). Returns 0, or -1 (reported).
+ */
+typedef int (*tree_file_fn)(const char *path, const git_oid *id, void *data);
+int tree_files(git_tree *tree, struct oidset *seen, tree_file_fn fn,
+	       void *data);
+
+/*
  * Every pointer in the tree of `rev` (any revision git understands), one
  * entry per path, in tree order: call found_set_finish() for unique oids.
  */
@@ -57,10 +71,24 @@ int scan_added(const struct repo *r, const git_oid *want, size_t nwant,
 	       struct found_set *out);
 
 /*
- * Does the work tree file `file` (absolute) hold exactly the content of the
- * pointer blob `blob`, i.e. were its weights never put in place?
+ * Does `name` (relative to the directory fd `dir`, or AT_FDCWD) hold a
+ * pointer to p's object (oid and size), i.e. were its weights never put
+ * in place? Only a regular file of at most POINTER_MAX bytes counts; a
+ * symbolic link is not followed. Its lstat() goes to `st` when not NULL.
+ * 1 yes, 0 no (or unreadable).
  */
-int worktree_holds_pointer(const struct repo *r, const char *file,
-			   const git_oid *blob);
+int file_holds_pointer(int dir, const char *name, const struct pointer *p,
+		       struct stat *st);
+
+/*
+ * Call fn(path, pointer, data) for each work tree file that still holds
+ * the pointer of its index entry (stage 0), in index order; `p` is valid
+ * during the call only. A non-zero return from fn stops the walk and is
+ * returned; -1 when the index cannot be read (reported).
+ */
+typedef int (*worktree_pointer_fn)(const char *path, const struct pointer *p,
+				   void *data);
+int worktree_pointers(const struct repo *r, worktree_pointer_fn fn,
+		      void *data);
 
 #endif

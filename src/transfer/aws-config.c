@@ -20,20 +20,11 @@ static void set(char **dst, const char *v, size_t len)
 	*dst = xstrndup(v, len);
 }
 
-static void wipe(char **p)
-{
-	if (*p) {
-		memset(*p, 0, strlen(*p));
-		free(*p);
-		*p = NULL;
-	}
-}
-
 void aws_config_release(struct aws_config *c)
 {
-	wipe(&c->access_key);
-	wipe(&c->secret_key);
-	wipe(&c->session_token);
+	free_secret(&c->access_key);
+	free_secret(&c->secret_key);
+	free_secret(&c->session_token);
 	free(c->region);
 	free(c->endpoint_url);
 	free(c->profile);

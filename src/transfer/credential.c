@@ -11,22 +11,13 @@
 
 #define CREDENTIAL_OUTPUT_MAX 65536
 
-static void wipe(char **p)
-{
-	if (*p) {
-		explicit_bzero(*p, strlen(*p));
-		free(*p);
-		*p = NULL;
-	}
-}
-
 void credential_release(struct credential *c)
 {
 	free(c->protocol);
 	free(c->host);
 	free(c->path);
-	wipe(&c->username);
-	wipe(&c->password);
+	free_secret(&c->username);
+	free_secret(&c->password);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -109,10 +100,10 @@ int credential_fill(struct credential *c)
 		if (next)
 			*next++ = '\0';
 		if (!strncmp(line, "username=", 9)) {
-			wipe(&c->username);
+			free_secret(&c->username);
 			c->username = xstrdup(line + 9);
 		} else if (!strncmp(line, "password=", 9)) {
-			wipe(&c->password);
+			free_secret(&c->password);
 			c->password = xstrdup(line + 9);
 		}
 	}

@@ -60,18 +60,11 @@ static int file_open(struct storage *s)
 {
 	struct file_storage *fs;
 	struct strbuf path = STRBUF_INIT;
-	const char *p = s->url + strlen("file://");
 
-	if (!strncmp(p, "localhost/", 10))
-		p += 9;
-	if (*p != '/') {
+	if (file_url_path(s->url, &path) < 0) {
 		strbuf_release(&path);
-		return error("storage URL '%s' is not file:///absolute/path",
-			     s->display);
-	}
-	if (url_decode_path(p, &path) < 0) {
-		strbuf_release(&path);
-		return error("storage URL '%s' has a bad %%-escape",
+		return error("storage URL '%s' is not file:///absolute/path "
+			     "(with valid %%-escapes)",
 			     s->display);
 	}
 	fs = xcalloc(1, sizeof(*fs));

@@ -131,7 +131,7 @@ int storage_configured_url(const struct repo *r, struct strbuf *out)
 static int remote_url(const struct repo *r, const char *remote,
 		      struct strbuf *url, struct strbuf *why)
 {
-	struct strbuf name = STRBUF_INIT, key = STRBUF_INIT;
+	struct strbuf name = STRBUF_INIT;
 	git_remote *rem = NULL;
 	int ret = 1;
 
@@ -141,18 +141,9 @@ static int remote_url(const struct repo *r, const char *remote,
 	}
 	if (remote) {
 		strbuf_addstr(&name, remote);
-	} else {
-		git_reference *head = NULL;
-
-		if (!git_repository_head(&head, r->git) &&
-		    git_reference_is_branch(head)) {
-			strbuf_addf(&key, "branch.%s.remote",
-				    git_reference_shorthand(head));
-			config_get(r, key.buf, &name);
-		}
-		git_reference_free(head);
-		if (!name.len)
-			strbuf_addstr(&name, "origin");
+	} else if (repo_default_remote(r, &name) < 0) {
+		ret = -1; /* reported */
+		goto cleanup;
 	}
 	if (git_remote_lookup(&rem, r->git, name.buf) < 0) {
 		struct stat st;
@@ -176,7 +167,6 @@ static int remote_url(const struct repo *r, const char *remote,
 cleanup:
 	git_remote_free(rem);
 	strbuf_release(&name);
-	strbuf_release(&key);
 	return ret;
 }
 
@@ -193,7 +183,7 @@ static int local_remote_store(const struct repo *r, const char *url,
 	int ret = 1;
 
 	if (!strncmp(url, "file://", 7)) {
-		if (url_decode_path(url + 7, &path) < 0) {
+		if (file_url_path(url, &path) < 0) {
 			strbuf_addf(why, "bad file:// URL '%s'", url);
 			goto cleanup;
 		}

@@ -208,7 +208,7 @@ void storage_object_url(const char *base, const char *oid,
 
 /*
  * The storage of the repository, for `remote` (a remote name or URL, NULL
- * for the default remote: the current branch's, else "origin"). Returns 0,
+ * for the default remote, repo_default_remote()). Returns 0,
  * 1 when none is configured and the remote is not local (`why` says so),
  * or -1 (reported).
  */

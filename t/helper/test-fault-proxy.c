@@ -82,6 +82,7 @@
 #endif
 
 #include "strbuf.h"
+#include "parse-options.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -96,11 +97,13 @@
 #define TRICKLE_BYTES 64
 #define TRICKLE_MS 250
 
-static const char fault_proxy_usage[] =
+static const char *const fault_proxy_usage[] = {
 	"test-tool fault-proxy --port-file <file> --upstream <port> "
 	"--mode (pass | cut | status503 | corrupt | stall | status500 | reset |\n"
 	"        trickle | endless | silent) [--count <n>] [--method <method>]\n"
-	"        [--log <file>]";
+	"        [--log <file>]",
+	NULL
+};
 
 enum fault_mode {
 	MODE_PASS,
@@ -1109,55 +1112,38 @@ static long parse_number(const char *opt, const char *arg, long min, long max)
 	return v;
 }
 
-/* Match "--name VALUE" or "--name=VALUE", advancing *i past VALUE. */
-static const char *opt_value(int argc, const char **argv, int *i,
-			     const char *name)
-{
-	size_t len = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, len))
-		return NULL;
-	if (a[len] == '=')
-		return a + len + 1;
-	if (a[len])
-		return NULL;
-	if (*i + 1 >= argc)
-		usage(fault_proxy_usage);
-	return argv[++*i];
-}
-
 /* argv[0] is the subcommand name, as git passes it to cmd_*(). */
 int cmd_fault_proxy(int argc, const char **argv)
 {
-	const char *port_file = NULL, *mode = NULL, *log_file = NULL, *v;
+	const char *port_file = NULL, *mode = NULL, *log_file = NULL;
+	const char *upstream = NULL, *count = NULL;
+	const struct option options[] = {
+		OPT_STRING(0, "port-file", &port_file, "<file>",
+			   "write the port listened on to <file>"),
+		OPT_STRING(0, "upstream", &upstream, "<port>",
+			   "forward to 127.0.0.1:<port>"),
+		OPT_STRING(0, "mode", &mode, "<mode>", "the fault to inject"),
+		OPT_STRING(0, "count", &count, "<n>",
+			   "inject it into the first <n> requests (default 1)"),
+		OPT_STRING(0, "method", &cfg.method, "<method>",
+			   "only into requests of <method>"),
+		OPT_STRING(0, "log", &log_file, "<file>",
+			   "append a line per request to <file>"),
+		OPT_END(),
+	};
 	struct sigaction sa;
 	struct strbuf sb = STRBUF_INIT;
 	pid_t parent = getpid();
 	int i, lfd, port = 0, nullfd;
 	size_t m;
 
-	cfg.count = 1;
-	cfg.upstream_port = 0;
-	for (i = 1; i < argc; i++) {
-		if ((v = opt_value(argc, argv, &i, "--port-file")))
-			port_file = v;
-		else if ((v = opt_value(argc, argv, &i, "--upstream")))
-			cfg.upstream_port = parse_number("--upstream", v,
-							 1, 65535);
-		else if ((v = opt_value(argc, argv, &i, "--mode")))
-			mode = v;
-		else if ((v = opt_value(argc, argv, &i, "--count")))
-			cfg.count = parse_number("--count", v, 0, 1000000000);
-		else if ((v = opt_value(argc, argv, &i, "--log")))
-			log_file = v;
-		else if ((v = opt_value(argc, argv, &i, "--method")))
-			cfg.method = v;
-		else
-			usage(fault_proxy_usage);
-	}
-	if (!port_file || !mode || !cfg.upstream_port)
-		usage(fault_proxy_usage);
+	if (parse_options(argc, argv, options, fault_proxy_usage, 0))
+		usage_msg_opt("too many arguments", fault_proxy_usage, options);
+	if (!port_file || !mode || !upstream)
+		usage_msg_opt("--port-file, --upstream and --mode are needed",
+			      fault_proxy_usage, options);
+	cfg.upstream_port = parse_number("--upstream", upstream, 1, 65535);
+	cfg.count = count ? parse_number("--count", count, 0, 1000000000) : 1;
 	for (m = 0; m < ARRAY_SIZE(mode_names); m++)
 		if (!strcmp(mode, mode_names[m]))
 			break;

@@ -17,6 +17,7 @@
 
 #include "hash.h"
 #include "model-format.h"
+#include "parse-options.h"
 #include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -59,11 +60,16 @@ int cmd_model_read(int argc, const char **argv)
 	size_t i;
 	int fd;
 
-	if (argc != 2)
-		usage("test-tool model-read <file>");
-	fd = open(argv[1], O_RDONLY);
+	static const char *const model_read_usage[] = {
+		"test-tool model-read <file>", NULL
+	};
+	static const struct option no_options[] = { OPT_END() };
+
+	if (parse_options(argc, argv, no_options, model_read_usage, 0) != 1)
+		usage_msg_opt(NULL, model_read_usage, no_options);
+	fd = open(argv[0], O_RDONLY);
 	if (fd < 0 || fstat(fd, &st))
-		die_errno("cannot open '%s'", argv[1]);
+		die_errno("cannot open '%s'", argv[0]);
 	model_source_fd(&src, fd, st.st_size);
 	if (model_read(&src, &info, &err)) {
 		fprintf(stderr, "%s\n", err.buf);

@@ -34,6 +34,7 @@
 #include "http.h"
 #include "pkt-line.h"
 #include "strbuf.h"
+#include "parse-options.h"
 #include "url.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -161,6 +162,13 @@ static int http_settings(void)
 	git_libgit2_shutdown();
 	return 0;
 }
+static const char *const tool_usage[] = {
+	"test-tool (pkt-line (pack | unpack) | genrandom <seed> <size> |\n"
+	"       fault-proxy <options> | model-read <file> |\n"
+	"       url-match <pattern> <url> | http-settings)",
+	NULL
+};
+static const struct option no_options[] = { OPT_END() };
 
 int main(int argc, const char **argv)
 {
@@ -182,7 +190,5 @@ int main(int argc, const char **argv)
 		return cmd_model_read(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "http-settings"))
 		return http_settings();
-	usage("test-tool (pkt-line (pack | unpack) | genrandom <seed> <size> |\n"
-	      "       fault-proxy <options> | model-read <file> |\n"
-	      "       url-match <pattern> <url> | http-settings)");
+	usage_msg_opt(NULL, tool_usage, no_options);
 }
