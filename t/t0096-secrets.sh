@@ -116,14 +116,6 @@ with_wrong_s3_secret () {
 	with_aws "$WRONG_SECRET" "$@"
 }
 
-# new_weights REPO NAME: commit a new weight file NAME in REPO.
-new_weights () {
-	test-tool genrandom "$1-$2" 100k >"$1/$2" &&
-	git -C "$1" add "$2" &&
-	test_tick &&
-	git -C "$1" commit -q -m "$2"
-}
-
 test_expect_success 'setup: three repositories, one per kind of secret' '
 	git model install &&
 	git config --global credential.helper store &&
@@ -144,13 +136,13 @@ test_expect_success 'setup: three repositories, one per kind of secret' '
 	for kind in basic bearer s3
 	do
 		git -C $kind add .gitattributes .gitmodel &&
-		new_weights $kind a.pth || return 1
+		commit_weights $kind a.pth || return 1
 	done
 '
 
 test_expect_success 'basic auth from the credential helper: push, clone, fetch, env' '
 	git -C basic push -q origin main 2>err.basic-push &&
-	new_weights basic b.pth &&
+	commit_weights basic b.pth &&
 	run basic-push2 git -C basic push origin main &&
 	test_path_is_file "$HTTPD_ROOT/auth/models/sha256/$(sha256sum <basic/b.pth | cut -c1-2)/$(sha256sum <basic/b.pth | cut -c3-4)/$(sha256sum <basic/b.pth | cut -d" " -f1)" &&
 	run basic-clone clone_fresh basic.git basic-clone &&
@@ -163,7 +155,7 @@ test_expect_success 'basic auth from the credential helper: push, clone, fetch, 
 '
 
 test_expect_success 'basic auth: a wrong password fails clearly, says nothing of it' '
-	new_weights basic c.pth &&
+	commit_weights basic c.pth &&
 	cp "$HOME/.git-credentials" creds.saved &&
 	echo "http://$HTTPD_USER:$WRONG_PASSWORD@127.0.0.1:$HTTPD_PORT" \
 		>"$HOME/.git-credentials" &&
@@ -183,7 +175,7 @@ test_expect_success 'basic auth: a wrong password fails clearly, says nothing of
 test_expect_success 'a password in the storage URL: not in the pointer, not in messages' '
 	git -C basic config model.storage \
 		"http://$HTTPD_USER:$HTTPD_PASSWORD@127.0.0.1:$HTTPD_PORT/auth/models" &&
-	new_weights basic d.pth &&
+	commit_weights basic d.pth &&
 	git -C basic cat-file -p HEAD:d.pth >pointer.d &&
 	grep "^url $HTTPD_URL/auth/models/sha256/" pointer.d &&
 	run basic-url-push git -C basic push origin main &&
@@ -191,7 +183,7 @@ test_expect_success 'a password in the storage URL: not in the pointer, not in m
 	run basic-url-ls git -C basic model ls-files &&
 	git -C basic config model.storage \
 		"http://$HTTPD_USER:$WRONG_PASSWORD@127.0.0.1:$HTTPD_PORT/auth/models" &&
-	new_weights basic e.pth &&
+	commit_weights basic e.pth &&
 	run_fail basic-url-wrong git -C basic push origin main &&
 	grep "refused the credentials" err.basic-url-wrong.1 &&
 	git -C basic config --unset model.storage
@@ -199,7 +191,7 @@ test_expect_success 'a password in the storage URL: not in the pointer, not in m
 
 test_expect_success 'a bearer token in http.<url>.extraHeader: push, clone, fetch, env' '
 	with_token git -C bearer push -q origin main 2>err.bearer-push &&
-	new_weights bearer b.pth &&
+	commit_weights bearer b.pth &&
 	run bearer-push2 with_token git -C bearer push origin main &&
 	run bearer-clone with_token clone_fresh bearer.git bearer-clone &&
 	test_cmp_bin bearer/b.pth bearer-clone/b.pth &&
@@ -212,7 +204,7 @@ test_expect_success 'a bearer token in http.<url>.extraHeader: push, clone, fetc
 '
 
 test_expect_success 'a wrong bearer token: 401, push refused, the token not echoed' '
-	new_weights bearer c.pth &&
+	commit_weights bearer c.pth &&
 	run_fail bearer-wrong with_wrong_token git -C bearer push origin main &&
 	grep "401" err.bearer-wrong.1 &&
 	run_fail bearer-none git -C bearer push origin main
@@ -220,7 +212,7 @@ test_expect_success 'a wrong bearer token: 401, push refused, the token not echo
 
 test_expect_success 'S3 keys and a session token in the environment: push, clone, fetch, env' '
 	with_s3_keys git -C s3 push -q origin main 2>err.s3-push &&
-	new_weights s3 b.pth &&
+	commit_weights s3 b.pth &&
 	run s3-push2 with_s3_keys git -C s3 push origin main &&
 	run s3-clone with_s3_keys clone_fresh s3.git s3-clone &&
 	test_cmp_bin s3/b.pth s3-clone/b.pth &&
@@ -233,7 +225,7 @@ test_expect_success 'S3 keys and a session token in the environment: push, clone
 '
 
 test_expect_success 'a wrong S3 secret: SignatureDoesNotMatch, the secret not echoed' '
-	new_weights s3 c.pth &&
+	commit_weights s3 c.pth &&
 	run_fail s3-wrong with_wrong_s3_secret git -C s3 push origin main &&
 	grep "SignatureDoesNotMatch" err.s3-wrong.1
 '

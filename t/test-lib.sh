@@ -501,6 +501,15 @@ test_path_is_dir () {
 	test -d "$1" || { echo >&4 "directory '$1' does not exist"; return 1; }
 }
 
+# commit_weights REPO NAME [SIZE]: commit a new weight file NAME in REPO,
+# SIZE bytes (default 100k) of test-tool genrandom seeded with "REPO-NAME".
+commit_weights () {
+	test-tool genrandom "$1-$2" "${3:-100k}" >"$1/$2" &&
+	git -C "$1" add "$2" &&
+	test_tick &&
+	git -C "$1" commit -q -m "$2"
+}
+
 # oid_of FILE: the sha256 of FILE, as an object id
 oid_of () {
 	sha256sum <"$1" | cut -d" " -f1

@@ -452,25 +452,28 @@ int config_get_size(const struct repo *r, const char *key, uint64_t def,
 	return ret < 0 ? -1 : 0;
 }
 
+/* git's booleans; -1 (reported) for anything else. */
+static int parse_bool(const char *key, const char *v, int *out)
+{
+	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+	    !strcasecmp(v, "on") || !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") ||
+		 !strcasecmp(v, "off") || !strcmp(v, "0") || !*v)
+		*out = 0;
+	else
+		return error("bad value '%s' for '%s': not a boolean", v, key);
+	return 0;
+}
+
 int config_get_bool(const struct repo *r, const char *key, int def, int *out)
 {
 	struct strbuf v = STRBUF_INIT;
 	int ret = config_get(r, key, &v);
 
 	*out = def;
-	if (ret == 0) {
-		if (!strcasecmp(v.buf, "true") || !strcasecmp(v.buf, "yes") ||
-		    !strcasecmp(v.buf, "on") || !strcmp(v.buf, "1"))
-			*out = 1;
-		else if (!strcasecmp(v.buf, "false") ||
-			 !strcasecmp(v.buf, "no") ||
-			 !strcasecmp(v.buf, "off") || !strcmp(v.buf, "0") ||
-			 !*v.buf)
-			*out = 0;
-		else
-			ret = error("bad value '%s' for '%s': not a boolean",
-				    v.buf, key);
-	}
+	if (ret == 0)
+		ret = parse_bool(key, v.buf, out);
 	strbuf_release(&v);
 	return ret < 0 ? -1 : 0;
 }
@@ -525,6 +528,17 @@ static char *http_subsection(const char *key, const char *name)
 static int is_key(const char *key, const char *want)
 {
 	return key_eq(key, want);
+}
+
+/* http.<name>, or http.<url>.<name> when `scoped` (url_match()ed). */
+static int http_key(const char *key, int scoped, const char *name)
+{
+	const char *last = strrchr(key, '.');
+
+	if (!scoped)
+		return !strncasecmp(key, "http.", 5) && last == key + 4 &&
+		       !strcasecmp(last + 1, name);
+	return !strcasecmp(last + 1, name);
 }
 
 static int storage_named_fn(const struct config_set *set, void *data)
@@ -599,9 +613,7 @@ static int http_fn(const struct config_set *set, void *data)
 			scoped = 1;
 		}
 		if (is_key(e->key, "model.http.extraHeader") ||
-		    is_key(e->key, "http.extraHeader") ||
-		    (scoped && !strcasecmp(strrchr(e->key, '.'),
-					   ".extraheader"))) {
+		    http_key(e->key, scoped, "extraHeader")) {
 			if (c->anonymous)
 				continue;
 			if (!*e->value) {
@@ -624,21 +636,13 @@ static int http_fn(const struct config_set *set, void *data)
 			hs->headers[hs->headers_nr++] = xstrdup(e->value);
 			if (!strncasecmp(e->value, "Authorization:", 14))
 				hs->auth_header = 1;
-		} else if (is_key(e->key, "http.sslVerify") ||
-			   (scoped && !strcasecmp(strrchr(e->key, '.'),
-						  ".sslverify"))) {
-			if (score < best_verify)
-				continue;
+		} else if (http_key(e->key, scoped, "sslVerify") &&
+			   score >= best_verify) {
 			best_verify = score;
-			hs->ssl_verify = strcasecmp(e->value, "false") &&
-					 strcasecmp(e->value, "no") &&
-					 strcasecmp(e->value, "off") &&
-					 strcmp(e->value, "0") && *e->value;
-		} else if (is_key(e->key, "http.sslCAInfo") ||
-			   (scoped && !strcasecmp(strrchr(e->key, '.'),
-						  ".sslcainfo"))) {
-			if (score < best_ca)
-				continue;
+			if (parse_bool(e->key, e->value, &hs->ssl_verify) < 0)
+				return -1;
+		} else if (http_key(e->key, scoped, "sslCAInfo") &&
+			   score >= best_ca) {
 			best_ca = score;
 			free(hs->ca_info);
 			hs->ca_info = *e->value ? xstrdup(e->value) : NULL;
