@@ -267,13 +267,26 @@ static int path_selected(const char *path, const char **specs, int nspecs)
 	return 0;
 }
 
+/*
+ * The "checked out N file(s)" summary, like git's progress, is for a
+ * terminal or --progress (`progress` 1; -1 means "when stderr is a
+ * terminal"); scripts and logs get nothing on success.
+ */
+static int checkout_quiet(int quiet, int progress)
+{
+	if (quiet)
+		return 1;
+	return progress < 0 ? !isatty(2) : !progress;
+}
+
 static int checkout_pointers(struct repo *r, const char **specs, int nspecs,
-			     const struct filters *filters, int quiet)
+			     const struct filters *filters, int quiet,
+			     int progress)
 {
 	struct checkout co;
 	size_t i, n;
 
-	if (checkout_begin(&co, r, quiet) < 0)
+	if (checkout_begin(&co, r, checkout_quiet(quiet, progress)) < 0)
 		return 1;
 	n = git_index_entrycount(co.index);
 	for (i = 0; i < n; i++) {
@@ -316,7 +329,7 @@ int cmd_checkout(int argc, const char **argv, struct repo *repo)
 	int n, quiet = 0, i, ret;
 	const char **specs = relative_specs(repo, argc, argv, &n, &quiet);
 
-	ret = checkout_pointers(repo, specs, n, NULL, quiet);
+	ret = checkout_pointers(repo, specs, n, NULL, quiet, -1);
 	for (i = 0; i < n; i++)
 		free((char *)specs[i]);
 	free(specs);
@@ -330,7 +343,7 @@ int cmd_pull(int argc, const char **argv, struct repo *repo)
 
 	parse_fetch_args(repo, argc, argv, &a);
 	ret = do_fetch(repo, &a);
-	if (checkout_pointers(repo, NULL, 0, &a.filters, a.quiet))
+	if (checkout_pointers(repo, NULL, 0, &a.filters, a.quiet, a.progress))
 		ret = 1;
 	fetch_args_release(&a);
 	return ret;

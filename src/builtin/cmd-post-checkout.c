@@ -42,5 +42,6 @@ int cmd_post_checkout(int argc, const char **argv, struct repo *repo)
 	(void)argv;
 	if (sequencer_running(repo))
 		return 0;
-	return checkout_deferred(repo, 0) ? 1 : 0;
+	/* The summary only on a terminal, as git shows its progress. */
+	return checkout_deferred(repo, !isatty(2)) ? 1 : 0;
 }
