@@ -101,6 +101,7 @@ int cmd_install(int argc, const char **argv, struct repo *repo)
 int cmd_uninstall(int argc, const char **argv, struct repo *repo)
 {
 	const char *level = parse_level(argc, argv, NULL, repo);
+	int had_hooks = repo && hooks_installed(repo);
 	int hooks_ret = repo ? hooks_uninstall(repo) : 0;
 	const char *get[] = { "git",	     "config",
 			      level,	     "--get-regexp",
@@ -109,6 +110,9 @@ int cmd_uninstall(int argc, const char **argv, struct repo *repo)
 	int ret = run_command(get, &out, 1 << 20);
 
 	strbuf_release(&out);
+	if (had_hooks && !hooks_ret)
+		printf("hooks removed: pre-push, post-checkout, post-merge, "
+		       "post-rewrite\n");
 	if (ret == 1) {
 		printf("git-model filter is not in the %s git config\n",
 		       level_name(level));
