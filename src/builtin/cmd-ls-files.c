@@ -142,17 +142,12 @@ cleanup:
 	strbuf_release(&hs);
 }
 
-static void print_pointer_files(struct repo *r)
+static void print_pointer_files(struct repo *r, git_index *index)
 {
-	git_index *index = NULL;
 	struct strbuf file = STRBUF_INIT;
 	size_t i, n, shown = 0;
 
 	printf("Files holding pointer text (run 'git model pull'):\n");
-	if (git_repository_index(&index, r->git) < 0) {
-		git2_error("cannot read the index");
-		return;
-	}
 	n = git_index_entrycount(index);
 	for (i = 0; i < n; i++) {
 		const git_index_entry *e = git_index_get_byindex(index, i);
@@ -171,7 +166,6 @@ static void print_pointer_files(struct repo *r)
 	}
 	if (!shown)
 		printf("\t(none)\n");
-	git_index_free(index);
 	strbuf_release(&file);
 }
 
@@ -179,11 +173,10 @@ static void print_pointer_files(struct repo *r)
  * Pointers staged in the index that HEAD does not have (all of them before
  * the first commit). Prints nothing when there are none.
  */
-static void print_staged(struct repo *r)
+static void print_staged(struct repo *r, git_index *index)
 {
 	git_object *head = NULL;
 	git_tree *tree = NULL;
-	git_index *index = NULL;
 	git_diff *diff = NULL;
 	struct strbuf hs = STRBUF_INIT;
 	size_t i, n, shown = 0;
@@ -191,8 +184,7 @@ static void print_staged(struct repo *r)
 	if (!git_revparse_single(&head, r->git, "HEAD^{tree}"))
 		tree = (git_tree *)head;
 	git_error_clear();
-	if (git_repository_index(&index, r->git) < 0 ||
-	    git_diff_tree_to_index(&diff, r->git, tree, index, NULL) < 0) {
+	if (git_diff_tree_to_index(&diff, r->git, tree, index, NULL) < 0) {
 		git2_error("cannot compare the index with HEAD");
 		goto cleanup;
 	}
@@ -213,7 +205,6 @@ static void print_staged(struct repo *r)
 	}
 cleanup:
 	git_diff_free(diff);
-	git_index_free(index);
 	git_object_free(head);
 	strbuf_release(&hs);
 }
@@ -223,15 +214,10 @@ cleanup:
  * not a pointer: committed (or staged) raw, typically because the filter
  * was not configured when they were added. Prints nothing when none.
  */
-static void print_raw_files(struct repo *r)
+static void print_raw_files(struct repo *r, git_index *index)
 {
-	git_index *index = NULL;
 	size_t i, n, shown = 0;
 
-	if (git_repository_index(&index, r->git) < 0) {
-		git2_error("cannot read the index");
-		return;
-	}
 	n = git_index_entrycount(index);
 	for (i = 0; i < n; i++) {
 		const git_index_entry *e = git_index_get_byindex(index, i);
@@ -254,17 +240,23 @@ static void print_raw_files(struct repo *r)
 		printf("\t%s\n", e->path);
 	}
 	git_error_clear();
-	git_index_free(index);
 }
 
 int cmd_status(int argc, const char **argv, struct repo *repo)
 {
+	git_index *index = NULL;
+
 	(void)argv;
 	if (argc > 1)
 		usage_cmd(NULL);
-	print_staged(repo);
+	if (git_repository_index(&index, repo->git) < 0) {
+		git2_error("cannot read the index");
+		return 128;
+	}
+	print_staged(repo, index);
 	print_unpushed(repo);
-	print_pointer_files(repo);
-	print_raw_files(repo);
+	print_pointer_files(repo, index);
+	print_raw_files(repo, index);
+	git_index_free(index);
 	return 0;
 }
