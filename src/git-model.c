@@ -40,7 +40,8 @@ static const struct command commands[] = {
 	{ "fetch", cmd_fetch, NEED_REPO,
 	  "Download the weights of refs into the local store",
 	  "git model fetch [-I | --include <globs>] [-X | --exclude <globs>]\n"
-	  "                       [-q | --quiet] [--progress] [<remote>] [<ref>...]" },
+	  "                       [--all] [--recent] [-q | --quiet] [--progress]\n"
+	  "                       [<remote>] [<ref>...]" },
 	{ "checkout", cmd_checkout, NEED_REPO | NEED_WORK_TREE,
 	  "Put local weights into work tree files that hold pointers",
 	  "git model checkout [-q | --quiet] [--] [<path>...]" },
@@ -50,7 +51,8 @@ static const struct command commands[] = {
 	  "                      [-q | --quiet] [--progress] [<remote>] [<ref>...]" },
 	{ "ls-files", cmd_ls_files, NEED_REPO,
 	  "List the pointers of a revision (* weights local, - not)",
-	  "git model ls-files [<rev>]" },
+	  "git model ls-files [-l | --long] [<rev>]\n"
+	  "   or: git model ls-files [-l | --long] (-a | --all)" },
 	{ "status", cmd_status, NEED_REPO | NEED_WORK_TREE,
 	  "Show weights not yet pushed and files still holding pointers",
 	  "git model status" },

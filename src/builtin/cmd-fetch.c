@@ -90,6 +90,8 @@ struct fetch_args {
 	struct filters filters;
 	int quiet;
 	int progress;
+	int all;    /* every object of history */
+	int recent; /* also refs and commits of the last fetchRecentDays */
 };
 
 static int parse_fetch_args(struct repo *r, int argc, const char **argv,
@@ -117,6 +119,10 @@ static int parse_fetch_args(struct repo *r, int argc, const char **argv,
 			a->quiet = 1;
 		} else if (!strcmp(argv[i], "--progress")) {
 			a->progress = 1;
+		} else if (!strcmp(argv[i], "--all")) {
+			a->all = 1;
+		} else if (!strcmp(argv[i], "--recent")) {
+			a->recent = 1;
 		} else if (argv[i][0] == '-') {
 			usage_cmd(NULL);
 		} else if (!a->remote && !a->nrefs &&
@@ -165,6 +171,41 @@ static int fetch_by_urls(struct repo *r, struct store *store,
 	return missing ? 1 : 0;
 }
 
+/*
+ * The pointers to fetch: those of the refs' trees; with --all those of
+ * every commit; with --recent also those of each ref changed in the last
+ * model.fetchRecentDays days and of the commits made in that time.
+ */
+static int wanted_pointers(struct repo *r, struct fetch_args *a,
+			   struct found_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)a->nrefs; i++)
+		if (scan_tree(r, a->refs[i], set) < 0)
+			return -1;
+	if (a->all && scan_refs_added(r, 0, set) < 0)
+		return -1;
+	if (a->recent) {
+		long days;
+		git_time_t since;
+
+		if (config_get_int(r, "model.fetchrecentdays", 7, &days) < 0)
+			return -1;
+		if (days < 0)
+			return error("bad value '%ld' for "
+				     "'model.fetchrecentdays': not a number "
+				     "of days",
+				     days);
+		since = (git_time_t)time(NULL) - (git_time_t)days * 86400;
+		if (scan_recent_refs(r, since, set) < 0 ||
+		    scan_refs_added(r, since, set) < 0)
+			return -1;
+	}
+	found_set_finish(set);
+	return 0;
+}
+
 static int do_fetch(struct repo *r, struct fetch_args *a)
 {
 	struct found_set set = FOUND_SET_INIT;
@@ -175,10 +216,8 @@ static int do_fetch(struct repo *r, struct fetch_args *a)
 	size_t i;
 	int have_storage = 0, ret = 1;
 
-	for (i = 0; i < (size_t)a->nrefs; i++)
-		if (scan_tree(r, a->refs[i], &set) < 0)
-			goto cleanup;
-	found_set_finish(&set);
+	if (wanted_pointers(r, a, &set) < 0)
+		goto cleanup;
 	repo_store(r, &store);
 	for (i = 0; i < set.nr; i++) {
 		const struct found *f = &set.v[i];

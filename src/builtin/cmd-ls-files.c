@@ -22,22 +22,34 @@ int cmd_ls_files(int argc, const char **argv, struct repo *repo)
 	struct found_set set = FOUND_SET_INIT;
 	struct store store = STORE_INIT;
 	struct strbuf hs = STRBUF_INIT;
-	const char *rev = "HEAD";
-	size_t i;
+	const char *rev = NULL;
+	int i, all = 0, full = 0, ret;
+	size_t j;
 
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
-		usage_cmd(NULL);
-	if (argc == 2)
-		rev = argv[1];
-	if (scan_tree(repo, rev, &set) < 0)
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--all") || !strcmp(argv[i], "-a"))
+			all = 1;
+		else if (!strcmp(argv[i], "--long") || !strcmp(argv[i], "-l"))
+			full = 1;
+		else if (argv[i][0] == '-' || rev)
+			usage_cmd(NULL);
+		else
+			rev = argv[i];
+	}
+	if (all && rev)
+		usage_cmd("--all takes no revision");
+	/* --all: every pointer of history, one line per object. */
+	ret = all ? scan_refs_added(repo, 0, &set) :
+		    scan_tree(repo, rev ? rev : "HEAD", &set);
+	if (ret < 0)
 		return 128;
 	repo_store(repo, &store);
-	for (i = 0; i < set.nr; i++) {
-		const struct found *f = &set.v[i];
+	for (j = 0; j < set.nr; j++) {
+		const struct found *f = &set.v[j];
 
 		strbuf_reset(&hs);
 		human_size(f->size, &hs);
-		printf("%.10s %c %10s  %s\n", f->oid,
+		printf("%.*s %c %10s  %s\n", full ? OID_HEXSZ : 10, f->oid,
 		       store_has(&store, f->oid, f->size) ? '*' : '-', hs.buf,
 		       f->path);
 	}
