@@ -204,7 +204,7 @@ test_expect_success 'an object that cannot be fetched leaves the pointer' '
 	mv remote.git/model remote.git/model.away &&
 	test_when_finished "mv remote.git/model.away remote.git/model" &&
 	rm broken/big.pth &&
-	git -C broken checkout -- big.pth 2>err &&
+	test_expect_code 1 git -C broken checkout -- big.pth 2>err &&
 	git -C broken model pointer --check big.pth &&
 	test_path_is_missing broken/.git/model-deferred
 '

@@ -1,8 +1,10 @@
 #!/bin/sh
 
-test_description='fetch --all and --recent, ls-files --all and --long, as git-lfs users know them'
+test_description='fetch --all and --recent, ls-files --all and --long, as git-lfs users know them; a clone that could not fetch weights'
 
 . "$(dirname "$0")/test-lib.sh"
+
+SQ="'"
 
 # The test commits are dated 2005 (test-lib.sh); one branch gets a commit
 # of today, so that it is the only recent one.
@@ -71,6 +73,24 @@ test_expect_success 'fetch --all brings every object of every ref' '
 	test_cmp_bin v1 "$(obj lazy/.git/model/objects $(oid_of v1))" &&
 	git -C lazy model ls-files --all >out &&
 	! grep " - " out
+'
+
+# As git-lfs's clone ends with its error summary and a non-zero exit
+# ("Clone succeeded, but checkout failed"), a clone whose weights could
+# not be fetched ends with one line naming the count and the fix, and
+# exits 1; the files hold their pointers, the repository is usable.
+test_expect_success 'a clone that could not fetch weights says so last, and exits 1' '
+	mv remote.git/model remote.git/model.away &&
+	test_when_finished "mv remote.git/model.away remote.git/model" &&
+	test_expect_code 1 git clone -q remote.git broken 2>err &&
+	tail -n 1 err >last &&
+	echo "git-model: 1 file(s) hold their pointer, not their weights (run ${SQ}git model pull${SQ} once the storage has them)" >expect &&
+	test_cmp expect last &&
+	git -C broken model pointer --check model.pth &&
+	mv remote.git/model.away remote.git/model &&
+	git -C broken model pull -q &&
+	test_cmp_bin v2 broken/model.pth &&
+	mv remote.git/model remote.git/model.away
 '
 
 test_done
