@@ -93,4 +93,11 @@ test_expect_success 'a clone that could not fetch weights says so last, and exit
 	mv remote.git/model remote.git/model.away
 '
 
+test_expect_success 'a bare repository says it does not read .gitmodel' '
+	git init -q --bare bare.git &&
+	git -C work push -q --no-verify ../bare.git main &&
+	test_must_fail git -C bare.git model fetch 2>err &&
+	grep "no model.storage is set and there is no remote .origin. (a bare repository does not read .gitmodel: set it with .git config model.storage <url>.)" err
+'
+
 test_done
