@@ -204,6 +204,31 @@ test_expect_success 'https: http.sslVerify=false turns the check off' '
 	grep "downloaded 50 object(s)" err.tls3
 '
 
+test_expect_success 'a mismatch is fetched twice, not six times; each failure its own advice' '
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git faulty &&
+	w1=$(oid_of work/w1.pth) &&
+	w3=$(oid_of work/w3.pth) &&
+	bad=$(obj_path "$HTTPD_ROOT/open/faulty" $w1) &&
+	mkdir -p "$(dirname "$bad")" &&
+	test-tool genrandom garbage 1m >"$bad" &&
+	w2=$(oid_of work/w2.pth) &&
+	good=$(obj_path "$HTTPD_ROOT/open/faulty" $w2) &&
+	mkdir -p "$(dirname "$good")" &&
+	cp work/w2.pth "$good" &&
+	test_must_fail git -C faulty -c model.storage="$HTTPD_URL/open/faulty" \
+		model fetch -I w1.pth,w2.pth,w3.pth 2>err.faulty &&
+	test "$(httpd_log_count GET 200 "/open/faulty/.*/$w1\$")" = 2 &&
+	test "$(httpd_log_count GET 404 "/open/faulty/.*/$w3\$")" = 1 &&
+	grep "error: 1 file(s) have wrong bytes in storage .$HTTPD_URL/open/faulty.: the copies there are damaged (delete them there, then run .git model push --all. in a clone that has them)" err.faulty &&
+	grep "error: 1 file(s) are not in storage .$HTTPD_URL/open/faulty. (run .git model push --all. in a clone that has them)" err.faulty &&
+	! grep "once the storage is reachable" err.faulty &&
+	test_cmp_bin work/w2.pth "$(obj_path faulty/.git/model/objects $w2)" &&
+	test_must_fail git -C faulty -c model.storage="http://127.0.0.1:1/none" \
+		-c model.retries=0 model fetch -I w1.pth 2>err.unreachable &&
+	grep "error: 1 file(s) could not be downloaded; run .git model fetch. again once the storage is reachable" err.unreachable &&
+	! grep "push --all" err.unreachable
+'
+
 test_expect_success 'the password never appears in any output' '
 	! grep -r -F "$HTTPD_PASSWORD" out.* err.* &&
 	git -C work -c model.storage="http://$HTTPD_USER:$HTTPD_PASSWORD@127.0.0.1:$HTTPD_PORT/auth/models" \

@@ -192,6 +192,10 @@ void item_fail(struct transfer_item *it, const char *fmt, ...)
 	it->stage = ST_FAILED;
 	it->progress_now = 0;
 	it->t->failed++;
+	if (it->fail_kind == FAIL_ABSENT)
+		it->t->failed_absent++;
+	else if (it->fail_kind == FAIL_MISMATCH)
+		it->t->failed_mismatch++;
 	results_unlock(it->t);
 	item_close_files(it);
 	strbuf_release(&url);
@@ -249,6 +253,16 @@ void item_retry(struct transfer_item *it, const char *why)
 	it->stage = ST_QUEUED;
 	it->progress_now = 0;
 	item_close_files(it);
+}
+
+void item_mismatch(struct transfer_item *it, const char *why)
+{
+	if (!it->mismatches++ && it->t->retries > 0) {
+		item_retry(it, why);
+		return;
+	}
+	it->fail_kind = FAIL_MISMATCH;
+	item_fail(it, "%s", why);
 }
 
 void transfer_draw_progress(struct transfer *t, uint64_t start, int last)
