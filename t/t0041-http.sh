@@ -51,7 +51,7 @@ test_expect_success 'push uploads over HTTP after a 401 and the credential helpe
 	git -C work push origin main >out.push 2>err.push &&
 	grep "uploaded 50 object(s)" err.push &&
 	httpd_log_wait 50 PUT 201 &&
-	test "$(httpd_log_count PUT 401)" -ge 1 &&
+	test "$(httpd_log_count PUT 401)" = 0 &&
 	for i in 1 17 50
 	do
 		test_cmp_bin work/w$i.pth "$(obj_path "$HTTPD_ROOT/auth/models" $(oid_of work/w$i.pth))" || return 1
@@ -139,6 +139,29 @@ test_expect_success 'the anonymous location refuses uploads: push fails, ref unc
 	test "$(git -C remote.git rev-parse main)" = "$before"
 '
 
+test_expect_success 'after the first 401, credentials go up front: one 401 a run' '
+	git init -q --bare upfront.git &&
+	git init -q upfront &&
+	(
+		cd upfront &&
+		git model track "*.pth" >/dev/null &&
+		git config model.storage "$HTTPD_URL/auth/upfront" &&
+		git config model.concurrency 1 &&
+		for i in 1 2 3 4 5
+		do
+			test-tool genrandom "u$i" 10k >"u$i.pth" || return 1
+		done &&
+		git add . &&
+		git commit -q -m upfront &&
+		git remote add origin ../upfront.git
+	) &&
+	git -C upfront push origin main >out.upfront 2>err.upfront &&
+	grep "uploaded 5 object(s)" err.upfront &&
+	httpd_log_wait 5 PUT 201 "^/auth/upfront/" &&
+	test "$(httpd_log_count HEAD 401 "^/auth/upfront/")" = 1 &&
+	test "$(httpd_log_count PUT 401 "^/auth/upfront/")" = 0
+'
+
 test_expect_success 'a wrong password: clear error, push refused, ref not moved, helper told' '
 	before=$(git -C remote.git rev-parse main) &&
 	echo "http://$HTTPD_USER:wrong-password@127.0.0.1:$HTTPD_PORT" >"$HOME/.git-credentials" &&
@@ -147,6 +170,23 @@ test_expect_success 'a wrong password: clear error, push refused, ref not moved,
 	grep "refused the credentials" err.wrong &&
 	test "$(git -C remote.git rev-parse main)" = "$before" &&
 	! grep wrong-password "$HOME/.git-credentials"
+'
+
+test_expect_success 'refused credentials: one error line, not one per object' '
+	for i in 6 7 8
+	do
+		test-tool genrandom "u$i" 10k >"upfront/u$i.pth" || return 1
+	done &&
+	git -C upfront add . &&
+	git -C upfront commit -q -m more &&
+	echo "http://$HTTPD_USER:wrong-password@127.0.0.1:$HTTPD_PORT" >"$HOME/.git-credentials" &&
+	test_must_fail git -C upfront push origin main >out.refused 2>err.refused &&
+	grep -c "refused the credentials" err.refused >count &&
+	echo 1 >expect &&
+	test_cmp expect count &&
+	grep -c "401 Unauthorized" err.refused >count &&
+	test_cmp expect count &&
+	grep "3 of 3 file(s) could not be uploaded" err.refused
 '
 
 test_expect_success 'no credentials at all: the error says how to set them up' '

@@ -625,9 +625,17 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		goto cleanup;
 	}
 	if (status == 401 && s->http->unauthorized) {
+		if (!s->auth_offered)
+			curl_easy_getinfo(it->easy, CURLINFO_HTTPAUTH_AVAIL,
+					  &s->auth_offered);
 		/* Newer credentials arrived since this request: just retry. */
 		if (it->auth_gen == t->auth_gen) {
+			/* A password prompt starts on a line of its own. */
+			if (!t->auth_failed && t->progress)
+				fputc('\n', stderr);
 			if (t->auth_failed || s->http->unauthorized(s) < 0) {
+				/* One line for the refusal, not one each. */
+				it->quiet_fail = t->auth_failed;
 				t->auth_failed = 1;
 				item_fail(it, "401 Unauthorized");
 				goto cleanup;

@@ -64,6 +64,8 @@ struct transfer_item {
 		FAIL_ABSENT,   /* not in storage */
 		FAIL_MISMATCH, /* wrong bytes in storage */
 	} fail_kind;         /* what item_fail() counts it as */
+	int quiet_fail;      /* item_fail() counts it without a line: the
+				cause (refused credentials) was said once */
 	uint64_t not_before; /* ms clock: backoff */
 	int auth_gen;        /* credentials generation the request used */
 

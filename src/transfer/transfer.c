@@ -185,10 +185,12 @@ void item_fail(struct transfer_item *it, const char *fmt, ...)
 	}
 	storage_object_location(it->t->storage, it->oid, &url);
 	results_lock(it->t);
-	if (it->t->progress)
-		fputc('\n', stderr);
-	error("cannot %s '%s' %s '%s': %s", verb(it->t), it->path,
-	      preposition(it->t), url.buf, why.buf);
+	if (!it->quiet_fail) {
+		if (it->t->progress)
+			fputc('\n', stderr);
+		error("cannot %s '%s' %s '%s': %s", verb(it->t), it->path,
+		      preposition(it->t), url.buf, why.buf);
+	}
 	it->stage = ST_FAILED;
 	it->progress_now = 0;
 	it->t->failed++;
