@@ -35,6 +35,7 @@ test -z "$whole" || printf 'Skipped whole:\n%s' "$whole"
 test -z "$partial" || printf 'Skipped in part:\n%s' "$partial"
 echo "To install what the tests need (Debian 12) and run them all:"
 echo "  contrib/install-deps.sh --tests && make -j2 check"
-echo "(GIT_SKIP_TESTS, a small disk or no loop devices skip some anyway.)"
+echo "(GIT_SKIP_TESTS, a small disk, no loop devices or a build without"
+echo "--enable-fuzzers skip some anyway: see each reason.)"
 echo "============================================================================"
 exit 0

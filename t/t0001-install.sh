@@ -60,15 +60,19 @@ test_expect_success 'install --local outside a repository fails clearly' '
 
 test_expect_success 'uninstall --local removes the section, keeps the rest' '
 	git config --local core.foo bar &&
+	test_path_is_file .git/hooks/pre-push &&
 	git model uninstall --local >out &&
 	grep "removed from the local git config" out &&
+	grep "^hooks removed: pre-push, post-checkout, post-merge, post-rewrite$" out &&
+	test_path_is_missing .git/hooks/pre-push &&
 	test_expect_code 1 git config --local --get-regexp "^filter\.model\." &&
 	test "$(git config --local core.foo)" = bar
 '
 
 test_expect_success 'uninstall twice is harmless' '
 	git model uninstall --local >out &&
-	grep "not in the local git config" out
+	grep "not in the local git config" out &&
+	! grep "hooks removed" out
 '
 
 test_expect_success 'uninstall (global) removes the global filter' '

@@ -106,7 +106,8 @@ test_expect_success 'make check ends with the scripts it skipped and the command
 	  t9999-part: 1 test(s) (missing STRACE)
 	To install what the tests need (Debian 12) and run them all:
 	  contrib/install-deps.sh --tests && make -j2 check
-	(GIT_SKIP_TESTS, a small disk or no loop devices skip some anyway.)
+	(GIT_SKIP_TESTS, a small disk, no loop devices or a build without
+	--enable-fuzzers skip some anyway: see each reason.)
 	============================================================================
 	EOF
 	test_cmp expect actual

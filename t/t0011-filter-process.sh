@@ -86,13 +86,13 @@ test_expect_success 'an empty tracked file stays empty' '
 	test "$(git cat-file -s HEAD:empty.pth)" = 0
 '
 
-test_expect_success 'a missing object leaves the pointer, names the file, checkout succeeds' '
+test_expect_success 'a missing object leaves the pointer, names the file, checkout exits 1' '
 	git clone -q . clone &&
 	(
 		cd clone &&
 		git remote set-url origin "$TRASH_DIRECTORY/nowhere" &&
 		git model install --local &&
-		git checkout -q HEAD~4 2>err &&
+		test_expect_code 1 git checkout -q HEAD~4 2>err &&
 		grep "w.pth" err &&
 		grep "git model pull" err &&
 		git model pointer --check w.pth

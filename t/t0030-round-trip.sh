@@ -213,7 +213,7 @@ test_expect_success 'an object whose bytes do not match its oid is not stored' '
 	oid=$(oid_of work2/small/a.pth) &&
 	chmod u+w "$(obj storage $oid)" &&
 	test-tool genrandom evil 100k >"$(obj storage $oid)" &&
-	git clone -q remote2.git evil 2>err &&
+	test_expect_code 1 git clone -q remote2.git evil 2>err &&
 	grep "does not match" err &&
 	grep "small/a.pth" err &&
 	git -C evil model pointer --check small/a.pth &&

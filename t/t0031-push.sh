@@ -87,6 +87,43 @@ test_expect_success 'git model push --dry-run lists, uploads nothing; push uploa
 	test_must_be_empty out
 '
 
+test_expect_success 'push and push --dry-run with nothing to do say so' '
+	git model push --dry-run origin >out 2>err &&
+	test_must_be_empty out &&
+	url=$(sed -n "s/^git-model: 1 object(s) already in .\(file:.*remote.git\/model\/objects\).$/\1/p" err) &&
+	test -n "$url" &&
+	git model push origin >out 2>err &&
+	test_must_be_empty out &&
+	echo "git-model: uploaded 0 object(s) to ${SQ}$url${SQ}, 1 already there" >expect &&
+	test_cmp expect err &&
+	git push -q origin main &&
+	echo "git-model: no weights to push: the commits add none that ${SQ}origin${SQ} lacks" >expect &&
+	git model push --dry-run origin >out 2>err &&
+	test_must_be_empty out &&
+	test_cmp expect err &&
+	git model push origin >out 2>err &&
+	test_must_be_empty out &&
+	test_cmp expect err &&
+	git model push -q origin 2>err &&
+	test_must_be_empty err
+'
+
+test_expect_success 'push --all puts back weights lost from storage' '
+	oid=$(oid_of ro.pth) &&
+	rm -f "$(obj remote.git/model/objects $oid)" &&
+	git model push origin 2>err &&
+	grep "no weights to push" err &&
+	git model push --all --dry-run origin >out 2>err &&
+	printf "would upload %.10s ro.pth (10.00 KiB)\n" $oid >expect &&
+	test_cmp expect out &&
+	grep "^git-model: 1 object(s) already in .file://.*/remote.git/model/objects.$" err &&
+	git model push --all origin 2>err &&
+	grep "uploaded 1 object(s) to .file://.*/remote.git/model/objects., 1 already there" err &&
+	test_cmp_bin ro.pth "$(obj remote.git/model/objects $oid)" &&
+	git model push --all origin 2>err &&
+	grep "^git-model: uploaded 0 object(s) to .file://.*/remote.git/model/objects., 2 already there$" err
+'
+
 test_expect_success 'git model status lists weights to push until they are pushed' '
 	git push -q origin main &&
 	test-tool genrandom s 3000 >s.pth &&

@@ -42,11 +42,17 @@ test_expect_success 'setup: big and small files in two tagged versions' '
 	test-tool genrandom small2 20k >small2
 '
 
+# on_terminal CMD: run the shell command CMD with a terminal as its
+# stdin, stdout and stderr (script(1)); what it printed goes to stdout.
+on_terminal () {
+	script -qec "$1" /dev/null </dev/null
+}
+
 test_expect_success 'clone: the hook writes the big file, git the small one' '
 	git clone -q remote.git clone 2>err &&
 	test_cmp_bin big2 clone/big.pth &&
 	test_cmp_bin small2 clone/small.pth &&
-	grep "checked out 1 file" err &&
+	! grep "checked out" err &&
 	test_path_is_missing clone/.git/model-deferred &&
 	grep "git-model post-checkout" clone/.git/hooks/post-checkout &&
 	grep "git-model post-merge" clone/.git/hooks/post-merge &&
@@ -55,6 +61,23 @@ test_expect_success 'clone: the hook writes the big file, git the small one' '
 
 test_expect_success 'status after the clone is clean and does not re-read the big file' '
 	big_not_reread clone
+'
+
+test_expect_success 'the checkout summary: on a terminal, else nothing' '
+	git -C clone checkout -q v1 2>err &&
+	test_must_be_empty err &&
+	on_terminal "git -C clone checkout -q main" >out &&
+	grep "git-model: checked out 1 file(s)" out &&
+	git -C clone cat-file -p HEAD:big.pth >clone/big.pth &&
+	git -C clone model checkout 2>err &&
+	test_must_be_empty err &&
+	test_cmp_bin big2 clone/big.pth &&
+	git -C clone cat-file -p HEAD:big.pth >clone/big.pth &&
+	git -C clone model pull --progress 2>err &&
+	grep "git-model: checked out 1 file(s)" err &&
+	git -C clone cat-file -p HEAD:big.pth >clone/big.pth &&
+	on_terminal "git -C clone model pull -q" >out &&
+	! grep "checked out" out
 '
 
 test_expect_success 'git checkout of a tag' '
@@ -181,7 +204,7 @@ test_expect_success 'an object that cannot be fetched leaves the pointer' '
 	mv remote.git/model remote.git/model.away &&
 	test_when_finished "mv remote.git/model.away remote.git/model" &&
 	rm broken/big.pth &&
-	git -C broken checkout -- big.pth 2>err &&
+	test_expect_code 1 git -C broken checkout -- big.pth 2>err &&
 	git -C broken model pointer --check big.pth &&
 	test_path_is_missing broken/.git/model-deferred
 '
@@ -237,7 +260,7 @@ test_expect_success 'many files in several directories, one executable, by the p
 		git commit -q -m many &&
 		git rm -q -r a c &&
 		git commit -q -m none &&
-		git checkout -q HEAD~1 2>../err &&
+		on_terminal "git checkout -q HEAD~1" >../err &&
 		grep "checked out 36 file" ../err &&
 		for i in 1 2 3 4 5 6 7 8 9 10 11 12
 		do

@@ -74,7 +74,7 @@ test_expect_success 'a storage object with the wrong bytes is not cloned in' '
 	f="$(obj "$mnt/remote.git/model/objects" $oid)" &&
 	chmod u+w "$f" &&
 	printf x | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null &&
-	git clone -q "$mnt/remote.git" "$mnt/copy" 2>err &&
+	test_expect_code 1 git clone -q "$mnt/remote.git" "$mnt/copy" 2>err &&
 	grep "does not match its object id" err &&
 	git -C "$mnt/copy" model pointer --check w.pth &&
 	test_path_is_missing "$(obj "$mnt/copy/.git/model/objects" $oid)" &&

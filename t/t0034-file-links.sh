@@ -46,7 +46,7 @@ test_expect_success 'a remote object with the wrong bytes is not linked in' '
 	cp "$o" damaged && rm -f "$o" &&
 	printf X | dd of=damaged bs=1 seek=10 conv=notrunc 2>/dev/null &&
 	chmod a-w damaged && mv damaged "$o" &&
-	git clone -q bad.git bad-copy 2>err &&
+	test_expect_code 1 git clone -q bad.git bad-copy 2>err &&
 	grep "content does not match its object id: expected $W" err &&
 	git -C bad-copy model pointer --check w.pth &&
 	test_path_is_missing "$(obj bad-copy/.git/model/objects $W)" &&

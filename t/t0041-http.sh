@@ -51,7 +51,7 @@ test_expect_success 'push uploads over HTTP after a 401 and the credential helpe
 	git -C work push origin main >out.push 2>err.push &&
 	grep "uploaded 50 object(s)" err.push &&
 	httpd_log_wait 50 PUT 201 &&
-	test "$(httpd_log_count PUT 401)" -ge 1 &&
+	test "$(httpd_log_count PUT 401)" = 0 &&
 	for i in 1 17 50
 	do
 		test_cmp_bin work/w$i.pth "$(obj_path "$HTTPD_ROOT/auth/models" $(oid_of work/w$i.pth))" || return 1
@@ -61,7 +61,7 @@ test_expect_success 'push uploads over HTTP after a 401 and the credential helpe
 test_expect_success 'after the push, push -n and status find it all in storage' '
 	git -C work model push -n origin main >out.dry-after 2>err.dry-after &&
 	test_must_be_empty out.dry-after &&
-	test_must_be_empty err.dry-after &&
+	grep "^git-model: no weights to push: the commits add none that .origin. lacks$" err.dry-after &&
 	git -C work model status >out.status-after 2>err.status-after &&
 	test_must_be_empty err.status-after &&
 	sed -n 2p out.status-after >line &&
@@ -139,6 +139,29 @@ test_expect_success 'the anonymous location refuses uploads: push fails, ref unc
 	test "$(git -C remote.git rev-parse main)" = "$before"
 '
 
+test_expect_success 'after the first 401, credentials go up front: one 401 a run' '
+	git init -q --bare upfront.git &&
+	git init -q upfront &&
+	(
+		cd upfront &&
+		git model track "*.pth" >/dev/null &&
+		git config model.storage "$HTTPD_URL/auth/upfront" &&
+		git config model.concurrency 1 &&
+		for i in 1 2 3 4 5
+		do
+			test-tool genrandom "u$i" 10k >"u$i.pth" || return 1
+		done &&
+		git add . &&
+		git commit -q -m upfront &&
+		git remote add origin ../upfront.git
+	) &&
+	git -C upfront push origin main >out.upfront 2>err.upfront &&
+	grep "uploaded 5 object(s)" err.upfront &&
+	httpd_log_wait 5 PUT 201 "^/auth/upfront/" &&
+	test "$(httpd_log_count HEAD 401 "^/auth/upfront/")" = 1 &&
+	test "$(httpd_log_count PUT 401 "^/auth/upfront/")" = 0
+'
+
 test_expect_success 'a wrong password: clear error, push refused, ref not moved, helper told' '
 	before=$(git -C remote.git rev-parse main) &&
 	echo "http://$HTTPD_USER:wrong-password@127.0.0.1:$HTTPD_PORT" >"$HOME/.git-credentials" &&
@@ -147,6 +170,23 @@ test_expect_success 'a wrong password: clear error, push refused, ref not moved,
 	grep "refused the credentials" err.wrong &&
 	test "$(git -C remote.git rev-parse main)" = "$before" &&
 	! grep wrong-password "$HOME/.git-credentials"
+'
+
+test_expect_success 'refused credentials: one error line, not one per object' '
+	for i in 6 7 8
+	do
+		test-tool genrandom "u$i" 10k >"upfront/u$i.pth" || return 1
+	done &&
+	git -C upfront add . &&
+	git -C upfront commit -q -m more &&
+	echo "http://$HTTPD_USER:wrong-password@127.0.0.1:$HTTPD_PORT" >"$HOME/.git-credentials" &&
+	test_must_fail git -C upfront push origin main >out.refused 2>err.refused &&
+	grep -c "refused the credentials" err.refused >count &&
+	echo 1 >expect &&
+	test_cmp expect count &&
+	grep -c "401 Unauthorized" err.refused >count &&
+	test_cmp expect count &&
+	grep "3 of 3 file(s) could not be uploaded" err.refused
 '
 
 test_expect_success 'no credentials at all: the error says how to set them up' '
@@ -218,6 +258,31 @@ test_expect_success 'GIT_TRACE_CURL and GIT_CURL_VERBOSE never show a password o
 	grep "^=> Send header: PUT /bearer/models/sha256/" err.verbose &&
 	! grep -F "$HTTPD_TOKEN" err.verbose &&
 	! grep -F "$HTTPD_USER" err.trace
+'
+
+test_expect_success 'a mismatch is fetched twice, not six times; each failure its own advice' '
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git faulty &&
+	w1=$(oid_of work/w1.pth) &&
+	w3=$(oid_of work/w3.pth) &&
+	bad=$(obj_path "$HTTPD_ROOT/open/faulty" $w1) &&
+	mkdir -p "$(dirname "$bad")" &&
+	test-tool genrandom garbage 1m >"$bad" &&
+	w2=$(oid_of work/w2.pth) &&
+	good=$(obj_path "$HTTPD_ROOT/open/faulty" $w2) &&
+	mkdir -p "$(dirname "$good")" &&
+	cp work/w2.pth "$good" &&
+	test_must_fail git -C faulty -c model.storage="$HTTPD_URL/open/faulty" \
+		model fetch -I w1.pth,w2.pth,w3.pth 2>err.faulty &&
+	test "$(httpd_log_count GET 200 "/open/faulty/.*/$w1\$")" = 2 &&
+	test "$(httpd_log_count GET 404 "/open/faulty/.*/$w3\$")" = 1 &&
+	grep "error: 1 file(s) have wrong bytes in storage .$HTTPD_URL/open/faulty.: the copies there are damaged (delete them there, then run .git model push --all. in a clone that has them)" err.faulty &&
+	grep "error: 1 file(s) are not in storage .$HTTPD_URL/open/faulty. (run .git model push --all. in a clone that has them)" err.faulty &&
+	! grep "once the storage is reachable" err.faulty &&
+	test_cmp_bin work/w2.pth "$(obj_path faulty/.git/model/objects $w2)" &&
+	test_must_fail git -C faulty -c model.storage="http://127.0.0.1:1/none" \
+		-c model.retries=0 model fetch -I w1.pth 2>err.unreachable &&
+	grep "error: 1 file(s) could not be downloaded; run .git model fetch. again once the storage is reachable" err.unreachable &&
+	! grep "push --all" err.unreachable
 '
 
 test_expect_success 'the password never appears in any output' '

@@ -98,7 +98,7 @@ test_expect_success 'a clone through wrong bytes leaves pointers, never bad weig
 	start_proxy corrupt 1000 &&
 	test_when_finished stop_proxy &&
 	rm -rf evil &&
-	git -c model.storage="$PROXY_URL/open/models" -c model.retries=0 \
+	test_expect_code 1 git -c model.storage="$PROXY_URL/open/models" -c model.retries=0 \
 		clone -q remote.git evil 2>err &&
 	grep "do not match" err &&
 	grep "git model pull" err &&

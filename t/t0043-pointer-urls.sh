@@ -47,7 +47,7 @@ test_expect_success 'setup: weights on nginx, pointers with url lines' '
 
 test_expect_success 'not allowed: the url is not requested, the pointer stays' '
 	fresh_clone c1 &&
-	git -C c1 checkout -q main 2>err &&
+	test_expect_code 1 git -C c1 checkout -q main 2>err &&
 	git -C c1 model pointer --check good.pth &&
 	test "$(httpd_log_count GET 200 "/open/models/")" = 0 &&
 	grep "no model.storage is set" err
@@ -74,7 +74,7 @@ test_expect_success 'git model fetch follows allowed urls too' '
 test_expect_success 'a prefix must end at a path boundary' '
 	fresh_clone c4 &&
 	git -C c4 config model.allowPointerUrls "$HTTPD_URL/op" &&
-	git -C c4 checkout -q main 2>err &&
+	test_expect_code 1 git -C c4 checkout -q main 2>err &&
 	git -C c4 model pointer --check good.pth &&
 	grep "not under model.allowPointerUrls" err
 '
@@ -112,7 +112,7 @@ test_expect_success 'file:// is never followed, even with * allowed' '
 	git -C c5 config model.retries 1 &&
 	git -C c5 config model.http.extraHeader "X-Test-Token: token-123" &&
 	rm -f helper.log &&
-	git -C c5 checkout -q main 2>err &&
+	test_expect_code 1 git -C c5 checkout -q main 2>err &&
 	git -C c5 model pointer --check canary.pth &&
 	grep "canary.pth.*only http:// and https:// urls are followed" err &&
 	! grep -r -l -F "$(head -c 64 canary.pth | od -An -tx1 | head -1)" c5/.git/model 2>/dev/null
@@ -146,7 +146,7 @@ test_expect_success 'dot segments cannot leave an allowed prefix' '
 	git -C work push -q --no-verify ../remote.git main &&
 	fresh_clone c9 &&
 	git -C c9 config model.allowPointerUrls "$HTTPD_URL/open/" &&
-	git -C c9 checkout -q main 2>err &&
+	test_expect_code 1 git -C c9 checkout -q main 2>err &&
 	git -C c9 model pointer --check dots.pth &&
 	grep "dots.pth.*dot segments" err
 '
@@ -154,7 +154,7 @@ test_expect_success 'dot segments cannot leave an allowed prefix' '
 test_expect_success 'a metadata-service url is not requested unless listed' '
 	fresh_clone c6 &&
 	git -C c6 config model.allowPointerUrls "$HTTPD_URL/open/" &&
-	git -C c6 checkout -q main 2>err &&
+	test_expect_code 1 git -C c6 checkout -q main 2>err &&
 	git -C c6 model pointer --check meta.pth &&
 	grep "meta.pth.*not under model.allowPointerUrls" err
 '
@@ -162,13 +162,13 @@ test_expect_success 'a metadata-service url is not requested unless listed' '
 test_expect_success 'a committed .gitmodel cannot allow pointer urls' '
 	fresh_clone c8 &&
 	git -C c8 show main:.gitattributes >/dev/null &&
-	git -C c8 checkout -q main 2>/dev/null &&
+	test_expect_code 1 git -C c8 checkout -q main 2>/dev/null &&
 	git -C c8 config -f .gitmodel model.allowPointerUrls "*" &&
 	git -C c8 add .gitmodel &&
 	git -C c8 commit -q -m "allow all" &&
 	git -C c8 model env >env &&
 	rm -f c8/good.pth &&
-	git -C c8 checkout -- good.pth 2>err &&
+	test_expect_code 1 git -C c8 checkout -- good.pth 2>err &&
 	git -C c8 model pointer --check good.pth
 '
 
@@ -178,7 +178,7 @@ test_expect_success 'configured storage wins over pointer urls' '
 	git -C c7 config model.storage "file://$TRASH_DIRECTORY/store7" &&
 	git -C c7 config model.allowPointerUrls "*" &&
 	before=$(httpd_log_count GET 200 "/open/models/") &&
-	git -C c7 checkout -q main 2>err &&
+	test_expect_code 1 git -C c7 checkout -q main 2>err &&
 	git -C c7 model pointer --check good.pth &&
 	test "$(httpd_log_count GET 200 "/open/models/")" = "$before"
 '

@@ -5,6 +5,7 @@ test_description='torch.hub: a git tag picks the weights, loaded from an archive
 . "$(dirname "$0")/test-lib.sh"
 
 PYTHON=/usr/bin/python3
+SQ="'"
 if ! $PYTHON -c "import torch" 2>/dev/null
 then
 	test_env_require_ci_service torch "Debian's python3-torch is not installed (apt-get install python3-torch)"
@@ -32,6 +33,18 @@ import torch
 fill = float(sys.argv[2])
 torch.save({"fc.weight": torch.full((2, 4), fill),
             "fc.bias": torch.full((2,), fill + 0.5)}, sys.argv[1])
+EOF
+
+# direct POINTER CACHE DIR: load_state_dict() of gitmodel_hub.py in DIR,
+# with its defaults (progress on); prints fc.bias.
+cat >direct.py <<\EOF
+import sys
+import torch
+sys.path.insert(0, sys.argv[3])
+import gitmodel_hub
+torch.hub.set_dir(sys.argv[2])
+sd = gitmodel_hub.load_state_dict(sys.argv[1])
+print(sd["fc.bias"].tolist())
 EOF
 
 expect_values () {
@@ -141,6 +154,45 @@ test_expect_success 'a cached file of the wrong size is fetched again' '
 	$PYTHON load.py "$PWD/v2" "$PWD/cache" >out &&
 	expect_values -3.5 &&
 	test_cmp expect out
+'
+
+test_expect_success 'progress only on a terminal' '
+	$PYTHON direct.py "$PWD/v2/weights/tiny.pth" "$PWD/cache4" "$PWD/v2" >out 2>err &&
+	echo "[-3.0, -3.0]" >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	script -qec "$PYTHON direct.py ${SQ}$PWD/v2/weights/tiny.pth${SQ} ${SQ}$PWD/cache5${SQ} ${SQ}$PWD/v2${SQ}" \
+		/dev/null </dev/null >out &&
+	grep "Downloading .*-tiny.pth: 100%" out
+'
+
+test_expect_success 'a cached file is verified once; a change of the same size is caught' '
+	oid=$(sed -n "s/^oid sha256://p" v2/weights/tiny.pth) &&
+	cached=cache4/gitmodel/$oid-tiny.pth &&
+	echo "$(stat -c %s "$cached") $($PYTHON -c "import os,sys; print(os.stat(sys.argv[1]).st_mtime_ns)" "$cached")" >expect &&
+	test_cmp expect "cache4/gitmodel/.$oid-tiny.pth.verified" &&
+	gets=$(httpd_log_count GET 200 "^/open/models/") &&
+	size=$(wc -c <"$cached") &&
+	chmod u+w "$cached" &&
+	test-tool genrandom garbage $size >"$cached" &&
+	$PYTHON direct.py "$PWD/v2/weights/tiny.pth" "$PWD/cache4" "$PWD/v2" >out 2>err &&
+	echo "[-3.0, -3.0]" >expect &&
+	test_cmp expect out &&
+	test "$(httpd_log_count GET 200 "^/open/models/")" = $((gets + 1))
+'
+
+test_expect_success 'a short or long object: the byte count the pointer says, exactly' '
+	oid=$(sed -n "s/^oid sha256://p" v2/weights/tiny.pth) &&
+	obj="$HTTPD_ROOT/open/models/sha256/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4)/$oid" &&
+	size=$(wc -c <"$obj") &&
+	cp "$obj" saved.obj &&
+	test_when_finished "cp saved.obj \"$obj\"" &&
+	head -c $((size - 10)) saved.obj >"$obj" &&
+	test_must_fail $PYTHON direct.py "$PWD/v2/weights/tiny.pth" "$PWD/cache6" "$PWD/v2" 2>err &&
+	grep "got $((size - 10)) bytes, the pointer says $size; nothing was kept" err &&
+	{ cat saved.obj && echo more; } >"$obj" &&
+	test_must_fail $PYTHON direct.py "$PWD/v2/weights/tiny.pth" "$PWD/cache6" "$PWD/v2" 2>err &&
+	grep "got more than the $size bytes the pointer says; nothing was kept" err
 '
 
 test_expect_success 'a pointer without url says so' '

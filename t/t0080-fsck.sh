@@ -223,7 +223,7 @@ test_expect_success 'a pointer whose object is nowhere: --remote says so' '
 	commit_blob lost.pth lost &&
 	test_expect_code 1 git model fsck --remote lost >out &&
 	url=file://$(echo "$TRASH_DIRECTORY" | sed "s/ /%20/g")/remote.git/model/objects &&
-	echo "missing object $lost for lost:lost.pth: neither in the local store nor in storage ${SQ}$url${SQ} (push it from a clone that has it)" >expect &&
+	echo "missing object $lost for lost:lost.pth: neither in the local store nor in storage ${SQ}$url${SQ} (run ${SQ}git model push --all${SQ} in a clone that has it)" >expect &&
 	test_cmp expect out
 '
 

@@ -172,7 +172,7 @@ test_expect_success 'a clone over hostile pointers succeeds and touches nothing 
 		ls -ld --time-style=full-iso /tmp/x >tmp-x.before
 	fi &&
 	snapshot >snap.before &&
-	traced clone git clone -q remote.git clone 2>err.clone &&
+	test_expect_code 1 traced clone git clone -q remote.git clone 2>err.clone &&
 	snapshot >snap.after &&
 	if test_have_prereq STRACE
 	then
@@ -364,7 +364,7 @@ test_expect_success 'control: a plain url under the allowed prefix is followed' 
 test_expect_success 'a url cannot leave an allowed prefix with ../ or %2e%2e' '
 	clone_no_storage ns &&
 	log_mark=$(wc -l <"$HTTPD_ACCESS_LOG") &&
-	git -C ns -c model.allowPointerUrls="$HTTPD_URL/open/models" \
+	test_expect_code 1 git -C ns -c model.allowPointerUrls="$HTTPD_URL/open/models" \
 		checkout -q main 2>err.dotdot &&
 	! log_since_setup | grep "elsewhere" &&
 	grep "^warning: .dotdot.pth.: .*dot segments" err.dotdot &&
@@ -395,7 +395,7 @@ test_expect_success 'HTTP storage serving wrong bytes: a clone reports it, store
 	cp "$stored" bad.saved &&
 	chmod u+w "$stored" &&
 	test-tool genrandom evil 300k >"$stored" &&
-	git -c model.retries=1 clone -q honest.git clone2 2>err.bad &&
+	test_expect_code 1 git -c model.retries=1 clone -q honest.git clone2 2>err.bad &&
 	grep "cannot download .bad.pth." err.bad &&
 	grep "do not match the object id" err.bad &&
 	grep "git model pull" err.bad &&
@@ -432,7 +432,7 @@ test_expect_success 'directory storage with wrong, short and long objects' '
 		long) cat bad.saved bad.saved ;;
 		esac >"$stored" &&
 		rm -rf clone3 &&
-		git -c model.storage="file://$TRASH_DIRECTORY/dirstore" \
+		test_expect_code 1 git -c model.storage="file://$TRASH_DIRECTORY/dirstore" \
 			clone -q honest.git clone3 2>err.$how &&
 		grep "cannot download .bad.pth." err.$how &&
 		git -C clone3 model pointer --check bad.pth &&

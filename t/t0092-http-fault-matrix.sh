@@ -187,7 +187,7 @@ test_expect_success 'a clone through a persistent 500 leaves pointers and names 
 	start_proxy status500 1000 &&
 	test_when_finished stop_proxy &&
 	rm -rf sick &&
-	git -c model.storage="$PROXY_URL/open/models" -c model.retries=0 \
+	test_expect_code 1 git -c model.storage="$PROXY_URL/open/models" -c model.retries=0 \
 		clone -q remote.git sick 2>err &&
 	grep "500 Internal Server Error" err &&
 	grep "git model pull" err &&

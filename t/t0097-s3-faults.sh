@@ -144,7 +144,7 @@ test_expect_success '503 on every GET in a clone: pointers, a clear error, then 
 	start_proxy status503 1000 GET &&
 	test_when_finished stop_proxy &&
 	rm -rf sick &&
-	git -c model.s3.endpoint="$PROXY_URL" -c model.retries=0 \
+	test_expect_code 1 git -c model.s3.endpoint="$PROXY_URL" -c model.retries=0 \
 		clone -q remote.git sick 2>err &&
 	grep "503" err &&
 	grep "git model pull" err &&

@@ -131,12 +131,65 @@ def _sha256_file(path):
     return h.hexdigest()
 
 
+def _stamp(path):
+    """What the verification record holds: the file's size and mtime (ns)."""
+    st = os.stat(path)
+    return f"{st.st_size} {st.st_mtime_ns}\n"
+
+
+def _record_path(dest):
+    directory, name = os.path.split(dest)
+    return os.path.join(directory, f".{name}.verified")
+
+
+def _record_verified(dest):
+    """Record that `dest` was verified, as it is now (size and mtime).
+
+    Written to a temp file and renamed, so a reader sees all of it or none.
+    """
+    record = _record_path(dest)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), prefix=".gitmodel-", suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(_stamp(dest))
+        os.replace(tmp, record)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _cached_ok(dest, oid, size, check):
+    """Is the cached `dest` the object? Hashed when check is set, or when it
+    changed (size or mtime) since it was verified; then the record is renewed."""
+    try:
+        if os.path.getsize(dest) != size:
+            return False
+    except FileNotFoundError:
+        return False
+    if not check:
+        try:
+            with open(_record_path(dest)) as f:
+                if f.read(64) == _stamp(dest):
+                    return True
+        except FileNotFoundError:
+            pass
+    if _sha256_file(dest) != oid:
+        return False
+    _record_verified(dest)
+    return True
+
+
 def _download(url, dest, oid, size, progress):
     """Download to a temp file beside dest, verify, then rename into place."""
     directory = os.path.dirname(dest)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".gitmodel-", suffix=".part")
     h = hashlib.sha256()
     got = 0
+    # Progress is for a person: drawn with \r, so only on a terminal.
+    progress = progress and sys.stderr.isatty()
     try:
         with os.fdopen(fd, "wb") as out:
             request = urllib.request.Request(url, headers={"User-Agent": "gitmodel_hub"})
@@ -152,9 +205,12 @@ def _download(url, dest, oid, size, progress):
                                          f"{got * 100 // max(size, 1)}% ({got}/{size} bytes)")
             if progress:
                 sys.stderr.write("\n")
+        if got > size:
+            raise HashMismatchError(
+                f"{url}: got more than the {size} bytes the pointer says; nothing was kept")
         if got != size:
             raise HashMismatchError(
-                f"{url}: got {got} bytes or more, the pointer says {size}; nothing was kept")
+                f"{url}: got {got} bytes, the pointer says {size}; nothing was kept")
         if h.hexdigest() != oid:
             raise HashMismatchError(
                 f"{url}: sha256 {h.hexdigest()} does not match the pointer's {oid}; nothing was kept")
@@ -165,6 +221,7 @@ def _download(url, dest, oid, size, progress):
         except FileNotFoundError:
             pass
         raise
+    _record_verified(dest)
 
 
 def load_state_dict(path, map_location=None, progress=True, check=False):
@@ -172,15 +229,19 @@ def load_state_dict(path, map_location=None, progress=True, check=False):
 
     path          real weights, or a git-model pointer file
     map_location  passed to torch.load
-    progress      print download progress on stderr
-    check         re-hash a file already in the cache (its size is always
-                  checked)
+    progress      print download progress on stderr when it is a terminal
+    check         re-hash a file already in the cache even when it did not
+                  change since it was verified
 
     A pointer's url is downloaded (http, https; s3:// through the bucket's
     public https endpoint) into torch.hub's cache dir as
     <hub dir>/gitmodel/<oid>-<file name>, verified (size and full sha256)
     before use and reused by later calls. A mismatch deletes the download
     and raises HashMismatchError. A pointer without url raises PointerError.
+
+    A verified file's size and modification time are recorded beside it
+    (.<oid>-<file name>.verified); a later call hashes the cached file again
+    only when they changed, and downloads it again when it no longer matches.
     """
     pointer = read_pointer(path)
     if pointer is None:
@@ -192,9 +253,6 @@ def load_state_dict(path, map_location=None, progress=True, check=False):
     cache = os.path.join(torch.hub.get_dir(), "gitmodel")
     os.makedirs(cache, exist_ok=True)
     dest = os.path.join(cache, f"{pointer['oid']}-{os.path.basename(path)}")
-    if os.path.exists(dest):
-        if os.path.getsize(dest) != pointer["size"] or (check and _sha256_file(dest) != pointer["oid"]):
-            os.unlink(dest)
-    if not os.path.exists(dest):
+    if not _cached_ok(dest, pointer["oid"], pointer["size"], check):
         _download(_http_url(pointer["url"]), dest, pointer["oid"], pointer["size"], progress)
     return torch.load(dest, map_location=map_location)

@@ -90,12 +90,14 @@ struct fetch_args {
 	struct filters filters;
 	int quiet;
 	int progress;
+	int all;    /* every object of history */
+	int recent; /* also refs and commits of the last fetchRecentDays */
 };
 
 static const char *const fetch_usage[] = {
 	"git model fetch [-I | --include <globs>] [-X | --exclude <globs>]\n"
-	"                       [-q | --quiet] [--progress] [<remote>] "
-	"[<ref>...]",
+	"                       [--all] [--recent] [-q | --quiet] [--progress]\n"
+	"                       [<remote>] [<ref>...]",
 	NULL
 };
 
@@ -118,6 +120,11 @@ static void parse_fetch_args(struct repo *r, int argc, const char **argv,
 		OPT__QUIET(&a->quiet, "report nothing but errors"),
 		OPT_BOOL(0, "progress", &a->progress,
 			 "show progress (default: when stderr is a terminal)"),
+		OPT_BOOL(0, "all", &a->all,
+			 "fetch every object of every ref's history"),
+		OPT_BOOL(0, "recent", &a->recent,
+			 "also fetch refs and commits of the last "
+			 "model.fetchRecentDays days"),
 		OPT_END(),
 	};
 	git_remote *rem = NULL;
@@ -180,6 +187,61 @@ static int fetch_by_urls(struct repo *r, struct store *store,
 	return missing ? 1 : 0;
 }
 
+/*
+ * The pointers to fetch: those of the refs' trees; with --all those of
+ * every commit; with --recent also those of each ref changed in the last
+ * model.fetchRecentDays days and of the commits made in that time.
+ */
+static int wanted_pointers(struct repo *r, struct fetch_args *a,
+			   struct found_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)a->nrefs; i++)
+		if (scan_tree(r, a->refs[i], set) < 0)
+			return -1;
+	if (a->all && scan_refs_added(r, 0, set) < 0)
+		return -1;
+	if (a->recent) {
+		long days;
+		git_time_t since;
+
+		if (config_get_int(r, "model.fetchrecentdays", 7, &days) < 0)
+			return -1;
+		if (days < 0)
+			return error("bad value '%ld' for "
+				     "'model.fetchrecentdays': not a number "
+				     "of days",
+				     days);
+		since = (git_time_t)time(NULL) - (git_time_t)days * 86400;
+		if (scan_recent_refs(r, since, set) < 0 ||
+		    scan_refs_added(r, since, set) < 0)
+			return -1;
+	}
+	found_set_finish(set);
+	return 0;
+}
+
+/* What to do about the downloads that failed, by why they failed. */
+static void download_advice(const struct transfer *t, const char *where)
+{
+	size_t other = t->failed - t->failed_absent - t->failed_mismatch;
+
+	if (t->failed_absent)
+		error("%zu file(s) are not in storage '%s' (run 'git model "
+		      "push --all' in a clone that has them)",
+		      t->failed_absent, where);
+	if (t->failed_mismatch)
+		error("%zu file(s) have wrong bytes in storage '%s': the "
+		      "copies there are damaged (delete them there, then run "
+		      "'git model push --all' in a clone that has them)",
+		      t->failed_mismatch, where);
+	if (other)
+		error("%zu file(s) could not be downloaded; run 'git model "
+		      "fetch' again once the storage is reachable",
+		      other);
+}
+
 static int do_fetch(struct repo *r, struct fetch_args *a)
 {
 	struct found_set set = FOUND_SET_INIT;
@@ -190,10 +252,8 @@ static int do_fetch(struct repo *r, struct fetch_args *a)
 	size_t i;
 	int have_storage = 0, ret = 1;
 
-	for (i = 0; i < (size_t)a->nrefs; i++)
-		if (scan_tree(r, a->refs[i], &set) < 0)
-			goto cleanup;
-	found_set_finish(&set);
+	if (wanted_pointers(r, a, &set) < 0)
+		goto cleanup;
 	repo_store(r, &store);
 	for (i = 0; i < set.nr; i++) {
 		const struct found *f = &set.v[i];
@@ -222,9 +282,7 @@ static int do_fetch(struct repo *r, struct fetch_args *a)
 		transfer_add(&t, f->oid, f->size, f->path);
 	}
 	if (have_storage && transfer_run(&t)) {
-		error("%zu file(s) could not be downloaded; run 'git model "
-		      "fetch' again once the storage is reachable",
-		      t.failed);
+		download_advice(&t, s.display);
 		goto cleanup;
 	}
 	if (!a->quiet && t.done) {
@@ -282,13 +340,26 @@ static int path_selected(const char *path, const char **specs, int nspecs)
 	return 0;
 }
 
+/*
+ * The "checked out N file(s)" summary, like git's progress, is for a
+ * terminal or --progress (`progress` 1; -1 means "when stderr is a
+ * terminal"); scripts and logs get nothing on success.
+ */
+static int checkout_quiet(int quiet, int progress)
+{
+	if (quiet)
+		return 1;
+	return progress < 0 ? !isatty(2) : !progress;
+}
+
 static int checkout_pointers(struct repo *r, const char **specs, int nspecs,
-			     const struct filters *filters, int quiet)
+			     const struct filters *filters, int quiet,
+			     int progress)
 {
 	struct checkout co;
 	size_t i, n;
 
-	if (checkout_begin(&co, r, quiet) < 0)
+	if (checkout_begin(&co, r, checkout_quiet(quiet, progress)) < 0)
 		return 1;
 	n = git_index_entrycount(co.index);
 	for (i = 0; i < n; i++) {
@@ -322,7 +393,7 @@ int cmd_checkout(int argc, const char **argv, struct repo *repo)
 			    strcmp(argv[i], ".") ? argv[i] : "");
 		specs[i] = strbuf_detach(&sb, NULL);
 	}
-	ret = checkout_pointers(repo, specs, argc, NULL, quiet);
+	ret = checkout_pointers(repo, specs, argc, NULL, quiet, -1);
 	for (i = 0; i < argc; i++)
 		free((char *)specs[i]);
 	free(specs);
@@ -336,7 +407,7 @@ int cmd_pull(int argc, const char **argv, struct repo *repo)
 
 	parse_fetch_args(repo, argc, argv, pull_usage, &a);
 	ret = do_fetch(repo, &a);
-	if (checkout_pointers(repo, NULL, 0, &a.filters, a.quiet))
+	if (checkout_pointers(repo, NULL, 0, &a.filters, a.quiet, a.progress))
 		ret = 1;
 	fetch_args_release(&a);
 	return ret;

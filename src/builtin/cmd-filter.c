@@ -339,7 +339,7 @@ int cmd_filter_process(int argc, const char **argv, struct repo *repo)
 	 * for us. Files that no hook wrote (git reset --hard, git stash run
 	 * no hook) are written now.
 	 */
-	if (!ret && fetch.deferred && checkout_deferred(repo, 0) < 0)
+	if (!ret && fetch.deferred && checkout_deferred(repo, !isatty(2)) < 0)
 		ret = 1;
 	release_filter(&s, &url, &fetch);
 	return ret;

@@ -413,8 +413,8 @@ static void check_missing(struct fsck *f, int remote)
 				m->oid, m->path, s.display);
 		else if (!transfer_has(&t, i))
 			problem(f, "missing object %s for %s: neither in the "
-				   "local store nor in storage '%s' (push it "
-				   "from a clone that has it)",
+				   "local store nor in storage '%s' (run 'git "
+				   "model push --all' in a clone that has it)",
 				m->oid, m->path, s.display);
 	}
 	if (checked)

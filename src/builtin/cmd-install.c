@@ -116,7 +116,7 @@ int cmd_uninstall(int argc, const char **argv, struct repo *repo)
 	static const char *const usage[] = {
 		"git model uninstall [--global | --local | --system]", NULL
 	};
-	int at = 0, hooks_ret, ret;
+	int at = 0, had_hooks, hooks_ret, ret;
 	const struct option options[] = { OPT_LEVELS(&at), OPT_END() };
 	const char *level, *get[] = { "git", "config", NULL, "--get-regexp",
 				      "^filter\\.model\\.", NULL };
@@ -125,10 +125,14 @@ int cmd_uninstall(int argc, const char **argv, struct repo *repo)
 	if (parse_options(argc, argv, options, usage, 0))
 		usage_msg_opt("too many arguments", usage, options);
 	level = get[2] = level_of(at, repo);
+	had_hooks = repo && hooks_installed(repo);
 	hooks_ret = repo ? hooks_uninstall(repo) : 0;
 	ret = run_command(get, &out, 1 << 20);
 
 	strbuf_release(&out);
+	if (had_hooks && !hooks_ret)
+		printf("hooks removed: pre-push, post-checkout, post-merge, "
+		       "post-rewrite\n");
 	if (ret == 1) {
 		printf("git-model filter is not in the %s git config\n",
 		       level_name(level));

@@ -22,26 +22,40 @@ int cmd_ls_files(int argc, const char **argv, struct repo *repo)
 	struct found_set set = FOUND_SET_INIT;
 	struct store store = STORE_INIT;
 	struct strbuf hs = STRBUF_INIT;
-	const char *rev = "HEAD";
-	static const char *const usage[] = { "git model ls-files [<rev>]",
-					     NULL };
-	const struct option options[] = { OPT_END() };
-	size_t i;
+	const char *rev = NULL;
+	int all = 0, full = 0, ret;
+	static const char *const usage[] = {
+		"git model ls-files [-l | --long] [<rev>]",
+		"git model ls-files [-l | --long] (-a | --all)",
+		NULL
+	};
+	const struct option options[] = {
+		OPT_BOOL('a', "all", &all,
+			 "every pointer of history, one line per object"),
+		OPT_BOOL('l', "long", &full, "full oids and sizes in bytes"),
+		OPT_END(),
+	};
+	size_t j;
 
 	argc = parse_options(argc, argv, options, usage, 0);
 	if (argc > 1)
 		usage_msg_opt("too many arguments", usage, options);
 	if (argc == 1)
 		rev = argv[0];
-	if (scan_tree(repo, rev, &set) < 0)
+	if (all && rev)
+		usage_msg_opt("--all takes no revision", usage, options);
+	/* --all: every pointer of history, one line per object. */
+	ret = all ? scan_refs_added(repo, 0, &set) :
+		    scan_tree(repo, rev ? rev : "HEAD", &set);
+	if (ret < 0)
 		return 128;
 	repo_store(repo, &store);
-	for (i = 0; i < set.nr; i++) {
-		const struct found *f = &set.v[i];
+	for (j = 0; j < set.nr; j++) {
+		const struct found *f = &set.v[j];
 
 		strbuf_reset(&hs);
 		human_size(f->size, &hs);
-		printf("%.10s %c %10s  %s\n", f->oid,
+		printf("%.*s %c %10s  %s\n", full ? OID_HEXSZ : 10, f->oid,
 		       store_has(&store, f->oid, f->size) ? '*' : '-', hs.buf,
 		       f->path);
 	}
@@ -172,11 +186,10 @@ static void print_pointer_files(struct repo *r)
  * Pointers staged in the index that HEAD does not have (all of them before
  * the first commit). Prints nothing when there are none.
  */
-static void print_staged(struct repo *r)
+static void print_staged(struct repo *r, git_index *index)
 {
 	git_object *head = NULL;
 	git_tree *tree = NULL;
-	git_index *index = NULL;
 	git_diff *diff = NULL;
 	struct strbuf hs = STRBUF_INIT;
 	size_t i, n, shown = 0;
@@ -184,8 +197,7 @@ static void print_staged(struct repo *r)
 	if (!git_revparse_single(&head, r->git, "HEAD^{tree}"))
 		tree = (git_tree *)head;
 	git_error_clear();
-	if (git_repository_index(&index, r->git) < 0 ||
-	    git_diff_tree_to_index(&diff, r->git, tree, index, NULL) < 0) {
+	if (git_diff_tree_to_index(&diff, r->git, tree, index, NULL) < 0) {
 		git2_error("cannot compare the index with HEAD");
 		goto cleanup;
 	}
@@ -206,7 +218,6 @@ static void print_staged(struct repo *r)
 	}
 cleanup:
 	git_diff_free(diff);
-	git_index_free(index);
 	git_object_free(head);
 	strbuf_release(&hs);
 }
@@ -216,15 +227,10 @@ cleanup:
  * not a pointer: committed (or staged) raw, typically because the filter
  * was not configured when they were added. Prints nothing when none.
  */
-static void print_raw_files(struct repo *r)
+static void print_raw_files(struct repo *r, git_index *index)
 {
-	git_index *index = NULL;
 	size_t i, n, shown = 0;
 
-	if (git_repository_index(&index, r->git) < 0) {
-		git2_error("cannot read the index");
-		return;
-	}
 	n = git_index_entrycount(index);
 	for (i = 0; i < n; i++) {
 		const git_index_entry *e = git_index_get_byindex(index, i);
@@ -247,19 +253,24 @@ static void print_raw_files(struct repo *r)
 		printf("\t%s\n", e->path);
 	}
 	git_error_clear();
-	git_index_free(index);
 }
 
 int cmd_status(int argc, const char **argv, struct repo *repo)
 {
 	static const char *const usage[] = { "git model status", NULL };
 	const struct option options[] = { OPT_END() };
+	git_index *index = NULL;
 
 	if (parse_options(argc, argv, options, usage, 0))
 		usage_msg_opt("too many arguments", usage, options);
-	print_staged(repo);
+	if (git_repository_index(&index, repo->git) < 0) {
+		git2_error("cannot read the index");
+		return 128;
+	}
+	print_staged(repo, index);
 	print_unpushed(repo);
 	print_pointer_files(repo);
-	print_raw_files(repo);
+	print_raw_files(repo, index);
+	git_index_free(index);
 	return 0;
 }

@@ -50,5 +50,6 @@ int cmd_post_checkout(int argc, const char **argv, struct repo *repo)
 		      PARSE_OPT_STOP_AT_NON_OPTION);
 	if (sequencer_running(repo))
 		return 0;
-	return checkout_deferred(repo, 0) ? 1 : 0;
+	/* The summary only on a terminal, as git shows its progress. */
+	return checkout_deferred(repo, !isatty(2)) ? 1 : 0;
 }

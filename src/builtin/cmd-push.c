@@ -26,6 +26,8 @@ struct push_opts {
 	int dry_run;
 	int quiet;
 	int progress; /* -1: when stderr is a terminal */
+	int all;      /* every pointer of history, whatever the remote has */
+	int explicit; /* `git model push`, not the hook: say when no upload */
 };
 
 struct oid_list {
@@ -60,12 +62,21 @@ static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
 	size_t i;
 	int ret = 1;
 
-	if (is_remote_name(r, o->remote))
+	/*
+	 * What the remote's tracking refs hold is taken as uploaded, except
+	 * with --all: storage is asked about every object (fsck --remote's
+	 * way back for weights lost from storage).
+	 */
+	if (!o->all && is_remote_name(r, o->remote))
 		strbuf_addf(&glob, "refs/remotes/%s/*", o->remote);
 	if (scan_added(r, want->v, want->nr, have->v, have->nr,
 		       glob.len ? glob.buf : NULL, &set) < 0)
 		goto cleanup;
 	if (!set.nr) {
+		if (o->explicit && !o->quiet)
+			fprintf(stderr, "git-model: no weights to push: the "
+					"commits add none that '%s' lacks\n",
+				o->remote);
 		ret = 0;
 		goto cleanup;
 	}
@@ -98,6 +109,9 @@ static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
 			printf("would upload %.10s %s (%s)\n", f->oid, f->path,
 			       hs.buf);
 		}
+		if (t.skipped && !o->quiet)
+			fprintf(stderr, "git-model: %zu object(s) already in "
+					"'%s'\n", t.skipped, s.display);
 		if (!t.failed)
 			ret = 0;
 		goto cleanup;
@@ -109,12 +123,10 @@ static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
 		      t.failed, set.nr, s.display);
 		goto cleanup;
 	}
-	if (!o->quiet) {
-		human_size(t.bytes_done, &hs);
+	if (!o->quiet)
 		fprintf(stderr, "git-model: uploaded %zu object(s) to '%s', "
 				"%zu already there\n",
 			t.done, s.display, t.skipped);
-	}
 	ret = 0;
 cleanup:
 	found_set_release(&set);
@@ -135,7 +147,7 @@ static int parse_oid(const char *hex, git_oid *id)
 
 int cmd_pre_push(int argc, const char **argv, struct repo *repo)
 {
-	struct push_opts o = { NULL, NULL, 0, 0, -1 };
+	struct push_opts o = { NULL, NULL, 0, 0, -1, 0, 0 };
 	struct oid_list want = { NULL }, have = { NULL };
 	char line[REF_LINE_MAX];
 	static const char *const usage[] = {
@@ -228,7 +240,7 @@ static int add_all_refs(struct repo *r, struct oid_list *want)
 
 int cmd_push(int argc, const char **argv, struct repo *repo)
 {
-	struct push_opts o = { NULL, NULL, 0, 0, -1 };
+	struct push_opts o = { NULL, NULL, 0, 0, -1, 0, 1 };
 	struct oid_list want = { NULL }, have = { NULL };
 	struct strbuf remote = STRBUF_INIT;
 	int i, all = 0, nrefs = 0, ret;
@@ -260,6 +272,7 @@ int cmd_push(int argc, const char **argv, struct repo *repo)
 	if (!remote.len && repo_default_remote(repo, &remote) < 0)
 		exit(128);
 	o.remote = remote.buf;
+	o.all = all;
 	if (all && add_all_refs(repo, &want) < 0)
 		exit(128);
 	if (!all && !nrefs && add_ref(repo, "HEAD", &want) < 0)

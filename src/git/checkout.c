@@ -637,6 +637,11 @@ int checkout_finish(struct checkout *co)
 			fprintf(stderr, "git-model: checked out %zu file(s)\n",
 				co->written);
 	}
+	if (co->missing)
+		fprintf(stderr, "git-model: %zu file(s) hold their pointer, "
+				"not their weights (run 'git model pull' once "
+				"the storage has them)\n",
+			co->missing);
 	git_index_free(co->index);
 	co->index = NULL;
 	store_release(&co->store);

@@ -178,6 +178,27 @@ static int maybe_defer(struct filter *f, const char *path, struct smudge *sm)
 	return 0;
 }
 
+/*
+ * The weights of `path` could not be had: its pointer text is what git
+ * gets. In a checkout the path is recorded for the hook too, which counts
+ * such files, reports them and fails (checkout.h), so that a clone ends
+ * with one summary and a non-zero exit; elsewhere it is reported here.
+ */
+static int leave_pointer(struct filter *f, const char *path,
+			 struct smudge *sm)
+{
+	sm->missing = 1;
+	if (f->defer && f->may_defer) {
+		if (f->defer(f, path, &sm->ptr) < 0)
+			return error("cannot smudge '%s'", path);
+		return 0;
+	}
+	warning("'%s': weights %.12s are not in the local store; the pointer "
+		"was left in the file (run 'git model pull' to fetch them)",
+		path, sm->ptr.oid);
+	return 0;
+}
+
 int filter_smudge_prepare(struct filter *f, struct filter_src *in,
 			  const char *path, struct smudge *sm)
 {
@@ -220,11 +241,7 @@ int filter_smudge_prepare(struct filter *f, struct filter_src *in,
 		if (sm->fd >= 0)
 			return maybe_defer(f, path, sm);
 	}
-	sm->missing = 1;
-	warning("'%s': weights %.12s are not in the local store; the pointer "
-		"was left in the file (run 'git model pull' to fetch them)",
-		path, sm->ptr.oid);
-	return 0;
+	return leave_pointer(f, path, sm);
 }
 
 int filter_smudge_write(struct smudge *sm, struct filter_sink *out,
@@ -607,24 +624,22 @@ static int prepare_delayed(struct conversation *c, struct delayed_blob *d,
 {
 	sm->ptr = d->ptr;
 	pointer_init(&d->ptr);
+	int ret;
+
 	sm->is_pointer = 1;
 	sm->fd = store_open(c->filter->store, sm->ptr.oid, sm->ptr.size);
-	if (sm->fd >= 0) {
-		/* It was delayed: git asked with can-delay, in a checkout. */
-		int ret;
-
-		c->filter->may_defer = 1;
-		ret = maybe_defer(c->filter, d->pathname, sm);
-		c->filter->may_defer = 0;
-		return ret;
-	}
-	if (errno != ENOENT)
+	if (sm->fd < 0 && errno != ENOENT)
 		return error("cannot smudge '%s'", d->pathname);
-	sm->missing = 1;
-	pointer_format(&sm->ptr, &sm->text);
-	warning("'%s': the pointer was left in the file (run 'git model "
-		"pull' to fetch the weights)", d->pathname);
-	return 0;
+	/* It was delayed: git asked with can-delay, in a checkout. */
+	c->filter->may_defer = 1;
+	if (sm->fd >= 0) {
+		ret = maybe_defer(c->filter, d->pathname, sm);
+	} else {
+		pointer_format(&sm->ptr, &sm->text);
+		ret = leave_pointer(c->filter, d->pathname, sm);
+	}
+	c->filter->may_defer = 0;
+	return ret;
 }
 
 static int do_smudge(struct conversation *c, struct request *req)

@@ -290,14 +290,44 @@ cleanup:
 	return ret;
 }
 
+/*
+ * The pointers that the commits of `walk` add, for commits whose committer
+ * date is after `since` (0: every commit); with `since`, the walk must be
+ * sorted by time, and stops at the first older commit.
+ */
+static int walk_added(const struct repo *r, git_revwalk *walk,
+		      git_time_t since, struct found_set *out)
+{
+	git_oid id;
+	int err;
+
+	while (!(err = git_revwalk_next(&id, walk))) {
+		git_commit *c = NULL;
+		int bad, old;
+
+		if (git_commit_lookup(&c, r->git, &id) < 0)
+			return git2_error("cannot read a commit");
+		old = since && git_commit_time(c) <= since;
+		bad = !old && commit_pointers(r, c, out) < 0;
+		git_commit_free(c);
+		if (bad)
+			return -1;
+		if (old)
+			break;
+	}
+	if (err && err != GIT_ITEROVER)
+		return git2_error("cannot walk history");
+	found_set_finish(out);
+	return 0;
+}
+
 int scan_added(const struct repo *r, const git_oid *want, size_t nwant,
 	       const git_oid *have, size_t nhave, const char *hide_glob,
 	       struct found_set *out)
 {
 	git_revwalk *walk = NULL;
-	git_oid id;
 	size_t i;
-	int err, ret = -1;
+	int ret = -1;
 
 	if (git_revwalk_new(&walk, r->git) < 0) {
 		git2_error("cannot walk history");
@@ -314,28 +344,56 @@ int scan_added(const struct repo *r, const git_oid *want, size_t nwant,
 	if (hide_glob)
 		git_revwalk_hide_glob(walk, hide_glob);
 	git_error_clear();
+	ret = walk_added(r, walk, 0, out);
+cleanup:
+	git_revwalk_free(walk);
+	return ret;
+}
 
-	while (!(err = git_revwalk_next(&id, walk))) {
-		git_commit *c = NULL;
-		int bad;
+int scan_refs_added(const struct repo *r, git_time_t since,
+		    struct found_set *out)
+{
+	git_revwalk *walk = NULL;
+	int ret = -1;
 
-		if (git_commit_lookup(&c, r->git, &id) < 0) {
-			git2_error("cannot read a commit");
-			goto cleanup;
-		}
-		bad = commit_pointers(r, c, out) < 0;
-		git_commit_free(c);
-		if (bad)
-			goto cleanup;
-	}
-	if (err != GIT_ITEROVER) {
+	if (git_revwalk_new(&walk, r->git) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TIME) < 0 ||
+	    git_revwalk_push_glob(walk, "refs/*") < 0) {
 		git2_error("cannot walk history");
 		goto cleanup;
 	}
-	found_set_finish(out);
-	ret = 0;
+	/* A detached HEAD counts; an unborn one has nothing to list. */
+	if (git_revwalk_push_head(walk) < 0)
+		git_error_clear();
+	ret = walk_added(r, walk, since, out);
 cleanup:
 	git_revwalk_free(walk);
+	return ret;
+}
+
+int scan_recent_refs(const struct repo *r, git_time_t since,
+		     struct found_set *out)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	int err, ret = 0;
+
+	if (git_reference_iterator_glob_new(&it, r->git, "refs/*") < 0)
+		return git2_error("cannot list refs");
+	while (!ret && !(err = git_reference_next(&ref, it))) {
+		git_object *obj = NULL;
+		char hex[GIT_OID_HEXSZ + 1];
+
+		if (!git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) &&
+		    git_commit_time((git_commit *)obj) > since) {
+			git_oid_tostr(hex, sizeof(hex), git_object_id(obj));
+			ret = scan_tree(r, hex, out);
+		}
+		git_object_free(obj);
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	git_error_clear();
 	return ret;
 }
 

@@ -71,6 +71,22 @@ int scan_added(const struct repo *r, const git_oid *want, size_t nwant,
 	       struct found_set *out);
 
 /*
+ * Every pointer that any commit reachable from any ref under refs/ or
+ * from HEAD adds, for commits whose committer date is after `since`;
+ * since 0: the whole history, every object a checkout of any commit needs.
+ * Unique by oid, sorted by path.
+ */
+int scan_refs_added(const struct repo *r, git_time_t since,
+		    struct found_set *out);
+
+/*
+ * Every pointer in the tree of each ref under refs/ whose commit's
+ * committer date is after `since`, appended as scan_tree() does.
+ */
+int scan_recent_refs(const struct repo *r, git_time_t since,
+		     struct found_set *out);
+
+/*
  * Does `name` (relative to the directory fd `dir`, or AT_FDCWD) hold a
  * pointer to p's object (oid and size), i.e. were its weights never put
  * in place? Only a regular file of at most POINTER_MAX bytes counts; a

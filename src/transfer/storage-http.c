@@ -76,7 +76,11 @@ static int http_prepare(struct storage *s, CURL *easy,
 	size_t i;
 
 	if (h->have_cred) {
-		curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_ANY);
+		/* ANY makes libcurl ask without credentials first, each time. */
+		long auth = s->auth_offered & CURLAUTH_BASIC ? CURLAUTH_BASIC :
+							       CURLAUTH_ANY;
+
+		curl_easy_setopt(easy, CURLOPT_HTTPAUTH, auth);
 		curl_easy_setopt(easy, CURLOPT_USERNAME, h->cred.username);
 		curl_easy_setopt(easy, CURLOPT_PASSWORD, h->cred.password);
 	}

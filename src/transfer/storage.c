@@ -238,6 +238,11 @@ int storage_for_repo(struct storage *s, const struct repo *r,
 		ret = local_remote_store(r, url.buf, &base, why);
 	if (!ret)
 		ret = storage_open(s, base.buf, r);
+	/* config.h: .gitmodel is read from a work tree only. */
+	if (ret > 0 && !r->workdir)
+		strbuf_addstr(why, " (a bare repository does not read "
+				   ".gitmodel: set it with 'git config "
+				   "model.storage <url>')");
 cleanup:
 	strbuf_release(&url);
 	strbuf_release(&base);

@@ -184,6 +184,13 @@ struct storage {
 	 * headers (pointer-url.h: urls from pointers are strangers' hosts).
 	 */
 	int anonymous;
+	/*
+	 * The authentication schemes the server offered in its first 401
+	 * (libcurl's CURLAUTH_* bits), 0 before one: with Basic among them
+	 * a backend sends its credentials up front on every later request,
+	 * rather than each request first going without and getting a 401.
+	 */
+	long auth_offered;
 };
 
 #define STORAGE_INIT { .ops = NULL, .sync = NULL, .http = NULL }

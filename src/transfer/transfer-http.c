@@ -179,8 +179,8 @@ static void finish_download(struct transfer_item *it)
 		/* Wrong bytes: never kept, and perhaps right next time. */
 		if (ftruncate(it->fd, 0) < 0)
 			unlink(it->incomplete.buf);
-		item_retry(it, "the bytes do not match the object id (nothing "
-			       "was stored)");
+		item_mismatch(it, "the bytes do not match the object id "
+				  "(nothing was stored)");
 		return;
 	}
 	it->fd = -1; /* store_adopt closes it */
@@ -598,8 +598,8 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 	if (rc == CURLE_WRITE_ERROR && it->wrong_bytes) {
 		if (ftruncate(it->fd, 0) < 0)
 			unlink(it->incomplete.buf);
-		item_retry(it, "the server sent more bytes than the pointer "
-			       "says (nothing was stored)");
+		item_mismatch(it, "the server sent more bytes than the "
+				  "pointer says (nothing was stored)");
 		goto cleanup;
 	}
 	if (rc == CURLE_WRITE_ERROR && it->write_errno) {
@@ -625,9 +625,17 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		goto cleanup;
 	}
 	if (status == 401 && s->http->unauthorized) {
+		if (!s->auth_offered)
+			curl_easy_getinfo(it->easy, CURLINFO_HTTPAUTH_AVAIL,
+					  &s->auth_offered);
 		/* Newer credentials arrived since this request: just retry. */
 		if (it->auth_gen == t->auth_gen) {
+			/* A password prompt starts on a line of its own. */
+			if (!t->auth_failed && t->progress)
+				fputc('\n', stderr);
 			if (t->auth_failed || s->http->unauthorized(s) < 0) {
+				/* One line for the refusal, not one each. */
+				it->quiet_fail = t->auth_failed;
 				t->auth_failed = 1;
 				item_fail(it, "401 Unauthorized");
 				goto cleanup;
@@ -694,6 +702,8 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 				unlink(it->incomplete.buf);
 			item_retry(it, "416 Range Not Satisfiable");
 		} else {
+			if (status == 404)
+				it->fail_kind = FAIL_ABSENT;
 			describe_status(it, status, &why);
 			item_fail(it, "%s", why.buf);
 		}

@@ -58,6 +58,14 @@ struct transfer_item {
 	enum stage stage;
 	enum request req;
 	int attempts;        /* failed attempts so far */
+	int mismatches;      /* downloads whose bytes did not match */
+	enum item_failure {
+		FAIL_OTHER,
+		FAIL_ABSENT,   /* not in storage */
+		FAIL_MISMATCH, /* wrong bytes in storage */
+	} fail_kind;         /* what item_fail() counts it as */
+	int quiet_fail;      /* item_fail() counts it without a line: the
+				cause (refused credentials) was said once */
 	uint64_t not_before; /* ms clock: backoff */
 	int auth_gen;        /* credentials generation the request used */
 
@@ -110,6 +118,12 @@ void item_fail(struct transfer_item *it, const char *fmt, ...)
 void item_done(struct transfer_item *it, enum stage how);
 /* Queue a retry after backoff, or fail when out of attempts. */
 void item_retry(struct transfer_item *it, const char *why);
+/*
+ * Downloaded bytes did not match the object id: retried once (a transfer
+ * may have garbled them), then failed as a mismatch, since bytes wrong in
+ * storage come back wrong however often they are asked for.
+ */
+void item_mismatch(struct transfer_item *it, const char *why);
 void item_close_files(struct transfer_item *it);
 
 /* A part of a multipart upload ended (transfer-http.c). */

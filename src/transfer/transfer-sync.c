@@ -57,6 +57,7 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 			return;
 		}
 		if (res < 0) {
+			it->fail_kind = FAIL_MISMATCH;
 			item_fail(it, "the bytes do not match the object id "
 				      "(nothing was stored)");
 			return;
@@ -70,11 +71,14 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 	if (store_writer_start(&w, t->store) < 0 ||
 	    ops->get(s, it->oid, it->size, &w) < 0) {
 		store_writer_abort(&w);
+		if (!ops->exists(s, it->oid, it->size))
+			it->fail_kind = FAIL_ABSENT;
 		item_fail(it, "the copy failed");
 		return;
 	}
 	if (w.size != it->size) {
 		store_writer_abort(&w);
+		it->fail_kind = FAIL_MISMATCH;
 		item_fail(it, "it has %llu bytes, its pointer says %llu",
 			  (unsigned long long)w.size,
 			  (unsigned long long)it->size);

@@ -185,13 +185,19 @@ void item_fail(struct transfer_item *it, const char *fmt, ...)
 	}
 	storage_object_location(it->t->storage, it->oid, &url);
 	results_lock(it->t);
-	if (it->t->progress)
-		fputc('\n', stderr);
-	error("cannot %s '%s' %s '%s': %s", verb(it->t), it->path,
-	      preposition(it->t), url.buf, why.buf);
+	if (!it->quiet_fail) {
+		if (it->t->progress)
+			fputc('\n', stderr);
+		error("cannot %s '%s' %s '%s': %s", verb(it->t), it->path,
+		      preposition(it->t), url.buf, why.buf);
+	}
 	it->stage = ST_FAILED;
 	it->progress_now = 0;
 	it->t->failed++;
+	if (it->fail_kind == FAIL_ABSENT)
+		it->t->failed_absent++;
+	else if (it->fail_kind == FAIL_MISMATCH)
+		it->t->failed_mismatch++;
 	results_unlock(it->t);
 	item_close_files(it);
 	strbuf_release(&url);
@@ -249,6 +255,16 @@ void item_retry(struct transfer_item *it, const char *why)
 	it->stage = ST_QUEUED;
 	it->progress_now = 0;
 	item_close_files(it);
+}
+
+void item_mismatch(struct transfer_item *it, const char *why)
+{
+	if (!it->mismatches++ && it->t->retries > 0) {
+		item_retry(it, why);
+		return;
+	}
+	it->fail_kind = FAIL_MISMATCH;
+	item_fail(it, "%s", why);
 }
 
 void transfer_draw_progress(struct transfer *t, uint64_t start, int last)

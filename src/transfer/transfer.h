@@ -57,8 +57,13 @@ struct transfer {
 	size_t top; /* how many objects (the rest are parts) */
 	int auth_gen;    /* bumped when new credentials arrive */
 	int auth_failed; /* credentials were refused: 401 fails fast */
-	/* results */
+	/*
+	 * results; of the `failed`, `failed_absent` were not in storage
+	 * (404) and `failed_mismatch` had wrong bytes there; the rest could
+	 * not be had for another reason (unreachable, refused...)
+	 */
 	size_t done, skipped, failed;
+	size_t failed_absent, failed_mismatch;
 	uint64_t bytes_done, bytes_total;
 	/* Held around the results while threads run (transfer.c), or NULL. */
 	void *results_lock;
