@@ -63,6 +63,12 @@ static const struct command commands[] = {
 	{ "url", cmd_url, NEED_REPO,
 	  "Print the storage URL of a file's weights",
 	  "git model url [--rev <rev>] [--https] <path>" },
+	{ "show", cmd_show, NEED_REPO,
+	  "Show a model file's format and tensors",
+	  "git model show [<rev>:]<path>" },
+	{ "diff", cmd_model_diff, NEED_REPO,
+	  "Show how the tensors of model files changed, with numbers",
+	  "git model diff [<rev> [<rev>]] [-- <path>...]" },
 	{ "pointer", cmd_pointer, USE_REPO,
 	  "Print the pointer for a file, or check that a file is one",
 	  "git model pointer --file <file>\n"
@@ -97,6 +103,12 @@ static const struct command commands[] = {
 	  NEED_REPO | NEED_WORK_TREE | PLUMBING,
 	  "Hook: the same after a rebase",
 	  "git model post-rewrite [<hook-args>...]" },
+	{ "textconv", cmd_textconv, NEED_REPO | PLUMBING,
+	  "Diff driver: print a model file's tensors, one a line",
+	  "git model textconv (<file> | -)" },
+	{ "merge-driver", cmd_merge_driver, NEED_REPO | PLUMBING,
+	  "Merge driver: merge a model file's tensors, or leave ours",
+	  "git model merge-driver <base> <ours> <theirs> <path>" },
 	{ "filter-process", cmd_filter_process, NEED_REPO | PLUMBING,
 	  "Filter: serve git's long-running filter protocol",
 	  "git model filter-process [--skip]" },
@@ -157,6 +169,8 @@ static int show_man_page(const char *name)
 		name = "filter-process";
 	if (!strcmp(name, "post-merge") || !strcmp(name, "post-rewrite"))
 		name = "post-checkout";
+	if (!strcmp(name, "textconv"))
+		name = "show";
 	if (!strcmp(name, "help"))
 		xsnprintf(page, sizeof(page), "git-model");
 	else

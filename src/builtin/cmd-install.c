@@ -1,5 +1,6 @@
 /*
- * install / uninstall: the filter driver in git's configuration.
+ * install / uninstall: the filter, diff and merge drivers in git's
+ * configuration.
  *
  * The values are written by git itself (`git config`, run without a shell),
  * so --global and --system mean exactly what they mean to git, including
@@ -29,7 +30,15 @@ static const struct config_value filter_config[] = {
 	{ "filter.model.process", "git-model filter-process",
 	  "git-model filter-process --skip" },
 	{ "filter.model.required", "true", NULL },
+	/* What diff=model and merge=model in .gitattributes name. */
+	{ "diff.model.textconv", "git-model textconv", NULL },
+	{ "merge.model.name", "git-model tensor merge", NULL },
+	{ "merge.model.driver", "git-model merge-driver %O %A %B %P", NULL },
 };
+
+/* The sections install writes, removed by uninstall. */
+static const char *const sections[] = { "filter.model", "diff.model",
+					"merge.model" };
 
 static const char *parse_level(int argc, const char **argv, int *skip_smudge,
 			       struct repo *repo)
@@ -101,22 +110,38 @@ int cmd_install(int argc, const char **argv, struct repo *repo)
 int cmd_uninstall(int argc, const char **argv, struct repo *repo)
 {
 	const char *level = parse_level(argc, argv, NULL, repo);
-	int hooks_ret = repo ? hooks_uninstall(repo) : 0;
-	const char *get[] = { "git",	     "config",
-			      level,	     "--get-regexp",
-			      "^filter\\.model\\.", NULL };
-	struct strbuf out = STRBUF_INIT;
-	int ret = run_command(get, &out, 1 << 20);
+	int hooks_ret = repo ? hooks_uninstall(repo) : 0, removed = 0;
+	struct strbuf re = STRBUF_INIT, out = STRBUF_INIT;
+	size_t i;
 
+	for (i = 0; i < ARRAY_SIZE(sections); i++) {
+		const char *get[] = { "git", "config", level, "--get-regexp",
+				      NULL, NULL };
+		int ret;
+
+		strbuf_reset(&re);
+		strbuf_addf(&re, "^%.*s\\.model\\.",
+			    (int)(strchr(sections[i], '.') - sections[i]),
+			    sections[i]);
+		get[4] = re.buf;
+		strbuf_reset(&out);
+		ret = run_command(get, &out, 1 << 20);
+		if (ret == 1)
+			continue;
+		if (ret || set_config(level, "--remove-section", sections[i],
+				      NULL))
+			die("cannot remove '%s' from the %s git config",
+			    sections[i], level_name(level));
+		/* The filter is what the messages name. */
+		removed |= !i;
+	}
+	strbuf_release(&re);
 	strbuf_release(&out);
-	if (ret == 1) {
+	if (!removed) {
 		printf("git-model filter is not in the %s git config\n",
 		       level_name(level));
 		return hooks_ret < 0;
 	}
-	if (ret || set_config(level, "--remove-section", "filter.model", NULL))
-		die("cannot remove the git-model filter from the %s git config",
-		    level_name(level));
 	printf("git-model filter removed from the %s git config\n",
 	       level_name(level));
 	return hooks_ret < 0;
