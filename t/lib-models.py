@@ -129,6 +129,12 @@ def make(d):
     merged.update({k: v for k, v in theirs.items() if k.startswith("head.")})
     save("merged", merged)
     save("clash", tune(v1, "fc1.", 6))              # fc1 again, differently
+    big1 = dict(v1)
+    big1["emb.weight"] = torch.randn(1024, 1024)    # 4 MiB of weights
+    write_safetensors(f"{d}/big1.safetensors", big1)
+    big2 = tune(big1, "fc2.", 7)
+    big2["classifier.weight"] = big2.pop("head.weight")
+    write_safetensors(f"{d}/big2.safetensors", big2)
 
 
 def stats(a, b):

@@ -11,6 +11,8 @@
 #	ours        v1 with fc1 fine-tuned; theirs: with head fine-tuned
 #	merged      what a merge of ours and theirs must give
 #	clash       v1 with fc1 fine-tuned differently from ours
+#	big1, big2  v1 with a 4 MiB emb.weight; big2 with fc2 tuned and
+#	            head.weight renamed classifier.weight (.safetensors only)
 #
 # models CMD ARGS...: run lib-models.py (make, stats, equal, hashes).
 #

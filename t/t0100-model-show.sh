@@ -146,10 +146,10 @@ test_expect_success 'weights not in the store: git diff says so' '
 	oid=$(oid_of models/v2.safetensors) &&
 	mv "$(obj .git/model/objects $oid)" v2.object &&
 	git diff v1 v2 -- m.safetensors >diff &&
-	grep "^+weights not in the local store: tensors not read, bytes not compared (run .git model fetch.)" diff &&
+	grep "^+weights not in the local store: tensors not read (no model.storage is set and there is no remote .origin.), bytes not compared (run .git model fetch.)$" diff &&
 	grep "^+pointer: sha256:$oid (2.30 KiB)" diff &&
 	test_must_fail git model show v2:m.safetensors 2>err &&
-	grep "not in the local store (run .git model fetch.)" err &&
+	grep "^error: the weights of .v2:m.safetensors. (sha256:[0-9a-f]*) are not in the local store, and its header cannot be read from storage: no model.storage is set and there is no remote .origin. (run .git model fetch.)$" err &&
 	mv v2.object "$(obj .git/model/objects $oid)"
 '
 

@@ -20,12 +20,17 @@
 #include "hash.h"
 #include "human.h"
 #include "model-file.h"
+#include "range-source.h"
+#include "storage.h"
 #include "tensor-data.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
 
 #define SHOW_HASH_HEX 16
+
+/* What reading a header from storage may transfer at the most. */
+#define REMOTE_HEADER_CAP ((uint64_t)1 << 20)
 
 struct dtype_total {
 	char dtype[16];
@@ -38,10 +43,13 @@ static int by_dtype(const void *a, const void *b)
 		      ((const struct dtype_total *)b)->dtype);
 }
 
-/* The summary and the tensor lines of `mf`, read and hashed. */
-static void describe_model(const struct model_file *mf, struct strbuf *out)
+/*
+ * The summary and the tensor lines of `info`, with the tensors' hashes
+ * when `hashes` is not NULL.
+ */
+static void describe_model(const struct model_info *info,
+			   char (*hashes)[OID_HEXSZ + 1], struct strbuf *out)
 {
-	const struct model_info *info = &mf->info;
 	struct dtype_total *tot = NULL;
 	size_t nr_tot = 0, alloc_tot = 0, i, j, *order;
 	uint64_t params = 0;
@@ -95,24 +103,62 @@ static void describe_model(const struct model_file *mf, struct strbuf *out)
 	order = model_sorted_tensors(info);
 	for (i = 0; i < info->nr; i++) {
 		tensor_describe(&info->tensors[order[i]], out);
-		strbuf_addf(out, " %.*s\n", SHOW_HASH_HEX,
-			    mf->hashes[order[i]]);
+		if (hashes)
+			strbuf_addf(out, " %.*s", SHOW_HASH_HEX,
+				    hashes[order[i]]);
+		strbuf_addch(out, '\n');
 	}
 	free(order);
 	free(tot);
 }
 
-static void describe_not_local(const struct model_file *mf, struct strbuf *out)
+/*
+ * The tensors of a pointer whose weights are not local, from the header
+ * of its object in storage (Range requests; never the weights) into
+ * mf->info. 0, or -1 with the reason in `why`.
+ */
+static int read_remote(const struct repo *repo, struct model_file *mf,
+		       struct strbuf *why)
 {
-	struct strbuf hs = STRBUF_INIT;
+	struct storage s = STORAGE_INIT;
+	struct range_source rs = RANGE_SOURCE_INIT;
+	int ret = storage_for_repo(&s, repo, NULL, why);
+
+	if (ret < 0)
+		strbuf_addstr(why, "no storage");
+	if (ret)
+		return -1;
+	ret = range_source_open(&rs, &s, mf->ptr.oid, mf->ptr.size,
+				REMOTE_HEADER_CAP);
+	if (ret > 0)
+		strbuf_addf(why, "'%s' is not HTTP storage", s.display);
+	else if (!ret && model_read(&rs.src, &mf->info, why) < 0)
+		ret = -1;
+	range_source_release(&rs);
+	storage_close(&s);
+	return ret ? -1 : 0;
+}
+
+/* What textconv prints for a pointer whose weights are not local. */
+static void describe_not_local(const struct repo *repo, struct model_file *mf,
+			       struct strbuf *out)
+{
+	struct strbuf hs = STRBUF_INIT, why = STRBUF_INIT;
 
 	human_size(mf->ptr.size, &hs);
-	strbuf_addf(out,
-		    "pointer: sha256:%s (%s)\n"
-		    "weights not in the local store: tensors not read, bytes "
-		    "not compared (run 'git model fetch')\n",
-		    mf->ptr.oid, hs.buf);
+	strbuf_addf(out, "pointer: sha256:%s (%s)\n", mf->ptr.oid, hs.buf);
+	if (!read_remote(repo, mf, &why)) {
+		strbuf_addstr(out, "weights not in the local store: header read "
+				   "from storage, bytes not compared (run 'git "
+				   "model fetch')\n");
+		describe_model(&mf->info, NULL, out);
+	} else {
+		strbuf_addf(out, "weights not in the local store: tensors not "
+				 "read (%s), bytes not compared (run 'git model "
+				 "fetch')\n", why.len ? why.buf : "no storage");
+	}
 	strbuf_release(&hs);
+	strbuf_release(&why);
 }
 
 /* Read and hash `mf`; on failure, `err` says why. */
@@ -166,8 +212,18 @@ int cmd_show(int argc, const char **argv, struct repo *repo)
 	case MODEL_FILE_OPEN:
 		break;
 	case MODEL_FILE_NOT_LOCAL:
-		error("the weights of '%s' (sha256:%.10s) are not in the "
-		      "local store (run 'git model fetch')", spec, mf.ptr.oid);
+		if (read_remote(repo, &mf, &err) < 0) {
+			error("the weights of '%s' (sha256:%.10s) are not in "
+			      "the local store, and its header cannot be read "
+			      "from storage: %s (run 'git model fetch')",
+			      spec, mf.ptr.oid, err.len ? err.buf : "no storage");
+			goto cleanup;
+		}
+		strbuf_addf(&out, "%s\n", spec);
+		describe_model(&mf.info, NULL, &out);
+		strbuf_addstr(&out, "(weights not in the local store: header "
+				    "read from storage, no hashes)\n");
+		ret = 0;
 		goto cleanup;
 	default:
 		goto cleanup;
@@ -177,7 +233,7 @@ int cmd_show(int argc, const char **argv, struct repo *repo)
 		goto cleanup;
 	}
 	strbuf_addf(&out, "%s\n", spec);
-	describe_model(&mf, &out);
+	describe_model(&mf.info, mf.hashes, &out);
 	ret = 0;
 cleanup:
 	return finish(ret, &mf, &s, &out, &err);
@@ -215,12 +271,12 @@ int cmd_textconv(int argc, const char **argv, struct repo *repo)
 	switch (model_file_open_fd(&mf, &s, fd, argv[1])) {
 	case MODEL_FILE_OPEN:
 		if (!load(&mf, &s, &err))
-			describe_model(&mf, &out);
+			describe_model(&mf.info, mf.hashes, &out);
 		else if (describe_other(&mf, err.buf, &out) < 0)
 			goto cleanup;
 		break;
 	case MODEL_FILE_NOT_LOCAL:
-		describe_not_local(&mf, &out);
+		describe_not_local(repo, &mf, &out);
 		break;
 	default:
 		goto cleanup;
