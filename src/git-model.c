@@ -48,6 +48,10 @@ static const struct command commands[] = {
 	  "Delete local weights that are not in use and are in storage" },
 	{ "url", cmd_url, NEED_REPO,
 	  "Print the storage URL of a file's weights" },
+	{ "show", cmd_show, NEED_REPO,
+	  "Show a model file's format and tensors" },
+	{ "diff", cmd_model_diff, NEED_REPO,
+	  "Show how the tensors of model files changed, with numbers" },
 	{ "pointer", cmd_pointer, USE_REPO,
 	  "Print the pointer for a file, or check that a file is one" },
 	{ "env", cmd_env, USE_REPO,
@@ -71,6 +75,10 @@ static const struct command commands[] = {
 	{ "post-rewrite", cmd_post_checkout,
 	  NEED_REPO | NEED_WORK_TREE | PLUMBING,
 	  "Hook: the same after a rebase" },
+	{ "textconv", cmd_textconv, NEED_REPO | PLUMBING,
+	  "Diff driver: print a model file's tensors, one a line" },
+	{ "merge-driver", cmd_merge_driver, NEED_REPO | PLUMBING,
+	  "Merge driver: merge a model file's tensors, or leave ours" },
 	{ "filter-process", cmd_filter_process, NEED_REPO | PLUMBING,
 	  "Filter: serve git's long-running filter protocol" },
 };
@@ -105,6 +113,8 @@ static int show_man_page(const char *name)
 		name = "filter-process";
 	if (!strcmp(name, "post-merge") || !strcmp(name, "post-rewrite"))
 		name = "post-checkout";
+	if (!strcmp(name, "textconv"))
+		name = "show";
 	if (!strcmp(name, "help"))
 		xsnprintf(page, sizeof(page), "git-model");
 	else

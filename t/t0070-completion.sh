@@ -68,6 +68,8 @@ test_expect_success 'git model <TAB>: the commands, porcelain first' '
 	fsck
 	prune
 	url
+	show
+	diff
 	env
 	version
 	help
@@ -76,6 +78,8 @@ test_expect_success 'git model <TAB>: the commands, porcelain first' '
 	smudge
 	filter-process
 	pre-push
+	textconv
+	merge-driver
 	EOF
 '
 
@@ -206,6 +210,26 @@ test_expect_success 'checkout and url offer files of the index' '
 	EOF
 	test_completion "git model url --rev one o" <<-\EOF
 	one.t
+	EOF
+'
+
+test_expect_success 'show offers <rev>:<path>, diff two refs then files' '
+	test_completion "git model show one:o" <<-\EOF &&
+	one.t
+	EOF
+	test_completion "git model show o" <<-\EOF &&
+	one
+	EOF
+	test_completion "git model diff o" <<-\EOF &&
+	one
+	EOF
+	test_completion "git model diff one m" <<-\EOF &&
+	main
+	EOF
+	test_completion "git model diff one main o" <<-\EOF &&
+	EOF
+	test_completion "git model diff one -- m" <<-\EOF
+	model.pth
 	EOF
 '
 

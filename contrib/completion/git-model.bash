@@ -142,8 +142,9 @@ _git_model ()
 {
 	local __git_model_sub_idx c subcommand
 	local porcelain="install uninstall track untrack push fetch checkout pull
-		ls-files status fsck prune url env version help pointer"
-	local plumbing="clean smudge filter-process pre-push"
+		ls-files status fsck prune url show diff env version help pointer"
+	local plumbing="clean smudge filter-process pre-push textconv
+		merge-driver"
 
 	# The word "model" is at $__git_cmd_idx (git >= 2.31; 0 when called
 	# as git-model); older git does not set it.
@@ -181,7 +182,8 @@ _git_model ()
 
 	if __git_has_doubledash; then
 		case "$subcommand" in
-		checkout|url|clean|smudge) __git_complete_index_file "--cached" ;;
+		checkout|url|clean|smudge|diff)
+			__git_complete_index_file "--cached" ;;
 		esac
 		return
 	fi
@@ -234,6 +236,15 @@ _git_model ()
 	url,*)
 		[ -z "$(__git_model_args "--rev")" ] &&
 		__git_complete_index_file "--cached"
+		;;
+	show,-*|diff,-*)
+		;;
+	show,*)
+		# <rev>:<path> or a file
+		[ -z "$(__git_model_args)" ] && __git_complete_revlist_file
+		;;
+	diff,*)
+		[ "$(__git_model_args | wc -l)" -lt 2 ] && __git_complete_refs
 		;;
 	pointer,-*)
 		if __git_model_has_opt --check; then

@@ -1,5 +1,6 @@
 /*
- * install / uninstall: the filter driver in git's configuration.
+ * install / uninstall: the filter, diff and merge drivers in git's
+ * configuration.
  *
  * The values are written by git itself (`git config`, run without a shell),
  * so --global and --system mean exactly what they mean to git, including
@@ -29,7 +30,15 @@ static const struct config_value filter_config[] = {
 	{ "filter.model.process", "git-model filter-process",
 	  "git-model filter-process --skip" },
 	{ "filter.model.required", "true", NULL },
+	/* What diff=model and merge=model in .gitattributes name. */
+	{ "diff.model.textconv", "git-model textconv", NULL },
+	{ "merge.model.name", "git-model tensor merge", NULL },
+	{ "merge.model.driver", "git-model merge-driver %O %A %B %P", NULL },
 };
+
+/* The sections install writes, removed by uninstall. */
+static const char *const sections[] = { "filter.model", "diff.model",
+					"merge.model" };
 
 /* git config's option for each level, as OPT_LEVELS() numbers them. */
 static const char *const levels[] = { "--global", "--local", "--system" };
@@ -116,31 +125,49 @@ int cmd_uninstall(int argc, const char **argv, struct repo *repo)
 	static const char *const usage[] = {
 		"git model uninstall [--global | --local | --system]", NULL
 	};
-	int at = 0, had_hooks, hooks_ret, ret;
+	int at = 0, had_hooks, hooks_ret, removed = 0;
 	const struct option options[] = { OPT_LEVELS(&at), OPT_END() };
-	const char *level, *get[] = { "git", "config", NULL, "--get-regexp",
-				      "^filter\\.model\\.", NULL };
-	struct strbuf out = STRBUF_INIT;
+	const char *level;
+	struct strbuf re = STRBUF_INIT, out = STRBUF_INIT;
+	size_t i;
 
 	if (parse_options(argc, argv, options, usage, 0))
 		usage_msg_opt("too many arguments", usage, options);
-	level = get[2] = level_of(at, repo);
+	level = level_of(at, repo);
 	had_hooks = repo && hooks_installed(repo);
 	hooks_ret = repo ? hooks_uninstall(repo) : 0;
-	ret = run_command(get, &out, 1 << 20);
 
+	for (i = 0; i < ARRAY_SIZE(sections); i++) {
+		const char *get[] = { "git", "config", level, "--get-regexp",
+				      NULL, NULL };
+		int ret;
+
+		strbuf_reset(&re);
+		strbuf_addf(&re, "^%.*s\\.model\\.",
+			    (int)(strchr(sections[i], '.') - sections[i]),
+			    sections[i]);
+		get[4] = re.buf;
+		strbuf_reset(&out);
+		ret = run_command(get, &out, 1 << 20);
+		if (ret == 1)
+			continue;
+		if (ret || set_config(level, "--remove-section", sections[i],
+				      NULL))
+			die("cannot remove '%s' from the %s git config",
+			    sections[i], level_name(level));
+		/* The filter is what the messages name. */
+		removed |= !i;
+	}
+	strbuf_release(&re);
 	strbuf_release(&out);
 	if (had_hooks && !hooks_ret)
 		printf("hooks removed: pre-push, post-checkout, post-merge, "
 		       "post-rewrite\n");
-	if (ret == 1) {
+	if (!removed) {
 		printf("git-model filter is not in the %s git config\n",
 		       level_name(level));
 		return hooks_ret < 0;
 	}
-	if (ret || set_config(level, "--remove-section", "filter.model", NULL))
-		die("cannot remove the git-model filter from the %s git config",
-		    level_name(level));
 	printf("git-model filter removed from the %s git config\n",
 	       level_name(level));
 	return hooks_ret < 0;

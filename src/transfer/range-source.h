@@ -1,0 +1,48 @@
+#ifndef RANGE_SOURCE_H
+#define RANGE_SOURCE_H
+
+/*
+ * A `struct model_source` (model-format.h) over an object in HTTP storage
+ * (http, https, s3 with SigV4), read with Range requests: a reader gets
+ * a model's header without the weights being downloaded. Reads are
+ * rounded up to RANGE_SOURCE_BLOCK and the last block is kept, so
+ * reading a header costs one or two requests. At most `cap` bytes are
+ * ever transferred; a read past that fails, so a caller cannot start
+ * downloading weights by mistake. The response must be 206 with exactly
+ * the bytes asked for: a server that ignores Range is refused.
+ *
+ * The storage is the caller's and must outlive the source; its backend's
+ * prepare() signs or authorizes each request, and a 401 asks its
+ * unauthorized() once for credentials. One thread at a time.
+ */
+
+#include <stdint.h>
+
+#include "model-format.h"
+#include "storage.h"
+
+#define RANGE_SOURCE_BLOCK (64u << 10)
+
+struct range_source {
+	struct model_source src;
+	struct storage *storage;
+	char oid[65];
+	void *easy; /* CURL *, owned */
+	uint64_t fetched, cap;
+	unsigned char *block; /* the last block read, owned */
+	uint64_t block_off;
+	size_t block_len;
+};
+
+#define RANGE_SOURCE_INIT { .easy = NULL, .block = NULL }
+
+/*
+ * Set up reads of object `oid` of `size` bytes in `s`. Returns 0, or 1
+ * when the storage does not speak HTTP (the caller may say why), or -1
+ * (reported).
+ */
+int range_source_open(struct range_source *rs, struct storage *s,
+		      const char *oid, uint64_t size, uint64_t cap);
+void range_source_release(struct range_source *rs);
+
+#endif
