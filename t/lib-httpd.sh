@@ -67,10 +67,10 @@
 # nginx is stopped however the script ends: a chained EXIT trap covers a
 # body calling exit, a signal and a bail out; test_atexit_hook is for
 # test-lib.sh's test_done; and a watchdog process, which stops nginx at
-# most a second after the script's shell is gone, covers the rest (and
-# test_done while test-lib.sh does not call the hook). The EXIT trap and
-# test_atexit_hook are shared with lib-s3.sh (see test_atexit_register_
-# below), so a script can use both libraries.
+# most a second after the script's shell is gone, covers the rest. The
+# EXIT trap and test_atexit_hook are test-lib.sh's, shared with the other
+# server libraries (see test_atexit_register_ there), so a script can use
+# several.
 
 HTTPD_DIR="$TRASH_DIRECTORY/httpd"
 HTTPD_ROOT="$HTTPD_DIR/www"
@@ -242,38 +242,6 @@ http {
 }
 EOF
 }
-
-# Shared with lib-s3.sh, which has the same block: whichever library is
-# sourced first defines it. test_atexit_register_ FUNCTION has FUNCTION
-# (which must be idempotent, and quiet when there is nothing to stop) run
-# when the script ends: by test_atexit_hook, which test-lib.sh's test_done
-# calls, and by test_atexit_exit_trap_, the EXIT trap a library sets when
-# it starts a server: it runs the hook, then does what test-lib.sh's own
-# trap does, with the same exit code. The trap stays after a server is
-# stopped: stopping it again is a no-op.
-if ! command -v test_atexit_register_ >/dev/null 2>&1
-then
-	test_atexit_hooks_=
-	test_atexit_register_ () {
-		case " $test_atexit_hooks_ " in
-		*" $1 "*) ;;
-		*) test_atexit_hooks_="$test_atexit_hooks_ $1" ;;
-		esac
-	}
-	test_atexit_hook () {
-		for test_atexit_f_ in $test_atexit_hooks_
-		do
-			"$test_atexit_f_"
-		done
-	}
-	test_atexit_exit_trap_ () {
-		test_atexit_code_=$?
-		{ set +x; } 2>/dev/null
-		test_atexit_hook
-		(exit $test_atexit_code_)
-		test_exit_trap_
-	}
-fi
 
 # stop_httpd runs when the script ends, from test_done (which clears the
 # EXIT trap) and from the EXIT trap.

@@ -114,38 +114,6 @@ export S3_DATA S3_CREDENTIALS S3_PROXY_LOG S3_REGION S3_ACCESS_KEY_ID \
 	S3_TOKEN_ACCESS_KEY_ID S3_TOKEN_SECRET_ACCESS_KEY S3_SESSION_TOKEN
 S3_MODULES_="$TEST_DIRECTORY/s3/node_modules"
 
-# Shared with lib-httpd.sh, which has the same block: whichever library is
-# sourced first defines it. test_atexit_register_ FUNCTION has FUNCTION
-# (which must be idempotent, and quiet when there is nothing to stop) run
-# when the script ends: by test_atexit_hook, which test-lib.sh's test_done
-# calls, and by test_atexit_exit_trap_, the EXIT trap a library sets when
-# it starts a server: it runs the hook, then does what test-lib.sh's own
-# trap does, with the same exit code. The trap stays after a server is
-# stopped: stopping it again is a no-op.
-if ! command -v test_atexit_register_ >/dev/null 2>&1
-then
-	test_atexit_hooks_=
-	test_atexit_register_ () {
-		case " $test_atexit_hooks_ " in
-		*" $1 "*) ;;
-		*) test_atexit_hooks_="$test_atexit_hooks_ $1" ;;
-		esac
-	}
-	test_atexit_hook () {
-		for test_atexit_f_ in $test_atexit_hooks_
-		do
-			"$test_atexit_f_"
-		done
-	}
-	test_atexit_exit_trap_ () {
-		test_atexit_code_=$?
-		{ set +x; } 2>/dev/null
-		test_atexit_hook
-		(exit $test_atexit_code_)
-		test_exit_trap_
-	}
-fi
-
 test_atexit_register_ stop_s3
 
 # Is process $1 running? A child of ours that has exited is a zombie,

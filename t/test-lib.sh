@@ -165,6 +165,64 @@ test_exit_trap_ () {
 	exit 1
 }
 
+# Servers a library starts (lib-httpd.sh, lib-s3.sh, lib-lfs.sh) are
+# stopped however the script ends. test_atexit_register_ FUNCTION has
+# FUNCTION (which must be idempotent, and quiet when there is nothing to
+# stop) run when the script ends: by test_atexit_hook, which test_done
+# calls, and by test_atexit_exit_trap_, the EXIT trap a library sets when
+# it starts a server: it runs the hook, then does what test_exit_trap_
+# does, with the same exit code. The trap stays after a server is
+# stopped: stopping it again is a no-op.
+test_atexit_hooks_=
+test_atexit_register_ () {
+	case " $test_atexit_hooks_ " in
+	*" $1 "*) ;;
+	*) test_atexit_hooks_="$test_atexit_hooks_ $1" ;;
+	esac
+}
+test_atexit_hook () {
+	for test_atexit_f_ in $test_atexit_hooks_
+	do
+		"$test_atexit_f_"
+	done
+}
+test_atexit_exit_trap_ () {
+	test_atexit_code_=$?
+	{ set +x; } 2>/dev/null
+	test_atexit_hook
+	(exit $test_atexit_code_)
+	test_exit_trap_
+}
+
+# test_pid_alive PID: is process PID running? A child of ours that has
+# exited is a zombie, which kill -0 still finds, until we wait for it.
+test_pid_alive () {
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in
+	Z*) return 1 ;;
+	esac
+	return 0
+}
+
+# test_pid_stop PID: TERM, wait up to 5 s for it to go, then KILL; then
+# reap it if it is our child.
+test_pid_stop () {
+	kill -TERM "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+	test_k_=0
+	while test_pid_alive "$1"
+	do
+		if test $test_k_ -ge 50
+		then
+			kill -KILL "$1" 2>/dev/null
+			break
+		fi
+		sleep 0.1
+		test_k_=$((test_k_ + 1))
+	done
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 # Prerequisites: names like SYMLINKS; "A,!B" means A and not B.
 test_set_prereq () {
 	case "$test_prereqs_" in
