@@ -91,23 +91,13 @@ httpd_find_nginx_ () {
 	fi
 }
 
-# Is process $1 running? A child of ours that has exited is a zombie,
-# which kill -0 still finds, until we wait for it.
-httpd_alive_ () {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*) return 1 ;;
-	esac
-	return 0
-}
-
 # httpd_kill_ PID: TERM nginx's master (which stops its workers), wait up
 # to 5 s for it to go, then KILL it and its workers.
 httpd_kill_ () {
 	httpd_workers_=$(pgrep -P "$1" 2>/dev/null)
 	kill -TERM "$1" 2>/dev/null || return 0
 	httpd_i_=0
-	while httpd_alive_ "$1"
+	while test_pid_alive "$1"
 	do
 		if test $httpd_i_ -ge 50
 		then
@@ -311,7 +301,7 @@ start_httpd () {
 	httpd_i_=0 httpd_why_=
 	while :
 	do
-		if ! httpd_alive_ "$HTTPD_PID"
+		if ! test_pid_alive "$HTTPD_PID"
 		then
 			httpd_why_="nginx exited"
 		elif test $httpd_i_ -ge 50

@@ -116,32 +116,6 @@ S3_MODULES_="$TEST_DIRECTORY/s3/node_modules"
 
 test_atexit_register_ stop_s3
 
-# Is process $1 running? A child of ours that has exited is a zombie,
-# which kill -0 still finds, until we wait for it.
-s3_alive_ () {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*) return 1 ;;
-	esac
-	return 0
-}
-
-# s3_kill_ PID: TERM, wait up to 5 s for it to go, then KILL.
-s3_kill_ () {
-	kill -TERM "$1" 2>/dev/null || return 0
-	s3_k_=0
-	while s3_alive_ "$1"
-	do
-		if test $s3_k_ -ge 50
-		then
-			kill -KILL "$1" 2>/dev/null
-			break
-		fi
-		sleep 0.1
-		s3_k_=$((s3_k_ + 1))
-	done
-}
-
 # s3_start_failed_ WHAT: say why and show the servers' messages, then exit
 # (the EXIT trap stops what runs).
 s3_start_failed_ () {
@@ -204,7 +178,7 @@ start_s3 () {
 		done
 		for s3_p_ in $(cat "$S3_DIR/pids" 2>/dev/null)
 		do
-			s3_kill_ "$s3_p_"
+			test_pid_stop "$s3_p_"
 		done
 	) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- &
 	S3_WATCHDOG_PID_=$!
@@ -215,7 +189,7 @@ start_s3 () {
 		s3_port_=$(sed -n 's/^S3rver listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
 			"$S3_DIR/s3rver.out")
 		test -n "$s3_port_" && break
-		s3_alive_ "$S3RVER_PID" || s3_start_failed_ "s3rver exited"
+		test_pid_alive "$S3RVER_PID" || s3_start_failed_ "s3rver exited"
 		test $s3_i_ -lt 150 ||
 		s3_start_failed_ "s3rver did not listen within 15 s"
 		sleep 0.1
@@ -237,7 +211,7 @@ start_s3 () {
 	# The proxy writes its port (atomically) once it listens.
 	until test -s "$S3_DIR/proxy.port"
 	do
-		s3_alive_ "$S3_PROXY_PID" || s3_start_failed_ "sigv4-proxy.js exited"
+		test_pid_alive "$S3_PROXY_PID" || s3_start_failed_ "sigv4-proxy.js exited"
 		test $s3_i_ -lt 150 ||
 		s3_start_failed_ "sigv4-proxy.js did not listen within 15 s"
 		sleep 0.1
@@ -253,7 +227,7 @@ stop_s3 () {
 	test -n "$S3RVER_PID$S3_PROXY_PID$S3_WATCHDOG_PID_" || return 0
 	for s3_p_ in $S3_PROXY_PID $S3RVER_PID
 	do
-		s3_kill_ "$s3_p_"
+		test_pid_stop "$s3_p_"
 		wait "$s3_p_" 2>/dev/null
 	done
 	if test -n "$S3_WATCHDOG_PID_"
