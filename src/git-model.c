@@ -60,6 +60,13 @@ static const struct command commands[] = {
 	{ "prune", cmd_prune, NEED_REPO,
 	  "Delete local weights that are not in use and are in storage",
 	  "git model prune [-n | --dry-run] [-v | --verbose]" },
+	{ "migrate", cmd_migrate, NEED_REPO,
+	  "Rewrite history: raw files or git-lfs pointers become git-model's",
+	  "git model migrate import --include=<patterns> [-n | --dry-run]\n"
+	  "                         [-v | --verbose] [-q | --quiet]\n"
+	  "                         [--everything | <ref>...]\n"
+	  "   or: git model migrate from-lfs [-n | --dry-run] [-v | --verbose]\n"
+	  "                         [-q | --quiet] [--everything | <ref>...]" },
 	{ "url", cmd_url, NEED_REPO,
 	  "Print the storage URL of a file's weights",
 	  "git model url [--rev <rev>] [--https] <path>" },

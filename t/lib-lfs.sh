@@ -33,7 +33,7 @@
 #			lfs_log_wait
 #	LFS_PID	the server's process
 #
-# Functions: start_lfs, stop_lfs (idempotent; start_lfs again keeps the
+# Functions: lfs_require_git_lfs, start_lfs, stop_lfs (idempotent; start_lfs again keeps the
 # port, the password and the objects), lfs_config JSON, lfs_object_path
 # PREFIX OID, lfs_credentials (a credential helper with the account for
 # the server, in the global git config), lfs_log_count METHOD STATUS
@@ -55,6 +55,14 @@ LFS_PORT= LFS_URL= LFS_PASSWORD= LFS_PID= LFS_WATCHDOG_PID_=
 export LFS_ROOT LFS_LOG LFS_CONFIG LFS_TOKENS LFS_USER
 
 test_atexit_register_ stop_lfs
+
+# lfs_require_git_lfs: skip the script when Debian's git-lfs is missing
+# (fail it under CI=true).
+lfs_require_git_lfs () {
+	git lfs version >/dev/null 2>&1 ||
+	test_env_require_ci_service git-lfs \
+		"git-lfs is not installed (apt-get install git-lfs)"
+}
 
 start_lfs () {
 	test -z "$LFS_PID" || BUG "start_lfs: already running"

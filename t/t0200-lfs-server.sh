@@ -5,11 +5,7 @@ test_description='the LFS test server (t/lfs/lfs-server.py) against the real git
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-lfs.sh"
 
-if ! git lfs version >/dev/null 2>&1
-then
-	test_env_require_ci_service git-lfs \
-		"git-lfs is not installed (apt-get install git-lfs)"
-fi
+lfs_require_git_lfs
 start_lfs
 
 PREFIX=/r.git/info/lfs
