@@ -112,10 +112,33 @@ test_expect_success 'the work tree keeps its bytes and is clean' '
 	test_must_be_empty status
 '
 
-test_expect_success 'a work tree holding git-lfs pointers gets the weights' '
+test_expect_success 'status names git-lfs pointers and says to migrate' '
 	GIT_LFS_SKIP_SMUDGE=1 git clone -q \
 		-c lfs.url="file://$TRASH_DIRECTORY/lfs-store" remote.git half &&
 	test_cmp lfs-pointer half/a.bin &&
+	git -C half model status >out &&
+	sed -n "/^git-lfs pointers/,\$p" out >actual &&
+	printf "%s\n\t%s\n\t%s\n\t%s\n" \
+		"git-lfs pointers, not git-model'"'"'s (run '"'"'git model migrate from-lfs'"'"'):" \
+		a.bin "c c.bin" sub/d.dat >expect &&
+	test_cmp expect actual &&
+	! grep "stored raw" out
+'
+
+test_expect_success 'fsck: git-lfs pointers where git-model is tracking, pointer text' '
+	(
+		cd half &&
+		sed -i "s/=lfs/=model/g" .gitattributes &&
+		git add .gitattributes &&
+		test_must_fail git model fsck >../out 2>../err
+	) &&
+	grep "git-lfs pointer HEAD:a.bin: tracked by git-model (run .git model migrate from-lfs.)" out &&
+	grep "git-lfs pointer text in the work tree: a.bin (run .git model migrate from-lfs.)" out &&
+	! grep "renormalize" out &&
+	git -C half checkout HEAD -- .gitattributes
+'
+
+test_expect_success 'a work tree holding git-lfs pointers gets the weights' '
 	git -C half config lfs.url "file://$TRASH_DIRECTORY/lfs-store" &&
 	git -C half lfs fetch --all &&
 	git -C half model migrate from-lfs --everything >out &&

@@ -22,9 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lfs-pointer.h"
 #include "builtin.h"
 #include "hash.h"
 #include "human.h"
+#include "lfs-pointer.h"
 #include "pointer.h"
 #include "scan.h"
 #include "storage.h"
@@ -235,6 +237,14 @@ static int tracked(struct rev_walk *w, const char *path)
 	       !strcmp(value, "model");
 }
 
+static int is_lfs_pointer(const char *buf, size_t len)
+{
+	char oid[OID_HEXSZ + 1];
+	uint64_t size;
+
+	return !lfs_pointer_parse(buf, len, oid, &size);
+}
+
 static void check_pointer(struct rev_walk *w, const char *path,
 			  const char *buf, size_t len)
 {
@@ -306,6 +316,13 @@ static int blob_cb(const char *root, const git_tree_entry *e, void *data)
 			check_pointer(w, path.buf, buf, git_blob_rawsize(blob));
 			goto cleanup;
 		}
+		if (is_lfs_pointer(buf, git_blob_rawsize(blob))) {
+			if (tracked(w, path.buf))
+				problem(w->f, "git-lfs pointer %s:%s: tracked "
+					"by git-model (run 'git model migrate "
+					"from-lfs')", w->rev, path.buf);
+			goto cleanup;
+		}
 	}
 	/* git-model leaves empty files alone */
 	if (size && tracked(w, path.buf))
@@ -367,14 +384,23 @@ static void check_worktree(struct fsck *f)
 	for (i = 0; i < n; i++) {
 		const git_index_entry *e = git_index_get_byindex(index, i);
 		struct pointer p = POINTER_INIT;
+		int lfs = 0;
 
-		if (git_index_entry_stage(e) ||
-		    blob_pointer(f->r, &e->id, &p) <= 0)
+		if (git_index_entry_stage(e))
+			continue;
+		if (blob_pointer(f->r, &e->id, &p) <= 0 &&
+		    !(lfs = blob_lfs_pointer(f->r, &e->id) > 0))
 			continue;
 		pointer_release(&p);
 		strbuf_reset(&file);
 		strbuf_addf(&file, "%s/%s", f->r->workdir, e->path);
-		if (worktree_holds_pointer(f->r, file.buf, &e->id))
+		if (!worktree_holds_pointer(f->r, file.buf, &e->id))
+			continue;
+		if (lfs)
+			problem(f, "git-lfs pointer text in the work tree: %s "
+				   "(run 'git model migrate from-lfs')",
+				e->path);
+		else
 			problem(f, "pointer text in the work tree: %s (its "
 				   "weights were never put in place; run "
 				   "'git model pull')",

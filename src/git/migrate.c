@@ -15,6 +15,7 @@
 #include "human.h"
 #include "lfs-pointer.h"
 #include "pointer.h"
+#include "scan.h"
 #include "storage.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -489,28 +490,6 @@ const struct rewrite_ops *migrate_ops(struct migrate *m)
 	return &m->ops;
 }
 
-/* Does the work tree file hold exactly the content of blob `id`? */
-static int file_holds_blob(struct migrate *m, const char *file,
-			   const git_oid *id)
-{
-	git_blob *blob = NULL;
-	struct strbuf buf = STRBUF_INIT;
-	int fd, same = 0;
-
-	if (git_blob_lookup(&blob, m->repo->git, id) < 0)
-		return 0;
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0 &&
-	    strbuf_read_capped(&buf, fd, git_blob_rawsize(blob) + 1) >= 0)
-		same = buf.len == git_blob_rawsize(blob) &&
-		       !memcmp(buf.buf, git_blob_rawcontent(blob), buf.len);
-	if (fd >= 0)
-		close(fd);
-	strbuf_release(&buf);
-	git_blob_free(blob);
-	return same;
-}
-
 /* Write blob `id` as the work tree file `file` and stat it. */
 static int write_blob_file(struct migrate *m, const char *file,
 			   const git_oid *id, unsigned mode, struct stat *st)
@@ -582,7 +561,8 @@ static int update_one(struct worktree_update *u, const git_diff_delta *d)
 		entry_set_stat(&e, &st);
 	} else if (m->mode == MIGRATE_FROM_LFS &&
 		   old->file_size <= LFS_POINTER_MAX &&
-		   file_holds_blob(m, file.buf, &d->old_file.id)) {
+		   worktree_holds_pointer(m->repo, file.buf,
+					  &d->old_file.id)) {
 		/* git-lfs's pointer text: ours, then the weights. */
 		if (write_blob_file(m, file.buf, &d->new_file.id, e.mode,
 				    &st) < 0)
