@@ -14,7 +14,7 @@ build_packages='autoconf automake libtool pkg-config make gcc libc6-dev git
 ca-certificates time libgit2-dev libcurl4-openssl-dev libssl-dev
 libzstd-dev libjson-c-dev libs3-dev'
 test_packages='python3 curl openssl nginx-light python3-torch asciidoctor
-man-db bash-completion clang strace xfsprogs e2fsprogs'
+man-db bash-completion clang strace xfsprogs e2fsprogs git-lfs'
 
 tests=
 case $# in

@@ -46,6 +46,8 @@ static const struct command commands[] = {
 	  "Check the local store and the pointers of revisions" },
 	{ "prune", cmd_prune, NEED_REPO,
 	  "Delete local weights that are not in use and are in storage" },
+	{ "migrate", cmd_migrate, NEED_REPO,
+	  "Rewrite history: raw files or git-lfs pointers become git-model's" },
 	{ "url", cmd_url, NEED_REPO,
 	  "Print the storage URL of a file's weights" },
 	{ "show", cmd_show, NEED_REPO,

@@ -67,6 +67,7 @@ test_expect_success 'git model <TAB>: the commands, porcelain first' '
 	status
 	fsck
 	prune
+	migrate
 	url
 	show
 	diff
@@ -131,6 +132,25 @@ test_expect_success 'the options of the usage lines' '
 	--dry-run
 	-v
 	--verbose
+	EOF
+'
+
+test_expect_success 'migrate: what to migrate, then its options' '
+	test_completion "git model migrate " <<-\EOF &&
+	import
+	from-lfs
+	EOF
+	test_completion "git model migrate import --" <<-\EOF &&
+	--include=
+	--everything
+	--dry-run
+	--verbose
+	--quiet
+	EOF
+	test_completion "git model migrate from-lfs --everything --" <<-\EOF
+	--dry-run
+	--verbose
+	--quiet
 	EOF
 '
 

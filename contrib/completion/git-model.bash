@@ -142,7 +142,7 @@ _git_model ()
 {
 	local __git_model_sub_idx c subcommand
 	local porcelain="install uninstall track untrack push fetch checkout pull
-		ls-files status fsck prune url show diff env version help pointer"
+		ls-files status fsck prune migrate url show diff env version help pointer"
 	local plumbing="clean smudge filter-process pre-push textconv
 		merge-driver"
 
@@ -176,6 +176,9 @@ _git_model ()
 		;;
 	url,--rev)
 		__git_complete_refs
+		return
+		;;
+	migrate,-I|migrate,--include)
 		return
 		;;
 	esac
@@ -229,6 +232,20 @@ _git_model ()
 		;;
 	prune,-*)
 		__git_model_opts "-n|--dry-run -v|--verbose"
+		;;
+	migrate,-*)
+		if [ "${words[__git_model_sub_idx + 1]}" = import ]; then
+			__git_model_opts "-I|--include= --everything -n|--dry-run -v|--verbose -q|--quiet"
+		else
+			__git_model_opts "--everything -n|--dry-run -v|--verbose -q|--quiet"
+		fi
+		;;
+	migrate,*)
+		if [ $cword -eq $((__git_model_sub_idx + 1)) ]; then
+			__gitcomp "import from-lfs"
+		else
+			__git_complete_refs
+		fi
 		;;
 	url,-*)
 		__git_model_opts "--rev --https"

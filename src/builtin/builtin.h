@@ -48,6 +48,7 @@ int cmd_ls_files(int argc, const char **argv, struct repo *repo);
 int cmd_status(int argc, const char **argv, struct repo *repo);
 int cmd_fsck(int argc, const char **argv, struct repo *repo);
 int cmd_prune(int argc, const char **argv, struct repo *repo);
+int cmd_migrate(int argc, const char **argv, struct repo *repo);
 int cmd_url(int argc, const char **argv, struct repo *repo);
 int cmd_show(int argc, const char **argv, struct repo *repo);
 int cmd_textconv(int argc, const char **argv, struct repo *repo);

@@ -25,6 +25,7 @@
 #include "builtin.h"
 #include "hash.h"
 #include "human.h"
+#include "lfs-pointer.h"
 #include "pointer.h"
 #include "scan.h"
 #include "storage.h"
@@ -235,6 +236,14 @@ static int tracked(struct rev_walk *w, const char *path)
 	       !strcmp(value, "model");
 }
 
+static int is_lfs_pointer(const char *buf, size_t len)
+{
+	char oid[OID_HEXSZ + 1];
+	uint64_t size;
+
+	return !lfs_pointer_parse(buf, len, oid, &size);
+}
+
 static void check_pointer(struct rev_walk *w, const char *path,
 			  const char *buf, size_t len)
 {
@@ -299,6 +308,13 @@ static int blob_cb(const char *path, const git_oid *id, void *data)
 			check_pointer(w, path, buf, git_blob_rawsize(blob));
 			goto cleanup;
 		}
+		if (is_lfs_pointer(buf, git_blob_rawsize(blob))) {
+			if (tracked(w, path))
+				problem(w->f, "git-lfs pointer %s:%s: tracked "
+					"by git-model (run 'git model migrate "
+					"from-lfs')", w->rev, path);
+			goto cleanup;
+		}
 	}
 	/* git-model leaves empty files alone */
 	if (size && tracked(w, path))
@@ -358,8 +374,45 @@ static int report_pointer_file(const char *path, const struct pointer *p,
 
 static void check_worktree(struct fsck *f)
 {
+	git_index *index = NULL;
+	struct strbuf file = STRBUF_INIT, held = STRBUF_INIT;
+	size_t i, n;
+
 	if (worktree_pointers(f->r, report_pointer_file, f) < 0)
 		exit(128);
+	/* git-lfs pointers that a checkout left as they are committed. */
+	if (git_repository_index(&index, f->r->git) < 0)
+		die("cannot read the index: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	n = git_index_entrycount(index);
+	for (i = 0; i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		git_blob *blob = NULL;
+		int fd;
+
+		if (git_index_entry_stage(e) ||
+		    blob_lfs_pointer(f->r, &e->id) <= 0 ||
+		    git_blob_lookup(&blob, f->r->git, &e->id) < 0)
+			continue;
+		strbuf_reset(&file);
+		strbuf_addf(&file, "%s/%s", f->r->workdir, e->path);
+		strbuf_reset(&held);
+		fd = open(file.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 &&
+		    strbuf_read_capped(&held, fd, LFS_POINTER_MAX) >= 0 &&
+		    held.len == git_blob_rawsize(blob) &&
+		    !memcmp(held.buf, git_blob_rawcontent(blob), held.len))
+			problem(f, "git-lfs pointer text in the work tree: %s "
+				   "(run 'git model migrate from-lfs')",
+				e->path);
+		if (fd >= 0)
+			close(fd);
+		git_blob_free(blob);
+	}
+	git_error_clear();
+	git_index_free(index);
+	strbuf_release(&file);
+	strbuf_release(&held);
 }
 
 /* The objects that are not local: in storage, with --remote? */

@@ -245,7 +245,7 @@ static void print_raw_files(struct repo *r, git_index *index)
 			continue;
 		is_pointer = blob_pointer(r, &e->id, &p);
 		pointer_release(&p);
-		if (is_pointer)
+		if (is_pointer || blob_lfs_pointer(r, &e->id) > 0)
 			continue;
 		if (!shown++)
 			printf("Tracked files stored raw in git, not as pointers "
@@ -253,6 +253,28 @@ static void print_raw_files(struct repo *r, git_index *index)
 		printf("\t%s\n", e->path);
 	}
 	git_error_clear();
+}
+
+/*
+ * Files whose blob in the index is a git-lfs pointer: a repository that
+ * has not moved from git-lfs yet, or half way. Prints nothing when none.
+ */
+static void print_lfs_pointers(struct repo *r, git_index *index)
+{
+	size_t i, n, shown = 0;
+
+	n = git_index_entrycount(index);
+	for (i = 0; i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+
+		if (git_index_entry_stage(e) || !S_ISREG(e->mode) ||
+		    blob_lfs_pointer(r, &e->id) <= 0)
+			continue;
+		if (!shown++)
+			printf("git-lfs pointers, not git-model's (run 'git "
+			       "model migrate from-lfs'):\n");
+		printf("\t%s\n", e->path);
+	}
 }
 
 int cmd_status(int argc, const char **argv, struct repo *repo)
@@ -271,6 +293,7 @@ int cmd_status(int argc, const char **argv, struct repo *repo)
 	print_unpushed(repo);
 	print_pointer_files(repo);
 	print_raw_files(repo, index);
+	print_lfs_pointers(repo, index);
 	git_index_free(index);
 	return 0;
 }

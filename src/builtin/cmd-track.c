@@ -11,8 +11,6 @@
 #include "wrapper.h"
 #include "banned.h"
 
-static const char attrs[] = "filter=model diff=model merge=model -text";
-
 static void attributes_path(const struct repo *repo, struct strbuf *out)
 {
 	strbuf_addf(out, "%s/.gitattributes", repo->workdir);
@@ -129,7 +127,7 @@ int cmd_track(int argc, const char **argv, struct repo *repo)
 			continue;
 		}
 		strbuf_reset(&line);
-		strbuf_addf(&line, "%s %s", pat.buf, attrs);
+		strbuf_addf(&line, "%s %s", pat.buf, ATTR_MODEL);
 		attr_file_append(&f, line.buf);
 		printf("Tracking '%s'\n", pat.buf);
 		changed = 1;

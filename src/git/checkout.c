@@ -362,7 +362,7 @@ cleanup:
 	return ret;
 }
 
-static void entry_set_stat(git_index_entry *e, const struct stat *st)
+void entry_set_stat(git_index_entry *e, const struct stat *st)
 {
 	e->ctime.seconds = st->st_ctim.tv_sec;
 	e->ctime.nanoseconds = st->st_ctim.tv_nsec;

@@ -87,6 +87,13 @@ struct checkout {
 	int quiet;
 };
 
+/*
+ * Give the index entry `e` the stat data `st` of its file, which holds
+ * what the entry says (libgit2 is told not to check it again as racily
+ * clean: it would hash weights without our filter).
+ */
+void entry_set_stat(git_index_entry *e, const struct stat *st);
+
 /* Read the index. 0 or -1 (reported). */
 int checkout_begin(struct checkout *co, struct repo *r, int quiet);
 

@@ -55,10 +55,25 @@ void attr_file_remove(struct attr_file *f, size_t i)
 	f->nr--;
 }
 
+void attr_file_parse(struct attr_file *f, const char *buf, size_t len)
+{
+	const char *p, *nl, *end = buf + len;
+	struct strbuf line = STRBUF_INIT;
+
+	for (p = buf; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
+		if (!nl)
+			nl = end;
+		strbuf_reset(&line);
+		strbuf_add(&line, p, nl - p);
+		attr_file_append(f, line.buf);
+	}
+	strbuf_release(&line);
+}
+
 int attr_file_read(struct attr_file *f, const char *path)
 {
 	struct strbuf buf = STRBUF_INIT;
-	char *p, *nl;
 	ssize_t n;
 	int fd, ret = -1;
 
@@ -79,29 +94,29 @@ int attr_file_read(struct attr_file *f, const char *path)
 		error("'%s' is larger than %d bytes", path, ATTR_FILE_MAX);
 		goto cleanup;
 	}
-	for (p = buf.buf; p < buf.buf + buf.len; p = nl + 1) {
-		nl = memchr(p, '\n', buf.buf + buf.len - p);
-		if (!nl)
-			nl = buf.buf + buf.len;
-		*nl = '\0';
-		attr_file_append(f, p);
-	}
+	attr_file_parse(f, buf.buf, buf.len);
 	ret = 0;
 cleanup:
 	strbuf_release(&buf);
 	return ret;
 }
 
+void attr_file_format(const struct attr_file *f, struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr; i++) {
+		strbuf_addstr(out, f->lines[i].text);
+		strbuf_addch(out, '\n');
+	}
+}
+
 int attr_file_write(struct attr_file *f)
 {
 	struct strbuf content = STRBUF_INIT;
-	size_t i;
 	int ret;
 
-	for (i = 0; i < f->nr; i++) {
-		strbuf_addstr(&content, f->lines[i].text);
-		strbuf_addch(&content, '\n');
-	}
+	attr_file_format(f, &content);
 	ret = write_file_atomically(f->path, content.buf, content.len, 0666, 1);
 	strbuf_release(&content);
 	return ret;

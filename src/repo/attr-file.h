@@ -17,6 +17,9 @@
 
 #define ATTR_FILE_MAX (16 * 1024 * 1024)
 
+/* What a tracking line gives its pattern. */
+#define ATTR_MODEL "filter=model diff=model merge=model -text"
+
 struct attr_line {
 	char *text;    /* without its LF */
 	char *pattern; /* first field, NULL for blank and comment lines */
@@ -33,6 +36,15 @@ struct attr_file {
 
 /* Read `path`; a missing file reads as empty. Returns 0 or -1 (reported). */
 int attr_file_read(struct attr_file *f, const char *path);
+
+/*
+ * Append the lines of `len` bytes at `buf` (a .gitattributes blob); a NUL
+ * in a line ends it.
+ */
+void attr_file_parse(struct attr_file *f, const char *buf, size_t len);
+
+/* Append the file's text to `out`: each line and its LF. */
+void attr_file_format(const struct attr_file *f, struct strbuf *out);
 
 /* Write the lines back atomically (temp file + rename). */
 int attr_file_write(struct attr_file *f);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lfs-pointer.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -94,6 +95,35 @@ int blob_pointer(const struct repo *r, const git_oid *id, struct pointer *p)
 	    !pointer_parse(p, git_blob_rawcontent(blob),
 			   git_blob_rawsize(blob), NULL))
 		ret = 1;
+cleanup:
+	git_blob_free(blob);
+	git_odb_free(odb);
+	return ret;
+}
+
+int blob_lfs_pointer(const struct repo *r, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_object_t type;
+	git_blob *blob = NULL;
+	char oid[OID_HEXSZ + 1];
+	uint64_t lfs_size;
+	size_t size;
+	int ret = 0;
+
+	if (git_repository_odb(&odb, r->git) < 0)
+		return git2_error("cannot open the object database");
+	if (git_odb_read_header(&size, &type, odb, id) < 0 ||
+	    type != GIT_OBJECT_BLOB || size > LFS_POINTER_MAX || !size) {
+		git_error_clear();
+		goto cleanup;
+	}
+	if (git_blob_lookup(&blob, r->git, id) < 0) {
+		ret = git2_error("cannot read a blob");
+		goto cleanup;
+	}
+	ret = !lfs_pointer_parse(git_blob_rawcontent(blob),
+				 git_blob_rawsize(blob), oid, &lfs_size);
 cleanup:
 	git_blob_free(blob);
 	git_odb_free(odb);

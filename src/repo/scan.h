@@ -61,6 +61,11 @@ int tree_files(git_tree *tree, struct oidset *seen, tree_file_fn fn,
 	       void *data);
 
 /*
+ * Is the blob `id` a git-lfs pointer (lfs-pointer.h)? 1 yes, 0 no, -1 error.
+ */
+int blob_lfs_pointer(const struct repo *r, const git_oid *id);
+
+/*
  * Every pointer in the tree of `rev` (any revision git understands), one
  * entry per path, in tree order: call found_set_finish() for unique oids.
  */

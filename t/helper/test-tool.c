@@ -150,7 +150,7 @@ static int http_settings(void)
 	struct http_transport h = HTTP_TRANSPORT_INIT;
 
 	git_libgit2_init();
-	if (http_transport_init(&h, NULL) < 0)
+	if (http_transport_init(&h, NULL, NULL) < 0)
 		return 1;
 	printf("ssl_verify=%d\n", h.ssl_verify);
 	printf("ca_info=%s\n", h.ca_info ? h.ca_info : "");
