@@ -27,6 +27,12 @@
 #				password ("tok-<hex>-secret"); only the server's
 #				configuration holds it
 #	HTTPD_ACCESS_LOG	the access log
+#	HTTPD_S3_URL		only when the script set HTTPD_S3_UPSTREAM to the
+#				port of an S3 server (lib-s3.sh's $S3_PORT)
+#				before start_httpd: https://127.0.0.1:<port>, a
+#				TLS forwarder to it with the certificate above
+#				(the Host header passes unchanged, so SigV4
+#				signatures hold)
 #	HTTPD_PID		nginx's master process
 #
 # Locations (no size limit on bodies, keepalive on):
@@ -78,7 +84,7 @@ HTTPD_ACCESS_LOG="$HTTPD_DIR/access.log"
 HTTPD_USER=alice
 # Not inherited from a script that runs this one.
 HTTPD_PORT= HTTPD_URL= HTTPD_PASSWORD= HTTPD_PID= HTTPD_WATCHDOG_PID_=
-HTTPD_TOKEN=
+HTTPD_TOKEN= HTTPD_S3_PORT= HTTPD_S3_URL=
 export HTTPD_ROOT HTTPD_ACCESS_LOG HTTPD_USER
 
 # nginx, or nothing if it is not installed.
@@ -239,8 +245,27 @@ http {
 		root "$HTTPD_ROOT";
 		include "$HTTPD_DIR/locations.conf";
 	}
-}
 EOF
+	if test -n "$HTTPD_S3_UPSTREAM"
+	then
+		cat <<EOF
+
+	server {
+		listen 127.0.0.1:$HTTPD_S3_PORT ssl;
+		server_name 127.0.0.1;
+		ssl_certificate "$HTTPD_CERT";
+		ssl_certificate_key "$HTTPD_DIR/server.key";
+		location / {
+			proxy_pass http://127.0.0.1:$HTTPD_S3_UPSTREAM;
+			proxy_set_header Host \$http_host;
+			proxy_http_version 1.1;
+			proxy_request_buffering off;
+			proxy_buffering off;
+		}
+	}
+EOF
+	fi
+	echo "}"
 }
 
 # Shared with lib-s3.sh, which has the same block: whichever library is
@@ -298,6 +323,12 @@ start_httpd () {
 		HTTPD_SSL_PORT=$(test_free_port) || BUG "start_httpd: no free port"
 		test "$HTTPD_SSL_PORT" != "$HTTPD_PORT" ||
 		HTTPD_SSL_PORT=$(test_free_port) || BUG "start_httpd: no free port"
+	fi
+	if test -n "$HTTPD_S3_UPSTREAM" && test -z "$HTTPD_S3_PORT"
+	then
+		HTTPD_S3_PORT=$(test_free_port) || BUG "start_httpd: no free port"
+		HTTPD_S3_URL=https://127.0.0.1:$HTTPD_S3_PORT
+		export HTTPD_S3_URL
 	fi
 	HTTPD_URL=http://127.0.0.1:$HTTPD_PORT
 	HTTPD_SSL_URL=https://127.0.0.1:$HTTPD_SSL_PORT

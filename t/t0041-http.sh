@@ -204,6 +204,22 @@ test_expect_success 'https: http.sslVerify=false turns the check off' '
 	grep "downloaded 50 object(s)" err.tls3
 '
 
+test_expect_success 'GIT_TRACE_CURL and GIT_CURL_VERBOSE never show a password or token' '
+	echo "http://$HTTPD_USER:$HTTPD_PASSWORD@127.0.0.1:$HTTPD_PORT" >"$HOME/.git-credentials" &&
+	GIT_TRACE_CURL=1 git -C work model push -n origin main >out.trace 2>err.trace &&
+	grep "^=> Send header: HEAD /auth/models/sha256/" err.trace &&
+	grep "^<= Recv header: HTTP/1.1 401" err.trace &&
+	grep "^=> Send header: Authorization: <redacted>$" err.trace &&
+	GIT_CURL_VERBOSE=1 git -C work \
+		-c model.http.extraHeader="Authorization: Bearer $HTTPD_TOKEN" \
+		-c model.storage="$HTTPD_URL/bearer/models" \
+		model push origin main >out.verbose 2>err.verbose &&
+	grep "^=> Send header: Authorization: <redacted>$" err.verbose &&
+	grep "^=> Send header: PUT /bearer/models/sha256/" err.verbose &&
+	! grep -F "$HTTPD_TOKEN" err.verbose &&
+	! grep -F "$HTTPD_USER" err.trace
+'
+
 test_expect_success 'the password never appears in any output' '
 	! grep -r -F "$HTTPD_PASSWORD" out.* err.* &&
 	git -C work -c model.storage="http://$HTTPD_USER:$HTTPD_PASSWORD@127.0.0.1:$HTTPD_PORT/auth/models" \

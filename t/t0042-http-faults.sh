@@ -117,6 +117,65 @@ test_expect_success 'stalling every time: a clear timeout error' '
 	store_is_clean
 '
 
+test_expect_success 'the default low-speed limit cuts off a server that trickles bytes' '
+	start_proxy trickle 1000 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	# the default limit (1000 B/s) against 256 B/s; a short time so that
+	# the test is quick, and timeout(1) in case nothing cuts it off
+	test_must_fail timeout 60 git -C lazy \
+		-c model.storage="$PROXY_URL/open/models" \
+		-c model.http.lowSpeedTime=2 -c model.retries=0 \
+		model fetch 2>err &&
+	grep "fault=trickle" proxy.log &&
+	grep "cannot download .*Operation too slow" err &&
+	store_is_clean
+'
+
+test_expect_success 'a server that accepts and never answers: a clear timeout error' '
+	start_proxy silent 1000 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	test_must_fail timeout 60 git -C lazy \
+		-c model.storage="$PROXY_URL/open/models" \
+		-c model.http.lowSpeedTime=1 -c model.retries=1 \
+		model fetch 2>err &&
+	grep "fault=silent" proxy.log &&
+	grep "cannot download .* (after 2 attempts)" err &&
+	grep "Operation too slow" err &&
+	store_is_clean
+'
+
+test_expect_success 'the transport defaults are the ones git-model-config(5) gives' '
+	test-tool http-settings >settings &&
+	sed -n "s/.*Integers; defaults \([0-9]*\) and \([0-9]*\),.*/low_speed_limit=\1 low_speed_time=\2/p" \
+		"$TEST_DIRECTORY/../man/git-model-config.adoc" >expect &&
+	test_line_count = 1 expect &&
+	grep "^low_speed_" settings | tr "\n" " " | sed "s/ $//" >actual &&
+	echo >>actual &&
+	test_cmp expect actual &&
+	grep "^connect_timeout=30$" settings &&
+	grep "The connection timeout is 30 s" \
+		"$TEST_DIRECTORY/../man/git-model-config.adoc"
+'
+
+test_expect_success 'when libcurl cannot start, a push fails and says so' '
+	(
+		cd work &&
+		test-tool genrandom d 1m >d.pth &&
+		git add d.pth &&
+		git commit -q -m d &&
+		# GIT_MODEL_TEST_MULTI_INIT_FAILS is a test-only hook
+		# (transfer.h): curl_multi_init() fails only without memory
+		test_must_fail env GIT_MODEL_TEST_MULTI_INIT_FAILS=1 \
+			git model push origin main 2>../err.multi
+	) &&
+	grep "cannot start libcurl" err.multi &&
+	grep "cannot upload .d.pth." err.multi &&
+	oid=$(oid_of work/d.pth) &&
+	test_path_is_missing "$HTTPD_ROOT/open/models/sha256/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4)/$oid"
+'
+
 test_expect_success 'an interrupted download resumes in a later run' '
 	start_proxy cut 1000 &&
 	fresh_clone &&

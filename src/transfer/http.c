@@ -139,10 +139,22 @@ int http_header_is_secret(const char *line, size_t len)
 	return 0;
 }
 
-/* One line of a header block, its secret value replaced. */
+/*
+ * One line of a header block or of libcurl's messages, its secret value
+ * replaced: a secret header's value, and the user name in libcurl's
+ * "Server auth using Basic with user 'alice'" (an AWS key id, for S3).
+ */
 static void trace_header(FILE *out, const char *prefix, const char *line,
 			 size_t len)
 {
+	static const char user[] = " with user '";
+	const char *u = memmem(line, len, user, strlen(user));
+
+	if (u) {
+		fprintf(out, "%s%.*s with user <redacted>\n", prefix,
+			(int)(u - line), line);
+		return;
+	}
 	if (http_header_is_secret(line, len)) {
 		size_t name = strcspn(line, ":");
 

@@ -26,8 +26,9 @@
  *	              stderr; an absolute path: appended to that file),
  *	              as in git: libcurl's messages and every header, with
  *	              the values of Authorization, Proxy-Authorization,
- *	              Cookie, Set-Cookie and x-amz-security-token replaced by
- *	              "<redacted>". Bodies are never traced.
+ *	              Cookie, Set-Cookie and x-amz-security-token, and the
+ *	              user name libcurl names, replaced by "<redacted>".
+ *	              Bodies are never traced.
  *
  * Credentials, headers of the backend's own (auth, signing) and the
  * response to a 401 are the backend's (storage.h, struct storage_http_ops);

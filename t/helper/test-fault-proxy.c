@@ -42,8 +42,11 @@
  *              every TRICKLE_MS (256 bytes a second), until it is done or
  *              the client goes away: only a low-speed limit catches it,
  *              not an idle timeout
+ *   silent     read the request (any method) and never answer: no status
+ *              line, nothing, until the client goes away or 120 seconds
+ *              pass (logged with status 0)
  *
- * Faults other than status503 and status500 apply to GET responses with
+ * cut, corrupt, stall, reset and trickle apply to GET responses with
  * status 200 or 206 only. --method METHOD makes only requests with that
  * method candidates (e.g. status500 for PUT alone, so that a push's HEAD
  * requests pass). Only the first N candidates (--count, default 1) are
@@ -96,7 +99,8 @@
 static const char fault_proxy_usage[] =
 	"test-tool fault-proxy --port-file <file> --upstream <port> "
 	"--mode (pass | cut | status503 | corrupt | stall | status500 | reset |\n"
-	"        trickle | endless) [--count <n>] [--method <method>] [--log <file>]";
+	"        trickle | endless | silent) [--count <n>] [--method <method>]\n"
+	"        [--log <file>]";
 
 enum fault_mode {
 	MODE_PASS,
@@ -108,6 +112,7 @@ enum fault_mode {
 	MODE_RESET,
 	MODE_TRICKLE,
 	MODE_ENDLESS,
+	MODE_SILENT,
 };
 
 static const char *mode_names[] = {
@@ -120,6 +125,7 @@ static const char *mode_names[] = {
 	[MODE_RESET] = "reset",
 	[MODE_TRICKLE] = "trickle",
 	[MODE_ENDLESS] = "endless",
+	[MODE_SILENT] = "silent",
 };
 
 /* Set once by cmd_fault_proxy(), read by every child. */
@@ -879,6 +885,11 @@ static int serve_request(struct rbuf *cl)
 			keep = 0;
 		goto out;
 	}
+	if (cfg.mode == MODE_SILENT && take_fault(method)) {
+		log_request(method, target, 0, range, "silent");
+		drain(cl->fd, STALL_SECONDS * 1000L);
+		goto out;
+	}
 	if (cfg.mode == MODE_STATUS500 && take_fault(method)) {
 		/* a request body we did not read: the connection must go */
 		keep = client_keep && reqb.kind == BODY_NONE;
@@ -1152,7 +1163,7 @@ int cmd_fault_proxy(int argc, const char **argv)
 			break;
 	if (m == ARRAY_SIZE(mode_names))
 		die("unknown mode '%s' (want pass, cut, status503, corrupt, "
-		    "stall, status500, reset or trickle)", mode);
+		    "stall, status500, reset, trickle, endless or silent)", mode);
 	cfg.mode = m;
 
 	memset(&sa, 0, sizeof(sa));

@@ -17,6 +17,9 @@
  *                                 (test-model.c has the output format)
  *   test-tool url-match PATTERN URL   "match" or "no match": does the
  *                                 <url> of http.<url>.* match URL (url.h)
+ *   test-tool http-settings      the HTTP transport's settings as git-model
+ *                                 reads them here (git config, environment),
+ *                                 one "name=value" a line
  */
 
 #include <fcntl.h>
@@ -26,6 +29,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <git2.h>
+
+#include "http.h"
 #include "pkt-line.h"
 #include "strbuf.h"
 #include "url.h"
@@ -138,6 +144,24 @@ static int genrandom(const char *seed_arg, const char *size_arg)
 	return 0;
 }
 
+static int http_settings(void)
+{
+	struct http_transport h = HTTP_TRANSPORT_INIT;
+
+	git_libgit2_init();
+	if (http_transport_init(&h, NULL, NULL) < 0)
+		return 1;
+	printf("ssl_verify=%d\n", h.ssl_verify);
+	printf("ca_info=%s\n", h.ca_info ? h.ca_info : "");
+	printf("proxy=%s\n", h.proxy ? h.proxy : "");
+	printf("low_speed_limit=%ld\n", h.low_speed_limit);
+	printf("low_speed_time=%ld\n", h.low_speed_time);
+	printf("connect_timeout=%d\n", HTTP_CONNECT_TIMEOUT);
+	http_transport_release(&h);
+	git_libgit2_shutdown();
+	return 0;
+}
+
 int main(int argc, const char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "url-match")) {
@@ -156,7 +180,9 @@ int main(int argc, const char **argv)
 		return cmd_fault_proxy(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "model-read"))
 		return cmd_model_read(argc - 1, argv + 1);
+	if (argc == 2 && !strcmp(argv[1], "http-settings"))
+		return http_settings();
 	usage("test-tool (pkt-line (pack | unpack) | genrandom <seed> <size> |\n"
 	      "       fault-proxy <options> | model-read <file> |\n"
-	      "       url-match <pattern> <url>)");
+	      "       url-match <pattern> <url> | http-settings)");
 }
