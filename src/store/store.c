@@ -275,9 +275,9 @@ static int bg_buffered(struct bg_writer *bg)
  * directly (O_DIRECT): through the page cache, each new page costs more
  * than the disk write itself on some machines (a VM whose memory the host
  * takes back), and tens of GB would only push everything else out of the
- * cache. git add of 2 GiB: 3.2-5.0 s buffered, 2.3-2.9 s direct. Where the
- * file system will not, buffered writes get their write-back started at
- * once, so that the fdatasync() after commit has little left to wait for.
+ * cache (t/perf/p0001-add-big.sh measures it). Where the file system will
+ * not, buffered writes get their write-back started at once, so that the
+ * fdatasync() after commit has little left to wait for.
  */
 static int bg_write(struct bg_writer *bg, const char *p, size_t len,
 		    off_t off)
@@ -497,8 +497,7 @@ size_t store_writer_room(struct store_writer *w, char **dst)
  * Most objects fit in the first block and have no thread. Rather than
  * write all of it at commit and wait there for the disk, write it as it
  * fills and start its write-back, so that the fdatasync() after commit finds
- * most of it on disk already: git add of 200 x 1 MiB took 420-670 ms
- * instead of 480-860 ms (8 runs each, alternating).
+ * most of it on disk already (t/perf/p0002-files.sh measures it).
  */
 static int write_early(struct store_writer *w)
 {
