@@ -20,6 +20,17 @@ store_is_clean () {
 	done
 }
 
+# fetch_must_time_out TIME RETRIES: a fresh clone's fetch through the proxy
+# fails, with model.http.lowSpeedTime=TIME (short, so that the test is
+# quick) and model.retries=RETRIES; timeout(1) in case nothing cuts it off.
+fetch_must_time_out () {
+	fresh_clone &&
+	test_must_fail timeout 60 git -C lazy \
+		-c model.storage="$PROXY_URL/open/models" \
+		-c model.http.lowSpeedTime="$1" -c model.retries="$2" \
+		model fetch 2>err
+}
+
 test_expect_success 'setup: three weights in HTTP storage' '
 	setup_three_weights
 '
@@ -120,13 +131,8 @@ test_expect_success 'stalling every time: a clear timeout error' '
 test_expect_success 'the default low-speed limit cuts off a server that trickles bytes' '
 	start_proxy trickle 1000 &&
 	test_when_finished stop_proxy &&
-	fresh_clone &&
-	# the default limit (1000 B/s) against 256 B/s; a short time so that
-	# the test is quick, and timeout(1) in case nothing cuts it off
-	test_must_fail timeout 60 git -C lazy \
-		-c model.storage="$PROXY_URL/open/models" \
-		-c model.http.lowSpeedTime=2 -c model.retries=0 \
-		model fetch 2>err &&
+	# the default limit (1000 B/s) against 256 B/s
+	fetch_must_time_out 2 0 &&
 	grep "fault=trickle" proxy.log &&
 	grep "cannot download .*Operation too slow" err &&
 	store_is_clean
@@ -135,11 +141,7 @@ test_expect_success 'the default low-speed limit cuts off a server that trickles
 test_expect_success 'a server that accepts and never answers: a clear timeout error' '
 	start_proxy silent 1000 &&
 	test_when_finished stop_proxy &&
-	fresh_clone &&
-	test_must_fail timeout 60 git -C lazy \
-		-c model.storage="$PROXY_URL/open/models" \
-		-c model.http.lowSpeedTime=1 -c model.retries=1 \
-		model fetch 2>err &&
+	fetch_must_time_out 1 1 &&
 	grep "fault=silent" proxy.log &&
 	grep "cannot download .* (after 2 attempts)" err &&
 	grep "Operation too slow" err &&

@@ -12,6 +12,14 @@ start_s3 models
 HTTPD_S3_UPSTREAM=$S3_PORT
 start_httpd
 
+# pointers_clone DIR: a clone with pointers only, its storage the S3
+# endpoint behind TLS
+pointers_clone () {
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git "$1" &&
+	git -C "$1" config model.storage "s3://models/tls" &&
+	git -C "$1" config model.s3.endpoint "$HTTPD_S3_URL"
+}
+
 key_of () {
 	echo "$1/sha256/$(echo $2 | cut -c1-2)/$(echo $2 | cut -c3-4)/$2"
 }
@@ -52,9 +60,7 @@ test_expect_success 'http.sslCAInfo names the CA: the push goes through' '
 '
 
 test_expect_success 'AWS_CA_BUNDLE names the CA: a fetch goes through' '
-	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git c1 &&
-	git -C c1 config model.storage "s3://models/tls" &&
-	git -C c1 config model.s3.endpoint "$HTTPD_S3_URL" &&
+	pointers_clone c1 &&
 	test_must_fail git -C c1 model pull 2>err &&
 	grep "SSL certificate problem" err &&
 	AWS_CA_BUNDLE="$HTTPD_CERT" git -C c1 model pull 2>err &&
@@ -62,18 +68,14 @@ test_expect_success 'AWS_CA_BUNDLE names the CA: a fetch goes through' '
 '
 
 test_expect_success 'a profile ca_bundle names the CA, as for the AWS CLI' '
-	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git c2 &&
-	git -C c2 config model.storage "s3://models/tls" &&
-	git -C c2 config model.s3.endpoint "$HTTPD_S3_URL" &&
+	pointers_clone c2 &&
 	printf "[default]\nca_bundle = %s\n" "$HTTPD_CERT" >aws-config &&
 	AWS_CONFIG_FILE="$PWD/aws-config" git -C c2 model pull 2>err &&
 	test_cmp_bin work/a.pth c2/a.pth
 '
 
 test_expect_success 'GIT_TRACE_CURL shows requests, never the keys or the token' '
-	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git c3 &&
-	git -C c3 config model.storage "s3://models/tls" &&
-	git -C c3 config model.s3.endpoint "$HTTPD_S3_URL" &&
+	pointers_clone c3 &&
 	GIT_TRACE_CURL="$PWD/trace" git -C c3 -c http.sslCAInfo="$HTTPD_CERT" \
 		model pull 2>err &&
 	test_cmp_bin work/a.pth c3/a.pth &&
