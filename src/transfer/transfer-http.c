@@ -231,10 +231,6 @@ static enum storage_mp_step mp_step(enum request req)
 }
 
 /*
- * Before a GET: the object may be here already, or another process may be
- * bringing it. 0 to send the request, 1 when the item moved on, -1 failed.
- */
-/*
  * Room on the disk for what is left (a pointer may say any size): else
  * fail, before the first byte, keeping no empty partial file. 0 or -1.
  */
@@ -253,6 +249,10 @@ static int check_room(struct transfer_item *it)
 	return ret;
 }
 
+/*
+ * Before a GET: the object may be here already, or another process may be
+ * bringing it. 0 to send the request, 1 when the item moved on, -1 failed.
+ */
 static int prepare_download(struct transfer_item *it)
 {
 	int busy;
