@@ -276,7 +276,7 @@ test_expect_success TMPFS 'a pointer bigger than the disk is refused, nothing wr
 	) &&
 	start_proxy endless 1000 &&
 	test_when_finished stop_proxy &&
-	git -c model.storage="$PROXY_URL/endless" -c model.retries=0 \
+	test_expect_code 1 git -c model.storage="$PROXY_URL/endless" -c model.retries=0 \
 		clone -q bomb.git "$SMALL/bomb" 2>err.bomb &&
 	cat err.bomb &&
 	grep "huge.pth.*No space left on device: it needs 8192.00 PiB, and .* has .* free (nothing was downloaded)" err.bomb &&
