@@ -32,7 +32,7 @@ int cmd_ls_files(int argc, const char **argv, struct repo *repo)
 	const struct option options[] = {
 		OPT_BOOL('a', "all", &all,
 			 "every pointer of history, one line per object"),
-		OPT_BOOL('l', "long", &full, "full oids and sizes in bytes"),
+		OPT_BOOL('l', "long", &full, "the full 64-digit oids"),
 		OPT_END(),
 	};
 	size_t j;
