@@ -110,9 +110,25 @@ int url_has_userinfo(const char *s)
 	return auth && userinfo_end(auth, end);
 }
 
+/*
+ * For masking, the authority is wherever git's credential_from_url() would
+ * look for one: after the first "://", whatever comes before it, so that
+ * no spelling of a URL keeps its userinfo in a message.
+ */
+static const char *mask_authority(const char *s, const char **end)
+{
+	const char *p = strstr(s, "://");
+
+	if (!p)
+		return NULL;
+	p += 3;
+	*end = p + strcspn(p, "/");
+	return p;
+}
+
 void url_mask_userinfo(const char *s, const char *mask, struct strbuf *out)
 {
-	const char *end, *auth = authority(s, &end), *at;
+	const char *end, *auth = mask_authority(s, &end), *at;
 
 	if (!auth || !(at = userinfo_end(auth, end))) {
 		strbuf_addstr(out, s);

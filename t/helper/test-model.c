@@ -73,6 +73,8 @@ int cmd_model_read(int argc, const char **argv)
 	model_source_fd(&src, fd, st.st_size);
 	if (model_read(&src, &info, &err)) {
 		fprintf(stderr, "%s\n", err.buf);
+		strbuf_release(&err);
+		close(fd);
 		return 1;
 	}
 	printf("format %s\n", model_format_name(info.format));
