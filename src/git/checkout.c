@@ -21,7 +21,6 @@
 #include "wrapper.h"
 #include "banned.h"
 
-#define COPY_BLOCK (1024 * 1024)
 #define DEFERRED_NAME "model-deferred"
 /* Temp files in the work tree: .<name> TEMP_TAIL */
 #define TEMP_TAIL ".git-model-XXXXXX"
