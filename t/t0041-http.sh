@@ -4,6 +4,7 @@ test_description='HTTP storage against a real nginx: push, clone, credentials'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-httpd.sh"
+. "$TEST_DIRECTORY/lib-record.sh"
 
 start_httpd
 
@@ -242,6 +243,33 @@ test_expect_success 'https: http.sslVerify=false turns the check off' '
 	git -C miss -c model.storage="$HTTPD_SSL_URL/anon/models" \
 		-c http.sslVerify=false model fetch 2>err.tls3 &&
 	grep "downloaded 50 object(s)" err.tls3
+'
+
+test_expect_success 'https: GIT_SSL_CAINFO names the CA to trust' '
+	rm -rf miss/.git/model &&
+	GIT_SSL_CAINFO="$HTTPD_CERT" git -C miss \
+		-c model.storage="$HTTPD_SSL_URL/anon/models" model fetch 2>err.tls4 &&
+	grep "downloaded 50 object(s)" err.tls4
+'
+
+test_expect_success 'https: GIT_SSL_NO_VERIFY turns the check off, =0 does not' '
+	rm -rf miss/.git/model &&
+	GIT_SSL_NO_VERIFY=0 test_must_fail git -C miss \
+		-c model.storage="$HTTPD_SSL_URL/anon/models" model fetch 2>err.tls5 &&
+	grep -i "certificate" err.tls5 &&
+	GIT_SSL_NO_VERIFY=1 git -C miss \
+		-c model.storage="$HTTPD_SSL_URL/anon/models" model fetch 2>err.tls6 &&
+	grep "downloaded 50 object(s)" err.tls6
+'
+
+test_expect_success 'http.proxy: every request goes through the proxy' '
+	rm -rf miss/.git/model &&
+	start_record_server &&
+	test_when_finished stop_record_server &&
+	test_must_fail git -C miss -c http.proxy="$RECORD_URL" \
+		-c model.storage="$HTTPD_URL/anon/models" model fetch 2>err.proxy &&
+	grep "^GET $HTTPD_URL/anon/models/sha256/" "$RECORD_LOG" &&
+	test_path_is_missing miss/.git/model/objects
 '
 
 test_expect_success 'GIT_TRACE_CURL and GIT_CURL_VERBOSE never show a password or token' '
