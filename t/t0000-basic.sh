@@ -64,6 +64,41 @@ test_expect_success '<cmd> -h lists the options of its table' '
 	grep "^    -n, --dry-run " out
 '
 
+# Each command's man page: git-model-<cmd>.adoc; the plumbing filters
+# share the filter-process page; pointer's page is pointer-command; help
+# and textconv are described in git-model(1) and git-model-show(1).
+man_page_of () {
+	case "$1" in
+	help) echo git-model.adoc ;;
+	textconv) echo git-model-show.adoc ;;
+	clean|smudge) echo git-model-filter-process.adoc ;;
+	pointer) echo git-model-pointer-command.adoc ;;
+	post-merge|post-rewrite) echo git-model-post-checkout.adoc ;;
+	*) echo git-model-$1.adoc ;;
+	esac
+}
+
+test_expect_success 'every long option of -h is in its usage line and man page' '
+	git model -h >cmds &&
+	sed -n "s/^   \([a-z][a-z-]*\) .*/\1/p" cmds >names &&
+	test_line_count -gt 10 names &&
+	for cmd in $(cat names) clean smudge filter-process
+	do
+		page="$GIT_MODEL_SRC_DIR/man/$(man_page_of $cmd)" &&
+		test_path_is_file "$page" &&
+		test_expect_code 129 git model $cmd -h >out &&
+		sed -n "/^$/q;p" out >usage &&
+		sed -n "/^== SYNOPSIS/,/^== /p" "$page" >synopsis &&
+		for opt in $(sed -n "s/^    \(-., \)*\(--[a-z][a-z-]*\).*/\2/p" out)
+		do
+			grep -e "$opt\>" usage >/dev/null ||
+			{ echo "$cmd -h: $opt not in the usage line"; return 1; }
+			grep -e "$opt\>" synopsis >/dev/null ||
+			{ echo "$page: $opt not in SYNOPSIS"; return 1; }
+		done || return 1
+	done
+'
+
 test_expect_success 'an unknown option of a command is named, then the usage' '
 	test_expect_code 129 git model fetch --bogus 2>err &&
 	grep "^error: unknown option .bogus.$" err &&

@@ -103,8 +103,8 @@ static const char *const fetch_usage[] = {
 
 static const char *const pull_usage[] = {
 	"git model pull [-I | --include <globs>] [-X | --exclude <globs>]\n"
-	"                      [-q | --quiet] [--progress] [<remote>] "
-	"[<ref>...]",
+	"                      [--all] [--recent] [-q | --quiet] [--progress]\n"
+	"                      [<remote>] [<ref>...]",
 	NULL
 };
 
