@@ -200,42 +200,10 @@ static int add_ref(struct repo *r, const char *name, struct oid_list *want)
 	return 0;
 }
 
-/*
- * The commits of every branch and tag. A tag of a tree or a blob has no
- * weights to push and is passed over; a ref that cannot be read (its
- * object missing, the listing failing) is an error, as in git push --all.
- */
-static int add_all_refs(struct repo *r, struct oid_list *want)
+static int want_commit(git_commit *commit, void *data)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref;
-	int err, ret = 0;
-
-	if (git_reference_iterator_glob_new(&it, r->git, "refs/*") < 0)
-		return git2_error("cannot list refs");
-	while (!ret && !(err = git_reference_next(&ref, it))) {
-		const char *name = git_reference_name(ref);
-		git_object *obj = NULL;
-
-		if (!strncmp(name, "refs/heads/", 11) ||
-		    !strncmp(name, "refs/tags/", 10)) {
-			err = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
-			if (!err)
-				oid_add(want, git_object_id(obj));
-			else if (err != GIT_EPEEL && err != GIT_EINVALIDSPEC)
-				ret = error("cannot read '%s': %s", name,
-					    git_error_last() ?
-						    git_error_last()->message :
-						    "unknown error");
-		}
-		git_object_free(obj);
-		git_reference_free(ref);
-	}
-	if (!ret && err != GIT_ITEROVER)
-		ret = git2_error("cannot list refs");
-	git_reference_iterator_free(it);
-	git_error_clear();
-	return ret;
+	oid_add(data, git_commit_id(commit));
+	return 0;
 }
 
 int cmd_push(int argc, const char **argv, struct repo *repo)
@@ -273,7 +241,8 @@ int cmd_push(int argc, const char **argv, struct repo *repo)
 		exit(128);
 	o.remote = remote.buf;
 	o.all = all;
-	if (all && add_all_refs(repo, &want) < 0)
+	if (all && scan_each_ref_commit(repo, SCAN_REFS_BRANCHES_TAGS,
+					 want_commit, &want) < 0)
 		exit(128);
 	if (!all && !nrefs && add_ref(repo, "HEAD", &want) < 0)
 		exit(128);

@@ -401,8 +401,8 @@ cleanup:
 	return ret;
 }
 
-int scan_recent_refs(const struct repo *r, git_time_t since,
-		     struct found_set *out)
+int scan_each_ref_commit(const struct repo *r, unsigned flags,
+			 int (*fn)(git_commit *commit, void *data), void *data)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
@@ -411,20 +411,54 @@ int scan_recent_refs(const struct repo *r, git_time_t since,
 	if (git_reference_iterator_glob_new(&it, r->git, "refs/*") < 0)
 		return git2_error("cannot list refs");
 	while (!ret && !(err = git_reference_next(&ref, it))) {
+		const char *name = git_reference_name(ref);
 		git_object *obj = NULL;
-		char hex[GIT_OID_HEXSZ + 1];
 
-		if (!git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) &&
-		    git_commit_time((git_commit *)obj) > since) {
-			git_oid_tostr(hex, sizeof(hex), git_object_id(obj));
-			ret = scan_tree(r, hex, out);
+		if (!(flags & SCAN_REFS_BRANCHES_TAGS) ||
+		    !strncmp(name, "refs/heads/", 11) ||
+		    !strncmp(name, "refs/tags/", 10)) {
+			err = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
+			if (!err)
+				ret = fn((git_commit *)obj, data);
+			else if (err != GIT_EPEEL && err != GIT_EINVALIDSPEC)
+				ret = error("cannot read '%s': %s", name,
+					    git_error_last() ?
+						    git_error_last()->message :
+						    "unknown error");
 		}
 		git_object_free(obj);
 		git_reference_free(ref);
 	}
+	if (!ret && err != GIT_ITEROVER)
+		ret = git2_error("cannot list refs");
 	git_reference_iterator_free(it);
 	git_error_clear();
 	return ret;
+}
+
+struct recent_refs {
+	const struct repo *r;
+	git_time_t since;
+	struct found_set *out;
+};
+
+static int add_recent_tree(git_commit *commit, void *data)
+{
+	struct recent_refs *rr = data;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (git_commit_time(commit) <= rr->since)
+		return 0;
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
+	return scan_tree(rr->r, hex, rr->out);
+}
+
+int scan_recent_refs(const struct repo *r, git_time_t since,
+		     struct found_set *out)
+{
+	struct recent_refs rr = { r, since, out };
+
+	return scan_each_ref_commit(r, 0, add_recent_tree, &rr);
 }
 
 int file_holds_pointer(int dir, const char *name, const struct pointer *p,

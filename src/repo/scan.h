@@ -85,8 +85,22 @@ int scan_refs_added(const struct repo *r, git_time_t since,
 		    struct found_set *out);
 
 /*
+ * Calls fn with the commit that each ref under refs/ peels to (with
+ * SCAN_REFS_BRANCHES_TAGS, only those under refs/heads/ and refs/tags/),
+ * in the order libgit2 lists them; a commit named by several refs comes
+ * once per ref. A ref that names a tree or a blob is passed over; one
+ * whose object cannot be read, or a listing that fails, is an error,
+ * as in git push --all. fn returns 0 to go on; its first non-zero
+ * return stops the walk and is returned. 0 or -1 (with error()).
+ */
+#define SCAN_REFS_BRANCHES_TAGS (1u << 0)
+int scan_each_ref_commit(const struct repo *r, unsigned flags,
+			 int (*fn)(git_commit *commit, void *data), void *data);
+
+/*
  * Every pointer in the tree of each ref under refs/ whose commit's
- * committer date is after `since`, appended as scan_tree() does.
+ * committer date is after `since`, appended as scan_tree() does. Refs
+ * are read as scan_each_ref_commit() reads them.
  */
 int scan_recent_refs(const struct repo *r, git_time_t since,
 		     struct found_set *out);
