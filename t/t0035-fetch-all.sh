@@ -75,6 +75,16 @@ test_expect_success 'fetch --all brings every object of every ref' '
 	! grep " - " out
 '
 
+test_expect_success 'a ref whose commit is missing: --recent and --all say which, like push --all' '
+	git clone -q remote.git refs-broken &&
+	echo 0123456789012345678901234567890123456789 \
+		>refs-broken/.git/refs/heads/broken &&
+	test_must_fail git -C refs-broken model fetch --recent 2>err &&
+	grep "cannot read .refs/heads/broken." err &&
+	test_must_fail git -C refs-broken model push --all -n origin 2>err &&
+	grep "cannot read .refs/heads/broken." err
+'
+
 # As git-lfs's clone ends with its error summary and a non-zero exit
 # ("Clone succeeded, but checkout failed"), a clone whose weights could
 # not be fetched ends with one line naming the count and the fix, and
