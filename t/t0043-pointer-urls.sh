@@ -183,4 +183,26 @@ test_expect_success 'configured storage wins over pointer urls' '
 	test "$(httpd_log_count GET 200 "/open/models/")" = "$before"
 '
 
+test_expect_success 'a url with userinfo is not followed, in any spelling' '
+	oid=$(oid_of good.pth) &&
+	before=$(httpd_log_count GET 200 "/open/models/") &&
+	for ui in "$HTTPD_USER:$HTTPD_PASSWORD@" "$HTTPD_USER@" "a@b@" "u:p%40@"
+	do
+		rm -rf ui &&
+		git init -q ui &&
+		git -C ui model track "*.pth" &&
+		printf "version git-model/1\noid sha256:%s\nsize %s\nurl %s/%s\n" \
+			$oid $(wc -c <good.pth) \
+			"http://${ui}127.0.0.1:$HTTPD_PORT/open/models" \
+			"$(obj_path $oid)" >ui/good.pth &&
+		git -C ui add .gitattributes good.pth &&
+		git -C ui commit -q -m ui &&
+		test_must_fail git -C ui -c model.allowPointerUrls="*" \
+			model fetch 2>err &&
+		grep "credentials, a query or a fragment is not followed" err &&
+		! grep -e "$HTTPD_PASSWORD" err || return 1
+	done &&
+	test "$(httpd_log_count GET 200 "/open/models/")" = "$before"
+'
+
 test_done

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "storage.h"
 #include "transfer.h"
+#include "url.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -64,7 +65,8 @@ int pointer_url_allowed(const struct repo *r, const struct pointer *p,
 			struct strbuf *base, struct strbuf *why)
 {
 	struct strbuf want = STRBUF_INIT, allow = STRBUF_INIT;
-	const char *url = p->url, *host;
+	struct url u = URL_INIT;
+	const char *url = p->url;
 	size_t len;
 	int ok = 0;
 
@@ -73,32 +75,31 @@ int pointer_url_allowed(const struct repo *r, const struct pointer *p,
 		strbuf_addstr(why, "the pointer has no url");
 		goto cleanup;
 	}
-	if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)) {
+	if (url_parse(&u, url) < 0 ||
+	    (strcmp(u.scheme, "https") && strcmp(u.scheme, "http"))) {
 		strbuf_addstr(why, "only http:// and https:// urls are "
 				   "followed");
 		goto cleanup;
 	}
-	host = strstr(url, "://") + 3;
-	len = strcspn(host, "/");
-	if (memchr(host, '@', len) || strpbrk(url, "?#")) {
+	if (u.user || strpbrk(url, "?#")) {
 		strbuf_addstr(why, "a url with credentials, a query or a "
 				   "fragment is not followed");
 		goto cleanup;
 	}
-	if (path_tricky(host + len)) {
+	if (path_tricky(u.path)) {
 		strbuf_addstr(why, "a url with dot segments or encoded "
 				   "separators is not followed");
 		goto cleanup;
 	}
+	/* url ends with u.path: the object's path may not reach the host */
 	storage_object_url("", p->oid, &want);
-	len = strlen(url);
-	if (len <= want.len || strcmp(url + len - want.len, want.buf) ||
-	    url + len - want.len <= host) {
+	len = strlen(u.path);
+	if (len < want.len || strcmp(u.path + len - want.len, want.buf)) {
 		strbuf_addstr(why, "the url does not end in the object's own "
 				   "path, /sha256/aa/bb/<oid>");
 		goto cleanup;
 	}
-	strbuf_add(base, url, len - want.len);
+	strbuf_add(base, url, strlen(url) - want.len);
 	if (config_get(r, "model.allowPointerUrls", &allow) < 0) {
 		strbuf_addstr(why, "model.allowPointerUrls cannot be read");
 		goto cleanup;
@@ -111,6 +112,7 @@ int pointer_url_allowed(const struct repo *r, const struct pointer *p,
 cleanup:
 	if (!ok)
 		strbuf_reset(base);
+	url_release(&u);
 	strbuf_release(&want);
 	strbuf_release(&allow);
 	return ok;
