@@ -90,8 +90,21 @@ test_expect_success 'wrong bytes every time: a clear error, nothing stored, poin
 	grep "error: cannot download .a.pth. from .$PROXY_URL/open/models/sha256/" err &&
 	grep "do not match the object id" err &&
 	test_path_is_missing lazy/.git/model/objects &&
+	test -z "$(ls -A lazy/.git/model/incomplete)" &&
 	git -C lazy model pointer --check a.pth &&
 	git -C lazy model pointer --check b.pth
+'
+
+test_expect_success 'more bytes than the size: an error, and no partial file stays' '
+	start_proxy endless 1000 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="$PROXY_URL/open/models" \
+		-c model.retries=1 model fetch 2>err &&
+	grep "fault=endless" proxy.log &&
+	grep "error: cannot download .a.pth..*more bytes than the pointer says" err &&
+	test_path_is_missing lazy/.git/model/objects &&
+	test -z "$(ls -A lazy/.git/model/incomplete)"
 '
 
 test_expect_success 'a clone through wrong bytes leaves pointers, never bad weights' '

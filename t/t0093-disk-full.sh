@@ -309,6 +309,7 @@ test_expect_success TMPFS 'bytes beyond the pointer size are never written' '
 	grep "huge.pth.*more bytes than the pointer says" err.bomb2 &&
 	grep "^GET" proxy.log &&
 	test -z "$(find "$SMALL/bomb/.git/model" -type f -size +0)" &&
+	test -z "$(ls -A "$SMALL/bomb/.git/model/incomplete")" &&
 	used=$(df -k --output=used "$SMALL" | tail -n 1) &&
 	test "$used" -lt 4096
 '

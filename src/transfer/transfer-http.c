@@ -177,8 +177,7 @@ static void finish_download(struct transfer_item *it)
 	hash_finish(&it->hash, got);
 	if (strcmp(got, it->oid)) {
 		/* Wrong bytes: never kept, and perhaps right next time. */
-		if (ftruncate(it->fd, 0) < 0)
-			unlink(it->incomplete.buf);
+		unlink(it->incomplete.buf);
 		item_mismatch(it, "the bytes do not match the object id "
 				  "(nothing was stored)");
 		return;
@@ -596,8 +595,8 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 
 	curl_easy_getinfo(it->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == CURLE_WRITE_ERROR && it->wrong_bytes) {
-		if (ftruncate(it->fd, 0) < 0)
-			unlink(it->incomplete.buf);
+		/* a retry starts afresh; no half-written file stays */
+		unlink(it->incomplete.buf);
 		item_mismatch(it, "the server sent more bytes than the "
 				  "pointer says (nothing was stored)");
 		goto cleanup;
