@@ -36,7 +36,7 @@ test_expect_success 'setup: v1, v2, renamed and bf16 committed' '
 test_expect_success 'install defines the diff and merge drivers' '
 	test "$(git config diff.model.textconv)" = "git-model textconv" &&
 	test "$(git config merge.model.driver)" = \
-		"git-model merge-driver %O %A %B %P"
+		"git-model merge-driver -- %O %A %B %P"
 '
 
 test_expect_success 'show: format, counts, bytes per dtype, one line a tensor' '

@@ -103,4 +103,20 @@ test_expect_success 'the driver alone: a side that is no pointer conflicts' '
 	test_expect_code 129 git model merge-driver base a theirs
 '
 
+test_expect_success 'a path that starts with a dash is a path, not an option' '
+	git checkout -q -b dash-base v1 &&
+	cp models/v1.safetensors ./-m.safetensors &&
+	git add -- -m.safetensors &&
+	git commit -q -m "dash v1" &&
+	git checkout -q -b dash-theirs &&
+	cp models/theirs.safetensors ./-m.safetensors &&
+	git commit -q -a -m "dash theirs" &&
+	git checkout -q -b dash-ours dash-base &&
+	cp models/ours.safetensors ./-m.safetensors &&
+	git commit -q -a -m "dash ours" &&
+	git merge -m merge dash-theirs 2>err &&
+	grep "merged the tensors of .-m.safetensors." err &&
+	models equal ./-m.safetensors models/merged.safetensors
+'
+
 test_done

@@ -33,7 +33,7 @@ static const struct config_value filter_config[] = {
 	/* What diff=model and merge=model in .gitattributes name. */
 	{ "diff.model.textconv", "git-model textconv", NULL },
 	{ "merge.model.name", "git-model tensor merge", NULL },
-	{ "merge.model.driver", "git-model merge-driver %O %A %B %P", NULL },
+	{ "merge.model.driver", "git-model merge-driver -- %O %A %B %P", NULL },
 };
 
 /* The sections install writes, removed by uninstall. */

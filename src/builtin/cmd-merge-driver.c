@@ -304,7 +304,7 @@ int cmd_merge_driver(int argc, const char **argv, struct repo *repo)
 	const char *path;
 	int k, is[3], ret = 1;
 	static const char *const usage[] = {
-		"git model merge-driver <base> <ours> <theirs> <path>", NULL
+		"git model merge-driver [--] <base> <ours> <theirs> <path>", NULL
 	};
 	const struct option options[] = { OPT_END() };
 
