@@ -192,6 +192,85 @@ test_expect_success 'S3: an endpoint the user names wins and gets the keys' '
 	test_line_count = 0 "$EVIL_LOG"
 '
 
+# push_s3_with ENV...: commit one more file in s3 and push it with the
+# test server's keys and ENV; the test server gets it, evil nothing.
+push_s3_with () {
+	git -C s3 config --unset-all model.s3.endpoint
+	n=$(s3_log_count PUT 200) &&
+	commit_weights s3 "w$n.pth" 100k &&
+	: >"$EVIL_LOG" &&
+	env AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID \
+		AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY "$@" \
+		git -C s3 push -q origin main &&
+	test "$(s3_log_count PUT 200)" = $((n + 1)) &&
+	test_line_count = 0 "$EVIL_LOG"
+}
+
+test_expect_success 'S3: AWS_ENDPOINT_URL_S3 is the user naming the endpoint' '
+	push_s3_with AWS_ENDPOINT_URL_S3=$S3_ENDPOINT \
+		AWS_ENDPOINT_URL=$EVIL_URL
+'
+
+test_expect_success 'S3: the AWS profile'"'"'s endpoint_url is the user'"'"'s choice' '
+	mkdir -p .aws &&
+	cat >.aws/config <<-EOF &&
+	[default]
+	region = us-east-1
+
+	[profile local]
+	endpoint_url = $S3_ENDPOINT
+	EOF
+	push_s3_with AWS_PROFILE=local &&
+	cat >.aws/config <<-EOF &&
+	[default]
+	endpoint_url = $S3_ENDPOINT
+	EOF
+	push_s3_with &&
+	cat >alt-config <<-EOF &&
+	[profile alt]
+	endpoint_url = $S3_ENDPOINT
+	EOF
+	push_s3_with AWS_CONFIG_FILE="$PWD/alt-config" AWS_PROFILE=alt
+'
+
+test_expect_success 'S3: an endpoint_url of the profile'"'"'s services section, as the AWS CLI reads it' '
+	cat >.aws/config <<-EOF &&
+	[profile svc]
+	services = local-s3
+	endpoint_url = $EVIL_URL
+
+	[services local-s3]
+	sts =
+	  endpoint_url = $EVIL_URL
+	s3 =
+	  endpoint_url = $S3_ENDPOINT
+	EOF
+	push_s3_with AWS_PROFILE=svc
+'
+
+test_expect_success 'S3: ignore_configured_endpoint_urls: .gitmodel'"'"'s endpoint is refused again' '
+	cat >.aws/config <<-EOF &&
+	[profile ign]
+	endpoint_url = $S3_ENDPOINT
+	ignore_configured_endpoint_urls = true
+	EOF
+	git -C s3 config --unset-all model.s3.endpoint
+	commit_weights s3 ign.pth 100k &&
+	: >"$EVIL_LOG" &&
+	test_must_fail env AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID \
+		AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY AWS_PROFILE=ign \
+		git -C s3 push origin main 2>err &&
+	grep "error: S3 endpoint .$EVIL_URL. is named only by .gitmodel" err &&
+	test_must_fail env AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID \
+		AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY \
+		AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true \
+		AWS_ENDPOINT_URL=$S3_ENDPOINT \
+		git -C s3 push origin main 2>err &&
+	grep "error: S3 endpoint .$EVIL_URL. is named only by .gitmodel" err &&
+	test_line_count = 0 "$EVIL_LOG" &&
+	rm .aws/config
+'
+
 test_expect_success 'an Authorization header refused: said so, the stored password kept' '
 	new_repo basic &&
 	git -C basic config credential.helper store &&

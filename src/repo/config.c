@@ -713,14 +713,7 @@ static int is_aws_endpoint(const char *endpoint)
 	return ok;
 }
 
-static const char *env_value(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
-int config_s3_endpoint(const struct repo *r, const char *profile_endpoint,
+int config_s3_endpoint(const struct repo *r, const char *aws_endpoint,
 		       struct strbuf *out)
 {
 	struct strbuf v = STRBUF_INIT;
@@ -733,12 +726,8 @@ int config_s3_endpoint(const struct repo *r, const char *profile_endpoint,
 	ret = 0;
 	if (v.len && origin != CONFIG_ORIGIN_GITMODEL)
 		strbuf_add(out, v.buf, v.len);
-	else if (env_value("AWS_ENDPOINT_URL_S3"))
-		strbuf_addstr(out, env_value("AWS_ENDPOINT_URL_S3"));
-	else if (env_value("AWS_ENDPOINT_URL"))
-		strbuf_addstr(out, env_value("AWS_ENDPOINT_URL"));
-	else if (profile_endpoint && *profile_endpoint)
-		strbuf_addstr(out, profile_endpoint);
+	else if (aws_endpoint && *aws_endpoint)
+		strbuf_addstr(out, aws_endpoint);
 	else if (v.len && is_aws_endpoint(v.buf))
 		strbuf_add(out, v.buf, v.len);
 	else if (v.len)

@@ -144,14 +144,14 @@ void config_http_trust_hint(const char *url, struct strbuf *out);
 /*
  * The S3 endpoint that may receive the user's AWS credentials, in
  * `out` ("" for AWS's own, which the caller builds from the region):
- * model.s3.endpoint from the user's own config, else AWS_ENDPOINT_URL_S3,
- * AWS_ENDPOINT_URL, else `profile_endpoint` (the AWS profile's
- * endpoint_url, may be NULL), else model.s3.endpoint from .gitmodel when
+ * model.s3.endpoint from the user's own config, else `aws_endpoint` (the
+ * one the user's AWS environment or profile names, aws-config.h; may be
+ * NULL), else model.s3.endpoint from .gitmodel when
  * it is an https:// AWS endpoint (*.amazonaws.com). An endpoint that only
  * .gitmodel names otherwise is refused: -1, with a one-line error that
  * says how to trust it. Returns 0 or -1.
  */
-int config_s3_endpoint(const struct repo *r, const char *profile_endpoint,
+int config_s3_endpoint(const struct repo *r, const char *aws_endpoint,
 		       struct strbuf *out);
 
 /*

@@ -12,9 +12,12 @@
  *              or "[default]")
  * region       AWS_REGION, AWS_DEFAULT_REGION, the profile's "region"
  *              (the caller puts model.s3.region before these)
- * endpoint     the profile's "endpoint_url" here; the environment's
- *              AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL, and whom an
- *              endpoint may get credentials, are config_s3_endpoint()'s
+ * endpoint     as the AWS CLI picks it for S3: AWS_ENDPOINT_URL_S3,
+ *              AWS_ENDPOINT_URL, the profile's services section's
+ *              "s3 = / endpoint_url", the profile's "endpoint_url"
+ *              (config file); none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+ *              or the profile's ignore_configured_endpoint_urls is "true".
+ *              Whom an endpoint may get credentials is config_s3_endpoint()'s
  * CA file      AWS_CA_BUNDLE, the profile's "ca_bundle" (config file)
  *
  * Secrets live in memory only and are wiped on release; nothing here
@@ -28,7 +31,7 @@ struct aws_config {
 	char *secret_key;
 	char *session_token;
 	char *region;
-	char *endpoint_url; /* the profile's, NULL when none */
+	char *endpoint_url; /* the user's AWS settings', NULL when none */
 	char *profile; /* which profile was read, for messages */
 	char *ca_bundle;
 };
