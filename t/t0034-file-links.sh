@@ -13,6 +13,8 @@ same_file () {
 
 test_expect_success 'setup: a repository with weights and a bare remote' '
 	git model install &&
+	# Objects stay in the store: checkouts copy (t0105 tests lending).
+	git config --global model.checkout copy &&
 	git model track "*.pth" &&
 	test-tool genrandom w 1m >w.pth &&
 	git add .gitattributes w.pth &&

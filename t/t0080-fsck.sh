@@ -19,6 +19,9 @@ test_expect_success 'setup: two versions of a file, pushed to a local remote' '
 	# The tests damage objects: copies, not links (storage-file.c), so
 	# that the remote keeps good ones.
 	git config model.file.hardLinks false &&
+	# and checkouts copy, so that the objects stay in the store (t0105
+	# tests lending)
+	git config --global model.checkout copy &&
 	git model track "*.pth" &&
 	git init -q --bare remote.git &&
 	git remote add origin ./remote.git &&

@@ -82,6 +82,9 @@ wrap_cmd="'$TRASH_DIRECTORY/filter-wrap'"
 stuck_cmd="'$TRASH_DIRECTORY/filter-stuck'"
 
 test_expect_success 'setup' '
+	# Checkouts copy, through the temp files the kills wait for (t0105
+	# kills a checkout that lends).
+	git config --global model.checkout copy &&
 	test_setup_work "$HTTPD_URL/open/models" &&
 	git -C work add . &&
 	git -C work commit -q -m attributes

@@ -72,6 +72,7 @@ static const struct {
 	{ "model.http.lowSpeedLimit", "1000" },
 	{ "model.http.lowSpeedTime", "30" },
 	{ "model.smudgeInlineMax", "256k" },
+	{ "model.checkout", "auto" },
 	{ "model.pruneRecentDays", "7" },
 	{ "model.file.hardLinks", "true" },
 	{ "model.s3.multipartThreshold", "64m" },

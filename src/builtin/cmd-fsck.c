@@ -26,6 +26,7 @@
 #include "hash.h"
 #include "human.h"
 #include "lfs-pointer.h"
+#include "loan.h"
 #include "pointer.h"
 #include "scan.h"
 #include "storage.h"
@@ -480,6 +481,7 @@ static void check_missing(struct fsck *f, int remote)
 int cmd_fsck(int argc, const char **argv, struct repo *repo)
 {
 	struct fsck f = { 0 };
+	struct loan_stats loans = LOAN_STATS_INIT;
 	const char **revs = xcalloc(argc + 1, sizeof(*revs));
 	struct strbuf hs = STRBUF_INIT;
 	int i, nrevs = 0, objects = 0, pointers = 0, remote = 0;
@@ -517,6 +519,12 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 	f.r = repo;
 	f.progress = isatty(2);
 	repo_store(repo, &f.store);
+	/*
+	 * Loans first: a file git removed goes back into the store (and is
+	 * checked with it), a record a kill left half done is repaired.
+	 */
+	if (objects && loan_settle_all(&f.store, 0, &loans) < 0)
+		f.problems++;
 	if (objects)
 		check_objects(&f);
 	if (pointers) {
@@ -527,6 +535,12 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 		check_missing(&f, remote);
 	}
 
+	if (loans.out) {
+		human_size(loans.out_bytes, &hs);
+		fprintf(stderr, "git-model: %zu object(s) lent to work trees "
+				"(%s)\n", loans.out, hs.buf);
+		strbuf_reset(&hs);
+	}
 	human_size(f.object_bytes, &hs);
 	fprintf(stderr, "git-model: checked ");
 	if (objects)

@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "repo.h"
 #include "hash.h"
+#include "loan.h"
 #include "pointer.h"
 #include "scan.h"
 #include "usage.h"
@@ -308,16 +310,21 @@ static int make_temp(struct checkout *co, int dir, const char *base,
 /*
  * Replace the work tree file `path` (relative), which must still hold the
  * pointer `p`, with the object's bytes through a temp file (make_temp())
- * and an atomic exchange; stat the result into `st`. The temp file is
+ * and an atomic exchange, or, when `may_lend` and co->how allows, by a
+ * reflink (auto) or the object itself (loan_lend()); stat the result
+ * into `st`. The temp file is
  * locked while it is written, so that a later run can tell the leftovers
  * of a killed one. Safe to run in several threads at once.
  */
 static int write_weights(struct checkout *co, const struct pointer *p,
-			 const char *path, unsigned mode, struct stat *st)
+			 const char *path, unsigned mode, int may_lend,
+			 struct stat *st)
 {
-	struct strbuf tmp = STRBUF_INIT;
+	struct strbuf tmp = STRBUF_INIT, abs = STRBUF_INIT;
+	mode_t file_mode = (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) &
+			   ~co->umask;
 	const char *base;
-	int in = -1, out = -1, dir, ret = -1;
+	int in = -1, out = -1, dir, ret = -1, reflinked = 0;
 
 	dir = open_leading(co->root, path, &base, 1);
 	if (dir < 0)
@@ -330,12 +337,31 @@ static int write_weights(struct checkout *co, const struct pointer *p,
 	in = store_open(&co->store, p->oid, p->size);
 	if (in < 0)
 		goto cleanup;
-	out = make_temp(co, dir, base, path, &tmp);
+	if (may_lend && co->how == CHECKOUT_AUTO) {
+		out = make_temp(co, dir, base, path, &tmp);
+		if (out < 0)
+			goto cleanup;
+		reflinked = !clone_fd(in, out);
+	}
+	if (may_lend && !reflinked && co->how != CHECKOUT_COPY) {
+		int lent;
+
+		strbuf_addf(&abs, "%s/%s", co->repo->workdir, path);
+		lent = loan_lend(&co->store, p->oid, p->size, dir, base,
+				 abs.buf, file_mode & 07777, st);
+		if (lent < 0)
+			goto cleanup;
+		if (lent) {
+			ret = 0;
+			goto cleanup;
+		}
+	}
+	if (out < 0)
+		out = make_temp(co, dir, base, path, &tmp);
 	if (out < 0)
 		goto cleanup;
-	if (copy_fd(in, out, p->size) < 0 ||
-	    fchmod(out, (mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) &
-				~co->umask) < 0 ||
+	if ((!reflinked && copy_fd(in, out, p->size) < 0) ||
+	    fchmod(out, file_mode) < 0 ||
 	    backdate(out) < 0) {
 		error_errno("cannot write '%s'", path);
 		goto cleanup;
@@ -358,6 +384,7 @@ cleanup:
 	close_quietly(out);
 	close(dir);
 	strbuf_release(&tmp);
+	strbuf_release(&abs);
 	return ret;
 }
 
@@ -379,6 +406,32 @@ void entry_set_stat(git_index_entry *e, const struct stat *st)
 	e->flags_extended |= GIT_INDEX_ENTRY_UPTODATE;
 }
 
+int checkout_read_how(const struct repo *r, enum checkout_how *how)
+{
+	struct strbuf v = STRBUF_INIT;
+	int ret = 0;
+
+	*how = CHECKOUT_AUTO;
+	switch (config_get(r, "model.checkout", &v)) {
+	case 0:
+		if (!strcmp(v.buf, "copy"))
+			*how = CHECKOUT_COPY;
+		else if (!strcmp(v.buf, "lend"))
+			*how = CHECKOUT_LEND;
+		else if (strcmp(v.buf, "auto"))
+			ret = error("model.checkout is '%s': expected lend, "
+				    "copy or auto (copying meanwhile)",
+				    v.buf);
+		break;
+	case 1:
+		break;
+	default:
+		ret = -1;
+	}
+	strbuf_release(&v);
+	return ret;
+}
+
 int checkout_begin(struct checkout *co, struct repo *r, int quiet)
 {
 	memset(co, 0, sizeof(*co));
@@ -393,6 +446,10 @@ int checkout_begin(struct checkout *co, struct repo *r, int quiet)
 	 */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
 	repo_store(r, &co->store);
+	if (checkout_read_how(r, &co->how) < 0)
+		co->how = CHECKOUT_COPY;
+	/* Files git unlinked or replaced since: their loans end now. */
+	loan_settle_all(&co->store, 0, NULL);
 	co->root = open(r->workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (co->root < 0) {
 		error_errno("cannot open the work tree '%s'", r->workdir);
@@ -536,6 +593,7 @@ static int queue_write(struct checkout *co, const char *path,
 	job = &co->jobs[co->jobs_nr++];
 	memset(job, 0, sizeof(*job));
 	job->path = xstrdup(path);
+	job->may_lend = oidset_insert_hex(&co->lending, p->oid);
 	if (e) {
 		job->refresh = 1;
 		git_oid_cpy(&job->entry_id, &e->id);
@@ -576,9 +634,12 @@ static void write_job(void *data, size_t i)
 	struct write_job *job = &co->jobs[i];
 	struct pointer p = POINTER_INIT;
 
+	if (job->may_lend != co->lend_phase)
+		return;
 	memcpy(p.oid, job->oid, sizeof(p.oid));
 	p.size = job->size;
-	job->ok = !write_weights(co, &p, job->path, job->mode, &job->st);
+	job->ok = !write_weights(co, &p, job->path, job->mode, job->may_lend,
+				 &job->st);
 }
 
 /*
@@ -591,6 +652,13 @@ static void run_jobs(struct checkout *co)
 {
 	size_t i;
 
+	/*
+	 * Copies first, while the objects they read are in the store; then
+	 * the first file of each oid, which may move its object out.
+	 */
+	co->lend_phase = 0;
+	run_on_cores(co->jobs_nr, JOB_THREADS_MAX, write_job, co);
+	co->lend_phase = 1;
 	run_on_cores(co->jobs_nr, JOB_THREADS_MAX, write_job, co);
 	for (i = 0; i < co->jobs_nr; i++) {
 		struct write_job *job = &co->jobs[i];
@@ -645,6 +713,7 @@ int checkout_finish(struct checkout *co)
 	co->index = NULL;
 	store_release(&co->store);
 	oidset_release(&co->swept);
+	oidset_release(&co->lending);
 	co->root = close_quietly(co->root);
 	return ret;
 }

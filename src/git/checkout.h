@@ -39,6 +39,19 @@
  * file. The record names the object because git may write a file that
  * is not the index's version (git restore --source, a merge conflict):
  * such a file gets its weights, and its index entry is left alone.
+ *
+ * Lending (loan.h). Where model.checkout allows it, the first file of an
+ * oid in a run is written by moving the object out of the store instead
+ * of copying it; other files with that oid are copied first (from the
+ * store, or from the lent file of another worktree while it is
+ * unchanged). git unlinks a work tree file before it asks the filter for
+ * its new content, so nothing can take a lent file back before git
+ * removes it: checkout_begin() settles every loan first (loan_settle_all():
+ * an unlinked lent file goes back into the store through its anchor, a
+ * changed one is the user's and its object comes from storage), so a
+ * switch between two versions is two renames. A write of a file that
+ * cannot be lent (another file system, an object not in storage, other
+ * hard links, a loan elsewhere) is a copy.
  */
 
 #include <stdint.h>
@@ -60,6 +73,18 @@
  */
 #define SMUDGE_INLINE_MAX_DEFAULT ((uint64_t)256 << 10)
 
+/*
+ * How a file is written (model.checkout, git-model-config(5)): copied
+ * (a reflink where the file system can, by copy_file_range()), or the
+ * object lent (loan.h) when it can be, else copied; auto tries a reflink
+ * first, then a loan, then a copy.
+ */
+enum checkout_how {
+	CHECKOUT_AUTO = 0,
+	CHECKOUT_COPY,
+	CHECKOUT_LEND,
+};
+
 /* A file to write, queued by checkout_deferred() (checkout.c). */
 struct write_job {
 	char *path;        /* relative, owned */
@@ -69,6 +94,7 @@ struct write_job {
 	uint64_t size;
 	unsigned mode;
 	struct stat st; /* of the written file */
+	int may_lend;   /* the first job of its oid in this run */
 	int ok;
 };
 
@@ -81,6 +107,9 @@ struct checkout {
 	size_t written, missing, failed, skipped;
 	time_t newest; /* latest mtime of a file written */
 	struct oidset swept; /* directories cleared of stale temp files */
+	enum checkout_how how;
+	struct oidset lending; /* oids with a job that may lend them */
+	int lend_phase; /* run_jobs(): 0 copies, then 1 loans */
 	struct write_job *jobs;
 	size_t jobs_nr, jobs_alloc;
 	mode_t umask;
@@ -94,7 +123,10 @@ struct checkout {
  */
 void entry_set_stat(git_index_entry *e, const struct stat *st);
 
-/* Read the index. 0 or -1 (reported). */
+/* model.checkout into `how` (auto when unset). 0, or -1 (reported). */
+int checkout_read_how(const struct repo *r, enum checkout_how *how);
+
+/* Settle the loans (loan.h), read the index. 0 or -1 (reported). */
 int checkout_begin(struct checkout *co, struct repo *r, int quiet);
 
 /*

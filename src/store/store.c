@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dir-sync.h"
+#include "loan.h"
 #include "human.h"
 #include "pointer.h"
 #include "usage.h"
@@ -137,7 +138,21 @@ int store_has(const struct store *s, const char *oid, uint64_t size)
 
 	if (store_object_path(s, oid, &path) < 0)
 		goto cleanup;
-	ret = !stat(path.buf, &st) && S_ISREG(st.st_mode) &&
+	if (stat(path.buf, &st) < 0 && errno == ENOENT) {
+		/* Lent to a work tree (loan.h), or taken back just now. */
+		int lent = loan_settle(s, oid, 0);
+
+		if (lent == LOAN_OUT) {
+			int fd = loan_open(s, oid, size);
+
+			ret = fd >= 0;
+			close_quietly(fd);
+			goto cleanup;
+		}
+		if (stat(path.buf, &st) < 0)
+			goto cleanup;
+	}
+	ret = S_ISREG(st.st_mode) &&
 	      (uint64_t)st.st_size == size && settle(oid, size, path.buf, &st);
 cleanup:
 	strbuf_release(&path);
@@ -155,6 +170,14 @@ int store_open(const struct store *s, const char *oid, uint64_t size)
 		goto cleanup;
 	}
 	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* Lent to a work tree (loan.h), or taken back just now. */
+		if (loan_settle(s, oid, 0) == LOAN_OUT) {
+			fd = loan_open(s, oid, size);
+			goto cleanup;
+		}
+		fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	}
 	if (fd < 0) {
 		if (errno != ENOENT)
 			error_errno("cannot open '%s'", path.buf);

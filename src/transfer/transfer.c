@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "human.h"
+#include "loan.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -290,6 +291,27 @@ void transfer_draw_progress(struct transfer *t, uint64_t start, int last)
 	strbuf_release(&rate);
 }
 
+/*
+ * The objects storage confirmed it has, for loan.h: uploaded, skipped as
+ * there, found by a check, downloaded (a check's ST_DONE means absent).
+ */
+static void mark_stored(struct transfer *t)
+{
+	const char **oids = xcalloc(t->top + 1, sizeof(*oids));
+	size_t i, n = 0;
+
+	for (i = 0; i < t->top; i++) {
+		enum stage st = t->items[i]->stage;
+
+		if (st == ST_SKIPPED ||
+		    (st == ST_DONE && t->dir != TRANSFER_CHECK))
+			oids[n++] = t->items[i]->oid;
+	}
+	if (n && t->store)
+		store_mark_stored(t->store, oids, n);
+	free(oids);
+}
+
 size_t transfer_run(struct transfer *t)
 {
 	uint64_t start = transfer_now_ms();
@@ -311,5 +333,6 @@ size_t transfer_run(struct transfer *t)
 	}
 	if (t->progress)
 		transfer_draw_progress(t, start, 1);
+	mark_stored(t);
 	return t->failed;
 }

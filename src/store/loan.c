@@ -1,0 +1,516 @@
+#include "loan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pointer.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "banned.h"
+
+#define STORED_NAME "in-storage"
+/* 1M objects' lines; a longer list is not read (nothing is lent). */
+#define STORED_CAP ((size_t)(HASH_HEXSZ + 1) << 20)
+#define RECORD_CAP 8192
+#define LOAN_SUFFIX ".loan"
+
+int store_mark_stored(const struct store *s, const char *const *oids,
+		      size_t nr)
+{
+	struct strbuf path = STRBUF_INIT, lines = STRBUF_INIT;
+	size_t i;
+	int fd, ret = 0;
+
+	for (i = 0; i < nr; i++)
+		if (oid_hex_valid(oids[i]))
+			strbuf_addf(&lines, "%s\n", oids[i]);
+	if (!lines.len)
+		goto cleanup;
+	strbuf_addf(&path, "%s/" STORED_NAME, s->dir);
+	fd = open(path.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == ENOENT && !mkdir_leading(path.buf))
+		fd = open(path.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+			  0666);
+	/* One write: lines of concurrent writers never mix. */
+	if (fd < 0 || write(fd, lines.buf, lines.len) != (ssize_t)lines.len)
+		ret = error_errno("cannot record objects in '%s'", path.buf);
+	close_quietly(fd);
+cleanup:
+	strbuf_release(&path);
+	strbuf_release(&lines);
+	return ret;
+}
+
+int store_is_stored(const struct store *s, const char *oid)
+{
+	struct strbuf path = STRBUF_INIT, list = STRBUF_INIT;
+	const char *p;
+	int fd, ret = 0;
+
+	if (!oid_hex_valid(oid))
+		return 0;
+	strbuf_addf(&path, "%s/" STORED_NAME, s->dir);
+	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && strbuf_read_capped(&list, fd, STORED_CAP) >= 0) {
+		for (p = list.buf; (p = strstr(p, oid)); p += HASH_HEXSZ)
+			if ((p == list.buf || p[-1] == '\n') &&
+			    p[HASH_HEXSZ] == '\n') {
+				ret = 1;
+				break;
+			}
+	}
+	close_quietly(fd);
+	strbuf_release(&path);
+	strbuf_release(&list);
+	return ret;
+}
+
+/* For the test suite only: die by SIGKILL at the step named in the env. */
+static void test_kill_at(const char *step)
+{
+	const char *at = getenv("GIT_MODEL_TEST_LEND_KILL");
+
+	if (at && !strcmp(at, step))
+		raise(SIGKILL);
+}
+
+struct loan {
+	int pending; /* the move may not have happened yet */
+	char *path;  /* absolute, owned */
+	uint64_t dev, ino, size;
+	int64_t mtime_s, ctime_s;
+	long mtime_ns, ctime_ns;
+};
+
+static void loan_release(struct loan *l)
+{
+	free(l->path);
+	l->path = NULL;
+}
+
+static void loan_paths(const struct store *s, const char *oid,
+		       struct strbuf *anchor, struct strbuf *record)
+{
+	strbuf_addf(anchor, "%s/lent/%s", s->dir, oid);
+	strbuf_addf(record, "%s/lent/%s" LOAN_SUFFIX, s->dir, oid);
+}
+
+/* "lent|pending <dev> <ino> <size> <ms> <mns> <cs> <cns> <path>" */
+static int write_record(const char *file, const struct loan *l)
+{
+	struct strbuf rec = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&rec,
+		    "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
+		    " %ld %" PRId64 " %ld %s",
+		    l->pending ? "pending" : "lent", l->dev, l->ino, l->size,
+		    l->mtime_s, l->mtime_ns, l->ctime_s, l->ctime_ns,
+		    l->path);
+	ret = write_file_atomically(file, rec.buf, rec.len, 0444, 0);
+	strbuf_release(&rec);
+	return ret;
+}
+
+/* 1 when read, 0 when there is none, -1 when unreadable (reported). */
+static int read_record(const char *file, struct loan *l)
+{
+	struct strbuf rec = STRBUF_INIT;
+	char kind[8];
+	int fd, n = 0, ret = -1;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return error_errno("cannot open '%s'", file);
+	}
+	if (strbuf_read_capped(&rec, fd, RECORD_CAP) < 0 ||
+	    sscanf(rec.buf,
+		   "%7s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64
+		   " %ld %" SCNd64 " %ld %n",
+		   kind, &l->dev, &l->ino, &l->size, &l->mtime_s,
+		   &l->mtime_ns, &l->ctime_s, &l->ctime_ns, &n) != 8 ||
+	    !n || rec.buf[n] != '/' ||
+	    (strcmp(kind, "lent") && strcmp(kind, "pending"))) {
+		error("cannot read the loan record '%s'", file);
+		goto cleanup;
+	}
+	l->pending = !strcmp(kind, "pending");
+	l->path = xstrdup(rec.buf + n);
+	ret = 1;
+cleanup:
+	close(fd);
+	strbuf_release(&rec);
+	return ret;
+}
+
+static void loan_set_stat(struct loan *l, const struct stat *st)
+{
+	l->dev = st->st_dev;
+	l->ino = st->st_ino;
+	l->size = st->st_size;
+	l->mtime_s = st->st_mtim.tv_sec;
+	l->mtime_ns = st->st_mtim.tv_nsec;
+	l->ctime_s = st->st_ctim.tv_sec;
+	l->ctime_ns = st->st_ctim.tv_nsec;
+}
+
+static int same_inode(const struct loan *l, const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && l->dev == (uint64_t)st->st_dev &&
+	       l->ino == (uint64_t)st->st_ino;
+}
+
+static int unchanged(const struct loan *l, const struct stat *st)
+{
+	return same_inode(l, st) && !l->pending &&
+	       l->size == (uint64_t)st->st_size &&
+	       l->mtime_s == st->st_mtim.tv_sec &&
+	       l->mtime_ns == st->st_mtim.tv_nsec &&
+	       l->ctime_s == st->st_ctim.tv_sec &&
+	       l->ctime_ns == st->st_ctim.tv_nsec;
+}
+
+/* Hold lent/ (made when missing) locked; the fd, or -1 (reported). */
+static int lock_loans(const struct store *s)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int fd;
+
+	strbuf_addf(&dir, "%s/lent", s->dir);
+	if (mkdir(dir.buf, 0777) < 0 && errno != EEXIST) {
+		error_errno("cannot create '%s'", dir.buf);
+		fd = -1;
+	} else {
+		fd = open(dir.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+			error_errno("cannot lock '%s'", dir.buf);
+			fd = close_quietly(fd);
+		}
+	}
+	strbuf_release(&dir);
+	return fd;
+}
+
+static void backdate_times(struct timespec times[2])
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	times[0].tv_sec = 0;
+	times[0].tv_nsec = UTIME_OMIT;
+	times[1].tv_sec = now.tv_sec - 1;
+	times[1].tv_nsec = 0;
+}
+
+int loan_lend(const struct store *s, const char *oid, uint64_t size,
+	      int dir, const char *base, const char *abs_path, mode_t mode,
+	      struct stat *st)
+{
+	struct strbuf obj = STRBUF_INIT, anchor = STRBUF_INIT,
+		      record = STRBUF_INIT;
+	struct loan l = { 0 };
+	struct timespec times[2];
+	struct stat ost, dst;
+	int lock = -1, fd = -1, ret = 0;
+
+	if (store_object_path(s, oid, &obj) < 0)
+		return -1;
+	if (lstat(obj.buf, &ost) < 0 || !S_ISREG(ost.st_mode) ||
+	    (ost.st_mode & 07777) != 0444 || ost.st_nlink != 1 ||
+	    (uint64_t)ost.st_size != size || fstat(dir, &dst) < 0 ||
+	    dst.st_dev != ost.st_dev || !store_is_stored(s, oid))
+		goto cleanup;
+	lock = lock_loans(s);
+	if (lock < 0)
+		goto cleanup; /* reported: copy instead */
+	loan_paths(s, oid, &anchor, &record);
+	/* Lent already (elsewhere), or a loan left to settle: copy. */
+	if (link(obj.buf, anchor.buf) < 0)
+		goto cleanup;
+	l.pending = 1;
+	loan_set_stat(&l, &ost);
+	l.path = xstrdup(abs_path);
+	if (write_record(record.buf, &l) < 0) {
+		unlink(anchor.buf);
+		goto cleanup;
+	}
+	if (renameat(AT_FDCWD, obj.buf, dir, base) < 0) {
+		unlink(anchor.buf);
+		unlink(record.buf);
+		goto cleanup;
+	}
+	test_kill_at("lend");
+	/* From here on the loan is out: errors leave it recorded. */
+	ret = -1;
+	backdate_times(times);
+	fd = open(anchor.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fchmod(fd, mode) < 0 || futimens(fd, times) < 0 ||
+	    fstat(fd, st) < 0) {
+		error_errno("cannot set up the lent file '%s'", abs_path);
+		goto cleanup;
+	}
+	l.pending = 0;
+	loan_set_stat(&l, st);
+	if (write_record(record.buf, &l) < 0)
+		goto cleanup;
+	ret = 1;
+cleanup:
+	close_quietly(fd);
+	if (lock >= 0)
+		close(lock);
+	loan_release(&l);
+	strbuf_release(&obj);
+	strbuf_release(&anchor);
+	strbuf_release(&record);
+	return ret;
+}
+
+/*
+ * The anchor, which no work tree name shares any more, back into
+ * objects/ as UNSYNCED (mode 0400): hashed before it is first trusted.
+ */
+static int take_back(const struct store *s, const char *oid,
+		     const char *anchor)
+{
+	struct strbuf obj = STRBUF_INIT;
+	struct stat st;
+	int ret = -1;
+
+	if (store_object_path(s, oid, &obj) < 0)
+		goto cleanup;
+	if (!lstat(obj.buf, &st)) {
+		ret = unlink(anchor); /* the store has it already */
+		goto cleanup;
+	}
+	if (chmod(anchor, 0400) < 0 ||
+	    (rename(anchor, obj.buf) < 0 &&
+	     (errno != ENOENT || mkdir_leading(obj.buf) < 0 ||
+	      rename(anchor, obj.buf) < 0))) {
+		error_errno("cannot move '%s' back into the store", anchor);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	strbuf_release(&obj);
+	return ret;
+}
+
+/*
+ * A loan whose file was moved into the work tree by a process killed
+ * before it recorded the file's stat: when the file still hashes to the
+ * object, the loan is recorded as out, with its stat now; else it stays
+ * pending (and is then the user's file).
+ */
+static int finish_pending(const char *oid, struct loan *l, const char *record)
+{
+	char got[HASH_HEXSZ + 1];
+	uint64_t size;
+	struct stat st;
+	int fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret = 0;
+
+	if (fd < 0)
+		return 0;
+	if (!hash_fd(fd, got, &size) && size == l->size && !strcmp(got, oid) &&
+	    !fstat(fd, &st) && same_inode(l, &st)) {
+		l->pending = 0;
+		loan_set_stat(l, &st);
+		ret = write_record(record, l);
+	}
+	close(fd);
+	return ret;
+}
+
+/* loan_settle() under the lock. */
+static int settle_locked(const struct store *s, const char *oid, int quiet,
+			 struct loan_stats *stats)
+{
+	struct strbuf anchor = STRBUF_INIT, record = STRBUF_INIT,
+		      obj = STRBUF_INIT;
+	struct loan l = { 0 };
+	struct stat ast, pst, ost;
+	int has_anchor, at_path, ret = -1, rec;
+
+	loan_paths(s, oid, &anchor, &record);
+	if (store_object_path(s, oid, &obj) < 0)
+		goto cleanup;
+	rec = read_record(record.buf, &l);
+	if (rec < 0)
+		goto cleanup;
+	has_anchor = !lstat(anchor.buf, &ast) && S_ISREG(ast.st_mode);
+	if (!rec) {
+		/* Killed between the link and the record: never moved. */
+		if (has_anchor) {
+			if (!lstat(obj.buf, &ost) && ost.st_ino == ast.st_ino &&
+			    ost.st_dev == ast.st_dev)
+				unlink(anchor.buf);
+			else if (ast.st_nlink == 1 &&
+				 !take_back(s, oid, anchor.buf))
+				stats->returned++;
+			else if (!unlink(anchor.buf))
+				stats->dropped++;
+		}
+		ret = LOAN_NONE;
+		goto cleanup;
+	}
+	if (!has_anchor || (!lstat(obj.buf, &ost) && ost.st_ino == ast.st_ino &&
+			    ost.st_dev == ast.st_dev)) {
+		/* Taken back, or never moved: the record alone is left. */
+		if (has_anchor)
+			unlink(anchor.buf);
+		unlink(record.buf);
+		ret = LOAN_NONE;
+		goto cleanup;
+	}
+	at_path = !lstat(l.path, &pst) && same_inode(&l, &pst) &&
+		  same_inode(&l, &ast);
+	if (at_path && l.pending && finish_pending(oid, &l, record.buf) < 0)
+		goto cleanup;
+	if (at_path && unchanged(&l, &pst)) {
+		stats->out++;
+		stats->out_bytes += l.size;
+		ret = LOAN_OUT;
+		goto cleanup;
+	}
+	if (!at_path && ast.st_nlink == 1 && l.size == (uint64_t)ast.st_size &&
+	    (l.pending || (l.mtime_s == ast.st_mtim.tv_sec &&
+			   l.mtime_ns == ast.st_mtim.tv_nsec))) {
+		if (take_back(s, oid, anchor.buf) < 0)
+			goto cleanup;
+		test_kill_at("return");
+		stats->returned++;
+	} else {
+		/* The user wrote to it, or it has a name we did not give. */
+		if (!quiet)
+			warning("'%s' was changed after it was checked out: "
+				"the file is yours; the weights %.12s will "
+				"come from storage when needed",
+				l.path, oid);
+		unlink(anchor.buf);
+		stats->dropped++;
+	}
+	unlink(record.buf);
+	ret = LOAN_NONE;
+cleanup:
+	loan_release(&l);
+	strbuf_release(&anchor);
+	strbuf_release(&record);
+	strbuf_release(&obj);
+	return ret;
+}
+
+int loan_settle(const struct store *s, const char *oid, int quiet)
+{
+	struct loan_stats stats = LOAN_STATS_INIT;
+	struct strbuf record = STRBUF_INIT;
+	int lock, ret;
+
+	if (!oid_hex_valid(oid))
+		return LOAN_NONE;
+	/* The common case, an object never lent: no lock, no lent/. */
+	strbuf_addf(&record, "%s/lent/%s" LOAN_SUFFIX, s->dir, oid);
+	ret = access(record.buf, F_OK);
+	strbuf_release(&record);
+	if (ret < 0 && errno == ENOENT) {
+		strbuf_addf(&record, "%s/lent/%s", s->dir, oid);
+		ret = access(record.buf, F_OK);
+		strbuf_release(&record);
+		if (ret < 0 && errno == ENOENT)
+			return LOAN_NONE;
+	}
+	lock = lock_loans(s);
+	if (lock < 0)
+		return -1;
+	ret = settle_locked(s, oid, quiet, &stats);
+	close(lock);
+	return ret;
+}
+
+int loan_open(const struct store *s, const char *oid, uint64_t size)
+{
+	struct strbuf anchor = STRBUF_INIT, record = STRBUF_INIT;
+	struct loan l = { 0 };
+	struct stat st;
+	int fd = -1;
+
+	if (loan_settle(s, oid, 0) != LOAN_OUT)
+		goto cleanup;
+	loan_paths(s, oid, &anchor, &record);
+	if (read_record(record.buf, &l) <= 0 || l.size != size)
+		goto cleanup;
+	fd = open(anchor.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !unchanged(&l, &st)))
+		fd = close_quietly(fd);
+cleanup:
+	loan_release(&l);
+	strbuf_release(&anchor);
+	strbuf_release(&record);
+	if (fd < 0)
+		errno = ENOENT;
+	return fd;
+}
+
+int loan_settle_all(const struct store *s, int quiet,
+		    struct loan_stats *stats)
+{
+	struct loan_stats mine = LOAN_STATS_INIT;
+	struct strbuf dir = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int lock = -1, ret = 0;
+
+	if (!stats)
+		stats = &mine;
+	strbuf_addf(&dir, "%s/lent", s->dir);
+	d = opendir(dir.buf);
+	if (!d)
+		goto cleanup;
+	lock = lock_loans(s);
+	if (lock < 0) {
+		ret = -1;
+		goto cleanup;
+	}
+	while ((de = readdir(d))) {
+		char oid[HASH_HEXSZ + 1];
+
+		/* <oid> and <oid>.loan: each loan once, by its oid. */
+		if (strlen(de->d_name) < HASH_HEXSZ)
+			continue;
+		memcpy(oid, de->d_name, HASH_HEXSZ);
+		oid[HASH_HEXSZ] = '\0';
+		if (!oid_hex_valid(oid) ||
+		    (de->d_name[HASH_HEXSZ] &&
+		     strcmp(de->d_name + HASH_HEXSZ, LOAN_SUFFIX)))
+			continue;
+		if (!de->d_name[HASH_HEXSZ]) {
+			/* the anchor: counted through its record if any */
+			struct strbuf rec = STRBUF_INIT;
+			int has_rec;
+
+			strbuf_addf(&rec, "%s/%s" LOAN_SUFFIX, dir.buf, oid);
+			has_rec = !access(rec.buf, F_OK);
+			strbuf_release(&rec);
+			if (has_rec)
+				continue;
+		}
+		if (settle_locked(s, oid, quiet, stats) < 0)
+			ret = -1;
+	}
+cleanup:
+	if (d)
+		closedir(d);
+	if (lock >= 0)
+		close(lock);
+	strbuf_release(&dir);
+	return ret;
+}

@@ -1,0 +1,131 @@
+#ifndef LOAN_H
+#define LOAN_H
+
+/*
+ * Lending objects to the work tree: one copy on disk.
+ *
+ * A checkout that would copy an object into the work tree may instead
+ * move it there (rename(), atomic, no data written) and take it back when
+ * the file is replaced or removed. The store then holds each checked-out
+ * version once, in the work tree, and a switch between two local
+ * versions writes no data.
+ *
+ * Only an object that storage has is lent, so that a work tree file the
+ * user changes can never be the last copy of a version: the object comes
+ * back from storage. "Storage has it" is known without a network round
+ * trip from <dir>/in-storage, a list of oids appended to by the transfer
+ * engine whenever storage confirmed an object: an upload that finished,
+ * an upload skipped because storage had it, a check that found it, a
+ * download (transfer.c). It names no URL: it means "a storage of this
+ * repository had it". An object that was only cleaned (git add, an
+ * unpushed commit) is not in it and is copied, never lent.
+ *
+ * Layout, in the store's directory (shared by all worktrees):
+ *
+ *	lent/<oid>        the anchor: a second name (hard link) of the
+ *	                  lent file, made before the move
+ *	lent/<oid>.loan   the record: the file's absolute path and its stat
+ *	                  (dev, ino, size, mtime and ctime in ns)
+ *
+ * git removes a work tree file itself, with unlink(), before it asks the
+ * filter for the new content, and runs no hook first: the take-back can
+ * only happen afterwards. The anchor is what keeps the bytes alive
+ * through git's unlink. It is never served as an object on trust:
+ *
+ *  - While the work tree path still names the anchor's inode with the
+ *    recorded stat (the rule git trusts for its index: no write can leave
+ *    the ctime as it was), the loan is out: store_has() and store_open()
+ *    answer with the anchor, read-only (a checkout of a second path with
+ *    the same oid, push, fsck, show).
+ *  - When the path names the inode with other stat data, the user wrote
+ *    to it: the file is the user's, the anchor is dropped, and the object
+ *    is said to come from storage.
+ *  - When the path no longer names it (git unlinked or replaced it) the
+ *    anchor alone holds it. git's unlink changed its ctime, so a write
+ *    before the unlink cannot be told from the stat: when the anchor has
+ *    no other name and its size and mtime are the recorded ones, it goes
+ *    back into objects/ with mode 0400, which store.h's rule hashes
+ *    before the object is first trusted (and removes when it does not
+ *    match); otherwise it is dropped with a message. A version is
+ *    therefore never served from bytes a user may have written.
+ *
+ * The work tree file is never a name of an object in objects/: an object
+ * with other links (file:// storage links them) is never lent, a lent
+ * file is mode 0644 (so storage-file.c copies rather than links it), and
+ * an anchor is moved back only when it has no other name.
+ *
+ * Every step is a rename, a link or an unlink, and the record is written
+ * before the move ("pending") and completed after it, so a kill at any
+ * point leaves a state that loan_settle() repairs: an anchor beside an
+ * object still in objects/ is dropped, a record without its anchor is
+ * dropped, a pending loan whose file was moved is the user's file (the
+ * object comes from storage), a pending loan whose move never happened
+ * is taken back. Loans are changed under an flock of lent/.
+ */
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "store.h"
+
+/* What loan_settle() found. */
+enum loan_state {
+	LOAN_NONE = 0, /* no loan (any there was is settled now) */
+	LOAN_OUT,      /* lent, and the work tree file is unchanged */
+};
+
+/* Totals of loan_settle_all(). */
+struct loan_stats {
+	size_t out;      /* loans still out */
+	uint64_t out_bytes;
+	size_t returned; /* anchors moved back into objects/ */
+	size_t dropped;  /* loans ended without their bytes (from storage) */
+};
+
+#define LOAN_STATS_INIT { 0, 0, 0, 0 }
+
+/*
+ * Record that storage has the objects `oids` (`nr` of them), appending to
+ * <dir>/in-storage with one write. 0 or -1 (reported).
+ */
+int store_mark_stored(const struct store *s, const char *const *oids,
+		      size_t nr);
+
+/* True when <dir>/in-storage lists `oid`. */
+int store_is_stored(const struct store *s, const char *oid);
+
+/*
+ * Move the object `oid` into the work tree as `base` in the directory
+ * `dir` (replacing what is there, atomically), whose absolute path is
+ * `abs_path`, with the permission bits `mode`, and record the loan. Its
+ * mtime is set a second back (checkout.h). Only when the object is in
+ * objects/ with mode 0444 and no other name, on the file system of
+ * `dir`, storage has it and it is not lent already. `st` gets the file's
+ * stat. Returns 1 when lent, 0 when it cannot be (copy it instead), -1
+ * on error (reported; nothing was moved, or the loan is recorded).
+ */
+int loan_lend(const struct store *s, const char *oid, uint64_t size,
+	      int dir, const char *base, const char *abs_path, mode_t mode,
+	      struct stat *st);
+
+/*
+ * Look at the loan of `oid`, if any, and settle what is no longer lent,
+ * as the header says (messages for files the user changed, unless
+ * `quiet`). Returns enum loan_state, or -1 (reported).
+ */
+int loan_settle(const struct store *s, const char *oid, int quiet);
+
+/*
+ * The lent file of `oid` open for reading when its loan is out with
+ * `size` bytes, else -1 with errno ENOENT.
+ */
+int loan_open(const struct store *s, const char *oid, uint64_t size);
+
+/*
+ * loan_settle() every loan; `stats` may be NULL. 0, or -1 when some could
+ * not be settled (reported).
+ */
+int loan_settle_all(const struct store *s, int quiet,
+		    struct loan_stats *stats);
+
+#endif

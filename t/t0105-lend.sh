@@ -1,0 +1,248 @@
+#!/bin/sh
+
+test_description='model.checkout: objects in storage are lent to the work tree, one copy on disk
+
+A checkout moves a pushed object into the work tree instead of copying
+it, and takes it back into the store when git replaces the file. Every
+version keeps its exact bytes through checkouts, reset, stash, worktrees,
+pull and rebase; a file changed in place is the user'"'"'s and its version
+comes from storage; an unpushed version is never lent; a kill between the
+renames loses nothing.'
+
+. "$(dirname "$0")/test-lib.sh"
+
+# Small numbers stand in for big ones: anything over 100 KiB is deferred.
+INLINE_MAX=100k
+
+# lent FILE: FILE is a lent object (its anchor in the store is a second name)
+lent () {
+	test "$(stat -c %h "$1")" = 2 &&
+	test -f "$2/.git/model/lent/$(oid_of "$1").loan"
+}
+
+# kib DIR: disk use of DIR in KiB, each inode counted once
+kib () {
+	du -sk "$1" | cut -f1
+}
+
+test_expect_success 'setup: two tagged versions, pushed to file:// storage that copies' '
+	git model install &&
+	git config --global model.smudgeInlineMax $INLINE_MAX &&
+	git config --global model.file.hardLinks false &&
+	git init -q --bare remote.git &&
+	git init -q work &&
+	(
+		cd work &&
+		git model track "*.pth" &&
+		test-tool genrandom big1 3m >big.pth &&
+		git add .gitattributes big.pth &&
+		git commit -q -m v1 &&
+		git tag v1 &&
+		test-tool genrandom big2 4m >big.pth &&
+		git commit -q -a -m v2 &&
+		git tag v2 &&
+		git remote add origin ../remote.git &&
+		git push -q origin main --tags 2>/dev/null
+	) &&
+	test-tool genrandom big1 3m >big1 &&
+	test-tool genrandom big2 4m >big2 &&
+	test-tool genrandom big3 2m >big3 &&
+	B1=$(oid_of big1) && B2=$(oid_of big2) && B3=$(oid_of big3)
+'
+
+test_expect_success 'clone: the fetched object is lent, not copied' '
+	git clone -q remote.git clone &&
+	test_cmp_bin big2 clone/big.pth &&
+	lent clone/big.pth clone &&
+	test_path_is_missing "$(obj clone/.git/model/objects $B2)" &&
+	test $(kib clone) -lt $((4096 * 5 / 4)) &&
+	git -C clone status --porcelain >out &&
+	test_must_be_empty out
+'
+
+test_expect_success 'ls-files and fsck know a lent object is there' '
+	git -C clone model ls-files >out &&
+	grep "^${B2%${B2#??????????}} \*" out &&
+	git -C clone model fsck 2>err &&
+	grep "1 object(s) lent to work trees" err
+'
+
+test_expect_success 'checkout of tags back and forth: bytes exact, one copy each' '
+	git -C clone checkout -q v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	lent clone/big.pth clone &&
+	test_cmp_bin big2 "$(obj clone/.git/model/objects $B2)" &&
+	git -C clone checkout -q v2 &&
+	test_cmp_bin big2 clone/big.pth &&
+	lent clone/big.pth clone &&
+	git -C clone checkout -q v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big2 clone/big.pth &&
+	test_cmp_bin big1 "$(obj clone/.git/model/objects $B1)" &&
+	test $(kib clone) -lt $(((4096 + 3072) * 5 / 4)) &&
+	git -C clone status --porcelain >out &&
+	test_must_be_empty out
+'
+
+test_expect_success 'reset --hard takes the lent file back and lends the other' '
+	git -C clone reset -q --hard v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	lent clone/big.pth clone &&
+	git -C clone reset -q --hard ORIG_HEAD &&
+	test_cmp_bin big2 clone/big.pth &&
+	test_cmp_bin big1 "$(obj clone/.git/model/objects $B1)"
+'
+
+test_expect_success 'a lent file changed in place is the user'"'"'s: its version comes from storage' '
+	printf XXXX | dd of=clone/big.pth bs=1 seek=100 conv=notrunc 2>/dev/null &&
+	cp clone/big.pth changed &&
+	git -C clone checkout -q -f v1 2>err &&
+	grep "was changed after it was checked out" err &&
+	test_cmp_bin big1 clone/big.pth &&
+	test_path_is_missing "$(obj clone/.git/model/objects $B2)" &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big2 clone/big.pth &&
+	! test_cmp_bin changed clone/big.pth
+'
+
+test_expect_success 'a lent file rewritten with its mtime put back is hashed, never served' '
+	m=$(stat -c %y clone/big.pth) &&
+	printf YYYY | dd of=clone/big.pth bs=1 seek=200 conv=notrunc 2>/dev/null &&
+	touch -d "$m" clone/big.pth &&
+	git -C clone checkout -q -f v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	git -C clone checkout -q main 2>err &&
+	test_cmp_bin big2 clone/big.pth
+'
+
+test_expect_success 'stash of a lent file written over' '
+	cat big3 >clone/big.pth &&
+	git -C clone stash -q &&
+	test_cmp_bin big2 clone/big.pth &&
+	git -C clone stash pop -q &&
+	test_cmp_bin big3 clone/big.pth &&
+	git -C clone checkout -q -f main &&
+	test_cmp_bin big2 clone/big.pth
+'
+
+test_expect_success 'an unpushed commit'"'"'s weights are never lent' '
+	cp big3 clone/big.pth &&
+	git -C clone commit -q -a -m v3 &&
+	git -C clone checkout -q v1 &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big3 clone/big.pth &&
+	test "$(stat -c %h clone/big.pth)" = 1 &&
+	test_cmp_bin big3 "$(obj clone/.git/model/objects $B3)" &&
+	test_path_is_missing clone/.git/model/lent/$B3.loan &&
+	git -C clone push -q origin main 2>/dev/null &&
+	git -C clone checkout -q v1 &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big3 clone/big.pth &&
+	lent clone/big.pth clone
+'
+
+test_expect_success 'worktree add: each worktree gets the bytes, one of them the loan' '
+	git -C clone worktree add -q ../wt2 v1 &&
+	test_cmp_bin big1 wt2/big.pth &&
+	lent wt2/big.pth clone &&
+	git -C clone checkout -q v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	test "$(stat -c %h clone/big.pth)" = 1 &&
+	git -C wt2 checkout -q --detach v2 &&
+	test_cmp_bin big2 wt2/big.pth &&
+	test_cmp_bin big1 clone/big.pth &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big3 clone/big.pth &&
+	git -C clone worktree remove --force ../wt2 &&
+	git -C clone model fsck
+'
+
+test_expect_success 'two paths with one oid: one lent, the other copied' '
+	(
+		cd work &&
+		git pull -q ../remote.git main 2>/dev/null &&
+		cp big.pth copy.pth &&
+		git add copy.pth &&
+		git commit -q -m "two paths" &&
+		git push -q origin main 2>/dev/null
+	) &&
+	git -C clone pull -q 2>/dev/null &&
+	test_cmp_bin big3 clone/big.pth &&
+	test_cmp_bin big3 clone/copy.pth &&
+	test $(($(stat -c %h clone/big.pth) + $(stat -c %h clone/copy.pth))) = 3 &&
+	git -C clone status --porcelain >out &&
+	test_must_be_empty out
+'
+
+test_expect_success 'rebase over big files' '
+	(
+		cd work &&
+		git rm -q copy.pth &&
+		git commit -q -m "one path" &&
+		git push -q origin main 2>/dev/null
+	) &&
+	echo note >clone/note &&
+	git -C clone add note &&
+	git -C clone commit -q -m note &&
+	git -C clone pull -q --rebase 2>/dev/null &&
+	test_cmp_bin big3 clone/big.pth &&
+	test_path_is_missing clone/copy.pth &&
+	git -C clone checkout -q v2 &&
+	test_cmp_bin big2 clone/big.pth &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big3 clone/big.pth &&
+	git -C clone model fsck
+'
+
+# With no hooks, the filter process writes the deferred files as it ends:
+# the one process that is killed.
+test_expect_success 'kill -9 after the lending rename: nothing lost, fsck repairs' '
+	mkdir -p nohooks &&
+	{ env GIT_MODEL_TEST_LEND_KILL=lend \
+		git -C clone -c core.hooksPath="$PWD/nohooks" checkout -q v1 2>err || :; } &&
+	grep ^pending clone/.git/model/lent/$B1.loan &&
+	git -C clone model fsck &&
+	grep ^lent clone/.git/model/lent/$B1.loan &&
+	test_cmp_bin big1 clone/big.pth &&
+	git -C clone model checkout &&
+	git -C clone status --porcelain >out &&
+	test_must_be_empty out &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big3 clone/big.pth &&
+	test_cmp_bin big1 "$(obj clone/.git/model/objects $B1)"
+'
+
+test_expect_success 'kill -9 after the taking-back rename: nothing lost, fsck repairs' '
+	{ env GIT_MODEL_TEST_LEND_KILL=return \
+		git -C clone -c core.hooksPath="$PWD/nohooks" checkout -q v2 2>err || :; } &&
+	test_path_is_file clone/.git/model/lent/$B3.loan &&
+	test_path_is_missing clone/.git/model/lent/$B3 &&
+	test_expect_code 1 git -C clone model fsck >out 2>&1 &&
+	grep "pointer text in the work tree: big.pth" out &&
+	test_path_is_missing clone/.git/model/lent/$B3.loan &&
+	git -C clone model checkout &&
+	test_cmp_bin big2 clone/big.pth &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big3 clone/big.pth
+'
+
+test_expect_success 'model.checkout=copy copies' '
+	git -C clone -c model.checkout=copy checkout -q v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	test "$(stat -c %h clone/big.pth)" = 1 &&
+	test_cmp_bin big1 "$(obj clone/.git/model/objects $B1)" &&
+	git -C clone checkout -q main
+'
+
+test_expect_success OTHER_FS 'a work tree on another file system gets a copy' '
+	other=$(mktemp -d /dev/shm/git-model-t0105.XXXXXX) &&
+	test_when_finished "rm -rf \"$other\"" &&
+	git -C clone worktree add -q "$other/wt" v1 &&
+	test_cmp_bin big1 "$other/wt/big.pth" &&
+	test "$(stat -c %h "$other/wt/big.pth")" = 1 &&
+	test_cmp_bin big1 "$(obj clone/.git/model/objects $B1)" &&
+	git -C clone worktree remove --force "$other/wt"
+'
+
+test_done
