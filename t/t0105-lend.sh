@@ -227,6 +227,22 @@ test_expect_success 'kill -9 after the taking-back rename: nothing lost, fsck re
 	test_cmp_bin big3 clone/big.pth
 '
 
+test_expect_success 'env reports the store, the loans and what a checkout needs' '
+	git -C clone model env >out &&
+	grep "^disk.lent=2097152 (2.00 MiB, 1 object(s))$" out &&
+	grep "^disk.checkout=0 (0 B, 0 file(s) hold their pointer)$" out &&
+	git -C clone cat-file -p HEAD:big.pth >clone/big.pth &&
+	git -C clone model env >out &&
+	grep "^disk.lent=0 (0 B, 0 object(s))$" out &&
+	grep "^disk.checkout=2097152 (2.00 MiB, 1 file(s) hold their pointer)$" out &&
+	git -C clone model pull 2>err &&
+	grep "was changed after it was checked out" err &&
+	test_cmp_bin big3 clone/big.pth &&
+	lent clone/big.pth clone &&
+	git -C clone -c model.checkout=copy model env >out &&
+	grep "^disk.store=.* (.*, 2 object(s))$" out
+'
+
 test_expect_success 'model.checkout=copy copies' '
 	git -C clone -c model.checkout=copy checkout -q v1 &&
 	test_cmp_bin big1 clone/big.pth &&

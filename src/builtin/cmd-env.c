@@ -3,10 +3,12 @@
  * credential: userinfo in any URL value is masked.
  */
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <git2.h>
@@ -14,8 +16,13 @@
 #include <zstd.h>
 
 #include "builtin.h"
+#include "checkout.h"
 #include "config.h"
+#include "human.h"
+#include "loan.h"
 #include "run-command.h"
+#include "scan.h"
+#include "store-walk.h"
 #include "url.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -148,6 +155,73 @@ static void print_config(struct repo *repo)
 	strbuf_release(&val);
 }
 
+struct disk_use {
+	struct store store;
+	enum checkout_how how;
+	dev_t dev; /* of the work tree */
+	size_t objects, files;
+	uint64_t object_bytes, need_bytes;
+};
+
+static int count_object(const struct store_entry *e, void *data)
+{
+	struct disk_use *u = data;
+
+	if (e->kind == STORE_OBJECT) {
+		u->objects++;
+		u->object_bytes += e->st.st_size;
+	}
+	return 0;
+}
+
+/* A file that holds its pointer: a checkout writes it unless it lends. */
+static int count_need(const char *path, const struct pointer *p, void *data)
+{
+	struct disk_use *u = data;
+
+	(void)path;
+	u->files++;
+	if (u->how == CHECKOUT_COPY ||
+	    !loan_can_lend(&u->store, p->oid, p->size, u->dev))
+		u->need_bytes += p->size;
+	return 0;
+}
+
+static void print_size_line(const char *key, uint64_t bytes, size_t n,
+			    const char *what)
+{
+	struct strbuf hs = STRBUF_INIT;
+
+	human_size(bytes, &hs);
+	printf("%s=%" PRIu64 " (%s, %zu %s)\n", key, bytes, hs.buf, n, what);
+	strbuf_release(&hs);
+}
+
+/*
+ * Disk use: the objects in the store, those lent to work trees, and what
+ * a checkout of the files that hold their pointer would write.
+ */
+static void print_disk_use(struct repo *repo)
+{
+	struct disk_use u = { STORE_INIT };
+	struct loan_stats loans = LOAN_STATS_INIT;
+	struct stat st;
+
+	repo_store(repo, &u.store);
+	store_walk(&u.store, count_object, &u);
+	loan_count(&u.store, &loans);
+	print_size_line("disk.store", u.object_bytes, u.objects, "object(s)");
+	print_size_line("disk.lent", loans.out_bytes, loans.out, "object(s)");
+	if (repo->workdir && !stat(repo->workdir, &st) &&
+	    checkout_read_how(repo, &u.how) >= 0) {
+		u.dev = st.st_dev;
+		if (worktree_pointers(repo, count_need, &u) >= 0)
+			print_size_line("disk.checkout", u.need_bytes, u.files,
+					"file(s) hold their pointer");
+	}
+	store_release(&u.store);
+}
+
 int cmd_env(int argc, const char **argv, struct repo *repo)
 {
 	const char *git_version[] = { "git", "version", NULL };
@@ -171,6 +245,7 @@ int cmd_env(int argc, const char **argv, struct repo *repo)
 		strbuf_reset(&v);
 		repo_model_dir(repo, &v);
 		printf("store=%s\n", v.buf);
+		print_disk_use(repo);
 	} else {
 		printf("repository=\n");
 	}

@@ -213,6 +213,29 @@ static void backdate_times(struct timespec times[2])
 	times[1].tv_nsec = 0;
 }
 
+/* The object in objects/ as `st`, when it may be lent to device `dev`. */
+static int can_lend(const struct store *s, const char *oid, uint64_t size,
+		    dev_t dev, struct stat *st)
+{
+	struct strbuf obj = STRBUF_INIT;
+	int ok;
+
+	ok = !store_object_path(s, oid, &obj) && !lstat(obj.buf, st) &&
+	     S_ISREG(st->st_mode) && (st->st_mode & 07777) == 0444 &&
+	     st->st_nlink == 1 && (uint64_t)st->st_size == size &&
+	     st->st_dev == dev && store_is_stored(s, oid);
+	strbuf_release(&obj);
+	return ok;
+}
+
+int loan_can_lend(const struct store *s, const char *oid, uint64_t size,
+		  dev_t dev)
+{
+	struct stat st;
+
+	return can_lend(s, oid, size, dev, &st);
+}
+
 int loan_lend(const struct store *s, const char *oid, uint64_t size,
 	      int dir, const char *base, const char *abs_path, mode_t mode,
 	      struct stat *st)
@@ -226,10 +249,7 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 
 	if (store_object_path(s, oid, &obj) < 0)
 		return -1;
-	if (lstat(obj.buf, &ost) < 0 || !S_ISREG(ost.st_mode) ||
-	    (ost.st_mode & 07777) != 0444 || ost.st_nlink != 1 ||
-	    (uint64_t)ost.st_size != size || fstat(dir, &dst) < 0 ||
-	    dst.st_dev != ost.st_dev || !store_is_stored(s, oid))
+	if (fstat(dir, &dst) < 0 || !can_lend(s, oid, size, dst.st_dev, &ost))
 		goto cleanup;
 	lock = lock_loans(s);
 	if (lock < 0)
@@ -513,4 +533,36 @@ cleanup:
 		close(lock);
 	strbuf_release(&dir);
 	return ret;
+}
+
+int loan_count(const struct store *s, struct loan_stats *stats)
+{
+	struct strbuf dir = STRBUF_INIT, file = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	strbuf_addf(&dir, "%s/lent", s->dir);
+	d = opendir(dir.buf);
+	while (d && (de = readdir(d))) {
+		struct loan l = { 0 };
+		size_t len = strlen(de->d_name);
+		struct stat st;
+
+		if (len != HASH_HEXSZ + strlen(LOAN_SUFFIX) ||
+		    strcmp(de->d_name + HASH_HEXSZ, LOAN_SUFFIX))
+			continue;
+		strbuf_reset(&file);
+		strbuf_addf(&file, "%s/%s", dir.buf, de->d_name);
+		if (read_record(file.buf, &l) > 0 && !lstat(l.path, &st) &&
+		    unchanged(&l, &st)) {
+			stats->out++;
+			stats->out_bytes += l.size;
+		}
+		loan_release(&l);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&dir);
+	strbuf_release(&file);
+	return 0;
 }

@@ -109,6 +109,19 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 	      struct stat *st);
 
 /*
+ * True when loan_lend() would lend `oid` to a work tree on the device
+ * `dev` (the loan could still fail: lent elsewhere meanwhile).
+ */
+int loan_can_lend(const struct store *s, const char *oid, uint64_t size,
+		  dev_t dev);
+
+/*
+ * Count the loans that are out into `stats` (out and out_bytes): those
+ * whose file is in place, unchanged. Settles nothing. 0.
+ */
+int loan_count(const struct store *s, struct loan_stats *stats);
+
+/*
  * Look at the loan of `oid`, if any, and settle what is no longer lent,
  * as the header says (messages for files the user changed, unless
  * `quiet`). Returns enum loan_state, or -1 (reported).
