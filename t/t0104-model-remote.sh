@@ -42,6 +42,32 @@ test_expect_success 'git diff reads only the headers, and says bytes were not co
 	test_path_is_missing .git/model/objects/sha256
 '
 
+test_expect_success 'with smudge on too: git diff and git log -p download no weights' '
+	: >"$HTTPD_ACCESS_LOG" &&
+	git diff v1 v2 -- m.safetensors >diff &&
+	grep "^-head.weight F32 \[4, 16\]$" diff &&
+	grep "^+classifier.weight F32 \[4, 16\]$" diff &&
+	git log -p -1 v2 -- m.safetensors >log &&
+	grep "^+classifier.weight F32 \[4, 16\]$" log &&
+	object_gets >gets &&
+	! grep -v "^206 " gets &&
+	total=$(awk "{ n += \$2 } END { print n }" gets) &&
+	test "$total" -lt 4194304 &&
+	test_path_is_missing .git/model/objects/sha256
+'
+
+test_expect_success 'an external diff is shown the weights, as a checkout has them' '
+	cat >ext-diff <<-\EOF &&
+	#!/bin/sh
+	# path old-file old-hex old-mode new-file new-hex new-mode
+	wc -c <"$2" >>"$TRASH_DIRECTORY/ext-sizes"
+	EOF
+	chmod +x ext-diff &&
+	PATH="$PWD:$PATH" GIT_EXTERNAL_DIFF=ext-diff git diff v1 v2 -- m.safetensors &&
+	test "$(cat ext-sizes)" = "$(wc -c <models/big1.safetensors)" &&
+	rm -rf .git/model/objects
+'
+
 test_expect_success 'show reads the header from storage too' '
 	git model show v1:m.safetensors >out &&
 	grep "^emb.weight F32 \[1024, 1024\]$" out &&

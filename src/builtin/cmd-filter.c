@@ -3,6 +3,7 @@
  * them (see cmd-install.c for the configuration that names them).
  */
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,123 @@ static const char *path_arg(int argc, const char **argv,
 	if (argc > 1)
 		usage_msg_opt("too many arguments", usage, options);
 	return argc ? argv[0] : "<stdin>";
+}
+
+/* A process's parent, from /proc/<pid>/stat; 0 when it cannot be read. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512];
+	const char *close_paren;
+	ssize_t n;
+	long ppid;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read_in_full(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold spaces and ')'. */
+	close_paren = strrchr(buf, ')');
+	if (!close_paren || sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
+		return 0;
+	return (pid_t)ppid;
+}
+
+/*
+ * The git command a git process runs ("diff" for `git -C x diff`), from
+ * its /proc/<pid>/cmdline, into `cmd`; 0, or -1 when the process is not
+ * git or its command line cannot be read.
+ */
+static int git_command_of(pid_t pid, char *cmd, size_t cmdsz)
+{
+	char path[64], buf[4096];
+	const char *arg, *end, *base;
+	ssize_t n;
+	int fd, takes_value = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read_in_full(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	end = buf + n;
+	base = strrchr(buf, '/');
+	base = base ? base + 1 : buf;
+	if (strcmp(base, "git"))
+		return -1;
+	for (arg = buf + strlen(buf) + 1; arg < end; arg += strlen(arg) + 1) {
+		if (takes_value) {
+			takes_value = 0;
+			continue;
+		}
+		if (!strcmp(arg, "-C") || !strcmp(arg, "-c") ||
+		    !strcmp(arg, "--git-dir") || !strcmp(arg, "--work-tree") ||
+		    !strcmp(arg, "--namespace") ||
+		    !strcmp(arg, "--super-prefix")) {
+			takes_value = 1;
+			continue;
+		}
+		if (*arg == '-')
+			continue;
+		if (strlen(arg) >= cmdsz)
+			return -1;
+		memcpy(cmd, arg, strlen(arg) + 1);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Is this filter-process run by a git command that only reads history
+ * (diff, log, show, blame, grep…)? Such a command smudges a blob only to
+ * hand it to a textconv driver in a temp file, and `git model textconv`
+ * reads a pointer's weights (or just their header) itself: smudging
+ * gigabytes there is waste, and for weights not in the store a full
+ * download where a Range request for the header would do. Not when an
+ * external diff may run (GIT_EXTERNAL_DIFF, diff.external,
+ * diff.model.command), which is
+ * shown files as a checkout has them. The git process is the parent,
+ * or a grandparent through a wrapper (sh -c, time); Linux's /proc.
+ */
+static int run_for_textconv(struct repo *repo)
+{
+	static const char *const readers[] = {
+		"diff", "log", "show", "whatchanged", "blame", "annotate",
+		"grep", "diff-tree", "diff-index", "diff-files", "range-diff",
+	};
+	struct strbuf v = STRBUF_INIT;
+	char cmd[64];
+	pid_t pid = getppid();
+	size_t i;
+	int depth, ext;
+
+	if (getenv("GIT_EXTERNAL_DIFF"))
+		return 0;
+	ext = config_get(repo, "diff.external", &v);
+	if (ext > 0)
+		ext = config_get(repo, "diff.model.command", &v);
+	strbuf_release(&v);
+	if (ext <= 0)
+		return 0; /* set, or unreadable */
+	for (depth = 0; depth < 3 && pid > 1; depth++) {
+		if (!git_command_of(pid, cmd, sizeof(cmd))) {
+			for (i = 0; i < ARRAY_SIZE(readers); i++)
+				if (!strcmp(cmd, readers[i]))
+					return 1;
+			return 0;
+		}
+		pid = parent_of(pid);
+	}
+	return 0;
 }
 
 /* Storage is opened on the first missing object, once per process. */
@@ -333,6 +451,8 @@ int cmd_filter_process(int argc, const char **argv, struct repo *repo)
 	if (parse_options(argc, argv, options, usage, 0))
 		usage_msg_opt("too many arguments", usage, options);
 	setup_filter(repo, &f, &s, &url, &fetch, 1);
+	if (run_for_textconv(repo))
+		f.skip_smudge = 1;
 	ret = filter_process(&f, 0, 1) < 0;
 	/*
 	 * git closes the pipe as it exits, with the index written, and waits
