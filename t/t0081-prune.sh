@@ -90,7 +90,17 @@ test_expect_success '--dry-run lists what would go and deletes nothing' '
 '
 
 test_expect_success 'an object only in an old, pushed commit is deleted' '
+	# the tensor hashes git model show caches go with their object
+	for oid in $V1 $V2
+	do
+		mkdir -p .git/model/tensor-hashes/$(echo $oid | cut -c1-2) &&
+		echo "git-model tensor-hashes 1" \
+			>.git/model/tensor-hashes/$(echo $oid | cut -c1-2)/$oid ||
+		return 1
+	done &&
 	git model prune >out 2>err &&
+	test_path_is_missing .git/model/tensor-hashes/$(echo $V1 | cut -c1-2)/$V1 &&
+	test_path_is_file .git/model/tensor-hashes/$(echo $V2 | cut -c1-2)/$V2 &&
 	test_must_be_empty out &&
 	grep "^git-model: deleted 1 object(s) (10.00 KiB), kept 1 in use (20.00 KiB)$" err &&
 	! grep "not confirmed" err &&

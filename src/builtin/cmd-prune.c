@@ -25,6 +25,7 @@
 #include "config.h"
 #include "human.h"
 #include "keep.h"
+#include "model-file.h"
 #include "storage.h"
 #include "store-walk.h"
 #include "transfer.h"
@@ -449,6 +450,8 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 			}
 			if (res > 0)
 				continue;
+			if (model_file_forget(&p.store, c->oid) < 0)
+				failed++;
 			if (p.verbose)
 				printf("deleted %s (%s)\n", c->oid, hs.buf);
 		}

@@ -197,6 +197,19 @@ static int cache_path(const struct store *s, const char *oid,
 	return 0;
 }
 
+int model_file_forget(const struct store *s, const char *oid)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret = 0;
+
+	if (cache_path(s, oid, &path) < 0)
+		return error("not an object id: '%s'", oid);
+	if (unlink(path.buf) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '%s'", path.buf);
+	strbuf_release(&path);
+	return ret;
+}
+
 /* The hash cached for [offset, offset+length), or NULL. */
 static const char *cached(const char *text, uint64_t offset, uint64_t length)
 {

@@ -88,4 +88,10 @@ int model_file_hash(struct model_file *mf, const struct store *s);
  */
 int model_file_hash_cached(struct model_file *mf, const struct store *s);
 
+/*
+ * Drop the tensor hashes cached for the store object `oid` (prune calls
+ * it for each object it deletes). 0 (also when none were cached) or -1.
+ */
+int model_file_forget(const struct store *s, const char *oid);
+
 #endif
