@@ -78,49 +78,4 @@ test_expect_success ROOT 'README test command installs what every suite needs' '
 	grep "^npm ci --prefix t/s3" "$LOG"
 '
 
-# make check on test scripts of a directory whose path has no blank
-# (make's file lists cannot hold one, and the trash directory's has one).
-make_check () {
-	(
-		unset MAKEFLAGS MFLAGS MAKELEVEL &&
-		make -s -C "$GIT_MODEL_BUILD_DIR" check TESTS="$*" \
-			TEST_SUITE_LOG="$SCRIPTS/suite.log"
-	)
-}
-
-test_expect_success 'make check ends with the scripts it skipped and the command' '
-	SCRIPTS=$(mktemp -d) &&
-	test_when_finished "rm -rf \"$SCRIPTS\"" &&
-	printf "#!/bin/sh\necho \"1..0 # SKIP nginx is not installed (apt-get install nginx-light)\"\n" \
-		>"$SCRIPTS/t9998-whole.sh" &&
-	printf "#!/bin/sh\necho 1..2\necho ok 1 - a\necho \"ok 2 # skip b (missing STRACE)\"\n" \
-		>"$SCRIPTS/t9999-part.sh" &&
-	chmod +x "$SCRIPTS"/*.sh &&
-	make_check "$SCRIPTS/t9998-whole.sh" "$SCRIPTS/t9999-part.sh" >out 2>&1 &&
-	sed -n "/^Skipped, so NOT tested/,\$p" out >actual &&
-	cat >expect <<-\EOF &&
-	Skipped, so NOT tested here: 2 test script(s)
-	Skipped whole:
-	  t9998-whole: nginx is not installed (apt-get install nginx-light)
-	Skipped in part:
-	  t9999-part: 1 test(s) (missing STRACE)
-	To install what the tests need (Debian 12) and run them all:
-	  contrib/install-deps.sh --tests && make -j2 check
-	(GIT_SKIP_TESTS, a small disk, no loop devices or a build without
-	--enable-fuzzers skip some anyway: see each reason.)
-	============================================================================
-	EOF
-	test_cmp expect actual
-'
-
-test_expect_success 'make check with nothing skipped prints no such list' '
-	SCRIPTS=$(mktemp -d) &&
-	test_when_finished "rm -rf \"$SCRIPTS\"" &&
-	printf "#!/bin/sh\necho 1..1\necho ok 1 - a\n" >"$SCRIPTS/t9997-all.sh" &&
-	chmod +x "$SCRIPTS/t9997-all.sh" &&
-	make_check "$SCRIPTS/t9997-all.sh" >out 2>&1 &&
-	grep "^# PASS:  1" out &&
-	! grep "Skipped" out
-'
-
 test_done

@@ -47,4 +47,33 @@ test_expect_success 'after a failure too, the skipped script is listed' '
 	grep "^  skips: no frobnicator here$" out
 '
 
+test_expect_success 'the list: each script, its reason, the one command' '
+	printf "#!/bin/sh\necho 1..2\necho ok 1 - a\necho \"ok 2 # skip b (missing STRACE)\"\n" \
+		>"$scripts/part.sh" &&
+	printf "#!/bin/sh\necho \"1..0 # SKIP nginx is not installed (apt-get install nginx-light)\"\n" \
+		>"$scripts/whole.sh" &&
+	chmod +x "$scripts"/*.sh &&
+	run_make_check "$scripts/whole.sh" "$scripts/part.sh" &&
+	sed -n "/^Skipped, so NOT tested/,/^=====/p" out >actual &&
+	cat >expect <<-\EOF &&
+	Skipped, so NOT tested here: 2 test script(s)
+	Skipped whole:
+	  whole: nginx is not installed (apt-get install nginx-light)
+	Skipped in part:
+	  part: 1 test(s) (missing STRACE)
+	To install what the tests need (Debian 12) and run them all:
+	  contrib/install-deps.sh --tests && make -j2 check
+	(GIT_SKIP_TESTS, a small disk, no loop devices or a build without
+	--enable-fuzzers skip some anyway: see each reason.)
+	============================================================================
+	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'nothing skipped: no such list' '
+	run_make_check "$scripts/passes.sh" &&
+	grep "^# PASS:  1" out &&
+	! grep "Skipped" out
+'
+
 test_done
