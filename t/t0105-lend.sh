@@ -205,6 +205,7 @@ test_expect_success 'kill -9 after the lending rename: nothing lost, fsck repair
 	git -C clone model fsck &&
 	grep ^lent clone/.git/model/lent/$B1.loan &&
 	test_cmp_bin big1 clone/big.pth &&
+	test "$(stat -c %a clone/big.pth)" = 644 &&
 	git -C clone model checkout &&
 	git -C clone status --porcelain >out &&
 	test_must_be_empty out &&
@@ -241,6 +242,24 @@ test_expect_success 'env reports the store, the loans and what a checkout needs'
 	lent clone/big.pth clone &&
 	git -C clone -c model.checkout=copy model env >out &&
 	grep "^disk.store=.* (.*, 2 object(s))$" out
+'
+
+test_expect_success 'push of a lent object to other file:// storage copies it, never links it' '
+	git init -q --bare other.git &&
+	git -C clone -c model.file.hardLinks=true push -q ../other.git HEAD:refs/heads/main 2>/dev/null &&
+	test_cmp_bin big3 "$(obj other.git/model/objects $B3)" &&
+	test "$(stat -c %h "$(obj other.git/model/objects $B3)")" = 1 &&
+	lent clone/big.pth clone
+'
+
+test_expect_success 'prune leaves lent objects and their loans alone' '
+	git -C clone model prune 2>err &&
+	lent clone/big.pth clone &&
+	test_cmp_bin big3 clone/big.pth &&
+	git -C clone checkout -q v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big3 clone/big.pth
 '
 
 test_expect_success 'model.checkout=copy copies' '

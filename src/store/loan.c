@@ -329,8 +329,10 @@ cleanup:
 /*
  * A loan whose file was moved into the work tree by a process killed
  * before it recorded the file's stat: when the file still hashes to the
- * object, the loan is recorded as out, with its stat now; else it stays
- * pending (and is then the user's file).
+ * object, it gets a work tree file's mode (0666 minus the umask; an
+ * executable bit that the kill kept from it is lost) and the loan is
+ * recorded as out, with its stat now; else it stays pending (and is then
+ * the user's file).
  */
 static int finish_pending(const char *oid, struct loan *l, const char *record)
 {
@@ -343,6 +345,17 @@ static int finish_pending(const char *oid, struct loan *l, const char *record)
 		return 0;
 	if (!hash_fd(fd, got, &size) && size == l->size && !strcmp(got, oid) &&
 	    !fstat(fd, &st) && same_inode(l, &st)) {
+		/* Still the store's mode 0444: a work tree file's instead. */
+		if ((st.st_mode & 07777) == 0444) {
+			mode_t mask = umask(0);
+
+			umask(mask);
+			if (fchmod(fd, 0666 & ~mask) < 0 || fstat(fd, &st) < 0) {
+				close(fd);
+				return error_errno("cannot make '%s' writable",
+						   l->path);
+			}
+		}
 		l->pending = 0;
 		loan_set_stat(l, &st);
 		ret = write_record(record, l);
@@ -394,7 +407,8 @@ static int settle_locked(const struct store *s, const char *oid, int quiet,
 	}
 	at_path = !lstat(l.path, &pst) && same_inode(&l, &pst) &&
 		  same_inode(&l, &ast);
-	if (at_path && l.pending && finish_pending(oid, &l, record.buf) < 0)
+	if (at_path && l.pending &&
+	    (finish_pending(oid, &l, record.buf) < 0 || lstat(l.path, &pst) < 0))
 		goto cleanup;
 	if (at_path && unchanged(&l, &pst)) {
 		stats->out++;
