@@ -25,7 +25,7 @@ test_expect_success 'setup: two tagged versions in a repository' '
 '
 
 test_expect_success 'push uploads the weights to the bare remote, no config needed' '
-	git -C work push -q origin main --tags 2>err &&
+	test_terminal "git -C work push -q origin main --tags" >err &&
 	grep "uploaded 2 object(s)" err &&
 	test_cmp_bin v1 "$(obj remote.git/model/objects $(oid_of v1))" &&
 	test_cmp_bin v2 "$(obj remote.git/model/objects $(oid_of v2))"
@@ -82,7 +82,7 @@ test_expect_success 'GIT_MODEL_SKIP_SMUDGE=1 clone keeps pointers' '
 '
 
 test_expect_success 'git model pull brings the weights, status stays clean' '
-	git -C lazy model pull 2>err &&
+	git -C lazy model pull --progress 2>err &&
 	grep "downloaded 1 object" err &&
 	test_cmp_bin v2 lazy/model.pth &&
 	git -C lazy status --porcelain >status &&
@@ -99,10 +99,22 @@ test_expect_success 'git status after pull does not run the filter (weights not 
 
 test_expect_success 'fetch of a tag downloads its weights only' '
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy2 &&
-	git -C lazy2 model fetch origin v1 2>err &&
+	git -C lazy2 model fetch --progress origin v1 2>err &&
 	grep "downloaded 1 object" err &&
 	test_cmp_bin v1 "$(obj lazy2/.git/model/objects $(oid_of v1))" &&
 	test_path_is_missing "$(obj lazy2/.git/model/objects $(oid_of v2))"
+'
+
+test_expect_success 'off a terminal, a fetch or pull that did its work says nothing' '
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git quiet &&
+	git -C quiet model fetch origin v1 2>err &&
+	test_must_be_empty err &&
+	test_cmp_bin v1 "$(obj quiet/.git/model/objects $(oid_of v1))" &&
+	git -C quiet model pull 2>err &&
+	test_must_be_empty err &&
+	test_cmp_bin v2 quiet/model.pth &&
+	git -C quiet model pull -q --progress 2>err &&
+	test_must_be_empty err
 '
 
 test_expect_success 'setup: file:// storage in the committed .gitmodel' '
@@ -190,7 +202,7 @@ test_expect_success 'fetch takes --include=<globs>, and -q bundled with -X<globs
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote2.git opts &&
 	a=$(oid_of work2/small/a.pth) &&
 	b=$(oid_of work2/big/b.pth) &&
-	git -C opts model fetch --include="small/*" 2>err &&
+	git -C opts model fetch --progress --include="small/*" 2>err &&
 	grep "downloaded 1 object" err &&
 	test_path_is_file "$(obj opts/.git/model/objects $a)" &&
 	test_path_is_missing "$(obj opts/.git/model/objects $b)" &&

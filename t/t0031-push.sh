@@ -20,7 +20,7 @@ test_expect_success 'setup' '
 
 test_expect_success 'git push uploads the weights through the pre-push hook' '
 	test_path_is_executable .git/hooks/pre-push &&
-	git push -q origin main 2>err &&
+	test_terminal "git push -q origin main" >err &&
 	grep "uploaded 1 object(s) to .file://.*/remote.git/model/objects., 0 already there" err &&
 	test_cmp_bin w.pth "$(obj remote.git/model/objects $(oid_of w.pth))" &&
 	test "$(git -C remote.git rev-parse main)" = "$(git rev-parse HEAD)"
@@ -79,7 +79,7 @@ test_expect_success 'git model push --dry-run lists, uploads nothing; push uploa
 	printf "would upload %.10s ro.pth (10.00 KiB)\n" $oid >expect &&
 	test_cmp expect out &&
 	test_path_is_missing "$(obj remote.git/model/objects $oid)" &&
-	git model push origin >out 2>err &&
+	git model push --progress origin >out 2>err &&
 	test_must_be_empty out &&
 	grep "uploaded 1 object(s)" err &&
 	test_cmp_bin ro.pth "$(obj remote.git/model/objects $oid)" &&
@@ -87,40 +87,53 @@ test_expect_success 'git model push --dry-run lists, uploads nothing; push uploa
 	test_must_be_empty out
 '
 
-test_expect_success 'push and push --dry-run with nothing to do say so' '
-	git model push --dry-run origin >out 2>err &&
+test_expect_success 'push and push --dry-run with nothing to do say so, on a terminal' '
+	git model push --dry-run --progress origin >out 2>err &&
 	test_must_be_empty out &&
 	url=$(sed -n "s/^git-model: 1 object(s) already in .\(file:.*remote.git\/model\/objects\).$/\1/p" err) &&
 	test -n "$url" &&
-	git model push origin >out 2>err &&
+	git model push --progress origin >out 2>err &&
 	test_must_be_empty out &&
 	echo "git-model: uploaded 0 object(s) to ${SQ}$url${SQ}, 1 already there" >expect &&
-	test_cmp expect err &&
+	tail -n 1 err >actual &&
+	test_cmp expect actual &&
+	git model push origin >out 2>err &&
+	test_must_be_empty err &&
 	git push -q origin main &&
 	echo "git-model: no weights to push: the commits add none that ${SQ}origin${SQ} lacks" >expect &&
+	git model push --dry-run --progress origin >out 2>err &&
+	test_must_be_empty out &&
+	test_cmp expect err &&
+	test_terminal "git model push origin" >out &&
+	tr -d "\r" <out >actual &&
+	test_cmp expect actual &&
+	git model push -q --progress origin 2>err &&
+	test_must_be_empty err
+'
+
+test_expect_success 'off a terminal, a push that did its work says nothing' '
 	git model push --dry-run origin >out 2>err &&
 	test_must_be_empty out &&
-	test_cmp expect err &&
-	git model push origin >out 2>err &&
-	test_must_be_empty out &&
-	test_cmp expect err &&
-	git model push -q origin 2>err &&
+	test_must_be_empty err &&
+	git model push origin 2>err &&
+	test_must_be_empty err &&
+	git push -q origin main 2>err &&
 	test_must_be_empty err
 '
 
 test_expect_success 'push --all puts back weights lost from storage' '
 	oid=$(oid_of ro.pth) &&
 	rm -f "$(obj remote.git/model/objects $oid)" &&
-	git model push origin 2>err &&
+	git model push --progress origin 2>err &&
 	grep "no weights to push" err &&
-	git model push --all --dry-run origin >out 2>err &&
+	git model push --all --dry-run --progress origin >out 2>err &&
 	printf "would upload %.10s ro.pth (10.00 KiB)\n" $oid >expect &&
 	test_cmp expect out &&
 	grep "^git-model: 1 object(s) already in .file://.*/remote.git/model/objects.$" err &&
-	git model push --all origin 2>err &&
+	git model push --all --progress origin 2>err &&
 	grep "uploaded 1 object(s) to .file://.*/remote.git/model/objects., 1 already there" err &&
 	test_cmp_bin ro.pth "$(obj remote.git/model/objects $oid)" &&
-	git model push --all origin 2>err &&
+	git model push --all --progress origin 2>err &&
 	grep "^git-model: uploaded 0 object(s) to .file://.*/remote.git/model/objects., 2 already there$" err
 '
 
@@ -185,7 +198,7 @@ test_expect_success 'pushing a merge uploads the weights of both branches' '
 	git merge -q branch-a &&
 	git merge -q --no-edit branch-b &&
 	test "$(git rev-list --parents -1 HEAD | wc -w)" = 3 &&
-	git push -q origin main 2>err &&
+	test_terminal "git push -q origin main" >err &&
 	grep "uploaded 2 object(s)" err &&
 	test_cmp_bin a.pth "$(obj remote.git/model/objects $(oid_of a.pth))" &&
 	test_cmp_bin b.pth "$(obj remote.git/model/objects $(oid_of b.pth))"

@@ -42,12 +42,6 @@ test_expect_success 'setup: big and small files in two tagged versions' '
 	test-tool genrandom small2 20k >small2
 '
 
-# on_terminal CMD: run the shell command CMD with a terminal as its
-# stdin, stdout and stderr (script(1)); what it printed goes to stdout.
-on_terminal () {
-	script -qec "$1" /dev/null </dev/null
-}
-
 test_expect_success 'clone: the hook writes the big file, git the small one' '
 	git clone -q remote.git clone 2>err &&
 	test_cmp_bin big2 clone/big.pth &&
@@ -66,7 +60,7 @@ test_expect_success 'status after the clone is clean and does not re-read the bi
 test_expect_success 'the checkout summary: on a terminal, else nothing' '
 	git -C clone checkout -q v1 2>err &&
 	test_must_be_empty err &&
-	on_terminal "git -C clone checkout -q main" >out &&
+	test_terminal "git -C clone checkout -q main" >out &&
 	grep "git-model: checked out 1 file(s)" out &&
 	git -C clone cat-file -p HEAD:big.pth >clone/big.pth &&
 	git -C clone model checkout 2>err &&
@@ -76,7 +70,7 @@ test_expect_success 'the checkout summary: on a terminal, else nothing' '
 	git -C clone model pull --progress 2>err &&
 	grep "git-model: checked out 1 file(s)" err &&
 	git -C clone cat-file -p HEAD:big.pth >clone/big.pth &&
-	on_terminal "git -C clone model pull -q" >out &&
+	test_terminal "git -C clone model pull -q" >out &&
 	! grep "checked out" out
 '
 
@@ -260,7 +254,7 @@ test_expect_success 'many files in several directories, one executable, by the p
 		git commit -q -m many &&
 		git rm -q -r a c &&
 		git commit -q -m none &&
-		on_terminal "git checkout -q HEAD~1" >../err &&
+		test_terminal "git checkout -q HEAD~1" >../err &&
 		grep "checked out 36 file" ../err &&
 		for i in 1 2 3 4 5 6 7 8 9 10 11 12
 		do

@@ -49,7 +49,7 @@ test_expect_success 'push -n and status ask storage with the credential helper' 
 '
 
 test_expect_success 'push uploads over HTTP after a 401 and the credential helper' '
-	git -C work push origin main >out.push 2>err.push &&
+	test_terminal "git -C work push origin main" >err.push &&
 	grep "uploaded 50 object(s)" err.push &&
 	httpd_log_wait 50 PUT 201 &&
 	test "$(httpd_log_count PUT 401)" = 0 &&
@@ -60,7 +60,7 @@ test_expect_success 'push uploads over HTTP after a 401 and the credential helpe
 '
 
 test_expect_success 'after the push, push -n and status find it all in storage' '
-	git -C work model push -n origin main >out.dry-after 2>err.dry-after &&
+	git -C work model push -n --progress origin main >out.dry-after 2>err.dry-after &&
 	test_must_be_empty out.dry-after &&
 	grep "^git-model: no weights to push: the commits add none that .origin. lacks$" err.dry-after &&
 	git -C work model status >out.status-after 2>err.status-after &&
@@ -88,7 +88,7 @@ test_expect_success 'pointers carry the object URL' '
 test_expect_success 'a push to a second remote asks with HEAD and uploads nothing' '
 	git init -q --bare second.git &&
 	git -C work remote add second ../second.git &&
-	git -C work push second main >out.again 2>err.again &&
+	test_terminal "git -C work push second main" >err.again &&
 	grep "uploaded 0 object(s)" err.again &&
 	grep "50 already there" err.again &&
 	httpd_log_wait 50 HEAD 200
@@ -156,7 +156,7 @@ test_expect_success 'after the first 401, credentials go up front: one 401 a run
 		git commit -q -m upfront &&
 		git remote add origin ../upfront.git
 	) &&
-	git -C upfront push origin main >out.upfront 2>err.upfront &&
+	test_terminal "git -C upfront push origin main" >err.upfront &&
 	grep "uploaded 5 object(s)" err.upfront &&
 	httpd_log_wait 5 PUT 201 "^/auth/upfront/" &&
 	test "$(httpd_log_count HEAD 401 "^/auth/upfront/")" = 1 &&
@@ -202,7 +202,7 @@ test_expect_success 'a token header through model.http.extraHeader is sent' '
 		model push origin main 2>err.notoken &&
 	grep "401 Unauthorized" err.notoken &&
 	git -C work -c model.http.extraHeader="X-Test-Token: token-123" \
-		-c model.storage="$HTTPD_URL/token/models" model push origin main 2>err.token &&
+		-c model.storage="$HTTPD_URL/token/models" model push --progress origin main 2>err.token &&
 	grep "uploaded 1 object(s)" err.token &&
 	test_path_is_file "$(obj_path "$HTTPD_ROOT/token/models" $(oid_of work/new.pth))"
 '
@@ -234,21 +234,21 @@ test_expect_success 'https: a certificate nobody vouches for is refused' '
 
 test_expect_success 'https: http.sslCAInfo names the CA to trust' '
 	git -C miss -c model.storage="$HTTPD_SSL_URL/anon/models" \
-		-c http.sslCAInfo="$HTTPD_CERT" model fetch 2>err.tls2 &&
+		-c http.sslCAInfo="$HTTPD_CERT" model fetch --progress 2>err.tls2 &&
 	grep "downloaded 50 object(s)" err.tls2
 '
 
 test_expect_success 'https: http.sslVerify=false turns the check off' '
 	rm -rf miss/.git/model &&
 	git -C miss -c model.storage="$HTTPD_SSL_URL/anon/models" \
-		-c http.sslVerify=false model fetch 2>err.tls3 &&
+		-c http.sslVerify=false model fetch --progress 2>err.tls3 &&
 	grep "downloaded 50 object(s)" err.tls3
 '
 
 test_expect_success 'https: GIT_SSL_CAINFO names the CA to trust' '
 	rm -rf miss/.git/model &&
 	GIT_SSL_CAINFO="$HTTPD_CERT" git -C miss \
-		-c model.storage="$HTTPD_SSL_URL/anon/models" model fetch 2>err.tls4 &&
+		-c model.storage="$HTTPD_SSL_URL/anon/models" model fetch --progress 2>err.tls4 &&
 	grep "downloaded 50 object(s)" err.tls4
 '
 
@@ -258,7 +258,7 @@ test_expect_success 'https: GIT_SSL_NO_VERIFY turns the check off, =0 does not' 
 		-c model.storage="$HTTPD_SSL_URL/anon/models" model fetch 2>err.tls5 &&
 	grep -i "certificate" err.tls5 &&
 	GIT_SSL_NO_VERIFY=1 git -C miss \
-		-c model.storage="$HTTPD_SSL_URL/anon/models" model fetch 2>err.tls6 &&
+		-c model.storage="$HTTPD_SSL_URL/anon/models" model fetch --progress 2>err.tls6 &&
 	grep "downloaded 50 object(s)" err.tls6
 '
 

@@ -20,7 +20,7 @@ test_expect_success 'setup: storage in .gitmodel, keys in the environment' '
 '
 
 test_expect_success 'push signs every request, uploads, the proxy agrees' '
-	git -C work push -q origin main 2>err &&
+	test_terminal "git -C work push -q origin main" >err &&
 	grep "uploaded 2 object(s)" err &&
 	test "$(s3_log_count PUT 200)" = 2 &&
 	! grep "sig=bad\|sig=missing" "$S3_PROXY_LOG" &&
@@ -49,7 +49,7 @@ test_expect_success 'existing objects are skipped: HEAD, no PUT' '
 	puts=$(s3_log_count PUT 200) &&
 	git init -q --bare second.git &&
 	git -C work remote add second ../second.git &&
-	git -C work push -q second main 2>err &&
+	test_terminal "git -C work push -q second main" >err &&
 	grep "uploaded 0 object(s)" err &&
 	grep "2 already there" err &&
 	test "$(s3_log_count PUT 200)" = "$puts"
@@ -93,8 +93,8 @@ test_expect_success 'credentials from a profile in the shared credentials file' 
 	aws_access_key_id = $S3_OTHER_ACCESS_KEY_ID
 	aws_secret_access_key = $S3_OTHER_SECRET_ACCESS_KEY
 	EOF
-	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=ci \
-		git -C work push -q origin main 2>err &&
+	test_terminal "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		AWS_PROFILE=ci git -C work push -q origin main" >err &&
 	grep "uploaded 1 object(s)" err &&
 	test "$(git -C remote.git rev-parse main)" = "$(git -C work rev-parse main)"
 '
@@ -138,7 +138,7 @@ test_expect_success 'a key prefix with characters that need encoding' '
 	test_when_finished "git -C work config --unset model.storage" &&
 	git init -q --bare third.git &&
 	git -C work remote add third ../third.git &&
-	git -C work model push --all third 2>err &&
+	git -C work model push --all --progress third 2>err &&
 	grep "uploaded 3 object(s)" err &&
 	test_cmp_bin work/a.pth "$(s3_object_path models "$(s3_key "dir with space/ü+é=x" $(oid_of work/a.pth))")" &&
 	rm -rf lazy3 &&
@@ -158,8 +158,8 @@ test_expect_success 'multipart: a 200 MiB file goes up in parallel parts' '
 	test-tool genrandom big 200m >work/big.pth &&
 	git -C work add big.pth &&
 	git -C work commit -q -m big &&
-	git -C work -c model.s3.partSize=8m -c model.concurrency=8 \
-		push -q origin main 2>err &&
+	test_terminal "git -C work -c model.s3.partSize=8m \
+		-c model.concurrency=8 push -q origin main" >err &&
 	grep "uploaded 1 object(s)" err &&
 	test "$(s3_log_count POST 200 "uploads=$")" = 1 &&
 	test "$(s3_log_count PUT 200 "partNumber=")" = 25 &&

@@ -30,7 +30,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'push through libs3 stores the object' '
-	git -C work push -q origin main 2>err &&
+	test_terminal "git -C work push -q origin main" >err &&
 	grep "uploaded 1 object(s)" err &&
 	oid=$(sha256sum <work/a.pth | cut -d" " -f1) &&
 	test_cmp_bin work/a.pth "$(s3_object_path models $(s3_key v2 $oid))"
@@ -43,7 +43,7 @@ test_expect_success 'a clone through libs3 gets the weights back' '
 
 test_expect_success 'a second push finds the object there (HEAD through libs3)' '
 	git init -q --bare second.git &&
-	git -C work push -q ../second.git main 2>err &&
+	test_terminal "git -C work push -q ../second.git main" >err &&
 	grep "1 already there" err
 '
 

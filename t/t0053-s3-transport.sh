@@ -53,7 +53,7 @@ test_expect_success 'a certificate nobody vouches for is refused' '
 '
 
 test_expect_success 'http.sslCAInfo names the CA: the push goes through' '
-	git -C work -c http.sslCAInfo="$HTTPD_CERT" push origin main 2>err &&
+	test_terminal "git -C work -c http.sslCAInfo=\"$HTTPD_CERT\" push origin main" >err &&
 	grep "uploaded 1 object(s)" err &&
 	test_cmp_bin work/a.pth \
 		"$(s3_object_path models $(key_of tls $(oid_of work/a.pth)))"

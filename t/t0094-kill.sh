@@ -172,7 +172,7 @@ test_expect_success 'kill -9 of git model fetch mid-download, then the same fetc
 	test_path_is_missing lazy/.git/model/objects &&
 	part=$(wc -c <"lazy/.git/model/incomplete/$oid") &&
 	test "$part" -lt 16777216 &&
-	git -C lazy model fetch 2>err.fetch2 &&
+	git -C lazy model fetch --progress 2>err.fetch2 &&
 	grep "downloaded 1 object" err.fetch2 &&
 	httpd_log_wait 2 GET 206 "^/slow/models/sha256/" &&
 	test_cmp_bin big.orig "$(obj_path lazy/.git/model/objects $oid)" &&

@@ -546,6 +546,13 @@ test_file_not_empty () {
 	test -s "$1" || { echo >&4 "'$1' is empty or missing"; return 1; }
 }
 
+# test_terminal CMD: run the shell command CMD with stdin, stdout and
+# stderr on a terminal (a pty, by script(1)); what it wrote, both
+# streams, is on stdout.
+test_terminal () {
+	script -qec "$1" /dev/null </dev/null
+}
+
 test_must_be_empty () {
 	test_path_is_file "$1" || return 1
 	if test -s "$1"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -96,4 +97,11 @@ void BUG_fl(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "BUG: %s:%d: %s\n", file, line, msg);
 	abort();
+}
+
+int summary_wanted(int quiet, int progress)
+{
+	if (quiet)
+		return 0;
+	return progress < 0 ? isatty(2) : !!progress;
 }

@@ -33,4 +33,12 @@ void NORETURN BUG_fl(const char *file, int line, const char *fmt, ...)
  */
 int set_error_quiet(int quiet);
 
+/*
+ * Does a command print its summary lines ("downloaded 3 object(s)"),
+ * like git's progress? Never with -q (`quiet`); with --progress
+ * (`progress` 1) always; by default (`progress` -1) only when stderr is
+ * a terminal. Scripts and logs get nothing on success.
+ */
+int summary_wanted(int quiet, int progress);
+
 #endif

@@ -285,7 +285,7 @@ static int do_fetch(struct repo *r, struct fetch_args *a)
 		download_advice(&t, s.display);
 		goto cleanup;
 	}
-	if (!a->quiet && t.done) {
+	if (t.done && summary_wanted(a->quiet, a->progress)) {
 		human_size(t.bytes_done, &hs);
 		fprintf(stderr, "git-model: downloaded %zu object(s) (%s)\n",
 			t.done, hs.buf);
@@ -340,18 +340,6 @@ static int path_selected(const char *path, const char **specs, int nspecs)
 	return 0;
 }
 
-/*
- * The "checked out N file(s)" summary, like git's progress, is for a
- * terminal or --progress (`progress` 1; -1 means "when stderr is a
- * terminal"); scripts and logs get nothing on success.
- */
-static int checkout_quiet(int quiet, int progress)
-{
-	if (quiet)
-		return 1;
-	return progress < 0 ? !isatty(2) : !progress;
-}
-
 static int checkout_pointers(struct repo *r, const char **specs, int nspecs,
 			     const struct filters *filters, int quiet,
 			     int progress)
@@ -359,7 +347,7 @@ static int checkout_pointers(struct repo *r, const char **specs, int nspecs,
 	struct checkout co;
 	size_t i, n;
 
-	if (checkout_begin(&co, r, checkout_quiet(quiet, progress)) < 0)
+	if (checkout_begin(&co, r, !summary_wanted(quiet, progress)) < 0)
 		return 1;
 	n = git_index_entrycount(co.index);
 	for (i = 0; i < n; i++) {

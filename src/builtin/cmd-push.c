@@ -73,7 +73,7 @@ static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
 		       glob.len ? glob.buf : NULL, &set) < 0)
 		goto cleanup;
 	if (!set.nr) {
-		if (o->explicit && !o->quiet)
+		if (o->explicit && summary_wanted(o->quiet, o->progress))
 			fprintf(stderr, "git-model: no weights to push: the "
 					"commits add none that '%s' lacks\n",
 				o->remote);
@@ -109,7 +109,7 @@ static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
 			printf("would upload %.10s %s (%s)\n", f->oid, f->path,
 			       hs.buf);
 		}
-		if (t.skipped && !o->quiet)
+		if (t.skipped && summary_wanted(o->quiet, o->progress))
 			fprintf(stderr, "git-model: %zu object(s) already in "
 					"'%s'\n", t.skipped, s.display);
 		if (!t.failed)
@@ -123,7 +123,7 @@ static int upload(struct repo *r, struct push_opts *o, struct oid_list *want,
 		      t.failed, set.nr, s.display);
 		goto cleanup;
 	}
-	if (!o->quiet)
+	if (summary_wanted(o->quiet, o->progress))
 		fprintf(stderr, "git-model: uploaded %zu object(s) to '%s', "
 				"%zu already there\n",
 			t.done, s.display, t.skipped);
