@@ -135,7 +135,10 @@ test_expect_success 'an unpushed commit'"'"'s weights are never lent' '
 	test "$(stat -c %h clone/big.pth)" = 1 &&
 	test_cmp_bin big3 "$(obj clone/.git/model/objects $B3)" &&
 	test_path_is_missing clone/.git/model/lent/$B3.loan &&
+	marker=clone/.git/model/stored/$(echo $B3 | cut -c1-2)/$B3 &&
+	test_path_is_missing $marker &&
 	git -C clone push -q origin main 2>/dev/null &&
+	test_path_is_file $marker &&
 	git -C clone checkout -q v1 &&
 	git -C clone checkout -q main &&
 	test_cmp_bin big3 clone/big.pth &&

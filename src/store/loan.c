@@ -17,60 +17,55 @@
 #include "wrapper.h"
 #include "banned.h"
 
-#define STORED_NAME "in-storage"
-/* 1M objects' lines; a longer list is not read (nothing is lent). */
-#define STORED_CAP ((size_t)(HASH_HEXSZ + 1) << 20)
+#define STORED_NAME "stored"
 #define RECORD_CAP 8192
 #define LOAN_SUFFIX ".loan"
+
+/* <dir>/stored/<oid[0:2]>/<oid>, for a valid `oid`. */
+static void stored_path(const struct store *s, const char *oid,
+			struct strbuf *out)
+{
+	strbuf_addf(out, "%s/" STORED_NAME "/%.2s/%s", s->dir, oid, oid);
+}
 
 int store_mark_stored(const struct store *s, const char *const *oids,
 		      size_t nr)
 {
-	struct strbuf path = STRBUF_INIT, lines = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT;
 	size_t i;
-	int fd, ret = 0;
+	int ret = 0;
 
-	for (i = 0; i < nr; i++)
-		if (oid_hex_valid(oids[i]))
-			strbuf_addf(&lines, "%s\n", oids[i]);
-	if (!lines.len)
-		goto cleanup;
-	strbuf_addf(&path, "%s/" STORED_NAME, s->dir);
-	fd = open(path.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0 && errno == ENOENT && !mkdir_leading(path.buf))
-		fd = open(path.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			  0666);
-	/* One write: lines of concurrent writers never mix. */
-	if (fd < 0 || write(fd, lines.buf, lines.len) != (ssize_t)lines.len)
-		ret = error_errno("cannot record objects in '%s'", path.buf);
-	close_quietly(fd);
-cleanup:
+	for (i = 0; i < nr; i++) {
+		int fd;
+
+		if (!oid_hex_valid(oids[i]))
+			continue;
+		strbuf_reset(&path);
+		stored_path(s, oids[i], &path);
+		if (!access(path.buf, F_OK))
+			continue;
+		fd = open(path.buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
+		if (fd < 0 && errno == ENOENT && !mkdir_leading(path.buf))
+			fd = open(path.buf, O_WRONLY | O_CREAT | O_CLOEXEC,
+				  0444);
+		if (fd < 0)
+			ret = error_errno("cannot create '%s'", path.buf);
+		close_quietly(fd);
+	}
 	strbuf_release(&path);
-	strbuf_release(&lines);
 	return ret;
 }
 
 int store_is_stored(const struct store *s, const char *oid)
 {
-	struct strbuf path = STRBUF_INIT, list = STRBUF_INIT;
-	const char *p;
-	int fd, ret = 0;
+	struct strbuf path = STRBUF_INIT;
+	int ret;
 
 	if (!oid_hex_valid(oid))
 		return 0;
-	strbuf_addf(&path, "%s/" STORED_NAME, s->dir);
-	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && strbuf_read_capped(&list, fd, STORED_CAP) >= 0) {
-		for (p = list.buf; (p = strstr(p, oid)); p += HASH_HEXSZ)
-			if ((p == list.buf || p[-1] == '\n') &&
-			    p[HASH_HEXSZ] == '\n') {
-				ret = 1;
-				break;
-			}
-	}
-	close_quietly(fd);
+	stored_path(s, oid, &path);
+	ret = !access(path.buf, F_OK);
 	strbuf_release(&path);
-	strbuf_release(&list);
 	return ret;
 }
 

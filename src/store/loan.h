@@ -13,15 +13,17 @@
  * Only an object that storage has is lent, so that a work tree file the
  * user changes can never be the last copy of a version: the object comes
  * back from storage. "Storage has it" is known without a network round
- * trip from <dir>/in-storage, a list of oids appended to by the transfer
- * engine whenever storage confirmed an object: an upload that finished,
- * an upload skipped because storage had it, a check that found it, a
- * download (transfer.c). It names no URL: it means "a storage of this
- * repository had it". An object that was only cleaned (git add, an
- * unpushed commit) is not in it and is copied, never lent.
+ * trip from an empty marker file, <dir>/stored/<oid[0:2]>/<oid>, that
+ * the transfer engine creates whenever storage confirmed the object: an
+ * upload that finished, an upload skipped because storage had it, a
+ * check that found it, a download (transfer.c). It names no URL: it
+ * means "a storage of this repository had it". An object that was only
+ * cleaned (git add, an unpushed commit) has none and is copied, never
+ * lent. Markers are not synced: one lost in a crash makes a copy.
  *
  * Layout, in the store's directory (shared by all worktrees):
  *
+ *	stored/<aa>/<oid> the marker: storage has the object
  *	lent/<oid>        the anchor: a second name (hard link) of the
  *	                  lent file, made before the move
  *	lent/<oid>.loan   the record: the file's absolute path and its stat
@@ -85,13 +87,13 @@ struct loan_stats {
 #define LOAN_STATS_INIT { 0, 0, 0, 0 }
 
 /*
- * Record that storage has the objects `oids` (`nr` of them), appending to
- * <dir>/in-storage with one write. 0 or -1 (reported).
+ * Record that storage has the objects `oids` (`nr` of them): their
+ * markers. 0 or -1 (reported).
  */
 int store_mark_stored(const struct store *s, const char *const *oids,
 		      size_t nr);
 
-/* True when <dir>/in-storage lists `oid`. */
+/* True when `oid` has its marker. */
 int store_is_stored(const struct store *s, const char *oid);
 
 /*
