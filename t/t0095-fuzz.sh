@@ -12,7 +12,7 @@ The regression tests for bugs that fuzzing found run in every build.'
 
 fuzz_dir=$GIT_MODEL_BUILD_DIR/t/fuzz
 fuzzers='pointer pkt-line filter storage-url s3-xml safetensors gguf
-	pickle torch-zip onnx'
+	pickle torch-zip onnx zcontainer'
 test -x "$fuzz_dir/fuzz-pointer" && test_set_prereq FUZZERS
 
 # run_fuzzer NAME: new inputs go to corpus-NAME (the committed corpus is

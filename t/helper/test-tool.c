@@ -15,6 +15,8 @@
  *                                 (test-fault-proxy.c has the usage)
  *   test-tool model-read FILE    the tensors model_read() finds in FILE
  *                                 (test-model.c has the output format)
+ *   test-tool zcontainer ...    encode, decode and list compressed
+ *                                 objects (test-zcontainer.c)
  *   test-tool url-match PATTERN URL   "match" or "no match": does the
  *                                 <url> of http.<url>.* match URL (url.h)
  *   test-tool http-settings      the HTTP transport's settings as git-model
@@ -41,6 +43,7 @@
 
 int cmd_fault_proxy(int argc, const char **argv);
 int cmd_model_read(int argc, const char **argv);
+int cmd_zcontainer(int argc, const char **argv);
 
 static int pkt_pack(void)
 {
@@ -165,7 +168,8 @@ static int http_settings(void)
 static const char *const tool_usage[] = {
 	"test-tool (pkt-line (pack | unpack) | genrandom <seed> <size> |\n"
 	"       fault-proxy <options> | model-read <file> |\n"
-	"       url-match <pattern> <url> | http-settings)",
+	"       url-match <pattern> <url> | http-settings |\n"
+	"       zcontainer (encode | decode | table) ...)",
 	NULL
 };
 static const struct option no_options[] = { OPT_END() };
@@ -188,6 +192,8 @@ int main(int argc, const char **argv)
 		return cmd_fault_proxy(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "model-read"))
 		return cmd_model_read(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "zcontainer"))
+		return cmd_zcontainer(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "http-settings"))
 		return http_settings();
 	usage_msg_opt(NULL, tool_usage, no_options);

@@ -1,0 +1,630 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "usage.h"
+#include "workers.h"
+#include "wrapper.h"
+#include "zcontainer.h"
+
+/* Bytes of a block tried by each candidate transform when there is no hint. */
+#define ZC_SAMPLE (128u << 10)
+/* A sample that shrinks less than this (in 1/1000) is stored raw. */
+#define ZC_SAMPLE_KEEP 990
+/* Blocks read and compressed at once by zc_encode_fd(). */
+#define ZC_BATCH 8
+
+static void put_le16(unsigned char *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	put_le16(p, v);
+	put_le16(p + 2, v >> 16);
+}
+
+static void put_le64(unsigned char *p, uint64_t v)
+{
+	put_le32(p, v);
+	put_le32(p + 4, v >> 32);
+}
+
+static uint16_t get_le16(const unsigned char *p)
+{
+	return p[0] | (uint16_t)p[1] << 8;
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+	return get_le16(p) | (uint32_t)get_le16(p + 2) << 16;
+}
+
+static uint64_t get_le64(const unsigned char *p)
+{
+	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+const char *zc_transform_name(unsigned transform)
+{
+	switch (transform) {
+	case ZC_TRANSFORM_NONE:
+		return "none";
+	case ZC_TRANSFORM_PLANES2:
+		return "planes2";
+	case ZC_TRANSFORM_PLANES4:
+		return "planes4";
+	}
+	return "unknown";
+}
+
+void zc_header_release(struct zc_header *h)
+{
+	free(h->blocks);
+	h->blocks = NULL;
+	h->nr = 0;
+	h->raw_size = 0;
+	h->stored_size = 0;
+}
+
+int zc_is_container(const void *buf, size_t len)
+{
+	return len >= 4 && !memcmp(buf, ZC_MAGIC, 4);
+}
+
+static int fail(struct strbuf *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct strbuf *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+	strbuf_addstr(err, "compressed object: ");
+	va_start(ap, fmt);
+	strbuf_vaddf(err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int check_entry(const struct zc_block *b, const unsigned char *p,
+		       uint32_t i, struct strbuf *err)
+{
+	if (get_le16(p + 2) || get_le32(p + 12))
+		return fail(err, "block %u: reserved bytes are not zero", i);
+	if (!b->raw_len || b->raw_len > ZC_BLOCK_MAX)
+		return fail(err, "block %u: raw length %u is not in 1..%u", i,
+			    b->raw_len, ZC_BLOCK_MAX);
+	switch (b->codec) {
+	case ZC_CODEC_RAW:
+		if (b->transform != ZC_TRANSFORM_NONE)
+			return fail(err, "block %u: a raw block has a transform", i);
+		if (b->stored_len != b->raw_len)
+			return fail(err, "block %u: raw block stores %u bytes, not its %u",
+				    i, b->stored_len, b->raw_len);
+		break;
+	case ZC_CODEC_ZSTD:
+		if (b->transform != ZC_TRANSFORM_NONE &&
+		    b->transform != ZC_TRANSFORM_PLANES2 &&
+		    b->transform != ZC_TRANSFORM_PLANES4)
+			return fail(err, "block %u: unknown transform %u", i,
+				    b->transform);
+		if (!b->stored_len || b->stored_len >= b->raw_len)
+			return fail(err, "block %u: stored length %u is not below its raw length %u",
+				    i, b->stored_len, b->raw_len);
+		break;
+	default:
+		return fail(err, "block %u: unknown codec %u", i, b->codec);
+	}
+	return 0;
+}
+
+long zc_header_parse(struct zc_header *h, const void *buf, size_t len,
+		     struct strbuf *err)
+{
+	const unsigned char *p = buf;
+	uint64_t raw_size, sum_raw = 0, sum_stored = 0;
+	uint32_t nr, i;
+	size_t table;
+
+	zc_header_release(h);
+	if (len < 4)
+		return 0;
+	if (!zc_is_container(p, len))
+		return fail(err, "bad magic (not a compressed object)");
+	if (len < ZC_HEADER_SIZE)
+		return 0;
+	if (p[4] != ZC_VERSION)
+		return fail(err, "version %u is not supported (only %u)", p[4],
+			    ZC_VERSION);
+	if (p[5] || get_le16(p + 6) || get_le32(p + 20))
+		return fail(err, "reserved header bytes are not zero");
+	raw_size = get_le64(p + 8);
+	nr = get_le32(p + 16);
+	if (nr > ZC_BLOCKS_MAX)
+		return fail(err, "%u blocks are more than %u", nr, ZC_BLOCKS_MAX);
+	if (raw_size < nr || raw_size > (uint64_t)nr * ZC_BLOCK_MAX)
+		return fail(err, "raw size %llu does not fit %u blocks",
+			    (unsigned long long)raw_size, nr);
+	table = (size_t)nr * ZC_ENTRY_SIZE;
+	if (len - ZC_HEADER_SIZE < table)
+		return 0;
+
+	h->blocks = xcalloc(nr ? nr : 1, sizeof(*h->blocks));
+	for (i = 0; i < nr; i++) {
+		const unsigned char *e = p + ZC_HEADER_SIZE + (size_t)i * ZC_ENTRY_SIZE;
+		struct zc_block *b = &h->blocks[i];
+
+		b->codec = e[0];
+		b->transform = e[1];
+		b->raw_len = get_le32(e + 4);
+		b->stored_len = get_le32(e + 8);
+		if (check_entry(b, e, i, err) < 0)
+			goto fail;
+		sum_raw += b->raw_len;
+		sum_stored += b->stored_len;
+	}
+	if (sum_raw != raw_size) {
+		fail(err, "blocks hold %llu raw bytes, the header says %llu",
+		     (unsigned long long)sum_raw, (unsigned long long)raw_size);
+		goto fail;
+	}
+	h->raw_size = raw_size;
+	h->nr = nr;
+	h->stored_size = ZC_HEADER_SIZE + table + sum_stored;
+	return ZC_HEADER_SIZE + table;
+fail:
+	zc_header_release(h);
+	return -1;
+}
+
+void zc_header_format(const struct zc_header *h, struct strbuf *out)
+{
+	unsigned char hd[ZC_HEADER_SIZE] = { 0 };
+	uint32_t i;
+
+	memcpy(hd, ZC_MAGIC, 4);
+	hd[4] = ZC_VERSION;
+	put_le64(hd + 8, h->raw_size);
+	put_le32(hd + 16, h->nr);
+	strbuf_add(out, hd, sizeof(hd));
+	for (i = 0; i < h->nr; i++) {
+		unsigned char e[ZC_ENTRY_SIZE] = { 0 };
+
+		e[0] = h->blocks[i].codec;
+		e[1] = h->blocks[i].transform;
+		put_le32(e + 4, h->blocks[i].raw_len);
+		put_le32(e + 8, h->blocks[i].stored_len);
+		strbuf_add(out, e, sizeof(e));
+	}
+}
+
+/*
+ * Byte planes of width w: of n = len / w elements, plane k holds byte k of
+ * every element, planes in order; the len % w bytes after the last whole
+ * element follow as they are.
+ */
+static void planes_split(unsigned w, const unsigned char *in, size_t len,
+			 unsigned char *out)
+{
+	size_t n = len / w, i;
+	unsigned k;
+
+	for (k = 0; k < w; k++)
+		for (i = 0; i < n; i++)
+			out[k * n + i] = in[i * w + k];
+	memcpy(out + n * w, in + n * w, len - n * w);
+}
+
+static void planes_join(unsigned w, const unsigned char *in, size_t len,
+			unsigned char *out)
+{
+	size_t n = len / w, i;
+	unsigned k;
+
+	for (k = 0; k < w; k++)
+		for (i = 0; i < n; i++)
+			out[i * w + k] = in[k * n + i];
+	memcpy(out + n * w, in + n * w, len - n * w);
+}
+
+int zc_block_decode(const struct zc_block *b, uint32_t i, const void *stored,
+		    void *raw, struct strbuf *err)
+{
+	unsigned long long fcs;
+	unsigned char *tmp = NULL;
+	size_t n;
+	int ret = -1;
+
+	if (b->codec == ZC_CODEC_RAW) {
+		memcpy(raw, stored, b->raw_len);
+		return 0;
+	}
+	fcs = ZSTD_getFrameContentSize(stored, b->stored_len);
+	if (fcs == ZSTD_CONTENTSIZE_ERROR)
+		return fail(err, "block %u: not a zstd frame", i);
+	if (fcs == ZSTD_CONTENTSIZE_UNKNOWN)
+		return fail(err, "block %u: zstd frame does not state its size", i);
+	if (fcs != b->raw_len)
+		return fail(err, "block %u: zstd frame holds %llu bytes, the table says %u",
+			    i, fcs, b->raw_len);
+	n = ZSTD_findFrameCompressedSize(stored, b->stored_len);
+	if (ZSTD_isError(n) || n != b->stored_len)
+		return fail(err, "block %u: zstd frame is not exactly its %u stored bytes",
+			    i, b->stored_len);
+	if (b->transform != ZC_TRANSFORM_NONE)
+		tmp = xmalloc(b->raw_len);
+	n = ZSTD_decompress(tmp ? tmp : raw, b->raw_len, stored, b->stored_len);
+	if (ZSTD_isError(n)) {
+		fail(err, "block %u: zstd: %s", i, ZSTD_getErrorName(n));
+		goto out;
+	}
+	if (n != b->raw_len) {
+		fail(err, "block %u: zstd frame decodes to %zu bytes, not %u", i, n,
+		     b->raw_len);
+		goto out;
+	}
+	if (tmp)
+		planes_join(b->transform, tmp, b->raw_len, raw);
+	ret = 0;
+out:
+	free(tmp);
+	return ret;
+}
+
+void zc_decoder_init(struct zc_decoder *d, uint64_t want_size)
+{
+	struct zc_decoder blank = ZC_DECODER_INIT;
+
+	*d = blank;
+	d->want_size = want_size;
+}
+
+void zc_decoder_release(struct zc_decoder *d)
+{
+	zc_header_release(&d->h);
+	strbuf_release(&d->in);
+	free(d->raw);
+	d->raw = NULL;
+	d->have_header = 0;
+}
+
+/* Take bytes from *buf into d->in until it holds `want`; true when it does. */
+static int fill(struct zc_decoder *d, const unsigned char **buf, size_t *len,
+		size_t want)
+{
+	size_t n = want > d->in.len ? want - d->in.len : 0;
+
+	if (n > *len)
+		n = *len;
+	strbuf_add(&d->in, *buf, n);
+	*buf += n;
+	*len -= n;
+	return d->in.len >= want;
+}
+
+static int decoder_header(struct zc_decoder *d, const unsigned char **buf,
+			  size_t *len, struct strbuf *err)
+{
+	uint32_t i, max = 0;
+	long n;
+
+	if (!fill(d, buf, len, ZC_HEADER_SIZE)) {
+		if (d->in.len >= 4 && !zc_is_container(d->in.buf, 4))
+			return fail(err, "bad magic (not a compressed object)");
+		return 0;
+	}
+	n = zc_header_parse(&d->h, d->in.buf, d->in.len, err);
+	if (n < 0)
+		return -1;
+	if (!n) {
+		/* the header passed: its block count is within ZC_BLOCKS_MAX */
+		size_t want = ZC_HEADER_SIZE +
+			(size_t)get_le32((unsigned char *)d->in.buf + 16) * ZC_ENTRY_SIZE;
+
+		if (!fill(d, buf, len, want))
+			return 0;
+		n = zc_header_parse(&d->h, d->in.buf, d->in.len, err);
+		if (n <= 0)
+			return -1;
+	}
+	if (d->want_size != ZC_SIZE_ANY && d->h.raw_size != d->want_size)
+		return fail(err, "holds %llu raw bytes, %llu were expected",
+			    (unsigned long long)d->h.raw_size,
+			    (unsigned long long)d->want_size);
+	for (i = 0; i < d->h.nr; i++)
+		if (d->h.blocks[i].raw_len > max)
+			max = d->h.blocks[i].raw_len;
+	d->raw = xmalloc(max ? max : 1);
+	d->have_header = 1;
+	strbuf_reset(&d->in);
+	return 0;
+}
+
+int zc_decoder_feed(struct zc_decoder *d, const void *buf_, size_t len,
+		    zc_emit_fn emit, void *ctx, struct strbuf *err)
+{
+	const unsigned char *buf = buf_;
+
+	if (d->failed)
+		return fail(err, "decoding failed before");
+	d->fed += len;
+	if (!d->have_header) {
+		if (decoder_header(d, &buf, &len, err) < 0)
+			goto fail;
+		if (!d->have_header)
+			return 0;
+	}
+	while (len) {
+		const struct zc_block *b;
+
+		if (d->next == d->h.nr) {
+			fail(err, "%zu bytes after its last block", len);
+			goto fail;
+		}
+		b = &d->h.blocks[d->next];
+		if (!fill(d, &buf, &len, b->stored_len))
+			break;
+		if (zc_block_decode(b, d->next, d->in.buf, d->raw, err) < 0)
+			goto fail;
+		if (emit(ctx, d->raw, b->raw_len) < 0) {
+			fail(err, "block %u: its raw bytes were not taken", d->next);
+			goto fail;
+		}
+		d->emitted += b->raw_len;
+		d->next++;
+		strbuf_reset(&d->in);
+	}
+	return 0;
+fail:
+	d->failed = 1;
+	return -1;
+}
+
+int zc_decoder_finish(struct zc_decoder *d, struct strbuf *err)
+{
+	if (d->failed)
+		return fail(err, "decoding failed before");
+	if (!d->have_header)
+		return fail(err, "truncated in its header (%llu bytes)",
+			    (unsigned long long)d->fed);
+	if (d->next < d->h.nr)
+		return fail(err, "truncated in block %u of %u (%llu of %llu bytes)",
+			    d->next, d->h.nr, (unsigned long long)d->fed,
+			    (unsigned long long)d->h.stored_size);
+	if (d->emitted != d->h.raw_size)
+		BUG("decoder emitted %llu of %llu bytes",
+		    (unsigned long long)d->emitted,
+		    (unsigned long long)d->h.raw_size);
+	return 0;
+}
+
+/*
+ * The element width the hint gives [off, off + len): the width (1, 2 or 4)
+ * of the dtypes covering most of its bytes, or 0 when tensors cover less
+ * than half of them.
+ */
+static unsigned hint_width(const struct model_info *hint, uint64_t off,
+			   uint32_t len)
+{
+	uint64_t by_width[5] = { 0 }, covered = 0, end = off + len;
+	unsigned w, best = 1;
+	size_t i;
+
+	if (!hint)
+		return 0;
+	for (i = 0; i < hint->nr; i++) {
+		const struct model_tensor *t = &hint->tensors[i];
+		uint64_t lo = t->offset > off ? t->offset : off;
+		uint64_t hi = t->offset + t->length < end ? t->offset + t->length : end;
+
+		if (lo >= hi)
+			continue;
+		if (!strcmp(t->dtype, "F32"))
+			w = 4;
+		else if (!strcmp(t->dtype, "F16") || !strcmp(t->dtype, "BF16"))
+			w = 2;
+		else
+			w = 1;
+		by_width[w] += hi - lo;
+		covered += hi - lo;
+	}
+	if (covered * 2 < len)
+		return 0;
+	for (w = 2; w <= 4; w += 2)
+		if (by_width[w] > by_width[best])
+			best = w;
+	return best;
+}
+
+static size_t compress_as(unsigned transform, int level, const unsigned char *in,
+			  size_t len, struct strbuf *out, unsigned char *tmp)
+{
+	size_t bound = ZSTD_compressBound(len), n;
+
+	if (transform != ZC_TRANSFORM_NONE) {
+		planes_split(transform, in, len, tmp);
+		in = tmp;
+	}
+	strbuf_grow(out, bound);
+	n = ZSTD_compress(out->buf + out->len, bound, in, len, level);
+	if (ZSTD_isError(n))
+		BUG("ZSTD_compress: %s", ZSTD_getErrorName(n));
+	return n;
+}
+
+/* The transform that makes a sample of the block smallest; -1: store raw. */
+static int trial(int level, const unsigned char *raw, uint32_t len,
+		 unsigned char *tmp)
+{
+	static const unsigned cand[] = { ZC_TRANSFORM_NONE, ZC_TRANSFORM_PLANES2,
+					 ZC_TRANSFORM_PLANES4 };
+	struct strbuf out = STRBUF_INIT;
+	size_t start = 0, n = len, best_n = SIZE_MAX;
+	int best = -1;
+	unsigned i;
+
+	if (len > ZC_SAMPLE) {
+		start = ((len - ZC_SAMPLE) / 2) & ~(size_t)3;
+		n = ZC_SAMPLE;
+	}
+	for (i = 0; i < sizeof(cand) / sizeof(*cand); i++) {
+		size_t got = compress_as(cand[i], level, raw + start, n, &out, tmp);
+
+		if (got < best_n) {
+			best_n = got;
+			best = cand[i];
+		}
+	}
+	strbuf_release(&out);
+	if (best_n * 1000 >= (uint64_t)n * ZC_SAMPLE_KEEP)
+		return -1;
+	return best;
+}
+
+void zc_block_encode(const struct zc_options *opts, uint64_t off,
+		     const void *raw_, uint32_t len, struct strbuf *out,
+		     struct zc_block *b)
+{
+	const unsigned char *raw = raw_;
+	int level = opts->level ? opts->level : ZC_LEVEL_DEFAULT;
+	unsigned char *tmp = NULL;
+	int transform = ZC_TRANSFORM_NONE;
+	size_t n;
+
+	if (!len || len > ZC_BLOCK_MAX)
+		BUG("block of %u bytes", len);
+	b->codec = ZC_CODEC_RAW;
+	b->transform = ZC_TRANSFORM_NONE;
+	b->raw_len = len;
+	b->stored_len = len;
+	if (opts->mode == ZC_AUTO) {
+		unsigned w = hint_width(opts->hint, off, len);
+
+		tmp = xmalloc(len);
+		if (w)
+			transform = w == 1 ? ZC_TRANSFORM_NONE : (int)w;
+		else
+			transform = trial(level, raw, len, tmp);
+	}
+	if (transform >= 0) {
+		n = compress_as(transform, level, raw, len, out, tmp);
+		if (n < len) {
+			b->codec = ZC_CODEC_ZSTD;
+			b->transform = transform;
+			b->stored_len = n;
+			strbuf_setlen(out, out->len + n);
+			goto done;
+		}
+	}
+	strbuf_add(out, raw, len);
+done:
+	free(tmp);
+}
+
+struct batch {
+	const struct zc_options *opts;
+	uint64_t off;             /* file offset of the batch's first block */
+	uint32_t block_size;
+	unsigned char *in;
+	uint32_t len[ZC_BATCH];
+	struct strbuf out[ZC_BATCH];
+	struct zc_block b[ZC_BATCH];
+};
+
+static void encode_one(void *data, size_t i)
+{
+	struct batch *bt = data;
+
+	zc_block_encode(bt->opts, bt->off + i * bt->block_size,
+			bt->in + i * bt->block_size, bt->len[i], &bt->out[i],
+			&bt->b[i]);
+}
+
+int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
+		 const struct zc_options *opts, uint64_t *stored)
+{
+	struct zc_header h = ZC_HEADER_INIT;
+	struct strbuf hd = STRBUF_INIT;
+	struct batch bt;
+	uint32_t bs = opts->block_size ? opts->block_size : ZC_BLOCK_DEFAULT;
+	uint64_t nr64, done = 0, pos;
+	uint32_t i = 0, j;
+	int ret = -1;
+
+	if (bs > ZC_BLOCK_MAX)
+		BUG("block size %u", bs);
+	nr64 = (size + bs - 1) / bs;
+	if (nr64 > ZC_BLOCKS_MAX)
+		return error("cannot compress %llu bytes in blocks of %u: too many blocks",
+			     (unsigned long long)size, bs);
+	memset(&bt, 0, sizeof(bt));
+	bt.opts = opts;
+	bt.block_size = bs;
+	bt.in = xmalloc((size_t)bs * ZC_BATCH);
+	for (j = 0; j < ZC_BATCH; j++)
+		strbuf_init(&bt.out[j], 0);
+	h.raw_size = size;
+	h.nr = nr64;
+	h.blocks = xcalloc(h.nr ? h.nr : 1, sizeof(*h.blocks));
+	pos = ZC_HEADER_SIZE + (uint64_t)h.nr * ZC_ENTRY_SIZE;
+	if (lseek(out_fd, pos, SEEK_SET) < 0) {
+		error_errno("cannot seek in the compressed output");
+		goto out;
+	}
+	while (done < size) {
+		uint32_t k = 0;
+		size_t want;
+		ssize_t got;
+
+		bt.off = done;
+		while (k < ZC_BATCH && done < size) {
+			bt.len[k] = size - done < bs ? size - done : bs;
+			done += bt.len[k++];
+		}
+		want = done - bt.off;
+		got = read_in_full(in_fd, bt.in, want);
+		if (got < 0) {
+			error_errno("cannot read the object to compress");
+			goto out;
+		}
+		if ((size_t)got != want) {
+			error("the object to compress ended after %llu of %llu bytes",
+			      (unsigned long long)(bt.off + got),
+			      (unsigned long long)size);
+			goto out;
+		}
+		run_on_cores(k, k, encode_one, &bt);
+		for (j = 0; j < k; j++) {
+			if (write_in_full(out_fd, bt.out[j].buf, bt.out[j].len) < 0) {
+				error_errno("cannot write the compressed object");
+				goto out;
+			}
+			pos += bt.out[j].len;
+			h.blocks[i++] = bt.b[j];
+			strbuf_reset(&bt.out[j]);
+		}
+	}
+	zc_header_format(&h, &hd);
+	if (pwrite(out_fd, hd.buf, hd.len, 0) != (ssize_t)hd.len) {
+		error_errno("cannot write the compressed object's header");
+		goto out;
+	}
+	if (stored)
+		*stored = pos;
+	ret = 0;
+out:
+	for (j = 0; j < ZC_BATCH; j++)
+		strbuf_release(&bt.out[j]);
+	free(bt.in);
+	strbuf_release(&hd);
+	zc_header_release(&h);
+	return ret;
+}

@@ -1,0 +1,198 @@
+#ifndef ZCONTAINER_H
+#define ZCONTAINER_H
+
+/*
+ * The compressed form of an object in storage and on the wire, specified
+ * in man/git-model-compression.adoc: a 24-byte header (magic "GMZC",
+ * version, raw size, block count), a table of 16-byte block entries
+ * (codec, transform, raw and stored length), then each block's stored
+ * bytes in table order, nothing after the last. A block is stored raw, or
+ * as one standard zstd frame of its bytes, or of its bytes regrouped into
+ * byte planes of width 2 or 4 (all first bytes of each element, then all
+ * second bytes...). Every integer is little-endian.
+ *
+ * The decoder reads bytes from strangers: it checks every length in the
+ * header and the table against the limits below and against each other
+ * before it allocates or decodes, decodes each zstd frame into a buffer
+ * of exactly the block's raw length (a frame that holds more is an
+ * error, not an allocation), and hands out a block's raw bytes only once
+ * the whole block has decoded. Errors are one line, appended to `err`,
+ * never printed: a caller that stores what the decoder emits discards it
+ * on error, so a hostile container stores nothing. The raw sha256 is not
+ * the container's business; the store writer verifies it.
+ *
+ * The encoder chooses per block, from what the bytes are: a model file's
+ * own header (model_read(): a tensor's dtype gives its element width)
+ * when the caller passes one, otherwise a trial on a sample of the block.
+ * A block that zstd does not make smaller is stored raw, so a container
+ * is never larger than the raw object plus its header and table.
+ *
+ * No I/O here but on the fds the encoder is given; safe to use from
+ * several threads on different structs.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model-format.h"
+#include "strbuf.h"
+
+#define ZC_MAGIC "GMZC"
+#define ZC_VERSION 1
+#define ZC_HEADER_SIZE 24
+#define ZC_ENTRY_SIZE 16
+/* A block's raw length is at most this; the encoder's default is below. */
+#define ZC_BLOCK_MAX (16u << 20)
+#define ZC_BLOCK_DEFAULT (4u << 20)
+/* At most this many blocks: caps the table a reader buffers (16 MiB). */
+#define ZC_BLOCKS_MAX (1u << 20)
+
+enum zc_codec {
+	ZC_CODEC_RAW = 0,
+	ZC_CODEC_ZSTD = 1,
+};
+
+/* The value is the element width in bytes; NONE is 0. */
+enum zc_transform {
+	ZC_TRANSFORM_NONE = 0,
+	ZC_TRANSFORM_PLANES2 = 2,
+	ZC_TRANSFORM_PLANES4 = 4,
+};
+
+struct zc_block {
+	uint8_t codec;
+	uint8_t transform;
+	uint32_t raw_len;
+	uint32_t stored_len;
+};
+
+/*
+ * A parsed header and table. `blocks` (nr of them) is owned by the
+ * struct; `stored_size` is the whole container's length in bytes, header
+ * and table included, as the table implies it.
+ */
+struct zc_header {
+	uint64_t raw_size;
+	uint64_t stored_size;
+	uint32_t nr;
+	struct zc_block *blocks;
+};
+
+#define ZC_HEADER_INIT { .raw_size = 0, .nr = 0, .blocks = NULL }
+
+void zc_header_release(struct zc_header *h);
+
+/* True when `len` bytes at `buf` start with the magic (len >= 4). */
+int zc_is_container(const void *buf, size_t len);
+
+/*
+ * Parse the header and table from `len` bytes at `buf`. Returns the
+ * number of bytes they took (ZC_HEADER_SIZE + nr * ZC_ENTRY_SIZE), 0 when
+ * `len` is too short to tell yet, or -1 with a one-line reason in `err`
+ * (when not NULL) for a header or table that breaks the spec. On 0 and -1
+ * `h` is left released.
+ */
+long zc_header_parse(struct zc_header *h, const void *buf, size_t len,
+		     struct strbuf *err);
+
+/* Append the canonical bytes of `h`'s header and table to `out`. */
+void zc_header_format(const struct zc_header *h, struct strbuf *out);
+
+/*
+ * Decode block number `i` (for messages): `stored` holds b->stored_len bytes, `raw` has room for
+ * b->raw_len. `b` must have passed zc_header_parse(). Returns 0, or -1
+ * with a one-line reason in `err`; then `raw` holds garbage.
+ */
+int zc_block_decode(const struct zc_block *b, uint32_t i, const void *stored,
+		    void *raw, struct strbuf *err);
+
+/*
+ * Where a decoder's raw bytes go, in order. Returns 0, or -1 to stop the
+ * decoder (the callee reported why).
+ */
+typedef int (*zc_emit_fn)(void *ctx, const void *buf, size_t len);
+
+/*
+ * A streaming decoder: feed it the container's bytes in pieces of any
+ * size, it emits the raw bytes block by block. `want_size` is the raw size
+ * the caller expects (the pointer's), or ZC_SIZE_ANY; a container naming
+ * another one is refused before anything is emitted.
+ */
+#define ZC_SIZE_ANY UINT64_MAX
+
+struct zc_decoder {
+	uint64_t want_size;
+	struct zc_header h;
+	int have_header;
+	int failed;
+	uint32_t next;          /* the block being filled */
+	struct strbuf in;       /* header, table, or the block's stored bytes */
+	unsigned char *raw;     /* ZC_BLOCK_MAX bytes once the header is in */
+	uint64_t fed, emitted;
+};
+
+#define ZC_DECODER_INIT { .want_size = ZC_SIZE_ANY, .h = ZC_HEADER_INIT, \
+			  .in = STRBUF_INIT }
+
+void zc_decoder_init(struct zc_decoder *d, uint64_t want_size);
+void zc_decoder_release(struct zc_decoder *d);
+
+/*
+ * Feed `len` bytes. Returns 0, or -1 with a one-line reason in `err`
+ * (a malformed container, bytes after its end, or `emit` said stop);
+ * after -1 every call fails again.
+ */
+int zc_decoder_feed(struct zc_decoder *d, const void *buf, size_t len,
+		    zc_emit_fn emit, void *ctx, struct strbuf *err);
+
+/*
+ * The input has ended: returns 0 when the container was complete and
+ * every raw byte was emitted, -1 with a reason in `err` otherwise.
+ */
+int zc_decoder_finish(struct zc_decoder *d, struct strbuf *err);
+
+/*
+ * How the encoder chooses. ZC_AUTO: per block, byte planes or plain zstd
+ * or raw, from the hint or a sample. ZC_ZSTD: plain zstd on every block.
+ * Either way a block zstd does not make smaller is stored raw.
+ */
+enum zc_mode {
+	ZC_AUTO,
+	ZC_ZSTD,
+};
+
+#define ZC_LEVEL_DEFAULT 3
+
+struct zc_options {
+	enum zc_mode mode;
+	int level;                    /* zstd's: 1..19; 0 means default */
+	uint32_t block_size;          /* 0 means ZC_BLOCK_DEFAULT */
+	const struct model_info *hint; /* may be NULL */
+};
+
+#define ZC_OPTIONS_INIT { .mode = ZC_AUTO, .level = ZC_LEVEL_DEFAULT, \
+			  .block_size = ZC_BLOCK_DEFAULT, .hint = NULL }
+
+/*
+ * Encode the `size` bytes read from `in_fd` (from its current offset;
+ * not owned) into `out_fd` (seekable, empty, not owned), blocks
+ * compressed on all cores. Returns 0, or -1 after error() on an I/O
+ * error or a short input. `stored` (when not NULL) gets the container's
+ * length.
+ */
+int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
+		 const struct zc_options *opts, uint64_t *stored);
+
+/*
+ * Encode one block of `len` bytes (1..ZC_BLOCK_MAX) at file offset `off`
+ * into `out` (appended, at most `len` bytes): sets `b` to what was chosen.
+ * For the fuzzer and the unit tests; zc_encode_fd() uses it.
+ */
+void zc_block_encode(const struct zc_options *opts, uint64_t off,
+		     const void *raw, uint32_t len, struct strbuf *out,
+		     struct zc_block *b);
+
+/* The transform's name in messages and `test-tool`: "none", "planes2"... */
+const char *zc_transform_name(unsigned transform);
+
+#endif
