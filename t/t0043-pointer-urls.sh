@@ -58,6 +58,9 @@ test_expect_success 'allowed prefix: the weights come from the url' '
 	git -C c2 config model.allowPointerUrls "$HTTPD_URL/open/" &&
 	git -C c2 checkout -q main 2>err &&
 	test_cmp_bin good.pth c2/good.pth &&
+	# a url is not the repository'"'"'s storage: never lent (t0105)
+	test "$(stat -c %h c2/good.pth)" = 1 &&
+	test_path_is_file "$(obj c2/.git/model/objects $(oid_of good.pth))" &&
 	httpd_log_wait 1 GET 200 "/open/models/sha256/"
 '
 

@@ -138,6 +138,7 @@ static size_t fetch_from(const struct repo *r, struct store *store,
 		storage_close(&s);
 		return want;
 	}
+	t.foreign = 1;
 	for (i = 0; i < nr; i++) {
 		if (!bases[i] || strcmp(bases[i], base))
 			continue;

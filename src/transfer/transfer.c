@@ -307,7 +307,7 @@ static void mark_stored(struct transfer *t)
 		    (st == ST_DONE && t->dir != TRANSFER_CHECK))
 			oids[n++] = t->items[i]->oid;
 	}
-	if (n && t->store)
+	if (n && t->store && !t->foreign)
 		store_mark_stored(t->store, oids, n);
 	free(oids);
 }

@@ -50,6 +50,11 @@ struct transfer {
 	struct store *store;
 	int concurrency;
 	int retries;
+	/*
+	 * The storage is a pointer's url, not one of the repository's: what
+	 * it had is not marked as in storage (loan.h), so never lent.
+	 */
+	int foreign;
 	int progress; /* draw a progress line on stderr */
 	int quiet;    /* no summary line either */
 	struct transfer_item **items; /* objects, then parts of uploads */
