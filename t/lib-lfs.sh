@@ -32,6 +32,10 @@
 #			(see t/lfs/lfs-server.py), read with lfs_log_count and
 #			lfs_log_wait
 #	LFS_PID	the server's process
+#	LFS_GIT_ROOT	where the bare git repositories it serves over
+#			smart HTTP are: $LFS_GIT_ROOT/r.git is the remote
+#			$LFS_URL/r.git, whose LFS endpoint is
+#			$LFS_URL/r.git/info/lfs (no credentials for git)
 #
 # Functions: lfs_require_git_lfs, start_lfs, stop_lfs (idempotent; start_lfs again keeps the
 # port, the password and the objects), lfs_config JSON, lfs_object_path
@@ -49,10 +53,11 @@ LFS_ROOT="$LFS_DIR/objects"
 LFS_LOG="$LFS_DIR/requests.log"
 LFS_CONFIG="$LFS_DIR/config.json"
 LFS_TOKENS="$LFS_DIR/tokens"
+LFS_GIT_ROOT="$LFS_DIR/git"
 LFS_USER=lfsuser
 # Not inherited from a script that runs this one.
 LFS_PORT= LFS_URL= LFS_PASSWORD= LFS_PID= LFS_WATCHDOG_PID_=
-export LFS_ROOT LFS_LOG LFS_CONFIG LFS_TOKENS LFS_USER
+export LFS_ROOT LFS_LOG LFS_CONFIG LFS_TOKENS LFS_USER LFS_GIT_ROOT
 
 test_atexit stop_lfs
 
@@ -75,7 +80,7 @@ start_lfs () {
 	then
 		LFS_PASSWORD=lfs-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')-secret
 	fi
-	mkdir -p "$LFS_ROOT" &&
+	mkdir -p "$LFS_ROOT" "$LFS_GIT_ROOT" &&
 	printf '%s\n' "$LFS_PASSWORD" >"$LFS_DIR/password" &&
 	: >>"$LFS_TOKENS" &&
 	: >>"$LFS_LOG" &&
@@ -88,7 +93,7 @@ start_lfs () {
 		--port "${LFS_PORT:-0}" --port-file "$LFS_DIR/port" \
 		--log "$LFS_LOG" --config "$LFS_CONFIG" \
 		--user "$LFS_USER" --password-file "$LFS_DIR/password" \
-		--token-file "$LFS_TOKENS" \
+		--token-file "$LFS_TOKENS" --git-root "$LFS_GIT_ROOT" \
 		</dev/null >>"$LFS_DIR/server.out" 2>&1 3>&- 4>&- 5>&- &
 	LFS_PID=$!
 	export LFS_PID

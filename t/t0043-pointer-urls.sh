@@ -22,12 +22,13 @@ commit_pointer () {
 	git -C work commit -q -m "$1"
 }
 
-# fresh_clone NAME: a clone whose remote is not local and which has no
+# fresh_clone NAME: a clone whose remote is neither local nor http(s)
+# (whose Git LFS server would be its storage) and which has no
 # model.storage, so the only way to the weights is the pointers' urls.
 fresh_clone () {
 	rm -rf "$1" &&
 	git clone -q --no-checkout remote.git "$1" &&
-	git -C "$1" remote set-url origin https://git.example.invalid/models.git
+	git -C "$1" remote set-url origin git://git.example.invalid/models.git
 }
 
 test_expect_success 'setup: weights on nginx, pointers with url lines' '

@@ -234,7 +234,7 @@ test_expect_success '--remote without any storage says so' '
 	git init -q -b main nostorage &&
 	(
 		cd nostorage &&
-		git remote add origin https://example.invalid/repo.git &&
+		git remote add origin git://example.invalid/repo.git &&
 		git model track "*.pth" &&
 		printf "version git-model/1\noid sha256:%s\nsize 8192\n" $lost >lost.pth &&
 		git add .gitattributes lost.pth &&

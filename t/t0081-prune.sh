@@ -260,10 +260,10 @@ test_expect_success 'a storage that does not answer: nothing deleted, one clear 
 '
 
 test_expect_success 'no storage at all: nothing deleted, the reason given' '
-	git remote set-url origin https://example.invalid/repo.git &&
+	git remote set-url origin git://example.invalid/repo.git &&
 	test_when_finished "git remote set-url origin ./remote.git" &&
 	git model prune 2>err &&
-	grep "^git-model: kept 2 object(s) (15.00 KiB) not confirmed in storage: no model.storage is set and the remote .https://example.invalid/repo.git. is not a local repository; set model.storage (git model env shows it)$" err &&
+	grep "^git-model: kept 2 object(s) (15.00 KiB) not confirmed in storage: no model.storage is set and the remote .git://example.invalid/repo.git. is not a local repository; set model.storage (git model env shows it)$" err &&
 	local_has $V1 && local_has $R
 '
 

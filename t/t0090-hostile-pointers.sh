@@ -345,11 +345,12 @@ test_expect_success 'setup: urls with dot segments, in a repository without stor
 '
 
 # clone_no_storage DIR: a clone of nostore.git, not checked out, whose
-# remote is not local: no storage, only the pointers' urls (as in t0043).
+# remote is neither local nor http(s): no storage, only the pointers'
+# urls (as in t0043).
 clone_no_storage () {
 	rm -rf "$1" &&
 	git clone -q --no-checkout nostore.git "$1" &&
-	git -C "$1" remote set-url origin https://git.example.invalid/models.git
+	git -C "$1" remote set-url origin git://git.example.invalid/models.git
 }
 
 test_expect_success 'control: a plain url under the allowed prefix is followed' '

@@ -18,6 +18,9 @@ static const struct storage_ops *const backends[] = {
 	&storage_http_ops,
 	&storage_https_ops,
 	&storage_s3_ops,
+	&storage_lfs_http_ops,
+	&storage_lfs_https_ops,
+	&storage_lfs_ssh_ops,
 };
 
 static const struct storage_ops *find_backend(const char *url)
@@ -42,7 +45,8 @@ int storage_url_valid(const char *url, struct strbuf *why)
 	if (why) {
 		shown = url_without_userinfo(url);
 		strbuf_addf(why, "unsupported storage URL '%s' (use "
-				 "file:///absolute/path, http://, https:// or s3://bucket/prefix)",
+				 "file:///absolute/path, http://, https://, "
+				 "s3://bucket/prefix, lfs+https:// or lfs)",
 			    shown);
 		free(shown);
 	}
@@ -122,9 +126,72 @@ void storage_object_url(const char *base, const char *oid,
 	strbuf_addf(out, "/sha256/%.2s/%.2s/%s", oid, oid + 2, oid);
 }
 
+static int remote_url(const struct repo *r, const char *remote,
+		      struct strbuf *url, struct strbuf *why);
+
+/*
+ * The LFS storage of the remote: remote.<name>.lfsurl, else lfs.url, as
+ * git-lfs reads them (from git's config, never .gitmodel), else the one
+ * lfs_remote_storage() derives from its URL. 0, or 1 with `why` set.
+ */
+static int remote_lfs_storage(const struct repo *r, const char *remote,
+			      struct strbuf *out, struct strbuf *why)
+{
+	struct strbuf url = STRBUF_INIT, key = STRBUF_INIT;
+	git_config *cfg = NULL;
+	git_buf v = GIT_BUF_INIT;
+	int ret;
+
+	ret = remote_url(r, remote, &url, why);
+	if (ret)
+		goto cleanup;
+	if (!git_repository_config_snapshot(&cfg, r->git)) {
+		struct strbuf name = STRBUF_INIT;
+
+		if (remote && !strchr(remote, '/') && !strchr(remote, ':'))
+			strbuf_addstr(&name, remote);
+		else if (!remote && repo_default_remote(r, &name) < 0)
+			strbuf_reset(&name);
+		if (name.len)
+			strbuf_addf(&key, "remote.%s.lfsurl", name.buf);
+		strbuf_release(&name);
+		if ((key.len && !git_config_get_string_buf(&v, cfg, key.buf)) ||
+		    !git_config_get_string_buf(&v, cfg, "lfs.url")) {
+			strbuf_addf(out, "lfs+%s", v.ptr);
+			goto cleanup;
+		}
+	}
+	if (lfs_remote_storage(url.buf, out)) {
+		char *shown = url_without_userinfo(url.buf);
+
+		strbuf_addf(why, "model.storage is lfs, but the remote '%s' "
+				 "is not an http(s) or ssh URL",
+			    shown);
+		free(shown);
+		ret = 1;
+	}
+cleanup:
+	git_buf_dispose(&v);
+	git_config_free(cfg);
+	strbuf_release(&key);
+	strbuf_release(&url);
+	return ret;
+}
+
 int storage_configured_url(const struct repo *r, struct strbuf *out)
 {
-	return config_get(r, "model.storage", out);
+	struct strbuf why = STRBUF_INIT;
+	int ret = config_get(r, "model.storage", out);
+
+	/* "lfs": the remote's Git LFS server, when there is one yet */
+	if (!ret && !strcmp(out->buf, "lfs")) {
+		strbuf_reset(out);
+		ret = remote_lfs_storage(r, NULL, out, &why);
+		if (ret)
+			strbuf_reset(out);
+	}
+	strbuf_release(&why);
+	return ret;
 }
 
 /* The remote's URL, for a remote name (or the default remote). */
@@ -226,14 +293,30 @@ int storage_for_repo(struct storage *s, const struct repo *r,
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	ret = storage_configured_url(r, &url);
+	ret = config_get(r, "model.storage", &url);
 	if (ret < 0)
 		goto cleanup;
-	if (!ret) {
+	if (!ret && strcmp(url.buf, "lfs")) {
 		ret = storage_open(s, url.buf, r);
 		goto cleanup;
 	}
+	if (!ret) {
+		/* model.storage = lfs: the Git LFS server of this remote */
+		strbuf_reset(&url);
+		ret = remote_lfs_storage(r, remote, &base, why);
+		if (!ret)
+			ret = storage_open(s, base.buf, r);
+		goto cleanup;
+	}
 	ret = remote_url(r, remote, &url, why);
+	if (!ret && (!strncmp(url.buf, "https://", 8) ||
+		     !strncmp(url.buf, "http://", 7))) {
+		/* a git host: its Git LFS server */
+		ret = remote_lfs_storage(r, remote, &base, why);
+		if (!ret)
+			ret = storage_open(s, base.buf, r);
+		goto cleanup;
+	}
 	if (!ret)
 		ret = local_remote_store(r, url.buf, &base, why);
 	if (!ret)

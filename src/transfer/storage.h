@@ -8,6 +8,8 @@
  *	file:///abs/dir          storage-file.c
  *	http://, https://        storage-http.c
  *	s3://bucket/prefix       storage-s3.c
+ *	lfs+https://, lfs+http://, lfs+ssh://
+ *	                         storage-lfs.c (a Git LFS server's batch API)
  *
  * Every backend fills struct storage_ops (open, close). Its open() then
  * says how the engine (transfer.h) drives it: synchronous calls
@@ -23,9 +25,11 @@
  * object enters the local store.
  *
  * Which storage a repository uses (storage_for_repo()): model.storage when
- * set; otherwise, when the git remote is a local path or a file:// URL, the
+ * set ("lfs": the Git LFS server of the remote, lfs_remote_storage());
+ * otherwise, when the git remote is a local path or a file:// URL, the
  * remote's own store, <its git dir>/model/objects, so a local bare remote
- * needs no configuration at all.
+ * needs no configuration at all, and when it is an http(s) URL, the
+ * remote's Git LFS server, as for "lfs".
  */
 
 #include <stdint.h>
@@ -45,6 +49,7 @@ struct storage;
  * backend's multipart steps fill all of it.
  */
 struct storage_request {
+	const char *oid;            /* the object's, set by the engine */
 	const char *method;         /* "GET", "HEAD", "PUT", "POST", "DELETE" */
 	const char *payload_sha256; /* hex; NULL for an empty body */
 	struct strbuf query;        /* canonical, without '?'; may be empty */
@@ -53,7 +58,8 @@ struct storage_request {
 	char body_sha256[65];       /* room for the body's hash, hex */
 };
 
-#define STORAGE_REQUEST_INIT { NULL, NULL, STRBUF_INIT, STRBUF_INIT, NULL, "" }
+#define STORAGE_REQUEST_INIT \
+	{ NULL, NULL, NULL, STRBUF_INIT, STRBUF_INIT, NULL, "" }
 
 void storage_request_release(struct storage_request *rq);
 
@@ -144,6 +150,34 @@ struct storage_multipart_ops {
 };
 
 /*
+ * Storage that says, per object and per operation, where its requests go
+ * (the Git LFS batch API hands out an URL and headers for each object):
+ * storage_http_ops.locate. The engine asks before an object's first
+ * request and again before each later one.
+ */
+enum storage_op {
+	STORAGE_OP_DOWNLOAD,
+	STORAGE_OP_UPLOAD,
+	STORAGE_OP_CHECK,
+};
+
+enum storage_where {
+	STORAGE_SEND,    /* send the request; prepare() knows where */
+	STORAGE_HAS,     /* storage has it: no upload; a check: there */
+	STORAGE_LACKS,   /* storage has not got it: a download is absent */
+	STORAGE_REFUSED, /* `why` says why */
+};
+
+struct storage_locate {
+	const char *oid;
+	uint64_t size;
+	int refused;              /* in: a request sent where the last
+				     answer said was refused: ask anew */
+	enum storage_where where; /* out */
+	struct strbuf why;        /* out; the caller releases it */
+};
+
+/*
  * Backends that speak HTTP: the engine (transfer.c) sends their requests
  * on libcurl's multi interface, each handle set up by the transport
  * (http.h, s->transport), then by prepare().
@@ -165,6 +199,23 @@ struct storage_http_ops {
 	void (*authorized)(struct storage *s);
 	/* Optional: multipart uploads. */
 	const struct storage_multipart_ops *multipart;
+	/*
+	 * Optional: where the `n` objects of `op` are (enum
+	 * storage_where). The engine calls it once with every object of a
+	 * queue, then with one object before each request of it: an answer
+	 * still fresh costs no request. Each object gets an answer; the
+	 * backend reports nothing itself.
+	 */
+	void (*locate)(struct storage *s, enum storage_op op,
+		       struct storage_locate *objs, size_t n);
+	/*
+	 * Optional: after an upload succeeded, describe in `rq` (method,
+	 * body, content_type) the request that confirms it and return 1,
+	 * or return 0 when there is none for this object. A 2xx answer to
+	 * it means the upload is done.
+	 */
+	int (*verify)(struct storage *s, const char *oid, uint64_t size,
+		      struct storage_request *rq);
 };
 
 struct http_transport;
@@ -243,5 +294,16 @@ extern const struct storage_ops storage_file_ops;
 extern const struct storage_ops storage_http_ops;
 extern const struct storage_ops storage_https_ops;
 extern const struct storage_ops storage_s3_ops;
+extern const struct storage_ops storage_lfs_http_ops;
+extern const struct storage_ops storage_lfs_https_ops;
+extern const struct storage_ops storage_lfs_ssh_ops;
+
+/*
+ * The Git LFS storage of a git remote URL, as git-lfs finds it, in `out`:
+ * an http(s) URL gives lfs+<url>[.git]/info/lfs, an ssh one (ssh://,
+ * [user@]host:path) lfs+ssh://[user@]host[:port]/path. 0, or 1 when the
+ * URL is neither (not reported).
+ */
+int lfs_remote_storage(const char *remote_url, struct strbuf *out);
 
 #endif

@@ -313,6 +313,15 @@ static int describe_request(struct transfer_item *it)
 	struct storage_request *rq = &it->rq;
 	struct transfer_item *obj = it->parent ? it->parent : it;
 
+	rq->oid = it->oid;
+	if (it->req == REQ_VERIFY) {
+		/* described by storage when the PUT succeeded */
+		curl_easy_setopt(it->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(it->easy, CURLOPT_POSTFIELDS, rq->body.buf);
+		curl_easy_setopt(it->easy, CURLOPT_POSTFIELDSIZE,
+				 (long)rq->body.len);
+		return 0;
+	}
 	rq->method = "GET";
 	rq->payload_sha256 = NULL;
 	rq->content_type = NULL;
@@ -364,6 +373,106 @@ static int describe_request(struct transfer_item *it)
 	return 0;
 }
 
+static enum storage_op locate_op(const struct transfer *t)
+{
+	return t->dir == TRANSFER_UPLOAD ? STORAGE_OP_UPLOAD :
+	       t->dir == TRANSFER_CHECK  ? STORAGE_OP_CHECK :
+					   STORAGE_OP_DOWNLOAD;
+}
+
+/* What storage said of the item (locate): 0 send the request, 1 moved on. */
+static int apply_where(struct transfer_item *it, struct storage_locate *loc)
+{
+	switch (loc->where) {
+	case STORAGE_SEND:
+		if (it->t->dir == TRANSFER_CHECK)
+			BUG("storage answered a check with 'send'");
+		if (it->req == REQ_HEAD)
+			it->req = REQ_PUT;
+		return 0;
+	case STORAGE_HAS:
+		item_done(it, ST_SKIPPED);
+		return 1;
+	case STORAGE_LACKS:
+		if (it->t->dir == TRANSFER_CHECK) {
+			item_done(it, ST_DONE);
+			return 1;
+		}
+		if (it->t->dir == TRANSFER_UPLOAD) {
+			it->req = REQ_PUT;
+			return 0;
+		}
+		it->fail_kind = FAIL_ABSENT;
+		break;
+	case STORAGE_REFUSED:
+		break;
+	}
+	item_fail(it, "%s", loc->why.len ? loc->why.buf : "refused");
+	return 1;
+}
+
+/*
+ * Ask storage where the objects still queued go, all at once (it may
+ * group them, as the Git LFS batch API does).
+ */
+static void locate_all(struct transfer *t)
+{
+	struct storage *s = t->storage;
+	struct storage_locate *locs;
+	struct transfer_item **its;
+	size_t i, n = 0;
+
+	locs = xcalloc(t->top, sizeof(*locs));
+	its = xcalloc(t->top, sizeof(*its));
+	for (i = 0; i < t->top; i++) {
+		struct transfer_item *it = t->items[i];
+
+		if (it->stage != ST_QUEUED)
+			continue;
+		its[n] = it;
+		locs[n].oid = it->oid;
+		locs[n].size = it->size;
+		locs[n].refused = 0;
+		locs[n].where = STORAGE_REFUSED;
+		strbuf_init(&locs[n].why, 0);
+		n++;
+	}
+	if (n)
+		s->http->locate(s, locate_op(t), locs, n);
+	for (i = 0; i < n; i++) {
+		/* A whole batch refused: one line says why, not one each. */
+		if (i && locs[i].where == STORAGE_REFUSED &&
+		    locs[i - 1].where == STORAGE_REFUSED &&
+		    !strcmp(locs[i].why.buf, locs[i - 1].why.buf))
+			its[i]->quiet_fail = 1;
+		apply_where(its[i], &locs[i]);
+	}
+	for (i = 0; i < n; i++)
+		strbuf_release(&locs[i].why);
+	free(locs);
+	free(its);
+}
+
+/* Before a request of the item: where it goes now. 0 send it, 1 not. */
+static int locate_one(struct transfer_item *it)
+{
+	struct storage *s = it->t->storage;
+	struct storage_locate loc = { .oid = it->oid, .size = it->size };
+	int ret;
+
+	if (!s->http->locate || it->parent ||
+	    (it->req != REQ_HEAD && it->req != REQ_GET && it->req != REQ_PUT))
+		return 0;
+	loc.refused = it->relocated == 1;
+	strbuf_init(&loc.why, 0);
+	s->http->locate(s, locate_op(it->t), &loc, 1);
+	if (loc.refused)
+		it->relocated = 2;
+	ret = apply_where(it, &loc);
+	strbuf_release(&loc.why);
+	return ret;
+}
+
 static int start_request(struct transfer *t, CURLM *multi,
 			 struct transfer_item *it)
 {
@@ -389,6 +498,10 @@ static int start_request(struct transfer *t, CURLM *multi,
 	it->etag = NULL;
 	strbuf_reset(&it->body);
 
+	if (locate_one(it)) {
+		ret = 0;
+		goto cleanup;
+	}
 	if (it->req == REQ_GET) {
 		int res = prepare_download(it);
 
@@ -623,6 +736,14 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 			item_fail(it, "%s", why.buf);
 		goto cleanup;
 	}
+	if ((status == 401 || status == 403) && s->http->locate &&
+	    !it->relocated && !it->parent && it->req != REQ_VERIFY) {
+		/* Where storage sent us has expired: ask it anew, once. */
+		it->relocated = 1;
+		item_close_files(it);
+		queue_request(it, it->req);
+		goto cleanup;
+	}
 	if (status == 401 && s->http->unauthorized) {
 		if (!s->auth_offered)
 			curl_easy_getinfo(it->easy, CURLINFO_HTTPAUTH_AVAIL,
@@ -683,11 +804,26 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		}
 		break;
 	case REQ_PUT:
-		if (status == 200 || status == 201 || status == 204) {
+		if ((status == 200 || status == 201 || status == 204) &&
+		    s->http->verify &&
+		    s->http->verify(s, it->oid, it->size, &it->rq) > 0) {
+			item_close_files(it);
+			it->attempts = 0;
+			queue_request(it, REQ_VERIFY);
+		} else if (status == 200 || status == 201 || status == 204) {
 			item_done(it, ST_DONE);
 		} else {
 			describe_status(it, status, &why);
 			item_fail(it, "%s", why.buf);
+		}
+		break;
+	case REQ_VERIFY:
+		if (status >= 200 && status < 300) {
+			item_done(it, ST_DONE);
+		} else {
+			describe_status(it, status, &why);
+			item_fail(it, "the upload was not verified: %s",
+				  why.buf);
 		}
 		break;
 	case REQ_GET:
@@ -742,6 +878,8 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 	if (!multi)
 		return error("cannot start libcurl (curl_multi_init failed)");
 	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)t->concurrency);
+	if (t->storage->http->locate)
+		locate_all(t);
 	while (finished < t->top) {
 		uint64_t now = transfer_now_ms(), wait = 100;
 		CURLMcode mc;

@@ -48,6 +48,8 @@ enum request {
 	 * one-byte GET to read it.
 	 */
 	REQ_PROBE,
+	/* after a PUT, the request that confirms it (storage_http_ops.verify) */
+	REQ_VERIFY,
 };
 
 struct transfer_item {
@@ -68,6 +70,8 @@ struct transfer_item {
 				cause (refused credentials) was said once */
 	uint64_t not_before; /* ms clock: backoff */
 	int auth_gen;        /* credentials generation the request used */
+	int relocated;       /* storage was asked anew where it goes, after
+				a refusal (storage_http_ops.locate) */
 
 	CURL *easy;
 	struct curl_slist *headers;

@@ -28,6 +28,12 @@ from the others' under --root:
     POST <prefix>/objects/<oid>/verify   the verify action
     POST <prefix>/locks/verify       no locks ({"ours": [], "theirs": []})
 
+With --git-root DIR it is a git host too: git's smart HTTP
+(<repo>/info/refs, <repo>/git-upload-pack, <repo>/git-receive-pack) is
+served by `git http-backend` for the bare repositories under DIR, without
+credentials, so that http://127.0.0.1:PORT/r.git is a remote whose LFS
+endpoint is http://127.0.0.1:PORT/r.git/info/lfs.
+
 A batch request needs Accept and Content-Type application/vnd.git-lfs+json
 (else 406 and 415), a JSON body with "operation" upload or download and
 "objects"; a "transfers" list without "basic" gets 422. With --user, it
@@ -77,6 +83,11 @@ file is {}); the counters below start again whenever the file changes:
                         Retry-After: 0
     fail_downloads      the first N object GETs send half the body, then
                         close the connection
+    expired_actions     the first N actions handed out say they expired
+                        a minute ago (expires_in -60, expires_at in the
+                        past) and their tokens have
+    corrupt_downloads   the first N object GETs send other bytes of the
+                        right length (a server that lies)
 
 --log FILE gets one line per request, written just before the last byte
 of the response goes out:
@@ -99,6 +110,7 @@ import os
 import re
 import secrets
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -342,8 +354,53 @@ class Handler(BaseHTTPRequestHandler):
             return ("locks", m.group(1), None)
         return (None, None, None)
 
+    # git's smart HTTP, through git http-backend (a CGI program).
+
+    GIT_RE = re.compile(r"^/[^?]*\.git/(info/refs|git-upload-pack|git-receive-pack)$")
+
+    def git_request(self):
+        path = urllib.parse.urlsplit(self.path)
+        if not self.state.args.git_root or not self.GIT_RE.match(path.path):
+            return False
+        try:
+            body = b"".join(self.read_body_chunks(1 << 28))
+        except ValueError as e:
+            self.send_body(400, str(e).encode(), "text/plain", close=True)
+            return True
+        env = dict(os.environ)
+        env.update({
+            "GIT_PROJECT_ROOT": self.state.args.git_root,
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "REMOTE_USER": "git",
+            "REMOTE_ADDR": "127.0.0.1",
+            "REQUEST_METHOD": self.command,
+            "PATH_INFO": urllib.parse.unquote(path.path),
+            "QUERY_STRING": path.query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+        })
+        proc = subprocess.run(["git", "http-backend"], input=body, env=env,
+                              stdout=subprocess.PIPE, check=False)
+        head, _, out = proc.stdout.partition(b"\r\n\r\n")
+        status, ctype, headers = 200, "text/plain", {}
+        for line in head.decode("latin-1").split("\r\n"):
+            name, _, value = line.partition(":")
+            value = value.strip()
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name.lower() == "content-type":
+                ctype = value
+            elif name:
+                headers[name] = value
+        self.send_body(status, out, ctype, headers)
+        return True
+
     def do_POST(self):
         self.begin()
+        if self.git_request():
+            return
         kind, prefix, oid = self.route()
         if kind == "batch":
             self.batch(prefix)
@@ -365,6 +422,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.begin()
+        if self.git_request():
+            return
         kind, prefix, oid = self.route()
         if kind != "object":
             self.send_error_json(404, "no such endpoint")
@@ -391,6 +450,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def action(self, config, op, prefix, oid, suffix=""):
         expires_in = int(config.get("expires_in", 3600))
+        if self.state.take("expired_actions",
+                           int(config.get("expired_actions", 0))):
+            expires_in = -60
         expiry = int(time.time()) + expires_in
         real_expiry = expiry
         if self.state.take("stale_hrefs", int(config.get("stale_hrefs", 0))):
@@ -590,6 +652,8 @@ class Handler(BaseHTTPRequestHandler):
             config = self.state.read_config()
             cut = self.state.take("fail_downloads",
                                   int(config.get("fail_downloads", 0)))
+            lie = self.state.take("corrupt_downloads",
+                                  int(config.get("corrupt_downloads", 0)))
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(last - first + 1))
@@ -605,6 +669,8 @@ class Handler(BaseHTTPRequestHandler):
                 data = f.read(min(left, BUF_SIZE))
                 if not data:
                     break
+                if lie:
+                    data = bytes(b ^ 0x5a for b in data)
                 if len(data) == left and not cut:
                     self.wfile.write(data[:-1])
                     self.wfile.flush()
@@ -637,6 +703,7 @@ def main():
     p.add_argument("--password-file")
     p.add_argument("--token-file")
     p.add_argument("--config")
+    p.add_argument("--git-root")
     args = p.parse_args()
     if args.user and not args.password_file:
         p.error("--user needs --password-file")

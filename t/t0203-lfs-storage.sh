@@ -1,0 +1,217 @@
+#!/bin/sh
+
+test_description='Git LFS servers as storage: the batch API, credentials, git-lfs interop'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-lfs.sh"
+
+lfs_require_git_lfs
+start_lfs
+
+PREFIX=/r.git/info/lfs
+
+# lfs_pointer FILE: a git-lfs pointer for FILE's content.
+lfs_pointer () {
+	printf "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %s\n" \
+		"$(oid_of "$1")" "$(wc -c <"$1" | tr -d " ")"
+}
+
+# model_pointer FILE: a git-model pointer for FILE's content (no url).
+model_pointer () {
+	printf "version git-model/1\noid sha256:%s\nsize %s\n" \
+		"$(oid_of "$1")" "$(wc -c <"$1" | tr -d " ")"
+}
+
+test_expect_success 'setup: an http git host with an LFS server, credentials in a helper' '
+	git model install &&
+	lfs_credentials &&
+	git init -q --bare "$LFS_GIT_ROOT/r.git" &&
+	git init -q work &&
+	(
+		cd work &&
+		git model track "*.pth" &&
+		test-tool genrandom a 300k >a.pth &&
+		test-tool genrandom b 70k >b.pth &&
+		git add . &&
+		git commit -q -m weights &&
+		git tag v1 &&
+		git remote add origin "$LFS_URL/r.git"
+	)
+'
+
+test_expect_success 'push to an http remote needs no model.storage: its LFS server' '
+	(cd work && git push -q origin main v1 2>../err) &&
+	lfs_log_wait 1 POST 401 "$PREFIX/objects/batch\$" &&
+	grep " POST $PREFIX/objects/batch 200 $LFS_USER upload:2\$" "$LFS_LOG" &&
+	test $(lfs_log_count PUT 200 "$PREFIX/objects/[0-9a-f]+\$") = 2 &&
+	test $(lfs_log_count POST 200 "$PREFIX/objects/[0-9a-f]+/verify\$") = 2 &&
+	test_cmp_bin work/a.pth "$(lfs_object_path $PREFIX $(oid_of work/a.pth))" &&
+	test_cmp_bin work/b.pth "$(lfs_object_path $PREFIX $(oid_of work/b.pth))" &&
+	! grep "$LFS_PASSWORD" err
+'
+
+test_expect_success 'clone and checkout of a tag fetch through the batch API' '
+	git clone -q "$LFS_URL/r.git" clone &&
+	test_cmp_bin work/a.pth clone/a.pth &&
+	test_cmp_bin work/b.pth clone/b.pth &&
+	grep " POST $PREFIX/objects/batch 200 $LFS_USER download:2\$" "$LFS_LOG" &&
+	(cd clone && git checkout -q v1) &&
+	test_cmp_bin work/a.pth clone/a.pth
+'
+
+test_expect_success 'fetch brings new weights' '
+	(
+		cd work &&
+		test-tool genrandom c 100k >c.pth &&
+		git add c.pth &&
+		git commit -q -m c &&
+		git push -q origin main
+	) &&
+	(cd clone && git pull -q origin main) &&
+	test_cmp_bin work/c.pth clone/c.pth
+'
+
+test_expect_success 'git-lfs fetches what git-model pushed (both address by sha256)' '
+	git init -q lfsread &&
+	(
+		cd lfsread &&
+		git lfs install --local >/dev/null &&
+		git config lfs.url "$LFS_URL$PREFIX" &&
+		echo "*.bin filter=lfs diff=lfs merge=lfs -text" >.gitattributes &&
+		lfs_pointer ../work/a.pth >a.bin &&
+		git add .gitattributes a.bin &&
+		git commit -q -m pointer &&
+		rm a.bin &&
+		git lfs pull
+	) &&
+	test_cmp_bin work/a.pth lfsread/a.bin
+'
+
+test_expect_success 'git-model fetches what git-lfs pushed' '
+	git init -q lfswrite &&
+	(
+		cd lfswrite &&
+		git lfs install --local >/dev/null &&
+		git config lfs.url "$LFS_URL$PREFIX" &&
+		git lfs track "*.bin" >/dev/null &&
+		test-tool genrandom fromlfs 200k >x.bin &&
+		git add .gitattributes x.bin &&
+		git commit -q -m lfs &&
+		git remote add origin "$LFS_GIT_ROOT/r.git" &&
+		git lfs push --all origin 2>/dev/null
+	) &&
+	test_cmp_bin lfswrite/x.bin "$(lfs_object_path $PREFIX $(oid_of lfswrite/x.bin))" &&
+	(
+		cd work &&
+		model_pointer ../lfswrite/x.bin >x.pth &&
+		git add x.pth &&
+		git commit -q -m "weights from git-lfs" &&
+		git push -q origin main
+	) &&
+	(cd clone && git pull -q origin main) &&
+	test_cmp_bin lfswrite/x.bin clone/x.pth
+'
+
+test_expect_success 'more than 100 objects: batches of 100' '
+	(
+		cd work &&
+		mkdir many &&
+		for i in $(test_seq 1 150)
+		do
+			echo "weights $i" >many/$i.pth || return 1
+		done &&
+		git add many &&
+		git commit -q -m many &&
+		git push -q origin main
+	) &&
+	grep " POST $PREFIX/objects/batch 200 $LFS_USER upload:100\$" "$LFS_LOG" &&
+	grep " POST $PREFIX/objects/batch 200 $LFS_USER upload:50\$" "$LFS_LOG" &&
+	! grep "upload:1[0-9][1-9]\$" "$LFS_LOG" &&
+	(cd clone && git pull -q origin main) &&
+	test_cmp work/many/150.pth clone/many/150.pth &&
+	grep " POST $PREFIX/objects/batch 200 $LFS_USER download:100\$" "$LFS_LOG" &&
+	grep " POST $PREFIX/objects/batch 200 $LFS_USER download:50\$" "$LFS_LOG"
+'
+
+# refetch: remove the weights from the clone's store and work tree, then
+# fetch and check them out again.
+refetch () {
+	rm -rf clone/.git/model/objects clone/a.pth clone/b.pth &&
+	(cd clone && git model fetch "$@" && git checkout -q -- a.pth b.pth)
+}
+
+test_expect_success 'actions that expired are asked for again, not sent' '
+	lfs_config "{\"expired_actions\": 1, \"expiry\": \"both\"}" &&
+	test_when_finished "lfs_config {}" &&
+	before=$(grep -c " download:1\$" "$LFS_LOG") &&
+	refetch &&
+	test_cmp_bin work/a.pth clone/a.pth &&
+	test_cmp_bin work/b.pth clone/b.pth &&
+	test $(lfs_log_count GET 403) = 0 &&
+	test $(grep -c " download:1\$" "$LFS_LOG") = $((before + 1))
+'
+
+test_expect_success 'an href refused before its time (403) is asked for again' '
+	lfs_config "{\"stale_hrefs\": 1}" &&
+	test_when_finished "lfs_config {}" &&
+	refetch &&
+	test_cmp_bin work/a.pth clone/a.pth &&
+	test_cmp_bin work/b.pth clone/b.pth &&
+	test $(lfs_log_count GET 403) = 1
+'
+
+# pointers_clone DIR: a clone with pointers only (nothing fetched).
+pointers_clone () {
+	rm -rf "$1" &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q "$LFS_URL/r.git" "$1"
+}
+
+test_expect_success 'per-object errors: each object says its own, the others arrive' '
+	a=$(oid_of work/a.pth) b=$(oid_of work/b.pth) &&
+	lfs_config "{\"object_errors\": {\"$a\": 410, \"$b\": 404}}" &&
+	test_when_finished "lfs_config {}" &&
+	pointers_clone errs &&
+	(cd errs && test_must_fail git model fetch 2>../err) &&
+	grep "a.pth.*says 410 (configured error): the object was removed there" err &&
+	grep "b.pth.*says 404 Not Found (configured error)" err &&
+	test_path_is_file "$(obj errs/.git/model/objects $(oid_of work/c.pth))" &&
+	test_path_is_missing "$(obj errs/.git/model/objects $a)" &&
+	lfs_config "{\"object_errors\": {\"$a\": 422}}" &&
+	(cd errs && test_must_fail git model fetch 2>../err) &&
+	grep "a.pth.*422.*refuses the object" err &&
+	test_path_is_file "$(obj errs/.git/model/objects $b)"
+'
+
+test_expect_success 'a server that lies: wrong bytes are not stored' '
+	lfs_config "{\"corrupt_downloads\": 1000}" &&
+	test_when_finished "lfs_config {}" &&
+	pointers_clone liar &&
+	(cd liar && test_must_fail git model fetch -I a.pth 2>../err) &&
+	grep "a.pth.*do not match the object id" err &&
+	test_path_is_missing "$(obj liar/.git/model/objects $(oid_of work/a.pth))"
+'
+
+test_expect_success 'the verify action confirms each upload; without one, none is sent' '
+	before=$(lfs_log_count POST 200 "/objects/[0-9a-f]+/verify\$") &&
+	(
+		cd work &&
+		test-tool genrandom d 10k >d.pth &&
+		git add d.pth &&
+		git commit -q -m d &&
+		git push -q origin main
+	) &&
+	test $(lfs_log_count POST 200 "/objects/[0-9a-f]+/verify\$") = $((before + 1)) &&
+	lfs_config "{\"verify\": false}" &&
+	test_when_finished "lfs_config {}" &&
+	(
+		cd work &&
+		test-tool genrandom e 10k >e.pth &&
+		git add e.pth &&
+		git commit -q -m e &&
+		git push -q origin main
+	) &&
+	test $(lfs_log_count POST 200 "/objects/[0-9a-f]+/verify\$") = $((before + 1)) &&
+	test_cmp_bin work/e.pth "$(lfs_object_path $PREFIX $(oid_of work/e.pth))"
+'
+
+test_done
