@@ -205,10 +205,10 @@ test_expect_success 'kill -9 after the lending rename: nothing lost, fsck repair
 	{ env GIT_MODEL_TEST_LEND_KILL=lend \
 		git -C clone -c core.hooksPath="$PWD/nohooks" checkout -q v1 2>err || :; } &&
 	grep ^pending clone/.git/model/lent/$B1.loan &&
-	git -C clone model fsck &&
+	(umask 027 && git -C clone model fsck) &&
 	grep ^lent clone/.git/model/lent/$B1.loan &&
 	test_cmp_bin big1 clone/big.pth &&
-	test "$(stat -c %a clone/big.pth)" = 644 &&
+	test "$(stat -c %a clone/big.pth)" = 640 &&
 	git -C clone model checkout &&
 	git -C clone status --porcelain >out &&
 	test_must_be_empty out &&

@@ -322,6 +322,25 @@ cleanup:
 }
 
 /*
+ * The process's umask, without setting it (umask() would, for every
+ * thread): the "Umask:" line of /proc/self/status, else 022.
+ */
+static mode_t read_umask(void)
+{
+	struct strbuf status = STRBUF_INIT;
+	const char *line;
+	unsigned long mask = 022;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && strbuf_read_capped(&status, fd, 1 << 16) >= 0 &&
+	    (line = strstr(status.buf, "\nUmask:")))
+		mask = strtoul(line + strlen("\nUmask:"), NULL, 8) & 0777;
+	close_quietly(fd);
+	strbuf_release(&status);
+	return (mode_t)mask;
+}
+
+/*
  * A loan whose file was moved into the work tree by a process killed
  * before it recorded the file's stat: when the file still hashes to the
  * object, it gets a work tree file's mode (0666 minus the umask; an
@@ -342,10 +361,8 @@ static int finish_pending(const char *oid, struct loan *l, const char *record)
 	    !fstat(fd, &st) && same_inode(l, &st)) {
 		/* Still the store's mode 0444: a work tree file's instead. */
 		if ((st.st_mode & 07777) == 0444) {
-			mode_t mask = umask(0);
-
-			umask(mask);
-			if (fchmod(fd, 0666 & ~mask) < 0 || fstat(fd, &st) < 0) {
+			if (fchmod(fd, 0666 & ~read_umask()) < 0 ||
+			    fstat(fd, &st) < 0) {
 				close(fd);
 				return error_errno("cannot make '%s' writable",
 						   l->path);
