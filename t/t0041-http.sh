@@ -313,6 +313,22 @@ test_expect_success 'a mismatch is fetched twice, not six times; each failure it
 	! grep "push --all" err.unreachable
 '
 
+test_expect_success 'a clone gives each failure its own advice too' '
+	test_expect_code 1 git -c model.storage="$HTTPD_URL/open/faulty" \
+		clone -q remote.git faulty-clone 2>err.fclone &&
+	grep "error: 1 file(s) have wrong bytes in storage .$HTTPD_URL/open/faulty.: the copies there are damaged (delete them there, then run .git model push --all. in a clone that has them)" err.fclone &&
+	grep "error: [0-9]* file(s) are not in storage .$HTTPD_URL/open/faulty. (run .git model push --all. in a clone that has them)" err.fclone &&
+	! grep "once the storage is reachable" err.fclone &&
+	! grep "run .git model fetch." err.fclone &&
+	test_cmp_bin work/w2.pth faulty-clone/w2.pth &&
+	git -C faulty-clone model pointer --check w1.pth &&
+	test_expect_code 1 git -c model.storage="http://127.0.0.1:1/none" \
+		-c model.retries=0 clone -q remote.git gone-clone 2>err.gclone &&
+	grep "error: [0-9]* file(s) could not be downloaded; run .git model pull. again once the storage is reachable" err.gclone &&
+	! grep "push --all" err.gclone &&
+	! grep "run .git model fetch." err.gclone
+'
+
 test_expect_success 'the password never appears in any output' '
 	! grep -r -F "$HTTPD_PASSWORD" out.* err.* &&
 	git -C work -c model.storage="http://$HTTPD_USER:$HTTPD_PASSWORD@127.0.0.1:$HTTPD_PORT/auth/models" \

@@ -223,25 +223,6 @@ static int wanted_pointers(struct repo *r, struct fetch_args *a,
 }
 
 /* What to do about the downloads that failed, by why they failed. */
-static void download_advice(const struct transfer *t, const char *where)
-{
-	size_t other = t->failed - t->failed_absent - t->failed_mismatch;
-
-	if (t->failed_absent)
-		error("%zu file(s) are not in storage '%s' (run 'git model "
-		      "push --all' in a clone that has them)",
-		      t->failed_absent, where);
-	if (t->failed_mismatch)
-		error("%zu file(s) have wrong bytes in storage '%s': the "
-		      "copies there are damaged (delete them there, then run "
-		      "'git model push --all' in a clone that has them)",
-		      t->failed_mismatch, where);
-	if (other)
-		error("%zu file(s) could not be downloaded; run 'git model "
-		      "fetch' again once the storage is reachable",
-		      other);
-}
-
 static int do_fetch(struct repo *r, struct fetch_args *a)
 {
 	struct found_set set = FOUND_SET_INIT;
@@ -282,7 +263,7 @@ static int do_fetch(struct repo *r, struct fetch_args *a)
 		transfer_add(&t, f->oid, f->size, f->path);
 	}
 	if (have_storage && transfer_run(&t)) {
-		download_advice(&t, s.display);
+		transfer_download_advice(&t, s.display, "git model fetch");
 		goto cleanup;
 	}
 	if (t.done && summary_wanted(a->quiet, a->progress)) {

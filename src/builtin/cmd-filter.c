@@ -179,6 +179,9 @@ static int download_one(struct fetch_ctx *c, struct store *store,
 	transfer_add(&t, oid, size, path);
 	if (!transfer_run(&t))
 		ret = 0;
+	else
+		transfer_download_advice(&t, c->storage.display,
+					 "git model pull");
 	transfer_release(&t);
 	return ret;
 }
@@ -255,7 +258,9 @@ static void download_many(struct filter *f, struct delayed_blob **blobs,
 		if (!store_has(f->store, blobs[i]->ptr.oid, blobs[i]->ptr.size))
 			transfer_add(&t, blobs[i]->ptr.oid, blobs[i]->ptr.size,
 				     blobs[i]->pathname);
-	transfer_run(&t);
+	if (transfer_run(&t))
+		transfer_download_advice(&t, c->storage.display,
+					 "git model pull");
 	transfer_release(&t);
 }
 

@@ -580,9 +580,10 @@ static int queue_write(struct checkout *co, const char *path,
 		return 0;
 	}
 	if (!store_has(&co->store, p->oid, p->size)) {
-		warning("'%s': weights %.12s are not in the local store "
-			"(run 'git model fetch')",
-			path, p->oid);
+		if (!co->deferred)
+			warning("'%s': weights %.12s are not in the local "
+				"store (run 'git model fetch')",
+				path, p->oid);
 		co->missing++;
 		close(dir);
 		return -1;
@@ -878,6 +879,7 @@ int checkout_deferred(struct repo *r, int quiet)
 	}
 	if (checkout_begin(&co, r, quiet) < 0)
 		goto cleanup;
+	co.deferred = 1;
 	for (off = 0; off < list.len;) {
 		const char *rec = list.buf + off, *path;
 		size_t len = strnlen(rec, list.len - off);

@@ -114,6 +114,11 @@ struct checkout {
 	size_t jobs_nr, jobs_alloc;
 	mode_t umask;
 	int quiet;
+	/*
+	 * Files the filter left to us: it reported why each object could
+	 * not be had, so a missing one is only counted, not warned about.
+	 */
+	int deferred;
 };
 
 /*

@@ -128,6 +128,26 @@ int transfer_has(const struct transfer *t, size_t i)
 	}
 }
 
+void transfer_download_advice(const struct transfer *t, const char *where,
+			      const char *again)
+{
+	size_t other = t->failed - t->failed_absent - t->failed_mismatch;
+
+	if (t->failed_absent)
+		error("%zu file(s) are not in storage '%s' (run 'git model "
+		      "push --all' in a clone that has them)",
+		      t->failed_absent, where);
+	if (t->failed_mismatch)
+		error("%zu file(s) have wrong bytes in storage '%s': the "
+		      "copies there are damaged (delete them there, then run "
+		      "'git model push --all' in a clone that has them)",
+		      t->failed_mismatch, where);
+	if (other)
+		error("%zu file(s) could not be downloaded; run '%s' again "
+		      "once the storage is reachable",
+		      other, again);
+}
+
 void transfer_release(struct transfer *t)
 {
 	size_t i;

@@ -105,6 +105,16 @@ size_t transfer_run(struct transfer *t);
  */
 int transfer_has(const struct transfer *t, size_t i);
 
+/*
+ * After transfer_run() of a download with failures: one error line for
+ * each kind, with its own advice. Objects not in storage (404) and wrong
+ * bytes there are to be uploaded again from a clone that has them; the
+ * rest (unreachable, refused...) are for `again` ("git model fetch", a
+ * command to run again later). `where` names the storage.
+ */
+void transfer_download_advice(const struct transfer *t, const char *where,
+			      const char *again);
+
 void transfer_release(struct transfer *t);
 
 /*
