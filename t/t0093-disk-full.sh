@@ -163,8 +163,21 @@ test_expect_success TMPFS 'with room again, the HTTP pull gets the right bytes' 
 	rm -rf "$SMALL/clone"
 '
 
+test_expect_success TMPFS 'a lending checkout needs no room: it moves the objects' '
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git "$SMALL/clone" &&
+	git -C "$SMALL/clone" model fetch 2>err.cofetch &&
+	avail=$(df -k --output=avail "$SMALL" | tail -n 1) &&
+	dd if=/dev/zero of="$SMALL/filler" bs=1k count=$((avail - 1024)) 2>/dev/null &&
+	git -C "$SMALL/clone" model checkout 2>err.lend &&
+	test_cmp_bin work/two.pth "$SMALL/clone/two.pth" &&
+	test_cmp_bin work/half.pth "$SMALL/clone/half.pth" &&
+	rm -rf "$SMALL/clone" "$SMALL/filler"
+'
+
+# A copy needs the room that a loan does not (model.checkout = copy).
 test_expect_success TMPFS 'a checkout that runs out of room leaves the pointer, no temp file' '
 	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git "$SMALL/clone" &&
+	git -C "$SMALL/clone" config model.checkout copy &&
 	git -C "$SMALL/clone" model fetch 2>err.cofetch &&
 	avail=$(df -k --output=avail "$SMALL" | tail -n 1) &&
 	dd if=/dev/zero of="$SMALL/filler" bs=1k count=$((avail - 1024)) 2>/dev/null &&
