@@ -214,4 +214,75 @@ test_expect_success 'the verify action confirms each upload; without one, none i
 	test_cmp_bin work/e.pth "$(lfs_object_path $PREFIX $(oid_of work/e.pth))"
 '
 
+test_expect_success 'credentials go only to a server your config names, not .gitmodel' '
+	git init -q --bare elsewhere.git &&
+	git init -q stranger &&
+	git config --global credential.helper \
+		"!f() { echo called >>\"$TRASH_DIRECTORY/helper.log\"; echo username=$LFS_USER; echo password=$LFS_PASSWORD; }; f" &&
+	test_when_finished "lfs_credentials" &&
+	(
+		cd stranger &&
+		git model track "*.pth" &&
+		git config -f .gitmodel model.storage "lfs+$LFS_URL/other.git/info/lfs" &&
+		test-tool genrandom s 20k >s.pth &&
+		git add . &&
+		git commit -q -m s &&
+		git remote add origin ../elsewhere.git &&
+		test_must_fail git model push origin main 2>../err
+	) &&
+	grep "wants credentials, and only .gitmodel names it" err &&
+	test_path_is_missing helper.log &&
+	test_must_fail grep " other.git/info/lfs/objects/batch [0-9]* $LFS_USER " "$LFS_LOG" &&
+	(
+		cd stranger &&
+		git config model.storage "lfs+$LFS_URL/other.git/info/lfs" &&
+		git model push origin main 2>../err
+	) &&
+	test_path_is_file helper.log &&
+	test_cmp_bin stranger/s.pth "$(lfs_object_path /other.git/info/lfs $(oid_of stranger/s.pth))"
+'
+
+test_expect_success 'over ssh: git-lfs-authenticate gives the endpoint and its header' '
+	write_script fake-ssh <<-\EOF &&
+	echo "$*" >>"$TRASH_DIRECTORY/ssh.log"
+	token=tok-$$-$(date +%s)
+	echo "$token" >>"$LFS_TOKENS"
+	printf "{\"href\": \"%s/r.git/info/lfs\", \"header\": {\"Authorization\": \"RemoteAuth %s\"}, \"expires_in\": 3600}\n" "$LFS_URL" "$token"
+	EOF
+	git init -q --bare "$LFS_GIT_ROOT/ssh.git" &&
+	git init -q viassh &&
+	(
+		cd viassh &&
+		git model track "*.pth" &&
+		test-tool genrandom ssh 40k >ssh.pth &&
+		git add . &&
+		git commit -q -m ssh &&
+		git remote add origin git@lfs.example.invalid:team/r.git &&
+		git config model.storage lfs &&
+		GIT_SSH="$TRASH_DIRECTORY/fake-ssh" git model push origin main 2>../err
+	) &&
+	grep "^-- git@lfs.example.invalid git-lfs-authenticate team/r.git upload\$" ssh.log &&
+	grep " POST $PREFIX/objects/batch 200 token upload:1\$" "$LFS_LOG" &&
+	test_cmp_bin viassh/ssh.pth "$(lfs_object_path $PREFIX $(oid_of viassh/ssh.pth))" &&
+	rm -rf viassh/.git/model/objects viassh/ssh.pth &&
+	(cd viassh && GIT_SSH="$TRASH_DIRECTORY/fake-ssh" git model fetch) &&
+	grep "^-- git@lfs.example.invalid git-lfs-authenticate team/r.git download\$" ssh.log &&
+	(cd viassh && git checkout -q -- ssh.pth) &&
+	test_cmp_bin viassh/ssh.pth "$(lfs_object_path $PREFIX $(oid_of viassh/ssh.pth))"
+'
+
+test_expect_success 'over ssh, a .gitmodel alone does not make git-model run ssh' '
+	(
+		cd viassh &&
+		git config --unset model.storage &&
+		git remote set-url origin ../elsewhere.git &&
+		git config -f .gitmodel model.storage lfs+ssh://lfs.example.invalid/team/r.git &&
+		>"$TRASH_DIRECTORY/ssh.log" &&
+		rm -rf .git/model/objects ssh.pth &&
+		GIT_SSH="$TRASH_DIRECTORY/fake-ssh" test_must_fail git model fetch 2>../err
+	) &&
+	test_must_be_empty ssh.log &&
+	grep "only .gitmodel names" err
+'
+
 test_done
