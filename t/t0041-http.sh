@@ -163,6 +163,44 @@ test_expect_success 'after the first 401, credentials go up front: one 401 a run
 	test "$(httpd_log_count PUT 401 "^/auth/upfront/")" = 0
 '
 
+test_expect_success 'downloads too: after the first 401, GET sends credentials up front' '
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q upfront.git upfront-get &&
+	git -C upfront-get config model.storage "$HTTPD_URL/auth/upfront" &&
+	git -C upfront-get config model.concurrency 1 &&
+	before=$(httpd_log_count GET 401 "^/auth/upfront/") &&
+	git -C upfront-get model pull 2>err.upget &&
+	test_must_be_empty err.upget &&
+	httpd_log_wait 5 GET 200 "^/auth/upfront/" &&
+	test "$(httpd_log_count GET 401 "^/auth/upfront/")" = $((before + 1)) &&
+	for i in 1 2 3 4 5
+	do
+		test_cmp_bin upfront/u$i.pth upfront-get/u$i.pth || return 1
+	done
+'
+
+# The askpass program records what stderr held when it was run: the
+# prompt must start on a line of its own, not after the progress bar.
+test_expect_success 'the password prompt starts on a clean line after progress' '
+	write_script askpass <<-EOF &&
+	tail -c 1 "$TRASH_DIRECTORY/err.prompt" | od -An -c | tr -d " " >>"$TRASH_DIRECTORY/askpass.log"
+	case "\$1" in
+	Username*) echo "$HTTPD_USER" ;;
+	*) echo "$HTTPD_PASSWORD" ;;
+	esac
+	EOF
+	rm -rf prompt &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q upfront.git prompt &&
+	git -C prompt config model.storage "$HTTPD_URL/auth/upfront" &&
+	git -C prompt config model.concurrency 1 &&
+	rm -f askpass.log &&
+	HOME="$TRASH_DIRECTORY/nohome" GIT_ASKPASS="$PWD/askpass" \
+		git -C prompt model fetch --progress 2>err.prompt &&
+	printf "%s\n" "\\n" "\\n" >expect &&
+	test_cmp expect askpass.log &&
+	grep "Downloading weights: " err.prompt &&
+	test_cmp_bin upfront/u1.pth "$(obj_path prompt/.git/model/objects $(oid_of upfront/u1.pth))"
+'
+
 test_expect_success 'a wrong password: clear error, push refused, ref not moved, helper told' '
 	before=$(git -C remote.git rev-parse main) &&
 	echo "http://$HTTPD_USER:wrong-password@127.0.0.1:$HTTPD_PORT" >"$HOME/.git-credentials" &&
