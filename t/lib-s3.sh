@@ -70,6 +70,17 @@
 #				whole response finds it.
 #	S3RVER_PID, S3_PROXY_PID	the two node processes
 #
+# start_aws_doubles (after start_s3) runs t/s3/aws-doubles.js: test
+# doubles on 127.0.0.1 for what s3rver lacks, STS, the container
+# credentials endpoint and EC2 instance metadata (IMDSv2), handing out
+# keys the proxy accepts (see the top of that file), and exports
+#
+#	AWS_DOUBLES		http://127.0.0.1:$PORT: STS at "/", the
+#				container endpoint at "/container/credentials",
+#				IMDS under "/latest/"
+#	AWS_DOUBLES_LOG		one line per request (see the file)
+#	AWS_DOUBLES_SETTINGS	its JSON settings, read at each request
+#
 # Functions: start_s3, stop_s3 (idempotent; start_s3 again keeps the
 # ports, the keys and the data), s3_create_bucket NAME, s3_curl ARGS...
 # (curl signing with S3_ACCESS_KEY_ID), s3_object_path BUCKET KEY,
@@ -108,7 +119,7 @@ S3_TOKEN_ACCESS_KEY_ID=ASIATEST S3_TOKEN_SECRET_ACCESS_KEY=secret-of-the-session
 S3_SESSION_TOKEN=token-of-the-session
 # Not inherited from a script that runs this one.
 S3_PORT= S3_DIRECT_PORT= S3_ENDPOINT= S3_DIRECT_ENDPOINT= S3RVER_PID= \
-	S3_PROXY_PID= S3_WATCHDOG_PID_=
+	S3_PROXY_PID= S3_WATCHDOG_PID_= AWS_DOUBLES= AWS_DOUBLES_PID=
 export S3_DATA S3_CREDENTIALS S3_PROXY_LOG S3_REGION S3_ACCESS_KEY_ID \
 	S3_SECRET_ACCESS_KEY S3_OTHER_ACCESS_KEY_ID S3_OTHER_SECRET_ACCESS_KEY \
 	S3_TOKEN_ACCESS_KEY_ID S3_TOKEN_SECRET_ACCESS_KEY S3_SESSION_TOKEN
@@ -120,7 +131,7 @@ test_atexit stop_s3
 # (the EXIT trap stops what runs).
 s3_start_failed_ () {
 	echo >&4 "start_s3: $1; the servers' messages:"
-	cat "$S3_DIR/s3rver.out" "$S3_DIR/proxy.err" >&4 2>/dev/null
+	cat "$S3_DIR/s3rver.out" "$S3_DIR/proxy.err" "$S3_DIR/doubles.err" >&4 2>/dev/null
 	exit 1
 }
 
@@ -222,10 +233,40 @@ start_s3 () {
 	export S3_PORT S3_ENDPOINT S3_DIRECT_PORT S3_DIRECT_ENDPOINT
 }
 
+# Start aws-doubles.js (see the top of this file).
+start_aws_doubles () {
+	test -n "$S3_PROXY_PID" || BUG "start_aws_doubles: start_s3 first"
+	AWS_DOUBLES_LOG="$S3_DIR/doubles.log"
+	AWS_DOUBLES_SETTINGS="$S3_DIR/doubles.json"
+	rm -f "$S3_DIR/doubles.port" &&
+	: >>"$AWS_DOUBLES_LOG" ||
+	BUG "start_aws_doubles: cannot write in '$S3_DIR'"
+	NODE_OPTIONS= NODE_PATH="$S3_MODULES_" "$s3_node_" \
+		"$TEST_DIRECTORY/s3/aws-doubles.js" \
+		--credentials "$S3_CREDENTIALS" \
+		--settings "$AWS_DOUBLES_SETTINGS" \
+		--port-file "$S3_DIR/doubles.port" --log "$AWS_DOUBLES_LOG" \
+		</dev/null >>"$S3_DIR/doubles.err" 2>&1 3>&- 4>&- 5>&- &
+	AWS_DOUBLES_PID=$!
+	echo "$AWS_DOUBLES_PID" >>"$S3_DIR/pids"
+	s3_i_=0
+	until test -s "$S3_DIR/doubles.port"
+	do
+		test_process_alive "$AWS_DOUBLES_PID" ||
+		s3_start_failed_ "aws-doubles.js exited"
+		test $s3_i_ -lt 150 ||
+		s3_start_failed_ "aws-doubles.js did not listen within 15 s"
+		sleep 0.1
+		s3_i_=$((s3_i_ + 1))
+	done
+	AWS_DOUBLES=http://127.0.0.1:$(cat "$S3_DIR/doubles.port")
+	export AWS_DOUBLES AWS_DOUBLES_LOG AWS_DOUBLES_SETTINGS AWS_DOUBLES_PID
+}
+
 # Stop both servers and the watchdog; nothing to do if none runs.
 stop_s3 () {
 	test -n "$S3RVER_PID$S3_PROXY_PID$S3_WATCHDOG_PID_" || return 0
-	for s3_p_ in $S3_PROXY_PID $S3RVER_PID
+	for s3_p_ in $AWS_DOUBLES_PID $S3_PROXY_PID $S3RVER_PID
 	do
 		test_process_kill "$s3_p_"
 		wait "$s3_p_" 2>/dev/null
@@ -235,7 +276,7 @@ stop_s3 () {
 		kill "$S3_WATCHDOG_PID_" 2>/dev/null
 		wait "$S3_WATCHDOG_PID_" 2>/dev/null
 	fi
-	S3RVER_PID= S3_PROXY_PID= S3_WATCHDOG_PID_=
+	S3RVER_PID= S3_PROXY_PID= S3_WATCHDOG_PID_= AWS_DOUBLES_PID=
 	rm -f "$S3_DIR/pids"
 	return 0
 }

@@ -76,9 +76,14 @@ test_expect_success 'an unknown key: InvalidAccessKeyId with its hint' '
 	grep "check AWS_ACCESS_KEY_ID" err
 '
 
-test_expect_success 'no credentials at all: AccessDenied, push refused' '
+test_expect_success 'no credentials at all: an error, push refused, nothing sent' '
+	n=$(wc -l <"$S3_PROXY_LOG") &&
 	test_must_fail env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 		git -C work push origin main 2>err &&
+	grep "error: no AWS credentials for .s3://models/team." err &&
+	test "$(wc -l <"$S3_PROXY_LOG")" = "$n" &&
+	test_must_fail env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		git -C work -c model.s3.anonymous=true push origin main 2>err &&
 	grep "AccessDenied" err
 '
 

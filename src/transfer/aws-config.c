@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,13 @@
 
 #define AWS_FILE_MAX (1024 * 1024)
 
+const char *aws_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
 static void set(char **dst, const char *v, size_t len)
 {
 	if (*dst)
@@ -21,16 +29,53 @@ static void set(char **dst, const char *v, size_t len)
 	*dst = xstrndup(v, len);
 }
 
-void aws_config_release(struct aws_config *c)
+static void set_str(char **dst, const char *v)
+{
+	if (v)
+		set(dst, v, strlen(v));
+}
+
+void aws_config_drop_credentials(struct aws_config *c)
 {
 	free_secret(&c->access_key);
 	free_secret(&c->secret_key);
 	free_secret(&c->session_token);
+	free(c->source);
+	c->source = NULL;
+	c->expiration = 0;
+}
+
+void aws_config_release(struct aws_config *c)
+{
+	aws_config_drop_credentials(c);
 	free(c->region);
 	free(c->endpoint_url);
 	free(c->profile);
 	free(c->ca_bundle);
 	memset(c, 0, sizeof(*c));
+}
+
+void aws_profile_release(struct aws_profile *p)
+{
+	free(p->name);
+	free_secret(&p->access_key);
+	free_secret(&p->secret_key);
+	free_secret(&p->session_token);
+	free(p->region);
+	free(p->endpoint_url);
+	free(p->ca_bundle);
+	free(p->services);
+	free(p->ignore_endpoints);
+	free(p->credential_process);
+	free(p->role_arn);
+	free(p->source_profile);
+	free(p->credential_source);
+	free(p->role_session_name);
+	free(p->external_id);
+	free(p->duration_seconds);
+	free(p->web_identity_token_file);
+	free(p->config_path);
+	memset(p, 0, sizeof(*p));
 }
 
 static const char *trim(const char *s, const char *end, size_t *len)
@@ -43,49 +88,69 @@ static const char *trim(const char *s, const char *end, size_t *len)
 	return s;
 }
 
-/* What one section of an AWS file says (sub-settings of `parent` only). */
-struct aws_section {
-	struct aws_config c;
-	char *services;         /* a profile's "services": that section's name */
-	char *ignore_endpoints; /* a profile's ignore_configured_endpoint_urls */
-};
-
-#define AWS_SECTION_INIT { AWS_CONFIG_INIT, NULL, NULL }
-
-static void aws_section_release(struct aws_section *s)
-{
-	aws_config_release(&s->c);
-	free(s->services);
-	free(s->ignore_endpoints);
-	memset(s, 0, sizeof(*s));
-}
-
+/* Key names as the CLI's parser reads them: without regard to case. */
 static int key_is(const char *key, size_t klen, const char *want)
 {
-	return klen == strlen(want) && !memcmp(key, want, klen);
+	return klen == strlen(want) && !strncasecmp(key, want, klen);
 }
 
-static void set_key(struct aws_section *s, const char *key, size_t klen,
+static const struct {
+	const char *key;
+	size_t off;
+} profile_keys[] = {
+#define K(k, f) { k, offsetof(struct aws_profile, f) }
+	K("aws_access_key_id", access_key),
+	K("aws_secret_access_key", secret_key),
+	K("aws_session_token", session_token),
+	K("region", region),
+	K("ca_bundle", ca_bundle),
+	K("endpoint_url", endpoint_url),
+	K("services", services),
+	K("ignore_configured_endpoint_urls", ignore_endpoints),
+	K("credential_process", credential_process),
+	K("role_arn", role_arn),
+	K("source_profile", source_profile),
+	K("credential_source", credential_source),
+	K("role_session_name", role_session_name),
+	K("external_id", external_id),
+	K("duration_seconds", duration_seconds),
+	K("web_identity_token_file", web_identity_token_file),
+#undef K
+};
+
+static void set_key(struct aws_profile *p, const char *key, size_t klen,
 		    const char *val, size_t vlen)
 {
-	struct aws_config *c = &s->c;
+	size_t i;
 
-	if (key_is(key, klen, "aws_access_key_id"))
-		set(&c->access_key, val, vlen);
-	else if (key_is(key, klen, "aws_secret_access_key"))
-		set(&c->secret_key, val, vlen);
-	else if (key_is(key, klen, "aws_session_token"))
-		set(&c->session_token, val, vlen);
-	else if (key_is(key, klen, "region"))
-		set(&c->region, val, vlen);
-	else if (key_is(key, klen, "ca_bundle"))
-		set(&c->ca_bundle, val, vlen);
-	else if (key_is(key, klen, "endpoint_url"))
-		set(&c->endpoint_url, val, vlen);
-	else if (key_is(key, klen, "services"))
-		set(&s->services, val, vlen);
-	else if (key_is(key, klen, "ignore_configured_endpoint_urls"))
-		set(&s->ignore_endpoints, val, vlen);
+	for (i = 0; i < ARRAY_SIZE(profile_keys); i++)
+		if (key_is(key, klen, profile_keys[i].key)) {
+			set((char **)((char *)p + profile_keys[i].off), val,
+			    vlen);
+			return;
+		}
+}
+
+/*
+ * Whether the section header `name` (trimmed, no brackets) is `section`:
+ * "profile  x" is "profile x", as the CLI splits on the first blanks.
+ */
+static int section_is(const char *name, size_t nlen, const char *section)
+{
+	size_t slen = strlen(section);
+
+	if (nlen == slen && !memcmp(name, section, nlen))
+		return 1;
+	if (!strncmp(section, "profile ", 8) && nlen > 8 &&
+	    !memcmp(name, "profile", 7) && isspace((unsigned char)name[7])) {
+		const char *n = name + 7, *end = name + nlen;
+
+		while (n < end && isspace((unsigned char)*n))
+			n++;
+		return (size_t)(end - n) == slen - 8 &&
+		       !memcmp(n, section + 8, slen - 8);
+	}
+	return 0;
 }
 
 /*
@@ -93,10 +158,12 @@ static void set_key(struct aws_section *s, const char *key, size_t klen,
  * '#' and ';' comments, and sub-settings, indented lines under a key with
  * no value ("s3 =" then "  endpoint_url = ..."). With `parent` NULL, the
  * section's own keys are read and sub-settings skipped; else only the
- * sub-settings of `parent`. A missing file is fine.
+ * sub-settings of `parent`. A missing file is fine. Sets *found when the
+ * section is there.
  */
 static int read_section(const char *path, const char *section,
-			const char *parent, struct aws_section *out)
+			const char *parent, struct aws_profile *out,
+			int *found)
 {
 	struct strbuf buf = STRBUF_INIT;
 	const char *p, *end, *under = NULL;
@@ -135,8 +202,9 @@ static int read_section(const char *path, const char *section,
 				continue;
 			}
 			name = trim(line + 1, line + len - 1, &nlen);
-			in_section = nlen == strlen(section) &&
-				     !memcmp(name, section, nlen);
+			in_section = section_is(name, nlen, section);
+			if (in_section && found)
+				*found = 1;
 			continue;
 		}
 		if (!in_section || !(eq = memchr(line, '=', len)))
@@ -162,11 +230,41 @@ cleanup:
 	return ret;
 }
 
-static const char *env(const char *name)
+int aws_profile_read(const char *name, struct aws_profile *p)
 {
-	const char *v = getenv(name);
+	struct strbuf path = STRBUF_INIT, section = STRBUF_INIT;
+	const char *home = aws_env("HOME");
+	int ret = 0;
 
-	return v && *v ? v : NULL;
+	p->name = xstrdup(name);
+	if (aws_env("AWS_SHARED_CREDENTIALS_FILE"))
+		strbuf_addstr(&path, aws_env("AWS_SHARED_CREDENTIALS_FILE"));
+	else if (home)
+		strbuf_addf(&path, "%s/.aws/credentials", home);
+	if (path.len && read_section(path.buf, name, NULL, p, &p->found) < 0)
+		ret = -1;
+
+	strbuf_reset(&path);
+	if (aws_env("AWS_CONFIG_FILE"))
+		strbuf_addstr(&path, aws_env("AWS_CONFIG_FILE"));
+	else if (home)
+		strbuf_addf(&path, "%s/.aws/config", home);
+	if (path.len) {
+		int had_keys = p->access_key || p->secret_key;
+
+		p->config_path = xstrdup(path.buf);
+		strbuf_addf(&section, "profile %s", name);
+		if (read_section(path.buf, section.buf, NULL, p, &p->found) < 0)
+			ret = -1;
+		if (!strcmp(name, "default") &&
+		    read_section(path.buf, "default", NULL, p, &p->found) < 0)
+			ret = -1;
+		if (!had_keys && (p->access_key || p->secret_key))
+			p->keys_from_config = 1;
+	}
+	strbuf_release(&path);
+	strbuf_release(&section);
+	return ret;
 }
 
 static int is_true(const char *v)
@@ -174,137 +272,92 @@ static int is_true(const char *v)
 	return v && !strcasecmp(v, "true");
 }
 
-/*
- * The endpoint as the AWS CLI picks it for S3, unless the environment's
- * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or the profile's
- * ignore_configured_endpoint_urls is "true": AWS_ENDPOINT_URL_S3,
- * AWS_ENDPOINT_URL, the "s3" sub-setting endpoint_url of the profile's
- * services section, the profile's endpoint_url. `profile` (read from the
- * config file `path`) may be NULL.
- */
-static int load_endpoint(struct aws_config *c, const char *path,
-			 struct aws_section *profile)
+int aws_service_endpoint(const struct aws_profile *p, const char *service,
+			 struct strbuf *out)
 {
-	const char *ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-	struct strbuf section = STRBUF_INIT;
-	struct aws_section services = AWS_SECTION_INIT;
+	const char *ignore = aws_env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+	struct strbuf name = STRBUF_INIT;
+	struct aws_profile services = AWS_PROFILE_INIT;
+	const char *s;
 	int ret = 0;
 
-	if (!ignore && profile)
-		ignore = profile->ignore_endpoints;
+	if (!ignore && p)
+		ignore = p->ignore_endpoints;
 	if (is_true(ignore))
 		return 0;
-	if (env("AWS_ENDPOINT_URL_S3"))
-		set(&c->endpoint_url, env("AWS_ENDPOINT_URL_S3"),
-		    strlen(env("AWS_ENDPOINT_URL_S3")));
-	else if (env("AWS_ENDPOINT_URL"))
-		set(&c->endpoint_url, env("AWS_ENDPOINT_URL"),
-		    strlen(env("AWS_ENDPOINT_URL")));
-	if (c->endpoint_url || !profile)
-		return 0;
-	if (profile->services) {
-		strbuf_addf(&section, "services %s", profile->services);
-		ret = read_section(path, section.buf, "s3", &services);
-		if (services.c.endpoint_url) {
-			c->endpoint_url = services.c.endpoint_url;
-			services.c.endpoint_url = NULL;
+	strbuf_addstr(&name, "AWS_ENDPOINT_URL_");
+	for (s = service; *s; s++)
+		strbuf_addch(&name, toupper((unsigned char)*s));
+	if (aws_env(name.buf)) {
+		strbuf_addstr(out, aws_env(name.buf));
+		goto cleanup;
+	}
+	if (aws_env("AWS_ENDPOINT_URL")) {
+		strbuf_addstr(out, aws_env("AWS_ENDPOINT_URL"));
+		goto cleanup;
+	}
+	if (!p)
+		goto cleanup;
+	if (p->services && p->config_path) {
+		strbuf_reset(&name);
+		strbuf_addf(&name, "services %s", p->services);
+		ret = read_section(p->config_path, name.buf, service,
+				   &services, NULL);
+		if (services.endpoint_url) {
+			strbuf_addstr(out, services.endpoint_url);
+			goto cleanup;
 		}
 	}
-	if (!c->endpoint_url && profile->c.endpoint_url) {
-		c->endpoint_url = profile->c.endpoint_url;
-		profile->c.endpoint_url = NULL;
-	}
-	aws_section_release(&services);
-	strbuf_release(&section);
+	if (p->endpoint_url)
+		strbuf_addstr(out, p->endpoint_url);
+cleanup:
+	aws_profile_release(&services);
+	strbuf_release(&name);
 	return ret;
 }
 
 int aws_config_load(struct aws_config *c)
 {
-	struct strbuf path = STRBUF_INIT, section = STRBUF_INIT;
-	const char *home = env("HOME");
-	const char *profile = env("AWS_PROFILE");
-	int ret = 0;
+	struct aws_profile p = AWS_PROFILE_INIT;
+	struct strbuf endpoint = STRBUF_INIT;
+	const char *name = aws_env("AWS_PROFILE");
+	int ret = -1;
 
-	if (env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
-		set(&c->access_key, env("AWS_ACCESS_KEY_ID"),
-		    strlen(env("AWS_ACCESS_KEY_ID")));
-		set(&c->secret_key, env("AWS_SECRET_ACCESS_KEY"),
-		    strlen(env("AWS_SECRET_ACCESS_KEY")));
-		if (env("AWS_SESSION_TOKEN"))
-			set(&c->session_token, env("AWS_SESSION_TOKEN"),
-			    strlen(env("AWS_SESSION_TOKEN")));
+	if (!name)
+		name = aws_env("AWS_DEFAULT_PROFILE");
+	if (aws_env("AWS_ACCESS_KEY_ID") && !aws_env("AWS_SECRET_ACCESS_KEY")) {
+		error("partial credentials found in the environment, missing: "
+		      "AWS_SECRET_ACCESS_KEY");
+		goto cleanup;
 	}
-	if (env("AWS_REGION"))
-		set(&c->region, env("AWS_REGION"), strlen(env("AWS_REGION")));
-	if (env("AWS_DEFAULT_REGION"))
-		set(&c->region, env("AWS_DEFAULT_REGION"),
-		    strlen(env("AWS_DEFAULT_REGION")));
-	if (env("AWS_CA_BUNDLE"))
-		set(&c->ca_bundle, env("AWS_CA_BUNDLE"),
-		    strlen(env("AWS_CA_BUNDLE")));
-	if (!profile)
-		profile = "default";
-	c->profile = xstrdup(profile);
-
-	if (env("AWS_SHARED_CREDENTIALS_FILE"))
-		strbuf_addstr(&path, env("AWS_SHARED_CREDENTIALS_FILE"));
-	else if (home)
-		strbuf_addf(&path, "%s/.aws/credentials", home);
-	/* keys come as a pair from one place, never half from each */
-	if (path.len && !c->access_key) {
-		struct aws_section sec = AWS_SECTION_INIT;
-		struct aws_config *file = &sec.c;
-
-		if (read_section(path.buf, profile, NULL, &sec) < 0)
-			ret = -1;
-		if (file->access_key && file->secret_key) {
-			c->access_key = file->access_key;
-			c->secret_key = file->secret_key;
-			c->session_token = file->session_token;
-			file->access_key = file->secret_key = NULL;
-			file->session_token = NULL;
-		}
-		aws_section_release(&sec);
+	if (!aws_env("AWS_ACCESS_KEY_ID") && aws_env("AWS_SECRET_ACCESS_KEY")) {
+		error("partial credentials found in the environment, missing: "
+		      "AWS_ACCESS_KEY_ID");
+		goto cleanup;
 	}
-
-	strbuf_reset(&path);
-	if (env("AWS_CONFIG_FILE"))
-		strbuf_addstr(&path, env("AWS_CONFIG_FILE"));
-	else if (home)
-		strbuf_addf(&path, "%s/.aws/config", home);
-	if (!strcmp(profile, "default"))
-		strbuf_addstr(&section, "default");
-	else
-		strbuf_addf(&section, "profile %s", profile);
-	if (path.len) {
-		struct aws_section sec = AWS_SECTION_INIT;
-		struct aws_config *file = &sec.c;
-
-		if (read_section(path.buf, section.buf, NULL, &sec) < 0)
-			ret = -1;
-		if (!c->access_key && file->access_key && file->secret_key) {
-			c->access_key = file->access_key;
-			c->secret_key = file->secret_key;
-			c->session_token = file->session_token;
-			file->access_key = file->secret_key = NULL;
-			file->session_token = NULL;
-		}
-		if (!c->region && file->region) {
-			c->region = file->region;
-			file->region = NULL;
-		}
-		if (!c->ca_bundle && file->ca_bundle) {
-			c->ca_bundle = file->ca_bundle;
-			file->ca_bundle = NULL;
-		}
-		if (load_endpoint(c, path.buf, &sec) < 0)
-			ret = -1;
-		aws_section_release(&sec);
-	} else if (load_endpoint(c, NULL, NULL) < 0) {
-		ret = -1;
+	if (aws_profile_read(name ? name : "default", &p) < 0)
+		goto cleanup;
+	if (name && !p.found) {
+		error("the AWS profile '%s' could not be found in '%s' or the "
+		      "shared credentials file (check %s)", name,
+		      p.config_path ? p.config_path : "~/.aws/config",
+		      aws_env("AWS_PROFILE") ? "AWS_PROFILE" :
+					       "AWS_DEFAULT_PROFILE");
+		goto cleanup;
 	}
-	strbuf_release(&path);
-	strbuf_release(&section);
+	c->profile = xstrdup(p.name);
+	set_str(&c->region, aws_env("AWS_REGION"));
+	set_str(&c->region, aws_env("AWS_DEFAULT_REGION"));
+	set_str(&c->region, p.region);
+	set_str(&c->ca_bundle, aws_env("AWS_CA_BUNDLE"));
+	set_str(&c->ca_bundle, p.ca_bundle);
+	if (aws_service_endpoint(&p, "s3", &endpoint) < 0)
+		goto cleanup;
+	if (endpoint.len)
+		c->endpoint_url = strbuf_detach(&endpoint, NULL);
+	ret = 0;
+cleanup:
+	aws_profile_release(&p);
+	strbuf_release(&endpoint);
 	return ret;
 }

@@ -45,6 +45,12 @@ static void add_text(struct strbuf *out, const char *s, size_t len)
 
 int s3_xml_text(const char *body, const char *tag, struct strbuf *out)
 {
+	return s3_xml_text_capped(body, tag, S3_XML_TEXT_MAX, out);
+}
+
+int s3_xml_text_capped(const char *body, const char *tag, size_t max,
+		       struct strbuf *out)
+{
 	struct strbuf open = STRBUF_INIT, close = STRBUF_INIT;
 	const char *a, *b;
 	int found = 0;
@@ -55,7 +61,7 @@ int s3_xml_text(const char *body, const char *tag, struct strbuf *out)
 	if (a) {
 		a += open.len;
 		b = strstr(a, close.buf);
-		if (b && b - a <= S3_XML_TEXT_MAX) {
+		if (b && (size_t)(b - a) <= max) {
 			add_text(out, a, b - a);
 			found = 1;
 		}

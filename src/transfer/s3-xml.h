@@ -29,6 +29,10 @@
  */
 int s3_xml_text(const char *body, const char *tag, struct strbuf *out);
 
+/* The same with a cap of `max` bytes (an STS session token is long). */
+int s3_xml_text_capped(const char *body, const char *tag, size_t max,
+		       struct strbuf *out);
+
 /* What to do about an S3 error code (e.g. "AccessDenied"), or NULL. */
 const char *s3_error_hint(const char *code);
 

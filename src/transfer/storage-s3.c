@@ -20,6 +20,10 @@
  * sends and what its answer means (struct storage_multipart_ops); the
  * engine (transfer.c) schedules the steps, the parts in parallel.
  *
+ * Credentials (aws-credentials.h) are resolved at the first request and
+ * again before temporary ones expire; finding none is an error unless
+ * model.s3.anonymous asks for unsigned requests.
+ *
  * With model.s3.signature=v2 (libs3), open() gives the engine synchronous
  * calls instead (struct storage_sync_ops).
  *
@@ -28,15 +32,18 @@
  */
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #ifdef HAVE_LIBS3
 #include <libs3.h>
 #endif
 
 #include "aws-config.h"
+#include "aws-credentials.h"
 #include "config.h"
 #include "hash.h"
 #include "http.h"
@@ -57,8 +64,12 @@ struct s3_storage {
 	char *host;     /* host[:port] of the endpoint */
 	int path_style;
 	struct aws_config aws;
+	char *region;
 	char sigv4[128];
 	uint64_t threshold, part;
+	int anonymous;      /* model.s3.anonymous: sign nothing */
+	int credentials_ok; /* resolved once; -1: failed, reported */
+	pthread_mutex_t lock; /* over aws's credentials */
 };
 
 /* S3's URI encoding: unreserved characters stay, '/' stays in keys. */
@@ -89,6 +100,7 @@ static int is_ip_or_localhost(const char *host)
 enum s3_signature { S3_SIGV4, S3_SIGV2 };
 
 static int select_signature(struct storage *s, enum s3_signature *sig);
+static int s3_credentials(struct storage *s);
 static const struct storage_http_ops s3_http_ops;
 #ifdef HAVE_LIBS3
 static const struct storage_sync_ops s3v2_sync_ops;
@@ -104,6 +116,7 @@ static int s3_open(struct storage *s)
 	int path_style = -1, ret = -1;
 
 	s->data = s3;
+	pthread_mutex_init(&s3->lock, NULL);
 	slash = strchr(p, '/');
 	s3->bucket = slash ? xstrndup(p, slash - p) : xstrdup(p);
 	s3->prefix = xstrdup(slash ? slash + 1 : "");
@@ -126,6 +139,9 @@ static int s3_open(struct storage *s)
 		goto cleanup;
 	}
 	xsnprintf(s3->sigv4, sizeof(s3->sigv4), "aws:amz:%s:s3", region.buf);
+	s3->region = xstrdup(region.buf);
+	if (config_get_bool(r, "model.s3.anonymous", 0, &s3->anonymous) < 0)
+		goto cleanup;
 
 	if (config_s3_endpoint(r, s3->aws.endpoint_url, &endpoint) < 0)
 		goto cleanup;
@@ -174,6 +190,8 @@ static int s3_open(struct storage *s)
 	} else {
 #ifdef HAVE_LIBS3
 		s->sync = &s3v2_sync_ops;
+		if (s3_credentials(s) < 0)
+			goto cleanup;
 #endif
 	}
 	ret = 0;
@@ -206,6 +224,40 @@ static void s3_object_url(struct storage *s, const char *oid,
 	strbuf_release(&key);
 }
 
+/*
+ * Resolve the credentials on first use (so commands that send nothing
+ * never run a credential_process or ask a metadata service), and again
+ * when temporary ones are within AWS_CREDENTIALS_REFRESH seconds of
+ * expiring. No credentials at all is an error unless model.s3.anonymous
+ * asks for unsigned requests: a typo in a profile never drops signing.
+ * 0, or -1 (reported once).
+ */
+static int s3_credentials(struct storage *s)
+{
+	struct s3_storage *s3 = s->data;
+	int got;
+
+	if (s3->anonymous)
+		return 0;
+	if (s3->credentials_ok < 0)
+		return -1;
+	if (s3->credentials_ok > 0 &&
+	    (!s3->aws.expiration ||
+	     time(NULL) + AWS_CREDENTIALS_REFRESH < s3->aws.expiration))
+		return 0;
+	aws_config_drop_credentials(&s3->aws);
+	got = aws_credentials_load(&s3->aws,
+				   s3->aws.region ? s3->aws.region : s3->region,
+				   s->transport);
+	if (!got)
+		error("no AWS credentials for '%s' (set AWS_PROFILE, or "
+		      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for a "
+		      "public bucket, git config model.s3.anonymous true)",
+		      s->display);
+	s3->credentials_ok = got > 0 ? 1 : -1;
+	return got > 0 ? 0 : -1;
+}
+
 static int add_header(struct curl_slist **headers, const char *fmt,
 		      const char *value)
 {
@@ -235,16 +287,24 @@ static int s3_prepare(struct storage *s, CURL *easy,
 		return -1;
 	if (add_header(headers, "x-amz-content-sha256: %s", payload) < 0)
 		return -1;
-	if (!s3->aws.access_key)
-		return 0; /* anonymous: a public bucket */
+	if (s3->anonymous)
+		return 0; /* asked for: a public bucket */
+	pthread_mutex_lock(&s3->lock);
+	if (s3_credentials(s) < 0)
+		goto fail;
+	/* libcurl copies these: a refresh cannot pull them from under it */
 	curl_easy_setopt(easy, CURLOPT_AWS_SIGV4, s3->sigv4);
 	curl_easy_setopt(easy, CURLOPT_USERNAME, s3->aws.access_key);
 	curl_easy_setopt(easy, CURLOPT_PASSWORD, s3->aws.secret_key);
 	if (s3->aws.session_token &&
 	    add_header(headers, "x-amz-security-token: %s",
 		       s3->aws.session_token) < 0)
-		return -1;
+		goto fail;
+	pthread_mutex_unlock(&s3->lock);
 	return 0;
+fail:
+	pthread_mutex_unlock(&s3->lock);
+	return -1;
 }
 
 /* The error body is S3's XML: s3-xml.c reads its Code and Message. */
@@ -277,7 +337,9 @@ static void s3_close(struct storage *s)
 	free(s3->prefix);
 	free(s3->scheme);
 	free(s3->host);
+	free(s3->region);
 	aws_config_release(&s3->aws);
+	pthread_mutex_destroy(&s3->lock);
 	free(s3);
 	s->data = NULL;
 }

@@ -10,7 +10,8 @@
 //    InvalidAccessKeyId to any other key (it never checks a V4 signature,
 //    only that the key exists: sigv4-proxy.js does the checking). Every
 //    "ACCESS_KEY_ID SECRET" line of $S3RVER_CREDENTIALS is added to its
-//    account, so the proxy's other keys work end to end.
+//    account, so the proxy's other keys work end to end; the file is read
+//    again for a key s3rver does not know yet.
 //
 // 2. Atomic uploads. s3rver writes a PutObject or UploadPart body straight
 //    into the object's (or part's) file, and an object exists as soon as
@@ -57,7 +58,7 @@ const router = require(path.join(s3rverDir, 'lib/routes'));
 
 const MIN_PART_SIZE = Number(process.env.S3RVER_MIN_PART_SIZE || 5 * 1024 * 1024);
 
-if (process.env.S3RVER_CREDENTIALS) {
+function readKeys() {
   const text = fs.readFileSync(process.env.S3RVER_CREDENTIALS, 'utf8');
   for (const line of text.split('\n')) {
     const t = line.trim();
@@ -65,6 +66,16 @@ if (process.env.S3RVER_CREDENTIALS) {
     const [id, secret] = t.split(/\s+/);
     if (id && secret) AWSAccount.DUMMY_ACCOUNT.createKeyPair(id, secret);
   }
+}
+if (process.env.S3RVER_CREDENTIALS) {
+  readKeys();
+  // A key added to the file later (aws-doubles.js hands out temporary
+  // ones) is read when a request first uses it.
+  const get = AWSAccount.registry.get.bind(AWSAccount.registry);
+  AWSAccount.registry.get = id => {
+    if (!AWSAccount.registry.has(id)) readKeys();
+    return get(id);
+  };
 }
 
 // Copy the stream (or Buffer) content into a new temporary file beside
