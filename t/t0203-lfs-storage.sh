@@ -285,4 +285,47 @@ test_expect_success 'over ssh, a .gitmodel alone does not make git-model run ssh
 	grep "only .gitmodel names" err
 '
 
+test_expect_success 'model.storage = lfs: pointers record the lfs+ url, torch.hub resolves it' '
+	(
+		cd work &&
+		git config model.storage lfs &&
+		test-tool genrandom hub 50k >hub.pth &&
+		git add hub.pth &&
+		git commit -q -m hub &&
+		git push -q origin main &&
+		git show HEAD:hub.pth >../hub.ptr
+	) &&
+	oid=$(oid_of work/hub.pth) &&
+	echo "url lfs+$LFS_URL$PREFIX/sha256/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4)/$oid" >expect &&
+	grep "^url " hub.ptr >actual &&
+	test_cmp expect actual &&
+	lfs_config "{\"anonymous_download\": true}" &&
+	test_when_finished "lfs_config {}" &&
+	before=$(lfs_log_count POST 200 "$PREFIX/objects/batch\$") &&
+	python3 -c "
+import sys
+sys.path.insert(0, sys.argv[1])
+import gitmodel_hub
+print(gitmodel_hub.fetch_weights(sys.argv[2], sys.argv[3], progress=False))
+" "$GIT_MODEL_SRC_DIR/contrib/torchhub" hub.ptr hubcache >out &&
+	test_cmp_bin work/hub.pth "$(cat out)" &&
+	grep " POST $PREFIX/objects/batch 200 - download:1\$" "$LFS_LOG" &&
+	test $(lfs_log_count POST 200 "$PREFIX/objects/batch\$") = $((before + 1))
+'
+
+test_expect_success 'torch.hub: an object the LFS server lacks is a clear error' '
+	old=$(oid_of work/hub.pth) new=$(echo absent | sha256sum | cut -c1-64) &&
+	sed -e "s/$old/$new/" -e "s|/$(echo $old | cut -c1-2)/$(echo $old | cut -c3-4)/|/$(echo $new | cut -c1-2)/$(echo $new | cut -c3-4)/|" \
+		hub.ptr >absent.ptr &&
+	lfs_config "{\"anonymous_download\": true}" &&
+	test_when_finished "lfs_config {}" &&
+	test_must_fail python3 -c "
+import sys
+sys.path.insert(0, sys.argv[1])
+import gitmodel_hub
+gitmodel_hub.fetch_weights(sys.argv[2], sys.argv[3], progress=False)
+" "$GIT_MODEL_SRC_DIR/contrib/torchhub" absent.ptr hubcache 2>err &&
+	grep "PointerError: .*: object $new: 404 object does not exist" err
+'
+
 test_done

@@ -52,24 +52,37 @@ and then, for the weights of tag v2:
 
 Environment: GITMODEL_S3_ENDPOINT (default https://{bucket}.s3.amazonaws.com)
 is the public HTTPS form used for s3:// urls; {bucket} is replaced.
+
+A url on a Git LFS server (model.storage = lfs, or lfs+https://...),
+lfs+https://host/repo.git/info/lfs/sha256/4d/7a/4d7a2146..., is resolved
+with the server's batch API, anonymously (a public repository): a POST of
+{"operation": "download", "objects": [{"oid", "size"}]} to
+https://host/repo.git/info/lfs/objects/batch, then a GET of the download
+action's href with its headers (git-model-pointer(5)).
+
+fetch_weights() does the download and the checks without torch, for
+tools that only want the file.
 """
 
 import hashlib
+import json
 import os
 import re
 import sys
 import tempfile
 import urllib.parse
+import urllib.error
 import urllib.request
 
-import torch
-
-__all__ = ["load_state_dict", "read_pointer", "PointerError", "HashMismatchError"]
+__all__ = ["load_state_dict", "fetch_weights", "read_pointer", "PointerError",
+           "HashMismatchError"]
 
 POINTER_MAX = 1024
 _VERSION_LINE = b"version git-model/1\n"
 _KEY = re.compile(rb"^[a-z0-9.-]+$")
 _CHUNK = 1 << 20
+_LFS_TYPE = "application/vnd.git-lfs+json"
+_LFS_ANSWER_MAX = 1 << 20
 
 
 class PointerError(ValueError):
@@ -111,16 +124,59 @@ def read_pointer(path):
     return {"oid": oid[len("sha256:"):], "size": int(size), "url": fields.get("url")}
 
 
-def _http_url(url):
-    """The URL to download: http(s) as is, s3:// through the public endpoint."""
+def _lfs_download_action(url, oid, size):
+    """(href, headers) of the download action a Git LFS server hands out
+    for the object, asked anonymously with its batch API."""
+    suffix = f"/sha256/{oid[0:2]}/{oid[2:4]}/{oid}"
+    if not url.endswith(suffix):
+        raise PointerError(f"{url!r} does not end in the object's path {suffix}")
+    endpoint = url[len("lfs+"):-len(suffix)]
+    body = json.dumps({"operation": "download", "transfers": ["basic"],
+                       "objects": [{"oid": oid, "size": size}]}).encode()
+    request = urllib.request.Request(
+        endpoint + "/objects/batch", data=body, method="POST",
+        headers={"Accept": _LFS_TYPE, "Content-Type": _LFS_TYPE,
+                 "User-Agent": "gitmodel_hub"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            answer = json.loads(response.read(_LFS_ANSWER_MAX + 1)[:_LFS_ANSWER_MAX])
+    except urllib.error.HTTPError as e:
+        raise PointerError(f"{endpoint}: the Git LFS batch request failed: {e.code} {e.reason}"
+                           " (is the repository public?)") from None
+    except ValueError:
+        raise PointerError(f"{endpoint}: the Git LFS batch answer is not JSON") from None
+    for obj in answer.get("objects", []) if isinstance(answer, dict) else []:
+        if not isinstance(obj, dict) or obj.get("oid") != oid:
+            continue
+        error = obj.get("error")
+        if isinstance(error, dict):
+            raise PointerError(f"{endpoint}: object {oid}: {error.get('code')} "
+                               f"{error.get('message', '')}".rstrip())
+        action = (obj.get("actions") or {}).get("download") or {}
+        href = action.get("href")
+        if not isinstance(href, str) or urllib.parse.urlsplit(href).scheme not in ("http", "https"):
+            raise PointerError(f"{endpoint}: no http(s) download action for {oid}")
+        headers = action.get("header") or {}
+        if not isinstance(headers, dict):
+            headers = {}
+        return href, {str(k): str(v) for k, v in headers.items()}
+    raise PointerError(f"{endpoint}: the Git LFS batch answer left out {oid}")
+
+
+def _http_url(url, oid=None, size=None):
+    """(URL, headers) to download: http(s) as is, s3:// through the public
+    endpoint, lfs+http(s):// through the server's batch API."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme in ("http", "https"):
-        return url
+        return url, {}
     if parts.scheme == "s3":
         endpoint = os.environ.get("GITMODEL_S3_ENDPOINT", "https://{bucket}.s3.amazonaws.com")
         key = urllib.parse.quote(parts.path.lstrip("/"), safe="/")
-        return endpoint.format(bucket=parts.netloc).rstrip("/") + "/" + key
-    raise PointerError(f"cannot download {url!r}: only http, https and s3 urls are followed")
+        return endpoint.format(bucket=parts.netloc).rstrip("/") + "/" + key, {}
+    if parts.scheme in ("lfs+http", "lfs+https") and oid is not None:
+        return _lfs_download_action(url, oid, size)
+    raise PointerError(f"cannot download {url!r}: only http, https, s3 and lfs+https "
+                       "urls are followed")
 
 
 def _sha256_file(path):
@@ -182,7 +238,7 @@ def _cached_ok(dest, oid, size, check):
     return True
 
 
-def _download(url, dest, oid, size, progress):
+def _download(url, dest, oid, size, progress, headers=None):
     """Download to a temp file beside dest, verify, then rename into place."""
     directory = os.path.dirname(dest)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".gitmodel-", suffix=".part")
@@ -192,7 +248,8 @@ def _download(url, dest, oid, size, progress):
     progress = progress and sys.stderr.isatty()
     try:
         with os.fdopen(fd, "wb") as out:
-            request = urllib.request.Request(url, headers={"User-Agent": "gitmodel_hub"})
+            request = urllib.request.Request(
+                url, headers=dict(headers or {}, **{"User-Agent": "gitmodel_hub"}))
             with urllib.request.urlopen(request) as response:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
                     got += len(chunk)
@@ -243,16 +300,29 @@ def load_state_dict(path, map_location=None, progress=True, check=False):
     (.<oid>-<file name>.verified); a later call hashes the cached file again
     only when they changed, and downloads it again when it no longer matches.
     """
+    import torch
+
+    if read_pointer(path) is None:
+        return torch.load(path, map_location=map_location)
+    dest = fetch_weights(path, os.path.join(torch.hub.get_dir(), "gitmodel"),
+                         progress=progress, check=check)
+    return torch.load(dest, map_location=map_location)
+
+
+def fetch_weights(path, cache, progress=True, check=False):
+    """The weights of the pointer at `path`, downloaded into the directory
+    `cache` as <oid>-<file name> and verified as load_state_dict() does;
+    returns that file's path. `path` must be a pointer."""
     pointer = read_pointer(path)
     if pointer is None:
-        return torch.load(path, map_location=map_location)
+        raise PointerError(f"{path}: not a git-model pointer")
     if not pointer["url"]:
         raise PointerError(
             f"{path}: the pointer has no url (it was committed without model.storage); "
             "clone the repository with git-model installed instead")
-    cache = os.path.join(torch.hub.get_dir(), "gitmodel")
     os.makedirs(cache, exist_ok=True)
     dest = os.path.join(cache, f"{pointer['oid']}-{os.path.basename(path)}")
     if not _cached_ok(dest, pointer["oid"], pointer["size"], check):
-        _download(_http_url(pointer["url"]), dest, pointer["oid"], pointer["size"], progress)
-    return torch.load(dest, map_location=map_location)
+        url, headers = _http_url(pointer["url"], pointer["oid"], pointer["size"])
+        _download(url, dest, pointer["oid"], pointer["size"], progress, headers)
+    return dest
