@@ -217,6 +217,21 @@ test_expect_success 'kill -9 after the lending rename: nothing lost, fsck repair
 	test_cmp_bin big1 "$(obj clone/.git/model/objects $B1)"
 '
 
+test_expect_success 'kill -9 between the anchor link and the loan record: nothing lost' '
+	git -C clone checkout -q v2 &&
+	{ env GIT_MODEL_TEST_LEND_KILL=link \
+		git -C clone -c core.hooksPath="$PWD/nohooks" checkout -q main 2>err || :; } &&
+	test_path_is_file clone/.git/model/lent/$B3 &&
+	test_path_is_missing clone/.git/model/lent/$B3.loan &&
+	test_expect_code 1 git -C clone model fsck >out 2>&1 &&
+	grep "pointer text in the work tree: big.pth" out &&
+	test_path_is_missing clone/.git/model/lent/$B3 &&
+	test "$(stat -c %h "$(obj clone/.git/model/objects $B3)")" = 1 &&
+	git -C clone model checkout &&
+	test_cmp_bin big3 clone/big.pth &&
+	lent clone/big.pth clone
+'
+
 test_expect_success 'kill -9 after the taking-back rename: nothing lost, fsck repairs' '
 	{ env GIT_MODEL_TEST_LEND_KILL=return \
 		git -C clone -c core.hooksPath="$PWD/nohooks" checkout -q v2 2>err || :; } &&

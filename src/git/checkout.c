@@ -569,6 +569,8 @@ static int queue_write(struct checkout *co, const char *path,
 		       unsigned mode)
 {
 	struct write_job *job;
+	char key[HASH_HEXSZ + 1];
+	struct hash h = HASH_INIT;
 	const char *base;
 	int dir;
 
@@ -590,6 +592,15 @@ static int queue_write(struct checkout *co, const char *path,
 	}
 	remove_stale_temps(co, dir, path);
 	close(dir);
+	/*
+	 * Once per path: the lists of a killed run, adopted, may name it
+	 * again, and a second writer would find the first one's weights.
+	 */
+	hash_start(&h);
+	hash_update(&h, path, strlen(path));
+	hash_finish(&h, key);
+	if (!oidset_insert_hex(&co->queued, key))
+		return 1;
 	ALLOC_GROW(co->jobs, co->jobs_nr + 1, co->jobs_alloc);
 	job = &co->jobs[co->jobs_nr++];
 	memset(job, 0, sizeof(*job));
@@ -715,6 +726,7 @@ int checkout_finish(struct checkout *co)
 	store_release(&co->store);
 	oidset_release(&co->swept);
 	oidset_release(&co->lending);
+	oidset_release(&co->queued);
 	co->root = close_quietly(co->root);
 	return ret;
 }

@@ -109,6 +109,7 @@ struct checkout {
 	struct oidset swept; /* directories cleared of stale temp files */
 	enum checkout_how how;
 	struct oidset lending; /* oids with a job that may lend them */
+	struct oidset queued; /* sha256 of each path queued */
 	int lend_phase; /* run_jobs(): 0 copies, then 1 loans */
 	struct write_job *jobs;
 	size_t jobs_nr, jobs_alloc;

@@ -253,6 +253,7 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 	/* Lent already (elsewhere), or a loan left to settle: copy. */
 	if (link(obj.buf, anchor.buf) < 0)
 		goto cleanup;
+	test_kill_at("link");
 	l.pending = 1;
 	loan_set_stat(&l, &ost);
 	l.path = xstrdup(abs_path);
