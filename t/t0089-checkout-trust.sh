@@ -121,4 +121,51 @@ test_expect_success SYMLINKS 'git model checkout never writes through a symbolic
 	grep "refusing to write .models/model.bin.: .models. is a symbolic link" err.co
 '
 
+# The file itself a link to a file outside that holds the pointer text:
+# git model checkout, pull and the deferred checkout leave it a link and
+# write nothing where it points.
+test_expect_success SYMLINKS 'a work tree file that is a symbolic link is never written through' '
+	mkdir -p outside2 &&
+	git -C pulled cat-file -p HEAD:big.bin >outside2/big.bin &&
+	cp outside2/big.bin target.expect &&
+	rm pulled/big.bin &&
+	ln -s "$TRASH_DIRECTORY/outside2/big.bin" pulled/big.bin &&
+	git -C pulled model checkout 2>err.flink &&
+	git -C pulled model pull 2>>err.flink &&
+	printf "%s\0" big.bin >pulled/.git/model-deferred &&
+	git -C pulled model post-checkout 2>>err.flink &&
+	cat err.flink &&
+	test -h pulled/big.bin &&
+	test_cmp target.expect outside2/big.bin &&
+	test_path_is_missing pulled/.git/model-deferred
+'
+
+# A link deeper among the leading directories than the first.
+test_expect_success SYMLINKS 'a symbolic link anywhere among the leading directories' '
+	git init -q deep &&
+	(
+		cd deep &&
+		git model track "*.bin" &&
+		mkdir -p a/b/c &&
+		test-tool genrandom big 1m >a/b/c/model.bin &&
+		git add . &&
+		git commit -q -m deep
+	) &&
+	mkdir -p outside3/c &&
+	git -C deep cat-file -p HEAD:a/b/c/model.bin >outside3/c/model.bin &&
+	cp outside3/c/model.bin deep.expect &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q deep deepclone &&
+	cp -R deep/.git/model deepclone/.git/ &&
+	rm -r deepclone/a/b &&
+	ln -s "$TRASH_DIRECTORY/outside3" deepclone/a/b &&
+	test_must_fail git -C deepclone model checkout 2>err.deep &&
+	cat err.deep &&
+	grep "refusing to write .a/b/c/model.bin.: .a/b. is a symbolic link" err.deep &&
+	test_cmp deep.expect outside3/c/model.bin &&
+	printf "%s\0" a/b/c/model.bin >deepclone/.git/model-deferred &&
+	test_must_fail git -C deepclone model post-checkout 2>err.deep-hook &&
+	grep "refusing to write .a/b/c/model.bin.: .a/b. is a symbolic link" err.deep-hook &&
+	test_cmp deep.expect outside3/c/model.bin
+'
+
 test_done

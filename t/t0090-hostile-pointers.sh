@@ -452,4 +452,28 @@ test_expect_success 'directory storage with wrong, short and long objects' '
 	test_model_store_ok clone3/.git
 '
 
+# A symbolic link is a blob git never filters; its target text may be a
+# valid pointer to weights that are local. It stays a link: nothing is
+# written to where it points, nor in its place.
+test_expect_success SYMLINKS 'a committed symbolic link whose target is a pointer stays a link' '
+	blob=$(git -C honest cat-file -p HEAD:fine.pth |
+	       git -C honest hash-object -w --no-filters --stdin) &&
+	git -C honest update-index --add --cacheinfo 120000,$blob,link.pth &&
+	git -C honest commit -q -m "a link whose target is a pointer" &&
+	git -C honest push -q --no-verify origin main &&
+	rm -rf clone4 &&
+	git clone -q honest.git clone4 2>err.link &&
+	test -h clone4/link.pth &&
+	git -C honest cat-file -p HEAD:fine.pth >link.expect &&
+	test "$(readlink clone4/link.pth)" = "$(cat link.expect)" &&
+	git -C clone4 model pull 2>err.link-pull &&
+	git -C clone4 model checkout link.pth 2>err.link-co &&
+	printf "%s\0" link.pth >clone4/.git/model-deferred &&
+	git -C clone4 model post-checkout 2>err.link-hook &&
+	test -h clone4/link.pth &&
+	test "$(readlink clone4/link.pth)" = "$(cat link.expect)" &&
+	git -C clone4 status --porcelain >out.st &&
+	test_must_be_empty out.st
+'
+
 test_done
