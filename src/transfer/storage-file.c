@@ -82,13 +82,20 @@ static int file_open(struct storage *s)
 	return 0;
 }
 
-static void object_path(struct storage *s, const char *oid,
-			struct strbuf *out)
+/* The object's path; with `suffix` (".gmz"), its compressed form's. */
+static void object_path_suffix(struct storage *s, const char *oid,
+			       const char *suffix, struct strbuf *out)
 {
 	struct file_storage *fs = s->data;
 
-	strbuf_addf(out, "%s/sha256/%.2s/%.2s/%s", fs->dir, oid, oid + 2,
-		    oid);
+	strbuf_addf(out, "%s/sha256/%.2s/%.2s/%s%s", fs->dir, oid, oid + 2,
+		    oid, suffix);
+}
+
+static void object_path(struct storage *s, const char *oid,
+			struct strbuf *out)
+{
+	object_path_suffix(s, oid, "", out);
 }
 
 static int file_exists(struct storage *s, const char *oid, uint64_t size)
@@ -213,8 +220,8 @@ static int parent_exists(const char *path)
 	return ret;
 }
 
-static int file_put(struct storage *s, const char *oid, uint64_t size,
-		    int in)
+static int put_named(struct storage *s, const char *oid, const char *suffix,
+		     uint64_t size, int in)
 {
 	struct file_storage *fs = s->data;
 	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
@@ -222,7 +229,7 @@ static int file_put(struct storage *s, const char *oid, uint64_t size,
 	uint64_t done = 0;
 	int fd = -1, ret = -1;
 
-	object_path(s, oid, &path);
+	object_path_suffix(s, oid, suffix, &path);
 	/* New directories are synced too, once the object is in place. */
 	if (!parent_exists(path.buf)) {
 		if (mkdir_leading(path.buf) < 0) {
@@ -293,6 +300,33 @@ cleanup:
 	return ret;
 }
 
+static int file_put(struct storage *s, const char *oid, uint64_t size,
+		    int in)
+{
+	return put_named(s, oid, "", size, in);
+}
+
+static int file_put_compressed(struct storage *s, const char *oid,
+			       uint64_t size, int in)
+{
+	return put_named(s, oid, ".gmz", size, in);
+}
+
+static int file_open_compressed(struct storage *s, const char *oid)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	object_path_suffix(s, oid, ".gmz", &path);
+	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT && errno != ENOTDIR)
+		error_errno("cannot open '%s'", path.buf);
+	else if (fd < 0)
+		errno = ENOENT;
+	strbuf_release(&path);
+	return fd;
+}
+
 static void file_close(struct storage *s)
 {
 	struct file_storage *fs = s->data;
@@ -308,6 +342,8 @@ static const struct storage_sync_ops file_sync_ops = {
 	.get = file_get,
 	.put = file_put,
 	.clone_get = file_clone_get,
+	.open_compressed = file_open_compressed,
+	.put_compressed = file_put_compressed,
 	.threads_ok = 1,
 };
 

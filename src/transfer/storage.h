@@ -19,7 +19,9 @@
  * table it speaks. Callers outside the engine ask storage nothing
  * directly; "does storage have it?" is a TRANSFER_CHECK queue.
  *
- * An object lives at <base>/sha256/<oid[0:2]>/<oid[2:4]>/<oid>. Backends
+ * An object lives at <base>/sha256/<oid[0:2]>/<oid[2:4]>/<oid>, and its
+ * compressed form, where a backend keeps one, at that name plus ".gmz"
+ * (git-model-compression(5)). Backends
  * never trust what they read: what they get goes into a store writer or
  * an incomplete file that is verified against the sha256 before the
  * object enters the local store.
@@ -100,6 +102,17 @@ struct storage_sync_ops {
 	 */
 	int (*clone_get)(struct storage *s, const char *oid, uint64_t size,
 			 const struct store *store);
+	/*
+	 * Optional, together: the object's compressed form
+	 * (git-model-compression(5)), kept beside it as <object>.gmz.
+	 * open_compressed() returns an fd reading it from its start, or -1:
+	 * errno ENOENT when storage has none, else reported.
+	 * put_compressed() uploads `size` bytes from `fd` as the compressed
+	 * form: 0, or -1 (reported).
+	 */
+	int (*open_compressed)(struct storage *s, const char *oid);
+	int (*put_compressed)(struct storage *s, const char *oid, uint64_t size,
+			      int fd);
 	/*
 	 * Set when get, put, exists and clone_get may run in several threads
 	 * at once on one storage (each on its own object).

@@ -142,4 +142,21 @@ void transfer_draw_progress(struct transfer *t, uint64_t start, int last);
 int transfer_run_http(struct transfer *t, uint64_t start);
 void transfer_run_sync(struct transfer *t, uint64_t start);
 
+/*
+ * transfer-zc.c: compressed objects (git-model-compression(5)) for the
+ * backends with open_compressed (storage.h).
+ *
+ * transfer_compression_config() reads the settings into `t` (0, or -1
+ * reported). transfer_zc_upload(), for an upload or a check of an object
+ * storage has no raw copy of: skips it when storage has the compressed
+ * form, else (an upload, when `t` compresses and the backend can)
+ * compresses and uploads it. 1 when it finished the item (done, skipped
+ * or failed), 0 when the raw upload or check result is to follow. transfer_zc_download() decodes the compressed form into the
+ * store, verified: 1 when it finished the item, 0 when storage has no
+ * compressed form.
+ */
+int transfer_compression_config(struct transfer *t, const struct repo *r);
+int transfer_zc_upload(struct transfer *t, struct transfer_item *it);
+int transfer_zc_download(struct transfer *t, struct transfer_item *it);
+
 #endif

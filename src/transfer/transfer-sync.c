@@ -33,6 +33,8 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 			item_fail(it, "cannot check the storage");
 			return;
 		}
+		if (transfer_zc_upload(t, it))
+			return;
 		if (t->dir == TRANSFER_CHECK) {
 			item_done(it, ST_DONE);
 			return;
@@ -63,6 +65,8 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 			return;
 		}
 	}
+	if (transfer_zc_download(t, it))
+		return;
 	if (store_check_room(t->store, it->size, &why) < 0) {
 		item_fail(it, "%s (nothing was copied)", why.buf);
 		strbuf_release(&why);

@@ -47,6 +47,8 @@ int transfer_init(struct transfer *t, enum transfer_dir dir,
 	if (v < 0 || v > 100)
 		return error("model.retries must be 0 to 100, not %ld", v);
 	t->retries = v;
+	if (transfer_compression_config(t, r) < 0)
+		return -1;
 	t->quiet = quiet;
 	t->progress = progress < 0 ? isatty(2) && !quiet : progress;
 	return 0;

@@ -44,6 +44,17 @@ enum transfer_dir {
 
 struct transfer_item;
 
+/*
+ * model.compression: how uploads to a storage that model.storage names
+ * are compressed (git-model-compression(5)); NONE, the default, sends
+ * them raw. Downloads read either form whatever it is.
+ */
+enum transfer_compression {
+	TRANSFER_COMPRESS_NONE,
+	TRANSFER_COMPRESS_AUTO,
+	TRANSFER_COMPRESS_ZSTD,
+};
+
 struct transfer {
 	enum transfer_dir dir;
 	struct storage *storage;
@@ -57,6 +68,8 @@ struct transfer {
 	int foreign;
 	int progress; /* draw a progress line on stderr */
 	int quiet;    /* no summary line either */
+	enum transfer_compression compression;
+	int compression_level;
 	struct transfer_item **items; /* objects, then parts of uploads */
 	size_t nr, alloc;
 	size_t top; /* how many objects (the rest are parts) */
@@ -75,7 +88,8 @@ struct transfer {
 };
 
 /*
- * Read model.concurrency and model.retries from `r`. `progress` is 1 to
+ * Read model.concurrency, model.retries and model.compression (with
+ * model.compression.level) from `r`. `progress` is 1 to
  * force the progress line, 0 to never draw it, -1 to draw it when stderr is
  * a terminal.
  */

@@ -1,0 +1,211 @@
+/*
+ * Compressed objects in storage (git-model-compression(5)), for the
+ * backends that keep them (storage_sync_ops' open_compressed): uploads
+ * are compressed from the local store into an anonymous temp file, then
+ * uploaded; downloads stream through the container's decoder into a
+ * store writer, which verifies the raw sha256, so a hostile container
+ * stores nothing. The local store stays raw.
+ *
+ * Only a storage that model.storage names gets compressed uploads: a
+ * local remote's own store (storage.h) is a store, and stays raw. The
+ * default is none while the HTTP and S3 backends cannot read them.
+ */
+
+#include "transfer-internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "model-format.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "zcontainer.h"
+#include "banned.h"
+
+int transfer_compression_config(struct transfer *t, const struct repo *r)
+{
+	struct strbuf v = STRBUF_INIT;
+	long level;
+	int ret;
+
+	t->compression = TRANSFER_COMPRESS_NONE;
+	ret = config_get(r, "model.compression", &v);
+	if (ret < 0)
+		goto out;
+	if (!ret) {
+		if (!strcmp(v.buf, "auto"))
+			t->compression = TRANSFER_COMPRESS_AUTO;
+		else if (!strcmp(v.buf, "zstd"))
+			t->compression = TRANSFER_COMPRESS_ZSTD;
+		else if (!strcmp(v.buf, "none"))
+			t->compression = TRANSFER_COMPRESS_NONE;
+		else {
+			ret = error("model.compression must be auto, zstd or none, not '%s'",
+				    v.buf);
+			goto out;
+		}
+	}
+	ret = config_get_int(r, "model.compression.level", ZC_LEVEL_DEFAULT,
+			     &level);
+	if (ret < 0)
+		goto out;
+	if (level < 1 || level > 19) {
+		ret = error("model.compression.level must be 1 to 19, not %ld",
+			    level);
+		goto out;
+	}
+	t->compression_level = level;
+	/* A store (a local remote's) is not compressed: only model.storage. */
+	strbuf_reset(&v);
+	if (storage_configured_url(r, &v))
+		t->compression = TRANSFER_COMPRESS_NONE;
+	ret = 0;
+out:
+	strbuf_release(&v);
+	return ret;
+}
+
+/* 1 when storage holds the compressed form, 0 when not, -1 (reported). */
+static int has_compressed(struct storage *s, const char *oid)
+{
+	int fd = s->sync->open_compressed(s, oid);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno == ENOENT ? 0 : -1;
+}
+
+int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
+{
+	struct storage *s = t->storage;
+	struct zc_options opts = ZC_OPTIONS_INIT;
+	struct model_info info = MODEL_INFO_INIT;
+	struct model_source src;
+	uint64_t stored;
+	int in = -1, out = -1, res;
+
+	if (!s->sync->open_compressed)
+		return 0;
+	res = has_compressed(s, it->oid);
+	if (res > 0) {
+		item_done(it, ST_SKIPPED);
+		return 1;
+	}
+	if (res < 0) {
+		item_fail(it, "cannot check the storage");
+		return 1;
+	}
+	if (t->dir != TRANSFER_UPLOAD ||
+	    t->compression == TRANSFER_COMPRESS_NONE)
+		return 0;
+
+	in = store_open(t->store, it->oid, it->size);
+	if (in < 0) {
+		item_fail(it, "the weights are not in the local store");
+		return 1;
+	}
+	out = store_spool(t->store);
+	if (out < 0) {
+		item_fail(it, "cannot compress it");
+		goto done;
+	}
+	opts.mode = t->compression == TRANSFER_COMPRESS_ZSTD ? ZC_ZSTD : ZC_AUTO;
+	opts.level = t->compression_level;
+	if (opts.mode == ZC_AUTO) {
+		struct strbuf why = STRBUF_INIT;
+
+		/* a model file's dtypes choose its blocks' transforms */
+		model_source_fd(&src, in, it->size);
+		if (!model_read(&src, &info, &why))
+			opts.hint = &info;
+		strbuf_release(&why);
+	}
+	if (zc_encode_fd(in, it->size, out, &opts, &stored) < 0 ||
+	    lseek(out, 0, SEEK_SET) < 0) {
+		item_fail(it, "cannot compress it");
+		goto done;
+	}
+	if (s->sync->put_compressed(s, it->oid, stored, out) < 0)
+		item_fail(it, "the copy failed");
+	else
+		item_done(it, ST_DONE);
+done:
+	model_info_release(&info);
+	close_quietly(in);
+	close_quietly(out);
+	return 1;
+}
+
+static int emit_to_writer(void *ctx, const void *buf, size_t len)
+{
+	return store_writer_write(ctx, buf, len);
+}
+
+int transfer_zc_download(struct transfer *t, struct transfer_item *it)
+{
+	struct storage *s = t->storage;
+	struct store_writer w = STORE_WRITER_INIT;
+	struct zc_decoder d;
+	struct strbuf err = STRBUF_INIT;
+	char *buf = NULL;
+	int fd, ret = 1;
+
+	/* a raw copy is copied (or cloned) faster than it is decoded */
+	if (!s->sync->open_compressed || s->sync->exists(s, it->oid, it->size) > 0)
+		return 0;
+	fd = s->sync->open_compressed(s, it->oid);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		item_fail(it, "the copy failed");
+		return 1;
+	}
+	zc_decoder_init(&d, it->size);
+	if (store_check_room(t->store, it->size, &err) < 0) {
+		item_fail(it, "%s (nothing was copied)", err.buf);
+		goto out;
+	}
+	if (store_writer_start(&w, t->store) < 0) {
+		item_fail(it, "the copy failed");
+		goto out;
+	}
+	buf = xmalloc(COPY_BLOCK);
+	for (;;) {
+		ssize_t n = xread(fd, buf, COPY_BLOCK);
+
+		if (n < 0) {
+			strbuf_addf(&err, "cannot read its compressed form: %s",
+				    strerror(errno));
+			break;
+		}
+		if (!n) {
+			zc_decoder_finish(&d, &err);
+			break;
+		}
+		if (zc_decoder_feed(&d, buf, n, emit_to_writer, &w, &err) < 0)
+			break;
+	}
+	if (err.len) {
+		store_writer_abort(&w);
+		it->fail_kind = FAIL_MISMATCH;
+		item_fail(it, "%s (nothing was stored)", err.buf);
+		goto out;
+	}
+	if (store_writer_commit(&w, it->oid, NULL, NULL) < 0) {
+		/* store.c said why: a mismatch, or the disk */
+		it->fail_kind = FAIL_MISMATCH;
+		item_fail(it, "nothing was stored");
+		goto out;
+	}
+	item_done(it, ST_DONE);
+out:
+	free(buf);
+	zc_decoder_release(&d);
+	strbuf_release(&err);
+	close(fd);
+	return ret;
+}
