@@ -214,6 +214,17 @@ test_expect_success 'the verify action confirms each upload; without one, none i
 	test_cmp_bin work/e.pth "$(lfs_object_path $PREFIX $(oid_of work/e.pth))"
 '
 
+test_expect_success 'fsck --remote asks the batch API whether the server has each object' '
+	git clone -q --bare "$LFS_URL/r.git" rcheck.git &&
+	git -C rcheck.git model fsck --remote >out 2>err &&
+	b=$(oid_of work/b.pth) &&
+	lfs_config "{\"object_errors\": {\"$b\": 404}}" &&
+	test_when_finished "lfs_config {}" &&
+	test_must_fail git -C rcheck.git model fsck --remote >out 2>err &&
+	grep "^missing object $b for HEAD:b.pth: neither in the local store nor in storage .lfs+$LFS_URL$PREFIX." out &&
+	test_line_count = 1 out
+'
+
 test_expect_success 'credentials go only to a server your config names, not .gitmodel' '
 	git init -q --bare elsewhere.git &&
 	git init -q stranger &&

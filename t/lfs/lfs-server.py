@@ -212,6 +212,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # The last byte of an answer goes out on its own (finish_log):
+        # without this it would wait for the client's delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.started = 0
 
     def begin(self):
