@@ -33,6 +33,8 @@
 
 #include <ctype.h>
 #include <pthread.h>
+
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -56,6 +58,8 @@
 #define MIB (1024ULL * 1024)
 #define S3_MAX_PARTS 10000
 #define S3_MIN_PART (5 * MIB)
+/* Every object's type, whether it goes up in one PUT or in parts. */
+#define S3_CONTENT_TYPE "application/octet-stream"
 
 struct s3_storage {
 	char *bucket;
@@ -67,6 +71,9 @@ struct s3_storage {
 	char *region;
 	char sigv4[128];
 	uint64_t threshold, part;
+	char *sse;            /* model.s3.sse, or NULL */
+	char *storage_class;  /* model.s3.storageClass, or NULL */
+	int request_payer;    /* model.s3.requestPayer = requester */
 	int anonymous;      /* model.s3.anonymous: sign nothing */
 	int credentials_ok; /* resolved once; -1: failed, reported */
 	pthread_mutex_t lock; /* over aws's credentials */
@@ -101,10 +108,76 @@ enum s3_signature { S3_SIGV4, S3_SIGV2 };
 
 static int select_signature(struct storage *s, enum s3_signature *sig);
 static int s3_credentials(struct storage *s);
+static int s3_object_settings(struct storage *s);
 static const struct storage_http_ops s3_http_ops;
 #ifdef HAVE_LIBS3
 static const struct storage_sync_ops s3v2_sync_ops;
 #endif
+
+/* A header value from config: printable, no line break. */
+static int s3_setting(struct storage *s, const char *key, char **out)
+{
+	struct strbuf v = STRBUF_INIT;
+	size_t i;
+
+	if (config_get(s->repo, key, &v) < 0)
+		return -1;
+	for (i = 0; i < v.len; i++)
+		if (!isprint((unsigned char)v.buf[i])) {
+			strbuf_release(&v);
+			return error("bad value for %s: not printable text",
+				     key);
+		}
+	*out = v.len ? strbuf_detach(&v, NULL) : NULL;
+	strbuf_release(&v);
+	return 0;
+}
+
+/*
+ * What a bucket may require of every new object and request:
+ * model.s3.sse (AES256, aws:kms, aws:kms:dsse: the bucket's KMS key),
+ * model.s3.storageClass, model.s3.requestPayer (requester). None from
+ * .gitmodel: a repository does not choose that you pay for its reads.
+ *
+ * No KMS key id: libcurl 7.88 sorts the signed headers as "name:value"
+ * lines, which puts x-amz-server-side-encryption-aws-kms-key-id before
+ * x-amz-server-side-encryption, and S3 refuses that signature.
+ */
+static int s3_object_settings(struct storage *s)
+{
+	struct s3_storage *s3 = s->data;
+	char *payer = NULL;
+	int ret = -1;
+
+	if (s3_setting(s, "model.s3.sse", &s3->sse) < 0 ||
+	    s3_setting(s, "model.s3.storageClass", &s3->storage_class) < 0 ||
+	    s3_setting(s, "model.s3.requestPayer", &payer) < 0)
+		goto cleanup;
+	if (s3->sse && strcmp(s3->sse, "AES256") &&
+	    strcmp(s3->sse, "aws:kms") && strcmp(s3->sse, "aws:kms:dsse")) {
+		error("bad value '%s' for model.s3.sse (AES256, aws:kms or "
+		      "aws:kms:dsse)", s3->sse);
+		goto cleanup;
+	}
+	if (s3->storage_class &&
+	    strspn(s3->storage_class, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") !=
+		    strlen(s3->storage_class)) {
+		error("bad value '%s' for model.s3.storageClass (STANDARD, "
+		      "STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, ...)",
+		      s3->storage_class);
+		goto cleanup;
+	}
+	if (payer && strcmp(payer, "requester")) {
+		error("bad value '%s' for model.s3.requestPayer (requester)",
+		      payer);
+		goto cleanup;
+	}
+	s3->request_payer = !!payer;
+	ret = 0;
+cleanup:
+	free(payer);
+	return ret;
+}
 
 static int s3_open(struct storage *s)
 {
@@ -140,7 +213,8 @@ static int s3_open(struct storage *s)
 	}
 	xsnprintf(s3->sigv4, sizeof(s3->sigv4), "aws:amz:%s:s3", region.buf);
 	s3->region = xstrdup(region.buf);
-	if (config_get_bool(r, "model.s3.anonymous", 0, &s3->anonymous) < 0)
+	if (config_get_bool(r, "model.s3.anonymous", 0, &s3->anonymous) < 0 ||
+	    s3_object_settings(s) < 0)
 		goto cleanup;
 
 	if (config_s3_endpoint(r, s3->aws.endpoint_url, &endpoint) < 0)
@@ -274,6 +348,66 @@ static int add_header(struct curl_slist **headers, const char *fmt,
 	return 0;
 }
 
+/* The SHA-256 `hex` as S3's flexible checksums want it: base64. */
+static void sha256_base64(const char *hex, char out[45])
+{
+	unsigned char bin[32];
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		unsigned int byte;
+
+		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+			BUG("not a SHA-256: '%s'", hex);
+		bin[i] = byte;
+	}
+	EVP_EncodeBlock((unsigned char *)out, bin, sizeof(bin));
+}
+
+/*
+ * The headers of S3's own semantics, signed with the rest: a new object's
+ * (a PUT without query, or CreateMultipartUpload) Content-Type,
+ * encryption and storage class, its x-amz-checksum-sha256 (a part's too),
+ * so S3 refuses a body that is not what we hashed; x-amz-request-payer on
+ * every request.
+ */
+static int s3_request_headers(struct storage *s, struct curl_slist **headers,
+			      const struct storage_request *rq)
+{
+	struct s3_storage *s3 = s->data;
+	const char *method = rq->method ? rq->method : "GET";
+	int put = !strcmp(method, "PUT");
+	int object = put && !rq->query.len;
+	int part = put && !strncmp(rq->query.buf, "partNumber=", 11);
+	int init = !strcmp(method, "POST") &&
+		   !strcmp(rq->query.buf, "uploads=");
+	char sum[45];
+
+	if (object && !rq->content_type &&
+	    add_header(headers, "Content-Type: %s", S3_CONTENT_TYPE) < 0)
+		return -1;
+	if ((object || part) && rq->payload_sha256) {
+		sha256_base64(rq->payload_sha256, sum);
+		if (add_header(headers, "x-amz-checksum-sha256: %s", sum) < 0)
+			return -1;
+	}
+	if (init && add_header(headers, "x-amz-checksum-algorithm: %s",
+			       "SHA256") < 0)
+		return -1;
+	if ((object || init) && s3->sse &&
+	    add_header(headers, "x-amz-server-side-encryption: %s",
+		       s3->sse) < 0)
+		return -1;
+	if ((object || init) && s3->storage_class &&
+	    add_header(headers, "x-amz-storage-class: %s",
+		       s3->storage_class) < 0)
+		return -1;
+	if (s3->request_payer &&
+	    add_header(headers, "x-amz-request-payer: %s", "requester") < 0)
+		return -1;
+	return 0;
+}
+
 static int s3_prepare(struct storage *s, CURL *easy,
 		      struct curl_slist **headers,
 		      const struct storage_request *rq)
@@ -286,6 +420,8 @@ static int s3_prepare(struct storage *s, CURL *easy,
 	    add_header(headers, "Content-Type: %s", rq->content_type) < 0)
 		return -1;
 	if (add_header(headers, "x-amz-content-sha256: %s", payload) < 0)
+		return -1;
+	if (s3_request_headers(s, headers, rq) < 0)
 		return -1;
 	if (s3->anonymous)
 		return 0; /* asked for: a public bucket */
@@ -338,6 +474,8 @@ static void s3_close(struct storage *s)
 	free(s3->scheme);
 	free(s3->host);
 	free(s3->region);
+	free(s3->sse);
+	free(s3->storage_class);
 	aws_config_release(&s3->aws);
 	pthread_mutex_destroy(&s3->lock);
 	free(s3);
@@ -349,6 +487,7 @@ struct s3_upload {
 	char *upload_id;
 	size_t nparts;
 	char **etags;
+	char (*sums)[65]; /* each part's SHA-256, hex, as sent */
 };
 
 static void *s3_mp_begin(struct storage *s, size_t nparts)
@@ -358,6 +497,7 @@ static void *s3_mp_begin(struct storage *s, size_t nparts)
 	(void)s;
 	u->nparts = nparts;
 	u->etags = xcalloc(nparts, sizeof(*u->etags));
+	u->sums = xcalloc(nparts, sizeof(*u->sums));
 	return u;
 }
 
@@ -371,6 +511,7 @@ static void s3_mp_end(void *mp)
 	for (i = 0; i < u->nparts; i++)
 		free(u->etags[i]);
 	free(u->etags);
+	free(u->sums);
 	free(u->upload_id);
 	free(u);
 }
@@ -399,8 +540,11 @@ static int s3_mp_request(struct storage *s, void *mp,
 	(void)s;
 	if (step == STORAGE_MP_INIT) {
 		rq->method = "POST";
-		/* explicit: else libcurl signs the form type it would add */
-		rq->content_type = "application/xml";
+		/*
+		 * The object's type, as a single PUT gives it (and explicit:
+		 * else libcurl signs the form type it would add)
+		 */
+		rq->content_type = S3_CONTENT_TYPE;
 		strbuf_addstr(&rq->query, "uploads=");
 		return 0;
 	}
@@ -408,16 +552,27 @@ static int s3_mp_request(struct storage *s, void *mp,
 		if (part < 1 || (size_t)part > u->nparts)
 			BUG("S3 part %d of %zu", part, u->nparts);
 		rq->method = "PUT";
+		if (!rq->payload_sha256)
+			BUG("S3 part %d without its SHA-256", part);
+		memcpy(u->sums[part - 1], rq->payload_sha256, 64);
 		strbuf_addf(&rq->query, "partNumber=%d&", part);
 	} else if (step == STORAGE_MP_COMPLETE) {
 		rq->method = "POST";
 		rq->content_type = "application/xml";
 		strbuf_addstr(&rq->body, "<CompleteMultipartUpload>");
 		for (i = 0; i < u->nparts; i++) {
+			char sum[45];
+
 			strbuf_addf(&rq->body, "<Part><PartNumber>%zu"
 					       "</PartNumber><ETag>", i + 1);
 			xml_escape(u->etags[i] ? u->etags[i] : "", &rq->body);
-			strbuf_addstr(&rq->body, "</ETag></Part>");
+			strbuf_addstr(&rq->body, "</ETag>");
+			if (u->sums[i][0]) {
+				sha256_base64(u->sums[i], sum);
+				strbuf_addf(&rq->body, "<ChecksumSHA256>%s"
+						       "</ChecksumSHA256>", sum);
+			}
+			strbuf_addstr(&rq->body, "</Part>");
 		}
 		strbuf_addstr(&rq->body, "</CompleteMultipartUpload>");
 		hash_start(&h);

@@ -64,6 +64,11 @@
 // before the end of the body (404 NoSuchBucket, say), that answer goes to
 // the client as it is.
 //
+// A body checked against x-amz-content-sha256 is checked against
+// x-amz-checksum-sha256 too when the request has one (S3's flexible
+// checksums: the SHA-256 in base64): a mismatch is 400 BadDigest, handled
+// as a wrong x-amz-content-sha256 is (nothing stored).
+//
 // --log FILE gets one line per request, written just before the last byte
 // of the response goes out (so a client that has its whole response finds
 // its line), or when the connection is lost:
@@ -692,7 +697,25 @@ function runProxy(opts) {
       held = chunk;
     });
     req.on('end', () => {
-      const got = hash.digest('hex');
+      const digest = hash.digest();
+      const got = digest.toString('hex');
+      const sum = req.headers['x-amz-checksum-sha256'];
+      if (got === verdict.payloadHash && sum !== undefined && sum !== digest.toString('base64')) {
+        bodyState = 'bad';
+        abortUpstream();
+        if (!res.headersSent && !res.destroyed) {
+          sendError(
+            400,
+            'BadDigest',
+            'The SHA256 you specified did not match the calculated checksum.',
+            {},
+            false,
+          );
+        } else {
+          res.destroy();
+        }
+        return;
+      }
       if (got === verdict.payloadHash) {
         bodyState = 'ok';
         up.end(held || undefined);

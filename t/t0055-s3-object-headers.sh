@@ -1,0 +1,110 @@
+#!/bin/sh
+
+test_description='S3 integrity checked by S3, and the headers buckets require
+
+The proxy in front of s3rver checks x-amz-checksum-sha256 against the body
+(s3rver ignores it) and refuses any x-amz-* header left out of the
+signature.'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-s3.sh"
+
+start_s3 models
+
+# b64 OID: the SHA-256 in hex as base64.
+b64 () {
+	printf "%s" "$1" | xxd -r -p | base64
+}
+
+# content_type KEY: the Content-Type s3rver stored for the object.
+content_type () {
+	curl -s -I "$S3_DIRECT_ENDPOINT/models/$1" |
+	sed -n "s/^[Cc]ontent-[Tt]ype: \(.*\)$/\1/p" | tr -d "\r"
+}
+
+test_expect_success 'setup' '
+	s3_use_keys &&
+	s3_setup_work s3://models/team "$S3_ENDPOINT" &&
+	test-tool genrandom a 300k >work/a.pth &&
+	git -C work add . &&
+	git -C work commit -q -m a
+'
+
+test_expect_success 'a single PUT carries x-amz-checksum-sha256 and the object type' '
+	GIT_TRACE_CURL="$TRASH_DIRECTORY/trace" git -C work push -q origin main &&
+	oid=$(oid_of work/a.pth) &&
+	grep "=> Send header: x-amz-checksum-sha256: $(b64 $oid)" trace &&
+	grep " PUT /models/team/sha256/.* 200 sig=ok body=ok$" "$S3_PROXY_LOG" &&
+	test "$(content_type $(s3_key team $oid))" = application/octet-stream
+'
+
+test_expect_success 'the server refuses a body whose checksum is not the header'"'"'s' '
+	echo good >good &&
+	sha=$(sha256sum <good | cut -d" " -f1) &&
+	status=$(s3_curl -o out -w "%{http_code}" -T good \
+		-H "x-amz-content-sha256: $sha" \
+		-H "x-amz-checksum-sha256: $(b64 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855)" \
+		"$S3_ENDPOINT/models/checked") &&
+	test "$status" = 400 &&
+	grep "<Code>BadDigest</Code>" out &&
+	test_path_is_missing "$(s3_object_path models checked)" &&
+	status=$(s3_curl -o out -w "%{http_code}" -T good \
+		-H "x-amz-content-sha256: $sha" \
+		-H "x-amz-checksum-sha256: $(b64 $sha)" \
+		"$S3_ENDPOINT/models/checked") &&
+	test "$status" = 200
+'
+
+test_expect_success 'multipart: ChecksumAlgorithm, each part'"'"'s checksum, the same type' '
+	test-tool genrandom big 12m >work/big.pth &&
+	git -C work add big.pth &&
+	git -C work commit -q -m big &&
+	rm -f trace &&
+	GIT_TRACE_CURL="$TRASH_DIRECTORY/trace" git -C work \
+		-c model.s3.multipartThreshold=5m -c model.s3.partSize=5m \
+		push -q origin main &&
+	test "$(s3_log_count PUT 200 "partNumber=")" = 3 &&
+	grep "=> Send header: x-amz-checksum-algorithm: SHA256" trace &&
+	test "$(grep -c "=> Send header: x-amz-checksum-sha256: " trace)" = 3 &&
+	head -c 5242880 work/big.pth >part1 &&
+	grep "=> Send header: x-amz-checksum-sha256: $(b64 $(sha256sum <part1 | cut -d" " -f1))" trace &&
+	oid=$(oid_of work/big.pth) &&
+	test_cmp_bin work/big.pth "$(s3_object_path models $(s3_key team $oid))" &&
+	test "$(content_type $(s3_key team $oid))" = application/octet-stream
+'
+
+test_expect_success 'SSE, storage class and requester-pays headers go out signed' '
+	test-tool genrandom c 100k >work/c.pth &&
+	test-tool genrandom d 6m >work/d.pth &&
+	git -C work add c.pth d.pth &&
+	git -C work commit -q -m cd &&
+	rm -f trace &&
+	GIT_TRACE_CURL="$TRASH_DIRECTORY/trace" git -C work \
+		-c model.s3.sse=aws:kms \
+		-c model.s3.storageClass=STANDARD_IA \
+		-c model.s3.requestPayer=requester \
+		-c model.s3.multipartThreshold=5m -c model.s3.partSize=5m \
+		push -q origin main &&
+	! grep "sig=bad\|sig=missing" "$S3_PROXY_LOG" &&
+	for h in "x-amz-server-side-encryption: aws:kms" \
+		"x-amz-storage-class: STANDARD_IA"
+	do
+		# the single PUT and CreateMultipartUpload, not the parts
+		test "$(grep -c "=> Send header: $h$" trace)" = 2 || return 1
+	done &&
+	test "$(grep -c "=> Send header: x-amz-request-payer: requester" trace)" = \
+		"$(grep -c "=> Send header: x-amz-content-sha256: " trace)"
+'
+
+test_expect_success 'bad values are refused before any request' '
+	n=$(wc -l <"$S3_PROXY_LOG") &&
+	test_must_fail git -C work -c model.s3.sse=DES model push --all origin 2>err &&
+	grep "bad value .DES. for model.s3.sse" err &&
+	test_must_fail git -C work -c model.s3.storageClass=cold model push --all origin 2>err &&
+	grep "bad value .cold. for model.s3.storageClass" err &&
+	test_must_fail git -C work -c model.s3.requestPayer=me model push --all origin 2>err &&
+	grep "bad value .me. for model.s3.requestPayer (requester)" err &&
+	test "$(wc -l <"$S3_PROXY_LOG")" = "$n"
+'
+
+test_done
