@@ -205,10 +205,10 @@ test_expect_success 'kill -9 after the lending rename: nothing lost, fsck repair
 	{ env GIT_MODEL_TEST_LEND_KILL=lend \
 		git -C clone -c core.hooksPath="$PWD/nohooks" checkout -q v1 2>err || :; } &&
 	grep ^pending clone/.git/model/lent/$B1.loan &&
-	(umask 027 && git -C clone model fsck) &&
+	git -C clone model fsck &&
 	grep ^lent clone/.git/model/lent/$B1.loan &&
 	test_cmp_bin big1 clone/big.pth &&
-	test "$(stat -c %a clone/big.pth)" = 640 &&
+	test "$(stat -c %a clone/big.pth)" = 644 &&
 	git -C clone model checkout &&
 	git -C clone status --porcelain >out &&
 	test_must_be_empty out &&
@@ -278,6 +278,27 @@ test_expect_success 'prune leaves lent objects and their loans alone' '
 	test_cmp_bin big1 clone/big.pth &&
 	git -C clone checkout -q main &&
 	test_cmp_bin big3 clone/big.pth
+'
+
+test_expect_success 'an object file:// storage links is never lent' '
+	git -c model.file.hardLinks=true clone -q remote.git linked &&
+	test_cmp_bin big3 linked/big.pth &&
+	test "$(stat -c %h linked/big.pth)" = 1 &&
+	test "$(stat -c %h "$(obj linked/.git/model/objects $B3)")" = 2 &&
+	test_path_is_missing linked/.git/model/lent/$B3.loan
+'
+
+test_expect_success 'an object linked elsewhere while it is being lent is put back and copied' '
+	git -C clone checkout -q v1 &&
+	test_when_finished "rm -f raced" &&
+	GIT_MODEL_TEST_LEND_RACE_LINK="$PWD/raced" git -C clone checkout -q main &&
+	test_cmp_bin big3 clone/big.pth &&
+	test "$(stat -c %h clone/big.pth)" = 1 &&
+	test "$(stat -c %a "$(obj clone/.git/model/objects $B3)")" = 444 &&
+	test "$(stat -c %i raced)" = "$(stat -c %i "$(obj clone/.git/model/objects $B3)")" &&
+	test_path_is_missing clone/.git/model/lent/$B3.loan &&
+	git -C clone status --porcelain >out &&
+	test_must_be_empty out
 '
 
 test_expect_success 'model.checkout=copy copies' '

@@ -78,6 +78,19 @@ static void test_kill_at(const char *step)
 		raise(SIGKILL);
 }
 
+/*
+ * For the test suite only: a hard link to the object made by "another
+ * process" (a push to file:// storage) while it is being lent.
+ */
+static void test_race_link(const char *obj)
+{
+	const char *to = getenv("GIT_MODEL_TEST_LEND_RACE_LINK");
+
+	if (to && link(obj, to) < 0)
+		warning("cannot link '%s' to '%s': %s", obj, to,
+			strerror(errno));
+}
+
 struct loan {
 	int pending; /* the move may not have happened yet */
 	char *path;  /* absolute, owned */
@@ -254,6 +267,7 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 	if (link(obj.buf, anchor.buf) < 0)
 		goto cleanup;
 	test_kill_at("link");
+	test_race_link(obj.buf);
 	l.pending = 1;
 	loan_set_stat(&l, &ost);
 	l.path = xstrdup(abs_path);
@@ -261,7 +275,13 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 		unlink(anchor.buf);
 		goto cleanup;
 	}
-	if (renameat(AT_FDCWD, obj.buf, dir, base) < 0) {
+	/*
+	 * Writable from now on, so that nothing takes it for an object to
+	 * hard-link (storage-file.c links read-only files only).
+	 */
+	if (chmod(obj.buf, mode) < 0 ||
+	    renameat(AT_FDCWD, obj.buf, dir, base) < 0) {
+		chmod(obj.buf, 0444);
 		unlink(anchor.buf);
 		unlink(record.buf);
 		goto cleanup;
@@ -271,9 +291,25 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 	ret = -1;
 	backdate_times(times);
 	fd = open(anchor.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fchmod(fd, mode) < 0 || futimens(fd, times) < 0 ||
-	    fstat(fd, st) < 0) {
+	if (fd < 0 || futimens(fd, times) < 0 || fstat(fd, st) < 0) {
 		error_errno("cannot set up the lent file '%s'", abs_path);
+		goto cleanup;
+	}
+	if (st->st_nlink != 2) {
+		/*
+		 * Someone linked the object before it left the store (a
+		 * push to file:// storage): it is storage's too, and must
+		 * not be the user's to write. Put it back; copy instead.
+		 */
+		if (renameat(dir, base, AT_FDCWD, obj.buf) < 0 ||
+		    fchmod(fd, 0444) < 0) {
+			error_errno("cannot put '%s' back into the store",
+				    abs_path);
+			goto cleanup;
+		}
+		unlink(anchor.buf);
+		unlink(record.buf);
+		ret = 0;
 		goto cleanup;
 	}
 	l.pending = 0;
@@ -323,31 +359,10 @@ cleanup:
 }
 
 /*
- * The process's umask, without setting it (umask() would, for every
- * thread): the "Umask:" line of /proc/self/status, else 022.
- */
-static mode_t read_umask(void)
-{
-	struct strbuf status = STRBUF_INIT;
-	const char *line;
-	unsigned long mask = 022;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0 && strbuf_read_capped(&status, fd, 1 << 16) >= 0 &&
-	    (line = strstr(status.buf, "\nUmask:")))
-		mask = strtoul(line + strlen("\nUmask:"), NULL, 8) & 0777;
-	close_quietly(fd);
-	strbuf_release(&status);
-	return (mode_t)mask;
-}
-
-/*
  * A loan whose file was moved into the work tree by a process killed
- * before it recorded the file's stat: when the file still hashes to the
- * object, it gets a work tree file's mode (0666 minus the umask; an
- * executable bit that the kill kept from it is lost) and the loan is
- * recorded as out, with its stat now; else it stays pending (and is then
- * the user's file).
+ * before it recorded the file's stat (its mode was set before the move):
+ * when the file still hashes to the object, the loan is recorded as out,
+ * with its stat now; else it stays pending (and is then the user's file).
  */
 static int finish_pending(const char *oid, struct loan *l, const char *record)
 {
@@ -360,15 +375,6 @@ static int finish_pending(const char *oid, struct loan *l, const char *record)
 		return 0;
 	if (!hash_fd(fd, got, &size) && size == l->size && !strcmp(got, oid) &&
 	    !fstat(fd, &st) && same_inode(l, &st)) {
-		/* Still the store's mode 0444: a work tree file's instead. */
-		if ((st.st_mode & 07777) == 0444) {
-			if (fchmod(fd, 0666 & ~read_umask()) < 0 ||
-			    fstat(fd, &st) < 0) {
-				close(fd);
-				return error_errno("cannot make '%s' writable",
-						   l->path);
-			}
-		}
 		l->pending = 0;
 		loan_set_stat(l, &st);
 		ret = write_record(record, l);
@@ -412,8 +418,10 @@ static int settle_locked(const struct store *s, const char *oid, int quiet,
 	if (!has_anchor || (!lstat(obj.buf, &ost) && ost.st_ino == ast.st_ino &&
 			    ost.st_dev == ast.st_dev)) {
 		/* Taken back, or never moved: the record alone is left. */
-		if (has_anchor)
+		if (has_anchor) {
+			chmod(obj.buf, 0444); /* loan_lend() may have begun */
 			unlink(anchor.buf);
+		}
 		unlink(record.buf);
 		ret = LOAN_NONE;
 		goto cleanup;
