@@ -225,6 +225,37 @@ test_expect_success 'fsck --remote asks the batch API whether the server has eac
 	test_line_count = 1 out
 '
 
+test_expect_success 'a download cut short resumes with Range at the href' '
+	lfs_config "{\"fail_downloads\": 1}" &&
+	test_when_finished "lfs_config {}" &&
+	pointers_clone resume &&
+	(cd resume && git model fetch -I a.pth) &&
+	test_cmp_bin work/a.pth "$(obj resume/.git/model/objects $(oid_of work/a.pth))" &&
+	grep " GET $PREFIX/objects/$(oid_of work/a.pth) cut " "$LFS_LOG" &&
+	grep " GET $PREFIX/objects/$(oid_of work/a.pth) 206 - range=[1-9][0-9]*-\$" "$LFS_LOG"
+'
+
+test_expect_success 'a batch answered 503 with Retry-After is sent again' '
+	lfs_config "{\"fail_batches\": 2}" &&
+	test_when_finished "lfs_config {}" &&
+	pointers_clone busy &&
+	(cd busy && git model fetch -I b.pth) &&
+	test_cmp_bin work/b.pth "$(obj busy/.git/model/objects $(oid_of work/b.pth))" &&
+	test $(lfs_log_count POST 503 "$PREFIX/objects/batch\$") = 2
+'
+
+test_expect_success 'model.storage = lfs takes remote.<name>.lfsurl, as git-lfs does' '
+	git clone -q --bare "$LFS_GIT_ROOT/r.git" local.git &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q local.git vialocal &&
+	(
+		cd vialocal &&
+		git config model.storage lfs &&
+		git config remote.origin.lfsurl "$LFS_URL$PREFIX" &&
+		git model fetch -I a.pth
+	) &&
+	test_cmp_bin work/a.pth "$(obj vialocal/.git/model/objects $(oid_of work/a.pth))"
+'
+
 test_expect_success 'credentials go only to a server your config names, not .gitmodel' '
 	git init -q --bare elsewhere.git &&
 	git init -q stranger &&

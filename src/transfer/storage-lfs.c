@@ -25,8 +25,9 @@
  * the action's own headers): the user's git credential helpers, asked on
  * a 401, or what git-lfs-authenticate hands out over ssh. Both only when
  * the user's own configuration names that server: model.storage set
- * outside .gitmodel, or a git remote of the repository on the same host
- * (config.h has the policy; a .gitmodel is a stranger's).
+ * outside .gitmodel, or a git remote of the repository, its
+ * remote.<name>.lfsurl or lfs.url on the same host (config.h has the
+ * policy; a .gitmodel is a stranger's).
  */
 
 #include <errno.h>
@@ -232,36 +233,61 @@ int lfs_remote_storage(const char *url, struct strbuf *out)
 	return 1;
 }
 
-/* Does a git remote of the repository name the server at `host`? */
+/* Is `url` (an lfs+ URL, or an LFS endpoint with `plain`) on `host`? */
+static int url_on_host(const char *url, int plain, const char *host)
+{
+	struct url u = URL_INIT;
+	struct strbuf h = STRBUF_INIT;
+	int ret = 0;
+
+	if (!url_parse(&u, plain ? url : url + 4)) {
+		strbuf_addstr(&h, u.host);
+		if (u.port)
+			strbuf_addf(&h, ":%s", u.port);
+		ret = !strcmp(h.buf, host);
+	}
+	url_release(&u);
+	strbuf_release(&h);
+	return ret;
+}
+
+/*
+ * Does the user's git config name the server at `host`: a git remote of
+ * the repository, its remote.<name>.lfsurl or lfs.url?
+ */
 static int remote_names_host(const struct repo *r, const char *host)
 {
 	git_strarray names = { 0 };
+	git_config *cfg = NULL;
+	git_buf v = GIT_BUF_INIT;
 	size_t i;
 	int found = 0;
 
 	if (!r || !r->git || git_remote_list(&names, r->git) < 0)
 		return 0;
+	if (git_repository_config_snapshot(&cfg, r->git) < 0)
+		cfg = NULL;
+	if (cfg && !git_config_get_string_buf(&v, cfg, "lfs.url"))
+		found = url_on_host(v.ptr, 1, host);
 	for (i = 0; i < names.count && !found; i++) {
-		struct strbuf lfs = STRBUF_INIT;
-		struct url u = URL_INIT;
+		struct strbuf lfs = STRBUF_INIT, key = STRBUF_INIT;
 		git_remote *rem = NULL;
 
 		if (!git_remote_lookup(&rem, r->git, names.strings[i]) &&
 		    git_remote_url(rem) &&
-		    !lfs_remote_storage(git_remote_url(rem), &lfs) &&
-		    !url_parse(&u, lfs.buf + 4)) {
-			struct strbuf h = STRBUF_INIT;
-
-			strbuf_addstr(&h, u.host);
-			if (u.port)
-				strbuf_addf(&h, ":%s", u.port);
-			found = !strcmp(h.buf, host);
-			strbuf_release(&h);
-		}
-		url_release(&u);
+		    !lfs_remote_storage(git_remote_url(rem), &lfs))
+			found = url_on_host(lfs.buf, 0, host);
+		strbuf_addf(&key, "remote.%s.lfsurl", names.strings[i]);
+		git_buf_dispose(&v);
+		if (!found && cfg &&
+		    !git_config_get_string_buf(&v, cfg, key.buf))
+			found = url_on_host(v.ptr, 1, host);
 		git_remote_free(rem);
 		strbuf_release(&lfs);
+		strbuf_release(&key);
 	}
+	git_buf_dispose(&v);
+	git_config_free(cfg);
 	git_strarray_dispose(&names);
 	return found;
 }

@@ -217,7 +217,8 @@ struct storage_http_ops {
 	 * storage_where). The engine calls it once with every object of a
 	 * queue, then with one object before each request of it: an answer
 	 * still fresh costs no request. Each object gets an answer; the
-	 * backend reports nothing itself.
+	 * backend reports nothing itself. It may block (the requests that
+	 * ask, with their retries): the engine sends nothing meanwhile.
 	 */
 	void (*locate)(struct storage *s, enum storage_op op,
 		       struct storage_locate *objs, size_t n);
