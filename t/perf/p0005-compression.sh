@@ -1,0 +1,110 @@
+#!/bin/sh
+# Compressed storage (git-model-compression(5)): push and clone of trained
+# weights with model.compression none, auto and zstd into a file://
+# storage, side by side with `zstd -T0` on the same files.
+#
+# The data are lib-compression.py's: a small MLP trained a few hundred
+# steps, saved as FP32, BF16, FP16 and int8 .safetensors, plus random and
+# zlib-compressed bytes; PERF_COMPRESS_SCALE (8; 2 with PERF_QUICK)
+# widens the network. For each setting: the bytes in storage, the push
+# time, and the time of a clone that smudges every file from storage;
+# then zstd -T0 at the same level (3) on each file, and zstd -T0 -d. The
+# storage is written with model.file.hardLinks=false, so a raw push is a
+# copy, not a link. No targets: numbers only.
+
+. "$(dirname "$0")/perf-lib.sh"
+
+if test -n "$PERF_QUICK"
+then
+	: "${PERF_COMPRESS_SCALE:=2}"
+else
+	: "${PERF_COMPRESS_SCALE:=8}"
+fi
+command -v zstd >/dev/null 2>&1 ||
+	perf_die "the zstd command is not installed (apt-get install zstd)"
+
+mkdir data &&
+/usr/bin/python3 "$PERF_DIR/../lib-compression.py" make data \
+	"$PERF_COMPRESS_SCALE" ||
+	perf_die "cannot make the test data (python3-torch)"
+raw=$(cat data/* | wc -c)
+echo "$perf_name: push and clone with compression, $(perf_human $raw) in" \
+	"$(ls data | wc -l) files, scale $PERF_COMPRESS_SCALE (best of $PERF_REPEAT)"
+printf '%-22s %12s %8s %9s %9s\n' setting stored ratio push clone
+
+# secs COMMAND...: run it, print its wall time in seconds.
+secs () {
+	s=$(date +%s.%N) &&
+	"$@" >/dev/null 2>&1 &&
+	e=$(date +%s.%N) &&
+	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f\n", e - s }'
+}
+
+best () {
+	sort -n | head -n 1
+}
+
+git init -q --bare remote.git &&
+git init -q work &&
+(
+	cd work &&
+	git config model.file.hardLinks false &&
+	git model track "*.safetensors" "*.bin" >/dev/null &&
+	cp ../data/* . &&
+	git add . &&
+	git commit -q -m weights &&
+	git remote add origin ../remote.git &&
+	git push -q origin main
+) || perf_die "cannot make the repository"
+
+for mode in none auto zstd
+do
+	pushes= clones=
+	r=0
+	while test $r -lt $PERF_REPEAT
+	do
+		rm -rf "storage-$mode" "clone-$mode" && mkdir "storage-$mode" &&
+		sync &&
+		pushes="$pushes $(secs git -C work -c model.compression=$mode \
+			-c model.storage="file://$PWD/storage-$mode" \
+			model push --all origin)" ||
+			perf_die "push with model.compression=$mode failed"
+		sync &&
+		cat $(find "storage-$mode" -type f) >/dev/null &&
+		clones="$clones $(secs git -c model.file.hardLinks=false \
+			-c model.storage="file://$PWD/storage-$mode" \
+			clone -q remote.git "clone-$mode")" ||
+			perf_die "clone with model.compression=$mode failed"
+		r=$((r + 1))
+	done
+	for f in data/*
+	do
+		cmp -s "$f" "clone-$mode/${f#data/}" ||
+			perf_die "clone-$mode/${f#data/} differs from $f"
+	done
+	stored=$(cat $(find "storage-$mode" -type f) | wc -c)
+	printf '%-22s %12s %8s %8ss %8ss\n' "model.compression=$mode" \
+		"$stored" "$(awk -v r=$raw -v s=$stored 'BEGIN { printf "%.3f", r / s }')" \
+		"$(echo $pushes | tr ' ' '\n' | best)" \
+		"$(echo $clones | tr ' ' '\n' | best)"
+done
+
+mkdir zstd-out &&
+c=$(secs sh -c 'for f in data/*; do zstd -T0 -3 -q -f "$f" -o "zstd-out/${f#data/}.zst" || exit 1; done') &&
+d=$(secs sh -c 'for f in zstd-out/*.zst; do zstd -T0 -d -q -f "$f" -o "${f%.zst}" || exit 1; done') ||
+	perf_die "zstd failed"
+stored=$(cat zstd-out/*.zst | wc -c)
+printf '%-22s %12s %8s %8ss %8ss\n' "zstd -T0 -3 (-d)" "$stored" \
+	"$(awk -v r=$raw -v s=$stored 'BEGIN { printf "%.3f", r / s }')" "$c" "$d"
+
+echo "per file: raw, auto, zstd (model.compression), zstd -T0 -3"
+for f in data/*
+do
+	o=$(sha256sum <"$f" | cut -d" " -f1)
+	p=sha256/$(echo $o | cut -c1-2)/$(echo $o | cut -c3-4)/$o.gmz
+	printf '  %-20s %10s %10s %10s %10s\n' "${f#data/}" "$(wc -c <"$f")" \
+		"$(wc -c <"storage-auto/$p")" "$(wc -c <"storage-zstd/$p")" \
+		"$(wc -c <"zstd-out/${f#data/}.zst")"
+done
+
+perf_done
