@@ -256,6 +256,19 @@ test_expect_success 'model.storage = lfs takes remote.<name>.lfsurl, as git-lfs 
 	test_cmp_bin work/a.pth "$(obj vialocal/.git/model/objects $(oid_of work/a.pth))"
 '
 
+test_expect_success 'an https remote whose LFS server cannot be reached: one clear error' '
+	port=$(test_free_port) &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q "$LFS_URL/r.git" unreachable &&
+	(
+		cd unreachable &&
+		git remote set-url origin "http://127.0.0.1:$port/r.git" &&
+		test_must_fail git -c model.retries=0 model fetch 2>../err
+	) &&
+	grep "^error: cannot download .* batch request to .lfs+http://127.0.0.1:$port/r.git/info/lfs.: Couldn.t connect to server" err &&
+	test $(grep -c "^error: cannot download" err) = 1 &&
+	grep "file(s) could not be downloaded" err
+'
+
 test_expect_success 'credentials go only to a server your config names, not .gitmodel' '
 	git init -q --bare elsewhere.git &&
 	git init -q stranger &&
