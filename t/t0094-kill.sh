@@ -334,4 +334,121 @@ test_expect_success STRACE_INJECT,OTHER_FS 'prune removes what a killed file:// 
 	test_path_is_missing "$part"
 '
 
+# The store on another file system than the work tree (.git/model a link
+# to a directory on tmpfs): the deferred checkout cannot write in the
+# store's tmp/ and rename across. Its temp file beside the
+# work tree file has no name while it is written (O_TMPFILE), so a kill
+# then leaves nothing. A wrapper holds the hook's linkat(), which names it
+# just before the exchange, for 3 s: the kill comes with the file whole.
+mkdir linkbin &&
+write_script linkbin/git-model <<EOF || BUG "cannot write linkbin/git-model"
+if test "\$1" = post-checkout
+then
+	echo \$\$ >"\$TRASH_DIRECTORY/strace.pid"
+	exec env "$test_no_leak_check_env_" \\
+		strace -f -qq -o /dev/null -e trace=linkat \\
+		-e inject=linkat:delay_enter=3000000 \\
+		"$GIT_MODEL_BUILD_DIR/src/git-model" "\$@"
+fi
+exec "$GIT_MODEL_BUILD_DIR/src/git-model" "\$@"
+EOF
+
+# wait_for_unnamed PID DIR: wait up to 20 s until PID holds an unnamed
+# file in DIR (O_TMPFILE: "DIR/#<ino> (deleted)") of 16 MiB.
+wait_for_unnamed () {
+	i=0
+	while :
+	do
+		for f in /proc/$1/fd/*
+		do
+			case "$(readlink "$f" 2>/dev/null)" in
+			"$2/#"*)
+				test "$(stat -L -c %s "$f" 2>/dev/null)" = 16777216 &&
+				return 0 ;;
+			esac
+		done
+		i=$((i + 1))
+		test $i -lt 200 || return 1
+		sleep 0.1
+	done
+}
+
+test_expect_success STRACE_INJECT,OTHER_FS 'store on another file system: a kill mid-write leaves nothing git status shows' '
+	shm=$(mktemp -d /dev/shm/git-model-t0094.XXXXXX) &&
+	test_when_finished "rm -rf \"$shm\"" &&
+	rm -rf wt &&
+	git clone -q --no-checkout remote.git wt &&
+	mkdir "$shm/model" &&
+	rm -rf wt/.git/model &&
+	ln -s "$shm/model" wt/.git/model &&
+	rm -f strace.pid filter.pid &&
+	git config --global model.smudgeInlineMax 1m &&
+	test_when_finished "git config --global --unset model.smudgeInlineMax" ||
+	return 1
+	(
+		PATH="$TRASH_DIRECTORY/linkbin:$PATH" &&
+		export PATH &&
+		exec git -C wt -c filter.model.process="$wrap_cmd" \
+			checkout -q main 2>err.otherfs
+	) &
+	clone_pid=$! &&
+	wait_for_file strace.pid &&
+	i=0 &&
+	until hook_pid=$(pgrep -P "$(cat strace.pid)")
+	do
+		i=$((i + 1)) && test $i -lt 200 && sleep 0.1 || return 1
+	done &&
+	wait_for_unnamed $hook_pid "$TRASH_DIRECTORY/wt" &&
+	kill -9 $hook_pid $(cat filter.pid) $clone_pid &&
+	! wait $clone_pid &&
+	wait_gone $hook_pid &&
+	git -C wt status --porcelain --untracked-files=all >out.otherfs &&
+	test_must_be_empty out.otherfs &&
+	ls -a wt >list.otherfs &&
+	! grep "git-model-" list.otherfs &&
+	git -C wt model pointer --check big.pth &&
+	git -C wt model checkout &&
+	test_cmp_bin big.orig "wt/big.pth" &&
+	ls -a wt >list.otherfs &&
+	! grep "git-model-" list.otherfs
+'
+
+# Killed in the instant between naming its temp file and the exchange
+# (the rename held 3 s), a checkout leaves the named file; prune removes
+# it once it is old enough.
+test_expect_success STRACE_INJECT,OTHER_FS 'store on another file system: prune removes the temp file a kill left beside the work tree file' '
+	shm=$(mktemp -d /dev/shm/git-model-t0094.XXXXXX) &&
+	test_when_finished "rm -rf \"$shm\"" &&
+	rm -rf wt &&
+	git clone -q --no-checkout remote.git wt &&
+	mkdir "$shm/model" &&
+	rm -rf wt/.git/model &&
+	ln -s "$shm/model" wt/.git/model &&
+	rm -f strace.pid filter.pid &&
+	git config --global model.smudgeInlineMax 1m &&
+	test_when_finished "git config --global --unset model.smudgeInlineMax" ||
+	return 1
+	(
+		PATH="$TRASH_DIRECTORY/slowbin:$PATH" &&
+		export PATH &&
+		exec git -C wt -c filter.model.process="$wrap_cmd" \
+			checkout -q main 2>err.otherfs2
+	) &
+	clone_pid=$! &&
+	tmp=$(wait_for_file "wt/.big.pth.git-model-*" 16777216) &&
+	hook_pid=$(pgrep -P "$(cat strace.pid)") &&
+	kill -9 $hook_pid $(cat filter.pid) $clone_pid &&
+	! wait $clone_pid &&
+	wait_gone $hook_pid &&
+	git -C wt model prune 2>err.otherfs-prune1 &&
+	test_path_is_file "$tmp" &&
+	touch -d "2 hours ago" "$tmp" &&
+	git -C wt model prune -v >out.otherfs-prune 2>err.otherfs-prune &&
+	cat err.otherfs-prune &&
+	grep "^removed stale temp file .*/wt/${tmp#wt/}.$" out.otherfs-prune &&
+	test_path_is_missing "$tmp" &&
+	git -C wt status --porcelain --untracked-files=all >out.otherfs2 &&
+	test_must_be_empty out.otherfs2
+'
+
 test_done

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "checkout.h"
 #include "config.h"
 #include "human.h"
 #include "keep.h"
@@ -237,6 +238,40 @@ cleanup:
 	strbuf_release(&dir);
 }
 
+struct worktree_stale {
+	struct prune *p;
+	const struct repo *r;
+};
+
+static void add_worktree_temp(const char *path, void *data)
+{
+	struct worktree_stale *w = data;
+	struct strbuf abs = STRBUF_INIT;
+	struct stat st;
+
+	strbuf_addstr(&abs, w->r->workdir);
+	if (abs.len && abs.buf[abs.len - 1] != '/')
+		strbuf_addch(&abs, '/');
+	strbuf_addstr(&abs, path);
+	if (!lstat(abs.buf, &st) && S_ISREG(st.st_mode) &&
+	    st.st_mtime < w->p->now - STALE_AGE &&
+	    !in_use_by_download(abs.buf))
+		add_stale(w->p, abs.buf, st.st_size, 1);
+	strbuf_release(&abs);
+}
+
+/*
+ * The temp files a killed checkout left beside work tree files when the
+ * store's tmp/ is on another file system (checkout_each_temp()), unlocked
+ * and unchanged for STALE_AGE.
+ */
+static void collect_worktree_stale(struct prune *p, struct repo *r)
+{
+	struct worktree_stale w = { p, r };
+
+	checkout_each_temp(r, add_worktree_temp, &w);
+}
+
 /* Is the storage a directory that is this very store's objects/? */
 static int storage_is_own_store(const struct storage *s,
 				const struct store *store)
@@ -416,6 +451,7 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 	collect_stale(&p, "tmp");
 	collect_stale(&p, "incomplete");
 	collect_storage_stale(&p, repo);
+	collect_worktree_stale(&p, repo);
 	if (p.verbose)
 		print_in_use(&p);
 

@@ -159,6 +159,66 @@ static int open_dir(struct checkout *co, const char *path, const char **base)
 }
 
 /*
+ * Call `fn` for each ".<name>.git-model-XXXXXX" in the directory `dir`
+ * (the fd of the work tree directory `prefix`, "" or ending in '/'), by
+ * make_temp() beside a tracked <name> (in `index`): nothing else is ours.
+ * `fn` gets the directory's fd, the temp file's name in it and its path
+ * from the top of the work tree.
+ */
+static void each_temp_in(git_index *index, int dir, const char *prefix,
+			 size_t prefix_len,
+			 void (*fn)(int dir, const char *name,
+				    const char *path, void *data),
+			 void *data)
+{
+	struct strbuf name = STRBUF_INIT, path = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int fd = dup(dir);
+
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		close_quietly(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name), tail = strlen(TEMP_TAIL);
+		const char *mark = de->d_name + len - tail;
+
+		if (de->d_name[0] != '.' || len < tail + 2 ||
+		    strncmp(mark, TEMP_TAIL, tail - 6))
+			continue;
+		strbuf_reset(&name);
+		strbuf_add(&name, prefix, prefix_len);
+		strbuf_add(&name, de->d_name + 1, mark - de->d_name - 1);
+		if (!git_index_get_bypath(index, name.buf, 0))
+			continue;
+		strbuf_reset(&path);
+		strbuf_add(&path, prefix, prefix_len);
+		strbuf_addstr(&path, de->d_name);
+		fn(dir, de->d_name, path.buf, data);
+	}
+	closedir(d);
+	strbuf_release(&name);
+	strbuf_release(&path);
+}
+
+/* Unlink the temp file `name` in `dir` unless a live writer locks it. */
+static void remove_if_unlocked(int dir, const char *name, const char *path,
+			       void *data)
+{
+	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	(void)path;
+	(void)data;
+	if (fd < 0)
+		return;
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		unlinkat(dir, name, 0);
+	close(fd);
+}
+
+/*
  * Temp files of a checkout that was killed, from where the store's tmp/
  * is on another file system: ".<name>.git-model-XXXXXX" beside a tracked
  * <name> in the directory `dir` (the fd of `path`'s directory) that no
@@ -168,12 +228,8 @@ static void remove_stale_temps(struct checkout *co, int dir, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dir_len = slash ? (size_t)(slash + 1 - path) : 0;
-	struct strbuf name = STRBUF_INIT;
 	char key[HASH_HEXSZ + 1];
 	struct hash h = HASH_INIT;
-	struct dirent *de;
-	DIR *d = NULL;
-	int fd;
 
 	/*
 	 * Once per directory and run: reading a directory of n files for
@@ -185,37 +241,70 @@ static void remove_stale_temps(struct checkout *co, int dir, const char *path)
 	hash_finish(&h, key);
 	if (!oidset_insert_hex(&co->swept, key))
 		return;
-	fd = dup(dir);
-	d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		close_quietly(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name), tail = strlen(TEMP_TAIL);
-		const char *mark = de->d_name + len - tail;
+	each_temp_in(co->index, dir, path, dir_len, remove_if_unlocked, NULL);
+}
 
-		/*
-		 * .<name>.git-model-XXXXXX, by mkostemp() in make_temp(),
-		 * where <name> is a tracked file: nothing else is ours.
-		 */
-		if (de->d_name[0] != '.' || len < tail + 2 ||
-		    strncmp(mark, TEMP_TAIL, tail - 6))
-			continue;
-		strbuf_reset(&name);
-		strbuf_add(&name, path, dir_len);
-		strbuf_add(&name, de->d_name + 1, mark - de->d_name - 1);
-		if (!git_index_get_bypath(co->index, name.buf, 0))
-			continue;
-		fd = openat(dir, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			continue;
-		if (!flock(fd, LOCK_EX | LOCK_NB))
-			unlinkat(dir, de->d_name, 0);
-		close(fd);
+struct each_temp_path {
+	void (*fn)(const char *path, void *data);
+	void *data;
+};
+
+static void each_temp_path_cb(int dir, const char *name, const char *path,
+			      void *data)
+{
+	struct each_temp_path *ctx = data;
+
+	(void)dir;
+	(void)name;
+	ctx->fn(path, ctx->data);
+}
+
+int checkout_each_temp(struct repo *r,
+		       void (*fn)(const char *path, void *data), void *data)
+{
+	struct oidset seen = OIDSET_INIT;
+	git_index *index = NULL;
+	size_t i, n;
+	int root, ret = 0;
+
+	if (!r->workdir)
+		return 0;
+	root = open(r->workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return error_errno("cannot open the work tree '%s'",
+				   r->workdir);
+	if (git_repository_index(&index, r->git) < 0 ||
+	    git_index_read(index, 0) < 0) {
+		ret = git2_error("cannot read the index");
+		goto cleanup;
 	}
-	closedir(d);
-	strbuf_release(&name);
+	n = git_index_entrycount(index);
+	for (i = 0; i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		const char *slash = strrchr(e->path, '/'), *base;
+		size_t dir_len = slash ? (size_t)(slash + 1 - e->path) : 0;
+		struct each_temp_path ctx = { fn, data };
+		char key[HASH_HEXSZ + 1];
+		struct hash h = HASH_INIT;
+		int dir;
+
+		hash_start(&h);
+		hash_update(&h, e->path, dir_len);
+		hash_finish(&h, key);
+		if (!oidset_insert_hex(&seen, key))
+			continue;
+		dir = open_leading(root, e->path, &base, 0);
+		if (dir < 0)
+			continue;
+		each_temp_in(index, dir, e->path, dir_len, each_temp_path_cb,
+			     &ctx);
+		close(dir);
+	}
+cleanup:
+	git_index_free(index);
+	oidset_release(&seen);
+	close(root);
+	return ret;
 }
 
 /*
@@ -274,9 +363,12 @@ static int replace_file(const char *tmp, int dir, const char *base)
  * A temp file for `base` in `dir`, its path in `tmp`, locked: in the
  * store's tmp/, where git status does not look and where a killed
  * writer's file is prune's to remove, when that is on the work tree's
- * file system (a rename cannot cross one); else beside the file as
- * ".<base>" TEMP_TAIL, named through /proc so that no path outside `dir`
- * is followed. Returns the fd, or -1 (reported).
+ * file system (a rename cannot cross one); else an unnamed file in `dir`
+ * (O_TMPFILE: a kill leaves nothing), `tmp` left empty until
+ * name_temp() names it for the exchange; else, where the file system
+ * has no O_TMPFILE, beside the file as ".<base>" TEMP_TAIL. Names go
+ * through /proc so that no path outside `dir` is followed. Returns the
+ * fd, or -1 (reported).
  */
 static int make_temp(struct checkout *co, int dir, const char *base,
 		     const char *path, struct strbuf *tmp)
@@ -297,6 +389,15 @@ static int make_temp(struct checkout *co, int dir, const char *base,
 		}
 		strbuf_reset(tmp);
 	}
+	out = openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (out >= 0) {
+		flock(out, LOCK_EX);
+		return out;
+	}
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+		error_errno("cannot create a temp file beside '%s'", path);
+		return -1;
+	}
 	strbuf_addf(tmp, "/proc/self/fd/%d/.%s" TEMP_TAIL, dir, base);
 	out = mkostemp(tmp->buf, O_CLOEXEC);
 	if (out < 0) {
@@ -305,6 +406,38 @@ static int make_temp(struct checkout *co, int dir, const char *base,
 	}
 	flock(out, LOCK_EX);
 	return out;
+}
+
+/*
+ * Give the unnamed temp file `fd` (make_temp()) a name beside `base` in
+ * `dir`, ".<base>" TEMP_TAIL, for replace_file(): it has one only for
+ * the instant before the exchange. 0, or -1 with errno set.
+ */
+static int name_temp(int dir, const char *base, int fd, struct strbuf *tmp)
+{
+	static unsigned counter;
+	char from[64];
+	int tries;
+
+	xsnprintf(from, sizeof(from), "/proc/self/fd/%d", fd);
+	for (tries = 0; tries < 100; tries++) {
+		unsigned n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		strbuf_reset(tmp);
+		strbuf_addf(tmp, "/proc/self/fd/%d/.%s.git-model-%06x", dir,
+			    base,
+			    (unsigned)(ts.tv_nsec ^ (n << 12) ^ getpid()) &
+				    0xffffff);
+		if (!linkat(AT_FDCWD, from, AT_FDCWD, tmp->buf,
+			    AT_SYMLINK_FOLLOW))
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	strbuf_reset(tmp);
+	return -1;
 }
 
 /*
@@ -363,6 +496,10 @@ static int write_weights(struct checkout *co, const struct pointer *p,
 	if ((!reflinked && copy_fd(in, out, p->size) < 0) ||
 	    fchmod(out, file_mode) < 0 ||
 	    backdate(out) < 0) {
+		error_errno("cannot write '%s'", path);
+		goto cleanup;
+	}
+	if (!tmp.len && name_temp(dir, base, out, &tmp) < 0) {
 		error_errno("cannot write '%s'", path);
 		goto cleanup;
 	}

@@ -165,4 +165,14 @@ int checkout_defer(const struct repo *r, const char *path,
  */
 int checkout_deferred(struct repo *r, int quiet);
 
+/*
+ * Call `fn` with the path (from the top of the work tree) of each temp
+ * file a checkout writing beside the work tree file may have left:
+ * ".<name>.git-model-XXXXXX" beside a tracked <name>, found without
+ * following a symbolic link. Whether it is stale (unlocked, old) is the
+ * caller's to judge. 0, or -1 (reported).
+ */
+int checkout_each_temp(struct repo *r,
+		       void (*fn)(const char *path, void *data), void *data);
+
 #endif
