@@ -614,10 +614,10 @@ static int take_answer(struct lfs_storage *l, int upload, const char *body,
 		goto cleanup;
 	}
 	if (json_object_object_get_ex(root, "transfer", &transfer) &&
-	    strcmp(json_object_get_string(transfer), "basic")) {
-		strbuf_addf(why, "the server chose the transfer adapter '%s', "
-				 "not basic",
-			    json_object_get_string(transfer));
+	    (!json_object_is_type(transfer, json_type_string) ||
+	     strcmp(json_object_get_string(transfer), "basic"))) {
+		strbuf_addstr(why, "the server chose a transfer adapter other "
+				   "than basic");
 		goto cleanup;
 	}
 	n = json_object_array_length(objects);
@@ -628,6 +628,7 @@ static int take_answer(struct lfs_storage *l, int upload, const char *body,
 		struct strbuf bad = STRBUF_INIT;
 
 		if (!json_object_object_get_ex(o, "oid", &oid) ||
+		    !json_object_is_type(oid, json_type_string) ||
 		    !oid_hex_valid(json_object_get_string(oid)))
 			continue; /* not one of ours */
 		e = xcalloc(1, sizeof(*e));
