@@ -43,6 +43,10 @@
 #				itself: no signature check, anonymous requests
 #				allowed (for checking behind the client's back)
 #	S3_REGION		us-east-1 (s3rver takes any region)
+#	S3_REGIONS		"BUCKET REGION" lines: the proxy answers a
+#				request to BUCKET signed for another region
+#				with S3's AuthorizationHeaderMalformed
+#				"expecting 'REGION'" (none by default)
 #	S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY
 #				S3RVER and S3RVER, s3rver's own key
 #	S3_OTHER_ACCESS_KEY_ID, S3_OTHER_SECRET_ACCESS_KEY
@@ -112,6 +116,7 @@ S3_DIR="$TRASH_DIRECTORY/s3"
 S3_DATA="$S3_DIR/data"
 S3_CREDENTIALS="$S3_DIR/credentials"
 S3_PROXY_LOG="$S3_DIR/proxy.log"
+S3_REGIONS="$S3_DIR/regions"
 S3_REGION=us-east-1
 S3_ACCESS_KEY_ID=S3RVER S3_SECRET_ACCESS_KEY=S3RVER
 S3_OTHER_ACCESS_KEY_ID=AKIDTEST S3_OTHER_SECRET_ACCESS_KEY=secret-test-value
@@ -120,7 +125,7 @@ S3_SESSION_TOKEN=token-of-the-session
 # Not inherited from a script that runs this one.
 S3_PORT= S3_DIRECT_PORT= S3_ENDPOINT= S3_DIRECT_ENDPOINT= S3RVER_PID= \
 	S3_PROXY_PID= S3_WATCHDOG_PID_= AWS_DOUBLES= AWS_DOUBLES_PID=
-export S3_DATA S3_CREDENTIALS S3_PROXY_LOG S3_REGION S3_ACCESS_KEY_ID \
+export S3_DATA S3_CREDENTIALS S3_PROXY_LOG S3_REGIONS S3_REGION S3_ACCESS_KEY_ID \
 	S3_SECRET_ACCESS_KEY S3_OTHER_ACCESS_KEY_ID S3_OTHER_SECRET_ACCESS_KEY \
 	S3_TOKEN_ACCESS_KEY_ID S3_TOKEN_SECRET_ACCESS_KEY S3_SESSION_TOKEN
 S3_MODULES_="$TEST_DIRECTORY/s3/node_modules"
@@ -212,7 +217,7 @@ start_s3 () {
 	NODE_OPTIONS= "$s3_node_" "$TEST_DIRECTORY/s3/sigv4-proxy.js" \
 		--upstream "$S3_DIRECT_PORT" --credentials "$S3_CREDENTIALS" \
 		--port "${S3_PORT:-0}" --port-file "$S3_DIR/proxy.port" \
-		--log "$S3_PROXY_LOG" \
+		--log "$S3_PROXY_LOG" --regions "$S3_REGIONS" \
 		</dev/null >>"$S3_DIR/proxy.err" 2>&1 3>&- 4>&- 5>&- &
 	S3_PROXY_PID=$!
 	echo "$S3_PROXY_PID" >>"$S3_DIR/pids"

@@ -96,6 +96,25 @@ test_expect_success 'SSE, storage class and requester-pays headers go out signed
 		"$(grep -c "=> Send header: x-amz-content-sha256: " trace)"
 '
 
+test_expect_success 'a bucket in another region: the request is sent again there' '
+	echo "models eu-west-1" >"$S3_REGIONS" &&
+	test_when_finished "rm -f \"\$S3_REGIONS\"" &&
+	test-tool genrandom e 100k >work/e.pth &&
+	git -C work add e.pth &&
+	git -C work commit -q -m e &&
+	bad=$(s3_log_count GET 400) &&
+	git -C work push -q origin main 2>err &&
+	grep "warning: bucket .models. is in region .eu-west-1., not .us-east-1. (set model.s3.region or AWS_REGION)" err &&
+	test "$(s3_log_count GET 400)" -gt "$bad" &&
+	test_cmp_bin work/e.pth "$(s3_object_path models $(s3_key team $(oid_of work/e.pth)))" &&
+	rm -rf lazy &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy &&
+	git -C lazy model pull 2>err &&
+	test_cmp_bin work/e.pth lazy/e.pth &&
+	test_cmp_bin work/big.pth lazy/big.pth &&
+	test "$(grep -c "warning: bucket" err)" = 1
+'
+
 test_expect_success 'bad values are refused before any request' '
 	n=$(wc -l <"$S3_PROXY_LOG") &&
 	test_must_fail git -C work -c model.s3.sse=DES model push --all origin 2>err &&

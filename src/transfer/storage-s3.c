@@ -67,6 +67,8 @@ struct s3_storage {
 	char *scheme;   /* "https" or "http" */
 	char *host;     /* host[:port] of the endpoint */
 	int path_style;
+	int aws_host;   /* host is AWS's default for the region */
+	char *old_host; /* the host before a region move (handles in flight) */
 	struct aws_config aws;
 	char *region;
 	char sigv4[128];
@@ -219,9 +221,11 @@ static int s3_open(struct storage *s)
 
 	if (config_s3_endpoint(r, s3->aws.endpoint_url, &endpoint) < 0)
 		goto cleanup;
-	if (!endpoint.len)
+	if (!endpoint.len) {
 		strbuf_addf(&endpoint, "https://s3.%s.amazonaws.com",
 			    region.buf);
+		s3->aws_host = 1;
+	}
 	host = strstr(endpoint.buf, "://");
 	if (!host || (strncmp(endpoint.buf, "http://", 7) &&
 		      strncmp(endpoint.buf, "https://", 8))) {
@@ -443,6 +447,80 @@ fail:
 	return -1;
 }
 
+static char *xstrfmt_host(const char *region)
+{
+	struct strbuf h = STRBUF_INIT;
+
+	strbuf_addf(&h, "s3.%s.amazonaws.com", region);
+	return strbuf_detach(&h, NULL);
+}
+
+/* `region` ("eu-west-1") from S3's endpoint "b.s3.eu-west-1.amazonaws.com". */
+static void region_of_endpoint(const char *endpoint, struct strbuf *region)
+{
+	const char *p = strstr(endpoint, "s3.");
+	const char *end = strstr(endpoint, ".amazonaws.com");
+
+	if (p && end && (p == endpoint || p[-1] == '.') && p + 3 < end)
+		strbuf_add(region, p + 3, end - p - 3);
+}
+
+/*
+ * S3's answers for a bucket in another region than the one signed for:
+ * AuthorizationHeaderMalformed with <Region> or "expecting 'R'" in its
+ * message, PermanentRedirect with <Region> or <Endpoint>. Move there,
+ * as the AWS CLI retries: sign for that region and, when the endpoint
+ * is AWS's default, use the region's own. The endpoint a user named
+ * stays: credentials go nowhere new.
+ */
+static int s3_misdirected(struct storage *s, long status, const char *body)
+{
+	struct s3_storage *s3 = s->data;
+	struct strbuf code = STRBUF_INIT, region = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT;
+	const char *p;
+	int ret = 0;
+
+	(void)status;
+	if (!s3_xml_text(body, "Code", &code) ||
+	    (strcmp(code.buf, "AuthorizationHeaderMalformed") &&
+	     strcmp(code.buf, "PermanentRedirect")))
+		goto cleanup;
+	if (!s3_xml_text(body, "Region", &region)) {
+		if (s3_xml_text(body, "Message", &text) &&
+		    (p = strstr(text.buf, "expecting '")))
+			strbuf_add(&region, p + 11, strcspn(p + 11, "'"));
+		else if (s3_xml_text(body, "Endpoint", &text))
+			region_of_endpoint(text.buf, &region);
+	}
+	if (!region.len || region.len > 32 ||
+	    strspn(region.buf, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+		    region.len)
+		goto cleanup;
+	pthread_mutex_lock(&s3->lock);
+	if (strcmp(region.buf, s3->region)) {
+		warning("bucket '%s' is in region '%s', not '%s' (set "
+			"model.s3.region or AWS_REGION)", s3->bucket,
+			region.buf, s3->region);
+		free(s3->region);
+		s3->region = strbuf_detach(&region, NULL);
+		xsnprintf(s3->sigv4, sizeof(s3->sigv4), "aws:amz:%s:s3",
+			  s3->region);
+		if (s3->aws_host) {
+			free(s3->old_host);
+			s3->old_host = s3->host;
+			s3->host = xstrfmt_host(s3->region);
+		}
+	}
+	pthread_mutex_unlock(&s3->lock);
+	ret = 1;
+cleanup:
+	strbuf_release(&code);
+	strbuf_release(&region);
+	strbuf_release(&text);
+	return ret;
+}
+
 /* The error body is S3's XML: s3-xml.c reads its Code and Message. */
 static void s3_describe_error(struct storage *s, long status,
 			      const char *body, struct strbuf *out)
@@ -473,6 +551,7 @@ static void s3_close(struct storage *s)
 	free(s3->prefix);
 	free(s3->scheme);
 	free(s3->host);
+	free(s3->old_host);
 	free(s3->region);
 	free(s3->sse);
 	free(s3->storage_class);
@@ -653,6 +732,7 @@ static const struct storage_http_ops s3_http_ops = {
 	.object_url = s3_object_url,
 	.prepare = s3_prepare,
 	.describe_error = s3_describe_error,
+	.misdirected = s3_misdirected,
 	.multipart = &s3_multipart_ops,
 };
 

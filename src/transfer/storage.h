@@ -206,6 +206,14 @@ struct storage_http_ops {
 	/* Optional: turn an error response into a message (e.g. S3 XML). */
 	void (*describe_error)(struct storage *s, long status,
 			       const char *body, struct strbuf *out);
+	/*
+	 * Optional: an error answer (`status`, the start of its body,
+	 * NUL-terminated) that says the request went to the wrong place,
+	 * such as S3's "the bucket is in another region": 1 when the backend
+	 * has moved there, and the engine sends the request again, once;
+	 * 0 when the answer says no such thing.
+	 */
+	int (*misdirected)(struct storage *s, long status, const char *body);
 	/* Optional: a 401: get credentials. 0 to retry, -1 to give up. */
 	int (*unauthorized)(struct storage *s);
 	/* Optional: a request with the current credentials succeeded. */

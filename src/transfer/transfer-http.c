@@ -766,6 +766,15 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		queue_request(it, it->req);
 		goto cleanup;
 	}
+	if (status >= 300 && status < 500 && s->http->misdirected &&
+	    !it->misdirected && it->body.len &&
+	    s->http->misdirected(s, status, it->body.buf) > 0) {
+		/* The storage moved where the answer says: once more there. */
+		it->misdirected = 1;
+		item_close_files(it);
+		queue_request(it, it->req);
+		goto cleanup;
+	}
 	if (status >= 200 && status < 300 && s->http->authorized)
 		s->http->authorized(s);
 	if (http_transient_status(status)) {

@@ -70,6 +70,7 @@ struct transfer_item {
 				cause (refused credentials) was said once */
 	uint64_t not_before; /* ms clock: backoff */
 	int auth_gen;        /* credentials generation the request used */
+	int misdirected;     /* sent again after storage moved elsewhere */
 	int relocated;       /* storage was asked anew where it goes, after
 				a refusal (storage_http_ops.locate) */
 

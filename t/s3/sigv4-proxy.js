@@ -69,6 +69,11 @@
 // checksums: the SHA-256 in base64): a mismatch is 400 BadDigest, handled
 // as a wrong x-amz-content-sha256 is (nothing stored).
 //
+// --regions FILE has "BUCKET REGION" lines (read at each request): a
+// request to BUCKET whose signature is right but whose Credential scope
+// names another region gets 400 AuthorizationHeaderMalformed "... the
+// region 'R' is wrong; expecting 'REGION'", with <Region>, as from S3.
+//
 // --log FILE gets one line per request, written just before the last byte
 // of the response goes out (so a client that has its whole response finds
 // its line), or when the connection is lost:
@@ -145,6 +150,9 @@ function parseArgs(argv) {
       case '--log':
         opts.log = val();
         break;
+      case '--regions':
+        opts.regions = val();
+        break;
       case '--self-test':
         opts.selfTest = true;
         break;
@@ -176,6 +184,23 @@ function readCredentials(file) {
     if (token) tokens.set(id, token);
   }
   return creds;
+}
+
+// --regions FILE: "BUCKET REGION" lines, read at each request; a missing
+// file is none.
+function bucketRegions(file) {
+  const m = new Map();
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  for (const line of text.split('\n')) {
+    const [bucket, region] = line.trim().split(/\s+/);
+    if (bucket && region) m.set(bucket, region);
+  }
+  return m;
 }
 
 function xmlEscape(s) {
@@ -610,6 +635,23 @@ function runProxy(opts) {
       { method: req.method, url: req.url, headers: headerMap(req) },
       creds,
     );
+    // A bucket in another region, as S3 answers a request signed for the
+    // wrong one (after the signature is found right, S3 checks the scope).
+    if (verdict.ok && opts.regions) {
+      const bucket = decodeURIComponent(req.url.split('?')[0].split('/')[1] || '');
+      const scoped = (headerMap(req).authorization.match(/Credential=[^/]+\/\d{8}\/([^/]+)\//) || [])[1];
+      const want = bucketRegions(opts.regions).get(bucket);
+      if (want && scoped !== want) {
+        verdict.ok = false;
+        Object.assign(verdict, refuse(
+          400,
+          'AuthorizationHeaderMalformed',
+          `The authorization header is malformed; the region '${scoped}' is wrong; expecting '${want}'`,
+          'bad',
+          { Region: want },
+        ));
+      }
+    }
     sigState = verdict.ok ? 'ok' : verdict.sig;
     if (!verdict.ok) {
       if (verdict.extra.CanonicalRequest !== undefined) {
