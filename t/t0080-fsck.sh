@@ -43,7 +43,10 @@ test_expect_success 'setup: two versions of a file, pushed to a local remote' '
 test_expect_success 'a sound store and HEAD: exit 0, nothing on stdout' '
 	git model fsck >out 2>err &&
 	test_must_be_empty out &&
-	grep "^git-model: checked 2 object(s) (150.00 KiB) and 1 pointer(s) in 1 revision(s): no problems$" err
+	test_must_be_empty err &&
+	test_terminal "git model fsck" >err &&
+	tr -d "\r" <err >err.lf &&
+	grep "^git-model: checked 2 object(s) (150.00 KiB) and 1 pointer(s) in 1 revision(s): no problems$" err.lf
 '
 
 test_lazy_prereq MAN '
@@ -101,6 +104,8 @@ test_expect_success 'its pointer then reports the object missing; --remote finds
 	test_line_count = 1 out &&
 	git model fsck --remote v1 >out 2>err &&
 	test_must_be_empty out &&
+	test_must_be_empty err &&
+	test_terminal "git model fsck --remote v1" >err &&
 	grep "no problems" err
 '
 
@@ -248,6 +253,7 @@ test_expect_success 'a new repository without commits checks its store only' '
 	git init -q empty &&
 	git -C empty model fsck >out 2>err &&
 	test_must_be_empty out &&
+	test_terminal "git -C empty model fsck" >err &&
 	grep "checked 0 object(s) (0 B) and 0 pointer(s) in 0 revision(s): no problems" err
 '
 

@@ -366,11 +366,11 @@ test_expect_success 'S3 storage: refused credentials delete nothing, good ones d
 		grep "^error: cannot check .* in .$S3_ENDPOINT/models/team/sha256/.*: 403 SignatureDoesNotMatch" err &&
 		test "$(grep -c ^error: err)" = 1 &&
 		grep "kept 2 object(s) (16.00 KiB) not confirmed in storage: .s3://models/team. could not be asked$" err &&
-		git model fsck --objects 2>err &&
+		test_terminal "git model fsck --objects" >err &&
 		grep "checked 2 object(s)" err &&
 		git model prune 2>err &&
 		grep "deleted 2 object(s) (16.00 KiB)" err &&
-		git model fsck --objects 2>err &&
+		test_terminal "git model fsck --objects" >err &&
 		grep "checked 0 object(s)" err &&
 		git model fsck --remote HEAD~1
 	) &&

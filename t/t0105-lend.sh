@@ -63,7 +63,7 @@ test_expect_success 'clone: the fetched object is lent, not copied' '
 test_expect_success 'ls-files and fsck know a lent object is there' '
 	git -C clone model ls-files >out &&
 	grep "^${B2%${B2#??????????}} \*" out &&
-	git -C clone model fsck 2>err &&
+	test_terminal "git -C clone model fsck" >err &&
 	grep "1 object(s) lent to work trees" err
 '
 

@@ -535,6 +535,12 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 		check_missing(&f, remote);
 	}
 
+	/*
+	 * Problems are reported whatever stderr is; the summary of a
+	 * clean check, like git's progress, only on a terminal.
+	 */
+	if (!f.problems && !summary_wanted(0, -1))
+		goto cleanup;
 	if (loans.out) {
 		human_size(loans.out_bytes, &hs);
 		fprintf(stderr, "git-model: %zu object(s) lent to work trees "
@@ -554,6 +560,7 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 	else
 		fprintf(stderr, ": no problems\n");
 
+cleanup:
 	found_set_release(&f.missing);
 	store_release(&f.store);
 	strbuf_release(&hs);
