@@ -340,6 +340,25 @@ test_expect_success 'over ssh, a .gitmodel alone does not make git-model run ssh
 	grep "only .gitmodel names" err
 '
 
+test_expect_success 'no model.storage, an http remote: pointers record its LFS url' '
+	(
+		cd work &&
+		test-tool genrandom implicit 20k >implicit.pth &&
+		git add implicit.pth &&
+		git show :implicit.pth >../implicit.ptr &&
+		git model pointer --file implicit.pth >../implicit.ptr2 &&
+		git rm -q --cached implicit.pth &&
+		rm implicit.pth
+	) &&
+	oid=$(sed -n "s/^oid sha256://p" implicit.ptr) &&
+	echo "url lfs+$LFS_URL$PREFIX/sha256/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4)/$oid" >expect &&
+	grep "^url " implicit.ptr >actual &&
+	test_cmp expect actual &&
+	grep "^url " implicit.ptr2 >actual2 &&
+	test_cmp expect actual2 &&
+	! grep "$LFS_PASSWORD" implicit.ptr
+'
+
 test_expect_success 'model.storage = lfs: pointers record the lfs+ url, torch.hub resolves it' '
 	(
 		cd work &&

@@ -339,7 +339,7 @@ static void setup_filter(struct repo *repo, struct filter *f,
 	f->store = s;
 	if (repo->workdir)
 		hooks_ok = setup_hooks(repo, &no_hooks);
-	ret = storage_configured_url(repo, url);
+	ret = storage_pointer_url(repo, url);
 	if (ret < 0)
 		exit(128);
 	if (!ret) {

@@ -173,11 +173,11 @@ cleanup:
 	return take > 0 ? 0 : -1;
 }
 
-/* The url line clean would write for `oid` (none without model.storage). */
+/* The url line clean would write for `oid` (storage_pointer_url()). */
 static int pointer_url(const struct repo *repo, struct pointer *p)
 {
 	struct strbuf base = STRBUF_INIT, url = STRBUF_INIT;
-	int ret = storage_configured_url(repo, &base);
+	int ret = storage_pointer_url(repo, &base);
 
 	if (!ret && storage_url_valid(base.buf, &url)) {
 		char *bare = url_without_userinfo(base.buf);

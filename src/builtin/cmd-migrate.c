@@ -123,7 +123,7 @@ static char *pointer_storage_url(struct repo *repo)
 {
 	struct strbuf url = STRBUF_INIT, why = STRBUF_INIT;
 	char *bare;
-	int ret = storage_configured_url(repo, &url);
+	int ret = storage_pointer_url(repo, &url);
 
 	if (ret < 0)
 		exit(128);

@@ -41,7 +41,7 @@ static int print_pointer(const char *path, struct repo *repo)
 		die("cannot read '%s'", path);
 	if (fd)
 		close(fd);
-	if (repo && !storage_configured_url(repo, &base)) {
+	if (repo && !storage_pointer_url(repo, &base)) {
 		char *bare = url_without_userinfo(base.buf);
 
 		strbuf_reset(&out);

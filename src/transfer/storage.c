@@ -194,6 +194,27 @@ int storage_configured_url(const struct repo *r, struct strbuf *out)
 	return ret;
 }
 
+int storage_pointer_url(const struct repo *r, struct strbuf *out)
+{
+	struct strbuf url = STRBUF_INIT, why = STRBUF_INIT;
+	int ret = storage_configured_url(r, out);
+
+	if (ret != 1)
+		return ret;
+	strbuf_reset(out);
+	ret = remote_url(r, NULL, &url, &why);
+	if (!ret && (!strncmp(url.buf, "https://", 8) ||
+		     !strncmp(url.buf, "http://", 7)))
+		ret = remote_lfs_storage(r, NULL, out, &why);
+	else if (!ret)
+		ret = 1;
+	if (ret)
+		strbuf_reset(out);
+	strbuf_release(&url);
+	strbuf_release(&why);
+	return ret;
+}
+
 /* The remote's URL, for a remote name (or the default remote). */
 static int remote_url(const struct repo *r, const char *remote,
 		      struct strbuf *url, struct strbuf *why)

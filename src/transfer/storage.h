@@ -295,8 +295,21 @@ void storage_object_url(const char *base, const char *oid,
 int storage_for_repo(struct storage *s, const struct repo *r,
 		     const char *remote, struct strbuf *why);
 
-/* The configured model.storage only (what clean writes into pointers). */
+/*
+ * The configured model.storage only (model.storage = lfs resolved to the
+ * remote's LFS server). 0, 1 when not set, -1 (reported).
+ */
 int storage_configured_url(const struct repo *r, struct strbuf *out);
+
+/*
+ * The storage whose URL pointers record (clean, git model pointer, the
+ * merge driver, migrate): the configured one, else, for an http(s)
+ * default remote, the Git LFS server storage_for_repo() uses for it, so
+ * that torch.hub can resolve the pointer. A local remote's store has no
+ * URL worth recording. 0, 1 when none, -1 (reported). `out` may hold
+ * userinfo: strip it (url_without_userinfo()) before it reaches a pointer.
+ */
+int storage_pointer_url(const struct repo *r, struct strbuf *out);
 
 /*
  * Where the object is, for messages and for users (`git model url`): an
