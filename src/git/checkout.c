@@ -719,7 +719,16 @@ static int queue_write(struct checkout *co, const char *path,
 		return 0;
 	}
 	if (!store_has(&co->store, p->oid, p->size)) {
-		if (!co->deferred)
+		/*
+		 * After a clone or checkout the summary line and the
+		 * filter's download advice say what to run; each file is
+		 * named here.
+		 */
+		if (co->deferred)
+			warning("'%s': weights %.12s are not in the local "
+				"store",
+				path, p->oid);
+		else
 			warning("'%s': weights %.12s are not in the local "
 				"store (run 'git model fetch')",
 				path, p->oid);
