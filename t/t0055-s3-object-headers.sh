@@ -115,6 +115,28 @@ test_expect_success 'a bucket in another region: the request is sent again there
 	test "$(grep -c "warning: bucket" err)" = 1
 '
 
+test_expect_success 'a wrong object of the right size is not "already there"' '
+	oid=$(oid_of work/a.pth) &&
+	obj=$(s3_object_path models $(s3_key team $oid)) &&
+	# another client stores other bytes of that size under the key, as
+	# S3 would with their checksum
+	test-tool genrandom not-a 300k >not-a &&
+	sha=$(sha256sum <not-a | cut -d" " -f1) &&
+	status=$(s3_curl -o out -w "%{http_code}" -T not-a \
+		-H "x-amz-content-sha256: $sha" \
+		-H "x-amz-checksum-sha256: $(b64 $sha)" \
+		"$S3_ENDPOINT/models/$(s3_key team $oid)") &&
+	test "$status" = 200 &&
+	test_cmp_bin not-a "$obj" &&
+	git init -q --bare third.git &&
+	git -C work remote add third ../third.git &&
+	puts=$(s3_log_count PUT 200) &&
+	GIT_TRACE_CURL="$TRASH_DIRECTORY/trace" git -C work push third main 2>err &&
+	grep "=> Send header: x-amz-checksum-mode: ENABLED" trace &&
+	test "$(s3_log_count PUT 200)" = $((puts + 1)) &&
+	test_cmp_bin work/a.pth "$obj"
+'
+
 test_expect_success 'bad values are refused before any request' '
 	n=$(wc -l <"$S3_PROXY_LOG") &&
 	test_must_fail git -C work -c model.s3.sse=DES model push --all origin 2>err &&

@@ -214,6 +214,16 @@ struct storage_http_ops {
 	 * 0 when the answer says no such thing.
 	 */
 	int (*misdirected)(struct storage *s, long status, const char *body);
+	/*
+	 * Optional: the response header (its name) in which the storage
+	 * states an object's checksum on HEAD, and whether that value is
+	 * `oid`'s (1) or not (0). An object whose stated checksum is not its
+	 * oid's is not "already there" whatever its size; without the
+	 * header the size decides.
+	 */
+	const char *checksum_header;
+	int (*checksum_matches)(struct storage *s, const char *oid,
+				const char *value);
 	/* Optional: a 401: get credentials. 0 to retry, -1 to give up. */
 	int (*unauthorized)(struct storage *s);
 	/* Optional: a request with the current credentials succeeded. */

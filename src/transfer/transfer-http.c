@@ -28,10 +28,31 @@
 
 /* libcurl callbacks */
 
+/* The value of header line `buf` (`len` bytes), trimmed; NULL if long. */
+static char *header_value(const char *buf, size_t len, size_t name_len)
+{
+	const char *v = buf + name_len, *end = buf + len;
+
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
+			   end[-1] == ' '))
+		end--;
+	return end - v > 1024 ? NULL : xstrndup(v, end - v);
+}
+
 static size_t header_cb(char *buf, size_t size, size_t n, void *data)
 {
 	struct transfer_item *it = data;
+	const char *sum = it->t->storage->http->checksum_header;
 	size_t len = size * n;
+
+	if (sum && len > strlen(sum) + 1 &&
+	    !strncasecmp(buf, sum, strlen(sum)) && buf[strlen(sum)] == ':') {
+		free(it->checksum);
+		it->checksum = header_value(buf, len, strlen(sum) + 1);
+		return len;
+	}
 
 	if (len > 12 && !strncasecmp(buf, "Retry-After:", 12)) {
 		long v = strtol(buf + 12, NULL, 10);
@@ -496,6 +517,8 @@ static int start_request(struct transfer *t, CURLM *multi,
 	it->errbuf[0] = '\0';
 	free(it->etag);
 	it->etag = NULL;
+	free(it->checksum);
+	it->checksum = NULL;
 	strbuf_reset(&it->body);
 
 	if (locate_one(it)) {
@@ -788,10 +811,13 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 	case REQ_HEAD:
 		curl_easy_getinfo(it->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
 				  &len);
-		if (status == 200 && len == (curl_off_t)it->size) {
+		if (status == 200 && len == (curl_off_t)it->size &&
+		    (!it->checksum ||
+		     s->http->checksum_matches(s, it->oid, it->checksum))) {
+			/* the size, and the checksum the storage states */
 			item_done(it, ST_SKIPPED);
 		} else if (status == 200 || status == 404) {
-			/* absent, or there with the wrong size: upload */
+			/* absent, or there with the wrong size or sum: upload */
 			queue_upload(it);
 		} else if (s->http->describe_error && !it->body.len) {
 			queue_request(it, REQ_PROBE);

@@ -80,6 +80,7 @@ struct transfer_item {
 	char errbuf[CURL_ERROR_SIZE];
 	long retry_after;   /* seconds, from the response */
 	char *etag;         /* from the response */
+	char *checksum;     /* storage_http_ops.checksum_header's value */
 	struct strbuf body; /* a response that is not content, capped */
 
 	/* downloads */

@@ -114,6 +114,7 @@ static void item_free(struct transfer *t, struct transfer_item *it)
 	strbuf_release(&it->body);
 	strbuf_release(&it->failure);
 	free(it->etag);
+	free(it->checksum);
 	free(it->parts);
 	free(it->path);
 	free(it);

@@ -69,6 +69,10 @@
 // checksums: the SHA-256 in base64): a mismatch is 400 BadDigest, handled
 // as a wrong x-amz-content-sha256 is (nothing stored).
 //
+// A HEAD or GET with "x-amz-checksum-mode: ENABLED" of an object that a
+// single PUT with x-amz-checksum-sha256 stored through this proxy gets
+// that header back (kept in memory while the proxy runs), as from S3.
+//
 // --regions FILE has "BUCKET REGION" lines (read at each request): a
 // request to BUCKET whose signature is right but whose Credential scope
 // names another region gets 400 AuthorizationHeaderMalformed "... the
@@ -202,6 +206,12 @@ function bucketRegions(file) {
   }
   return m;
 }
+
+// The x-amz-checksum-sha256 of each object stored by a single PUT with
+// one (path -> base64), while the proxy runs: s3rver keeps no checksum,
+// so the proxy states it on HEAD and GET with x-amz-checksum-mode:
+// ENABLED, as S3 does.
+const checksums = new Map();
 
 function xmlEscape(s) {
   return String(s).replace(
@@ -696,6 +706,21 @@ function runProxy(opts) {
       if (res.headersSent || res.destroyed) {
         upRes.resume();
         return;
+      }
+      const key = req.url.split('?')[0];
+      const sum = req.headers['x-amz-checksum-sha256'];
+      if (upRes.statusCode === 200 && req.method === 'PUT' && !req.url.includes('?')) {
+        if (sum !== undefined) checksums.set(key, sum);
+        else checksums.delete(key);
+      } else if (upRes.statusCode === 204 && req.method === 'DELETE') {
+        checksums.delete(key);
+      } else if (
+        upRes.statusCode === 200 &&
+        (req.method === 'HEAD' || req.method === 'GET') &&
+        String(req.headers['x-amz-checksum-mode']).toUpperCase() === 'ENABLED' &&
+        checksums.has(key)
+      ) {
+        h.push('x-amz-checksum-sha256', checksums.get(key));
       }
       status = upRes.statusCode;
       res.writeHead(upRes.statusCode, upRes.statusMessage, h);
