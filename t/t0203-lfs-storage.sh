@@ -326,6 +326,34 @@ test_expect_success 'over ssh: git-lfs-authenticate gives the endpoint and its h
 	test_cmp_bin viassh/ssh.pth "$(lfs_object_path $PREFIX $(oid_of viassh/ssh.pth))"
 '
 
+test_expect_success 'over ssh: GIT_SSH_COMMAND and core.sshCommand are split into words, as git reads them' '
+	>ssh.log &&
+	rm -rf viassh/.git/model/objects viassh/ssh.pth &&
+	(
+		cd viassh &&
+		GIT_SSH=/nonexistent \
+		GIT_SSH_COMMAND="\"$TRASH_DIRECTORY/fake-ssh\" -o \"User Known=1\" -i '"'"'a b'"'"'" \
+			git model fetch
+	) &&
+	grep "^-o User Known=1 -i a b -- git@lfs.example.invalid git-lfs-authenticate team/r.git download\$" ssh.log &&
+	rm -rf viassh/.git/model/objects &&
+	(
+		cd viassh &&
+		git config core.sshCommand "\"$TRASH_DIRECTORY/fake-ssh\" -4" &&
+		GIT_SSH=/nonexistent git model fetch &&
+		git config --unset core.sshCommand
+	) &&
+	grep "^-4 -- git@lfs.example.invalid git-lfs-authenticate team/r.git download\$" ssh.log &&
+	(cd viassh && git checkout -q -- ssh.pth) &&
+	test_cmp_bin viassh/ssh.pth "$(lfs_object_path $PREFIX $(oid_of viassh/ssh.pth))" &&
+	(
+		cd viassh &&
+		rm -rf .git/model/objects &&
+		GIT_SSH_COMMAND="\"unterminated" test_must_fail git model fetch 2>../err
+	) &&
+	grep "unterminated quote" err
+'
+
 test_expect_success 'over ssh, a .gitmodel alone does not make git-model run ssh' '
 	(
 		cd viassh &&

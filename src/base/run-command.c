@@ -1,5 +1,6 @@
 #include "run-command.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -103,4 +105,67 @@ static int run(const char *const *argv, const char *in, size_t in_len,
 	else
 		error("'%s' died of signal %d", argv[0], WTERMSIG(status));
 	return ret;
+}
+
+int split_command(const char *line, char ***argv, size_t *argc)
+{
+	struct strbuf word = STRBUF_INIT;
+	char **v = NULL;
+	size_t nr = 0, alloc = 0;
+	const char *p = line;
+	int in_word = 0;
+
+	for (;;) {
+		char ch = *p;
+
+		if (!ch || isspace((unsigned char)ch)) {
+			if (in_word) {
+				ALLOC_GROW(v, nr + 2, alloc);
+				v[nr++] = strbuf_detach(&word, NULL);
+				in_word = 0;
+			}
+			if (!ch)
+				break;
+			p++;
+		} else if (ch == '\'') {
+			const char *q = strchr(p + 1, '\'');
+
+			if (!q)
+				goto unterminated;
+			strbuf_add(&word, p + 1, q - p - 1);
+			in_word = 1;
+			p = q + 1;
+		} else if (ch == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && (p[1] == '"' || p[1] == '\\' ||
+						   p[1] == '$' || p[1] == '`'))
+					p++;
+				strbuf_addch(&word, *p);
+			}
+			if (!*p)
+				goto unterminated;
+			in_word = 1;
+			p++;
+		} else if (ch == '\\' && p[1]) {
+			strbuf_addch(&word, p[1]);
+			in_word = 1;
+			p += 2;
+		} else {
+			strbuf_addch(&word, ch);
+			in_word = 1;
+			p++;
+		}
+	}
+	ALLOC_GROW(v, nr + 1, alloc);
+	v[nr] = NULL;
+	*argv = v;
+	*argc = nr;
+	strbuf_release(&word);
+	return 0;
+unterminated:
+	while (nr)
+		free(v[--nr]);
+	free(v);
+	strbuf_release(&word);
+	return -1;
 }

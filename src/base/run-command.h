@@ -29,4 +29,16 @@ int run_command_io(const char *const *argv, const char *in, size_t in_len,
 /* run_command() with the child's stderr sent to /dev/null. */
 int run_command_quiet(const char *const *argv, struct strbuf *out);
 
+/*
+ * Split a command line that a user wrote (GIT_SSH_COMMAND, an AWS
+ * credential_process) into words by POSIX shell quoting rules, as
+ * Python's shlex does: blanks separate words; '...' is literal; in
+ * "..." a backslash escapes only " \ $ `; elsewhere a backslash escapes
+ * the next character. Nothing is expanded: no variables, globs or
+ * redirections, and the words are run without a shell. 0, or -1 for an
+ * unterminated quote. `argv` gets xstrdup()ed words and a NULL; free
+ * each word and the array.
+ */
+int split_command(const char *line, char ***argv, size_t *argc);
+
 #endif

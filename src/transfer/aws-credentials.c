@@ -78,68 +78,6 @@ static int check_expiration(const char *text, const char *source,
 	return 0;
 }
 
-int aws_split_command(const char *line, char ***argv, size_t *argc)
-{
-	struct strbuf word = STRBUF_INIT;
-	char **v = NULL;
-	size_t nr = 0, alloc = 0;
-	const char *p = line;
-	int in_word = 0;
-
-	for (;;) {
-		char ch = *p;
-
-		if (!ch || isspace((unsigned char)ch)) {
-			if (in_word) {
-				ALLOC_GROW(v, nr + 2, alloc);
-				v[nr++] = strbuf_detach(&word, NULL);
-				in_word = 0;
-			}
-			if (!ch)
-				break;
-			p++;
-		} else if (ch == '\'') {
-			const char *q = strchr(p + 1, '\'');
-
-			if (!q)
-				goto unterminated;
-			strbuf_add(&word, p + 1, q - p - 1);
-			in_word = 1;
-			p = q + 1;
-		} else if (ch == '"') {
-			for (p++; *p && *p != '"'; p++) {
-				if (*p == '\\' && (p[1] == '"' || p[1] == '\\' ||
-						   p[1] == '$' || p[1] == '`'))
-					p++;
-				strbuf_addch(&word, *p);
-			}
-			if (!*p)
-				goto unterminated;
-			in_word = 1;
-			p++;
-		} else if (ch == '\\' && p[1]) {
-			strbuf_addch(&word, p[1]);
-			in_word = 1;
-			p += 2;
-		} else {
-			strbuf_addch(&word, ch);
-			in_word = 1;
-			p++;
-		}
-	}
-	ALLOC_GROW(v, nr + 1, alloc);
-	v[nr] = NULL;
-	*argv = v;
-	*argc = nr;
-	strbuf_release(&word);
-	return 0;
-unterminated:
-	while (nr)
-		free(v[--nr]);
-	free(v);
-	strbuf_release(&word);
-	return -1;
-}
 
 static const char *json_str(struct json_object *o, const char *key)
 {
@@ -200,7 +138,7 @@ static int from_process(struct aws_config *c, const struct aws_profile *p)
 
 	strbuf_addf(&source, "the credential_process of AWS profile '%s'",
 		    p->name);
-	if (aws_split_command(p->credential_process, &argv, &argc) < 0 ||
+	if (split_command(p->credential_process, &argv, &argc) < 0 ||
 	    !argc) {
 		error("cannot read %s: an unterminated quote or no command",
 		      source.buf);

@@ -61,11 +61,5 @@ struct http_transport;
 int aws_credentials_load(struct aws_config *c, const char *region,
 			 const struct http_transport *t);
 
-/*
- * Split a credential_process command line into words as the AWS CLI
- * does (shlex, POSIX rules, no shell). 0, or -1 for an unterminated
- * quote. `argv` gets xstrdup()ed words and a NULL.
- */
-int aws_split_command(const char *line, char ***argv, size_t *argc);
 
 #endif

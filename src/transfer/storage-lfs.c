@@ -91,6 +91,7 @@ struct lfs_storage {
 	long retries;
 	/* lfs+ssh */
 	char *ssh_host, *ssh_port, *ssh_path; /* host may be user@host */
+	char *ssh_command; /* GIT_SSH_COMMAND or core.sshCommand, or NULL */
 	struct lfs_action ssh_auth[2];        /* download, upload */
 	struct lfs_entry *buckets[LFS_BUCKETS];
 };
@@ -292,6 +293,31 @@ static int remote_names_host(const struct repo *r, const char *host)
 	return found;
 }
 
+/*
+ * The ssh command line the user chose, as git picks it: GIT_SSH_COMMAND,
+ * else core.sshCommand (the user's git config; .gitmodel cannot set it),
+ * else NULL (then GIT_SSH names a program, or "ssh"). 0 or -1.
+ */
+static int ssh_command(const struct repo *r, char **out)
+{
+	const char *env = getenv("GIT_SSH_COMMAND");
+	struct strbuf v = STRBUF_INIT;
+	int ret;
+
+	*out = NULL;
+	if (env && *env) {
+		*out = xstrdup(env);
+		return 0;
+	}
+	if (!r)
+		return 0;
+	ret = config_get(r, "core.sshCommand", &v);
+	if (!ret && v.len)
+		*out = strbuf_detach(&v, NULL);
+	strbuf_release(&v);
+	return ret < 0 ? -1 : 0;
+}
+
 static int lfs_open(struct storage *s)
 {
 	struct lfs_storage *l = xcalloc(1, sizeof(*l));
@@ -323,6 +349,8 @@ static int lfs_open(struct storage *s)
 		l->ssh_host = strbuf_detach(&endpoint, NULL);
 		l->ssh_port = u.port ? xstrdup(u.port) : NULL;
 		l->ssh_path = xstrdup(path);
+		if (ssh_command(s->repo, &l->ssh_command) < 0)
+			goto cleanup;
 		strbuf_addf(&endpoint, "https://%s/", u.host);
 		http_endpoint(path, &endpoint);
 	} else {
@@ -372,6 +400,7 @@ static void lfs_close(struct storage *s)
 	free(l->ssh_host);
 	free(l->ssh_port);
 	free(l->ssh_path);
+	free(l->ssh_command);
 	free(l->endpoint);
 	credential_release(&l->cred);
 	http_settings_release(&l->hs);
@@ -509,8 +538,10 @@ static int ssh_authenticate(struct storage *s, int upload,
 {
 	struct lfs_storage *l = s->data;
 	struct lfs_action *a = &l->ssh_auth[upload];
-	const char *argv[9];
 	const char *ssh = getenv("GIT_SSH");
+	const char **argv = NULL;
+	char **words = NULL;
+	size_t nwords = 0, i;
 	struct strbuf out = STRBUF_INIT;
 	struct json_object *root = NULL;
 	int argc = 0, ret = -1, code;
@@ -525,7 +556,24 @@ static int ssh_authenticate(struct storage *s, int upload,
 			    s->display, s->display);
 		return -1;
 	}
-	argv[argc++] = ssh && *ssh ? ssh : "ssh";
+	if (l->ssh_host[0] == '-' || l->ssh_path[0] == '-') {
+		strbuf_addstr(why, "an ssh host or path may not start with "
+				   "'-'");
+		return -1;
+	}
+	/* GIT_SSH_COMMAND and core.sshCommand: words, never a shell */
+	if (l->ssh_command &&
+	    (split_command(l->ssh_command, &words, &nwords) < 0 || !nwords)) {
+		strbuf_addstr(why, "cannot read the ssh command line of "
+				   "GIT_SSH_COMMAND or core.sshCommand (an "
+				   "unterminated quote?)");
+		goto cleanup;
+	}
+	argv = xcalloc(nwords + 9, sizeof(*argv));
+	for (i = 0; i < nwords; i++)
+		argv[argc++] = words[i];
+	if (!nwords)
+		argv[argc++] = ssh && *ssh ? ssh : "ssh";
 	if (l->ssh_port) {
 		argv[argc++] = "-p";
 		argv[argc++] = l->ssh_port;
@@ -536,11 +584,6 @@ static int ssh_authenticate(struct storage *s, int upload,
 	argv[argc++] = l->ssh_path;
 	argv[argc++] = upload ? "upload" : "download";
 	argv[argc] = NULL;
-	if (l->ssh_host[0] == '-' || l->ssh_path[0] == '-') {
-		strbuf_addstr(why, "an ssh host or path may not start with "
-				   "'-'");
-		return -1;
-	}
 	code = run_command(argv, &out, LFS_SSH_ANSWER_MAX);
 	if (code) {
 		strbuf_addf(why, "ssh git-lfs-authenticate failed (exit "
@@ -560,6 +603,10 @@ cleanup:
 	json_object_put(root);
 	explicit_bzero(out.buf, out.len);
 	strbuf_release(&out);
+	for (i = 0; i < nwords; i++)
+		free(words[i]);
+	free(words);
+	free(argv);
 	return ret;
 }
 
