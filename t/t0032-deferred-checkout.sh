@@ -53,6 +53,21 @@ test_expect_success 'clone: the hook writes the big file, git the small one' '
 	grep "git-model post-rewrite" clone/.git/hooks/post-rewrite
 '
 
+# git runs the hooks of a clone made with --separate-git-dir with GIT_DIR
+# set and the work tree as the current directory (not GIT_DIR's parent).
+test_expect_success 'clone --separate-git-dir: the hook writes the big file too' '
+	git clone -q --separate-git-dir="$TRASH_DIRECTORY/sep.git" \
+		remote.git sepclone 2>err &&
+	test_cmp_bin big2 sepclone/big.pth &&
+	test_cmp_bin small2 sepclone/small.pth &&
+	test_path_is_missing sep.git/model-deferred &&
+	test_path_is_missing big.pth &&
+	git -C sepclone status --porcelain >status &&
+	test_must_be_empty status &&
+	(cd sepclone && GIT_DIR="$TRASH_DIRECTORY/sep.git" git model status >../out) &&
+	grep "^	(none)$" out
+'
+
 test_expect_success 'status after the clone is clean and does not re-read the big file' '
 	big_not_reread clone
 '

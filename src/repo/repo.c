@@ -52,14 +52,36 @@ static char *compute_prefix(const char *workdir)
 	return prefix ? prefix : xstrdup("");
 }
 
+/* Does `repo`'s config set core.worktree? */
+static int has_core_worktree(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	git_buf v = GIT_BUF_INIT;
+	int set;
+
+	if (git_repository_config_snapshot(&cfg, repo) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	set = !git_config_get_string_buf(&v, cfg, "core.worktree");
+	git_error_clear();
+	git_buf_dispose(&v);
+	git_config_free(cfg);
+	return set;
+}
+
 /*
  * libgit2 1.5 refuses GIT_WORK_TREE ("unimplemented"), which git sets for
  * the commands it runs in `git worktree add` and users set by hand: open
- * the repository without it, then give it that work tree.
+ * the repository without it, then give it that work tree. With GIT_DIR
+ * and neither GIT_WORK_TREE nor core.worktree, the work tree is the
+ * current directory, as for git (git-config(1), core.worktree): libgit2
+ * would take the git dir's parent, which for a clone made with
+ * --separate-git-dir is not the work tree (git runs its hooks so).
  */
 static int open_from_env(git_repository **repo)
 {
-	const char *env = getenv("GIT_WORK_TREE");
+	const char *env = getenv("GIT_WORK_TREE"), *gitdir = getenv("GIT_DIR");
 	char *worktree = NULL, *saved = NULL;
 	int err;
 
@@ -74,6 +96,15 @@ static int open_from_env(git_repository **repo)
 				      GIT_REPOSITORY_OPEN_FROM_ENV, NULL);
 	if (saved)
 		setenv("GIT_WORK_TREE", saved, 1);
+	if (!err && !worktree && gitdir && *gitdir &&
+	    !git_repository_is_bare(*repo) && !has_core_worktree(*repo)) {
+		worktree = realpath(".", NULL);
+		if (!worktree) {
+			git_repository_free(*repo);
+			*repo = NULL;
+			return error_errno("cannot resolve the current directory");
+		}
+	}
 	if (!err && worktree &&
 	    git_repository_set_workdir(*repo, worktree, 0) < 0) {
 		git_repository_free(*repo);
