@@ -137,6 +137,40 @@ test_expect_success 'a wrong object of the right size is not "already there"' '
 	test_cmp_bin work/a.pth "$obj"
 '
 
+test_expect_success 'SIGINT during a multipart push aborts the open upload' '
+	test-tool genrandom huge 300m >work/huge.pth &&
+	git -C work add huge.pth &&
+	git -C work commit -q -m huge &&
+	huge=$(oid_of work/huge.pth) &&
+	git -C work config model.s3.multipartThreshold 5m &&
+	git -C work config model.s3.partSize 5m &&
+	git -C work config model.concurrency 1 &&
+	test_when_finished "git -C work config --unset model.concurrency" &&
+	{
+		(
+			cd work &&
+			exec git-model push --all origin 2>../err
+		) &
+	} &&
+	pid=$! &&
+	# hashing 300 MiB may come first: wait up to 60 s for two parts
+	i=0 &&
+	while test "$(s3_log_count PUT 200 "$huge[?]partNumber=")" -lt 2
+	do
+		test $i -lt 600 || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done &&
+	kill -INT $pid &&
+	{ wait $pid; code=$?; } &&
+	test $code != 0 &&
+	grep "error: interrupted by signal 2; the multipart uploads started were aborted" err &&
+	test "$(s3_log_count DELETE 204 "uploadId=")" = 1 &&
+	test "$(s3_log_count POST 200 "uploads=$")" = "$(($(s3_log_count POST 200 "uploadId=") + 1))" &&
+	test -z "$(find "$S3_DATA/models" -path "*uploads/*" -type d)" &&
+	test "$(grep -c "^error" err)" = 2
+'
+
 test_expect_success 'bad values are refused before any request' '
 	n=$(wc -l <"$S3_PROXY_LOG") &&
 	test_must_fail git -C work -c model.s3.sse=DES model push --all origin 2>err &&

@@ -9,6 +9,7 @@
 #include "transfer-internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 #define BODY_MAX (64 * 1024)
 /* How often to look whether another process finished a download. */
 #define BUSY_WAIT_MS 200
+/* After SIGINT or SIGTERM: how long aborting multipart uploads may take. */
+#define INTERRUPT_GRACE_MS 10000
 
 /* libcurl callbacks */
 
@@ -900,11 +903,59 @@ static CURLM *multi_init(void)
 	return curl_multi_init();
 }
 
+/* Set by SIGINT or SIGTERM while requests run: the signal's number. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/*
+ * Stop for a signal: every request stops and no new one starts, except
+ * AbortMultipartUpload for each upload that was started, so nothing is
+ * left behind in storage (as `aws s3 cp` does on Ctrl-C). Returns how many
+ * running requests were stopped.
+ */
+static size_t stop_for_signal(struct transfer *t, CURLM *multi)
+{
+	size_t i, stopped = 0;
+
+	for (i = 0; i < t->nr; i++) {
+		struct transfer_item *it = t->items[i];
+
+		if (it->stage == ST_RUNNING) {
+			curl_multi_remove_handle(multi, it->easy);
+			item_close_files(it);
+			it->stage = ST_QUEUED;
+			stopped++;
+		}
+	}
+	for (i = 0; i < t->nr; i++) {
+		struct transfer_item *it = t->items[i];
+
+		if (it->stage != ST_QUEUED || it->req == REQ_MP_ABORT)
+			continue;
+		it->quiet_fail = 1;
+		if (it->mp && it->req == REQ_MP_COMPLETE) {
+			strbuf_addstr(&it->failure, "interrupted");
+			queue_request(it, REQ_MP_ABORT);
+		} else {
+			item_fail(it, "interrupted");
+		}
+	}
+	for (i = 0; i < t->nr; i++)
+		if (t->items[i]->req == REQ_MP_ABORT)
+			t->items[i]->quiet_fail = 1;
+	return stopped;
+}
+
 int transfer_run_http(struct transfer *t, uint64_t start)
 {
 	CURLM *multi;
-	uint64_t last_draw = 0;
+	uint64_t last_draw = 0, deadline = 0;
 	size_t i, running = 0, finished = 0;
+	struct sigaction sa, old_int, old_term;
 	int ret = 0;
 
 	if (http_global_init() < 0)
@@ -915,11 +966,28 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)t->concurrency);
 	if (t->storage->http->locate)
 		locate_all(t);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C is not waited for */
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	while (finished < t->top) {
 		uint64_t now = transfer_now_ms(), wait = 100;
 		CURLMcode mc;
 		CURLMsg *msg;
 		int left, still, ended = 0;
+
+		if (interrupted && !deadline) {
+			running -= stop_for_signal(t, multi);
+			deadline = now + INTERRUPT_GRACE_MS;
+			finished = t->done + t->skipped + t->failed;
+			if (finished >= t->top)
+				break;
+		}
+		if (deadline && now >= deadline)
+			break;
 
 		for (i = 0; i < t->nr && running < (size_t)t->concurrency; i++) {
 			struct transfer_item *it = t->items[i];
@@ -977,5 +1045,13 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 		}
 	}
 	curl_multi_cleanup(multi);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (interrupted) {
+		if (t->progress)
+			fputc('\n', stderr);
+		ret = error("interrupted by signal %d; the multipart uploads "
+			    "started were aborted", (int)interrupted);
+	}
 	return ret;
 }
