@@ -103,6 +103,11 @@ test_expect_success 'an object only in an old, pushed commit is deleted' '
 	test_path_is_file .git/model/tensor-hashes/$(echo $V2 | cut -c1-2)/$V2 &&
 	test_must_be_empty out &&
 	grep "^git-model: deleted 1 object(s) (10.00 KiB), kept 1 in use (20.00 KiB)$" err &&
+	git model prune >out 2>err &&
+	test_must_be_empty out &&
+	test_must_be_empty err &&
+	test_terminal "git model prune" >out &&
+	grep "^git-model: deleted 0 object(s) (0 B), kept 1 in use (20.00 KiB)" out &&
 	! grep "not confirmed" err &&
 	! local_has $V1 && local_has $V2 &&
 	storage_has $V1 &&

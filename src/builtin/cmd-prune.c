@@ -514,21 +514,29 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 		stale_bytes += s->size;
 	}
 
-	strbuf_reset(&hs);
-	human_size(deleted_bytes, &hs);
-	fprintf(stderr, "git-model: %s %zu object(s) (%s)",
-		p.dry_run ? "would delete" : "deleted", deleted, hs.buf);
-	strbuf_reset(&hs);
-	human_size(p.in_use_bytes, &hs);
-	fprintf(stderr, ", kept %zu in use (%s)", p.in_use, hs.buf);
-	if (stale_done) {
+	/*
+	 * What was deleted is always said; a prune with nothing to do says
+	 * nothing off a terminal (scripts, logs), unless -n or -v ask.
+	 */
+	if (deleted || stale_done || p.dry_run || p.verbose ||
+	    summary_wanted(0, -1)) {
 		strbuf_reset(&hs);
-		human_size(stale_bytes, &hs);
-		fprintf(stderr, ", %s %zu stale temp file(s) (%s)",
-			p.dry_run ? "would remove" : "removed", stale_done,
+		human_size(deleted_bytes, &hs);
+		fprintf(stderr, "git-model: %s %zu object(s) (%s)",
+			p.dry_run ? "would delete" : "deleted", deleted,
 			hs.buf);
+		strbuf_reset(&hs);
+		human_size(p.in_use_bytes, &hs);
+		fprintf(stderr, ", kept %zu in use (%s)", p.in_use, hs.buf);
+		if (stale_done) {
+			strbuf_reset(&hs);
+			human_size(stale_bytes, &hs);
+			fprintf(stderr, ", %s %zu stale temp file(s) (%s)",
+				p.dry_run ? "would remove" : "removed",
+				stale_done, hs.buf);
+		}
+		fputc('\n', stderr);
 	}
-	fputc('\n', stderr);
 	if (unconfirmed) {
 		strbuf_reset(&hs);
 		human_size(unconfirmed_bytes, &hs);
