@@ -13,7 +13,8 @@ set -eu
 build_packages='autoconf automake libtool pkg-config make gcc libc6-dev git
 ca-certificates time libgit2-dev libcurl4-openssl-dev libssl-dev
 libzstd-dev libjson-c-dev libs3-dev'
-test_packages='python3 curl openssl nginx-light python3-torch asciidoctor
+test_packages='python3 curl openssl nginx-light python3-torch python3-numpy
+python3-zstandard zstd asciidoctor
 man-db bash-completion clang strace xfsprogs e2fsprogs git-lfs'
 
 tests=

@@ -220,4 +220,43 @@ sd = gitmodel_hub.load_state_dict(\"clone/weights/tiny.pth\"); print(sd[\"fc.bia
 	test_cmp expect out
 '
 
+if $PYTHON -c "import zstandard, numpy" 2>/dev/null
+then
+	test_set_prereq ZSTANDARD
+fi
+
+test_expect_success ZSTANDARD 'torch.hub.load from storage that holds the object compressed' '
+	(
+		cd hub &&
+		$PYTHON ../save.py weights/tiny.pth 7.0 &&
+		git commit -q -a -m v3 &&
+		git tag v3 &&
+		git -c model.storage="file://$HTTPD_ROOT/open/models" \
+			-c model.compression=auto push -q origin main --tags
+	) &&
+	mkdir v3 &&
+	GIT_MODEL_SKIP_SMUDGE=1 git -C hub archive v3 | tar -x -C v3 &&
+	oid=$(sed -n "s/^oid sha256://p" v3/weights/tiny.pth) &&
+	obj="$HTTPD_ROOT/open/models/sha256/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4)/$oid" &&
+	test_path_is_missing "$obj" &&
+	test-tool zcontainer table "$obj.gmz" >table &&
+	grep "^zstd" table &&
+	$PYTHON load.py "$PWD/v3" "$PWD/cache7" >out &&
+	expect_values 7.0 &&
+	test_cmp expect out &&
+	test_cmp_bin hub/weights/tiny.pth "cache7/gitmodel/$oid-tiny.pth"
+'
+
+test_expect_success ZSTANDARD 'a truncated compressed object: an error, nothing in the cache' '
+	oid=$(sed -n "s/^oid sha256://p" v3/weights/tiny.pth) &&
+	obj="$HTTPD_ROOT/open/models/sha256/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4)/$oid" &&
+	cp "$obj.gmz" saved.gmz &&
+	test_when_finished "cp saved.gmz \"$obj.gmz\"" &&
+	head -c $(($(wc -c <saved.gmz) - 1)) saved.gmz >"$obj.gmz" &&
+	test_must_fail $PYTHON load.py "$PWD/v3" "$PWD/cache8" >out 2>err &&
+	grep "HashMismatchError: .*compressed object: truncated; nothing was kept" err &&
+	find cache8 -type f >left &&
+	test_must_be_empty left
+'
+
 test_done

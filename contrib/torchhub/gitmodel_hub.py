@@ -60,6 +60,12 @@ with the server's batch API, anonymously (a public repository): a POST of
 https://host/repo.git/info/lfs/objects/batch, then a GET of the download
 action's href with its headers (git-model-pointer(5)).
 
+A storage may hold an object compressed, at its url plus ".gmz"
+(git-model-compression(5)): when the url itself is not found (HTTP 404, or
+403 as S3 answers for a missing key), that is downloaded instead and
+decoded as it arrives (python3-zstandard and numpy), and the decoded bytes
+are checked against the pointer's size and sha256 the same way.
+
 fetch_weights() does the download and the checks without torch, for
 tools that only want the file.
 """
@@ -68,6 +74,7 @@ import hashlib
 import json
 import os
 import re
+import struct
 import sys
 import tempfile
 import urllib.parse
@@ -179,6 +186,110 @@ def _http_url(url, oid=None, size=None):
                        "urls are followed")
 
 
+class _GmzDecoder:
+    """Decode a compressed object (git-model-compression(5)) fed in chunks.
+
+    feed() returns the raw bytes of the blocks it completed; every length
+    is checked before it is used, and a malformed container raises
+    HashMismatchError (nothing is kept)."""
+
+    _HEADER, _ENTRY = 24, 16
+    _BLOCK_MAX, _BLOCKS_MAX = 16 << 20, 1 << 20
+
+    def __init__(self, url, size):
+        import numpy
+        import zstandard
+        self._np, self._zstd = numpy, zstandard
+        self.url, self.size = url, size
+        self.buf = bytearray()
+        self.blocks = None
+        self.next = 0
+
+    def _bad(self, why):
+        raise HashMismatchError(f"{self.url}: compressed object: {why}; nothing was kept")
+
+    def _parse_header(self):
+        h = bytes(self.buf[:self._HEADER])
+        magic, version, flags, res16, raw_size, nr, res32 = struct.unpack("<4sBBHQII", h)
+        if magic != b"GMZC":
+            self._bad("bad magic")
+        if version != 1:
+            self._bad(f"version {version} is not supported")
+        if flags or res16 or res32:
+            self._bad("reserved header bytes are not zero")
+        if nr > self._BLOCKS_MAX or raw_size < nr or raw_size > nr * self._BLOCK_MAX:
+            self._bad(f"raw size {raw_size} does not fit {nr} blocks")
+        if raw_size != self.size:
+            self._bad(f"holds {raw_size} raw bytes, the pointer says {self.size}")
+        return nr
+
+    def _parse_table(self, nr):
+        blocks, total = [], 0
+        for i in range(nr):
+            off = self._HEADER + i * self._ENTRY
+            codec, transform, res16, raw, stored, res32 = struct.unpack(
+                "<BBHIII", bytes(self.buf[off:off + self._ENTRY]))
+            if res16 or res32 or not 1 <= raw <= self._BLOCK_MAX:
+                self._bad(f"block {i}: bad entry")
+            if codec == 0 and (transform or stored != raw):
+                self._bad(f"block {i}: bad raw block")
+            if codec == 1 and (transform not in (0, 2, 4) or not 0 < stored < raw):
+                self._bad(f"block {i}: bad zstd block")
+            if codec not in (0, 1):
+                self._bad(f"block {i}: unknown codec {codec}")
+            blocks.append((codec, transform, raw, stored))
+            total += raw
+        if total != self.size:
+            self._bad(f"blocks hold {total} raw bytes, the header says {self.size}")
+        return blocks
+
+    def _decode(self, i, block, data):
+        codec, transform, raw, stored = block
+        if codec == 0:
+            return data
+        if self._zstd.frame_content_size(data) != raw:
+            self._bad(f"block {i}: zstd frame does not hold its {raw} bytes")
+        try:
+            out = self._zstd.ZstdDecompressor().decompress(data, max_output_size=raw)
+        except self._zstd.ZstdError as e:
+            self._bad(f"block {i}: zstd: {e}")
+        if len(out) != raw:
+            self._bad(f"block {i}: decodes to {len(out)} bytes, not {raw}")
+        if transform:
+            n = raw // transform
+            a = self._np.frombuffer(out, dtype=self._np.uint8)
+            out = a[:n * transform].reshape(transform, n).T.tobytes() + out[n * transform:]
+        return out
+
+    def feed(self, chunk):
+        self.buf += chunk
+        out = []
+        if self.blocks is None:
+            if len(self.buf) < self._HEADER:
+                return out
+            nr = self._parse_header()
+            table = self._HEADER + nr * self._ENTRY
+            if len(self.buf) < table:
+                return out
+            self.blocks = self._parse_table(nr)
+            del self.buf[:table]
+        while self.buf:
+            if self.next == len(self.blocks):
+                self._bad(f"{len(self.buf)} bytes after its last block")
+            block = self.blocks[self.next]
+            if len(self.buf) < block[3]:
+                break
+            data = bytes(self.buf[:block[3]])
+            del self.buf[:block[3]]
+            out.append(self._decode(self.next, block, data))
+            self.next += 1
+        return out
+
+    def finish(self):
+        if self.blocks is None or self.next < len(self.blocks):
+            self._bad("truncated")
+
+
 def _sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -238,8 +349,9 @@ def _cached_ok(dest, oid, size, check):
     return True
 
 
-def _download(url, dest, oid, size, progress, headers=None):
-    """Download to a temp file beside dest, verify, then rename into place."""
+def _download(url, dest, oid, size, progress, headers=None, compressed=False):
+    """Download to a temp file beside dest, verify, then rename into place.
+    With `compressed`, url holds the compressed form, decoded on the way."""
     directory = os.path.dirname(dest)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".gitmodel-", suffix=".part")
     h = hashlib.sha256()
@@ -251,15 +363,22 @@ def _download(url, dest, oid, size, progress, headers=None):
             request = urllib.request.Request(
                 url, headers=dict(headers or {}, **{"User-Agent": "gitmodel_hub"}))
             with urllib.request.urlopen(request) as response:
+                decoder = _GmzDecoder(url, size) if compressed else None
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    got += len(chunk)
+                    pieces = decoder.feed(chunk) if decoder else [chunk]
+                    for piece in pieces:
+                        got += len(piece)
+                        if got > size:
+                            break
+                        h.update(piece)
+                        out.write(piece)
                     if got > size:
                         break
-                    h.update(chunk)
-                    out.write(chunk)
                     if progress:
                         sys.stderr.write(f"\rDownloading {os.path.basename(dest)}: "
                                          f"{got * 100 // max(size, 1)}% ({got}/{size} bytes)")
+                if decoder and got <= size:
+                    decoder.finish()
             if progress:
                 sys.stderr.write("\n")
         if got > size:
@@ -324,5 +443,13 @@ def fetch_weights(path, cache, progress=True, check=False):
     dest = os.path.join(cache, f"{pointer['oid']}-{os.path.basename(path)}")
     if not _cached_ok(dest, pointer["oid"], pointer["size"], check):
         url, headers = _http_url(pointer["url"], pointer["oid"], pointer["size"])
-        _download(url, dest, pointer["oid"], pointer["size"], progress, headers)
+        try:
+            _download(url, dest, pointer["oid"], pointer["size"], progress, headers)
+        except urllib.error.HTTPError as e:
+            # not there raw: its compressed form, where the storage has one
+            if e.code not in (403, 404) or pointer["url"].startswith("lfs+"):
+                raise
+            url, headers = _http_url(pointer["url"] + ".gmz")
+            _download(url, dest, pointer["oid"], pointer["size"], progress, headers,
+                      compressed=True)
     return dest
