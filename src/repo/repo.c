@@ -70,6 +70,16 @@ static int has_core_worktree(git_repository *repo)
 	return set;
 }
 
+/* Is `dir` (no trailing slash) the work tree libgit2 gave `repo`? */
+static int same_workdir(git_repository *repo, const char *dir)
+{
+	const char *wd = git_repository_workdir(repo);
+	size_t len = strlen(dir);
+
+	return wd && !strncmp(wd, dir, len) &&
+	       (!strcmp(wd + len, "/") || !wd[len]);
+}
+
 /*
  * libgit2 1.5 refuses GIT_WORK_TREE ("unimplemented"), which git sets for
  * the commands it runs in `git worktree add` and users set by hand: open
@@ -104,6 +114,14 @@ static int open_from_env(git_repository **repo)
 			*repo = NULL;
 			return error_errno("cannot resolve the current directory");
 		}
+	}
+	/*
+	 * libgit2 1.5's set_workdir() leaks its path when the work tree is
+	 * already the one it has: call it only for a different one.
+	 */
+	if (!err && worktree && same_workdir(*repo, worktree)) {
+		free(worktree);
+		worktree = NULL;
 	}
 	if (!err && worktree &&
 	    git_repository_set_workdir(*repo, worktree, 0) < 0) {
