@@ -119,9 +119,9 @@ static int git_command_of(pid_t pid, char *cmd, size_t cmdsz)
  * gigabytes there is waste, and for weights not in the store a full
  * download where a Range request for the header would do. Not when an
  * external diff may run (GIT_EXTERNAL_DIFF, diff.external,
- * diff.model.command), which is
- * shown files as a checkout has them. The git process is the parent,
- * or a grandparent through a wrapper (sh -c, time); Linux's /proc.
+ * diff.model.command), which is shown files as a checkout has them.
+ * The git process is the parent, or a grandparent through a wrapper
+ * (sh -c, time); Linux's /proc.
  */
 static int run_for_textconv(struct repo *repo)
 {
