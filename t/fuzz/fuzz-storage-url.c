@@ -64,7 +64,9 @@ static void check_valid(const char *url)
 {
 	struct strbuf why = STRBUF_INIT;
 	int want = has_scheme(url, "file") || has_scheme(url, "http") ||
-		   has_scheme(url, "https") || has_scheme(url, "s3");
+		   has_scheme(url, "https") || has_scheme(url, "s3") ||
+		   has_scheme(url, "lfs+http") ||
+		   has_scheme(url, "lfs+https") || has_scheme(url, "lfs+ssh");
 
 	fuzz_assert(storage_url_valid(url, NULL) == want);
 	fuzz_assert(storage_url_valid(url, &why) == want);
