@@ -373,7 +373,11 @@ wait_for_unnamed () {
 	done
 }
 
-test_expect_success STRACE_INJECT,OTHER_FS 'store on another file system: a kill mid-write leaves nothing git status shows' '
+# A clone of remote.git into wt whose store is on tmpfs (another file
+# system than the work tree), then `git checkout main` in the background
+# with $TRASH_DIRECTORY/<bin> first in PATH and stderr to <err>; sets
+# $shm and $clone_pid. Run inside a test (it registers clean-ups).
+other_fs_checkout () {
 	shm=$(mktemp -d /dev/shm/git-model-t0094.XXXXXX) &&
 	test_when_finished "rm -rf \"$shm\"" &&
 	rm -rf wt &&
@@ -383,15 +387,20 @@ test_expect_success STRACE_INJECT,OTHER_FS 'store on another file system: a kill
 	ln -s "$shm/model" wt/.git/model &&
 	rm -f strace.pid filter.pid &&
 	git config --global model.smudgeInlineMax 1m &&
-	test_when_finished "git config --global --unset model.smudgeInlineMax" ||
-	return 1
-	(
-		PATH="$TRASH_DIRECTORY/linkbin:$PATH" &&
-		export PATH &&
-		exec git -C wt -c filter.model.process="$wrap_cmd" \
-			checkout -q main 2>err.otherfs
-	) &
-	clone_pid=$! &&
+	test_when_finished "git config --global --unset model.smudgeInlineMax" &&
+	{
+		(
+			PATH="$TRASH_DIRECTORY/$1:$PATH" &&
+			export PATH &&
+			exec git -C wt -c filter.model.process="$wrap_cmd" \
+				checkout -q main 2>"$2"
+		) &
+		clone_pid=$!
+	}
+}
+
+test_expect_success STRACE_INJECT,OTHER_FS 'store on another file system: a kill mid-write leaves nothing git status shows' '
+	other_fs_checkout linkbin err.otherfs &&
 	wait_for_file strace.pid &&
 	i=0 &&
 	until hook_pid=$(pgrep -P "$(cat strace.pid)")
@@ -417,24 +426,7 @@ test_expect_success STRACE_INJECT,OTHER_FS 'store on another file system: a kill
 # (the rename held 3 s), a checkout leaves the named file; prune removes
 # it once it is old enough.
 test_expect_success STRACE_INJECT,OTHER_FS 'store on another file system: prune removes the temp file a kill left beside the work tree file' '
-	shm=$(mktemp -d /dev/shm/git-model-t0094.XXXXXX) &&
-	test_when_finished "rm -rf \"$shm\"" &&
-	rm -rf wt &&
-	git clone -q --no-checkout remote.git wt &&
-	mkdir "$shm/model" &&
-	rm -rf wt/.git/model &&
-	ln -s "$shm/model" wt/.git/model &&
-	rm -f strace.pid filter.pid &&
-	git config --global model.smudgeInlineMax 1m &&
-	test_when_finished "git config --global --unset model.smudgeInlineMax" ||
-	return 1
-	(
-		PATH="$TRASH_DIRECTORY/slowbin:$PATH" &&
-		export PATH &&
-		exec git -C wt -c filter.model.process="$wrap_cmd" \
-			checkout -q main 2>err.otherfs2
-	) &
-	clone_pid=$! &&
+	other_fs_checkout slowbin err.otherfs2 &&
 	tmp=$(wait_for_file "wt/.big.pth.git-model-*" 16777216) &&
 	hook_pid=$(pgrep -P "$(cat strace.pid)") &&
 	kill -9 $hook_pid $(cat filter.pid) $clone_pid &&
