@@ -161,6 +161,7 @@ static const struct storage_http_ops http_ops = {
 	.prepare = http_prepare,
 	.unauthorized = http_unauthorized,
 	.authorized = http_authorized,
+	.compressed = 1,
 };
 
 const struct storage_ops storage_http_ops = {

@@ -231,6 +231,14 @@ struct storage_http_ops {
 	/* Optional: multipart uploads. */
 	const struct storage_multipart_ops *multipart;
 	/*
+	 * Set when the storage may keep an object's compressed form
+	 * (git-model-compression(5)) at its URL plus ".gmz", before any
+	 * query, read and written with the same requests as the object.
+	 * The engine then asks for either form, and uploads compressed
+	 * when model.compression says so.
+	 */
+	int compressed;
+	/*
 	 * Optional: where the `n` objects of `op` are (enum
 	 * storage_where). The engine calls it once with every object of a
 	 * queue, then with one object before each request of it: an answer

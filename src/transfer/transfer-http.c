@@ -76,6 +76,24 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *data)
 	return len;
 }
 
+/*
+ * The decoder's raw bytes of a compressed download: into the incomplete
+ * file and its hash, as a raw download's bytes go.
+ */
+static int emit_incomplete(void *data, const void *buf, size_t len)
+{
+	struct transfer_item *it = data;
+
+	if (write_in_full(it->fd, buf, len) < 0) {
+		it->write_errno = errno ? errno : EIO;
+		return -1;
+	}
+	hash_update(&it->hash, buf, len);
+	it->have += len;
+	it->progress_now = it->have;
+	return 0;
+}
+
 static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 {
 	struct transfer_item *it = data;
@@ -88,6 +106,13 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 		size_t room = BODY_MAX - it->body.len;
 
 		strbuf_add(&it->body, buf, len < room ? len : room);
+		return len;
+	}
+	if (it->gmz) {
+		/* never resumed: the decoder checks every length it reads */
+		if (zc_decoder_feed(&it->zc, buf, len, emit_incomplete, it,
+				    &it->zc_err) < 0)
+			return 0;
 		return len;
 	}
 	if (!it->status_checked) {
@@ -123,7 +148,10 @@ static size_t read_cb(char *buf, size_t size, size_t n, void *data)
 
 	if (it->req == REQ_PART && want > it->length - it->sent)
 		want = it->length - it->sent;
-	got = xread(it->in_fd, buf, want);
+	/* pread: the parts of a compressed upload share one spool */
+	got = pread(it->in_fd, buf, want, it->offset + it->sent);
+	if (got < 0 && errno == EINTR)
+		return read_cb(buf, size, n, data);
 	if (got < 0)
 		return CURL_READFUNC_ABORT;
 	it->sent += got;
@@ -310,12 +338,32 @@ static int prepare_download(struct transfer_item *it)
 		finish_download(it);
 		return 1;
 	}
+	if (it->gmz) {
+		/* decoded from the start: what is there goes */
+		if (ftruncate(it->fd, 0) < 0 || lseek(it->fd, 0, SEEK_SET) < 0) {
+			item_fail(it, "cannot write into the local store");
+			return -1;
+		}
+		it->have = 0;
+		hash_release(&it->hash);
+		hash_start(&it->hash);
+		if (it->zc_active)
+			zc_decoder_release(&it->zc);
+		zc_decoder_init(&it->zc, it->size);
+		it->zc_active = 1;
+		strbuf_reset(&it->zc_err);
+	}
 	return check_room(it);
 }
 
 static int prepare_upload(struct transfer_item *it)
 {
-	it->in_fd = store_open(it->t->store, it->oid, it->size);
+	struct transfer_item *obj = it->parent ? it->parent : it;
+
+	if (obj->gmz)
+		it->in_fd = fcntl(obj->zc_fd, F_DUPFD_CLOEXEC, 0);
+	else
+		it->in_fd = store_open(it->t->store, it->oid, it->size);
 	if (it->in_fd < 0) {
 		item_fail(it, "the weights are not in the local store");
 		return -1;
@@ -328,6 +376,12 @@ static int prepare_upload(struct transfer_item *it)
 		return -1;
 	}
 	return 0;
+}
+
+/* The bytes an upload of the object sends: raw, or compressed. */
+static uint64_t upload_size(const struct transfer_item *obj)
+{
+	return obj->gmz ? obj->zc_size : obj->size;
 }
 
 /* What the request is: method, query, body, and the handle's options. */
@@ -360,13 +414,13 @@ static int describe_request(struct transfer_item *it)
 		curl_easy_setopt(it->easy, CURLOPT_RANGE, "0-0");
 		return 0;
 	case REQ_GET:
-		if (it->have)
+		if (it->have && !it->gmz)
 			curl_easy_setopt(it->easy, CURLOPT_RESUME_FROM_LARGE,
 					 (curl_off_t)it->have);
 		return 0;
 	case REQ_PUT:
 		rq->method = "PUT";
-		rq->payload_sha256 = it->oid;
+		rq->payload_sha256 = it->gmz ? it->zc_sha : it->oid;
 		break;
 	case REQ_PART:
 		rq->payload_sha256 = it->part_sha;
@@ -380,8 +434,9 @@ static int describe_request(struct transfer_item *it)
 	if (it->req == REQ_PUT || it->req == REQ_PART) {
 		curl_easy_setopt(it->easy, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(it->easy, CURLOPT_INFILESIZE_LARGE,
-				 (curl_off_t)(it->req == REQ_PUT ? it->size :
-								  it->length));
+				 (curl_off_t)(it->req == REQ_PUT ?
+						      upload_size(it) :
+						      it->length));
 		curl_easy_setopt(it->easy, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(it->easy, CURLOPT_READDATA, it);
 		curl_easy_setopt(it->easy, CURLOPT_UPLOAD_BUFFERSIZE,
@@ -524,6 +579,14 @@ static int start_request(struct transfer *t, CURLM *multi,
 	it->checksum = NULL;
 	strbuf_reset(&it->body);
 
+	if (!it->parent && it->form == FORM_UNASKED) {
+		/* the form the storage most likely has, or is to get */
+		it->form = FORM_FIRST;
+		it->gmz = s->http->compressed &&
+			  (t->dir == TRANSFER_DOWNLOAD ?
+				   t->prefer_compressed :
+				   t->compression != TRANSFER_COMPRESS_NONE);
+	}
 	if (locate_one(it)) {
 		ret = 0;
 		goto cleanup;
@@ -555,9 +618,16 @@ static int start_request(struct transfer *t, CURLM *multi,
 		item_fail(it, "cannot prepare the request");
 		goto cleanup;
 	}
-	s->http->object_url(s, it->oid, it->rq.query.len ? it->rq.query.buf :
-							     NULL,
-			    &url);
+	if ((it->parent ? it->parent : it)->gmz) {
+		s->http->object_url(s, it->oid, NULL, &url);
+		strbuf_addstr(&url, ".gmz");
+		if (it->rq.query.len)
+			strbuf_addf(&url, "?%s", it->rq.query.buf);
+	} else {
+		s->http->object_url(s, it->oid,
+				    it->rq.query.len ? it->rq.query.buf : NULL,
+				    &url);
+	}
 	curl_easy_setopt(it->easy, CURLOPT_URL, url.buf);
 	if (s->http->prepare(s, it->easy, &it->headers, &it->rq) < 0) {
 		item_fail(it, "cannot prepare the request");
@@ -579,8 +649,9 @@ cleanup:
 /* The backend agreed to a multipart upload: queue the parts. */
 static void start_parts(struct transfer *t, struct transfer_item *it)
 {
+	uint64_t size = upload_size(it);
 	uint64_t part_size = t->storage->http->multipart->part_size(t->storage,
-								     it->size);
+								     size);
 	size_t n = it->nparts, i;
 	uint64_t off;
 
@@ -594,8 +665,7 @@ static void start_parts(struct transfer *t, struct transfer_item *it)
 		p->req = REQ_PART;
 		p->part_no = i + 1;
 		p->offset = off;
-		p->length = it->size - off < part_size ? it->size - off :
-							 part_size;
+		p->length = size - off < part_size ? size - off : part_size;
 		it->parts[i] = p;
 		transfer_item_queue(t, p);
 	}
@@ -650,10 +720,49 @@ static void describe_status(struct transfer_item *it, long status,
 }
 
 /*
+ * The form asked of a storage that keeps compressed objects was absent
+ * (404): ask for the other one, once. 1 when that request is queued.
+ */
+static int ask_other_form(struct transfer_item *it)
+{
+	if (!it->t->storage->http->compressed || it->form == FORM_OTHER)
+		return 0;
+	it->form = FORM_OTHER;
+	it->gmz = !it->gmz;
+	item_close_files(it);
+	queue_request(it, it->req);
+	return 1;
+}
+
+/* Compress the object into a spool for its upload. 0, or -1 (failed). */
+static int compress_upload(struct transfer_item *it)
+{
+	struct transfer *t = it->t;
+	uint64_t stored;
+
+	if (it->zc_fd >= 0)
+		return 0;
+	it->zc_fd = transfer_zc_compress(t, it->oid, it->size, &stored);
+	if (it->zc_fd < 0) {
+		item_fail(it, "cannot compress it");
+		return -1;
+	}
+	if (hash_fd(it->zc_fd, it->zc_sha, &it->zc_size) < 0 ||
+	    it->zc_size != stored) {
+		item_fail(it, "cannot read its compressed form");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The object is not in storage: a PUT, or a multipart upload when big.
  * A check only notes it (ST_DONE: asked and absent; ST_SKIPPED: there).
+ * The upload is compressed when model.compression says so and storage
+ * keeps compressed objects, unless `raw` (a damaged raw copy there, which
+ * readers would find first, is to be replaced).
  */
-static void queue_upload(struct transfer_item *it)
+static void queue_upload(struct transfer_item *it, int raw)
 {
 	struct storage *s = it->t->storage;
 	const struct storage_multipart_ops *mp = s->http->multipart;
@@ -663,12 +772,16 @@ static void queue_upload(struct transfer_item *it)
 		item_done(it, ST_DONE);
 		return;
 	}
-	part = mp ? mp->part_size(s, it->size) : 0;
+	it->gmz = !raw && s->http->compressed &&
+		  it->t->compression != TRANSFER_COMPRESS_NONE;
+	if (it->gmz && compress_upload(it) < 0)
+		return;
+	part = mp ? mp->part_size(s, upload_size(it)) : 0;
 	if (!part) {
 		queue_request(it, REQ_PUT);
 		return;
 	}
-	it->nparts = (it->size + part - 1) / part;
+	it->nparts = (upload_size(it) + part - 1) / part;
 	if (!it->mp)
 		it->mp = mp->begin(s, it->nparts);
 	queue_request(it, REQ_MP_INIT);
@@ -738,6 +851,13 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		unlink(it->incomplete.buf);
 		item_mismatch(it, "the server sent more bytes than the "
 				  "pointer says (nothing was stored)");
+		goto cleanup;
+	}
+	if (rc == CURLE_WRITE_ERROR && it->zc_err.len && !it->write_errno) {
+		/* the decoder refused what storage holds: nothing stays */
+		unlink(it->incomplete.buf);
+		strbuf_addstr(&it->zc_err, " (nothing was stored)");
+		item_mismatch(it, it->zc_err.buf);
 		goto cleanup;
 	}
 	if (rc == CURLE_WRITE_ERROR && it->write_errno) {
@@ -814,14 +934,19 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 	case REQ_HEAD:
 		curl_easy_getinfo(it->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
 				  &len);
-		if (status == 200 && len == (curl_off_t)it->size &&
+		if (status == 200 && it->gmz) {
+			/* its size and sum are not known before it is made */
+			item_done(it, ST_SKIPPED);
+		} else if (status == 200 && len == (curl_off_t)it->size &&
 		    (!it->checksum ||
 		     s->http->checksum_matches(s, it->oid, it->checksum))) {
 			/* the size, and the checksum the storage states */
 			item_done(it, ST_SKIPPED);
+		} else if (status == 404 && ask_other_form(it)) {
+			break;
 		} else if (status == 200 || status == 404) {
 			/* absent, or there with the wrong size or sum: upload */
-			queue_upload(it);
+			queue_upload(it, status == 200);
 		} else if (s->http->describe_error && !it->body.len) {
 			queue_request(it, REQ_PROBE);
 		} else {
@@ -833,9 +958,11 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		if (t->dir == TRANSFER_CHECK && status >= 200 && status < 300) {
 			/* there, but of what size? */
 			item_fail(it, "the storage refused HEAD, but not GET");
+		} else if (status == 404 && ask_other_form(it)) {
+			break;
 		} else if ((status >= 200 && status < 300) || status == 404) {
 			/* a passing fault: upload (same bytes if it is there) */
-			queue_upload(it);
+			queue_upload(it, 0);
 		} else {
 			describe_status(it, status, &why);
 			item_fail(it, "%s", why.buf);
@@ -865,7 +992,20 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		}
 		break;
 	case REQ_GET:
-		if ((status == 200 || status == 206) && it->have == it->size) {
+		if (it->gmz && status == 200) {
+			if (zc_decoder_finish(&it->zc, &it->zc_err) < 0) {
+				unlink(it->incomplete.buf);
+				strbuf_addstr(&it->zc_err,
+					      " (nothing was stored)");
+				item_mismatch(it, it->zc_err.buf);
+				break;
+			}
+			t->prefer_compressed = 1;
+			finish_download(it);
+		} else if ((status == 200 || status == 206) &&
+			   it->have == it->size) {
+			if (it->form == FORM_OTHER)
+				t->prefer_compressed = 0;
 			finish_download(it);
 		} else if (status == 200 || status == 206) {
 			item_retry(it, "the transfer ended early");
@@ -874,9 +1014,14 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 			if (ftruncate(it->fd, 0) < 0)
 				unlink(it->incomplete.buf);
 			item_retry(it, "416 Range Not Satisfiable");
+		} else if (status == 404 && ask_other_form(it)) {
+			break;
 		} else {
-			if (status == 404)
+			if (status == 404) {
 				it->fail_kind = FAIL_ABSENT;
+				/* neither form: name the object itself */
+				it->gmz = 0;
+			}
 			describe_status(it, status, &why);
 			item_fail(it, "%s", why.buf);
 		}

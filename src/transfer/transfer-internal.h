@@ -23,6 +23,7 @@
 #include "hash.h"
 #include "pointer.h"
 #include "transfer.h"
+#include "zcontainer.h"
 
 enum stage {
 	ST_QUEUED,  /* waiting for a slot (and for not_before) */
@@ -96,6 +97,28 @@ struct transfer_item {
 	int in_fd;
 
 	/*
+	 * The compressed form <object>.gmz (git-model-compression(5)), with
+	 * storage_http_ops.compressed: `gmz` says the item's requests name
+	 * it; `form` which of the
+	 * two is being asked. A download of it streams through `zc`
+	 * into the incomplete file and its hash, as a raw one would; an
+	 * upload sends `zc_fd`, the object compressed into a spool, of
+	 * `zc_size` bytes whose sha256 is `zc_sha`.
+	 */
+	int gmz;
+	enum item_form {
+		FORM_UNASKED, /* no request yet */
+		FORM_FIRST,   /* asking the form chosen first */
+		FORM_OTHER,   /* that was absent: asking the other */
+	} form;
+	int zc_active;          /* `zc` is initialised */
+	struct zc_decoder zc;
+	struct strbuf zc_err;   /* why the decoder stopped */
+	int zc_fd;
+	uint64_t zc_size;
+	char zc_sha[HASH_HEXSZ + 1];
+
+	/*
 	 * Multipart uploads: the object's item waits (ST_WAITING) while its
 	 * parts, items of their own, run; then it completes or aborts.
 	 */
@@ -158,6 +181,13 @@ void transfer_run_sync(struct transfer *t, uint64_t start);
  * compressed form.
  */
 int transfer_compression_config(struct transfer *t, const struct repo *r);
+/*
+ * Compress object `oid` of the local store as `t` says (model.compression)
+ * into an anonymous spool: its fd, at offset 0, with its length in
+ * `stored`; or -1 (reported).
+ */
+int transfer_zc_compress(struct transfer *t, const char *oid, uint64_t size,
+			 uint64_t *stored);
 int transfer_zc_upload(struct transfer *t, struct transfer_item *it);
 int transfer_zc_download(struct transfer *t, struct transfer_item *it);
 

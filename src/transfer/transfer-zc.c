@@ -1,14 +1,15 @@
 /*
  * Compressed objects in storage (git-model-compression(5)), for the
- * backends that keep them (storage_sync_ops' open_compressed): uploads
- * are compressed from the local store into an anonymous temp file, then
- * uploaded; downloads stream through the container's decoder into a
- * store writer, which verifies the raw sha256, so a hostile container
- * stores nothing. The local store stays raw.
+ * synchronous backends that keep them (storage_sync_ops'
+ * open_compressed): uploads are compressed from the local store into an
+ * anonymous temp file (transfer_zc_compress(), which transfer-http.c
+ * uses too), then uploaded; downloads stream through the container's
+ * decoder into a store writer, which verifies the raw sha256, so a
+ * hostile container stores nothing. The local store stays raw.
  *
  * Only a storage that model.storage names gets compressed uploads: a
  * local remote's own store (storage.h) is a store, and stays raw. The
- * default is none while the HTTP and S3 backends cannot read them.
+ * default is none while the S3 backend cannot read them.
  */
 
 #include "transfer-internal.h"
@@ -79,14 +80,53 @@ static int has_compressed(struct storage *s, const char *oid)
 	return errno == ENOENT ? 0 : -1;
 }
 
-int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
+int transfer_zc_compress(struct transfer *t, const char *oid, uint64_t size,
+			 uint64_t *stored)
 {
-	struct storage *s = t->storage;
 	struct zc_options opts = ZC_OPTIONS_INIT;
 	struct model_info info = MODEL_INFO_INIT;
 	struct model_source src;
+	int in, out = -1;
+
+	in = store_open(t->store, oid, size);
+	if (in < 0)
+		return error("the weights of '%s' are not in the local store",
+			     oid);
+	out = store_spool(t->store);
+	if (out < 0)
+		goto fail;
+	opts.mode = t->compression == TRANSFER_COMPRESS_ZSTD ? ZC_ZSTD : ZC_AUTO;
+	opts.level = t->compression_level;
+	if (opts.mode == ZC_AUTO) {
+		struct strbuf why = STRBUF_INIT;
+
+		/* a model file's dtypes choose its blocks' transforms */
+		model_source_fd(&src, in, size);
+		if (!model_read(&src, &info, &why))
+			opts.hint = &info;
+		strbuf_release(&why);
+	}
+	if (zc_encode_fd(in, size, out, &opts, stored) < 0)
+		goto fail;
+	if (lseek(out, 0, SEEK_SET) < 0) {
+		error_errno("cannot rewind the compressed spool");
+		goto fail;
+	}
+	model_info_release(&info);
+	close(in);
+	return out;
+fail:
+	model_info_release(&info);
+	close(in);
+	close_quietly(out);
+	return -1;
+}
+
+int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
+{
+	struct storage *s = t->storage;
 	uint64_t stored;
-	int in = -1, out = -1, res;
+	int out, res;
 
 	if (!s->sync->open_compressed)
 		return 0;
@@ -103,40 +143,16 @@ int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
 	    t->compression == TRANSFER_COMPRESS_NONE)
 		return 0;
 
-	in = store_open(t->store, it->oid, it->size);
-	if (in < 0) {
-		item_fail(it, "the weights are not in the local store");
-		return 1;
-	}
-	out = store_spool(t->store);
+	out = transfer_zc_compress(t, it->oid, it->size, &stored);
 	if (out < 0) {
 		item_fail(it, "cannot compress it");
-		goto done;
-	}
-	opts.mode = t->compression == TRANSFER_COMPRESS_ZSTD ? ZC_ZSTD : ZC_AUTO;
-	opts.level = t->compression_level;
-	if (opts.mode == ZC_AUTO) {
-		struct strbuf why = STRBUF_INIT;
-
-		/* a model file's dtypes choose its blocks' transforms */
-		model_source_fd(&src, in, it->size);
-		if (!model_read(&src, &info, &why))
-			opts.hint = &info;
-		strbuf_release(&why);
-	}
-	if (zc_encode_fd(in, it->size, out, &opts, &stored) < 0 ||
-	    lseek(out, 0, SEEK_SET) < 0) {
-		item_fail(it, "cannot compress it");
-		goto done;
+		return 1;
 	}
 	if (s->sync->put_compressed(s, it->oid, stored, out) < 0)
 		item_fail(it, "the copy failed");
 	else
 		item_done(it, ST_DONE);
-done:
-	model_info_release(&info);
-	close_quietly(in);
-	close_quietly(out);
+	close(out);
 	return 1;
 }
 

@@ -63,12 +63,13 @@ struct transfer_item *transfer_item_new(struct transfer *t, const char *oid,
 	memcpy(it->oid, oid, OID_HEXSZ);
 	it->size = size;
 	it->path = xstrdup(path);
-	it->fd = it->in_fd = -1;
+	it->fd = it->in_fd = it->zc_fd = -1;
 	strbuf_init(&it->rq.query, 0);
 	strbuf_init(&it->rq.body, 0);
 	strbuf_init(&it->incomplete, 0);
 	strbuf_init(&it->body, 0);
 	strbuf_init(&it->failure, 0);
+	strbuf_init(&it->zc_err, 0);
 	return it;
 }
 
@@ -95,7 +96,7 @@ void item_close_files(struct transfer_item *it)
 		close(it->fd); /* also drops the flock */
 	if (it->in_fd >= 0)
 		close(it->in_fd);
-	it->fd = it->in_fd = -1;
+	it->fd = it->in_fd = it->zc_fd = -1;
 	hash_release(&it->hash);
 }
 
@@ -113,6 +114,11 @@ static void item_free(struct transfer *t, struct transfer_item *it)
 	strbuf_release(&it->incomplete);
 	strbuf_release(&it->body);
 	strbuf_release(&it->failure);
+	strbuf_release(&it->zc_err);
+	if (it->zc_active)
+		zc_decoder_release(&it->zc);
+	if (it->zc_fd >= 0)
+		close(it->zc_fd);
 	free(it->etag);
 	free(it->checksum);
 	free(it->parts);
@@ -208,6 +214,8 @@ void item_fail(struct transfer_item *it, const char *fmt, ...)
 		return;
 	}
 	storage_object_location(it->t->storage, it->oid, &url);
+	if (it->gmz)
+		strbuf_addstr(&url, ".gmz");
 	results_lock(it->t);
 	if (!it->quiet_fail) {
 		if (it->t->progress)

@@ -22,6 +22,12 @@
  *
  * Uploads first ask whether the object exists (HEAD) and skip it when it
  * has the right size; a PUT streams from the store with Content-Length.
+ * Storage that keeps compressed objects (storage.h) is asked for both
+ * forms, <object> and <object>.gmz, the second on a 404 for the first:
+ * either counts as there, a download of the compressed one streams
+ * through the decoder (zcontainer.h) into the incomplete file, verified
+ * the same way, and an upload with model.compression sends the object
+ * compressed into a spool first.
  * A check (push -n, status, fsck --remote, prune) is that HEAD alone, with
  * the same parallelism, retries and credentials; transfer_has() gives each
  * answer. Every "does storage have it?" is asked this way.
@@ -70,6 +76,11 @@ struct transfer {
 	int quiet;    /* no summary line either */
 	enum transfer_compression compression;
 	int compression_level;
+	/*
+	 * A download found an object compressed: later downloads ask for
+	 * that form first (storage that keeps both, storage.h).
+	 */
+	int prefer_compressed;
 	struct transfer_item **items; /* objects, then parts of uploads */
 	size_t nr, alloc;
 	size_t top; /* how many objects (the rest are parts) */
