@@ -24,8 +24,13 @@
  * again before temporary ones expire; finding none is an error unless
  * model.s3.anonymous asks for unsigned requests.
  *
+ * An object's compressed form (git-model-compression(5)) is the key plus
+ * ".gmz", uploaded with the x-amz-checksum-sha256 of its own bytes; the
+ * engine names it (storage_http_ops.compressed).
+ *
  * With model.s3.signature=v2 (libs3), open() gives the engine synchronous
- * calls instead (struct storage_sync_ops).
+ * calls instead (struct storage_sync_ops), which read and write objects
+ * raw only.
  *
  * TLS is the transport's (http.h); when git's settings name no CA file,
  * AWS_CA_BUNDLE or the profile's ca_bundle does, as for the AWS CLI.
@@ -758,6 +763,7 @@ static const struct storage_http_ops s3_http_ops = {
 	.checksum_header = "x-amz-checksum-sha256",
 	.checksum_matches = s3_checksum_matches,
 	.multipart = &s3_multipart_ops,
+	.compressed = 1,
 };
 
 const struct storage_ops storage_s3_ops = {

@@ -8,8 +8,7 @@
  * hostile container stores nothing. The local store stays raw.
  *
  * Only a storage that model.storage names gets compressed uploads: a
- * local remote's own store (storage.h) is a store, and stays raw. The
- * default is none while the S3 backend cannot read them.
+ * local remote's own store (storage.h) is a store, and stays raw.
  */
 
 #include "transfer-internal.h"
