@@ -87,6 +87,27 @@ test_expect_success 'git-lfs fetches what git-model pushed (both address by sha2
 	test_cmp_bin work/a.pth lfsread/a.bin
 '
 
+test_expect_success 'model.compression: an LFS server gets the raw object, git-lfs reads it' '
+	(
+		cd work &&
+		test_seq 1 30000 >z.pth &&
+		git add z.pth &&
+		git commit -q -m z &&
+		git -c model.storage=lfs -c model.compression=zstd push -q origin main
+	) &&
+	test_cmp_bin work/z.pth "$(lfs_object_path $PREFIX $(oid_of work/z.pth))" &&
+	! grep "\.gmz" "$LFS_LOG" &&
+	(
+		cd lfsread &&
+		lfs_pointer ../work/z.pth >z.bin &&
+		git add z.bin &&
+		git commit -q -m z &&
+		rm z.bin &&
+		git lfs pull
+	) &&
+	test_cmp_bin work/z.pth lfsread/z.bin
+'
+
 test_expect_success 'git-model fetches what git-lfs pushed' '
 	git init -q lfswrite &&
 	(

@@ -4,7 +4,10 @@
  * found through its batch API (git-lfs's docs/api/batch.md) with the
  * "basic" transfer adapter (docs/api/basic-transfers.md). Both tools name
  * an object by the sha256 of its content, so an object either pushed is
- * the other's too.
+ * the other's too. That is why objects here are always raw, whatever
+ * model.compression says (storage_http_ops.compressed is not set): the
+ * batch API is keyed by the raw oid and size, and git-lfs clients read
+ * what is stored.
  *
  *	lfs+https://host/repo.git/info/lfs    the endpoint, https (lfs+http
  *	                                      for tests and intranets)

@@ -21,7 +21,12 @@
  *
  * An object lives at <base>/sha256/<oid[0:2]>/<oid[2:4]>/<oid>, and its
  * compressed form, where a backend keeps one, at that name plus ".gmz"
- * (git-model-compression(5)). Backends
+ * (git-model-compression(5)): file:// (storage_sync_ops'
+ * open_compressed), http(s):// and s3:// with SigV4
+ * (storage_http_ops.compressed). A Git LFS server never holds one: its
+ * batch API is keyed by the raw oid and size, and git-lfs clients read
+ * its objects, so LFS storage is raw whatever model.compression says;
+ * so is S3 with model.s3.signature=v2 (libs3). Backends
  * never trust what they read: what they get goes into a store writer or
  * an incomplete file that is verified against the sha256 before the
  * object enters the local store.
