@@ -309,6 +309,49 @@ test_expect_success 'model.checkout=copy copies' '
 	git -C clone checkout -q main
 '
 
+# A fetches the object and its sync is slow; B, in another worktree, finds
+# it unsynced and checks it out meanwhile. Whoever lends it, A's late
+# "synced" mark (mode 0444) must not reach the lent file: its loan would
+# be taken for the user's change and dropped.
+test_expect_success 'a loan made while another process syncs the object stays out' '
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git syncing &&
+	git -C syncing worktree add -q --no-checkout --detach ../syncing2 main &&
+	test_when_finished "rm -rf syncing syncing2" &&
+	object=$(obj syncing/.git/model/objects $B3) &&
+	{
+		GIT_MODEL_TEST_SYNC_WAIT="$PWD/synced" \
+			git -C syncing model fetch -q 2>err.a &
+	} &&
+	a=$! &&
+	for i in $(test_seq 100)
+	do
+		test -f "$object" && break
+		sleep 0.1
+	done &&
+	test "$(stat -c %a "$object")" = 400 &&
+	{ git -C syncing2 reset -q --hard 2>err.b & } &&
+	b=$! &&
+	# B need not wait for A (if it does, A syncs after 5 s)
+	for i in $(test_seq 50)
+	do
+		kill -0 $b 2>/dev/null || break
+		sleep 0.1
+	done &&
+	>synced &&
+	wait $a && wait $b &&
+	rm synced &&
+	test_cmp_bin big3 syncing2/big.pth &&
+	test "$(stat -c %a syncing2/big.pth)" = 644 &&
+	git -C syncing model checkout 2>err &&
+	! grep "changed after it was checked out" err &&
+	test_cmp_bin big3 syncing/big.pth &&
+	git -C syncing2 checkout -q v1 2>err &&
+	git -C syncing2 checkout -q - 2>>err &&
+	! grep "changed after it was checked out" err &&
+	test_cmp_bin big3 syncing2/big.pth &&
+	git -C syncing model fsck
+'
+
 test_expect_success OTHER_FS 'a work tree on another file system gets a copy' '
 	other=$(mktemp -d /dev/shm/git-model-t0105.XXXXXX) &&
 	test_when_finished "rm -rf \"$other\"" &&

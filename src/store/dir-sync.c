@@ -58,6 +58,18 @@ static int sync_dir(const char *dir)
 }
 
 /*
+ * For the test suite only: the thread waits before it syncs a file until
+ * the file named by GIT_MODEL_TEST_SYNC_WAIT exists (a slow disk).
+ */
+static void test_sync_wait(void)
+{
+	const char *file = getenv("GIT_MODEL_TEST_SYNC_WAIT");
+
+	while (file && access(file, F_OK) < 0)
+		usleep(10 * 1000);
+}
+
+/*
  * The file's data to the disk, then its final mode: 0444 says "synced"
  * (see dir_sync_queue_file()). A file that cannot be synced is not to be
  * trusted: its name goes, unless another file has taken it meanwhile.
@@ -66,6 +78,7 @@ static int sync_file(int fd, const char *path)
 {
 	struct stat st, now;
 
+	test_sync_wait();
 	if (!fdatasync(fd) && !fchmod(fd, 0444)) {
 		close(fd);
 		return 0;

@@ -39,7 +39,8 @@ void dir_sync_queue_parent(const char *path);
 /*
  * Queue the file open as `fd` at `path` (mode 0400; see above): its data,
  * its mode 0444, then its directory. `fd` is the queue's from now on: it
- * is closed after the sync. When a quarter of the fd limit (at most 256)
+ * is closed after the sync. A store object's `fd` holds an exclusive
+ * flock (store.h) until then, so that no one lends it before it is marked. When a quarter of the fd limit (at most 256)
  * is queued already, this waits for the thread to catch up.
  */
 void dir_sync_queue_file(int fd, const char *path);

@@ -252,8 +252,8 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 		      record = STRBUF_INIT;
 	struct loan l = { 0 };
 	struct timespec times[2];
-	struct stat ost, dst;
-	int lock = -1, fd = -1, ret = 0;
+	struct stat ost, dst, now;
+	int lock = -1, ofd = -1, fd = -1, ret = 0;
 
 	if (store_object_path(s, oid, &obj) < 0)
 		return -1;
@@ -262,6 +262,17 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 	lock = lock_loans(s);
 	if (lock < 0)
 		goto cleanup; /* reported: copy instead */
+	/*
+	 * Nobody may mark it synced once it is lent (store.h): its writer
+	 * or a checker still holding it has a lock on it (copy then), and
+	 * none can take one until it is out of objects/.
+	 */
+	ofd = open(obj.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (ofd < 0 || flock(ofd, LOCK_EX | LOCK_NB) < 0 ||
+	    fstat(ofd, &now) < 0 || now.st_ino != ost.st_ino ||
+	    now.st_dev != ost.st_dev || now.st_mode != ost.st_mode ||
+	    now.st_nlink != 1)
+		goto cleanup;
 	loan_paths(s, oid, &anchor, &record);
 	/* Lent already (elsewhere), or a loan left to settle: copy. */
 	if (link(obj.buf, anchor.buf) < 0)
@@ -319,6 +330,7 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 	ret = 1;
 cleanup:
 	close_quietly(fd);
+	close_quietly(ofd);
 	if (lock >= 0)
 		close(lock);
 	loan_release(&l);

@@ -102,8 +102,9 @@ int store_is_stored(const struct store *s, const char *oid);
  * `abs_path`, with the permission bits `mode`, and record the loan. Its
  * mtime is set a second back (checkout.h). Only when the object is in
  * objects/ with mode 0444 and no other name, on the file system of
- * `dir`, storage has it and it is not lent already. `st` gets the file's
- * stat. Returns 1 when lent, 0 when it cannot be (copy it instead), -1
+ * `dir`, storage has it, it is not lent already and no process holds an
+ * flock of it (one that may still mark it synced, store.h). `st` gets
+ * the file's stat. Returns 1 when lent, 0 when it cannot be (copy it instead), -1
  * on error (reported; nothing was moved, or the loan is recorded).
  */
 int loan_lend(const struct store *s, const char *oid, uint64_t size,

@@ -89,9 +89,11 @@ int store_object_path(const struct store *s, const char *oid,
  * An object whose mode is still UNSYNCED: this process's, on its way to
  * the disk, or another's, or one whose sync a crash cut short, when it
  * may hold anything. Wait for our own syncs; if it is still UNSYNCED,
- * hash it, and sync it and make it 0444 when it is right. 1 when the
- * object at `path` (`st` its stat) can be trusted, 0 when not (a damaged
- * one is removed).
+ * hash it, and sync it and make it 0444 when it is right, under a shared
+ * flock (see store.h): without one, its writer is syncing it and marks
+ * it itself. 1 when the object at `path` (`st` its stat) can be trusted,
+ * 0 when not (a damaged one is removed, one lent meanwhile is not
+ * served from here).
  */
 static int settle(const char *oid, uint64_t size, const char *path,
 		  struct stat *st)
@@ -99,7 +101,7 @@ static int settle(const char *oid, uint64_t size, const char *path,
 	char got[HASH_HEXSZ + 1];
 	uint64_t got_size;
 	struct stat now;
-	int fd, ok;
+	int fd, ok, may_mark;
 
 	if ((st->st_mode & 07777) != UNSYNCED)
 		return 1;
@@ -109,15 +111,25 @@ static int settle(const char *oid, uint64_t size, const char *path,
 	if ((st->st_mode & 07777) != UNSYNCED)
 		return 1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &now) < 0) {
-		close_quietly(fd);
+	if (fd < 0)
 		return 0;
+	/* Never blocks: the writer may be this process, on another fd. */
+	may_mark = !flock(fd, LOCK_SH | LOCK_NB);
+	if (fstat(fd, &now) < 0) {
+		close(fd);
+		return 0;
+	}
+	if ((now.st_mode & 07777) != UNSYNCED) {
+		/* Marked by its writer since, or lent (then not 0444). */
+		close(fd);
+		*st = now;
+		return (now.st_mode & 07777) == 0444;
 	}
 	ok = !hash_fd(fd, got, &got_size) && got_size == size &&
 	     !strcmp(got, oid);
 	if (ok) {
 		/* Not ours to change, maybe: then it is checked each time. */
-		if (!fdatasync(fd))
+		if (may_mark && !fdatasync(fd))
 			fchmod(fd, 0444);
 	} else if (!lstat(path, st) && st->st_ino == now.st_ino &&
 		   st->st_dev == now.st_dev) {

@@ -21,6 +21,14 @@
  * disk: store_has() and store_open() hash such an object before they
  * trust it, and remove it when it does not match.
  *
+ * The mark "synced" (mode 0444) is set through an fd, so it must never
+ * reach a file that was lent to a work tree meanwhile (loan.h). It is set
+ * only under an flock of the object: its writer's exclusive one, held
+ * from tmp/ until the dir-sync thread marked it and closed the fd, or
+ * the shared one of a process that hashed it. loan_lend() moves an
+ * object out only with an exclusive lock of its own, taken without
+ * waiting (else it copies).
+ *
  * No path is ever built from an oid that oid_hex_valid() did not accept.
  */
 
