@@ -47,6 +47,10 @@
 #				request to BUCKET signed for another region
 #				with S3's AuthorizationHeaderMalformed
 #				"expecting 'REGION'" (none by default)
+#	S3_DELAYS		"METHOD REGEX MS" lines: the proxy holds the
+#				answer to a METHOD request whose path?query
+#				matches REGEX for MS ms after s3rver gave it
+#				(none by default)
 #	S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY
 #				S3RVER and S3RVER, s3rver's own key
 #	S3_OTHER_ACCESS_KEY_ID, S3_OTHER_SECRET_ACCESS_KEY
@@ -117,6 +121,7 @@ S3_DATA="$S3_DIR/data"
 S3_CREDENTIALS="$S3_DIR/credentials"
 S3_PROXY_LOG="$S3_DIR/proxy.log"
 S3_REGIONS="$S3_DIR/regions"
+S3_DELAYS="$S3_DIR/delays"
 S3_REGION=us-east-1
 S3_ACCESS_KEY_ID=S3RVER S3_SECRET_ACCESS_KEY=S3RVER
 S3_OTHER_ACCESS_KEY_ID=AKIDTEST S3_OTHER_SECRET_ACCESS_KEY=secret-test-value
@@ -125,7 +130,7 @@ S3_SESSION_TOKEN=token-of-the-session
 # Not inherited from a script that runs this one.
 S3_PORT= S3_DIRECT_PORT= S3_ENDPOINT= S3_DIRECT_ENDPOINT= S3RVER_PID= \
 	S3_PROXY_PID= S3_WATCHDOG_PID_= AWS_DOUBLES= AWS_DOUBLES_PID=
-export S3_DATA S3_CREDENTIALS S3_PROXY_LOG S3_REGIONS S3_REGION S3_ACCESS_KEY_ID \
+export S3_DATA S3_CREDENTIALS S3_PROXY_LOG S3_REGIONS S3_DELAYS S3_REGION S3_ACCESS_KEY_ID \
 	S3_SECRET_ACCESS_KEY S3_OTHER_ACCESS_KEY_ID S3_OTHER_SECRET_ACCESS_KEY \
 	S3_TOKEN_ACCESS_KEY_ID S3_TOKEN_SECRET_ACCESS_KEY S3_SESSION_TOKEN
 S3_MODULES_="$TEST_DIRECTORY/s3/node_modules"
@@ -218,6 +223,7 @@ start_s3 () {
 		--upstream "$S3_DIRECT_PORT" --credentials "$S3_CREDENTIALS" \
 		--port "${S3_PORT:-0}" --port-file "$S3_DIR/proxy.port" \
 		--log "$S3_PROXY_LOG" --regions "$S3_REGIONS" \
+		--delays "$S3_DELAYS" \
 		</dev/null >>"$S3_DIR/proxy.err" 2>&1 3>&- 4>&- 5>&- &
 	S3_PROXY_PID=$!
 	echo "$S3_PROXY_PID" >>"$S3_DIR/pids"

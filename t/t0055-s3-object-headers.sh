@@ -171,6 +171,40 @@ test_expect_success 'SIGINT during a multipart push aborts the open upload' '
 	test "$(grep -c "^error" err)" = 2
 '
 
+test_expect_success 'SIGTERM while CreateMultipartUpload is in flight: that upload is aborted too' '
+	# the proxy holds the answer to CreateMultipartUpload for 3 s after
+	# s3rver has created the upload (S3_DELAYS, lib-s3.sh)
+	echo "POST uploads=\$ 3000" >"$S3_DELAYS" &&
+	test_when_finished "rm -f \"\$S3_DELAYS\"" &&
+	test-tool genrandom held 12m >work/held.pth &&
+	git -C work add held.pth &&
+	git -C work commit -q -m held &&
+	held=$(oid_of work/held.pth) &&
+	{
+		(
+			cd work &&
+			exec git-model push --all origin 2>../err
+		) &
+	} &&
+	pid=$! &&
+	i=0 &&
+	while test -z "$(find "$S3_DATA/models" -path "*uploads/*" -type d)"
+	do
+		test $i -lt 300 || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done &&
+	kill -TERM $pid &&
+	{ wait $pid; code=$?; } &&
+	test $code != 0 &&
+	grep "error: interrupted by signal 15; the multipart uploads started were aborted" err &&
+	test "$(s3_log_count POST 200 "$held[?]uploads=$")" = 1 &&
+	test "$(s3_log_count DELETE 204 "$held[?]uploadId=")" = 1 &&
+	test "$(s3_log_count PUT 200 "$held[?]partNumber=")" = 0 &&
+	test -z "$(find "$S3_DATA/models" -path "*uploads/*" -type d)" &&
+	test "$(grep -c "^error" err)" = 2
+'
+
 test_expect_success 'bad values are refused before any request' '
 	n=$(wc -l <"$S3_PROXY_LOG") &&
 	test_must_fail git -C work -c model.s3.sse=DES model push --all origin 2>err &&

@@ -29,6 +29,9 @@
 /* After SIGINT or SIGTERM: how long aborting multipart uploads may take. */
 #define INTERRUPT_GRACE_MS 10000
 
+/* Set by SIGINT or SIGTERM while requests run: the signal's number. */
+static volatile sig_atomic_t interrupted;
+
 /* libcurl callbacks */
 
 /* The value of header line `buf` (`len` bytes), trimmed; NULL if long. */
@@ -803,12 +806,17 @@ static void multipart_done(struct transfer *t, struct transfer_item *it,
 		describe_status(it, status, &why);
 	switch (it->req) {
 	case REQ_MP_INIT:
-		if (a == STORAGE_MP_OK)
+		if (a == STORAGE_MP_OK && interrupted) {
+			/* created while we stopped for a signal: abort it */
+			strbuf_addstr(&it->failure, "interrupted");
+			queue_request(it, REQ_MP_ABORT);
+		} else if (a == STORAGE_MP_OK) {
 			start_parts(t, it);
-		else if (a == STORAGE_MP_RETRY)
+		} else if (a == STORAGE_MP_RETRY) {
 			item_retry(it, why.buf);
-		else
+		} else {
 			item_fail(it, "%s", why.buf);
+		}
 		break;
 	case REQ_PART:
 		if (a == STORAGE_MP_OK)
@@ -1048,9 +1056,6 @@ static CURLM *multi_init(void)
 	return curl_multi_init();
 }
 
-/* Set by SIGINT or SIGTERM while requests run: the signal's number. */
-static volatile sig_atomic_t interrupted;
-
 static void on_interrupt(int sig)
 {
 	interrupted = sig;
@@ -1059,8 +1064,11 @@ static void on_interrupt(int sig)
 /*
  * Stop for a signal: every request stops and no new one starts, except
  * AbortMultipartUpload for each upload that was started, so nothing is
- * left behind in storage (as `aws s3 cp` does on Ctrl-C). Returns how many
- * running requests were stopped.
+ * left behind in storage (as `aws s3 cp` does on Ctrl-C). A
+ * CreateMultipartUpload in flight runs to its answer: the storage may
+ * have created the upload already, and only the answer names it, to
+ * abort it (multipart_done()). Returns how many running requests were
+ * stopped.
  */
 static size_t stop_for_signal(struct transfer *t, CURLM *multi)
 {
@@ -1069,7 +1077,9 @@ static size_t stop_for_signal(struct transfer *t, CURLM *multi)
 	for (i = 0; i < t->nr; i++) {
 		struct transfer_item *it = t->items[i];
 
-		if (it->stage == ST_RUNNING) {
+		if (it->stage == ST_RUNNING && it->req == REQ_MP_INIT) {
+			it->quiet_fail = 1;
+		} else if (it->stage == ST_RUNNING) {
 			curl_multi_remove_handle(multi, it->easy);
 			item_close_files(it);
 			it->stage = ST_QUEUED;
@@ -1139,6 +1149,12 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 
 			if (it->stage != ST_QUEUED)
 				continue;
+			if (deadline && it->req != REQ_MP_ABORT) {
+				/* a retry queued since the signal */
+				it->quiet_fail = 1;
+				item_fail(it, "interrupted");
+				continue;
+			}
 			if (it->not_before > now) {
 				if (it->not_before - now < wait)
 					wait = it->not_before - now;

@@ -78,6 +78,12 @@
 // names another region gets 400 AuthorizationHeaderMalformed "... the
 // region 'R' is wrong; expecting 'REGION'", with <Region>, as from S3.
 //
+// --delays FILE has "METHOD REGEX MS" lines (read at each request): the
+// answer to a METHOD request whose path?query matches the regular
+// expression REGEX is held for MS milliseconds once s3rver has given it,
+// so a test can act while such a request is in flight, after s3rver
+// acted on it (a signal during CreateMultipartUpload, say).
+//
 // --log FILE gets one line per request, written just before the last byte
 // of the response goes out (so a client that has its whole response finds
 // its line), or when the connection is lost:
@@ -125,6 +131,7 @@ function usage(msg) {
   process.stderr.write(
     'usage: sigv4-proxy.js --upstream PORT --credentials FILE ' +
       '[--port-file FILE] [--port N] [--log FILE]\n' +
+      '       [--regions FILE] [--delays FILE]\n' +
       '       sigv4-proxy.js --self-test\n',
   );
   process.exit(2);
@@ -156,6 +163,9 @@ function parseArgs(argv) {
         break;
       case '--regions':
         opts.regions = val();
+        break;
+      case '--delays':
+        opts.delays = val();
         break;
       case '--self-test':
         opts.selfTest = true;
@@ -205,6 +215,21 @@ function bucketRegions(file) {
     if (bucket && region) m.set(bucket, region);
   }
   return m;
+}
+
+// --delays FILE: how long to hold the answer to req, in ms (0: none).
+function answerDelay(file, req) {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  for (const line of text.split('\n')) {
+    const [method, re, ms] = line.trim().split(/\s+/);
+    if (method === req.method && re && new RegExp(re).test(req.url)) return Number(ms) || 0;
+  }
+  return 0;
 }
 
 // The x-amz-checksum-sha256 of each object stored by a single PUT with
@@ -697,6 +722,11 @@ function runProxy(opts) {
       up.destroy();
     };
     up.on('response', upRes => {
+      const delay = opts.delays ? answerDelay(opts.delays, req) : 0;
+      if (delay > 0) setTimeout(() => answer(upRes), delay);
+      else answer(upRes);
+    });
+    const answer = upRes => {
       const h = [];
       for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
         if (!HOP_BY_HOP.has(upRes.rawHeaders[i].toLowerCase())) {
@@ -731,7 +761,7 @@ function runProxy(opts) {
       });
       upRes.on('error', () => res.destroy());
       upRes.on('aborted', () => res.destroy());
-    });
+    };
     up.on('error', err => {
       if (upAborted) return;
       warn(`${req.method} ${req.url}: upstream: ${err.message}`);
