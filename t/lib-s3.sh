@@ -46,7 +46,8 @@
 #	S3_REGIONS		"BUCKET REGION" lines: the proxy answers a
 #				request to BUCKET signed for another region
 #				with S3's AuthorizationHeaderMalformed
-#				"expecting 'REGION'" (none by default)
+#				"expecting 'REGION'" and the header
+#				x-amz-bucket-region: REGION (none by default)
 #	S3_DELAYS		"METHOD REGEX MS" lines: the proxy holds the
 #				answer to a METHOD request whose path?query
 #				matches REGEX for MS ms after s3rver gave it

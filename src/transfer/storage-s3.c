@@ -476,12 +476,14 @@ static void region_of_endpoint(const char *endpoint, struct strbuf *region)
 /*
  * S3's answers for a bucket in another region than the one signed for:
  * AuthorizationHeaderMalformed with <Region> or "expecting 'R'" in its
- * message, PermanentRedirect with <Region> or <Endpoint>. Move there,
- * as the AWS CLI retries: sign for that region and, when the endpoint
- * is AWS's default, use the region's own. The endpoint a user named
- * stays: credentials go nowhere new.
+ * message, PermanentRedirect with <Region> or <Endpoint>, and, for HEAD,
+ * whose answer has no body, a 301 or 400 whose x-amz-bucket-region names
+ * the region (`where`). Move there, as the AWS CLI retries: sign for that
+ * region and, when the endpoint is AWS's default, use the region's own.
+ * The endpoint a user named stays: credentials go nowhere new.
  */
-static int s3_misdirected(struct storage *s, long status, const char *body)
+static int s3_misdirected(struct storage *s, long status, const char *body,
+			  const char *where)
 {
 	struct s3_storage *s3 = s->data;
 	struct strbuf code = STRBUF_INIT, region = STRBUF_INIT;
@@ -489,12 +491,16 @@ static int s3_misdirected(struct storage *s, long status, const char *body)
 	const char *p;
 	int ret = 0;
 
-	(void)status;
-	if (!s3_xml_text(body, "Code", &code) ||
-	    (strcmp(code.buf, "AuthorizationHeaderMalformed") &&
-	     strcmp(code.buf, "PermanentRedirect")))
+	if (s3_xml_text(body, "Code", &code) &&
+	    strcmp(code.buf, "AuthorizationHeaderMalformed") &&
+	    strcmp(code.buf, "PermanentRedirect"))
+		goto cleanup; /* another error, whatever the header says */
+	if (where && *where &&
+	    (status == 301 || status == 307 || status == 400)) {
+		strbuf_addstr(&region, where);
+	} else if (!code.len) {
 		goto cleanup;
-	if (!s3_xml_text(body, "Region", &region)) {
+	} else if (!s3_xml_text(body, "Region", &region)) {
 		if (s3_xml_text(body, "Message", &text) &&
 		    (p = strstr(text.buf, "expecting '")))
 			strbuf_add(&region, p + 11, strcspn(p + 11, "'"));
@@ -760,6 +766,7 @@ static const struct storage_http_ops s3_http_ops = {
 	.prepare = s3_prepare,
 	.describe_error = s3_describe_error,
 	.misdirected = s3_misdirected,
+	.where_header = "x-amz-bucket-region",
 	.checksum_header = "x-amz-checksum-sha256",
 	.checksum_matches = s3_checksum_matches,
 	.multipart = &s3_multipart_ops,

@@ -213,12 +213,20 @@ struct storage_http_ops {
 			       const char *body, struct strbuf *out);
 	/*
 	 * Optional: an error answer (`status`, the start of its body,
-	 * NUL-terminated) that says the request went to the wrong place,
-	 * such as S3's "the bucket is in another region": 1 when the backend
-	 * has moved there, and the engine sends the request again, once;
-	 * 0 when the answer says no such thing.
+	 * NUL-terminated, "" for none, and the value of the response header
+	 * named by where_header, or NULL) that says the request went to the
+	 * wrong place, such as S3's "the bucket is in another region": 1
+	 * when the backend has moved there, and the engine sends the request
+	 * again, once; 0 when the answer says no such thing.
 	 */
-	int (*misdirected)(struct storage *s, long status, const char *body);
+	int (*misdirected)(struct storage *s, long status, const char *body,
+			   const char *where);
+	/*
+	 * Optional: the response header in which the storage says where it
+	 * is (S3's x-amz-bucket-region), for misdirected(): an answer to
+	 * HEAD has no body to say it.
+	 */
+	const char *where_header;
 	/*
 	 * Optional: the response header (its name) in which the storage
 	 * states an object's checksum on HEAD, and whether that value is

@@ -51,12 +51,20 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *data)
 {
 	struct transfer_item *it = data;
 	const char *sum = it->t->storage->http->checksum_header;
+	const char *where = it->t->storage->http->where_header;
 	size_t len = size * n;
 
 	if (sum && len > strlen(sum) + 1 &&
 	    !strncasecmp(buf, sum, strlen(sum)) && buf[strlen(sum)] == ':') {
 		free(it->checksum);
 		it->checksum = header_value(buf, len, strlen(sum) + 1);
+		return len;
+	}
+	if (where && len > strlen(where) + 1 &&
+	    !strncasecmp(buf, where, strlen(where)) &&
+	    buf[strlen(where)] == ':') {
+		free(it->where);
+		it->where = header_value(buf, len, strlen(where) + 1);
 		return len;
 	}
 
@@ -580,6 +588,8 @@ static int start_request(struct transfer *t, CURLM *multi,
 	it->etag = NULL;
 	free(it->checksum);
 	it->checksum = NULL;
+	free(it->where);
+	it->where = NULL;
 	strbuf_reset(&it->body);
 
 	if (!it->parent && it->form == FORM_UNASKED) {
@@ -921,8 +931,8 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		goto cleanup;
 	}
 	if (status >= 300 && status < 500 && s->http->misdirected &&
-	    !it->misdirected && it->body.len &&
-	    s->http->misdirected(s, status, it->body.buf) > 0) {
+	    !it->misdirected && (it->body.len || it->where) &&
+	    s->http->misdirected(s, status, it->body.buf, it->where) > 0) {
 		/* The storage moved where the answer says: once more there. */
 		it->misdirected = 1;
 		item_close_files(it);

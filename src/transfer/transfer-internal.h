@@ -82,6 +82,7 @@ struct transfer_item {
 	long retry_after;   /* seconds, from the response */
 	char *etag;         /* from the response */
 	char *checksum;     /* storage_http_ops.checksum_header's value */
+	char *where;        /* storage_http_ops.where_header's value */
 	struct strbuf body; /* a response that is not content, capped */
 
 	/* downloads */

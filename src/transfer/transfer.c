@@ -121,6 +121,7 @@ static void item_free(struct transfer *t, struct transfer_item *it)
 		close(it->zc_fd);
 	free(it->etag);
 	free(it->checksum);
+	free(it->where);
 	free(it->parts);
 	free(it->path);
 	free(it);

@@ -76,7 +76,9 @@
 // --regions FILE has "BUCKET REGION" lines (read at each request): a
 // request to BUCKET whose signature is right but whose Credential scope
 // names another region gets 400 AuthorizationHeaderMalformed "... the
-// region 'R' is wrong; expecting 'REGION'", with <Region>, as from S3.
+// region 'R' is wrong; expecting 'REGION'", with <Region> and the header
+// x-amz-bucket-region: REGION, as from S3 (which says it in the header
+// alone to a HEAD, whose answer has no body).
 //
 // --delays FILE has "METHOD REGEX MS" lines (read at each request): the
 // answer to a METHOD request whose path?query matches the regular
@@ -644,12 +646,13 @@ function runProxy(opts) {
       !req.complete &&
       (req.headers['transfer-encoding'] !== undefined ||
         Number(req.headers['content-length'] || 0) > 0);
-    const sendError = (code, xmlCode, message, extra, close) => {
+    const sendError = (code, xmlCode, message, extra, close, more) => {
       const body = errorXml(xmlCode, message, extra);
       status = code;
       const headers = {
         'Content-Type': 'application/xml',
         'Content-Length': Buffer.byteLength(body),
+        ...more,
       };
       if (close) headers.Connection = 'close';
       res.writeHead(code, headers);
@@ -685,6 +688,7 @@ function runProxy(opts) {
           'bad',
           { Region: want },
         ));
+        verdict.headers = { 'x-amz-bucket-region': want };
       }
     }
     sigState = verdict.ok ? 'ok' : verdict.sig;
@@ -697,7 +701,8 @@ function runProxy(opts) {
       } else {
         warn(`${req.method} ${req.url}: ${verdict.code}: ${verdict.message}`);
       }
-      sendError(verdict.status, verdict.code, verdict.message, verdict.extra, bodyUnread());
+      sendError(verdict.status, verdict.code, verdict.message, verdict.extra, bodyUnread(),
+        verdict.headers);
       return;
     }
     if (expectContinue) res.writeContinue();
