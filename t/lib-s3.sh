@@ -24,7 +24,8 @@
 #	(S3RVER/S3RVER: s3rver refuses any other key), makes PutObject and
 #	UploadPart atomic (an upload cut short leaves nothing, as on S3; in
 #	s3rver alone it leaves a cut object) and makes multipart uploads
-#	behave as on S3 (AbortMultipartUpload, NoSuchUpload, InvalidPart,
+#	behave as on S3 (AbortMultipartUpload, ListMultipartUploads in pages
+#	of at most $S3RVER_MAX_UPLOADS, NoSuchUpload, InvalidPart,
 #	EntityTooSmall for a part but the last under 5 MiB, ...; see the file)
 #   sigv4-proxy.js in front of it, which refuses a request whose signature
 #	is missing (403 AccessDenied), wrong or malformed (403

@@ -132,6 +132,8 @@ test_expect_success 'the options of the usage lines' '
 	--dry-run
 	-v
 	--verbose
+	--storage-uploads
+	--older-than=
 	EOF
 '
 
@@ -169,6 +171,8 @@ test_expect_success 'options given already are not offered again' '
 	test_completion "git model prune --dry-run -" <<-\EOF
 	-v
 	--verbose
+	--storage-uploads
+	--older-than=
 	EOF
 '
 

@@ -231,7 +231,7 @@ _git_model ()
 		__git_complete_refs
 		;;
 	prune,-*)
-		__git_model_opts "-n|--dry-run -v|--verbose"
+		__git_model_opts "-n|--dry-run -v|--verbose --storage-uploads --older-than="
 		;;
 	migrate,-*)
 		if [ "${words[__git_model_sub_idx + 1]}" = import ]; then

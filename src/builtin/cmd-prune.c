@@ -7,8 +7,13 @@
  * of the default remote answers that it has the object with its size; an
  * object it lacks, or that cannot be asked about, stays. So a prune never
  * loses the only copy of anything, whatever git-lfs users lost to theirs.
+ *
+ * With --storage-uploads it does something else: it aborts the uploads
+ * left open in storage (S3's multipart uploads of killed pushes) that
+ * began --older-than ago or more.
  */
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
@@ -42,6 +47,11 @@
  * nothing (older versions).
  */
 #define STALE_AGE (60L * 60)
+/*
+ * --storage-uploads: an upload that began a day ago is a dead push's,
+ * as for the temp files of a file:// storage (collect_storage_stale()).
+ */
+#define UPLOAD_AGE DAY
 
 enum state {
 	UNCONFIRMED, /* storage was not asked, or did not answer */
@@ -413,24 +423,160 @@ static void release(struct prune *p)
 	store_release(&p->store);
 }
 
+/*
+ * "<n>" seconds, or "<n>s", "<n>m", "<n>h", "<n>d", "<n>w": `*out`
+ * seconds. 0, or -1 when `arg` is none of these.
+ */
+static int parse_age(const char *arg, long *out)
+{
+	static const struct {
+		char unit;
+		long seconds;
+	} units[] = { { '\0', 1 }, { 's', 1 }, { 'm', 60 }, { 'h', 3600 },
+		      { 'd', DAY }, { 'w', 7 * DAY } };
+	char *end;
+	long n;
+	size_t i;
+
+	if (!arg || !isdigit((unsigned char)*arg))
+		return -1;
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (*end == units[i].unit && (!*end || !end[1])) {
+			/* up to 100,000 days: forever, in range */
+			if (n > 100000L * DAY / units[i].seconds)
+				return -1;
+			*out = n * units[i].seconds;
+			return 0;
+		}
+	return -1;
+}
+
+/*
+ * prune --storage-uploads: abort the uploads left open under the storage
+ * of the default remote that began `age` seconds ago or more.
+ */
+static int prune_uploads(struct repo *repo, long age, int dry_run,
+			 int verbose)
+{
+	struct storage s = STORAGE_INIT;
+	struct storage_upload *v = NULL;
+	struct strbuf why = STRBUF_INIT;
+	size_t i, nr = 0, aborted = 0, younger = 0, gone = 0;
+	time_t now = time(NULL);
+	int ret = 0, res;
+
+	switch (storage_for_repo(&s, repo, NULL, &why)) {
+	case 0:
+		break;
+	case 1:
+		error("no storage to look in: %s", why.buf);
+		strbuf_release(&why);
+		return 1;
+	default:
+		strbuf_release(&why);
+		return 1;
+	}
+	res = storage_list_uploads(&s, &v, &nr);
+	if (res > 0) {
+		error("storage '%s' keeps no multipart uploads "
+		      "(--storage-uploads is for s3:// storage)",
+		      s.display);
+		ret = 1;
+		goto cleanup;
+	}
+	if (res < 0) {
+		ret = 1;
+		goto cleanup;
+	}
+	for (i = 0; i < nr; i++) {
+		char when[32];
+		struct tm tm;
+
+		if (v[i].initiated > now - age) {
+			younger++;
+			continue;
+		}
+		gmtime_r(&v[i].initiated, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (dry_run) {
+			printf("would abort upload %s of '%s' (begun %s)\n",
+			       v[i].id, v[i].key, when);
+			aborted++;
+			continue;
+		}
+		res = storage_abort_upload(&s, &v[i]);
+		if (res < 0) {
+			ret = 1;
+			continue;
+		}
+		if (res > 0) {
+			gone++;
+			continue;
+		}
+		if (verbose)
+			printf("aborted upload %s of '%s' (begun %s)\n",
+			       v[i].id, v[i].key, when);
+		aborted++;
+	}
+	if (aborted || dry_run || verbose || summary_wanted(0, -1)) {
+		fprintf(stderr, "git-model: %s %zu multipart upload(s) in '%s'",
+			dry_run ? "would abort" : "aborted", aborted,
+			s.display);
+		if (younger)
+			fprintf(stderr, ", kept %zu younger than %ld s",
+				younger, age);
+		if (gone)
+			fprintf(stderr, ", %zu gone meanwhile", gone);
+		fputc('\n', stderr);
+	}
+cleanup:
+	storage_uploads_release(v, nr);
+	storage_close(&s);
+	strbuf_release(&why);
+	return ret;
+}
+
 int cmd_prune(int argc, const char **argv, struct repo *repo)
 {
 	struct prune p = { 0 };
 	struct strbuf why = STRBUF_INIT, hs = STRBUF_INIT;
 	size_t i, deleted = 0, unconfirmed = 0, failed = 0, stale_done = 0;
 	uint64_t deleted_bytes = 0, unconfirmed_bytes = 0, stale_bytes = 0;
-	int asked = 1, ret = 0;
+	int asked = 1, ret = 0, uploads = 0;
+	const char *older_than = NULL;
+	long age = UPLOAD_AGE;
 	static const char *const usage[] = {
-		"git model prune [-n | --dry-run] [-v | --verbose]", NULL
+		"git model prune [-n | --dry-run] [-v | --verbose]",
+		"git model prune --storage-uploads [--older-than <age>] "
+		"[-n | --dry-run] [-v | --verbose]",
+		NULL
 	};
 	const struct option options[] = {
 		OPT__DRY_RUN(&p.dry_run, "list what would be deleted"),
 		OPT__VERBOSE(&p.verbose, "name each object"),
+		OPT_BOOL_F(0, "storage-uploads", &uploads,
+			   "abort the multipart uploads left open in storage",
+			   PARSE_OPT_NONEG),
+		OPT_STRING(0, "older-than", &older_than, "<age>",
+			   "only those begun this long ago (default 24h)"),
 		OPT_END(),
 	};
 
 	if (parse_options(argc, argv, options, usage, 0))
 		usage_msg_opt("too many arguments", usage, options);
+	if (older_than && !uploads)
+		usage_msg_opt("--older-than goes with --storage-uploads",
+			      usage, options);
+	if (older_than && parse_age(older_than, &age) < 0)
+		usage_msg_opt("--older-than wants an age such as 24h, 7d or "
+			      "3600",
+			      usage, options);
+	if (uploads)
+		return prune_uploads(repo, age, p.dry_run, p.verbose);
 	if (config_get_int(repo, "model.pruneRecentDays", 7, &p.days) < 0)
 		exit(128);
 	if (p.days < 0)

@@ -71,6 +71,28 @@ int s3_xml_text_capped(const char *body, const char *tag, size_t max,
 	return found;
 }
 
+const char *s3_xml_element(const char *body, const char *tag, size_t max,
+			   size_t *len)
+{
+	struct strbuf open = STRBUF_INIT, close = STRBUF_INIT;
+	const char *a, *b, *ret = NULL;
+
+	strbuf_addf(&open, "<%s>", tag);
+	strbuf_addf(&close, "</%s>", tag);
+	a = strstr(body, open.buf);
+	if (a) {
+		a += open.len;
+		b = strstr(a, close.buf);
+		if (b && (size_t)(b - a) <= max) {
+			*len = b - a;
+			ret = a;
+		}
+	}
+	strbuf_release(&open);
+	strbuf_release(&close);
+	return ret;
+}
+
 static const struct {
 	const char *code;
 	const char *hint;

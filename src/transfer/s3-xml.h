@@ -8,7 +8,8 @@
  *	<Error><Code>NoSuchBucket</Code><Message>The specified bucket
  *	does not exist</Message>...</Error>
  *
- * and the few fields a client reads from results (UploadId). This is not
+ * and the few fields a client reads from results (UploadId, a listing's
+ * <Upload> elements). This is not
  * an XML parser: it finds the text of the first <Tag>...</Tag>, which is
  * all S3's flat, schema-fixed answers need. The body comes from the
  * network, so nothing here trusts it: a text longer than S3_XML_TEXT_MAX
@@ -32,6 +33,15 @@ int s3_xml_text(const char *body, const char *tag, struct strbuf *out);
 /* The same with a cap of `max` bytes (an STS session token is long). */
 int s3_xml_text_capped(const char *body, const char *tag, size_t max,
 		       struct strbuf *out);
+
+/*
+ * The raw inner text of the first <tag>...</tag> in `body` (entities not
+ * decoded): its start, its length in `len`; NULL when there is none or
+ * it is longer than `max`. To walk repeated elements (a listing's
+ * <Upload>), call again from the start plus `len`.
+ */
+const char *s3_xml_element(const char *body, const char *tag, size_t max,
+			   size_t *len);
 
 /* What to do about an S3 error code (e.g. "AccessDenied"), or NULL. */
 const char *s3_error_hint(const char *code);

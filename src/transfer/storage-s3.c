@@ -44,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef HAVE_LIBS3
 #include <libs3.h>
@@ -284,15 +285,12 @@ cleanup:
 	return ret;
 }
 
-static void s3_object_url(struct storage *s, const char *oid,
-			  const char *query, struct strbuf *out)
+/* The URL of `key` ("": the bucket), with `query` when not NULL. */
+static void s3_key_url(struct storage *s, const char *key, const char *query,
+		       struct strbuf *out)
 {
 	struct s3_storage *s3 = s->data;
-	struct strbuf key = STRBUF_INIT;
 
-	if (*s3->prefix)
-		strbuf_addf(&key, "%s/", s3->prefix);
-	strbuf_addf(&key, "sha256/%.2s/%.2s/%s", oid, oid + 2, oid);
 	if (s3->path_style) {
 		strbuf_addf(out, "%s://%s/", s3->scheme, s3->host);
 		s3_encode(s3->bucket, 0, out);
@@ -301,9 +299,27 @@ static void s3_object_url(struct storage *s, const char *oid,
 			    s3->host);
 	}
 	strbuf_addch(out, '/');
-	s3_encode(key.buf, 1, out);
+	s3_encode(key, 1, out);
 	if (query)
 		strbuf_addf(out, "?%s", query);
+}
+
+/* Where the objects are: "<prefix>/sha256/", or "sha256/". */
+static void s3_objects_prefix(struct s3_storage *s3, struct strbuf *out)
+{
+	if (*s3->prefix)
+		strbuf_addf(out, "%s/", s3->prefix);
+	strbuf_addstr(out, "sha256/");
+}
+
+static void s3_object_url(struct storage *s, const char *oid,
+			  const char *query, struct strbuf *out)
+{
+	struct strbuf key = STRBUF_INIT;
+
+	s3_objects_prefix(s->data, &key);
+	strbuf_addf(&key, "%.2s/%.2s/%s", oid, oid + 2, oid);
+	s3_key_url(s, key.buf, query, out);
 	strbuf_release(&key);
 }
 
@@ -753,6 +769,311 @@ static enum storage_mp_answer s3_mp_answer(struct storage *s, void *mp,
 	return STORAGE_MP_FAIL;
 }
 
+/*
+ * Requests outside the engine: listing the multipart uploads left open
+ * and aborting them (git model prune --storage-uploads), one at a time.
+ */
+
+/* A page of ListMultipartUploads (at most 1,000 uploads) fits. */
+#define S3_LIST_MAX (4 * 1024 * 1024)
+#define S3_SEND_ATTEMPTS 3
+
+struct s3_answer {
+	long status;
+	struct strbuf body;  /* capped at S3_LIST_MAX */
+	char *where;         /* x-amz-bucket-region, or NULL */
+};
+
+static size_t s3_answer_body(char *buf, size_t size, size_t n, void *data)
+{
+	struct s3_answer *a = data;
+	size_t len = size * n;
+
+	if (a->body.len + len > S3_LIST_MAX)
+		return 0; /* too long: fails the transfer */
+	strbuf_add(&a->body, buf, len);
+	return len;
+}
+
+static size_t s3_answer_header(char *buf, size_t size, size_t n, void *data)
+{
+	static const char name[] = "x-amz-bucket-region:";
+	struct s3_answer *a = data;
+	size_t len = size * n, v = sizeof(name) - 1;
+
+	if (len > v && len < v + 64 && !strncasecmp(buf, name, v)) {
+		while (v < len && buf[v] == ' ')
+			v++;
+		free(a->where);
+		a->where = xstrndup(buf + v, strcspn(buf + v, " \r\n"));
+	}
+	return len;
+}
+
+/*
+ * Send `rq` (GET or DELETE, no body) for `key` ("": the bucket) and wait
+ * for its answer in `a`. Transient failures are tried again, up to
+ * S3_SEND_ATTEMPTS in all; a bucket in another region moves us there
+ * (s3_misdirected()) and the request goes again once. 0, or -1 when no
+ * answer came (reported, naming `what`).
+ */
+static int s3_send(struct storage *s, const char *key,
+		   const struct storage_request *rq, const char *what,
+		   struct s3_answer *a)
+{
+	struct strbuf url = STRBUF_INIT;
+	int attempt, moved = 0, ret = -1;
+	char errbuf[CURL_ERROR_SIZE];
+
+	for (attempt = 1;; attempt++) {
+		struct curl_slist *headers = NULL;
+		CURL *easy = curl_easy_init();
+		CURLcode rc;
+
+		if (!easy) {
+			error("cannot start libcurl");
+			break;
+		}
+		strbuf_reset(&a->body);
+		free(a->where);
+		a->where = NULL;
+		a->status = 0;
+		errbuf[0] = '\0';
+		strbuf_reset(&url);
+		s3_key_url(s, key, rq->query.len ? rq->query.buf : NULL, &url);
+		http_transport_setup(s->transport, easy);
+		curl_easy_setopt(easy, CURLOPT_URL, url.buf);
+		curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+		curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, s3_answer_body);
+		curl_easy_setopt(easy, CURLOPT_WRITEDATA, a);
+		curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION,
+				 s3_answer_header);
+		curl_easy_setopt(easy, CURLOPT_HEADERDATA, a);
+		if (strcmp(rq->method, "GET"))
+			curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST,
+					 rq->method);
+		if (s3_prepare(s, easy, &headers, rq) < 0) {
+			curl_slist_free_all(headers);
+			curl_easy_cleanup(easy);
+			break;
+		}
+		curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+		rc = curl_easy_perform(easy);
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &a->status);
+		curl_slist_free_all(headers);
+		curl_easy_cleanup(easy);
+		strbuf_addch(&a->body, '\0');
+		strbuf_setlen(&a->body, a->body.len - 1);
+
+		if (rc == CURLE_OK && !moved && a->status >= 300 &&
+		    a->status < 500 &&
+		    s3_misdirected(s, a->status, a->body.buf, a->where) > 0) {
+			moved = 1;
+			attempt--;
+			continue;
+		}
+		if (attempt < S3_SEND_ATTEMPTS &&
+		    ((rc != CURLE_OK && http_transient_curl(rc)) ||
+		     (rc == CURLE_OK && http_transient_status(a->status)))) {
+			sleep(attempt);
+			continue;
+		}
+		if (rc != CURLE_OK) {
+			error("cannot %s in '%s': %s%s%s%s", what, s->display,
+			      curl_easy_strerror(rc), errbuf[0] ? " (" : "",
+			      errbuf, errbuf[0] ? ")" : "");
+			break;
+		}
+		ret = 0;
+		break;
+	}
+	strbuf_release(&url);
+	return ret;
+}
+
+static void s3_report(struct storage *s, const char *what,
+		      const struct s3_answer *a)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	s3_describe_error_body(a->status, a->body.buf, &why);
+	error("cannot %s in '%s': %s", what, s->display, why.buf);
+	strbuf_release(&why);
+}
+
+/* "2026-12-01T10:00:00.000Z" (S3's <Initiated>), or -1. */
+static time_t s3_parse_time(const char *text)
+{
+	struct tm tm;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    !n)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+/* The <Upload> elements of one page into `v`. 0, or -1 (reported). */
+static int s3_parse_uploads(struct storage *s, const char *body,
+			    const char *prefix, struct storage_upload **v,
+			    size_t *nr, size_t *alloc)
+{
+	const char *p = body, *e;
+	size_t len;
+	int ret = 0;
+
+	while ((e = s3_xml_element(p, "Upload", S3_XML_TEXT_MAX * 4, &len))) {
+		char *one = xstrndup(e, len);
+		struct strbuf key = STRBUF_INIT, id = STRBUF_INIT;
+		struct strbuf when = STRBUF_INIT;
+		time_t t;
+
+		p = e + len;
+		if (!s3_xml_text(one, "Key", &key) ||
+		    !s3_xml_text(one, "UploadId", &id) || !id.len ||
+		    !s3_xml_text(one, "Initiated", &when) ||
+		    (t = s3_parse_time(when.buf)) == (time_t)-1) {
+			ret = error("cannot list the multipart uploads in "
+				    "'%s': an <Upload> without Key, UploadId "
+				    "or Initiated",
+				    s->display);
+		} else if (!strncmp(key.buf, prefix, strlen(prefix))) {
+			ALLOC_GROW(*v, *nr + 1, *alloc);
+			(*v)[*nr].key = strbuf_detach(&key, NULL);
+			(*v)[*nr].id = strbuf_detach(&id, NULL);
+			(*v)[*nr].initiated = t;
+			(*nr)++;
+		}
+		free(one);
+		strbuf_release(&key);
+		strbuf_release(&id);
+		strbuf_release(&when);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+/*
+ * ListMultipartUploads under <prefix>/sha256/, every page: S3 lists at
+ * most 1,000 a page and says where the next one starts (NextKeyMarker,
+ * NextUploadIdMarker) while IsTruncated is true.
+ */
+static int s3_list_uploads(struct storage *s, struct storage_upload **out,
+			   size_t *nr)
+{
+	static const char what[] = "list the multipart uploads";
+	struct s3_answer a = { 0, STRBUF_INIT, NULL };
+	struct storage_request rq = STORAGE_REQUEST_INIT;
+	struct strbuf prefix = STRBUF_INIT, key = STRBUF_INIT;
+	struct strbuf id = STRBUF_INIT, truncated = STRBUF_INIT;
+	struct strbuf next_key = STRBUF_INIT, next_id = STRBUF_INIT;
+	size_t alloc = 0;
+	int ret = -1;
+
+	s3_objects_prefix(s->data, &prefix);
+	rq.method = "GET";
+	for (;;) {
+		/* canonical: the parameters sorted, each with '=' */
+		strbuf_reset(&rq.query);
+		if (key.len) {
+			strbuf_addstr(&rq.query, "key-marker=");
+			s3_encode(key.buf, 0, &rq.query);
+			strbuf_addch(&rq.query, '&');
+		}
+		strbuf_addstr(&rq.query, "max-uploads=1000&prefix=");
+		s3_encode(prefix.buf, 0, &rq.query);
+		if (id.len) {
+			strbuf_addstr(&rq.query, "&upload-id-marker=");
+			s3_encode(id.buf, 0, &rq.query);
+		}
+		strbuf_addstr(&rq.query, "&uploads=");
+		if (s3_send(s, "", &rq, what, &a) < 0)
+			goto cleanup;
+		if (a.status != 200) {
+			s3_report(s, what, &a);
+			goto cleanup;
+		}
+		if (s3_parse_uploads(s, a.body.buf, prefix.buf, out, nr,
+				     &alloc) < 0)
+			goto cleanup;
+		strbuf_reset(&truncated);
+		if (!s3_xml_text(a.body.buf, "IsTruncated", &truncated) ||
+		    strcmp(truncated.buf, "true"))
+			break;
+		/* the next page starts after the markers, which must move */
+		strbuf_reset(&next_key);
+		strbuf_reset(&next_id);
+		s3_xml_text(a.body.buf, "NextKeyMarker", &next_key);
+		s3_xml_text(a.body.buf, "NextUploadIdMarker", &next_id);
+		if (!next_key.len || (!strcmp(next_key.buf, key.buf) &&
+				      !strcmp(next_id.buf, id.buf))) {
+			error("cannot %s in '%s': a truncated list whose "
+			      "next page does not move on", what, s->display);
+			goto cleanup;
+		}
+		strbuf_reset(&key);
+		strbuf_addstr(&key, next_key.buf);
+		strbuf_reset(&id);
+		strbuf_addstr(&id, next_id.buf);
+	}
+	ret = 0;
+cleanup:
+	if (ret < 0) {
+		storage_uploads_release(*out, *nr);
+		*out = NULL;
+		*nr = 0;
+	}
+	storage_request_release(&rq);
+	strbuf_release(&a.body);
+	free(a.where);
+	strbuf_release(&prefix);
+	strbuf_release(&key);
+	strbuf_release(&id);
+	strbuf_release(&truncated);
+	strbuf_release(&next_key);
+	strbuf_release(&next_id);
+	return ret;
+}
+
+/* AbortMultipartUpload: 204, or 404 NoSuchUpload when it is gone. */
+static int s3_abort_upload(struct storage *s, const struct storage_upload *u)
+{
+	static const char what[] = "abort a multipart upload";
+	struct s3_answer a = { 0, STRBUF_INIT, NULL };
+	struct storage_request rq = STORAGE_REQUEST_INIT;
+	struct strbuf code = STRBUF_INIT;
+	int ret = -1;
+
+	rq.method = "DELETE";
+	strbuf_addstr(&rq.query, "uploadId=");
+	s3_encode(u->id, 0, &rq.query);
+	if (s3_send(s, u->key, &rq, what, &a) < 0)
+		goto cleanup;
+	if (a.status == 204 || a.status == 200)
+		ret = 0;
+	else if (a.status == 404 && s3_xml_text(a.body.buf, "Code", &code) &&
+		 !strcmp(code.buf, "NoSuchUpload"))
+		ret = 1;
+	else
+		s3_report(s, what, &a);
+cleanup:
+	storage_request_release(&rq);
+	strbuf_release(&a.body);
+	free(a.where);
+	strbuf_release(&code);
+	return ret;
+}
+
+static const struct storage_uploads_ops s3_uploads_ops = {
+	.list = s3_list_uploads,
+	.abort = s3_abort_upload,
+};
+
 static const struct storage_multipart_ops s3_multipart_ops = {
 	.part_size = s3_part_size,
 	.begin = s3_mp_begin,
@@ -771,6 +1092,7 @@ static const struct storage_http_ops s3_http_ops = {
 	.checksum_matches = s3_checksum_matches,
 	.multipart = &s3_multipart_ops,
 	.compressed = 1,
+	.uploads = &s3_uploads_ops,
 };
 
 const struct storage_ops storage_s3_ops = {

@@ -370,6 +370,34 @@ int storage_open_transport(struct storage *s, const char *url)
 	return http_transport_init(s->transport, s->repo, url);
 }
 
+int storage_list_uploads(struct storage *s, struct storage_upload **out,
+			 size_t *nr)
+{
+	*out = NULL;
+	*nr = 0;
+	if (!s->http || !s->http->uploads)
+		return 1;
+	return s->http->uploads->list(s, out, nr);
+}
+
+int storage_abort_upload(struct storage *s, const struct storage_upload *u)
+{
+	if (!s->http || !s->http->uploads)
+		BUG("storage_abort_upload() on storage without uploads");
+	return s->http->uploads->abort(s, u);
+}
+
+void storage_uploads_release(struct storage_upload *v, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(v[i].key);
+		free(v[i].id);
+	}
+	free(v);
+}
+
 void storage_request_release(struct storage_request *rq)
 {
 	strbuf_release(&rq->query);

@@ -17,7 +17,8 @@
  * (struct storage_http_ops, with the transport of http.h and, for S3,
  * multipart uploads). No slot of either is a stub: a backend fills the
  * table it speaks. Callers outside the engine ask storage nothing
- * directly; "does storage have it?" is a TRANSFER_CHECK queue.
+ * directly ("does storage have it?" is a TRANSFER_CHECK queue) but for
+ * the uploads left open in it (storage_list_uploads()).
  *
  * An object lives at <base>/sha256/<oid[0:2]>/<oid[2:4]>/<oid>, and its
  * compressed form, where a backend keeps one, at that name plus ".gmz"
@@ -40,6 +41,7 @@
  */
 
 #include <stdint.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -269,6 +271,28 @@ struct storage_http_ops {
 	 */
 	int (*verify)(struct storage *s, const char *oid, uint64_t size,
 		      struct storage_request *rq);
+	/* Optional: uploads left open (storage_list_uploads()). */
+	const struct storage_uploads_ops *uploads;
+};
+
+/*
+ * An upload begun in storage and neither completed nor aborted (S3's
+ * multipart uploads): where it goes, its id, when it began.
+ */
+struct storage_upload {
+	char *key;
+	char *id;
+	time_t initiated;
+};
+
+/*
+ * Optional slots of struct storage_http_ops, for storage_list_uploads()
+ * and storage_abort_upload().
+ */
+struct storage_uploads_ops {
+	int (*list)(struct storage *s, struct storage_upload **out,
+		    size_t *nr);
+	int (*abort)(struct storage *s, const struct storage_upload *u);
 };
 
 struct http_transport;
@@ -309,6 +333,24 @@ void storage_close(struct storage *s);
 /* The same, for anonymous requests only (HTTP backends). */
 int storage_open_anonymous(struct storage *s, const char *url,
 			   const struct repo *r);
+
+/*
+ * The uploads begun and never completed nor aborted under the objects of
+ * `s` (S3: ListMultipartUploads with the prefix <prefix>/sha256/, every
+ * page), in the order the storage lists them, into a new array `*out` of
+ * `*nr` (release it with storage_uploads_release()). 0, 1 when this
+ * storage keeps no such uploads (nothing listed), -1 (reported).
+ */
+int storage_list_uploads(struct storage *s, struct storage_upload **out,
+			 size_t *nr);
+
+/*
+ * Abort one upload that storage_list_uploads() listed: 0 aborted, 1 it was
+ * gone already (completed or aborted since), -1 (reported).
+ */
+int storage_abort_upload(struct storage *s, const struct storage_upload *u);
+
+void storage_uploads_release(struct storage_upload *v, size_t nr);
 
 /* True when `url` has a scheme some backend serves (no I/O). */
 int storage_url_valid(const char *url, struct strbuf *why);

@@ -36,8 +36,14 @@
 //      each uploaded and with its ETag (400 InvalidPart), and every part
 //      but the last at least $S3RVER_MIN_PART_SIZE bytes, 5 MiB by default
 //      (400 EntityTooSmall); a failed Complete leaves the upload as it was.
-//    Still as in s3rver: ListParts (GET ?uploadId) is 405 and
-//    ListMultipartUploads (GET /bucket?uploads) 501 NotImplemented, and the
+//    - ListMultipartUploads (GET /bucket?uploads, 501 NotImplemented in
+//      s3rver) lists the uploads neither completed nor aborted, as S3
+//      does: sorted by key, then by when they began (<Initiated>, the
+//      time their "key" file was written: a test may set it with touch),
+//      with prefix, key-marker, upload-id-marker, max-uploads (at most
+//      $S3RVER_MAX_UPLOADS a page, 1000 by default, as on S3) and
+//      encoding-type=url; a delimiter is 501 NotImplemented.
+//    Still as in s3rver: ListParts (GET ?uploadId) is 405, and the
 //    ETag of a completed object is the MD5 of its content, not S3's
 //    "<md5 of the parts' md5s>-<count>".
 
@@ -57,6 +63,7 @@ const S3Error = require(path.join(s3rverDir, 'lib/models/error'));
 const router = require(path.join(s3rverDir, 'lib/routes'));
 
 const MIN_PART_SIZE = Number(process.env.S3RVER_MIN_PART_SIZE || 5 * 1024 * 1024);
+const MAX_UPLOADS = Number(process.env.S3RVER_MAX_UPLOADS || 1000);
 
 function readKeys() {
   const text = fs.readFileSync(process.env.S3RVER_CREDENTIALS, 'utf8');
@@ -190,8 +197,100 @@ function decode(s) {
   }
 }
 
-// Before s3rver's routes: requests on an upload (?uploadId=).
+// ListMultipartUploads: GET /bucket?uploads (see the top of the file).
+async function listUploads(ctx, bucket) {
+  const q = ctx.query;
+  if (q.delimiter !== undefined) {
+    throw new S3Error(
+      'NotImplemented',
+      'A delimiter in ListMultipartUploads is not implemented by the test harness',
+    );
+  }
+  const prefix = q.prefix || '';
+  const keyMarker = q['key-marker'] || '';
+  const idMarker = q['upload-id-marker'] || '';
+  let max = q['max-uploads'] === undefined ? 1000 : Number(q['max-uploads']);
+  if (!Number.isInteger(max) || max < 0) {
+    throw new S3Error('InvalidArgument', 'max-uploads must be an integer, 0 or more', {
+      ArgumentName: 'max-uploads',
+      ArgumentValue: String(q['max-uploads']),
+    });
+  }
+  const page = Math.min(max, MAX_UPLOADS);
+  if (!(await fs.pathExists(path.join(ctx.store.rootDirectory, bucket)))) {
+    throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', {
+      BucketName: bucket,
+    });
+  }
+  const root = ctx.store.getResourcePath(bucket, undefined, 'uploads');
+  let ids = [];
+  try {
+    ids = await fs.readdir(root);
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  const all = [];
+  for (const id of ids) {
+    if (!/^[0-9a-f]{32}$/.test(id)) continue;
+    try {
+      const file = path.join(root, id, 'key');
+      const key = await fs.readFile(file, 'utf8');
+      const { mtime } = await fs.stat(file);
+      all.push({ key, id, initiated: mtime });
+    } catch (err) {
+      // aborted or completed meanwhile
+    }
+  }
+  all.sort((a, b) =>
+    a.key < b.key ? -1 : a.key > b.key ? 1 :
+      a.initiated - b.initiated || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let from = 0;
+  if (keyMarker) {
+    from = all.findIndex(u => u.key > keyMarker);
+    if (idMarker) {
+      const at = all.findIndex(u => u.key === keyMarker && u.id === idMarker);
+      if (at >= 0) from = at + 1;
+    }
+    if (from < 0) from = all.length;
+  }
+  const matching = all.slice(from).filter(u => u.key.startsWith(prefix));
+  const listed = matching.slice(0, page);
+  const truncated = matching.length > listed.length;
+  const enc = q['encoding-type'] === 'url' ? s => encodeURIComponent(s).replace(/%2F/g, '/') : s => s;
+  const owner = { ID: String(AWSAccount.DUMMY_ACCOUNT.id), DisplayName: AWSAccount.DUMMY_ACCOUNT.displayName };
+  const result = {
+    '@': { xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' },
+    Bucket: bucket,
+    KeyMarker: enc(keyMarker),
+    UploadIdMarker: idMarker,
+  };
+  if (truncated) {
+    result.NextKeyMarker = enc(listed[listed.length - 1].key);
+    result.NextUploadIdMarker = listed[listed.length - 1].id;
+  }
+  if (q['encoding-type'] === 'url') result.EncodingType = 'url';
+  result.MaxUploads = page;
+  result.IsTruncated = truncated ? 'true' : 'false';
+  result.Prefix = enc(prefix);
+  result.Upload = listed.map(u => ({
+    Key: enc(u.key),
+    UploadId: u.id,
+    Initiator: owner,
+    Owner: owner,
+    StorageClass: 'STANDARD',
+    Initiated: u.initiated.toISOString(),
+  }));
+  ctx.body = { ListMultipartUploadsResult: result };
+}
+
+// Before s3rver's routes: requests on an upload (?uploadId=), and
+// ListMultipartUploads.
 async function multipart(ctx) {
+  const b = /^\/([^/]+)\/?$/.exec(ctx.path);
+  if (b && ctx.method === 'GET' && 'uploads' in ctx.query) {
+    await listUploads(ctx, decode(b[1]));
+    return true;
+  }
   const m = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
   if (!m || !('uploadId' in ctx.query)) return false;
   const bucket = decode(m[1]);

@@ -72,6 +72,24 @@ int main(void)
 	strbuf_addf(&big, "<Message>a%s</Message>", text.buf);
 	text_is(big.buf, "Message", NULL, "a text one byte too long");
 
+	{
+		const char *list = "<R><Upload><Key>a</Key></Upload>"
+				   "<Upload><Key>b</Key></Upload></R>";
+		const char *e;
+		size_t len;
+
+		e = s3_xml_element(list, "Upload", 100, &len);
+		ok(e && len == 12 && !strncmp(e, "<Key>a</Key>", 12),
+		   "the first element, raw");
+		e = e ? s3_xml_element(e + len, "Upload", 100, &len) : NULL;
+		ok(e && len == 12 && !strncmp(e, "<Key>b</Key>", 12),
+		   "the next one, from the end of the first");
+		ok(!(e ? s3_xml_element(e + len, "Upload", 100, &len) : e),
+		   "then none");
+		ok(!s3_xml_element(list, "Upload", 11, &len),
+		   "none longer than the cap");
+	}
+
 	is_str(s3_error_hint("AccessDenied"),
 	       "check the credentials' permissions on the bucket, and "
 	       "AWS_PROFILE", "a hint for AccessDenied");
