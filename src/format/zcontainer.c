@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,19 +230,39 @@ static void planes_join(unsigned w, const unsigned char *in, size_t len,
 	size_t n = len / w, i;
 	unsigned k;
 
-	for (k = 0; k < w; k++)
-		for (i = 0; i < n; i++)
-			out[i * w + k] = in[k * n + i];
+	/* the widths in use, spelled out so that the compiler vectorizes */
+	if (w == 2) {
+		const unsigned char *p0 = in, *p1 = in + n;
+
+		for (i = 0; i < n; i++) {
+			out[2 * i] = p0[i];
+			out[2 * i + 1] = p1[i];
+		}
+	} else if (w == 4) {
+		const unsigned char *p0 = in, *p1 = in + n, *p2 = in + 2 * n,
+				    *p3 = in + 3 * n;
+
+		for (i = 0; i < n; i++) {
+			out[4 * i] = p0[i];
+			out[4 * i + 1] = p1[i];
+			out[4 * i + 2] = p2[i];
+			out[4 * i + 3] = p3[i];
+		}
+	} else {
+		for (k = 0; k < w; k++)
+			for (i = 0; i < n; i++)
+				out[i * w + k] = in[k * n + i];
+	}
 	memcpy(out + n * w, in + n * w, len - n * w);
 }
 
-int zc_block_decode(const struct zc_block *b, uint32_t i, const void *stored,
-		    void *raw, struct strbuf *err)
+/* zc_block_decode() with `tmp` of b->raw_len bytes for a transform. */
+static int block_decode(const struct zc_block *b, uint32_t i,
+			const void *stored, void *raw, unsigned char *tmp,
+			struct strbuf *err)
 {
 	unsigned long long fcs;
-	unsigned char *tmp = NULL;
 	size_t n;
-	int ret = -1;
 
 	if (b->codec == ZC_CODEC_RAW) {
 		memcpy(raw, stored, b->raw_len);
@@ -259,24 +280,239 @@ int zc_block_decode(const struct zc_block *b, uint32_t i, const void *stored,
 	if (ZSTD_isError(n) || n != b->stored_len)
 		return fail(err, "block %u: zstd frame is not exactly its %u stored bytes",
 			    i, b->stored_len);
-	if (b->transform != ZC_TRANSFORM_NONE)
-		tmp = xmalloc(b->raw_len);
+	if (b->transform == ZC_TRANSFORM_NONE)
+		tmp = NULL;
 	n = ZSTD_decompress(tmp ? tmp : raw, b->raw_len, stored, b->stored_len);
-	if (ZSTD_isError(n)) {
-		fail(err, "block %u: zstd: %s", i, ZSTD_getErrorName(n));
-		goto out;
-	}
-	if (n != b->raw_len) {
-		fail(err, "block %u: zstd frame decodes to %zu bytes, not %u", i, n,
-		     b->raw_len);
-		goto out;
-	}
+	if (ZSTD_isError(n))
+		return fail(err, "block %u: zstd: %s", i, ZSTD_getErrorName(n));
+	if (n != b->raw_len)
+		return fail(err, "block %u: zstd frame decodes to %zu bytes, not %u",
+			    i, n, b->raw_len);
 	if (tmp)
 		planes_join(b->transform, tmp, b->raw_len, raw);
-	ret = 0;
-out:
+	return 0;
+}
+
+int zc_block_decode(const struct zc_block *b, uint32_t i, const void *stored,
+		    void *raw, struct strbuf *err)
+{
+	unsigned char *tmp = NULL;
+	int ret;
+
+	if (b->codec != ZC_CODEC_RAW && b->transform != ZC_TRANSFORM_NONE)
+		tmp = xmalloc(b->raw_len);
+	ret = block_decode(b, i, stored, raw, tmp, err);
 	free(tmp);
 	return ret;
+}
+
+/*
+ * The blocks a decoder has in flight, decoded by worker threads while
+ * the caller emits earlier ones. Block b uses slot b % nr_slots; blocks
+ * [head, submitted) are submitted, [submitted] is being filled by the
+ * caller, workers take them in order from `taken`. The caller owns a
+ * slot's bytes while it fills or emits it; a worker while it decodes it;
+ * `lock` orders the hand-overs.
+ */
+struct zc_slot {
+	struct strbuf stored;
+	unsigned char *raw, *tmp; /* max_raw bytes each, allocated at first use */
+	struct strbuf err;
+	int done, failed;
+};
+
+struct zc_pipe {
+	pthread_mutex_t lock;
+	pthread_cond_t work;  /* a block was submitted, or stop */
+	pthread_cond_t ready; /* a block was decoded */
+	const struct zc_header *h;
+	uint32_t max_raw;
+	struct zc_slot *slots;
+	unsigned nr_slots;
+	uint32_t head, submitted, taken;
+	pthread_t *threads;
+	unsigned nr_threads;
+	int stop;
+};
+
+static void slot_decode(struct zc_pipe *p, struct zc_slot *s, uint32_t i)
+{
+	const struct zc_block *b = &p->h->blocks[i];
+
+	if (!s->raw)
+		s->raw = xmalloc(p->max_raw);
+	if (b->transform != ZC_TRANSFORM_NONE && !s->tmp)
+		s->tmp = xmalloc(p->max_raw);
+	strbuf_reset(&s->err);
+	s->failed = block_decode(b, i, s->stored.buf, s->raw, s->tmp,
+				 &s->err) < 0;
+}
+
+static void *pipe_worker(void *arg)
+{
+	struct zc_pipe *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct zc_slot *s;
+		uint32_t i;
+
+		while (!p->stop && p->taken == p->submitted)
+			pthread_cond_wait(&p->work, &p->lock);
+		if (p->stop)
+			break;
+		i = p->taken++;
+		s = &p->slots[i % p->nr_slots];
+		pthread_mutex_unlock(&p->lock);
+		slot_decode(p, s, i);
+		pthread_mutex_lock(&p->lock);
+		s->done = 1;
+		pthread_cond_broadcast(&p->ready);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* In-flight raw bytes of one decoder stay below this (a few blocks). */
+#define ZC_INFLIGHT_MAX (128u << 20)
+/* Decoding threads of one decoder, at most. */
+#define ZC_THREADS_MAX 8
+
+static struct zc_pipe *pipe_start(const struct zc_header *h)
+{
+	struct zc_pipe *p = xcalloc(1, sizeof(*p));
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned want = cores > 1 ? (unsigned)cores : 0, i;
+
+	p->h = h;
+	for (i = 0; i < h->nr; i++)
+		if (h->blocks[i].raw_len > p->max_raw)
+			p->max_raw = h->blocks[i].raw_len;
+	if (want > ZC_THREADS_MAX)
+		want = ZC_THREADS_MAX;
+	if (h->nr < 2)
+		want = 0;
+	else if (want > h->nr)
+		want = h->nr;
+	/* one slot emitted, one filled, one per thread decoding */
+	while (want && (uint64_t)(want + 2) * 2 * p->max_raw > ZC_INFLIGHT_MAX)
+		want--;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->ready, NULL);
+	p->threads = want ? xcalloc(want, sizeof(*p->threads)) : NULL;
+	for (i = 0; i < want; i++)
+		if (!pthread_create(&p->threads[p->nr_threads], NULL,
+				    pipe_worker, p))
+			p->nr_threads++;
+	p->nr_slots = p->nr_threads ? p->nr_threads + 2 : 1;
+	p->slots = xcalloc(p->nr_slots, sizeof(*p->slots));
+	for (i = 0; i < p->nr_slots; i++) {
+		strbuf_init(&p->slots[i].stored, 0);
+		strbuf_init(&p->slots[i].err, 0);
+	}
+	return p;
+}
+
+static void pipe_stop(struct zc_pipe *p)
+{
+	unsigned i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < p->nr_threads; i++)
+		pthread_join(p->threads[i], NULL);
+	for (i = 0; i < p->nr_slots; i++) {
+		strbuf_release(&p->slots[i].stored);
+		strbuf_release(&p->slots[i].err);
+		free(p->slots[i].raw);
+		free(p->slots[i].tmp);
+	}
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->ready);
+	pthread_mutex_destroy(&p->lock);
+	free(p->slots);
+	free(p->threads);
+	free(p);
+}
+
+/* The slot the caller fills next, once its last block was emitted. */
+static struct zc_slot *pipe_fill_slot(struct zc_pipe *p)
+{
+	return &p->slots[p->submitted % p->nr_slots];
+}
+
+/* Hand the filled slot to the workers, or decode it here without any. */
+static void pipe_submit(struct zc_pipe *p)
+{
+	struct zc_slot *s = pipe_fill_slot(p);
+
+	if (!p->nr_threads) {
+		slot_decode(p, s, p->submitted);
+		s->done = 1;
+		p->submitted++;
+		p->taken++;
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	s->done = 0;
+	p->submitted++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Wait for the block at the head and take it: returns its slot (the
+ * caller emits it, then calls pipe_next()), or NULL when no block is
+ * submitted. A failed block's reason is in the slot's err.
+ */
+static struct zc_slot *pipe_head(struct zc_pipe *p, int wait)
+{
+	struct zc_slot *s;
+	int done;
+
+	if (p->head == p->submitted)
+		return NULL;
+	s = &p->slots[p->head % p->nr_slots];
+	if (!p->nr_threads)
+		return s;
+	pthread_mutex_lock(&p->lock);
+	while (!(done = s->done) && wait)
+		pthread_cond_wait(&p->ready, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	return done ? s : NULL;
+}
+
+/*
+ * Emit decoded blocks in order: those done when `wait` is 0, else every
+ * submitted one, waiting for them. Returns 0, or -1 with the reason.
+ */
+static int emit_ready(struct zc_decoder *d, int wait, zc_emit_fn emit,
+		      void *ctx, struct strbuf *err)
+{
+	struct zc_pipe *p = d->pipe;
+	struct zc_slot *s;
+
+	while ((s = pipe_head(p, wait))) {
+		const struct zc_block *b = &d->h.blocks[p->head];
+
+		if (s->failed) {
+			if (err)
+				strbuf_add(err, s->err.buf, s->err.len);
+			return -1;
+		}
+		if (emit(ctx, s->raw, b->raw_len) < 0)
+			return fail(err, "block %u: its raw bytes were not taken",
+				    p->head);
+		d->emitted += b->raw_len;
+		strbuf_reset(&s->stored);
+		p->head++;
+	}
+	return 0;
 }
 
 void zc_decoder_init(struct zc_decoder *d, uint64_t want_size)
@@ -289,34 +525,33 @@ void zc_decoder_init(struct zc_decoder *d, uint64_t want_size)
 
 void zc_decoder_release(struct zc_decoder *d)
 {
+	pipe_stop(d->pipe);
+	d->pipe = NULL;
 	zc_header_release(&d->h);
 	strbuf_release(&d->in);
-	free(d->raw);
-	d->raw = NULL;
 	d->have_header = 0;
 }
 
-/* Take bytes from *buf into d->in until it holds `want`; true when it does. */
-static int fill(struct zc_decoder *d, const unsigned char **buf, size_t *len,
+/* Take bytes from *buf into `sb` until it holds `want`; true when it does. */
+static int fill(struct strbuf *sb, const unsigned char **buf, size_t *len,
 		size_t want)
 {
-	size_t n = want > d->in.len ? want - d->in.len : 0;
+	size_t n = want > sb->len ? want - sb->len : 0;
 
 	if (n > *len)
 		n = *len;
-	strbuf_add(&d->in, *buf, n);
+	strbuf_add(sb, *buf, n);
 	*buf += n;
 	*len -= n;
-	return d->in.len >= want;
+	return sb->len >= want;
 }
 
 static int decoder_header(struct zc_decoder *d, const unsigned char **buf,
 			  size_t *len, struct strbuf *err)
 {
-	uint32_t i, max = 0;
 	long n;
 
-	if (!fill(d, buf, len, ZC_HEADER_SIZE)) {
+	if (!fill(&d->in, buf, len, ZC_HEADER_SIZE)) {
 		if (d->in.len >= 4 && !zc_is_container(d->in.buf, 4))
 			return fail(err, "bad magic (not a compressed object)");
 		return 0;
@@ -329,7 +564,7 @@ static int decoder_header(struct zc_decoder *d, const unsigned char **buf,
 		size_t want = ZC_HEADER_SIZE +
 			(size_t)get_le32((unsigned char *)d->in.buf + 16) * ZC_ENTRY_SIZE;
 
-		if (!fill(d, buf, len, want))
+		if (!fill(&d->in, buf, len, want))
 			return 0;
 		n = zc_header_parse(&d->h, d->in.buf, d->in.len, err);
 		if (n <= 0)
@@ -339,12 +574,9 @@ static int decoder_header(struct zc_decoder *d, const unsigned char **buf,
 		return fail(err, "holds %llu raw bytes, %llu were expected",
 			    (unsigned long long)d->h.raw_size,
 			    (unsigned long long)d->want_size);
-	for (i = 0; i < d->h.nr; i++)
-		if (d->h.blocks[i].raw_len > max)
-			max = d->h.blocks[i].raw_len;
-	d->raw = xmalloc(max ? max : 1);
+	d->pipe = pipe_start(&d->h);
 	d->have_header = 1;
-	strbuf_reset(&d->in);
+	strbuf_release(&d->in);
 	return 0;
 }
 
@@ -363,24 +595,27 @@ int zc_decoder_feed(struct zc_decoder *d, const void *buf_, size_t len,
 			return 0;
 	}
 	while (len) {
+		struct zc_pipe *p = d->pipe;
 		const struct zc_block *b;
 
 		if (d->next == d->h.nr) {
+			/* the blocks' own errors come first */
+			if (emit_ready(d, 1, emit, ctx, err) < 0)
+				goto fail;
 			fail(err, "%zu bytes after its last block", len);
 			goto fail;
 		}
 		b = &d->h.blocks[d->next];
-		if (!fill(d, &buf, &len, b->stored_len))
+		/* a slot is free once the block it last held is emitted */
+		while (p->submitted - p->head == p->nr_slots)
+			if (emit_ready(d, 1, emit, ctx, err) < 0)
+				goto fail;
+		if (!fill(&pipe_fill_slot(p)->stored, &buf, &len, b->stored_len))
 			break;
-		if (zc_block_decode(b, d->next, d->in.buf, d->raw, err) < 0)
-			goto fail;
-		if (emit(ctx, d->raw, b->raw_len) < 0) {
-			fail(err, "block %u: its raw bytes were not taken", d->next);
-			goto fail;
-		}
-		d->emitted += b->raw_len;
+		pipe_submit(p);
 		d->next++;
-		strbuf_reset(&d->in);
+		if (emit_ready(d, d->next == d->h.nr, emit, ctx, err) < 0)
+			goto fail;
 	}
 	return 0;
 fail:
@@ -395,10 +630,23 @@ int zc_decoder_finish(struct zc_decoder *d, struct strbuf *err)
 	if (!d->have_header)
 		return fail(err, "truncated in its header (%llu bytes)",
 			    (unsigned long long)d->fed);
-	if (d->next < d->h.nr)
+	if (d->next < d->h.nr) {
+		/* a bad block before the cut says more than the cut */
+		while (d->pipe->head < d->pipe->submitted) {
+			struct zc_slot *s = pipe_head(d->pipe, 1);
+
+			if (s->failed) {
+				if (err)
+					strbuf_add(err, s->err.buf, s->err.len);
+				d->failed = 1;
+				return -1;
+			}
+			d->pipe->head++;
+		}
 		return fail(err, "truncated in block %u of %u (%llu of %llu bytes)",
 			    d->next, d->h.nr, (unsigned long long)d->fed,
 			    (unsigned long long)d->h.stored_size);
+	}
 	if (d->emitted != d->h.raw_size)
 		BUG("decoder emitted %llu of %llu bytes",
 		    (unsigned long long)d->emitted,

@@ -120,14 +120,16 @@ typedef int (*zc_emit_fn)(void *ctx, const void *buf, size_t len);
  */
 #define ZC_SIZE_ANY UINT64_MAX
 
+struct zc_pipe;
+
 struct zc_decoder {
 	uint64_t want_size;
 	struct zc_header h;
 	int have_header;
 	int failed;
 	uint32_t next;          /* the block being filled */
-	struct strbuf in;       /* header, table, or the block's stored bytes */
-	unsigned char *raw;     /* ZC_BLOCK_MAX bytes once the header is in */
+	struct strbuf in;       /* the header and table until they are in */
+	struct zc_pipe *pipe;   /* the blocks in flight, once they are */
 	uint64_t fed, emitted;
 };
 

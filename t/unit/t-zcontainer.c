@@ -197,6 +197,78 @@ static void put64(struct strbuf *z, size_t off, uint64_t v)
 
 #define ENTRY(i, field) (ZC_HEADER_SIZE + (i) * ZC_ENTRY_SIZE + (field))
 
+/* Stops the decoder at its third block. */
+static int emit_two(void *ctx, const void *buf, size_t len)
+{
+	struct strbuf *sb = ctx;
+
+	if (sb->len >= 2 * 16384)
+		return -1;
+	strbuf_add(sb, buf, len);
+	return 0;
+}
+
+/*
+ * Blocks decode on several threads, yet the raw bytes and the errors come
+ * in block order: a bad block is named even when the input is cut later,
+ * and a caller that stops taking bytes gets no more.
+ */
+static void in_order(void)
+{
+	struct zc_options opts = ZC_OPTIONS_INIT;
+	struct strbuf z = STRBUF_INIT, t = STRBUF_INIT, back = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct zc_header h = ZC_HEADER_INIT;
+	struct zc_decoder d;
+	unsigned char *raw = xmalloc(16 * 16384);
+	size_t off, i, cut = 0;
+	int ret;
+
+	opts.block_size = 16384;
+	fill_f32(raw, 16 * 16384);
+	encode(&opts, raw, 16 * 16384, &z);
+	if (!ok(zc_header_parse(&h, z.buf, z.len, NULL) > 0 && h.nr == 16,
+		"16 blocks"))
+		goto out;
+	off = ZC_HEADER_SIZE + 16 * ZC_ENTRY_SIZE;
+	for (i = 0; i < 9; i++)
+		off += h.blocks[i].stored_len;
+	for (cut = off, i = 9; i < 13; i++)
+		cut += h.blocks[i].stored_len;
+
+	strbuf_add(&t, z.buf, z.len);
+	t.buf[off] = 0; /* block 9's frame loses its magic */
+	expect_refused_late(&t, ZC_SIZE_ANY, "block 9: not a zstd frame",
+			    "a bad block in the middle");
+	strbuf_setlen(&t, cut);
+	expect_refused_late(&t, ZC_SIZE_ANY, "block 9: not a zstd frame",
+			    "a bad block before a cut: the block is named");
+	ret = decode(&t, ZC_SIZE_ANY, 1, &back, &err);
+	ok(ret == -1 && strstr(err.buf, "block 9: not a zstd frame"),
+	   "byte by byte too (%s)", err.buf);
+	ok(back.len <= 9 * 16384 && !memcmp(back.buf, raw, back.len),
+	   "blocks before it, in order (%zu bytes)", back.len);
+
+	strbuf_reset(&back);
+	strbuf_reset(&err);
+	zc_decoder_init(&d, ZC_SIZE_ANY);
+	ret = zc_decoder_feed(&d, z.buf, z.len, emit_two, &back, &err);
+	if (!ret)
+		ret = zc_decoder_finish(&d, &err);
+	zc_decoder_release(&d);
+	ok(ret == -1 && strstr(err.buf, "block 2: its raw bytes were not taken"),
+	   "a caller that stops taking bytes stops the decoder (%s)", err.buf);
+	ok(back.len == 2 * 16384 && !memcmp(back.buf, raw, back.len),
+	   "it got the first two blocks");
+out:
+	zc_header_release(&h);
+	strbuf_release(&z);
+	strbuf_release(&t);
+	strbuf_release(&back);
+	strbuf_release(&err);
+	free(raw);
+}
+
 static void hostile(void)
 {
 	struct zc_options opts = ZC_OPTIONS_INIT;
@@ -293,6 +365,7 @@ static void hostile(void)
 	}
 	free(bomb);
 	free(raw);
+	in_order();
 	strbuf_release(&z);
 	strbuf_release(&t);
 }
