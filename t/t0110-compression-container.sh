@@ -82,8 +82,8 @@ test_expect_success 'floats are stored in byte planes, and beat plain zstd' '
 		at_most $(size $f.safetensors.auto) 99 100 \
 			$(size $f.safetensors.zstd) || return 1
 	done &&
-	# BF16 at least x1.3, FP32 at least x1.1
-	at_most $(size bf16.safetensors.auto) 10 13 $(size data/bf16.safetensors) &&
+	# BF16 at least x1.4, FP32 at least x1.1
+	at_most $(size bf16.safetensors.auto) 10 14 $(size data/bf16.safetensors) &&
 	at_most $(size f32.safetensors.auto) 10 11 $(size data/f32.safetensors)
 '
 
