@@ -141,6 +141,42 @@ test_expect_success 'a wrong object of the right size is not "already there"' '
 	test_cmp_bin work/a.pth "$obj"
 '
 
+# put_other KEY FILE: another client stores FILE under KEY, with its
+# checksum, as S3 would keep it.
+put_other () {
+	sha=$(sha256sum <"$2" | cut -d" " -f1) &&
+	status=$(s3_curl -o out -w "%{http_code}" -T "$2" \
+		-H "x-amz-content-sha256: $sha" \
+		-H "x-amz-checksum-sha256: $(b64 $sha)" \
+		"$S3_ENDPOINT/models/$1") &&
+	test "$status" = 200
+}
+
+test_expect_success 'fsck --remote names what storage holds wrong, and what to run' '
+	a=$(oid_of work/a.pth) &&
+	c=$(oid_of work/c.pth) &&
+	test-tool genrandom not-a 300k >not-a &&
+	put_other $(s3_key team $a) not-a &&
+	test-tool genrandom short-c 50k >short-c &&
+	put_other $(s3_key team $c) short-c &&
+	test_expect_code 1 git -C work model fsck --remote >out 2>err &&
+	grep "^wrong object $a for HEAD:a.pth in storage .s3://models/team.: it has another checksum (run .git model push --all. to upload it again)$" out &&
+	grep "^wrong object $c for HEAD:c.pth in storage .s3://models/team.: it has another size (run .git model push --all. to upload it again)$" out &&
+	test_line_count = 2 out &&
+	# a clone without the weights: another clone must push them
+	rm -rf bare.git &&
+	git clone -q --bare remote.git bare.git &&
+	git -C bare.git config model.storage s3://models/team &&
+	test_expect_code 1 git -C bare.git model fsck --remote >out &&
+	grep "^wrong object $a for HEAD:a.pth in storage .s3://models/team.: it has another checksum (run .git model push --all. in a clone that has it)$" out &&
+	test_line_count = 2 out &&
+	git -C work model push --all origin &&
+	git -C work model fsck --remote >out &&
+	test_must_be_empty out &&
+	git -C bare.git model fsck --remote >out &&
+	test_must_be_empty out
+'
+
 test_expect_success 'SIGINT during a multipart push aborts the open upload' '
 	test-tool genrandom huge 300m >work/huge.pth &&
 	git -C work add huge.pth &&

@@ -8,9 +8,11 @@
  *
  * Pointers: every blob of the revisions' trees that is, or tries to be, a
  * pointer must be one in canonical form, and its object must be local or,
- * with --remote, in storage. A blob that the attributes send through the
- * filter but that is not a pointer was committed raw: that is reported
- * too.
+ * with --remote, in storage; with --remote, what storage holds under an
+ * object's name must also be that object, as far as its size and the
+ * checksum it states (S3) tell. A blob that the attributes send through
+ * the filter but that is not a pointer was committed raw: that is
+ * reported too.
  */
 
 #include <errno.h>
@@ -49,6 +51,8 @@ struct fsck {
 	/* pointers */
 	size_t pointers;
 	struct found_set missing; /* not in the local store; path is rev:path */
+	int remote;               /* --remote: storage is asked too */
+	struct found_set local;   /* with remote: the objects that are local */
 };
 
 /* A line on stdout per problem; the count decides the exit status. */
@@ -251,6 +255,7 @@ static void check_pointer(struct rev_walk *w, const char *path,
 	struct fsck *f = w->f;
 	struct pointer p = POINTER_INIT;
 	struct strbuf err = STRBUF_INIT, canon = STRBUF_INIT;
+	int local;
 
 	if (pointer_parse(&p, buf, len, &err) < 0) {
 		problem(f, "invalid pointer %s:%s: %s", w->rev, path, err.buf);
@@ -264,13 +269,15 @@ static void check_pointer(struct rev_walk *w, const char *path,
 		goto cleanup;
 	}
 	f->pointers++;
-	if (!store_has(&f->store, p.oid, p.size)) {
+	local = store_has(&f->store, p.oid, p.size);
+	if (!local || f->remote) {
+		struct found_set *set = local ? &f->local : &f->missing;
 		struct strbuf where = STRBUF_INIT;
 		struct found *m;
 
 		strbuf_addf(&where, "%s:%s", w->rev, path);
-		ALLOC_GROW(f->missing.v, f->missing.nr + 1, f->missing.alloc);
-		m = &f->missing.v[f->missing.nr++];
+		ALLOC_GROW(set->v, set->nr + 1, set->alloc);
+		m = &set->v[set->nr++];
 		/* fields scan.h may add are NULL, as found_set_release() wants */
 		memset(m, 0, sizeof(*m));
 		memcpy(m->oid, p.oid, sizeof(p.oid));
@@ -416,17 +423,42 @@ static void check_worktree(struct fsck *f)
 	strbuf_release(&held);
 }
 
-/* The objects that are not local: in storage, with --remote? */
+/*
+ * "wrong object" when storage holds another object under `m`'s name:
+ * 1 reported, 0 not wrong. `local`: we have the object, to upload again.
+ */
+static int report_wrong(struct fsck *f, const struct transfer *t, size_t i,
+			const struct found *m, const struct storage *s,
+			int local)
+{
+	enum transfer_wrong w = transfer_wrong(t, i);
+
+	if (w == TRANSFER_NOT_WRONG)
+		return 0;
+	problem(f, "wrong object %s for %s in storage '%s': it has another "
+		   "%s (run 'git model push --all' %s)",
+		m->oid, m->path, s->display,
+		w == TRANSFER_WRONG_SIZE ? "size" : "checksum",
+		local ? "to upload it again" : "in a clone that has it");
+	return 1;
+}
+
+/*
+ * The objects that are not local: in storage, with --remote? And with
+ * --remote, is what storage holds under each object's name that object?
+ */
 static void check_missing(struct fsck *f, int remote)
 {
 	struct storage s = STORAGE_INIT;
 	struct strbuf why = STRBUF_INIT;
 	struct transfer t = { 0 };
-	size_t i;
+	size_t i, nm;
 	int have_storage = 0, checked = 0;
 
 	found_set_finish(&f->missing);
-	if (!f->missing.nr)
+	found_set_finish(&f->local);
+	nm = f->missing.nr;
+	if (!nm && !f->local.nr)
 		return;
 	if (remote) {
 		switch (storage_for_repo(&s, f->r, NULL, &why)) {
@@ -441,14 +473,17 @@ static void check_missing(struct fsck *f, int remote)
 	}
 	if (have_storage &&
 	    !transfer_init(&t, TRANSFER_CHECK, &s, &f->store, f->r, -1, 0)) {
-		for (i = 0; i < f->missing.nr; i++)
+		for (i = 0; i < nm; i++)
 			transfer_add(&t, f->missing.v[i].oid,
 				     f->missing.v[i].size,
 				     f->missing.v[i].path);
+		for (i = 0; i < f->local.nr; i++)
+			transfer_add(&t, f->local.v[i].oid, f->local.v[i].size,
+				     f->local.v[i].path);
 		transfer_run(&t);
 		checked = 1;
 	}
-	for (i = 0; i < f->missing.nr; i++) {
+	for (i = 0; i < nm; i++) {
 		const struct found *m = &f->missing.v[i];
 
 		if (!remote)
@@ -465,11 +500,23 @@ static void check_missing(struct fsck *f, int remote)
 			problem(f, "missing object %s for %s: not in the local "
 				   "store, and storage '%s' could not be asked",
 				m->oid, m->path, s.display);
-		else if (!transfer_has(&t, i))
+		else if (!transfer_has(&t, i) &&
+			 !report_wrong(f, &t, i, m, &s, 0))
 			problem(f, "missing object %s for %s: neither in the "
 				   "local store nor in storage '%s' (run 'git "
 				   "model push --all' in a clone that has it)",
 				m->oid, m->path, s.display);
+	}
+	/* a local object storage lacks is fine: not pushed yet */
+	for (i = 0; checked && i < f->local.nr; i++) {
+		const struct found *m = &f->local.v[i];
+
+		if (transfer_has(&t, nm + i) < 0)
+			problem(f, "storage '%s' could not be asked about "
+				   "object %s for %s",
+				s.display, m->oid, m->path);
+		else if (!transfer_has(&t, nm + i))
+			report_wrong(f, &t, nm + i, m, &s, 1);
 	}
 	if (checked)
 		transfer_release(&t);
@@ -498,7 +545,7 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 			   "check the pointers of revisions and the work tree",
 			   PARSE_OPT_NONEG),
 		OPT_BOOL_F(0, "remote", &remote,
-			   "ask storage for the weights missing locally",
+			   "ask storage for the weights, and check what it holds",
 			   PARSE_OPT_NONEG),
 		OPT_END(),
 	};
@@ -517,6 +564,7 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 		revs[nrevs++] = "HEAD"; /* none yet in a new repository */
 
 	f.r = repo;
+	f.remote = remote;
 	f.progress = isatty(2);
 	repo_store(repo, &f.store);
 	/*
@@ -562,6 +610,7 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 
 cleanup:
 	found_set_release(&f.missing);
+	found_set_release(&f.local);
 	store_release(&f.store);
 	strbuf_release(&hs);
 	free(revs);

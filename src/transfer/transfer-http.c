@@ -964,6 +964,10 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 			break;
 		} else if (status == 200 || status == 404) {
 			/* absent, or there with the wrong size or sum: upload */
+			if (status == 200 && len >= 0)
+				it->wrong = len != (curl_off_t)it->size ?
+						    TRANSFER_WRONG_SIZE :
+						    TRANSFER_WRONG_CHECKSUM;
 			queue_upload(it, status == 200);
 		} else if (s->http->describe_error && !it->body.len) {
 			queue_request(it, REQ_PROBE);

@@ -83,6 +83,7 @@ struct transfer_item {
 	char *etag;         /* from the response */
 	char *checksum;     /* storage_http_ops.checksum_header's value */
 	char *where;        /* storage_http_ops.where_header's value */
+	enum transfer_wrong wrong; /* what HEAD found under its name */
 	struct strbuf body; /* a response that is not content, capped */
 
 	/* downloads */

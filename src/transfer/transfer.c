@@ -127,6 +127,14 @@ static void item_free(struct transfer *t, struct transfer_item *it)
 	free(it);
 }
 
+enum transfer_wrong transfer_wrong(const struct transfer *t, size_t i)
+{
+	if (t->dir != TRANSFER_CHECK || i >= t->top)
+		BUG("transfer_wrong() on an item that was not checked");
+	return t->items[i]->stage == ST_DONE ? t->items[i]->wrong :
+					       TRANSFER_NOT_WRONG;
+}
+
 int transfer_has(const struct transfer *t, size_t i)
 {
 	if (t->dir != TRANSFER_CHECK || i >= t->top)

@@ -131,6 +131,21 @@ size_t transfer_run(struct transfer *t);
 int transfer_has(const struct transfer *t, size_t i);
 
 /*
+ * After transfer_run() of a TRANSFER_CHECK queue, for the `i`-th object
+ * queued that transfer_has() says storage has not: whether storage holds
+ * something else under its name (an HTTP backend's HEAD answered 200),
+ * and how it differs.
+ */
+enum transfer_wrong {
+	TRANSFER_NOT_WRONG,      /* nothing there, or not known */
+	TRANSFER_WRONG_SIZE,     /* there with another size */
+	TRANSFER_WRONG_CHECKSUM, /* the size, but the checksum the storage
+				    states (S3's x-amz-checksum-sha256) is
+				    not the object's */
+};
+enum transfer_wrong transfer_wrong(const struct transfer *t, size_t i);
+
+/*
  * After transfer_run() of a download with failures: one error line for
  * each kind, with its own advice. Objects not in storage (404) and wrong
  * bytes there are to be uploaded again from a clone that has them; the
