@@ -6,7 +6,9 @@
 # The data are lib-compression.py's: a small MLP trained a few hundred
 # steps, saved as FP32, BF16, FP16 and int8 .safetensors, plus random and
 # zlib-compressed bytes; PERF_COMPRESS_SCALE (8; 2 with PERF_QUICK)
-# widens the network. For each setting: the bytes in storage, the push
+# widens the network; PERF_COMPRESS_DATA=<dir> takes the files from a
+# directory instead (lib-compression.py make <dir> [SCALE] made them
+# before: training takes minutes). For each setting: the bytes in storage, the push
 # time, and the time of a clone that smudges every file from storage;
 # then zstd -T0 at the same level (3) on each file, and zstd -T0 -d. The
 # storage is written with model.file.hardLinks=false, so a raw push is a
@@ -23,10 +25,16 @@ fi
 command -v zstd >/dev/null 2>&1 ||
 	perf_die "the zstd command is not installed (apt-get install zstd)"
 
-mkdir data &&
-/usr/bin/python3 "$PERF_DIR/../lib-compression.py" make data \
-	"$PERF_COMPRESS_SCALE" ||
-	perf_die "cannot make the test data (python3-torch)"
+if test -n "$PERF_COMPRESS_DATA"
+then
+	mkdir data && cp "$PERF_COMPRESS_DATA"/* data/ ||
+		perf_die "cannot copy the test data from '$PERF_COMPRESS_DATA'"
+else
+	mkdir data &&
+	/usr/bin/python3 "$PERF_DIR/../lib-compression.py" make data \
+		"$PERF_COMPRESS_SCALE" ||
+		perf_die "cannot make the test data (python3-torch)"
+fi
 raw=$(cat data/* | wc -c)
 echo "$perf_name: push and clone with compression, $(perf_human $raw) in" \
 	"$(ls data | wc -l) files, scale $PERF_COMPRESS_SCALE (best of $PERF_REPEAT)"
