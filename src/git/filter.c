@@ -5,10 +5,12 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pkt-line.h"
 #include "storage.h"
+#include "tensor-tap.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -70,6 +72,8 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 	struct store_writer w = STORE_WRITER_INIT;
 	struct pointer p = POINTER_INIT;
 	struct strbuf url = STRBUF_INIT;
+	struct store_tap *tap = NULL;
+	struct stat st;
 	char *buf = NULL;
 	ssize_t n;
 	int ret = -1;
@@ -88,8 +92,15 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		}
 	}
 
-	if (store_writer_start(&w, f->store) < 0 ||
-	    store_writer_write(&w, buf, n) < 0)
+	if (store_writer_start(&w, f->store) < 0)
+		goto cleanup;
+	/*
+	 * The tensors' hashes, for the first diff: the work tree file's size
+	 * is the size the content is expected to have.
+	 */
+	if (path && !stat(path, &st) && S_ISREG(st.st_mode))
+		w.tap = tap = tensor_tap_new(st.st_size);
+	if (store_writer_write(&w, buf, n) < 0)
 		goto cleanup;
 	/* The rest is read into the writer's block, where it is hashed. */
 	for (;;) {
@@ -107,6 +118,8 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 	pointer_init(&p);
 	if (store_writer_commit(&w, NULL, p.oid, &p.size) < 0)
 		goto cleanup;
+	tensor_tap_finish(tap, f->store, p.oid);
+	tap = NULL;
 	if (f->storage_url) {
 		storage_object_url(f->storage_url, p.oid, &url);
 		pointer_set_url(&p, url.buf);
@@ -117,6 +130,7 @@ cleanup:
 	if (ret < 0)
 		error("cannot clean '%s'", path);
 	store_writer_abort(&w);
+	tensor_tap_finish(tap, f->store, NULL);
 	pointer_release(&p);
 	strbuf_release(&url);
 	free(buf);

@@ -248,18 +248,20 @@ cleanup:
 	strbuf_release(&path);
 }
 
-static void save_cache(const struct store *s, const struct model_file *mf)
+void model_file_cache_hashes(const struct store *s, const char *oid,
+			     const struct model_info *info,
+			     char (*hashes)[OID_HEXSZ + 1])
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	size_t i;
 
-	if (cache_path(s, mf->oid, &path) < 0 || mkdir_leading(path.buf) < 0)
+	if (cache_path(s, oid, &path) < 0 || mkdir_leading(path.buf) < 0)
 		goto cleanup;
 	strbuf_addstr(&text, CACHE_HEADER);
-	for (i = 0; i < mf->info.nr; i++)
+	for (i = 0; i < info->nr; i++)
 		strbuf_addf(&text, "%" PRIu64 " %" PRIu64 " %s\n",
-			    mf->info.tensors[i].offset,
-			    mf->info.tensors[i].length, mf->hashes[i]);
+			    info->tensors[i].offset, info->tensors[i].length,
+			    hashes[i]);
 	/* Only a speed-up: a cache that cannot be written is no error. */
 	set_error_quiet(1);
 	write_file_atomically(path.buf, text.buf, text.len, 0444, 1);
@@ -304,7 +306,7 @@ static int hash_tensors(struct model_file *mf, const struct store *s,
 		hashed++;
 	}
 	if (!ret && hashed && *mf->oid)
-		save_cache(s, mf);
+		model_file_cache_hashes(s, mf->oid, &mf->info, mf->hashes);
 	if (ret) {
 		free(mf->hashes);
 		mf->hashes = NULL;
@@ -321,4 +323,30 @@ int model_file_hash(struct model_file *mf, const struct store *s)
 int model_file_hash_cached(struct model_file *mf, const struct store *s)
 {
 	return hash_tensors(mf, s, 1);
+}
+
+void model_file_hash_object(const struct store *s, const char *oid,
+			    uint64_t size)
+{
+	struct model_file mf = MODEL_FILE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	unsigned char head[16];
+	enum model_format f;
+	int quiet = set_error_quiet(1);
+	int fd = store_open(s, oid, size);
+
+	if (fd < 0 || use_fd(&mf, fd) < 0)
+		goto cleanup;
+	if (pread(mf.fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
+		goto cleanup;
+	f = model_format_detect(head, sizeof(head), size);
+	if (f != MODEL_FORMAT_SAFETENSORS && f != MODEL_FORMAT_GGUF)
+		goto cleanup;
+	memcpy(mf.oid, oid, sizeof(mf.oid));
+	if (!model_file_read(&mf, &err) && model_file_hash_cached(&mf, s))
+		model_file_hash(&mf, s);
+cleanup:
+	set_error_quiet(quiet);
+	strbuf_release(&err);
+	model_file_release(&mf);
 }

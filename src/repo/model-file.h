@@ -89,6 +89,24 @@ int model_file_hash(struct model_file *mf, const struct store *s);
 int model_file_hash_cached(struct model_file *mf, const struct store *s);
 
 /*
+ * Cache `hashes` (one per tensor of `info`, in its order) as the tensor
+ * hashes of the store object `oid`. Quiet: a cache that cannot be written
+ * is no error.
+ */
+void model_file_cache_hashes(const struct store *s, const char *oid,
+			     const struct model_info *info,
+			     char (*hashes)[OID_HEXSZ + 1]);
+
+/*
+ * Hash and cache the tensors of the store object `oid` of `size` bytes
+ * when it is a .safetensors or GGUF file whose hashes are not cached yet
+ * (downloads call it, so that the first diff reads only headers). Only a
+ * speed-up: nothing is reported, whatever fails.
+ */
+void model_file_hash_object(const struct store *s, const char *oid,
+			    uint64_t size);
+
+/*
  * Drop the tensor hashes cached for the store object `oid` (prune calls
  * it for each object it deletes). 0 (also when none were cached) or -1.
  */

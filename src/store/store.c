@@ -289,6 +289,7 @@ struct bg_writer {
 	off_t off;     /* where the posted block goes */
 	int stop;
 	int err;
+	struct store_tap *tap;
 };
 
 /*
@@ -360,7 +361,7 @@ static void *bg_main(void *data)
 	pthread_mutex_lock(&bg->mu);
 	for (;;) {
 		const char *block;
-		size_t len;
+		size_t len, skip;
 		off_t off;
 		int err = 0;
 
@@ -368,13 +369,16 @@ static void *bg_main(void *data)
 			pthread_cond_wait(&bg->cv, &bg->mu);
 		if (bg->posted < 0)
 			break;
-		block = bg->blocks[bg->posted] + bg->skip;
+		skip = bg->skip;
+		block = bg->blocks[bg->posted] + skip;
 		len = bg->len;
 		off = bg->off;
 		pthread_mutex_unlock(&bg->mu);
 
 		if (bg_write(bg, block, len, off) < 0)
 			err = errno ? errno : EIO;
+		else if (bg->tap)
+			bg->tap->data(bg->tap, block - skip, skip + len);
 
 		pthread_mutex_lock(&bg->mu);
 		if (err && !bg->err)
@@ -466,6 +470,7 @@ int store_writer_start(struct store_writer *w, const struct store *s)
 	w->tmp_path = NULL;
 	w->buf = NULL;
 	w->bg = NULL;
+	w->tap = NULL;
 	w->hash = (struct hash)HASH_INIT;
 	w->fd = store_tmp_file(s, "object-", &path);
 	if (w->fd < 0) {
@@ -495,6 +500,7 @@ static int flush_block(struct store_writer *w)
 		bg = w->bg = bg_start(w->fd, w->buf);
 		if (!bg)
 			return -1;
+		bg->tap = w->tap;
 	}
 	err = bg_wait_idle(bg);
 	if (!err) {
@@ -590,6 +596,8 @@ static int drain(struct store_writer *w)
 		    write_in_full(w->fd, w->buf + w->written,
 				  w->buf_len - w->written) < 0)
 			return error_errno("cannot write '%s'", w->tmp_path);
+		if (w->tap && w->buf_len)
+			w->tap->data(w->tap, w->buf, w->buf_len);
 		w->buf_len = w->written = 0;
 		return 0;
 	}

@@ -103,6 +103,18 @@ int store_spool(const struct store *s);
  */
 struct bg_writer;
 
+/*
+ * A tap sees every byte of an object being written, in order, once the
+ * bytes are written: data() is called with each run of them, on the
+ * writer's thread (or, for an object that fits in one block, in the
+ * caller's at commit). It must not keep `buf`, and what it costs is the
+ * writer's. Set `tap` after store_writer_start(); the writer never calls
+ * it after commit or abort has returned. Owned by the caller.
+ */
+struct store_tap {
+	void (*data)(struct store_tap *tap, const void *buf, size_t len);
+};
+
 struct store_writer {
 	const struct store *store;
 	int fd;
@@ -113,10 +125,11 @@ struct store_writer {
 	size_t buf_len;
 	size_t written;  /* of the first block, written out already */
 	struct bg_writer *bg;
+	struct store_tap *tap; /* NULL: none */
 };
 
 #define STORE_WRITER_INIT { .store = NULL, .fd = -1, .tmp_path = NULL, \
-			    .buf = NULL, .written = 0, .bg = NULL }
+			    .buf = NULL, .written = 0, .bg = NULL, .tap = NULL }
 
 int store_writer_start(struct store_writer *w, const struct store *s);
 int store_writer_write(struct store_writer *w, const void *data, size_t len);

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "human.h"
 #include "loan.h"
+#include "model-file.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -352,6 +353,22 @@ static void mark_stored(struct transfer *t)
 	free(oids);
 }
 
+/*
+ * The tensor hashes of the weights just downloaded, while their bytes are
+ * in the page cache, so that the first diff of them reads only headers.
+ */
+static void hash_downloaded(struct transfer *t)
+{
+	size_t i;
+
+	if (t->dir != TRANSFER_DOWNLOAD || !t->store || t->foreign)
+		return;
+	for (i = 0; i < t->top; i++)
+		if (t->items[i]->stage == ST_DONE)
+			model_file_hash_object(t->store, t->items[i]->oid,
+					       t->items[i]->size);
+}
+
 size_t transfer_run(struct transfer *t)
 {
 	uint64_t start = transfer_now_ms();
@@ -374,5 +391,6 @@ size_t transfer_run(struct transfer *t)
 	if (t->progress)
 		transfer_draw_progress(t, start, 1);
 	mark_stored(t);
+	hash_downloaded(t);
 	return t->failed;
 }
