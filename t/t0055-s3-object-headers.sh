@@ -96,6 +96,27 @@ test_expect_success 'SSE, storage class and requester-pays headers go out signed
 		"$(grep -c "=> Send header: x-amz-content-sha256: " trace)"
 '
 
+test_expect_success 'a KMS key id goes out signed, though libcurl before 8.10 orders it wrongly' '
+	test-tool genrandom k 100k >work/k.pth &&
+	test-tool genrandom l 6m >work/l.pth &&
+	git -C work add k.pth l.pth &&
+	git -C work commit -q -m kl &&
+	key=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab &&
+	rm -f trace &&
+	GIT_TRACE_CURL="$TRASH_DIRECTORY/trace" git -C work \
+		-c model.s3.sse=aws:kms -c model.s3.sseKmsKeyId=$key \
+		-c model.s3.multipartThreshold=5m -c model.s3.partSize=5m \
+		push -q origin main &&
+	! grep "sig=bad\|sig=missing" "$S3_PROXY_LOG" &&
+	# the single PUT and CreateMultipartUpload, not the parts
+	test "$(grep -c "=> Send header: x-amz-server-side-encryption-aws-kms-key-id: $key$" trace)" = 2 &&
+	test "$(grep -c "=> Send header: x-amz-server-side-encryption: aws:kms$" trace)" = 2 &&
+	test_cmp_bin work/l.pth "$(s3_object_path models $(s3_key team $(oid_of work/l.pth)))" &&
+	test_must_fail git -C work -c model.s3.sseKmsKeyId=$key \
+		model push --all origin 2>err &&
+	grep "error: model.s3.sseKmsKeyId needs model.s3.sse aws:kms or aws:kms:dsse" err
+'
+
 test_expect_success 'a bucket in another region: the request is sent again there' '
 	echo "models eu-west-1" >"$S3_REGIONS" &&
 	test_when_finished "rm -f \"\$S3_REGIONS\"" &&

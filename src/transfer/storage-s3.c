@@ -4,8 +4,9 @@
  * already give the AWS CLI (aws-config.h).
  *
  * Requests are signed with Signature Version 4 by libcurl
- * (CURLOPT_AWS_SIGV4, libcurl >= 7.75). Two things libcurl 7.88 needs
- * from us: an explicit x-amz-content-sha256 header (without it, it signs
+ * (CURLOPT_AWS_SIGV4, libcurl >= 7.75), but for those it would sign
+ * wrongly (before 8.10, a KMS key id: aws-sigv4.h), which we sign
+ * ourselves. Two things libcurl 7.88 needs from us: an explicit x-amz-content-sha256 header (without it, it signs
  * the hash of an empty body), and every query string in canonical form
  * (keys sorted, values URI-encoded), since it signs the query as written.
  * An object's payload hash is its oid, known before we send a byte.
@@ -52,6 +53,7 @@
 
 #include "aws-config.h"
 #include "aws-credentials.h"
+#include "aws-sigv4.h"
 #include "config.h"
 #include "hash.h"
 #include "http.h"
@@ -80,6 +82,7 @@ struct s3_storage {
 	char sigv4[128];
 	uint64_t threshold, part;
 	char *sse;            /* model.s3.sse, or NULL */
+	char *sse_kms_key_id; /* model.s3.sseKmsKeyId, or NULL */
 	char *storage_class;  /* model.s3.storageClass, or NULL */
 	int request_payer;    /* model.s3.requestPayer = requester */
 	int anonymous;      /* model.s3.anonymous: sign nothing */
@@ -143,13 +146,10 @@ static int s3_setting(struct storage *s, const char *key, char **out)
 
 /*
  * What a bucket may require of every new object and request:
- * model.s3.sse (AES256, aws:kms, aws:kms:dsse: the bucket's KMS key),
+ * model.s3.sse (AES256, aws:kms, aws:kms:dsse) with
+ * model.s3.sseKmsKeyId (a KMS key other than the bucket's),
  * model.s3.storageClass, model.s3.requestPayer (requester). None from
  * .gitmodel: a repository does not choose that you pay for its reads.
- *
- * No KMS key id: libcurl 7.88 sorts the signed headers as "name:value"
- * lines, which puts x-amz-server-side-encryption-aws-kms-key-id before
- * x-amz-server-side-encryption, and S3 refuses that signature.
  */
 static int s3_object_settings(struct storage *s)
 {
@@ -158,6 +158,7 @@ static int s3_object_settings(struct storage *s)
 	int ret = -1;
 
 	if (s3_setting(s, "model.s3.sse", &s3->sse) < 0 ||
+	    s3_setting(s, "model.s3.sseKmsKeyId", &s3->sse_kms_key_id) < 0 ||
 	    s3_setting(s, "model.s3.storageClass", &s3->storage_class) < 0 ||
 	    s3_setting(s, "model.s3.requestPayer", &payer) < 0)
 		goto cleanup;
@@ -165,6 +166,12 @@ static int s3_object_settings(struct storage *s)
 	    strcmp(s3->sse, "aws:kms") && strcmp(s3->sse, "aws:kms:dsse")) {
 		error("bad value '%s' for model.s3.sse (AES256, aws:kms or "
 		      "aws:kms:dsse)", s3->sse);
+		goto cleanup;
+	}
+	if (s3->sse_kms_key_id &&
+	    (!s3->sse || strncmp(s3->sse, "aws:kms", 7))) {
+		error("model.s3.sseKmsKeyId needs model.s3.sse aws:kms or "
+		      "aws:kms:dsse");
 		goto cleanup;
 	}
 	if (s3->storage_class &&
@@ -426,6 +433,11 @@ static int s3_request_headers(struct storage *s, struct curl_slist **headers,
 	    add_header(headers, "x-amz-server-side-encryption: %s",
 		       s3->sse) < 0)
 		return -1;
+	if ((object || init) && s3->sse_kms_key_id &&
+	    add_header(headers,
+		       "x-amz-server-side-encryption-aws-kms-key-id: %s",
+		       s3->sse_kms_key_id) < 0)
+		return -1;
 	if ((object || init) && s3->storage_class &&
 	    add_header(headers, "x-amz-storage-class: %s",
 		       s3->storage_class) < 0)
@@ -434,6 +446,49 @@ static int s3_request_headers(struct storage *s, struct curl_slist **headers,
 	    add_header(headers, "x-amz-request-payer: %s", "requester") < 0)
 		return -1;
 	return 0;
+}
+
+/*
+ * Sign with aws-sigv4.c what libcurl would sign wrongly (its version
+ * before 8.10 with a KMS key id): the Authorization, x-amz-date and Host
+ * headers go into `headers`. Called under s3->lock. 0 or -1 (reported).
+ */
+static int s3_sign(struct storage *s, struct curl_slist **headers,
+		   const struct storage_request *rq, const char *payload)
+{
+	struct s3_storage *s3 = s->data;
+	struct aws_sigv4 sig = { 0 };
+	struct strbuf auth = STRBUF_INIT;
+	char amz_date[17];
+	int ret = -1;
+
+	if (!rq->url)
+		BUG("an S3 request to sign without its URL");
+	sig.method = rq->method ? rq->method : "GET";
+	sig.url = rq->url;
+	sig.headers = *headers;
+	sig.payload_sha256 = payload;
+	sig.region = s3->region;
+	sig.service = "s3";
+	sig.access_key = s3->aws.access_key;
+	sig.secret_key = s3->aws.secret_key;
+	sig.now = time(NULL);
+	{
+		/* the host of the URL, as the Host header sends it */
+		const char *h = strstr(rq->url, "://");
+		char *host = h ? xstrndup(h + 3, strcspn(h + 3, "/?")) : NULL;
+
+		sig.host = host ? host : "";
+		if (host && aws_sigv4_sign(&sig, &auth, amz_date) == 0 &&
+		    add_header(headers, "Host: %s", host) == 0 &&
+		    add_header(headers, "x-amz-date: %s", amz_date) == 0 &&
+		    add_header(headers, "Authorization: %s", auth.buf) == 0)
+			ret = 0;
+		free(host);
+	}
+	explicit_bzero(auth.buf, auth.len);
+	strbuf_release(&auth);
+	return ret;
 }
 
 static int s3_prepare(struct storage *s, CURL *easy,
@@ -456,14 +511,19 @@ static int s3_prepare(struct storage *s, CURL *easy,
 	pthread_mutex_lock(&s3->lock);
 	if (s3_credentials(s) < 0)
 		goto fail;
-	/* libcurl copies these: a refresh cannot pull them from under it */
-	curl_easy_setopt(easy, CURLOPT_AWS_SIGV4, s3->sigv4);
-	curl_easy_setopt(easy, CURLOPT_USERNAME, s3->aws.access_key);
-	curl_easy_setopt(easy, CURLOPT_PASSWORD, s3->aws.secret_key);
 	if (s3->aws.session_token &&
 	    add_header(headers, "x-amz-security-token: %s",
 		       s3->aws.session_token) < 0)
 		goto fail;
+	if (aws_sigv4_curl_misorders(*headers)) {
+		if (s3_sign(s, headers, rq, payload) < 0)
+			goto fail;
+	} else {
+		/* libcurl copies these: a refresh cannot pull them away */
+		curl_easy_setopt(easy, CURLOPT_AWS_SIGV4, s3->sigv4);
+		curl_easy_setopt(easy, CURLOPT_USERNAME, s3->aws.access_key);
+		curl_easy_setopt(easy, CURLOPT_PASSWORD, s3->aws.secret_key);
+	}
 	pthread_mutex_unlock(&s3->lock);
 	return 0;
 fail:
@@ -603,6 +663,7 @@ static void s3_close(struct storage *s)
 	free(s3->old_host);
 	free(s3->region);
 	free(s3->sse);
+	free(s3->sse_kms_key_id);
 	free(s3->storage_class);
 	aws_config_release(&s3->aws);
 	pthread_mutex_destroy(&s3->lock);
@@ -822,6 +883,7 @@ static int s3_send(struct storage *s, const char *key,
 		   struct s3_answer *a)
 {
 	struct strbuf url = STRBUF_INIT;
+	struct storage_request one;
 	int attempt, moved = 0, ret = -1;
 	char errbuf[CURL_ERROR_SIZE];
 
@@ -852,7 +914,9 @@ static int s3_send(struct storage *s, const char *key,
 		if (strcmp(rq->method, "GET"))
 			curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST,
 					 rq->method);
-		if (s3_prepare(s, easy, &headers, rq) < 0) {
+		one = *rq; /* shallow: only its url is its own */
+		one.url = url.buf;
+		if (s3_prepare(s, easy, &headers, &one) < 0) {
 			curl_slist_free_all(headers);
 			curl_easy_cleanup(easy);
 			break;

@@ -65,10 +65,12 @@ struct storage_request {
 	struct strbuf body;         /* what a POST sends */
 	const char *content_type;   /* of the body, or NULL */
 	char body_sha256[65];       /* room for the body's hash, hex */
+	const char *url;            /* where it goes, set before prepare(),
+				       or NULL when not known */
 };
 
 #define STORAGE_REQUEST_INIT \
-	{ NULL, NULL, NULL, STRBUF_INIT, STRBUF_INIT, NULL, "" }
+	{ NULL, NULL, NULL, STRBUF_INIT, STRBUF_INIT, NULL, "", NULL }
 
 void storage_request_release(struct storage_request *rq);
 

@@ -568,7 +568,7 @@ static int start_request(struct transfer *t, CURLM *multi,
 {
 	struct storage *s = t->storage;
 	struct strbuf url = STRBUF_INIT;
-	int ret = -1;
+	int ret = -1, prepared;
 
 	if (it->easy)
 		curl_easy_cleanup(it->easy);
@@ -642,7 +642,10 @@ static int start_request(struct transfer *t, CURLM *multi,
 				    &url);
 	}
 	curl_easy_setopt(it->easy, CURLOPT_URL, url.buf);
-	if (s->http->prepare(s, it->easy, &it->headers, &it->rq) < 0) {
+	it->rq.url = url.buf; /* for this call only */
+	prepared = s->http->prepare(s, it->easy, &it->headers, &it->rq);
+	it->rq.url = NULL;
+	if (prepared < 0) {
 		item_fail(it, "cannot prepare the request");
 		goto cleanup;
 	}
