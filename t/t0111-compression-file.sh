@@ -144,4 +144,12 @@ test_expect_success 'a compressed object of other content stores nothing' '
 	test_cmp_bin data/f16.safetensors "$(obj clone3/.git/model/objects $(oid_of data/f16.safetensors))"
 '
 
+test_expect_success 'ls-files --size: the bytes and form a file:// storage holds' '
+	git -C work model ls-files --size >out &&
+	o=$(obj storage $(oid_of data/f32.safetensors)) &&
+	kib=$(awk -v n=$(wc -c <$o.gmz) "BEGIN { printf \"%.2f KiB\", n / 1024 }") &&
+	grep " $kib gmz  f32.safetensors$" out &&
+	grep " 100.00 KiB 100.00 KiB raw  raw1.bin$" out
+'
+
 test_done

@@ -249,4 +249,41 @@ test_expect_success 'a damaged raw object is replaced raw, not hidden by a .gmz'
 	test_path_is_missing "$o.gmz"
 '
 
+test_expect_success 'ls-files --size: the bytes and form storage holds' '
+	git -C dav model ls-files --size >out &&
+	o=$(obj "$HTTPD_ROOT/auth/dav" $(oid_of data/bf16.safetensors)) &&
+	kib=$(awk -v n=$(size "$o.gmz") "BEGIN { printf \"%.2f KiB\", n / 1024 }") &&
+	grep "^$(oid_of data/bf16.safetensors | cut -c1-10) \* 201.47 KiB *$kib gmz  bf16.safetensors$" out &&
+	grep " 100.00 KiB 100.00 KiB raw  raw2.bin$" out
+'
+
+test_expect_success 'ls-files --size: an object storage lacks is "-"' '
+	(
+		cd dav &&
+		test-tool genrandom new 2k >new.bin &&
+		git add new.bin &&
+		git commit -q -m new
+	) &&
+	git -C dav model ls-files --size >out &&
+	grep "^[0-9a-f]* \*   2.00 KiB          -      new.bin$" out &&
+	git -C dav model ls-files >out &&
+	grep "^[0-9a-f]* \*   2.00 KiB  new.bin$" out
+'
+
+test_expect_success 'url names the raw form; --check the form storage holds' '
+	oid=$(oid_of data/f16.safetensors) &&
+	git -C dav model url f16.safetensors >url &&
+	echo "$HTTPD_URL/auth/dav/sha256/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4)/$oid" >expect &&
+	test_cmp expect url &&
+	git -C dav model url --check f16.safetensors >url &&
+	echo "$(cat expect).gmz" >expect.gmz &&
+	test_cmp expect.gmz url &&
+	oid=$(oid_of dav/raw2.bin) &&
+	git -C dav model url --check raw2.bin >url &&
+	echo "$HTTPD_URL/auth/dav/sha256/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4)/$oid" >expect &&
+	test_cmp expect url &&
+	test_must_fail git -C dav model url --check new.bin 2>err &&
+	grep "error: .new.bin. is in neither form in storage" err
+'
+
 test_done

@@ -138,4 +138,12 @@ test_expect_success 'a truncated compressed object stores nothing, one line' '
 	test_path_is_missing clone4/.git/model/incomplete/$oid
 '
 
+test_expect_success 'ls-files --size: the bytes and form the bucket holds' '
+	git -C work model ls-files --size >out &&
+	k=$(s3_key z $(oid_of data/f32.safetensors)) &&
+	kib=$(awk -v n=$(size "$(stored $k.gmz)") "BEGIN { printf \"%.2f KiB\", n / 1024 }") &&
+	grep " $kib gmz  f32.safetensors$" out &&
+	grep " 100.00 KiB 100.00 KiB raw  raw1.bin$" out
+'
+
 test_done

@@ -17,22 +17,84 @@
 #include "wrapper.h"
 #include "banned.h"
 
+/*
+ * --size: ask storage for every object at once (a check), so that each
+ * line can say what storage holds. 0, or -1 (reported).
+ */
+static int check_storage(struct repo *r, struct store *store,
+			 const struct found_set *set, struct storage *s,
+			 struct transfer *t)
+{
+	struct strbuf why = STRBUF_INIT;
+	size_t j;
+	int ret = storage_for_repo(s, r, NULL, &why);
+
+	if (ret > 0)
+		error("no storage to ask for --size: %s", why.buf);
+	strbuf_release(&why);
+	if (ret)
+		return -1;
+	if (transfer_init(t, TRANSFER_CHECK, s, store, r, 0, 1) < 0)
+		return -1;
+	for (j = 0; j < set->nr; j++)
+		transfer_add(t, set->v[j].oid, set->v[j].size, set->v[j].path);
+	transfer_run(t);
+	return 0;
+}
+
+/*
+ * The stored column of object `i`, a space and 14 columns right-aligned:
+ * the bytes storage holds and the form, "-" when storage lacks it, "?"
+ * when that could not be found out.
+ */
+static void stored_column(const struct transfer *t, size_t i,
+			  struct strbuf *column)
+{
+	struct strbuf col = STRBUF_INIT, *out = &col;
+	uint64_t stored;
+	enum transfer_form form;
+
+	switch (transfer_has(t, i)) {
+	case 1:
+		form = transfer_found(t, i, &stored);
+		if (stored)
+			human_size(stored, out);
+		else
+			strbuf_addch(out, '?');
+		strbuf_addstr(out, form == TRANSFER_FORM_COMPRESSED ? " gmz" :
+								     " raw");
+		break;
+	case 0:
+		strbuf_addstr(out, "-    ");
+		break;
+	default:
+		strbuf_addstr(out, "?    ");
+		break;
+	}
+	strbuf_addf(column, " %14s", col.buf);
+	strbuf_release(&col);
+}
+
 int cmd_ls_files(int argc, const char **argv, struct repo *repo)
 {
 	struct found_set set = FOUND_SET_INIT;
 	struct store store = STORE_INIT;
-	struct strbuf hs = STRBUF_INIT;
+	struct storage s = STORAGE_INIT;
+	struct transfer t = { 0 };
+	struct strbuf hs = STRBUF_INIT, ss = STRBUF_INIT;
 	const char *rev = NULL;
-	int all = 0, full = 0, ret;
+	int all = 0, full = 0, size = 0, ret;
 	static const char *const usage[] = {
-		"git model ls-files [-l | --long] [<rev>]",
-		"git model ls-files [-l | --long] (-a | --all)",
+		"git model ls-files [-l | --long] [-s | --size] [<rev>]",
+		"git model ls-files [-l | --long] [-s | --size] (-a | --all)",
 		NULL
 	};
 	const struct option options[] = {
 		OPT_BOOL('a', "all", &all,
 			 "every pointer of history, one line per object"),
 		OPT_BOOL('l', "long", &full, "the full 64-digit oids"),
+		OPT_BOOL('s', "size", &size,
+			 "ask storage what it holds of each: bytes and form"),
 		OPT_END(),
 	};
 	size_t j;
@@ -50,19 +112,31 @@ int cmd_ls_files(int argc, const char **argv, struct repo *repo)
 	if (ret < 0)
 		return 128;
 	repo_store(repo, &store);
+	if (size && check_storage(repo, &store, &set, &s, &t) < 0) {
+		ret = 128;
+		goto cleanup;
+	}
 	for (j = 0; j < set.nr; j++) {
 		const struct found *f = &set.v[j];
 
 		strbuf_reset(&hs);
 		human_size(f->size, &hs);
-		printf("%.*s %c %10s  %s\n", full ? OID_HEXSZ : 10, f->oid,
+		strbuf_reset(&ss);
+		if (size)
+			stored_column(&t, j, &ss);
+		printf("%.*s %c %10s%s  %s\n", full ? OID_HEXSZ : 10, f->oid,
 		       store_has(&store, f->oid, f->size) ? '*' : '-', hs.buf,
-		       f->path);
+		       ss.buf, f->path);
 	}
+	ret = 0;
+cleanup:
+	transfer_release(&t);
+	storage_close(&s);
 	found_set_release(&set);
 	store_release(&store);
 	strbuf_release(&hs);
-	return 0;
+	strbuf_release(&ss);
+	return ret;
 }
 
 /* The upstream of the current branch ("origin/main"), and its remote. */

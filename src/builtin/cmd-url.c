@@ -10,6 +10,7 @@
 #include "builtin.h"
 #include "scan.h"
 #include "storage.h"
+#include "transfer.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -58,14 +59,56 @@ static int https_form(struct repo *r, const char *base, const char *oid,
 	return 0;
 }
 
+/*
+ * --check: ask storage at `base` (the configured storage when
+ * `configured`, else a pointer's url, anonymously) which form it holds:
+ * 0 raw, 1 compressed only, -1 neither or no answer (reported).
+ */
+static int stored_form(struct repo *r, const char *base, int configured,
+		       const struct pointer *p, const char *path)
+{
+	struct storage s = STORAGE_INIT;
+	struct store store = STORE_INIT;
+	struct transfer t = { 0 };
+	uint64_t stored;
+	int ret = -1;
+
+	if ((configured ? storage_open(&s, base, r) :
+			  storage_open_anonymous(&s, base, r)) < 0)
+		goto cleanup;
+	repo_store(r, &store);
+	if (transfer_init(&t, TRANSFER_CHECK, &s, &store, r, 0, 1) < 0)
+		goto cleanup;
+	/* the raw form asked first: anything can download it */
+	t.compression = TRANSFER_COMPRESS_NONE;
+	t.foreign = !configured;
+	transfer_add(&t, p->oid, p->size, path);
+	transfer_run(&t);
+	switch (transfer_has(&t, 0)) {
+	case 1:
+		ret = transfer_found(&t, 0, &stored) == TRANSFER_FORM_COMPRESSED;
+		break;
+	case 0:
+		error("'%s' is in neither form in storage '%s'", path,
+		      s.display);
+		break;
+	}
+cleanup:
+	transfer_release(&t);
+	storage_close(&s);
+	store_release(&store);
+	return ret;
+}
+
 int cmd_url(int argc, const char **argv, struct repo *repo)
 {
 	struct pointer p = POINTER_INIT;
 	struct strbuf base = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf configured = STRBUF_INIT;
 	const char *rev = "HEAD", *path;
-	int https = 0, ret = 1;
+	int https = 0, check = 0, compressed = 0, ret = 1;
 	static const char *const usage[] = {
-		"git model url [--rev <rev>] [--https] <path>", NULL
+		"git model url [--rev <rev>] [--https] [--check] <path>", NULL
 	};
 	const struct option options[] = {
 		OPT_STRING(0, "rev", &rev, "<rev>",
@@ -73,6 +116,9 @@ int cmd_url(int argc, const char **argv, struct repo *repo)
 		OPT_BOOL_F(0, "https", &https,
 			   "an https:// URL for s3:// and gs:// storage",
 			   PARSE_OPT_NONEG),
+		OPT_BOOL(0, "check", &check,
+			 "ask storage which form it holds; <url>.gmz names "
+			 "the compressed one"),
 		OPT_END(),
 	};
 
@@ -95,17 +141,31 @@ int cmd_url(int argc, const char **argv, struct repo *repo)
 			goto cleanup;
 		}
 		strbuf_add(&base, p.url, len - tail);
-	} else if (storage_configured_url(repo, &base)) {
+	} else if (storage_configured_url(repo, &configured)) {
 		error("'%s' has no url and no model.storage is set (with the "
 		      "default storage of a local remote, there is no URL)",
 		      path);
 		goto cleanup;
 	} else {
-		char *bare = url_without_userinfo(base.buf);
+		char *bare = url_without_userinfo(configured.buf);
 
-		strbuf_reset(&base);
 		strbuf_addstr(&base, bare);
 		free(bare);
+	}
+	if (check) {
+		/* credentials only for the storage your config names */
+		int mine = !p.url;
+
+		if (p.url && !storage_configured_url(repo, &configured)) {
+			char *bare = url_without_userinfo(configured.buf);
+
+			mine = !strcmp(bare, base.buf);
+			free(bare);
+		}
+		compressed = stored_form(repo, mine ? configured.buf : base.buf,
+					 mine, &p, path);
+		if (compressed < 0)
+			goto cleanup;
 	}
 	if (https) {
 		if (https_form(repo, base.buf, p.oid, &out) < 0)
@@ -113,11 +173,14 @@ int cmd_url(int argc, const char **argv, struct repo *repo)
 	} else {
 		storage_object_url(base.buf, p.oid, &out);
 	}
+	if (compressed)
+		strbuf_addstr(&out, ".gmz");
 	printf("%s\n", out.buf);
 	ret = 0;
 cleanup:
 	pointer_release(&p);
 	strbuf_release(&base);
+	strbuf_release(&configured);
 	strbuf_release(&out);
 	return ret;
 }

@@ -481,6 +481,7 @@ static int apply_where(struct transfer_item *it, struct storage_locate *loc)
 			it->req = REQ_PUT;
 		return 0;
 	case STORAGE_HAS:
+		it->stored = it->size; /* such storage keeps objects raw */
 		item_done(it, ST_SKIPPED);
 		return 1;
 	case STORAGE_LACKS:
@@ -957,11 +958,13 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 				  &len);
 		if (status == 200 && it->gmz) {
 			/* its size and sum are not known before it is made */
+			it->stored = len > 0 ? (uint64_t)len : 0;
 			item_done(it, ST_SKIPPED);
 		} else if (status == 200 && len == (curl_off_t)it->size &&
 		    (!it->checksum ||
 		     s->http->checksum_matches(s, it->oid, it->checksum))) {
 			/* the size, and the checksum the storage states */
+			it->stored = it->size;
 			item_done(it, ST_SKIPPED);
 		} else if (status == 404 && ask_other_form(it)) {
 			break;

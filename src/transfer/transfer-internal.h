@@ -108,6 +108,7 @@ struct transfer_item {
 	 * `zc_size` bytes whose sha256 is `zc_sha`.
 	 */
 	int gmz;
+	uint64_t stored; /* a check found it: the bytes storage holds, or 0 */
 	enum item_form {
 		FORM_UNASKED, /* no request yet */
 		FORM_FIRST,   /* asking the form chosen first */

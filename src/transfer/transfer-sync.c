@@ -26,6 +26,7 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 	if (t->dir != TRANSFER_DOWNLOAD) {
 		res = ops->exists(s, it->oid, it->size);
 		if (res > 0) {
+			it->stored = it->size;
 			item_done(it, ST_SKIPPED);
 			return;
 		}

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -67,12 +68,18 @@ out:
 	return ret;
 }
 
-/* 1 when storage holds the compressed form, 0 when not, -1 (reported). */
-static int has_compressed(struct storage *s, const char *oid)
+/*
+ * 1 when storage holds the compressed form (its length in `stored`), 0
+ * when not, -1 (reported).
+ */
+static int has_compressed(struct storage *s, const char *oid,
+			  uint64_t *stored)
 {
 	int fd = s->sync->open_compressed(s, oid);
+	struct stat st;
 
 	if (fd >= 0) {
+		*stored = fstat(fd, &st) ? 0 : (uint64_t)st.st_size;
 		close(fd);
 		return 1;
 	}
@@ -129,8 +136,9 @@ int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
 
 	if (!s->sync->open_compressed)
 		return 0;
-	res = has_compressed(s, it->oid);
+	res = has_compressed(s, it->oid, &it->stored);
 	if (res > 0) {
+		it->gmz = 1;
 		item_done(it, ST_SKIPPED);
 		return 1;
 	}

@@ -147,6 +147,15 @@ int transfer_has(const struct transfer *t, size_t i)
 	}
 }
 
+enum transfer_form transfer_found(const struct transfer *t, size_t i,
+				  uint64_t *stored)
+{
+	if (transfer_has(t, i) != 1)
+		BUG("transfer_found() of an object storage does not have");
+	*stored = t->items[i]->stored;
+	return t->items[i]->gmz ? TRANSFER_FORM_COMPRESSED : TRANSFER_FORM_RAW;
+}
+
 void transfer_download_advice(const struct transfer *t, const char *where,
 			      const char *again)
 {

@@ -146,6 +146,21 @@ enum transfer_wrong {
 enum transfer_wrong transfer_wrong(const struct transfer *t, size_t i);
 
 /*
+ * After transfer_run() of a TRANSFER_CHECK queue that found the `i`-th
+ * object (transfer_has() is 1): the form storage holds it in (the form
+ * asked for first when it holds both: raw, unless model.compression
+ * compresses), and in `stored` the bytes storage said it holds, or 0
+ * when it did not say (an HTTP answer without Content-Length).
+ */
+enum transfer_form {
+	TRANSFER_FORM_RAW,
+	TRANSFER_FORM_COMPRESSED, /* <object>.gmz, git-model-compression(5) */
+};
+
+enum transfer_form transfer_found(const struct transfer *t, size_t i,
+				  uint64_t *stored);
+
+/*
  * After transfer_run() of a download with failures: one error line for
  * each kind, with its own advice. Objects not in storage (404) and wrong
  * bytes there are to be uploaded again from a clone that has them; the
