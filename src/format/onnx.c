@@ -1,6 +1,15 @@
 /*
  * ONNX: a protobuf ModelProto. Only what names the weights is read:
- * ModelProto.graph (field 7), GraphProto.initializer (field 5), and in
+ * ModelProto.graph (field 7), GraphProto.initializer (field 5) and
+ * sparse_initializer (15), and the graphs in node attributes, the bodies
+ * of If, Loop and Scan: GraphProto.node (1), NodeProto.name (3), op_type
+ * (4) and attribute (5), AttributeProto.name (1), g (6) and graphs (11),
+ * nested at most ONNX_MAX_DEPTH deep. A subgraph's initializer is named
+ * "<node>/<attribute>/<name>" after the node that holds it (its name, or
+ * "<op_type>#<index>" when it has none), so sibling branches do not clash.
+ * A sparse initializer (SparseTensorProto: values 1, indices 2, dims 3)
+ * is two tensors, its values under their name and its indices as
+ * "<name>.indices", and its dense shape is noted in the metadata. In
  * each TensorProto its dims (1), data_type (2), name (8), and where its
  * data is: raw_data (9), the packed float_data (4) or double_data (10)
  * (the same little-endian bytes as raw data), the packed varints of
@@ -19,6 +28,9 @@
 #include "banned.h"
 
 #define FMT "onnx"
+
+/* Graphs inside node attributes inside graphs: how deep they may go. */
+#define ONNX_MAX_DEPTH 16
 
 enum wire { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
 
@@ -274,6 +286,7 @@ static int read_tensor_proto(struct model_cursor *c, uint64_t end,
 }
 
 static int add_tensor(struct model_info *info, struct tensor_proto *tp,
+		      const char *prefix, const char *suffix,
 		      struct strbuf *err)
 {
 	const struct onnx_type *ot =
@@ -287,9 +300,16 @@ static int add_tensor(struct model_info *info, struct tensor_proto *tp,
 		strbuf_addstr(err, FMT ": segmented tensors are not read");
 		goto out;
 	}
-	t = model_tensor_add(info, tp->name.buf, tp->name.len, FMT, err);
+	if (!tp->name.len) {
+		/* refused by model_tensor_add(), whatever the prefix */
+		t = model_tensor_add(info, "", 0, FMT, err);
+		goto out;
+	}
+	strbuf_addf(&key, "%s%s%s", prefix, tp->name.buf, suffix);
+	t = model_tensor_add(info, key.buf, key.len, FMT, err);
 	if (!t)
 		goto out;
+	strbuf_reset(&key);
 	if (!ot || !ot->name) {
 		strbuf_addf(err, FMT ": tensor '%.128s' has unknown data_type %llu",
 			    t->name, (unsigned long long)tp->type);
@@ -338,26 +358,218 @@ out:
 }
 
 static int read_graph(struct model_cursor *c, uint64_t end,
-		      struct model_info *info)
+		      struct model_info *info, const char *prefix,
+		      unsigned depth);
+
+static void tensor_proto_release(struct tensor_proto *tp)
 {
+	strbuf_release(&tp->name);
+	strbuf_release(&tp->location);
+}
+
+#define TENSOR_PROTO_INIT { .name = STRBUF_INIT, .location = STRBUF_INIT }
+
+/* A short string field (a name, an op_type) into `out`. */
+static int read_name(struct model_cursor *c, const struct field *f,
+		     struct strbuf *out, const char *what)
+{
+	if (f->value > MODEL_MAX_NAME) {
+		strbuf_addf(c->err, FMT ": %s of %llu bytes (at most %u)", what,
+			    (unsigned long long)f->value, MODEL_MAX_NAME);
+		return -1;
+	}
+	strbuf_reset(out);
+	strbuf_grow(out, f->value);
+	if (model_cursor_read(c, out->buf, f->value, what))
+		return -1;
+	strbuf_setlen(out, f->value);
+	return 0;
+}
+
+/* SparseTensorProto: its values, its indices and its dense dims. */
+static int read_sparse(struct model_cursor *c, uint64_t end,
+		       struct model_info *info, const char *prefix)
+{
+	struct tensor_proto values = TENSOR_PROTO_INIT,
+			    indices = TENSOR_PROTO_INIT,
+			    dense = TENSOR_PROTO_INIT;
+	struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
+	int seen_values = 0, seen_indices = 0, ret = -1;
 	struct field f;
+	unsigned i;
 
 	while (c->off < end) {
-		struct tensor_proto tp = { .name = STRBUF_INIT,
-					   .location = STRBUF_INIT };
+		if (next_field(c, end, &f))
+			goto out;
+		if ((f.number == 1 || f.number == 2) && f.wire == WIRE_LEN) {
+			struct tensor_proto *tp =
+				f.number == 1 ? &values : &indices;
+
+			if (read_tensor_proto(c, f.start + f.value, tp))
+				goto out;
+			*(f.number == 1 ? &seen_values : &seen_indices) = 1;
+			continue;
+		}
+		if (f.number == 3) {
+			if (read_dims(c, &dense, &f))
+				goto out;
+			continue;
+		}
+		if (skip_field(c, &f))
+			goto out;
+	}
+	if (!seen_values || !seen_indices) {
+		strbuf_addf(c->err, FMT ": a sparse initializer without %s",
+			    seen_values ? "indices" : "values");
+		goto out;
+	}
+	if (add_tensor(info, &values, prefix, "", c->err))
+		goto out;
+	strbuf_reset(&indices.name);
+	strbuf_add(&indices.name, values.name.buf, values.name.len);
+	if (add_tensor(info, &indices, prefix, ".indices", c->err))
+		goto out;
+	strbuf_addf(&key, "%s%s.sparse_dims", prefix, values.name.buf);
+	strbuf_addch(&val, '[');
+	for (i = 0; i < dense.ndim; i++)
+		strbuf_addf(&val, "%s%llu", i ? ", " : "",
+			    (unsigned long long)dense.dims[i]);
+	strbuf_addch(&val, ']');
+	model_meta_add(info, key.buf, key.len, val.buf, val.len);
+	ret = 0;
+out:
+	tensor_proto_release(&values);
+	tensor_proto_release(&indices);
+	tensor_proto_release(&dense);
+	strbuf_release(&key);
+	strbuf_release(&val);
+	return ret;
+}
+
+/*
+ * AttributeProto: its graphs (g, graphs) are read with `node` (the
+ * prefix up to and with the node's name and a slash) and the attribute's
+ * name as their prefix.
+ */
+static int read_attribute(struct model_cursor *c, uint64_t end,
+			  struct model_info *info, const char *node,
+			  unsigned depth)
+{
+	struct strbuf name = STRBUF_INIT, prefix = STRBUF_INIT;
+	unsigned nr_graphs = 0;
+	struct field f;
+	int ret = -1;
+
+	while (c->off < end) {
+		if (next_field(c, end, &f))
+			goto out;
+		if (f.number == 1 && f.wire == WIRE_LEN) {
+			if (read_name(c, &f, &name, "an attribute name"))
+				goto out;
+			continue;
+		}
+		if ((f.number == 6 || f.number == 11) && f.wire == WIRE_LEN) {
+			strbuf_reset(&prefix);
+			strbuf_addf(&prefix, "%s%s", node,
+				    name.len ? name.buf : "attribute");
+			if (f.number == 11)
+				strbuf_addf(&prefix, "[%u]", nr_graphs++);
+			strbuf_addch(&prefix, '/');
+			if (read_graph(c, f.start + f.value, info, prefix.buf,
+				       depth + 1))
+				goto out;
+			continue;
+		}
+		if (skip_field(c, &f))
+			goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&name);
+	strbuf_release(&prefix);
+	return ret;
+}
+
+/* NodeProto: the graphs in its attributes. */
+static int read_node(struct model_cursor *c, uint64_t end,
+		     struct model_info *info, const char *prefix,
+		     unsigned index, unsigned depth)
+{
+	struct strbuf name = STRBUF_INIT, op = STRBUF_INIT,
+		      node = STRBUF_INIT;
+	struct field f;
+	int ret = -1;
+
+	while (c->off < end) {
+		if (next_field(c, end, &f))
+			goto out;
+		if ((f.number == 3 || f.number == 4) && f.wire == WIRE_LEN) {
+			if (read_name(c, &f, f.number == 3 ? &name : &op,
+				      "a node name"))
+				goto out;
+			continue;
+		}
+		if (f.number == 5 && f.wire == WIRE_LEN) {
+			strbuf_reset(&node);
+			if (name.len)
+				strbuf_addf(&node, "%s%s/", prefix, name.buf);
+			else
+				strbuf_addf(&node, "%s%s#%u/", prefix,
+					    op.len ? op.buf : "node", index);
+			if (read_attribute(c, f.start + f.value, info,
+					   node.buf, depth))
+				goto out;
+			continue;
+		}
+		if (skip_field(c, &f))
+			goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&name);
+	strbuf_release(&op);
+	strbuf_release(&node);
+	return ret;
+}
+
+static int read_graph(struct model_cursor *c, uint64_t end,
+		      struct model_info *info, const char *prefix,
+		      unsigned depth)
+{
+	unsigned nodes = 0;
+	struct field f;
+
+	if (depth > ONNX_MAX_DEPTH) {
+		strbuf_addf(c->err, FMT ": subgraphs nested more than %d deep",
+			    ONNX_MAX_DEPTH);
+		return -1;
+	}
+	while (c->off < end) {
+		struct tensor_proto tp = TENSOR_PROTO_INIT;
 		int ret;
 
 		if (next_field(c, end, &f))
 			return -1;
-		if (f.number != 5 || f.wire != WIRE_LEN) {
+		if (f.wire != WIRE_LEN ||
+		    (f.number != 1 && f.number != 5 && f.number != 15)) {
 			if (skip_field(c, &f))
 				return -1;
 			continue;
 		}
+		if (f.number == 1) {
+			if (read_node(c, f.start + f.value, info, prefix,
+				      nodes++, depth))
+				return -1;
+			continue;
+		}
+		if (f.number == 15) {
+			if (read_sparse(c, f.start + f.value, info, prefix))
+				return -1;
+			continue;
+		}
 		ret = read_tensor_proto(c, f.start + f.value, &tp) ||
-		      add_tensor(info, &tp, c->err);
-		strbuf_release(&tp.name);
-		strbuf_release(&tp.location);
+		      add_tensor(info, &tp, prefix, "", c->err);
+		tensor_proto_release(&tp);
 		if (ret)
 			return -1;
 	}
@@ -379,7 +591,7 @@ int onnx_read(const struct model_source *src, struct model_info *info,
 		if (next_field(c, src->size, &f))
 			goto out;
 		if (f.number == 7 && f.wire == WIRE_LEN) {
-			if (read_graph(c, f.start + f.value, info))
+			if (read_graph(c, f.start + f.value, info, "", 0))
 				goto out;
 			graphs++;
 			continue;

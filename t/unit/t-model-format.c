@@ -876,6 +876,168 @@ static void onnx_reject(const struct strbuf *tensor, const char *word,
 	strbuf_release(&file);
 }
 
+/* A TensorProto named `name` of `n` F32 (type 1) or I64 (7) raw elements. */
+static void onnx_tensor(struct strbuf *t, const char *name, unsigned type,
+			unsigned n)
+{
+	static const char zeros[64];
+
+	strbuf_reset(t);
+	pb_vfield(t, 1, n);
+	pb_vfield(t, 2, type);
+	if (*name)
+		pb_lfield(t, 8, name, strlen(name));
+	pb_lfield(t, 9, zeros, n * (type == 7 ? 8 : 4));
+}
+
+/* A graph nested `depth` deep in If nodes, with initializer "w" inside. */
+static void onnx_nested(struct strbuf *graph, unsigned depth)
+{
+	struct strbuf t = STRBUF_INIT, attr = STRBUF_INIT,
+		      node = STRBUF_INIT;
+
+	strbuf_reset(graph);
+	onnx_tensor(&t, "w", 1, 1);
+	pb_lfield(graph, 5, t.buf, t.len);
+	while (depth--) {
+		strbuf_reset(&attr);
+		strbuf_reset(&node);
+		pb_lfield(&attr, 1, "then_branch", 11);
+		pb_lfield(&attr, 6, graph->buf, graph->len);
+		pb_lfield(&node, 4, "If", 2);
+		pb_lfield(&node, 5, attr.buf, attr.len);
+		strbuf_reset(graph);
+		pb_lfield(graph, 1, node.buf, node.len);
+	}
+	strbuf_release(&t);
+	strbuf_release(&attr);
+	strbuf_release(&node);
+}
+
+static void test_onnx_subgraphs(void)
+{
+	struct strbuf t = STRBUF_INIT, g = STRBUF_INIT, attr = STRBUF_INIT,
+		      node = STRBUF_INIT, graph = STRBUF_INIT,
+		      file = STRBUF_INIT, err = STRBUF_INIT, sp = STRBUF_INIT;
+	struct model_info info = MODEL_INFO_INIT;
+	static const char *want[] = {
+		"fc.weight", "cond/then_branch/w", "cond/else_branch/w",
+		"Loop#1/body/bias", "Scan#2/bodies[0]/a", "Scan#2/bodies[1]/a",
+		"emb", "emb.indices",
+	};
+	size_t i;
+
+	onnx_tensor(&t, "fc.weight", 1, 4);
+	pb_lfield(&graph, 5, t.buf, t.len);
+	/* If "cond": then and else both hold a "w" */
+	onnx_tensor(&t, "w", 1, 2);
+	strbuf_reset(&g);
+	pb_lfield(&g, 5, t.buf, t.len);
+	pb_lfield(&attr, 1, "then_branch", 11);
+	pb_lfield(&attr, 6, g.buf, g.len);
+	pb_lfield(&node, 1, "x", 1);
+	pb_lfield(&node, 3, "cond", 4);
+	pb_lfield(&node, 4, "If", 2);
+	pb_lfield(&node, 5, attr.buf, attr.len);
+	strbuf_reset(&attr);
+	pb_lfield(&attr, 1, "else_branch", 11);
+	pb_lfield(&attr, 6, g.buf, g.len);
+	pb_lfield(&node, 5, attr.buf, attr.len);
+	pb_lfield(&graph, 1, node.buf, node.len);
+	/* a Loop without a name: its op_type and index */
+	onnx_tensor(&t, "bias", 1, 3);
+	strbuf_reset(&g);
+	pb_lfield(&g, 5, t.buf, t.len);
+	strbuf_reset(&attr);
+	pb_lfield(&attr, 1, "body", 4);
+	pb_vfield(&attr, 3, 5); /* an int attribute, skipped */
+	pb_lfield(&attr, 6, g.buf, g.len);
+	strbuf_reset(&node);
+	pb_lfield(&node, 4, "Loop", 4);
+	pb_lfield(&node, 5, attr.buf, attr.len);
+	pb_lfield(&graph, 1, node.buf, node.len);
+	/* graphs (field 11): two, numbered */
+	onnx_tensor(&t, "a", 1, 1);
+	strbuf_reset(&g);
+	pb_lfield(&g, 5, t.buf, t.len);
+	strbuf_reset(&attr);
+	pb_lfield(&attr, 1, "bodies", 6);
+	pb_lfield(&attr, 11, g.buf, g.len);
+	pb_lfield(&attr, 11, g.buf, g.len);
+	strbuf_reset(&node);
+	pb_lfield(&node, 4, "Scan", 4);
+	pb_lfield(&node, 5, attr.buf, attr.len);
+	pb_lfield(&graph, 1, node.buf, node.len);
+	/* a sparse initializer: 3 values of a [4, 5] tensor */
+	onnx_tensor(&t, "emb", 1, 3);
+	pb_lfield(&sp, 1, t.buf, t.len);
+	onnx_tensor(&t, "", 7, 3);
+	pb_lfield(&sp, 2, t.buf, t.len);
+	pb_vfield(&sp, 3, 4);
+	pb_vfield(&sp, 3, 5);
+	pb_lfield(&graph, 15, sp.buf, sp.len);
+
+	pb_vfield(&file, 1, 7);
+	pb_lfield(&file, 7, graph.buf, graph.len);
+	if (!ok(!read_buf(&file, &info, &err) && info.nr == ARRAY_SIZE(want),
+		"onnx: subgraph and sparse initializers read"))
+		printf("# %s (%zu tensors)\n", err.buf, info.nr);
+	for (i = 0; i < info.nr && i < ARRAY_SIZE(want); i++)
+		is_str(info.tensors[i].name, want[i], "onnx: tensor %zu's name",
+		       i);
+	if (info.nr == ARRAY_SIZE(want)) {
+		is_int(info.tensors[1].length, 8, "onnx: a subgraph's raw_data");
+		is_str(info.tensors[7].dtype, "I64", "onnx: sparse indices");
+		is_int(info.tensors[7].length, 24, "onnx: indices' bytes");
+		is_int(info.tensors[6].shape[0], 3, "onnx: sparse values' shape");
+	}
+	is_str(info.metadata.buf, "emb.sparse_dims=[4, 5]\n",
+	       "onnx: a sparse initializer's dense shape noted");
+	model_info_release(&info);
+
+	/* limits */
+	onnx_nested(&graph, 16);
+	strbuf_reset(&file);
+	pb_vfield(&file, 1, 7);
+	pb_lfield(&file, 7, graph.buf, graph.len);
+	ok(!read_buf(&file, &info, &err) && info.nr == 1,
+	   "onnx: subgraphs 16 deep are read");
+	model_info_release(&info);
+	onnx_nested(&graph, 17);
+	strbuf_reset(&file);
+	pb_vfield(&file, 1, 7);
+	pb_lfield(&file, 7, graph.buf, graph.len);
+	reject(&file, "nested more than 16 deep", "subgraphs 17 deep");
+	strbuf_reset(&sp);
+	onnx_tensor(&t, "emb", 1, 3);
+	pb_lfield(&sp, 1, t.buf, t.len);
+	strbuf_reset(&graph);
+	pb_lfield(&graph, 15, sp.buf, sp.len);
+	strbuf_reset(&file);
+	pb_vfield(&file, 1, 7);
+	pb_lfield(&file, 7, graph.buf, graph.len);
+	reject(&file, "sparse initializer without indices",
+	       "a sparse initializer without indices");
+	strbuf_reset(&node);
+	pb_lfield(&node, 3, "a\nb", 3);
+	pb_lfield(&node, 5, attr.buf, attr.len);
+	strbuf_reset(&graph);
+	pb_lfield(&graph, 1, node.buf, node.len);
+	strbuf_reset(&file);
+	pb_vfield(&file, 1, 7);
+	pb_lfield(&file, 7, graph.buf, graph.len);
+	reject(&file, "control character", "a node name with a newline");
+
+	strbuf_release(&t);
+	strbuf_release(&g);
+	strbuf_release(&attr);
+	strbuf_release(&node);
+	strbuf_release(&graph);
+	strbuf_release(&file);
+	strbuf_release(&err);
+	strbuf_release(&sp);
+}
+
 static void test_onnx(void)
 {
 	struct strbuf t = STRBUF_INIT, inits = STRBUF_INIT,
@@ -1047,6 +1209,7 @@ int main(void)
 	test_pickle();
 	test_torch_zip();
 	test_onnx();
+	test_onnx_subgraphs();
 	test_decode();
 	return done_testing();
 }
