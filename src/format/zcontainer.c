@@ -9,7 +9,6 @@
 #include <zstd.h>
 
 #include "usage.h"
-#include "workers.h"
 #include "wrapper.h"
 #include "zcontainer.h"
 
@@ -17,8 +16,6 @@
 #define ZC_SAMPLE (128u << 10)
 /* A sample that shrinks less than this (in 1/1000) is stored raw. */
 #define ZC_SAMPLE_KEEP 990
-/* Blocks read and compressed at once by zc_encode_fd(). */
-#define ZC_BATCH 8
 
 static void put_le16(unsigned char *p, uint16_t v)
 {
@@ -326,18 +323,20 @@ int zc_block_decode(const struct zc_block *b, uint32_t i, const void *stored,
 }
 
 /*
- * The blocks a decoder has in flight, decoded by worker threads while
- * the caller emits earlier ones. Block b uses slot b % nr_slots; blocks
- * [head, submitted) are submitted, [submitted] is being filled by the
- * caller, workers take them in order from `taken`. The caller owns a
- * slot's bytes while it fills or emits it; a worker while it decodes it;
- * `lock` orders the hand-overs.
+ * The blocks a decoder or an encoder has in flight, decoded or encoded
+ * by worker threads (fn) while the caller hands out earlier ones. Block b
+ * uses slot b % nr_slots; blocks [head, submitted) are submitted,
+ * [submitted] is being filled by the caller, workers take them in order
+ * from `taken`. The caller owns a slot's bytes while it fills or empties
+ * it; a worker while it works on it; `lock` orders the hand-overs.
  */
 struct zc_slot {
 	unsigned char *stored;    /* `have` of the block's stored bytes */
 	size_t have;
 	unsigned char *raw, *tmp; /* max_raw bytes each, allocated at first use */
 	ZSTD_DCtx *dc;            /* kept from block to block */
+	struct strbuf out;        /* the encoder's: the block's stored bytes */
+	struct zc_block blk;      /* the encoder's: what it chose */
 	struct strbuf err;
 	int done, failed;
 };
@@ -345,8 +344,10 @@ struct zc_slot {
 struct zc_pipe {
 	pthread_mutex_t lock;
 	pthread_cond_t work;  /* a block was submitted, or stop */
-	pthread_cond_t ready; /* a block was decoded */
-	const struct zc_header *h;
+	pthread_cond_t ready; /* a block was worked on */
+	void (*fn)(struct zc_pipe *p, struct zc_slot *s, uint32_t i);
+	const struct zc_header *h;        /* the decoder's */
+	const struct zc_options *opts;    /* the encoder's */
 	uint32_t max_raw;
 	struct zc_slot *slots;
 	unsigned nr_slots;
@@ -408,7 +409,7 @@ static void *pipe_worker(void *arg)
 		i = p->taken++;
 		s = &p->slots[i % p->nr_slots];
 		pthread_mutex_unlock(&p->lock);
-		slot_decode(p, s, i);
+		p->fn(p, s, i);
 		pthread_mutex_lock(&p->lock);
 		s->done = 1;
 		pthread_cond_broadcast(&p->ready);
@@ -417,28 +418,32 @@ static void *pipe_worker(void *arg)
 	return NULL;
 }
 
-/* In-flight raw bytes of one decoder stay below this (a few blocks). */
-#define ZC_INFLIGHT_MAX (128u << 20)
+/* The buffers of one decoder's or encoder's blocks in flight stay below this. */
+#define ZC_INFLIGHT_MAX (64u << 20)
 /* Decoding threads of one decoder, at most. */
 #define ZC_THREADS_MAX 8
 
-static struct zc_pipe *pipe_start(const struct zc_header *h)
+/*
+ * A pipe for `nr` blocks of at most `max_raw` bytes, worked on by `fn`
+ * in threads, or in pipe_submit() when there is one core or one block.
+ */
+static struct zc_pipe *pipe_start(uint32_t nr, uint32_t max_raw,
+				  void (*fn)(struct zc_pipe *p,
+					     struct zc_slot *s, uint32_t i))
 {
 	struct zc_pipe *p = xcalloc(1, sizeof(*p));
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned want = cores > 1 ? (unsigned)cores : 0, i;
 
-	p->h = h;
-	for (i = 0; i < h->nr; i++)
-		if (h->blocks[i].raw_len > p->max_raw)
-			p->max_raw = h->blocks[i].raw_len;
+	p->fn = fn;
+	p->max_raw = max_raw;
 	if (want > ZC_THREADS_MAX)
 		want = ZC_THREADS_MAX;
-	if (h->nr < 2)
+	if (nr < 2)
 		want = 0;
-	else if (want > h->nr)
-		want = h->nr;
-	/* one slot emitted, one filled, one per thread decoding */
+	else if (want > nr)
+		want = nr;
+	/* one slot emptied, one filled, one per thread working */
 	while (want && (uint64_t)(want + 2) * 3 * p->max_raw > ZC_INFLIGHT_MAX)
 		want--;
 	pthread_mutex_init(&p->lock, NULL);
@@ -453,6 +458,7 @@ static struct zc_pipe *pipe_start(const struct zc_header *h)
 	p->slots = xcalloc(p->nr_slots, sizeof(*p->slots));
 	for (i = 0; i < p->nr_slots; i++) {
 		strbuf_init(&p->slots[i].err, 0);
+		strbuf_init(&p->slots[i].out, 0);
 	}
 	return p;
 }
@@ -471,6 +477,7 @@ static void pipe_stop(struct zc_pipe *p)
 		pthread_join(p->threads[i], NULL);
 	for (i = 0; i < p->nr_slots; i++) {
 		free(p->slots[i].stored);
+		strbuf_release(&p->slots[i].out);
 		strbuf_release(&p->slots[i].err);
 		free(p->slots[i].raw);
 		free(p->slots[i].tmp);
@@ -496,7 +503,7 @@ static void pipe_submit(struct zc_pipe *p)
 	struct zc_slot *s = pipe_fill_slot(p);
 
 	if (!p->nr_threads) {
-		slot_decode(p, s, p->submitted);
+		p->fn(p, s, p->submitted);
 		s->done = 1;
 		p->submitted++;
 		p->taken++;
@@ -636,7 +643,15 @@ static int decoder_header(struct zc_decoder *d, const unsigned char **buf,
 		return fail(err, "holds %llu raw bytes, %llu were expected",
 			    (unsigned long long)d->h.raw_size,
 			    (unsigned long long)d->want_size);
-	d->pipe = pipe_start(&d->h);
+	{
+		uint32_t i, max = 0;
+
+		for (i = 0; i < d->h.nr; i++)
+			if (d->h.blocks[i].raw_len > max)
+				max = d->h.blocks[i].raw_len;
+		d->pipe = pipe_start(d->h.nr, max, slot_decode);
+		d->pipe->h = &d->h;
+	}
 	d->have_header = 1;
 	strbuf_release(&d->in);
 	return 0;
@@ -888,23 +903,27 @@ done:
 	free(tmp);
 }
 
-struct batch {
-	const struct zc_options *opts;
-	uint64_t off;             /* file offset of the batch's first block */
-	uint32_t block_size;
-	unsigned char *in;
-	uint32_t len[ZC_BATCH];
-	struct strbuf out[ZC_BATCH];
-	struct zc_block b[ZC_BATCH];
-};
-
-static void encode_one(void *data, size_t i)
+static void slot_encode(struct zc_pipe *p, struct zc_slot *s, uint32_t i)
 {
-	struct batch *bt = data;
+	zc_block_encode(p->opts, (uint64_t)i * p->max_raw, s->stored, s->have,
+			&s->out, &s->blk);
+}
 
-	zc_block_encode(bt->opts, bt->off + i * bt->block_size,
-			bt->in + i * bt->block_size, bt->len[i], &bt->out[i],
-			&bt->b[i]);
+/* Write the encoded blocks at the head, waiting for them with `wait`. */
+static int write_ready(struct zc_pipe *p, int wait, int out_fd,
+		       struct zc_header *h, uint64_t *pos)
+{
+	struct zc_slot *s;
+
+	while ((s = pipe_head(p, wait))) {
+		if (write_in_full(out_fd, s->out.buf, s->out.len) < 0)
+			return error_errno("cannot write the compressed object");
+		*pos += s->out.len;
+		h->blocks[p->head] = s->blk;
+		strbuf_reset(&s->out);
+		p->head++;
+	}
+	return 0;
 }
 
 int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
@@ -912,10 +931,9 @@ int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
 {
 	struct zc_header h = ZC_HEADER_INIT;
 	struct strbuf hd = STRBUF_INIT;
-	struct batch bt;
+	struct zc_pipe *p = NULL;
 	uint32_t bs = opts->block_size ? opts->block_size : ZC_BLOCK_DEFAULT;
 	uint64_t nr64, done = 0, pos;
-	uint32_t i = 0, j;
 	int ret = -1;
 
 	if (bs > ZC_BLOCK_MAX)
@@ -924,12 +942,6 @@ int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
 	if (nr64 > ZC_BLOCKS_MAX)
 		return error("cannot compress %llu bytes in blocks of %u: too many blocks",
 			     (unsigned long long)size, bs);
-	memset(&bt, 0, sizeof(bt));
-	bt.opts = opts;
-	bt.block_size = bs;
-	bt.in = xmalloc((size_t)bs * ZC_BATCH);
-	for (j = 0; j < ZC_BATCH; j++)
-		strbuf_init(&bt.out[j], 0);
 	h.raw_size = size;
 	h.nr = nr64;
 	h.blocks = xcalloc(h.nr ? h.nr : 1, sizeof(*h.blocks));
@@ -938,39 +950,39 @@ int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
 		error_errno("cannot seek in the compressed output");
 		goto out;
 	}
+	p = pipe_start(h.nr, bs, slot_encode);
+	p->opts = opts;
+	/* read a block into each free slot; write blocks as they are done */
 	while (done < size) {
-		uint32_t k = 0;
-		size_t want;
+		struct zc_slot *s;
+		uint32_t len = size - done < bs ? size - done : bs;
 		ssize_t got;
 
-		bt.off = done;
-		while (k < ZC_BATCH && done < size) {
-			bt.len[k] = size - done < bs ? size - done : bs;
-			done += bt.len[k++];
-		}
-		want = done - bt.off;
-		got = read_in_full(in_fd, bt.in, want);
+		while (p->submitted - p->head == p->nr_slots)
+			if (write_ready(p, 1, out_fd, &h, &pos) < 0)
+				goto out;
+		s = pipe_fill_slot(p);
+		if (!s->stored)
+			s->stored = block_buf(bs);
+		got = read_in_full(in_fd, s->stored, len);
 		if (got < 0) {
 			error_errno("cannot read the object to compress");
 			goto out;
 		}
-		if ((size_t)got != want) {
+		if ((size_t)got != len) {
 			error("the object to compress ended after %llu of %llu bytes",
-			      (unsigned long long)(bt.off + got),
+			      (unsigned long long)(done + got),
 			      (unsigned long long)size);
 			goto out;
 		}
-		run_on_cores(k, k, encode_one, &bt);
-		for (j = 0; j < k; j++) {
-			if (write_in_full(out_fd, bt.out[j].buf, bt.out[j].len) < 0) {
-				error_errno("cannot write the compressed object");
-				goto out;
-			}
-			pos += bt.out[j].len;
-			h.blocks[i++] = bt.b[j];
-			strbuf_reset(&bt.out[j]);
-		}
+		s->have = len;
+		pipe_submit(p);
+		done += len;
+		if (write_ready(p, 0, out_fd, &h, &pos) < 0)
+			goto out;
 	}
+	if (write_ready(p, 1, out_fd, &h, &pos) < 0)
+		goto out;
 	zc_header_format(&h, &hd);
 	if (pwrite(out_fd, hd.buf, hd.len, 0) != (ssize_t)hd.len) {
 		error_errno("cannot write the compressed object's header");
@@ -980,9 +992,7 @@ int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
 		*stored = pos;
 	ret = 0;
 out:
-	for (j = 0; j < ZC_BATCH; j++)
-		strbuf_release(&bt.out[j]);
-	free(bt.in);
+	pipe_stop(p);
 	strbuf_release(&hd);
 	zc_header_release(&h);
 	return ret;

@@ -114,9 +114,14 @@ typedef int (*zc_emit_fn)(void *ctx, const void *buf, size_t len);
 
 /*
  * A streaming decoder: feed it the container's bytes in pieces of any
- * size, it emits the raw bytes block by block. `want_size` is the raw size
- * the caller expects (the pointer's), or ZC_SIZE_ANY; a container naming
- * another one is refused before anything is emitted.
+ * size, it emits the raw bytes block by block, in order, from the thread
+ * that feeds it. `want_size` is the raw size the caller expects (the
+ * pointer's), or ZC_SIZE_ANY; a container naming another one is refused
+ * before anything is emitted. Blocks decode on up to one thread per core
+ * while earlier ones are emitted: a decoder holds a few blocks (under 64
+ * MiB) and its threads from the header to zc_decoder_release(). The feed
+ * that brings the last byte has emitted every block when it returns; an
+ * earlier one may leave decoded blocks for a later feed.
  */
 #define ZC_SIZE_ANY UINT64_MAX
 
@@ -177,8 +182,10 @@ struct zc_options {
 
 /*
  * Encode the `size` bytes read from `in_fd` (from its current offset;
- * not owned) into `out_fd` (seekable, empty, not owned), blocks
- * compressed on all cores. Returns 0, or -1 after error() on an I/O
+ * not owned) into `out_fd` (seekable, empty, not owned): blocks compress
+ * on all cores while earlier ones are written, in order, after room for
+ * the header and table, which are written last at offset 0. A few blocks
+ * are in memory at a time. Returns 0, or -1 after error() on an I/O
  * error or a short input. `stored` (when not NULL) gets the container's
  * length.
  */
