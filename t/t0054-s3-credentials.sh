@@ -335,6 +335,65 @@ test_expect_success 'temporary credentials are fetched again before they expire'
 	test "$(grep -c "AssumeRole 200" "$AWS_DOUBLES_LOG")" = 1
 '
 
+test_expect_success 'setup: an endpoint and a region from the profile, as the CLI has them' '
+	cat >>"$AWS_SHARED_CREDENTIALS_FILE" <<-EOF &&
+
+	[ep]
+	aws_access_key_id = $S3_ACCESS_KEY_ID
+	aws_secret_access_key = $S3_SECRET_ACCESS_KEY
+	EOF
+	cat >>"$AWS_CONFIG_FILE" <<-EOF
+	[profile ep]
+	region = eu-central-1
+	endpoint_url = http://127.0.0.1:9/dead
+	services = here
+
+	[services here]
+	s3 =
+	  endpoint_url = $S3_ENDPOINT
+	EOF
+'
+
+# Neither git config names the endpoint or the region here: the profile
+# does; .gitmodel's endpoint comes after the profile's.
+no_git_endpoint () {
+	git config --global --unset model.s3.endpoint &&
+	git config --global --unset model.s3.region &&
+	test_when_finished "git config --global model.s3.endpoint \"\$S3_ENDPOINT\" &&
+		git config --global model.s3.region us-east-1" &&
+	echo "models eu-central-1" >"$S3_REGIONS" &&
+	test_when_finished "rm -f \"\$S3_REGIONS\""
+}
+
+test_expect_success 'the services section'"'"'s endpoint and the profile'"'"'s region' '
+	no_git_endpoint &&
+	bad=$(s3_log_count HEAD 400) &&
+	push_with AWS_PROFILE=ep &&
+	! grep "warning: bucket" err &&
+	test "$(s3_log_count HEAD 400)" = "$bad" &&
+	# AWS_ENDPOINT_URL_S3 before AWS_ENDPOINT_URL and the profile
+	push_with AWS_PROFILE=ep AWS_ENDPOINT_URL_S3=$S3_ENDPOINT \
+		AWS_ENDPOINT_URL=http://127.0.0.1:9/dead
+'
+
+test_expect_success AWSCLI 'the AWS CLI resolves the same endpoint and region' '
+	no_git_endpoint &&
+	echo eu-central-1 >expect &&
+	AWS_PROFILE=ep aws configure get region >actual &&
+	test_cmp expect actual &&
+	n=$(s3_log_count GET 200 "^/models[?]list-type=2") &&
+	bad=$(s3_log_count GET 400) &&
+	# no --endpoint-url: the CLI takes the services section'"'"'s, as
+	# git-model did, and signs for the profile'"'"'s region, the bucket'"'"'s
+	AWS_PROFILE=ep aws s3 ls s3://models/ &&
+	test "$(s3_log_count GET 200 "^/models[?]list-type=2")" = $((n + 1)) &&
+	AWS_PROFILE=ep AWS_ENDPOINT_URL_S3=$S3_ENDPOINT \
+		AWS_ENDPOINT_URL=http://127.0.0.1:9/dead \
+		aws s3 ls s3://models/ &&
+	test "$(s3_log_count GET 200 "^/models[?]list-type=2")" = $((n + 2)) &&
+	test "$(s3_log_count GET 400)" = "$bad"
+'
+
 test_expect_success 'no secret in errors, traces or git model env' '
 	push_with GIT_TRACE_CURL="$TRASH_DIRECTORY/trace" AWS_PROFILE=role \
 		AWS_ENDPOINT_URL_STS=$AWS_DOUBLES &&
