@@ -286,4 +286,28 @@ test_expect_success 'url names the raw form; --check the form storage holds' '
 	grep "error: .new.bin. is in neither form in storage" err
 '
 
+test_expect_success 'ulimit -f during a compressed download: the error says why, nothing stored' '
+	(
+		cd dav &&
+		test_seq 1 300000 >big.bin &&
+		git add big.bin &&
+		git commit -q -m big &&
+		git push -q origin main
+	) &&
+	oid=$(oid_of dav/big.bin) &&
+	test_path_is_file "$(obj "$HTTPD_ROOT/auth/dav" $oid).gmz" &&
+	git clone -q -n -c model.storage="$HTTPD_URL/auth/dav" dav.git davbig &&
+	(
+		# 1024 blocks: 512 KiB or 1 MiB, whichever unit the shell uses
+		ulimit -f 1024 &&
+		test_must_fail git -C davbig -c model.retries=0 model fetch 2>err.ulimit
+	) &&
+	cat err.ulimit &&
+	grep "cannot download .big.bin. from .*$oid.gmz.: cannot write .*: File too large" err.ulimit &&
+	test_path_is_missing "$(obj davbig/.git/model/objects $oid)" &&
+	test_path_is_missing davbig/.git/model/incomplete/$oid &&
+	git -C davbig model fetch &&
+	test_cmp_bin dav/big.bin "$(obj davbig/.git/model/objects $oid)"
+'
+
 test_done
