@@ -220,8 +220,14 @@ static int parent_exists(const char *path)
 	return ret;
 }
 
+/*
+ * Put `size` bytes from `in` as the object plus `suffix`; or, when `fill`
+ * is not NULL, what fill(ctx, fd) writes into the new temp file (`in`
+ * and `size` unused). Either way under a temp name, synced, then renamed.
+ */
 static int put_named(struct storage *s, const char *oid, const char *suffix,
-		     uint64_t size, int in)
+		     uint64_t size, int in, int (*fill)(void *ctx, int fd),
+		     void *ctx)
 {
 	struct file_storage *fs = s->data;
 	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
@@ -240,7 +246,7 @@ static int put_named(struct storage *s, const char *oid, const char *suffix,
 		dir_sync_queue_made(path.buf, fs->dir);
 	}
 	/* A clone where the file system can, else a link, else a copy. */
-	if (no(&fs->no_clone) && !link_object(s, in, path.buf)) {
+	if (!fill && no(&fs->no_clone) && !link_object(s, in, path.buf)) {
 		ret = 0;
 		goto cleanup;
 	}
@@ -251,7 +257,10 @@ static int put_named(struct storage *s, const char *oid, const char *suffix,
 		strbuf_reset(&tmp);
 		goto cleanup;
 	}
-	if (!no(&fs->no_clone) && !clone_fd(in, fd)) {
+	if (fill) {
+		if (fill(ctx, fd) < 0)
+			goto cleanup;
+	} else if (!no(&fs->no_clone) && !clone_fd(in, fd)) {
 		done = size; /* a copy-on-write clone: nothing to write */
 	} else if (!no(&fs->no_clone)) {
 		set_no(&fs->no_clone);
@@ -260,7 +269,7 @@ static int put_named(struct storage *s, const char *oid, const char *suffix,
 			goto cleanup;
 		}
 	}
-	while (done < size) {
+	while (!fill && done < size) {
 		ssize_t n = xread(in, buf, COPY_BLOCK);
 
 		if (n < 0) {
@@ -303,13 +312,19 @@ cleanup:
 static int file_put(struct storage *s, const char *oid, uint64_t size,
 		    int in)
 {
-	return put_named(s, oid, "", size, in);
+	return put_named(s, oid, "", size, in, NULL, NULL);
 }
 
 static int file_put_compressed(struct storage *s, const char *oid,
 			       uint64_t size, int in)
 {
-	return put_named(s, oid, ".gmz", size, in);
+	return put_named(s, oid, ".gmz", size, in, NULL, NULL);
+}
+
+static int file_put_compressed_by(struct storage *s, const char *oid,
+				  int (*fill)(void *ctx, int fd), void *ctx)
+{
+	return put_named(s, oid, ".gmz", 0, -1, fill, ctx);
 }
 
 static int file_open_compressed(struct storage *s, const char *oid)
@@ -344,6 +359,7 @@ static const struct storage_sync_ops file_sync_ops = {
 	.clone_get = file_clone_get,
 	.open_compressed = file_open_compressed,
 	.put_compressed = file_put_compressed,
+	.put_compressed_by = file_put_compressed_by,
 	.threads_ok = 1,
 };
 

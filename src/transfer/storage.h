@@ -123,6 +123,15 @@ struct storage_sync_ops {
 	int (*put_compressed)(struct storage *s, const char *oid, uint64_t size,
 			      int fd);
 	/*
+	 * Optional, for a backend that writes a file: put the compressed
+	 * form as fill(ctx, fd) writes it into a new, empty, seekable fd
+	 * (0, or -1 reported, and then nothing is stored), so that blocks
+	 * are written as they are compressed, with no spool. 0, or -1
+	 * (reported).
+	 */
+	int (*put_compressed_by)(struct storage *s, const char *oid,
+				 int (*fill)(void *ctx, int fd), void *ctx);
+	/*
 	 * Set when get, put, exists and clone_get may run in several threads
 	 * at once on one storage (each on its own object).
 	 */

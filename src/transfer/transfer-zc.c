@@ -1,9 +1,10 @@
 /*
  * Compressed objects in storage (git-model-compression(5)), for the
  * synchronous backends that keep them (storage_sync_ops'
- * open_compressed): uploads are compressed from the local store into an
- * anonymous temp file (transfer_zc_compress(), which transfer-http.c
- * uses too), then uploaded; downloads stream through the container's
+ * open_compressed): uploads are compressed from the local store straight
+ * into storage's file where the backend can (put_compressed_by), else
+ * into an anonymous temp file (transfer_zc_compress(), which
+ * transfer-http.c uses too), then uploaded; downloads stream through the container's
  * decoder into a store writer, which verifies the raw sha256, so a
  * hostile container stores nothing. The local store stays raw.
  *
@@ -86,21 +87,19 @@ static int has_compressed(struct storage *s, const char *oid,
 	return errno == ENOENT ? 0 : -1;
 }
 
-int transfer_zc_compress(struct transfer *t, const char *oid, uint64_t size,
-			 uint64_t *stored)
+/* Compress object `oid` of the local store into `out`: 0, or -1 (reported). */
+static int compress_into(struct transfer *t, const char *oid, uint64_t size,
+			 int out, uint64_t *stored)
 {
 	struct zc_options opts = ZC_OPTIONS_INIT;
 	struct model_info info = MODEL_INFO_INIT;
 	struct model_source src;
-	int in, out = -1;
+	int in, ret = -1;
 
 	in = store_open(t->store, oid, size);
 	if (in < 0)
 		return error("the weights of '%s' are not in the local store",
 			     oid);
-	out = store_spool(t->store);
-	if (out < 0)
-		goto fail;
 	opts.mode = t->compression == TRANSFER_COMPRESS_ZSTD ? ZC_ZSTD : ZC_AUTO;
 	opts.level = t->compression_level;
 	if (opts.mode == ZC_AUTO) {
@@ -112,20 +111,42 @@ int transfer_zc_compress(struct transfer *t, const char *oid, uint64_t size,
 			opts.hint = &info;
 		strbuf_release(&why);
 	}
-	if (zc_encode_fd(in, size, out, &opts, stored) < 0)
+	ret = zc_encode_fd(in, size, out, &opts, stored);
+	model_info_release(&info);
+	close(in);
+	return ret;
+}
+
+int transfer_zc_compress(struct transfer *t, const char *oid, uint64_t size,
+			 uint64_t *stored)
+{
+	int out = store_spool(t->store);
+
+	if (out < 0)
+		return -1;
+	if (compress_into(t, oid, size, out, stored) < 0)
 		goto fail;
 	if (lseek(out, 0, SEEK_SET) < 0) {
 		error_errno("cannot rewind the compressed spool");
 		goto fail;
 	}
-	model_info_release(&info);
-	close(in);
 	return out;
 fail:
-	model_info_release(&info);
-	close(in);
-	close_quietly(out);
+	close(out);
 	return -1;
+}
+
+struct fill_ctx {
+	struct transfer *t;
+	struct transfer_item *it;
+};
+
+static int fill_compressed(void *ctx_, int fd)
+{
+	struct fill_ctx *ctx = ctx_;
+	uint64_t stored;
+
+	return compress_into(ctx->t, ctx->it->oid, ctx->it->size, fd, &stored);
 }
 
 int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
@@ -150,6 +171,17 @@ int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
 	    t->compression == TRANSFER_COMPRESS_NONE)
 		return 0;
 
+	if (s->sync->put_compressed_by) {
+		struct fill_ctx ctx = { t, it };
+
+		/* compressed straight into storage's file, block by block */
+		if (s->sync->put_compressed_by(s, it->oid, fill_compressed,
+					       &ctx) < 0)
+			item_fail(it, "the copy failed");
+		else
+			item_done(it, ST_DONE);
+		return 1;
+	}
 	out = transfer_zc_compress(t, it->oid, it->size, &stored);
 	if (out < 0) {
 		item_fail(it, "cannot compress it");
