@@ -8,11 +8,14 @@
 # zlib-compressed bytes; PERF_COMPRESS_SCALE (8; 2 with PERF_QUICK)
 # widens the network; PERF_COMPRESS_DATA=<dir> takes the files from a
 # directory instead (lib-compression.py make <dir> [SCALE] made them
-# before: training takes minutes). For each setting: the bytes in storage, the push
-# time, and the time of a clone that smudges every file from storage;
-# then zstd -T0 at the same level (3) on each file, and zstd -T0 -d. The
-# storage is written with model.file.hardLinks=false, so a raw push is a
-# copy, not a link. No targets: numbers only.
+# before: training takes minutes). For each setting: the bytes in
+# storage, the push time, and the time of a clone that smudges every file
+# from storage; with nginx installed, the time of the same clone over
+# HTTP from nginx, at full speed and with nginx's limit_rate at
+# PERF_COMPRESS_RATE (8m) per connection; then zstd -T0 at the same
+# level (3) on each file, and zstd -T0 -d. The storage is written with
+# model.file.hardLinks=false, so a raw push is a copy, not a link. No
+# targets: numbers only.
 
 . "$(dirname "$0")/perf-lib.sh"
 
@@ -96,6 +99,78 @@ do
 		"$(echo $pushes | tr ' ' '\n' | best)" \
 		"$(echo $clones | tr ' ' '\n' | best)"
 done
+
+# Over HTTP: nginx serves the same storages; clones read them at full
+# local speed, then with every connection held to PERF_COMPRESS_RATE
+# bytes a second by nginx's limit_rate (the network as the bottleneck;
+# git-model runs model.concurrency transfers at once, 8 by default).
+: "${PERF_COMPRESS_RATE:=8m}"
+nginx=/usr/sbin/nginx
+test -x "$nginx" || nginx=$(command -v nginx)
+if test -z "$nginx"
+then
+	echo "no nginx (apt-get install nginx): no HTTP clones"
+else
+	port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') &&
+	mkdir nginx && {
+		test "$(id -u)" != 0 || echo 'user root root;'
+		cat <<-EOF
+		daemon off;
+		worker_processes 2;
+		pid "$PWD/nginx/pid";
+		error_log "$PWD/nginx/error.log";
+		events { worker_connections 64; }
+		http {
+			access_log off;
+			client_body_temp_path "$PWD/nginx/body";
+			proxy_temp_path "$PWD/nginx/proxy";
+			fastcgi_temp_path "$PWD/nginx/fastcgi";
+			uwsgi_temp_path "$PWD/nginx/uwsgi";
+			scgi_temp_path "$PWD/nginx/scgi";
+			server {
+				listen 127.0.0.1:$port;
+				location /fast/ { alias "$PWD/"; }
+				location /slow/ { alias "$PWD/"; limit_rate $PERF_COMPRESS_RATE; }
+			}
+		}
+		EOF
+	} >nginx/nginx.conf || perf_die "cannot write nginx.conf"
+	"$nginx" -p "$PWD/nginx/" -c "$PWD/nginx/nginx.conf" \
+		</dev/null >nginx/out 2>&1 &
+	nginx_pid=$!
+	trap 'kill $nginx_pid 2>/dev/null' EXIT
+	n=0
+	until test -s nginx/pid || test $n -ge 50
+	do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	test -s nginx/pid || perf_die "nginx did not start: $(cat nginx/out)"
+	echo "clone over HTTP (nginx), full speed and limit_rate $PERF_COMPRESS_RATE per connection"
+	printf '%-22s %12s %9s %9s\n' setting stored fast limited
+	for mode in none auto zstd
+	do
+		t=
+		for where in fast slow
+		do
+			rm -rf "http-$mode" &&
+			t="$t $(secs git -c model.file.hardLinks=false \
+				-c model.storage="http://127.0.0.1:$port/$where/storage-$mode" \
+				clone -q remote.git "http-$mode")" ||
+				perf_die "clone over HTTP with model.compression=$mode failed"
+			for f in data/*
+			do
+				cmp -s "$f" "http-$mode/${f#data/}" ||
+					perf_die "http-$mode/${f#data/} differs from $f"
+			done
+		done
+		printf '%-22s %12s %8ss %8ss\n' "model.compression=$mode" \
+			"$(cat $(find "storage-$mode" -type f) | wc -c)" $t
+	done
+	kill $nginx_pid
+	wait $nginx_pid 2>/dev/null
+	trap - EXIT
+fi
 
 mkdir zstd-out &&
 c=$(secs sh -c 'for f in data/*; do zstd -T0 -3 -q -f "$f" -o "zstd-out/${f#data/}.zst" || exit 1; done') &&
