@@ -106,13 +106,53 @@ test_expect_success 'a lent file changed in place is the user'"'"'s: its version
 	! test_cmp_bin changed clone/big.pth
 '
 
-test_expect_success 'a lent file rewritten with its mtime put back is hashed, never served' '
-	m=$(stat -c %y clone/big.pth) &&
+test_expect_success 'a switch takes the unchanged version back as it is: no hash, no copy' '
+	git -C clone checkout -q v1 &&
+	test "$(stat -c %a "$(obj clone/.git/model/objects $B2)")" = 444 &&
+	test "$(stat -c %h "$(obj clone/.git/model/objects $B2)")" = 1 &&
+	test_cmp_bin big2 "$(obj clone/.git/model/objects $B2)" &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big2 clone/big.pth &&
+	lent clone/big.pth clone
+'
+
+test_expect_success 'a lent file rewritten with its mtime put back to the second is not taken back' '
+	m=$(stat -c %Y clone/big.pth) &&
 	printf YYYY | dd of=clone/big.pth bs=1 seek=200 conv=notrunc 2>/dev/null &&
+	touch -d "@$m" clone/big.pth &&
+	git -C clone checkout -q -f v1 2>err &&
+	grep "was changed after it was checked out" err &&
+	test_path_is_missing "$(obj clone/.git/model/objects $B2)" &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big2 clone/big.pth
+'
+
+test_expect_success 'a lent file a process holds open for writing is not taken back' '
+	{ sh -c "exec 7>>clone/big.pth; exec sleep 60" & } &&
+	writer=$! &&
+	test_when_finished "kill $writer 2>/dev/null || :" &&
+	sleep 0.2 &&
+	git -C clone checkout -q v1 2>err &&
+	grep "still had it open for writing" err &&
+	test_path_is_missing "$(obj clone/.git/model/objects $B2)" &&
+	kill $writer &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big2 clone/big.pth &&
+	lent clone/big.pth clone
+'
+
+# The hole loan.h states: a write whose writer puts the mtime back to the
+# nanosecond is taken back as the version. fsck finds it; storage has it.
+test_expect_success 'rewritten with its mtime put back to the ns: fsck finds it, storage has it' '
+	m=$(stat -c %y clone/big.pth) &&
+	printf ZZZZ | dd of=clone/big.pth bs=1 seek=300 conv=notrunc 2>/dev/null &&
 	touch -d "$m" clone/big.pth &&
-	git -C clone checkout -q -f v1 &&
-	test_cmp_bin big1 clone/big.pth &&
-	git -C clone checkout -q main 2>err &&
+	git -C clone checkout -q -f v1 2>err &&
+	test_must_be_empty err &&
+	test_expect_code 1 git -C clone model fsck >out 2>&1 &&
+	grep "bad object $B2" out &&
+	test_path_is_missing "$(obj clone/.git/model/objects $B2)" &&
+	git -C clone checkout -q main &&
 	test_cmp_bin big2 clone/big.pth
 '
 
@@ -323,6 +363,7 @@ test_expect_success 'a loan made while another process syncs the object stays ou
 			git -C syncing model fetch -q 2>err.a &
 	} &&
 	a=$! &&
+	test_when_finished ">synced" &&
 	for i in $(test_seq 100)
 	do
 		test -f "$object" && break
@@ -339,7 +380,6 @@ test_expect_success 'a loan made while another process syncs the object stays ou
 	done &&
 	>synced &&
 	wait $a && wait $b &&
-	rm synced &&
 	test_cmp_bin big3 syncing2/big.pth &&
 	test "$(stat -c %a syncing2/big.pth)" = 644 &&
 	git -C syncing model checkout 2>err &&

@@ -210,15 +210,20 @@ static int lock_loans(const struct store *s)
 	return fd;
 }
 
+/*
+ * A second back (checkout.h), with the clock's nanoseconds: a timestamp
+ * put back to the second (touch -d, tar, cp -p from a coarser file
+ * system) does not match the record.
+ */
 static void backdate_times(struct timespec times[2])
 {
 	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	clock_gettime(CLOCK_REALTIME, &now);
 	times[0].tv_sec = 0;
 	times[0].tv_nsec = UTIME_OMIT;
 	times[1].tv_sec = now.tv_sec - 1;
-	times[1].tv_nsec = 0;
+	times[1].tv_nsec = now.tv_nsec ? now.tv_nsec : 1;
 }
 
 /* The object in objects/ as `st`, when it may be lent to device `dev`. */
@@ -342,10 +347,11 @@ cleanup:
 
 /*
  * The anchor, which no work tree name shares any more, back into
- * objects/ as UNSYNCED (mode 0400): hashed before it is first trusted.
+ * objects/: as a synced object (0444) when `trusted`, else as UNSYNCED
+ * (0400), hashed before it is first trusted (store.h).
  */
 static int take_back(const struct store *s, const char *oid,
-		     const char *anchor)
+		     const char *anchor, int trusted)
 {
 	struct strbuf obj = STRBUF_INIT;
 	struct stat st;
@@ -357,7 +363,7 @@ static int take_back(const struct store *s, const char *oid,
 		ret = unlink(anchor); /* the store has it already */
 		goto cleanup;
 	}
-	if (chmod(anchor, 0400) < 0 ||
+	if (chmod(anchor, trusted ? 0444 : 0400) < 0 ||
 	    (rename(anchor, obj.buf) < 0 &&
 	     (errno != ENOENT || mkdir_leading(obj.buf) < 0 ||
 	      rename(anchor, obj.buf) < 0))) {
@@ -368,6 +374,64 @@ static int take_back(const struct store *s, const char *oid,
 cleanup:
 	strbuf_release(&obj);
 	return ret;
+}
+
+/* How the anchor of a loan whose work tree name is gone ends. */
+enum return_how {
+	RETURN_DROP,    /* the user may have written it: dropped */
+	RETURN_CHECKED, /* back as UNSYNCED: hashed before it is trusted */
+	RETURN_TRUSTED, /* back as it is: synced, unchanged */
+};
+
+/*
+ * 1 when no process has the file open as `fd` open for writing (only then
+ * does the kernel grant a read lease, fcntl(2)), 0 when one has, -1 when
+ * it cannot be told (leases disabled, a file of another owner, a file
+ * system without leases). The lease is let go at once.
+ */
+static int no_writers(int fd)
+{
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
+		return errno == EAGAIN ? 0 : -1;
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	return 1;
+}
+
+/*
+ * git unlinked the lent file, which changed its ctime, so the anchor
+ * `ast` is judged by the rest of the rule git trusts for its index: the
+ * inode, the size and the mtime to the nanosecond, and no other name.
+ * Any write moves the mtime to the clock's time, a second or more past
+ * the recorded one (backdate_times()), unless the writer sets it back
+ * afterwards (loan.h). A file some process still has open for writing
+ * could be written after it is back: dropped. `why` gets a message for
+ * a drop.
+ */
+static enum return_how judge_return(const struct loan *l,
+				    const struct stat *ast, const char *anchor,
+				    const char **why)
+{
+	int fd, ok;
+
+	*why = "was changed after it was checked out: the file is yours";
+	if (ast->st_nlink != 1 || !same_inode(l, ast) ||
+	    l->size != (uint64_t)ast->st_size)
+		return RETURN_DROP;
+	/* Killed before its stat was recorded: only a hash can tell. */
+	if (l->pending)
+		return RETURN_CHECKED;
+	if (l->mtime_s != ast->st_mtim.tv_sec ||
+	    l->mtime_ns != ast->st_mtim.tv_nsec)
+		return RETURN_DROP;
+	fd = open(anchor, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return RETURN_CHECKED;
+	ok = no_writers(fd);
+	close(fd);
+	if (!ok)
+		*why = "was removed while a process still had it open for "
+		       "writing: its bytes are that process's";
+	return ok < 0 ? RETURN_CHECKED : ok ? RETURN_TRUSTED : RETURN_DROP;
 }
 
 /*
@@ -403,6 +467,8 @@ static int settle_locked(const struct store *s, const char *oid, int quiet,
 		      obj = STRBUF_INIT;
 	struct loan l = { 0 };
 	struct stat ast, pst, ost;
+	enum return_how how;
+	const char *why;
 	int has_anchor, at_path, ret = -1, rec;
 
 	loan_paths(s, oid, &anchor, &record);
@@ -419,7 +485,7 @@ static int settle_locked(const struct store *s, const char *oid, int quiet,
 			    ost.st_dev == ast.st_dev)
 				unlink(anchor.buf);
 			else if (ast.st_nlink == 1 &&
-				 !take_back(s, oid, anchor.buf))
+				 !take_back(s, oid, anchor.buf, 0))
 				stats->returned++;
 			else if (!unlink(anchor.buf))
 				stats->dropped++;
@@ -449,20 +515,20 @@ static int settle_locked(const struct store *s, const char *oid, int quiet,
 		ret = LOAN_OUT;
 		goto cleanup;
 	}
-	if (!at_path && ast.st_nlink == 1 && l.size == (uint64_t)ast.st_size &&
-	    (l.pending || (l.mtime_s == ast.st_mtim.tv_sec &&
-			   l.mtime_ns == ast.st_mtim.tv_nsec))) {
-		if (take_back(s, oid, anchor.buf) < 0)
+	how = at_path ? RETURN_DROP : judge_return(&l, &ast, anchor.buf, &why);
+	if (at_path)
+		why = "was changed after it was checked out: the file is yours";
+	if (how != RETURN_DROP) {
+		if (take_back(s, oid, anchor.buf, how == RETURN_TRUSTED) < 0)
 			goto cleanup;
 		test_kill_at("return");
 		stats->returned++;
 	} else {
 		/* The user wrote to it, or it has a name we did not give. */
 		if (!quiet)
-			warning("'%s' was changed after it was checked out: "
-				"the file is yours; the weights %.12s will "
-				"come from storage when needed",
-				l.path, oid);
+			warning("'%s' %s; the weights %.12s will come from "
+				"storage when needed",
+				l.path, why, oid);
 		unlink(anchor.buf);
 		stats->dropped++;
 	}

@@ -43,13 +43,24 @@
  *    to it: the file is the user's, the anchor is dropped, and the object
  *    is said to come from storage.
  *  - When the path no longer names it (git unlinked or replaced it) the
- *    anchor alone holds it. git's unlink changed its ctime, so a write
- *    before the unlink cannot be told from the stat: when the anchor has
- *    no other name and its size and mtime are the recorded ones, it goes
- *    back into objects/ with mode 0400, which store.h's rule hashes
- *    before the object is first trusted (and removes when it does not
- *    match); otherwise it is dropped with a message. A version is
- *    therefore never served from bytes a user may have written.
+ *    anchor alone holds it, and git's unlink changed its ctime. It goes
+ *    back into objects/ as it is (mode 0444, trusted, no data read or
+ *    written) when it has no other name and its inode, size and mtime
+ *    to the nanosecond are the recorded ones, and no process has it
+ *    open for writing (a read lease is granted, fcntl(2)); otherwise it
+ *    is dropped with a message. The lent file's mtime was set a second
+ *    back with the clock's nanoseconds, and every write moves it to the
+ *    clock's time, so a write shows unless its writer then puts the
+ *    mtime back to the nanosecond (utimensat(), touch -d with the full
+ *    timestamp), or the clock was set back to that very nanosecond when
+ *    it wrote. That is the hole, and it is git's own for its index
+ *    without the ctime. Its damage is bounded: such bytes are served as
+ *    the version until git model fsck hashes the object (and moves it to
+ *    bad/), and the version is in storage (only such objects are lent).
+ *    Where leases cannot be taken (disabled, another owner's file, a
+ *    file system without them) and for a loan a kill left pending, the
+ *    anchor goes back with mode 0400, which store.h's rule hashes before
+ *    the object is first trusted (and removes when it does not match).
  *
  * The work tree file is never a name of an object in objects/: an object
  * with other links (file:// storage links them) is never lent, a lent
