@@ -65,7 +65,8 @@ struct model_source {
  * [offset, offset + length) is where the tensor's bytes are in the file,
  * checked to lie inside it; `contiguous` is 0 when the tensor is a view
  * whose bytes are not one run (torch strides), and then offset/length
- * span the storage bytes it uses.
+ * span the storage bytes it uses and `stride` holds its strides in
+ * elements, each element checked to lie inside that span.
  */
 struct model_tensor {
 	char *name;
@@ -76,6 +77,7 @@ struct model_tensor {
 	uint64_t offset;
 	uint64_t length;
 	int contiguous;
+	uint64_t stride[MODEL_MAX_DIMS]; /* when not contiguous */
 };
 
 /*

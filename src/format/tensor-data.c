@@ -73,13 +73,65 @@ void tensor_describe(const struct model_tensor *t, struct strbuf *out)
 	strbuf_addch(out, ']');
 }
 
+/* A view's elements in row-major order, from its span read whole. */
+static int hash_view(const struct model_source *src,
+		     const struct model_tensor *t, char hex[65])
+{
+	uint64_t idx[MODEL_MAX_DIMS] = { 0 }, numel = tensor_numel(t), n;
+	struct hash h = HASH_INIT;
+	unsigned char *span, *out;
+	size_t len = 0;
+	unsigned d;
+
+	if (t->length > TENSOR_MAX_VIEW)
+		return error("tensor '%.128s' is a strided view over %llu bytes "
+			     "(at most %u are read to hash a view; save it "
+			     ".contiguous())",
+			     t->name, (unsigned long long)t->length,
+			     TENSOR_MAX_VIEW);
+	span = xmalloc(t->length + 1);
+	if (src->read_at(src->ctx, t->offset, span, t->length) < 0) {
+		free(span);
+		return -1;
+	}
+	out = xmalloc(TENSOR_BLOCK);
+	hash_start(&h);
+	for (n = 0; n < numel; n++) {
+		uint64_t at = 0;
+
+		/* the reader checked that every element is in the span */
+		for (d = 0; d < t->ndim; d++)
+			at += idx[d] * t->stride[d];
+		if (len + t->elem_size > TENSOR_BLOCK) {
+			hash_update(&h, out, len);
+			len = 0;
+		}
+		memcpy(out + len, span + at * t->elem_size, t->elem_size);
+		len += t->elem_size;
+		for (d = t->ndim; d--;) {
+			if (++idx[d] < t->shape[d])
+				break;
+			idx[d] = 0;
+		}
+	}
+	hash_update(&h, out, len);
+	hash_finish(&h, hex);
+	free(span);
+	free(out);
+	return 0;
+}
+
 int tensor_hash(const struct model_source *src, const struct model_tensor *t,
 		char hex[65])
 {
 	struct hash h = HASH_INIT;
-	unsigned char *buf = xmalloc(TENSOR_BLOCK);
+	unsigned char *buf;
 	uint64_t done = 0;
 	int ret = 0;
+
+	if (!t->contiguous && t->elem_size && t->length)
+		return hash_view(src, t, hex);
+	buf = xmalloc(TENSOR_BLOCK);
 
 	hash_start(&h);
 	while (done < t->length) {

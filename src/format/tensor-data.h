@@ -42,9 +42,14 @@ void tensor_quote_name(const char *name, struct strbuf *out);
 size_t *model_sorted_tensors(const struct model_info *info);
 
 /*
- * The sha256 of the tensor's bytes [offset, offset + length) into `hex`.
- * Returns 0, or -1 when the source fails (reported by the source).
+ * The sha256 of the tensor's bytes into `hex`: [offset, offset + length)
+ * for a contiguous tensor; for a view, its elements in row-major order
+ * (the bytes torch's .contiguous() would give), gathered from its span,
+ * which is read whole into memory: a view whose span is over
+ * TENSOR_MAX_VIEW bytes is refused. Returns 0, or -1 when the source
+ * fails (reported by the source) or the view is too large (reported).
  */
+#define TENSOR_MAX_VIEW (256u << 20)
 int tensor_hash(const struct model_source *src, const struct model_tensor *t,
 		char hex[65]);
 

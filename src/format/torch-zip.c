@@ -76,6 +76,7 @@ static int add_tensor(struct walk *w, const struct pickle_value *t,
 	mt->contiguous = 1;
 	for (i = t->ndim; i--;) {
 		mt->shape[i] = t->shape[i];
+		mt->stride[i] = t->stride[i];
 		if (__builtin_mul_overflow(nelem, t->shape[i], &nelem))
 			goto too_large;
 		if (t->shape[i] != 1 && t->stride[i] != expect)

@@ -258,10 +258,12 @@ void model_file_cache_hashes(const struct store *s, const char *oid,
 	if (cache_path(s, oid, &path) < 0 || mkdir_leading(path.buf) < 0)
 		goto cleanup;
 	strbuf_addstr(&text, CACHE_HEADER);
+	/* keyed by offset and length: views (of other strides) are not */
 	for (i = 0; i < info->nr; i++)
-		strbuf_addf(&text, "%" PRIu64 " %" PRIu64 " %s\n",
-			    info->tensors[i].offset, info->tensors[i].length,
-			    hashes[i]);
+		if (info->tensors[i].contiguous)
+			strbuf_addf(&text, "%" PRIu64 " %" PRIu64 " %s\n",
+				    info->tensors[i].offset,
+				    info->tensors[i].length, hashes[i]);
 	/* Only a speed-up: a cache that cannot be written is no error. */
 	set_error_quiet(1);
 	write_file_atomically(path.buf, text.buf, text.len, 0444, 1);
@@ -285,9 +287,10 @@ static int hash_tensors(struct model_file *mf, const struct store *s,
 		load_cache(s, mf->oid, &text);
 	for (i = 0; i < mf->info.nr; i++) {
 		const struct model_tensor *t = &mf->info.tensors[i];
-		const char *hit = text.len ? cached(text.buf, t->offset,
-						    t->length) :
-					     NULL;
+		const char *hit = text.len && t->contiguous ?
+					  cached(text.buf, t->offset,
+						 t->length) :
+					  NULL;
 
 		if (hit) {
 			memcpy(mf->hashes[i], hit, OID_HEXSZ);
