@@ -48,7 +48,9 @@
 #				request to BUCKET signed for another region
 #				with S3's AuthorizationHeaderMalformed
 #				"expecting 'REGION'" and the header
-#				x-amz-bucket-region: REGION (none by default)
+#				x-amz-bucket-region: REGION (none by default);
+#				"BUCKET REGION 301": with 301
+#				PermanentRedirect instead
 #	S3_DELAYS		"METHOD REGEX MS" lines: the proxy holds the
 #				answer to a METHOD request whose path?query
 #				matches REGEX for MS ms after s3rver gave it

@@ -140,6 +140,26 @@ test_expect_success 'a bucket in another region: the request is sent again there
 	test "$(grep -c "warning: bucket" err)" = 1
 '
 
+test_expect_success 'PermanentRedirect: the request is sent again, signed for that region' '
+	echo "models ap-south-1 301" >"$S3_REGIONS" &&
+	test_when_finished "rm -f \"\$S3_REGIONS\"" &&
+	test-tool genrandom r 100k >work/r.pth &&
+	git -C work add r.pth &&
+	git -C work commit -q -m r &&
+	moved=$(s3_log_count HEAD 301) &&
+	git -C work push -q origin main 2>err &&
+	grep "warning: bucket .models. is in region .ap-south-1., not .us-east-1." err &&
+	test "$(s3_log_count HEAD 301)" = $((moved + 1)) &&
+	test_cmp_bin work/r.pth "$(s3_object_path models $(s3_key team $(oid_of work/r.pth)))" &&
+	rm -rf lazy &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy &&
+	moved=$(s3_log_count GET 301) &&
+	git -C lazy model pull -I r.pth 2>err &&
+	grep "warning: bucket .models. is in region .ap-south-1." err &&
+	test "$(s3_log_count GET 301)" = $((moved + 1)) &&
+	test_cmp_bin work/r.pth lazy/r.pth
+'
+
 test_expect_success 'a wrong object of the right size is not "already there"' '
 	oid=$(oid_of work/a.pth) &&
 	obj=$(s3_object_path models $(s3_key team $oid)) &&

@@ -78,7 +78,10 @@
 // names another region gets 400 AuthorizationHeaderMalformed "... the
 // region 'R' is wrong; expecting 'REGION'", with <Region> and the header
 // x-amz-bucket-region: REGION, as from S3 (which says it in the header
-// alone to a HEAD, whose answer has no body).
+// alone to a HEAD, whose answer has no body). A line "BUCKET REGION 301"
+// gets 301 PermanentRedirect instead, with <Endpoint>
+// BUCKET.s3.REGION.amazonaws.com and the same header, as S3 answers a
+// request sent to another region's endpoint.
 //
 // --delays FILE has "METHOD REGEX MS" lines (read at each request): the
 // answer to a METHOD request whose path?query matches the regular
@@ -213,8 +216,8 @@ function bucketRegions(file) {
     if (err.code !== 'ENOENT') throw err;
   }
   for (const line of text.split('\n')) {
-    const [bucket, region] = line.trim().split(/\s+/);
-    if (bucket && region) m.set(bucket, region);
+    const [bucket, region, how] = line.trim().split(/\s+/);
+    if (bucket && region) m.set(bucket, { region, redirect: how === '301' });
   }
   return m;
 }
@@ -678,8 +681,18 @@ function runProxy(opts) {
     if (verdict.ok && opts.regions) {
       const bucket = decodeURIComponent(req.url.split('?')[0].split('/')[1] || '');
       const scoped = (headerMap(req).authorization.match(/Credential=[^/]+\/\d{8}\/([^/]+)\//) || [])[1];
-      const want = bucketRegions(opts.regions).get(bucket);
-      if (want && scoped !== want) {
+      const { region: want, redirect } = bucketRegions(opts.regions).get(bucket) || {};
+      if (want && scoped !== want && redirect) {
+        verdict.ok = false;
+        Object.assign(verdict, refuse(
+          301,
+          'PermanentRedirect',
+          'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+          'bad',
+          { Endpoint: `${bucket}.s3.${want}.amazonaws.com`, Bucket: bucket },
+        ));
+        verdict.headers = { 'x-amz-bucket-region': want };
+      } else if (want && scoped !== want) {
         verdict.ok = false;
         Object.assign(verdict, refuse(
           400,
