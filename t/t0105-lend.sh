@@ -392,6 +392,39 @@ test_expect_success 'a loan made while another process syncs the object stays ou
 	git -C syncing model fsck
 '
 
+# A push to file:// storage looks at the object (read-only: linkable),
+# then links it through its fd: a loan made in between must not give
+# storage a name of the lent file.
+test_expect_success 'a push linking the object while it is lent never links the lent file' '
+	git -C clone checkout -q v1 &&
+	git -C clone model fetch -q origin v2 &&
+	test_path_is_file "$(obj clone/.git/model/objects $B2)" &&
+	git init -q --bare other2.git &&
+	{
+		GIT_MODEL_TEST_LINK_WAIT="$PWD/linkgo" \
+		git -C clone -c model.file.hardLinks=true \
+			push -q ../other2.git v2:refs/heads/main 2>err.push &
+	} &&
+	p=$! &&
+	test_when_finished ">linkgo" &&
+	for i in $(test_seq 100)
+	do
+		test -f linkgo.reached && break
+		sleep 0.1
+	done &&
+	test -f linkgo.reached &&
+	git -C clone checkout -q v2 &&
+	>linkgo &&
+	wait $p &&
+	test_cmp_bin big2 clone/big.pth &&
+	stored=$(obj other2.git/model/objects $B2) &&
+	test_cmp_bin big2 "$stored" &&
+	test "$(stat -c %i "$stored")" != "$(stat -c %i clone/big.pth)" &&
+	test "$(stat -c %a "$stored")" = 444 &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big2 "$stored"
+'
+
 test_expect_success OTHER_FS 'a work tree on another file system gets a copy' '
 	other=$(mktemp -d /dev/shm/git-model-t0105.XXXXXX) &&
 	test_when_finished "rm -rf \"$other\"" &&

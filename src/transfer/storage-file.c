@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -188,25 +189,58 @@ static int file_clone_get(struct storage *s, const char *oid, uint64_t size,
 }
 
 /*
+ * For the test suite only: between its look at the object and the link,
+ * an upload makes <file>.reached and waits until <file> exists, <file>
+ * named by GIT_MODEL_TEST_LINK_WAIT (another process acts meanwhile).
+ */
+static void test_link_wait(void)
+{
+	const char *file = getenv("GIT_MODEL_TEST_LINK_WAIT");
+	struct strbuf reached = STRBUF_INIT;
+
+	if (!file)
+		return;
+	strbuf_addf(&reached, "%s.reached", file);
+	close_quietly(open(reached.buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0666));
+	strbuf_release(&reached);
+	while (access(file, F_OK) < 0)
+		usleep(10 * 1000);
+}
+
+/*
  * Upload by a hard link: the object in the store is complete, synced and
  * read-only, so its new name can appear at once, with no temp file. 0 when
  * linked (or the object appeared meanwhile), -1 to copy instead.
+ *
+ * The link is made through `in`, which names the inode wherever it is
+ * now: a store object lent to a work tree (loan.h) meanwhile would give
+ * storage a name of the user's file. A shared flock from the look to the
+ * link keeps it from being lent (a lender needs an exclusive one); one
+ * that cannot be had at once (being lent, or synced by its writer) is
+ * copied.
  */
 static int link_object(struct storage *s, int in, const char *path)
 {
 	struct file_storage *fs = s->data;
 	struct stat st;
+	int ret = -1;
 
-	if (no(&fs->no_link) || fstat(in, &st) < 0 || (st.st_mode & 0222))
+	if (no(&fs->no_link) || flock(in, LOCK_SH | LOCK_NB) < 0)
 		return -1;
+	if (fstat(in, &st) < 0 || (st.st_mode & 0222))
+		goto cleanup;
+	test_link_wait();
 	if (!link_fd(in, path) || errno == EEXIST) {
 		dir_sync_queue_parent(path);
-		return 0;
+		ret = 0;
+		goto cleanup;
 	}
 	if (errno == EXDEV || errno == EPERM || errno == EMLINK ||
 	    errno == EOPNOTSUPP || errno == ENOENT)
 		set_no(&fs->no_link);
-	return -1;
+cleanup:
+	flock(in, LOCK_UN);
+	return ret;
 }
 
 static int parent_exists(const char *path)
