@@ -335,6 +335,7 @@ struct zc_slot {
 	size_t have;
 	unsigned char *raw, *tmp; /* max_raw bytes each, allocated at first use */
 	ZSTD_DCtx *dc;            /* kept from block to block */
+	ZSTD_CCtx *cc;            /* the encoder's, kept too */
 	struct strbuf out;        /* the encoder's: the block's stored bytes */
 	struct zc_block blk;      /* the encoder's: what it chose */
 	struct strbuf err;
@@ -482,6 +483,7 @@ static void pipe_stop(struct zc_pipe *p)
 		free(p->slots[i].raw);
 		free(p->slots[i].tmp);
 		ZSTD_freeDCtx(p->slots[i].dc);
+		ZSTD_freeCCtx(p->slots[i].cc);
 	}
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->ready);
@@ -791,14 +793,13 @@ static int planes_way(unsigned transform, uint32_t len)
 }
 
 static size_t compress_as(int way, int level, const unsigned char *in,
-			  size_t len, struct strbuf *out, unsigned char *tmp)
+			  size_t len, struct strbuf *out, unsigned char *tmp,
+			  ZSTD_CCtx *cc)
 {
 	size_t bound = ZSTD_compressBound(len), n;
 	unsigned transform = way & 0xff;
-	ZSTD_CCtx *cc = ZSTD_createCCtx();
 
-	if (!cc)
-		die("out of memory (zstd)");
+	ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
 	if (transform != ZC_TRANSFORM_NONE) {
 		planes_split(transform, in, len, tmp);
@@ -813,18 +814,18 @@ static size_t compress_as(int way, int level, const unsigned char *in,
 	n = ZSTD_compress2(cc, out->buf + out->len, bound, in, len);
 	if (ZSTD_isError(n))
 		BUG("ZSTD_compress2: %s", ZSTD_getErrorName(n));
-	ZSTD_freeCCtx(cc);
 	return n;
 }
 
 /*
  * Of the `nr` transforms at `cand`, the one that makes a sample of the
- * block smallest; -1 (store raw) when even that barely shrinks it.
+ * block smallest; -1 (store raw) when even that barely shrinks it. The
+ * sample compresses past the end of `out`, which keeps its length.
  */
 static int trial(int level, const unsigned char *raw, uint32_t len,
-		 unsigned char *tmp, const int *cand, unsigned nr)
+		 unsigned char *tmp, ZSTD_CCtx *cc, struct strbuf *out,
+		 const int *cand, unsigned nr)
 {
-	struct strbuf out = STRBUF_INIT;
 	size_t start = 0, n = len, best_n = SIZE_MAX;
 	int best = -1;
 	unsigned i;
@@ -834,14 +835,14 @@ static int trial(int level, const unsigned char *raw, uint32_t len,
 		n = ZC_SAMPLE;
 	}
 	for (i = 0; i < nr; i++) {
-		size_t got = compress_as(cand[i], level, raw + start, n, &out, tmp);
+		size_t got = compress_as(cand[i], level, raw + start, n, out,
+					 tmp, cc);
 
 		if (got < best_n) {
 			best_n = got;
 			best = cand[i];
 		}
 	}
-	strbuf_release(&out);
 	if (best_n * 1000 >= (uint64_t)n * ZC_SAMPLE_KEEP)
 		return -1;
 	return best;
@@ -853,14 +854,16 @@ static int trial(int level, const unsigned char *raw, uint32_t len,
  * on a sample, or -1 for raw.
  */
 static int choose(const struct zc_options *opts, int level, uint64_t off,
-		  const unsigned char *raw, uint32_t len, unsigned char *tmp)
+		  const unsigned char *raw, uint32_t len, unsigned char *tmp,
+		  ZSTD_CCtx *cc, struct strbuf *out)
 {
 	static const int any[] = { ZC_TRANSFORM_NONE, ZC_TRANSFORM_PLANES2,
 				   ZC_TRANSFORM_PLANES4 };
 	int w = hint_width(opts->hint, off, len);
 
 	if (!w)
-		w = trial(level, raw, len, tmp, any, sizeof(any) / sizeof(*any));
+		w = trial(level, raw, len, tmp, cc, out, any,
+			  sizeof(any) / sizeof(*any));
 	else if (w == 1)
 		w = ZC_TRANSFORM_NONE;
 	if (w == ZC_TRANSFORM_PLANES2 || w == ZC_TRANSFORM_PLANES4)
@@ -868,13 +871,16 @@ static int choose(const struct zc_options *opts, int level, uint64_t off,
 	return w;
 }
 
-void zc_block_encode(const struct zc_options *opts, uint64_t off,
-		     const void *raw_, uint32_t len, struct strbuf *out,
-		     struct zc_block *b)
+/*
+ * zc_block_encode() with `tmp` of len bytes (for ZC_AUTO) and a zstd
+ * context, both kept by the caller from block to block.
+ */
+static void block_encode(const struct zc_options *opts, uint64_t off,
+			 const unsigned char *raw, uint32_t len,
+			 struct strbuf *out, struct zc_block *b,
+			 unsigned char *tmp, ZSTD_CCtx *cc)
 {
-	const unsigned char *raw = raw_;
 	int level = opts->level ? opts->level : ZC_LEVEL_DEFAULT;
-	unsigned char *tmp = NULL;
 	int way = ZC_TRANSFORM_NONE;
 	size_t n;
 
@@ -884,29 +890,50 @@ void zc_block_encode(const struct zc_options *opts, uint64_t off,
 	b->transform = ZC_TRANSFORM_NONE;
 	b->raw_len = len;
 	b->stored_len = len;
-	if (opts->mode == ZC_AUTO) {
-		tmp = xmalloc(len);
-		way = choose(opts, level, off, raw, len, tmp);
-	}
+	if (opts->mode == ZC_AUTO)
+		way = choose(opts, level, off, raw, len, tmp, cc, out);
 	if (way >= 0) {
-		n = compress_as(way, level, raw, len, out, tmp);
+		n = compress_as(way, level, raw, len, out, tmp, cc);
 		if (n < len) {
 			b->codec = ZC_CODEC_ZSTD;
 			b->transform = way & 0xff;
 			b->stored_len = n;
 			strbuf_setlen(out, out->len + n);
-			goto done;
+			return;
 		}
 	}
 	strbuf_add(out, raw, len);
-done:
+}
+
+static ZSTD_CCtx *new_cctx(void)
+{
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+
+	if (!cc)
+		die("out of memory (zstd)");
+	return cc;
+}
+
+void zc_block_encode(const struct zc_options *opts, uint64_t off,
+		     const void *raw, uint32_t len, struct strbuf *out,
+		     struct zc_block *b)
+{
+	unsigned char *tmp = opts->mode == ZC_AUTO ? xmalloc(len ? len : 1) : NULL;
+	ZSTD_CCtx *cc = new_cctx();
+
+	block_encode(opts, off, raw, len, out, b, tmp, cc);
+	ZSTD_freeCCtx(cc);
 	free(tmp);
 }
 
 static void slot_encode(struct zc_pipe *p, struct zc_slot *s, uint32_t i)
 {
-	zc_block_encode(p->opts, (uint64_t)i * p->max_raw, s->stored, s->have,
-			&s->out, &s->blk);
+	if (p->opts->mode == ZC_AUTO && !s->tmp)
+		s->tmp = block_buf(p->max_raw);
+	if (!s->cc)
+		s->cc = new_cctx();
+	block_encode(p->opts, (uint64_t)i * p->max_raw, s->stored, s->have,
+		     &s->out, &s->blk, s->tmp, s->cc);
 }
 
 /* Write the encoded blocks at the head, waiting for them with `wait`. */
