@@ -172,6 +172,40 @@ test_expect_success 'show: bad arguments' '
 	grep "is not a file at .v1." err
 '
 
+test_expect_success 'torch.onnx.export: show and git diff name its initializers' '
+	$PYTHON - <<-\EOF 2>/dev/null &&
+	import torch
+	torch.manual_seed(1)
+	net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(),
+	                          torch.nn.Linear(16, 4))
+	torch.onnx.export(net, torch.randn(1, 8), "v1.onnx")
+	with torch.no_grad():
+	    net[2].bias.add_(1.0)
+	torch.onnx.export(net, torch.randn(1, 8), "v2.onnx")
+	EOF
+	git model track "*.onnx" &&
+	git add .gitattributes &&
+	cp v1.onnx m.onnx &&
+	git add m.onnx &&
+	git commit -q -m onnx1 &&
+	git tag onnx1 &&
+	cp v2.onnx m.onnx &&
+	git add m.onnx &&
+	git commit -q -m onnx2 &&
+	git tag onnx2 &&
+	git model show onnx1:m.onnx >out &&
+	grep "^format: onnx$" out &&
+	grep "^tensors: 4$" out &&
+	grep "^0.weight F32 \[16, 8\] [0-9a-f]*$" out &&
+	grep "^2.bias F32 \[4\] [0-9a-f]*$" out &&
+	git diff onnx1 onnx2 -- m.onnx >diff &&
+	changed_tensors <diff >actual &&
+	test_write_lines +2.bias -2.bias >expect &&
+	test_cmp expect actual &&
+	git model diff onnx1 onnx2 >out &&
+	grep "^  changed 2.bias F32: max abs 1.000000e+00, mean abs 1.000000e+00, .*4 of 4 elements" out
+'
+
 test_expect_success 'uninstall removes the diff and merge drivers' '
 	git model uninstall --local &&
 	test_must_fail git config diff.model.textconv &&
