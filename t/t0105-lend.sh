@@ -156,6 +156,23 @@ test_expect_success 'rewritten with its mtime put back to the ns: fsck finds it,
 	test_cmp_bin big2 clone/big.pth
 '
 
+test_expect_success 'the same, lent out again: fsck hashes the lent file, ends its loan' '
+	m=$(stat -c %y clone/big.pth) &&
+	printf ZZZZ | dd of=clone/big.pth bs=1 seek=300 conv=notrunc 2>/dev/null &&
+	touch -d "$m" clone/big.pth &&
+	git -C clone checkout -q -f v1 &&
+	git -C clone checkout -q main &&
+	! test_cmp_bin big2 clone/big.pth &&
+	test_expect_code 1 git -C clone model fsck >out 2>&1 &&
+	grep "bad object $B2 lent to .*/clone/big.pth" out &&
+	test_path_is_missing clone/.git/model/lent/$B2.loan &&
+	test "$(stat -c %h clone/big.pth)" = 1 &&
+	rm clone/big.pth &&
+	git -C clone checkout -- big.pth &&
+	test_cmp_bin big2 clone/big.pth &&
+	git -C clone model fsck
+'
+
 test_expect_success 'stash of a lent file written over' '
 	cat big3 >clone/big.pth &&
 	git -C clone stash -q &&

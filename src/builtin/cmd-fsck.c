@@ -525,6 +525,16 @@ static void check_missing(struct fsck *f, int remote)
 	strbuf_release(&why);
 }
 
+static void bad_loan(void *ctx, const char *oid, const char *path)
+{
+	problem(ctx,
+		"bad object %s lent to '%s': the file does not hold its bytes "
+		"(written, and its mtime put back?); the file is yours now, "
+		"the version is in storage (remove the file and run 'git "
+		"checkout -- <path>')",
+		oid, path);
+}
+
 int cmd_fsck(int argc, const char **argv, struct repo *repo)
 {
 	struct fsck f = { 0 };
@@ -572,6 +582,9 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 	 * checked with it), a record a kill left half done is repaired.
 	 */
 	if (objects && loan_settle_all(&f.store, 0, &loans) < 0)
+		f.problems++;
+	/* A lent object is checked where it lives, as one in objects/. */
+	if (objects && loan_verify_all(&f.store, bad_loan, &f) < 0)
 		f.problems++;
 	if (objects)
 		check_objects(&f);

@@ -679,3 +679,76 @@ int loan_count(const struct store *s, struct loan_stats *stats)
 	strbuf_release(&file);
 	return 0;
 }
+
+/*
+ * The loan of `oid` ended because its file does not hash to it, when the
+ * record still names the inode `ino` (under the lock).
+ */
+static void end_bad_loan(const struct store *s, const char *oid,
+			 uint64_t ino)
+{
+	struct strbuf anchor = STRBUF_INIT, record = STRBUF_INIT;
+	struct loan l = { 0 };
+	int lock = lock_loans(s);
+
+	loan_paths(s, oid, &anchor, &record);
+	if (lock >= 0 && read_record(record.buf, &l) > 0 && l.ino == ino) {
+		unlink(anchor.buf);
+		unlink(record.buf);
+	}
+	if (lock >= 0)
+		close(lock);
+	loan_release(&l);
+	strbuf_release(&anchor);
+	strbuf_release(&record);
+}
+
+int loan_verify_all(const struct store *s, loan_bad_fn bad, void *ctx)
+{
+	struct strbuf dir = STRBUF_INIT, file = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	strbuf_addf(&dir, "%s/lent", s->dir);
+	d = opendir(dir.buf);
+	while (d && (de = readdir(d))) {
+		struct loan l = { 0 };
+		char oid[HASH_HEXSZ + 1], got[HASH_HEXSZ + 1];
+		uint64_t size;
+		struct stat st;
+		int fd;
+
+		if (strlen(de->d_name) != HASH_HEXSZ + strlen(LOAN_SUFFIX) ||
+		    strcmp(de->d_name + HASH_HEXSZ, LOAN_SUFFIX))
+			continue;
+		memcpy(oid, de->d_name, HASH_HEXSZ);
+		oid[HASH_HEXSZ] = '\0';
+		if (!oid_hex_valid(oid))
+			continue;
+		strbuf_reset(&file);
+		strbuf_addf(&file, "%s/%s" LOAN_SUFFIX, dir.buf, oid);
+		if (read_record(file.buf, &l) <= 0) {
+			loan_release(&l);
+			continue;
+		}
+		/* Hashed without the lock: the loan may end meanwhile. */
+		strbuf_setlen(&file, file.len - strlen(LOAN_SUFFIX));
+		fd = open(file.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 && !fstat(fd, &st) && unchanged(&l, &st)) {
+			if (hash_fd(fd, got, &size) < 0) {
+				ret = -1;
+			} else if (size != l.size || strcmp(got, oid)) {
+				end_bad_loan(s, oid, l.ino);
+				bad(ctx, oid, l.path);
+			}
+		}
+		close_quietly(fd);
+		loan_release(&l);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&dir);
+	strbuf_release(&file);
+	return ret;
+}

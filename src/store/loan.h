@@ -155,4 +155,16 @@ int loan_open(const struct store *s, const char *oid, uint64_t size);
 int loan_settle_all(const struct store *s, int quiet,
 		    struct loan_stats *stats);
 
+/* Called by loan_verify_all() for a loan that ended as bad. */
+typedef void (*loan_bad_fn)(void *ctx, const char *oid, const char *path);
+
+/*
+ * Hash the file of every loan that is out (through its anchor). One that
+ * does not hash to its object (a write whose writer put the mtime back,
+ * see above) is the user's file: its loan ends and `bad` is called with
+ * its oid and absolute path. 0, or -1 when a file could not be read
+ * (reported).
+ */
+int loan_verify_all(const struct store *s, loan_bad_fn bad, void *ctx);
+
 #endif
