@@ -155,4 +155,20 @@ test_expect_success '503 on every GET in a clone: pointers, a clear error, then 
 	test_model_store_ok sick/.git
 '
 
+test_expect_success 'an upload garbled on its way: S3 refuses it, nothing stored, the push fails' '
+	start_proxy corrupt 1000 PUT &&
+	test_when_finished stop_proxy &&
+	new_weights g.pth 300k &&
+	g=$(oid_of work/g.pth) &&
+	before=$(git -C remote.git rev-parse main) &&
+	test_must_fail git -C work -c model.s3.endpoint="$PROXY_URL" \
+		push origin main 2>err &&
+	grep "^PUT .* 400 .*fault=corrupt" proxy.log &&
+	grep "error: cannot upload .g.pth.* 400 XAmzContentSHA256Mismatch" err &&
+	test_path_is_missing "$(s3_object_path models $(s3_key team $g))" &&
+	test "$(git -C remote.git rev-parse main)" = "$before" &&
+	git -C work push -q origin main &&
+	test_cmp_bin work/g.pth "$(s3_object_path models $(s3_key team $g))"
+'
+
 test_done

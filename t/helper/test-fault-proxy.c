@@ -47,7 +47,8 @@
  *              pass (logged with status 0)
  *
  * cut, corrupt, stall, reset and trickle apply to GET responses with
- * status 200 or 206 only. --method METHOD makes only requests with that
+ * status 200 or 206 only, but corrupt with --method PUT flips the bytes of
+ * PUT request bodies instead (an upload garbled on its way). --method METHOD makes only requests with that
  * method candidates (e.g. status500 for PUT alone, so that a push's HEAD
  * requests pass). Only the first N candidates (--count, default 1) are
  * faulted, counted across all connections in FILE.count under flock();
@@ -849,7 +850,7 @@ static uint64_t fault_limit(enum fault_mode mode, const struct body *b)
 static int serve_request(struct rbuf *cl)
 {
 	struct http_head req = HTTP_HEAD_INIT, resp = HTTP_HEAD_INIT;
-	struct fault fault = FAULT_NONE, no_fault = FAULT_NONE;
+	struct fault fault = FAULT_NONE, req_fault = FAULT_NONE;
 	struct body reqb, respb;
 	struct rbuf *up = NULL;
 	struct strbuf line = STRBUF_INIT;
@@ -927,6 +928,12 @@ static int serve_request(struct rbuf *cl)
 		goto out;
 	}
 
+	if (cfg.mode == MODE_CORRUPT && cfg.method &&
+	    !strcmp(cfg.method, "PUT") && !strcmp(method, "PUT") &&
+	    reqb.kind != BODY_NONE && take_fault(method)) {
+		req_fault.mode = MODE_CORRUPT;
+		fault_name = mode_names[MODE_CORRUPT];
+	}
 	up = xcalloc(1, sizeof(*up));
 	up->fd = upfd;
 	for (;;) {
@@ -936,7 +943,7 @@ static int serve_request(struct rbuf *cl)
 		 * final response such as 413.
 		 */
 		if (reqb.kind != BODY_NONE) {
-			rr = relay_body(cl, upfd, &reqb, &no_fault, upfd);
+			rr = relay_body(cl, upfd, &reqb, &req_fault, upfd);
 			if (rr == RELAY_DONE)
 				reqb.kind = BODY_NONE;
 			else if (rr != RELAY_WATCH)
