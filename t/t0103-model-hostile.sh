@@ -92,4 +92,30 @@ test_expect_success 'a name with a newline is refused' '
 	grep "^error: cannot read .newline.safetensors. as a model: " err
 '
 
+test_expect_success 'onnx: subgraphs nested beyond the limit are refused' '
+	$PYTHON - <<-\EOF &&
+	def varint(v):
+	    out = b""
+	    while v >= 0x80:
+	        out += bytes([v & 0x7f | 0x80])
+	        v >>= 7
+	    return out + bytes([v])
+	def field(n, b):
+	    return varint(n << 3 | 2) + varint(len(b)) + b
+	# an initializer "w", in If nodes nested `depth` deep
+	def model(depth):
+	    g = field(5, b"\x08\x01\x10\x01" + field(8, b"w") + field(9, b"\0" * 4))
+	    for _ in range(depth):
+	        attr = field(1, b"then_branch") + field(6, g)
+	        g = field(1, field(4, b"If") + field(5, attr))
+	    return b"\x08\x07" + field(7, g)
+	open("deep.onnx", "wb").write(model(16))
+	open("bomb.onnx", "wb").write(model(2000))
+	EOF
+	git model show deep.onnx >out &&
+	grep "^If#0/then_branch/.*/w F32 \[1\] " out &&
+	test_expect_code 128 git model show bomb.onnx 2>err &&
+	grep "^error: cannot read .bomb.onnx. as a model: onnx: subgraphs nested more than 16 deep$" err
+'
+
 test_done
