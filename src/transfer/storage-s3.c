@@ -87,6 +87,7 @@ struct s3_storage {
 	int request_payer;    /* model.s3.requestPayer = requester */
 	int anonymous;      /* model.s3.anonymous: sign nothing */
 	int credentials_ok; /* resolved once; -1: failed, reported */
+	CURL *easy;         /* s3_send()'s, reused: its connection stays */
 	pthread_mutex_t lock; /* over aws's credentials */
 };
 
@@ -665,6 +666,8 @@ static void s3_close(struct storage *s)
 	free(s3->sse);
 	free(s3->sse_kms_key_id);
 	free(s3->storage_class);
+	if (s3->easy)
+		curl_easy_cleanup(s3->easy);
 	aws_config_release(&s3->aws);
 	pthread_mutex_destroy(&s3->lock);
 	free(s3);
@@ -873,7 +876,8 @@ static size_t s3_answer_header(char *buf, size_t size, size_t n, void *data)
 
 /*
  * Send `rq` (GET or DELETE, no body) for `key` ("": the bucket) and wait
- * for its answer in `a`. Transient failures are tried again, up to
+ * for its answer in `a`, on the one handle these requests share (one
+ * thread: prune), so that one connection serves them all. Transient failures are tried again, up to
  * S3_SEND_ATTEMPTS in all; a bucket in another region moves us there
  * (s3_misdirected()) and the request goes again once. 0, or -1 when no
  * answer came (reported, naming `what`).
@@ -882,20 +886,22 @@ static int s3_send(struct storage *s, const char *key,
 		   const struct storage_request *rq, const char *what,
 		   struct s3_answer *a)
 {
+	struct s3_storage *s3 = s->data;
 	struct strbuf url = STRBUF_INIT;
 	struct storage_request one;
 	int attempt, moved = 0, ret = -1;
 	char errbuf[CURL_ERROR_SIZE];
 
+	if (!s3->easy)
+		s3->easy = curl_easy_init();
+	if (!s3->easy)
+		return error("cannot start libcurl");
 	for (attempt = 1;; attempt++) {
 		struct curl_slist *headers = NULL;
-		CURL *easy = curl_easy_init();
+		CURL *easy = s3->easy;
 		CURLcode rc;
 
-		if (!easy) {
-			error("cannot start libcurl");
-			break;
-		}
+		curl_easy_reset(easy); /* keeps the connection */
 		strbuf_reset(&a->body);
 		free(a->where);
 		a->where = NULL;
@@ -918,14 +924,12 @@ static int s3_send(struct storage *s, const char *key,
 		one.url = url.buf;
 		if (s3_prepare(s, easy, &headers, &one) < 0) {
 			curl_slist_free_all(headers);
-			curl_easy_cleanup(easy);
 			break;
 		}
 		curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
 		rc = curl_easy_perform(easy);
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &a->status);
 		curl_slist_free_all(headers);
-		curl_easy_cleanup(easy);
 		strbuf_addch(&a->body, '\0');
 		strbuf_setlen(&a->body, a->body.len - 1);
 
