@@ -442,6 +442,31 @@ test_expect_success 'a push linking the object while it is lent never links the 
 	test_cmp_bin big2 "$stored"
 '
 
+test_expect_success 'prune removes the markers of the objects it deleted, and record temp files' '
+	git -C clone checkout -q main &&
+	git -C clone model fetch -q origin v1 v2 &&
+	marker () {
+		echo clone/.git/model/stored/$(echo $1 | cut -c1-2)/$1
+	} &&
+	test_path_is_file $(marker $B1) &&
+	test_path_is_file $(marker $B2) &&
+	>clone/.git/model/lent/$B3.loan.tmp-AbCdEf &&
+	git -C clone -c model.pruneRecentDays=0 model prune -v >out &&
+	grep "^removed 3 marker(s) and loan record temp file(s) of objects no longer here$" out &&
+	test_path_is_missing "$(obj clone/.git/model/objects $B1)" &&
+	test_path_is_missing $(marker $B1) &&
+	test_path_is_missing $(marker $B2) &&
+	test_path_is_missing clone/.git/model/lent/$B3.loan.tmp-AbCdEf &&
+	test_path_is_file $(marker $B3) &&
+	lent clone/big.pth clone &&
+	git -C clone checkout -q v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	test_path_is_file $(marker $B1) &&
+	lent clone/big.pth clone &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big3 clone/big.pth
+'
+
 test_expect_success OTHER_FS 'a work tree on another file system gets a copy' '
 	other=$(mktemp -d /dev/shm/git-model-t0105.XXXXXX) &&
 	test_when_finished "rm -rf \"$other\"" &&

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "human.h"
 #include "keep.h"
+#include "loan.h"
 #include "model-file.h"
 #include "storage.h"
 #include "store-walk.h"
@@ -545,6 +546,7 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 	struct prune p = { 0 };
 	struct strbuf why = STRBUF_INIT, hs = STRBUF_INIT;
 	size_t i, deleted = 0, unconfirmed = 0, failed = 0, stale_done = 0;
+	size_t leftovers = 0;
 	uint64_t deleted_bytes = 0, unconfirmed_bytes = 0, stale_bytes = 0;
 	int asked = 1, ret = 0, uploads = 0;
 	const char *older_than = NULL;
@@ -659,6 +661,14 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 		stale_done++;
 		stale_bytes += s->size;
 	}
+
+	/* After the objects: the markers of those deleted go too. */
+	if (loan_prune_leftovers(&p.store, p.dry_run, &leftovers) < 0)
+		failed++;
+	if (leftovers && (p.verbose || p.dry_run))
+		printf("%s %zu marker(s) and loan record temp file(s) of "
+		       "objects no longer here\n",
+		       p.dry_run ? "would remove" : "removed", leftovers);
 
 	/*
 	 * What was deleted is always said; a prune with nothing to do says

@@ -1,5 +1,6 @@
 #include "loan.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -750,5 +751,111 @@ int loan_verify_all(const struct store *s, loan_bad_fn bad, void *ctx)
 		closedir(d);
 	strbuf_release(&dir);
 	strbuf_release(&file);
+	return ret;
+}
+
+/* True when `oid` is in objects/ or lent (its anchor or record). */
+static int is_local(const struct store *s, const char *oid)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int ret;
+
+	ret = !store_object_path(s, oid, &path) && !lstat(path.buf, &st);
+	if (!ret) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/lent/%s", s->dir, oid);
+		ret = !lstat(path.buf, &st);
+		strbuf_addstr(&path, LOAN_SUFFIX);
+		ret = ret || !lstat(path.buf, &st);
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
+/* lent/'s temp files (under the lock: none is being written). */
+static void prune_lent_temps(const struct store *s, int dry_run,
+			     size_t *nr)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	strbuf_addf(&path, "%s/lent", s->dir);
+	d = opendir(path.buf);
+	while (d && (de = readdir(d))) {
+		const char *t = strstr(de->d_name, LOAN_SUFFIX ".tmp-");
+
+		if (!t || t != de->d_name + HASH_HEXSZ)
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/lent/%s", s->dir, de->d_name);
+		if (dry_run || !unlink(path.buf))
+			(*nr)++;
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&path);
+}
+
+int loan_prune_leftovers(const struct store *s, int dry_run, size_t *nr)
+{
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT;
+	struct dirent *de;
+	DIR *top;
+	int lock, ret = 0;
+
+	strbuf_addf(&dir, "%s/" STORED_NAME, s->dir);
+	top = opendir(dir.buf);
+	if (!top && errno == ENOENT)
+		goto cleanup;
+	if (!top) {
+		ret = error_errno("cannot open '%s'", dir.buf);
+		goto cleanup;
+	}
+	/* No loan begins or ends meanwhile: is_local() holds. */
+	lock = lock_loans(s);
+	if (lock < 0) {
+		ret = -1;
+		goto cleanup;
+	}
+	prune_lent_temps(s, dry_run, nr);
+	while ((de = readdir(top))) {
+		struct dirent *me;
+		DIR *sub;
+
+		if (strlen(de->d_name) != 2 || !isxdigit(de->d_name[0]) ||
+		    !isxdigit(de->d_name[1]))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir.buf, de->d_name);
+		sub = opendir(path.buf);
+		while (sub && (me = readdir(sub))) {
+			if (!oid_hex_valid(me->d_name) ||
+			    strncmp(me->d_name, de->d_name, 2) ||
+			    is_local(s, me->d_name))
+				continue;
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s/%s/%s", dir.buf, de->d_name,
+				    me->d_name);
+			if (dry_run || !unlink(path.buf))
+				(*nr)++;
+			else
+				ret = error_errno("cannot remove '%s'",
+						  path.buf);
+		}
+		if (sub)
+			closedir(sub);
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir.buf, de->d_name);
+		if (!dry_run)
+			rmdir(path.buf); /* when empty */
+	}
+	close(lock);
+cleanup:
+	if (top)
+		closedir(top);
+	strbuf_release(&dir);
+	strbuf_release(&path);
 	return ret;
 }

@@ -155,6 +155,15 @@ int loan_open(const struct store *s, const char *oid, uint64_t size);
 int loan_settle_all(const struct store *s, int quiet,
 		    struct loan_stats *stats);
 
+/*
+ * Remove what the layout above leaves behind: the markers of objects
+ * that are neither in objects/ nor lent (prune deleted them, fsck moved
+ * them to bad/; a download marks them again), stored/<aa>/ once empty,
+ * and the temp files of loan records a kill left in lent/. Only counts
+ * them into `nr` when `dry_run`. 0, or -1 (reported).
+ */
+int loan_prune_leftovers(const struct store *s, int dry_run, size_t *nr);
+
 /* Called by loan_verify_all() for a loan that ended as bad. */
 typedef void (*loan_bad_fn)(void *ctx, const char *oid, const char *path);
 
