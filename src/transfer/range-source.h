@@ -14,12 +14,21 @@
  * The storage is the caller's and must outlive the source; its backend's
  * prepare() signs or authorizes each request, and a 401 asks its
  * unauthorized() once for credentials. One thread at a time.
+ *
+ * Storage that may keep the compressed form instead (storage_http_ops'
+ * `compressed`, git-model-compression(5)) is read as <object>.gmz when the
+ * object answers 404: its header and block table first, then, for each
+ * read, the stored bytes of the blocks that hold the raw range, each
+ * decoded whole (the last one kept). Those bytes count against `cap`:
+ * a header costs its container's first block. A container that
+ * breaks the spec fails the read with one line; nothing is stored.
  */
 
 #include <stdint.h>
 
 #include "model-format.h"
 #include "storage.h"
+#include "zcontainer.h"
 
 #define RANGE_SOURCE_BLOCK (64u << 10)
 
@@ -32,9 +41,17 @@ struct range_source {
 	unsigned char *block; /* the last block read, owned */
 	uint64_t block_off;
 	size_t block_len;
+	/* reading <object>.gmz: 0 not known yet, 1 raw, 2 compressed */
+	int form;
+	struct zc_header zh;
+	uint64_t *zraw_off, *zstored_off; /* per block, owned */
+	unsigned char *zraw;              /* the last block decoded, owned */
+	uint32_t zblock;                  /* its number, or UINT32_MAX */
 };
 
-#define RANGE_SOURCE_INIT { .easy = NULL, .block = NULL }
+#define RANGE_SOURCE_INIT { .easy = NULL, .block = NULL, \
+			    .zh = ZC_HEADER_INIT, .zraw_off = NULL, \
+			    .zstored_off = NULL, .zraw = NULL }
 
 /*
  * Set up reads of object `oid` of `size` bytes in `s`. Returns 0, or 1
