@@ -150,4 +150,13 @@ test_expect_success 'track in a bare repository says it needs a work tree' '
 	)
 '
 
+test_expect_success 'make check runs every test script in t/' '
+	for f in "$TEST_DIRECTORY"/t[0-9][0-9][0-9][0-9]-*.sh
+	do
+		grep -q "^	t/${f##*/}" "$GIT_MODEL_SRC_DIR/Makefile.am" ||
+		echo "${f##*/} is not in Makefile.am SHELL_TESTS" || return 1
+	done >missing &&
+	test_must_be_empty missing
+'
+
 test_done
