@@ -303,6 +303,25 @@ test_expect_success 'kill -9 after the taking-back rename: nothing lost, fsck re
 	test_cmp_bin big3 clone/big.pth
 '
 
+# Records are not synced: a crash can leave one empty.
+test_expect_success 'an empty loan record (a crash) counts as none: nothing lost' '
+	git -C clone checkout -q main &&
+	lent clone/big.pth clone &&
+	rm -f clone/.git/model/lent/$B3.loan &&
+	>clone/.git/model/lent/$B3.loan &&
+	test_expect_code 1 git -C clone model fsck >out 2>err &&
+	grep "cannot read the loan record" err &&
+	grep "missing object $B3 for HEAD:big.pth: not in the local store" out &&
+	test_path_is_missing clone/.git/model/lent/$B3.loan &&
+	test_path_is_missing clone/.git/model/lent/$B3 &&
+	test_cmp_bin big3 clone/big.pth &&
+	git -C clone checkout -q v1 &&
+	test_cmp_bin big1 clone/big.pth &&
+	git -C clone checkout -q main &&
+	test_cmp_bin big3 clone/big.pth &&
+	lent clone/big.pth clone
+'
+
 test_expect_success 'env reports the store, the loans and what a checkout needs' '
 	git -C clone model env >out &&
 	grep "^disk.lent=2097152 (2.00 MiB, 1 object(s))$" out &&

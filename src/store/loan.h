@@ -73,7 +73,10 @@
  * object still in objects/ is dropped, a record without its anchor is
  * dropped, a pending loan whose file was moved is the user's file (the
  * object comes from storage), a pending loan whose move never happened
- * is taken back. Loans are changed under an flock of lent/.
+ * is taken back. Records are not synced: one that a crash lost or left
+ * empty or unreadable counts as none, and the lent file is then the
+ * user's (its object comes from storage). Loans are changed under an
+ * flock of lent/.
  */
 
 #include <stdint.h>
