@@ -165,6 +165,7 @@ test_expect_success 'the same, lent out again: fsck hashes the lent file, ends i
 	! test_cmp_bin big2 clone/big.pth &&
 	test_expect_code 1 git -C clone model fsck >out 2>&1 &&
 	grep "bad object $B2 lent to .*/clone/big.pth" out &&
+	! grep "lent to work trees" out &&
 	test_path_is_missing clone/.git/model/lent/$B2.loan &&
 	test "$(stat -c %h clone/big.pth)" = 1 &&
 	rm clone/big.pth &&

@@ -578,13 +578,14 @@ int cmd_fsck(int argc, const char **argv, struct repo *repo)
 	f.progress = isatty(2);
 	repo_store(repo, &f.store);
 	/*
-	 * Loans first: a file git removed goes back into the store (and is
-	 * checked with it), a record a kill left half done is repaired.
+	 * Loans first. A lent object is checked where it lives, as one in
+	 * objects/ (a bad one's loan ends, so it is not counted below). A
+	 * file git removed goes back into the store (and is checked with
+	 * it), a record a kill left half done is repaired.
 	 */
-	if (objects && loan_settle_all(&f.store, 0, &loans) < 0)
-		f.problems++;
-	/* A lent object is checked where it lives, as one in objects/. */
 	if (objects && loan_verify_all(&f.store, bad_loan, &f) < 0)
+		f.problems++;
+	if (objects && loan_settle_all(&f.store, 0, &loans) < 0)
 		f.problems++;
 	if (objects)
 		check_objects(&f);
