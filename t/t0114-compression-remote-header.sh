@@ -56,6 +56,25 @@ test_expect_success 'show reads the header from the compressed form too' '
 	grep "^(weights not in the local store: header read from storage, no hashes)$" out
 '
 
+test_expect_success 'a model of 4 MiB: the header is its own block, under 1 MiB read' '
+	git config model.compression zstd &&
+	commit_model big1 v3 &&
+	commit_model big2 v4 &&
+	git push -q origin HEAD &&
+	rm -rf .git/model/objects .git/model/tensor-hashes &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	GIT_MODEL_SKIP_SMUDGE=1 git diff v3 v4 -- m.safetensors >diff &&
+	grep "^-head.weight F32 \[4, 16\]$" diff &&
+	grep "^+classifier.weight F32 \[4, 16\]$" diff &&
+	grep "^ emb.weight F32 \[1024, 1024\]$" diff &&
+	object_gets >gets &&
+	grep "^206 .*\.gmz$" gets &&
+	total=$(awk "{ n += \$2 } END { print n }" gets) &&
+	test "$total" -lt 1048576 &&
+	test "$(wc -c <models/big1.safetensors)" -gt 4194304 &&
+	test_path_is_missing .git/model/objects/sha256
+'
+
 test_expect_success 'a damaged container: one line, nothing stored' '
 	oid=$(git cat-file -p v1:m.safetensors | sed -n "s/^oid sha256://p") &&
 	gmz=$(find "$HTTPD_ROOT/open/zmodels" -name "$oid.gmz") &&

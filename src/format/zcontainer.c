@@ -338,6 +338,7 @@ struct zc_slot {
 	ZSTD_CCtx *cc;            /* the encoder's, kept too */
 	struct strbuf out;        /* the encoder's: the block's stored bytes */
 	struct zc_block blk;      /* the encoder's: what it chose */
+	uint64_t off;             /* the encoder's: the block's raw offset */
 	struct strbuf err;
 	int done, failed;
 };
@@ -932,8 +933,8 @@ static void slot_encode(struct zc_pipe *p, struct zc_slot *s, uint32_t i)
 		s->tmp = block_buf(p->max_raw);
 	if (!s->cc)
 		s->cc = new_cctx();
-	block_encode(p->opts, (uint64_t)i * p->max_raw, s->stored, s->have,
-		     &s->out, &s->blk, s->tmp, s->cc);
+	block_encode(p->opts, s->off, s->stored, s->have, &s->out, &s->blk,
+		     s->tmp, s->cc);
 }
 
 /* Write the encoded blocks at the head, waiting for them with `wait`. */
@@ -960,12 +961,16 @@ int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
 	struct strbuf hd = STRBUF_INIT;
 	struct zc_pipe *p = NULL;
 	uint32_t bs = opts->block_size ? opts->block_size : ZC_BLOCK_DEFAULT;
+	uint32_t first = bs;
 	uint64_t nr64, done = 0, pos;
 	int ret = -1;
 
 	if (bs > ZC_BLOCK_MAX)
 		BUG("block size %u", bs);
-	nr64 = (size + bs - 1) / bs;
+	if (opts->first_block && opts->first_block < bs &&
+	    opts->first_block < size)
+		first = opts->first_block;
+	nr64 = size <= first ? !!size : 1 + (size - first + bs - 1) / bs;
 	if (nr64 > ZC_BLOCKS_MAX)
 		return error("cannot compress %llu bytes in blocks of %u: too many blocks",
 			     (unsigned long long)size, bs);
@@ -982,7 +987,8 @@ int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
 	/* read a block into each free slot; write blocks as they are done */
 	while (done < size) {
 		struct zc_slot *s;
-		uint32_t len = size - done < bs ? size - done : bs;
+		uint32_t want = done ? bs : first;
+		uint32_t len = size - done < want ? size - done : want;
 		ssize_t got;
 
 		while (p->submitted - p->head == p->nr_slots)
@@ -1003,6 +1009,7 @@ int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
 			goto out;
 		}
 		s->have = len;
+		s->off = done;
 		pipe_submit(p);
 		done += len;
 		if (write_ready(p, 0, out_fd, &h, &pos) < 0)

@@ -174,11 +174,19 @@ struct zc_options {
 	enum zc_mode mode;
 	int level;                    /* zstd's: 1..19; 0 means default */
 	uint32_t block_size;          /* 0 means ZC_BLOCK_DEFAULT */
+	/*
+	 * When below the block size: the raw length of the first block
+	 * (then blocks of block_size), so that a model's header (the bytes
+	 * before its first tensor) is a block of its own that a reader can
+	 * fetch and decode alone. 0: every block is block_size.
+	 */
+	uint32_t first_block;
 	const struct model_info *hint; /* may be NULL */
 };
 
 #define ZC_OPTIONS_INIT { .mode = ZC_AUTO, .level = ZC_LEVEL_DEFAULT, \
-			  .block_size = ZC_BLOCK_DEFAULT, .hint = NULL }
+			  .block_size = ZC_BLOCK_DEFAULT, .first_block = 0, \
+			  .hint = NULL }
 
 /*
  * Encode the `size` bytes read from `in_fd` (from its current offset;

@@ -20,7 +20,8 @@
  * object answers 404: its header and block table first, then, for each
  * read, the stored bytes of the blocks that hold the raw range, each
  * decoded whole (the last one kept). Those bytes count against `cap`:
- * a header costs its container's first block. A container that
+ * a header costs its container's first block, which git-model's encoder
+ * ends where a model's first tensor starts. A container that
  * breaks the spec fails the read with one line; nothing is stored.
  */
 

@@ -87,6 +87,22 @@ static int has_compressed(struct storage *s, const char *oid,
 	return errno == ENOENT ? 0 : -1;
 }
 
+/*
+ * Where a model's first tensor starts (its header ends), when that is in
+ * the first block; else 0. The header then is a block of its own, which
+ * show and textconv of remote weights read alone (range-source.h).
+ */
+static uint32_t header_end(const struct model_info *info)
+{
+	uint64_t end = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < info->nr; i++)
+		if (info->tensors[i].length && info->tensors[i].offset < end)
+			end = info->tensors[i].offset;
+	return end < ZC_BLOCK_DEFAULT ? (uint32_t)end : 0;
+}
+
 /* Compress object `oid` of the local store into `out`: 0, or -1 (reported). */
 static int compress_into(struct transfer *t, const char *oid, uint64_t size,
 			 int out, uint64_t *stored)
@@ -94,6 +110,7 @@ static int compress_into(struct transfer *t, const char *oid, uint64_t size,
 	struct zc_options opts = ZC_OPTIONS_INIT;
 	struct model_info info = MODEL_INFO_INIT;
 	struct model_source src;
+	struct strbuf why = STRBUF_INIT;
 	int in, ret = -1;
 
 	in = store_open(t->store, oid, size);
@@ -102,15 +119,14 @@ static int compress_into(struct transfer *t, const char *oid, uint64_t size,
 			     oid);
 	opts.mode = t->compression == TRANSFER_COMPRESS_ZSTD ? ZC_ZSTD : ZC_AUTO;
 	opts.level = t->compression_level;
-	if (opts.mode == ZC_AUTO) {
-		struct strbuf why = STRBUF_INIT;
-
+	model_source_fd(&src, in, size);
+	if (!model_read(&src, &info, &why)) {
 		/* a model file's dtypes choose its blocks' transforms */
-		model_source_fd(&src, in, size);
-		if (!model_read(&src, &info, &why))
+		if (opts.mode == ZC_AUTO)
 			opts.hint = &info;
-		strbuf_release(&why);
+		opts.first_block = header_end(&info);
 	}
+	strbuf_release(&why);
 	ret = zc_encode_fd(in, size, out, &opts, stored);
 	model_info_release(&info);
 	close(in);
