@@ -51,24 +51,13 @@ int s3_xml_text(const char *body, const char *tag, struct strbuf *out)
 int s3_xml_text_capped(const char *body, const char *tag, size_t max,
 		       struct strbuf *out)
 {
-	struct strbuf open = STRBUF_INIT, close = STRBUF_INIT;
-	const char *a, *b;
-	int found = 0;
+	size_t len;
+	const char *a = s3_xml_element(body, tag, max, &len);
 
-	strbuf_addf(&open, "<%s>", tag);
-	strbuf_addf(&close, "</%s>", tag);
-	a = strstr(body, open.buf);
-	if (a) {
-		a += open.len;
-		b = strstr(a, close.buf);
-		if (b && (size_t)(b - a) <= max) {
-			add_text(out, a, b - a);
-			found = 1;
-		}
-	}
-	strbuf_release(&open);
-	strbuf_release(&close);
-	return found;
+	if (!a)
+		return 0;
+	add_text(out, a, len);
+	return 1;
 }
 
 const char *s3_xml_element(const char *body, const char *tag, size_t max,
