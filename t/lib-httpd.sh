@@ -44,6 +44,9 @@
 #	/slow/	the same as /anon/, sending each response at 2 MB/s, so
 #		that parallel downloads show in the access log
 #	/open/	$HTTPD_ROOT/open/: GET, HEAD and PUT without auth
+#	/norange/	the same directory as /open/, GET and HEAD only, ignoring
+#		Range: every GET is answered 200 with the whole file, as by
+#		a server without range support (nginx's max_ranges 0)
 #	/token/	$HTTPD_ROOT/token/: the same, but only for requests with the
 #		header "X-Test-Token: token-123" (others get 401)
 #	/bearer/	$HTTPD_ROOT/bearer/: the same, but only for requests with
@@ -145,6 +148,14 @@ location /open/ {
 	dav_methods PUT;
 	create_full_put_path on;
 	dav_access user:rw group:r all:r;
+}
+
+location /norange/ {
+	alias "$HTTPD_ROOT/open/";
+	max_ranges 0;
+	limit_except GET {
+		deny all;
+	}
 }
 
 location /token/ {

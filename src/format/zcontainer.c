@@ -207,6 +207,59 @@ void zc_header_format(const struct zc_header *h, struct strbuf *out)
 	}
 }
 
+uint64_t zc_header_length(const void *buf, size_t len)
+{
+	if (len < ZC_HEADER_SIZE)
+		return 0;
+	return ZC_HEADER_SIZE +
+	       (uint64_t)get_le32((const unsigned char *)buf + 16) * ZC_ENTRY_SIZE;
+}
+
+void zc_block_offsets(const struct zc_header *h, uint32_t k,
+		      uint64_t *stored, uint64_t *raw)
+{
+	uint64_t s = ZC_HEADER_SIZE + (uint64_t)h->nr * ZC_ENTRY_SIZE, r = 0;
+	uint32_t i;
+
+	if (k > h->nr)
+		BUG("block %u of %u", k, h->nr);
+	for (i = 0; i < k; i++) {
+		s += h->blocks[i].stored_len;
+		r += h->blocks[i].raw_len;
+	}
+	*stored = s;
+	*raw = r;
+}
+
+uint32_t zc_block_at(const struct zc_header *h, uint64_t raw_off)
+{
+	uint64_t r = 0;
+	uint32_t i;
+
+	for (i = 0; i < h->nr; i++) {
+		r += h->blocks[i].raw_len;
+		if (raw_off < r)
+			return i;
+	}
+	return h->nr;
+}
+
+int zc_stored_size_possible(uint64_t raw_size, uint64_t stored)
+{
+	uint64_t lo, hi;
+
+	if (!raw_size)
+		return stored == ZC_HEADER_SIZE;
+	/* fewest blocks: each at most ZC_BLOCK_MAX raw, at least 1 stored */
+	lo = (raw_size + ZC_BLOCK_MAX - 1) / ZC_BLOCK_MAX;
+	if (lo > ZC_BLOCKS_MAX)
+		return 0;
+	/* most blocks: each at least 1 raw byte, stored at most raw */
+	hi = raw_size < ZC_BLOCKS_MAX ? raw_size : ZC_BLOCKS_MAX;
+	return stored >= ZC_HEADER_SIZE + lo * (ZC_ENTRY_SIZE + 1) &&
+	       stored <= ZC_HEADER_SIZE + hi * ZC_ENTRY_SIZE + raw_size;
+}
+
 /*
  * Splitting and joining planes is on every float byte's path: GCC
  * vectorizes these loops only when asked (at -O2 before GCC 12, or -O3); clang does at -O2.
@@ -640,6 +693,34 @@ static int fill_slot(struct zc_pipe *p, struct zc_slot *s,
 	return s->have == want;
 }
 
+/*
+ * The header and table are in d->h: check its raw size, start the pipe
+ * at block `first` (whose stored bytes come next, whose raw bytes are
+ * emitted next).
+ */
+static int decoder_start(struct zc_decoder *d, uint32_t first,
+			 struct strbuf *err)
+{
+	uint64_t stored, raw;
+	uint32_t i, max = 0;
+
+	if (d->want_size != ZC_SIZE_ANY && d->h.raw_size != d->want_size)
+		return fail(err, "holds %llu raw bytes, %llu were expected",
+			    (unsigned long long)d->h.raw_size,
+			    (unsigned long long)d->want_size);
+	for (i = first; i < d->h.nr; i++)
+		if (d->h.blocks[i].raw_len > max)
+			max = d->h.blocks[i].raw_len;
+	d->pipe = pipe_start(d->h.nr - first, max, slot_decode);
+	d->pipe->h = &d->h;
+	d->pipe->head = d->pipe->submitted = d->pipe->taken = first;
+	zc_block_offsets(&d->h, first, &stored, &raw);
+	d->next = first;
+	d->emitted = raw;
+	d->have_header = 1;
+	return 0;
+}
+
 static int decoder_header(struct zc_decoder *d, const unsigned char **buf,
 			  size_t *len, struct strbuf *err)
 {
@@ -655,8 +736,7 @@ static int decoder_header(struct zc_decoder *d, const unsigned char **buf,
 		return -1;
 	if (!n) {
 		/* the header passed: its block count is within ZC_BLOCKS_MAX */
-		size_t want = ZC_HEADER_SIZE +
-			(size_t)get_le32((unsigned char *)d->in.buf + 16) * ZC_ENTRY_SIZE;
+		size_t want = zc_header_length(d->in.buf, d->in.len);
 
 		if (!fill(&d->in, buf, len, want))
 			return 0;
@@ -664,21 +744,45 @@ static int decoder_header(struct zc_decoder *d, const unsigned char **buf,
 		if (n <= 0)
 			return -1;
 	}
-	if (d->want_size != ZC_SIZE_ANY && d->h.raw_size != d->want_size)
-		return fail(err, "holds %llu raw bytes, %llu were expected",
-			    (unsigned long long)d->h.raw_size,
-			    (unsigned long long)d->want_size);
-	{
-		uint32_t i, max = 0;
-
-		for (i = 0; i < d->h.nr; i++)
-			if (d->h.blocks[i].raw_len > max)
-				max = d->h.blocks[i].raw_len;
-		d->pipe = pipe_start(d->h.nr, max, slot_decode);
-		d->pipe->h = &d->h;
-	}
-	d->have_header = 1;
+	if (decoder_start(d, 0, err) < 0)
+		return -1;
 	strbuf_release(&d->in);
+	return 0;
+}
+
+int zc_decoder_init_at(struct zc_decoder *d, uint64_t want_size,
+		       struct zc_header *h, uint32_t first, struct strbuf *err)
+{
+	uint64_t raw;
+
+	zc_decoder_init(d, want_size);
+	d->h = *h;
+	h->blocks = NULL;
+	zc_header_release(h);
+	if (first > d->h.nr) {
+		d->failed = 1;
+		return fail(err, "block %u is past its last block (%u)", first,
+			    d->h.nr);
+	}
+	if (decoder_start(d, first, err) < 0) {
+		d->failed = 1;
+		return -1;
+	}
+	zc_block_offsets(&d->h, first, &d->fed, &raw);
+	return 0;
+}
+
+int zc_decoder_drain(struct zc_decoder *d, zc_emit_fn emit, void *ctx,
+		     struct strbuf *err)
+{
+	if (d->failed)
+		return fail(err, "decoding failed before");
+	if (!d->have_header)
+		return 0;
+	if (emit_ready(d, 1, emit, ctx, err) < 0) {
+		d->failed = 1;
+		return -1;
+	}
 	return 0;
 }
 

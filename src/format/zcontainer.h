@@ -95,8 +95,40 @@ int zc_is_container(const void *buf, size_t len);
 long zc_header_parse(struct zc_header *h, const void *buf, size_t len,
 		     struct strbuf *err);
 
+/*
+ * The length of the header and table of the container whose first `len`
+ * bytes are at `buf`, from its block count: 0 while `len` is below
+ * ZC_HEADER_SIZE. Whether the rest holds is zc_header_parse()'s
+ * business; a count over ZC_BLOCKS_MAX still gives its length.
+ */
+uint64_t zc_header_length(const void *buf, size_t len);
+
 /* Append the canonical bytes of `h`'s header and table to `out`. */
 void zc_header_format(const struct zc_header *h, struct strbuf *out);
+
+/*
+ * Where block `k` (0 to h->nr) of a parsed container starts: its stored
+ * bytes at offset *stored of the container (the header and table come
+ * before block 0), its raw bytes at offset *raw of the content. Block
+ * h->nr gives the ends: the container's length and the raw size.
+ */
+void zc_block_offsets(const struct zc_header *h, uint32_t k,
+		      uint64_t *stored, uint64_t *raw);
+
+/*
+ * The block of a parsed container that holds raw byte `raw_off` of the
+ * content; h->nr when `raw_off` is at or past its end.
+ */
+uint32_t zc_block_at(const struct zc_header *h, uint64_t raw_off);
+
+/*
+ * Whether a container of `stored` bytes can hold content of `raw_size`
+ * bytes by FORMAT in git-model-compression(5): at least a header, a table
+ * of as few blocks as that content needs and a byte per block; at most
+ * a table of as many blocks as it can have and every block stored raw.
+ * A length outside that is never a valid container of that content.
+ */
+int zc_stored_size_possible(uint64_t raw_size, uint64_t stored);
 
 /*
  * Decode block number `i` (for messages): `stored` holds b->stored_len bytes, `raw` has room for
@@ -143,6 +175,32 @@ struct zc_decoder {
 
 void zc_decoder_init(struct zc_decoder *d, uint64_t want_size);
 void zc_decoder_release(struct zc_decoder *d);
+
+/*
+ * A decoder that starts at block `first` (0 to h->nr) of a container
+ * whose header and table were read apart, to resume a download with a
+ * range request: `h` passed zc_header_parse() on them, and the decoder
+ * takes its table (`h` is left released). The bytes fed are the
+ * container's from block `first`'s stored offset on, and the raw bytes
+ * emitted the content's from that block's raw offset (zc_block_offsets());
+ * `emitted` and `fed` count from the container's start, as if the
+ * blocks before had been fed and emitted. Returns 0, or -1 with a reason
+ * in `err` when `h` holds another raw size than `want_size` (not
+ * ZC_SIZE_ANY) or `first` is past the end; every feed then fails. Either
+ * way release the decoder with zc_decoder_release().
+ */
+int zc_decoder_init_at(struct zc_decoder *d, uint64_t want_size,
+		       struct zc_header *h, uint32_t first, struct strbuf *err);
+
+/*
+ * The input stopped short (a cut connection): emit every block whose
+ * stored bytes were all fed, waiting for their threads, so that a resumed
+ * download need not fetch them again; the stored bytes of the block being
+ * filled are dropped. Returns 0 (then `emitted` says where the raw bytes
+ * end), or -1 with a reason in `err`. Feed no more after it.
+ */
+int zc_decoder_drain(struct zc_decoder *d, zc_emit_fn emit, void *ctx,
+		     struct strbuf *err);
 
 /*
  * Feed `len` bytes. Returns 0, or -1 with a one-line reason in `err`

@@ -68,7 +68,19 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *data)
 		return len;
 	}
 
-	if (len > 12 && !strncasecmp(buf, "Retry-After:", 12)) {
+	if (len > 14 && !strncasecmp(buf, "Content-Range:", 14)) {
+		unsigned long long first, last, total;
+		char *v = header_value(buf, len, 14);
+
+		/* "bytes 100-199/1000"; a total of "*" is not known */
+		if (v && sscanf(v, "bytes %llu-%llu/%llu", &first, &last,
+				&total) == 3 && first <= last && last < total &&
+		    total <= INT64_MAX) {
+			it->range_first = first;
+			it->range_total = total;
+		}
+		free(v);
+	} else if (len > 12 && !strncasecmp(buf, "Retry-After:", 12)) {
 		long v = strtol(buf + 12, NULL, 10);
 
 		if (v > 0)
@@ -105,6 +117,63 @@ static int emit_incomplete(void *data, const void *buf, size_t len)
 	return 0;
 }
 
+/* Empty the incomplete file: what is written next is the content's start. */
+static int restart_incomplete(struct transfer_item *it)
+{
+	if (ftruncate(it->fd, 0) < 0 || lseek(it->fd, 0, SEEK_SET) < 0) {
+		it->write_errno = errno ? errno : EIO;
+		return -1;
+	}
+	it->have = 0;
+	it->progress_now = 0;
+	hash_release(&it->hash);
+	hash_start(&it->hash);
+	return 0;
+}
+
+/*
+ * The bytes of a compressed download (zc_resume in transfer-internal.h).
+ * The decoder checks every length it reads. A server that ignored the
+ * Range of a resumed one sends the whole container (200): it is decoded
+ * from its start, into an emptied file.
+ */
+static size_t write_compressed(struct transfer_item *it, const char *buf,
+			       size_t len, long status)
+{
+	if (!it->status_checked) {
+		it->status_checked = 1;
+		if (status == 200 && it->zc_resume != ZC_RESUME_NONE) {
+			if (restart_incomplete(it) < 0)
+				return 0;
+			zc_decoder_release(&it->zc);
+			zc_decoder_init(&it->zc, it->size);
+			it->zc_resume = ZC_RESUME_NONE;
+		} else if (status == 206 &&
+			   (it->zc_resume == ZC_RESUME_NONE ||
+			    it->range_first != (it->zc_resume == ZC_RESUME_HEADER ?
+						0 : (int64_t)it->zc_from))) {
+			strbuf_addf(&it->zc_err, "compressed object: asked for "
+				    "bytes from %llu, storage sent others",
+				    (unsigned long long)(it->zc_resume == ZC_RESUME_BLOCKS ?
+							 it->zc_from : 0));
+			return 0;
+		}
+	}
+	if (it->zc_resume == ZC_RESUME_HEADER) {
+		if (len > it->zc_head_want - it->zc_head.len) {
+			strbuf_addstr(&it->zc_err, "compressed object: storage "
+				      "sent more of its header than asked");
+			return 0;
+		}
+		strbuf_add(&it->zc_head, buf, len);
+		return len;
+	}
+	if (zc_decoder_feed(&it->zc, buf, len, emit_incomplete, it,
+			    &it->zc_err) < 0)
+		return 0;
+	return len;
+}
+
 static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 {
 	struct transfer_item *it = data;
@@ -119,13 +188,8 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 		strbuf_add(&it->body, buf, len < room ? len : room);
 		return len;
 	}
-	if (it->gmz) {
-		/* never resumed: the decoder checks every length it reads */
-		if (zc_decoder_feed(&it->zc, buf, len, emit_incomplete, it,
-				    &it->zc_err) < 0)
-			return 0;
-		return len;
-	}
+	if (it->gmz)
+		return write_compressed(it, buf, len, status);
 	if (!it->status_checked) {
 		it->status_checked = 1;
 		if (status == 200 && it->have) {
@@ -186,8 +250,6 @@ static int progress_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
 static int open_incomplete(struct transfer_item *it)
 {
 	struct stat st;
-	char *buf;
-	uint64_t left;
 
 	strbuf_reset(&it->incomplete);
 	if (store_incomplete_path(it->t->store, it->oid, &it->incomplete) < 0)
@@ -204,19 +266,39 @@ static int open_incomplete(struct transfer_item *it)
 	if (fstat(it->fd, &st) < 0)
 		return error_errno("cannot stat '%s'", it->incomplete.buf);
 	it->have = st.st_size;
-	hash_start(&it->hash);
 	if (it->have > it->size) {
 		if (ftruncate(it->fd, 0) < 0)
 			return error_errno("cannot truncate '%s'",
 					   it->incomplete.buf);
 		it->have = 0;
 	}
-	/* What an earlier attempt wrote is hashed before we add to it. */
+	return 0;
+}
+
+/*
+ * Keep the first `keep` bytes of the incomplete file (at most what it
+ * has) and hash them, before the download adds to them. 0, or -1.
+ */
+static int hash_incomplete(struct transfer_item *it, uint64_t keep)
+{
+	char *buf;
+	uint64_t left, off = 0;
+
+	if (keep < it->have) {
+		if (ftruncate(it->fd, keep) < 0)
+			return error_errno("cannot truncate '%s'",
+					   it->incomplete.buf);
+		it->have = keep;
+	}
+	hash_release(&it->hash);
+	hash_start(&it->hash);
 	buf = xmalloc(COPY_BLOCK);
 	for (left = it->have; left;) {
-		ssize_t n = xread(it->fd, buf, left < COPY_BLOCK ? left :
-								   COPY_BLOCK);
+		ssize_t n = pread(it->fd, buf, left < COPY_BLOCK ? left :
+								   COPY_BLOCK, off);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0) {
 			free(buf);
 			return error_errno("cannot read '%s'",
@@ -224,6 +306,7 @@ static int open_incomplete(struct transfer_item *it)
 		}
 		hash_update(&it->hash, buf, n);
 		left -= n;
+		off += n;
 	}
 	free(buf);
 	if (lseek(it->fd, it->have, SEEK_SET) < 0)
@@ -319,6 +402,9 @@ static int prepare_download(struct transfer_item *it)
 {
 	int busy;
 
+	/* a compressed download's blocks, after its header (resume_at_block()) */
+	if (it->fd >= 0)
+		return 0;
 	/* Another process may have brought it while we waited. */
 	if (store_has(it->t->store, it->oid, it->size)) {
 		item_done(it, ST_SKIPPED);
@@ -345,24 +431,36 @@ static int prepare_download(struct transfer_item *it)
 		item_done(it, ST_SKIPPED);
 		return 1;
 	}
-	if (it->have == it->size) {
-		finish_download(it);
-		return 1;
-	}
 	if (it->gmz) {
-		/* decoded from the start: what is there goes */
-		if (ftruncate(it->fd, 0) < 0 || lseek(it->fd, 0, SEEK_SET) < 0) {
-			item_fail(it, "cannot write into the local store");
-			return -1;
-		}
-		it->have = 0;
-		hash_release(&it->hash);
-		hash_start(&it->hash);
 		if (it->zc_active)
 			zc_decoder_release(&it->zc);
 		zc_decoder_init(&it->zc, it->size);
 		it->zc_active = 1;
 		strbuf_reset(&it->zc_err);
+		strbuf_reset(&it->zc_head);
+		/*
+		 * Raw bytes are there (of either form): the header and table
+		 * first, to find the block they end in (its raw bytes are
+		 * hashed then, up to that block). A short guess at the table
+		 * of blocks of the usual size; a longer one is asked for.
+		 */
+		it->zc_resume = it->have && it->have < it->size ?
+			ZC_RESUME_HEADER : ZC_RESUME_NONE;
+		it->zc_head_want = it->size / ZC_BLOCK_DEFAULT + 2;
+		if (it->zc_head_want > ZC_BLOCKS_MAX)
+			it->zc_head_want = ZC_BLOCKS_MAX;
+		it->zc_head_want = ZC_HEADER_SIZE +
+				   ZC_ENTRY_SIZE * it->zc_head_want;
+		if (it->zc_resume == ZC_RESUME_HEADER)
+			return check_room(it);
+	}
+	if (hash_incomplete(it, it->have) < 0) {
+		item_fail(it, "cannot write into the local store");
+		return -1;
+	}
+	if (it->have == it->size) {
+		finish_download(it);
+		return 1;
 	}
 	return check_room(it);
 }
@@ -425,9 +523,26 @@ static int describe_request(struct transfer_item *it)
 		curl_easy_setopt(it->easy, CURLOPT_RANGE, "0-0");
 		return 0;
 	case REQ_GET:
-		if (it->have && !it->gmz)
-			curl_easy_setopt(it->easy, CURLOPT_RESUME_FROM_LARGE,
-					 (curl_off_t)it->have);
+		if (it->gmz && it->zc_resume == ZC_RESUME_HEADER) {
+			char range[64];
+
+			xsnprintf(range, sizeof(range), "0-%llu",
+				  (unsigned long long)it->zc_head_want - 1);
+			curl_easy_setopt(it->easy, CURLOPT_RANGE, range);
+		} else if ((it->gmz && it->zc_resume == ZC_RESUME_BLOCKS) ||
+			   (!it->gmz && it->have)) {
+			/*
+			 * Not RESUME_FROM: libcurl fails any answer to that
+			 * but a 206 (a 404 of a form storage lacks, a 200
+			 * from a server that ignores Range) before we see it.
+			 */
+			char range[64];
+
+			xsnprintf(range, sizeof(range), "%llu-",
+				  (unsigned long long)(it->gmz ? it->zc_from :
+								 it->have));
+			curl_easy_setopt(it->easy, CURLOPT_RANGE, range);
+		}
 		return 0;
 	case REQ_PUT:
 		rq->method = "PUT";
@@ -584,6 +699,7 @@ static int start_request(struct transfer *t, CURLM *multi,
 	it->status_checked = 0;
 	it->wrong_bytes = 0;
 	it->write_errno = 0;
+	it->range_first = it->range_total = -1;
 	it->errbuf[0] = '\0';
 	free(it->etag);
 	it->etag = NULL;
@@ -751,6 +867,67 @@ static int ask_other_form(struct transfer_item *it)
 	return 1;
 }
 
+/* The decoder refused what storage holds (zc_err says why): nothing stays. */
+static void zc_mismatch(struct transfer_item *it)
+{
+	unlink(it->incomplete.buf);
+	strbuf_addstr(&it->zc_err, " (nothing was stored)");
+	item_mismatch(it, it->zc_err.buf);
+}
+
+/*
+ * The header and table of a compressed download to resume came
+ * (ZC_RESUME_HEADER): keep the raw bytes of the whole blocks in the
+ * incomplete file and hash them, and ask for the stored bytes from the
+ * next block on, decoded from there (ZC_RESUME_BLOCKS). The incomplete
+ * file stays open and locked in between.
+ */
+static void resume_at_block(struct transfer_item *it)
+{
+	struct zc_header h = ZC_HEADER_INIT;
+	uint64_t want = zc_header_length(it->zc_head.buf, it->zc_head.len);
+	uint64_t raw;
+	uint32_t k;
+	long n;
+
+	n = zc_header_parse(&h, it->zc_head.buf, it->zc_head.len, &it->zc_err);
+	if (!n && want > it->zc_head_want &&
+	    it->zc_head.len == it->zc_head_want) {
+		/* a longer table than guessed (its count is within the cap) */
+		it->zc_head_want = want;
+		strbuf_reset(&it->zc_head);
+		queue_request(it, REQ_GET);
+		return;
+	}
+	if (!n)
+		strbuf_addf(&it->zc_err, "compressed object: truncated in its "
+			    "header (%llu bytes)",
+			    (unsigned long long)it->zc_head.len);
+	else if (n > 0 && it->range_total >= 0 &&
+		 (uint64_t)it->range_total != h.stored_size)
+		strbuf_addf(&it->zc_err, "compressed object: %lld bytes, its "
+			    "table says %llu", (long long)it->range_total,
+			    (unsigned long long)h.stored_size);
+	if (n <= 0 || it->zc_err.len) {
+		zc_header_release(&h);
+		zc_mismatch(it);
+		return;
+	}
+	k = zc_block_at(&h, it->have);
+	zc_block_offsets(&h, k, &it->zc_from, &raw);
+	zc_decoder_release(&it->zc);
+	if (zc_decoder_init_at(&it->zc, it->size, &h, k, &it->zc_err) < 0) {
+		zc_mismatch(it);
+		return;
+	}
+	if (hash_incomplete(it, raw) < 0) {
+		item_fail(it, "cannot write into the local store");
+		return;
+	}
+	it->zc_resume = ZC_RESUME_BLOCKS;
+	queue_request(it, REQ_GET);
+}
+
 /* Compress the object into a spool for its upload. 0, or -1 (failed). */
 static int compress_upload(struct transfer_item *it)
 {
@@ -877,9 +1054,7 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 	}
 	if (rc == CURLE_WRITE_ERROR && it->zc_err.len && !it->write_errno) {
 		/* the decoder refused what storage holds: nothing stays */
-		unlink(it->incomplete.buf);
-		strbuf_addstr(&it->zc_err, " (nothing was stored)");
-		item_mismatch(it, it->zc_err.buf);
+		zc_mismatch(it);
 		goto cleanup;
 	}
 	if (rc == CURLE_WRITE_ERROR && it->write_errno) {
@@ -894,6 +1069,10 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 			unlink(it->incomplete.buf);
 		goto cleanup;
 	}
+	if (rc != CURLE_OK && it->req == REQ_GET && it->gmz && it->fd >= 0 &&
+	    it->zc_active && it->zc_resume != ZC_RESUME_HEADER)
+		/* the blocks that came whole stay, for the resume */
+		zc_decoder_drain(&it->zc, emit_incomplete, it, NULL);
 	if (rc != CURLE_OK) {
 		strbuf_addstr(&why, curl_easy_strerror(rc));
 		if (it->errbuf[0])
@@ -1020,12 +1199,14 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		}
 		break;
 	case REQ_GET:
-		if (it->gmz && status == 200) {
+		if (it->gmz && status == 206 &&
+		    it->zc_resume == ZC_RESUME_HEADER) {
+			resume_at_block(it);
+		} else if (it->gmz && (status == 200 ||
+				       (status == 206 &&
+					it->zc_resume == ZC_RESUME_BLOCKS))) {
 			if (zc_decoder_finish(&it->zc, &it->zc_err) < 0) {
-				unlink(it->incomplete.buf);
-				strbuf_addstr(&it->zc_err,
-					      " (nothing was stored)");
-				item_mismatch(it, it->zc_err.buf);
+				zc_mismatch(it);
 				break;
 			}
 			t->prefer_compressed = 1;

@@ -117,6 +117,25 @@ struct transfer_item {
 	int zc_active;          /* `zc` is initialised */
 	struct zc_decoder zc;
 	struct strbuf zc_err;   /* why the decoder stopped */
+	/*
+	 * A compressed download resumed after the raw bytes of its first
+	 * blocks (the incomplete file holds them, from either form):
+	 * ZC_RESUME_HEADER asks the container's header and table with a
+	 * range request (zc_head_want bytes, into zc_head), then
+	 * ZC_RESUME_BLOCKS its stored bytes from zc_from on, where the block
+	 * holding the first raw byte missing starts, into a decoder started
+	 * at that block. ZC_RESUME_NONE decodes it all into an empty file.
+	 */
+	enum zc_resume {
+		ZC_RESUME_NONE,
+		ZC_RESUME_HEADER,
+		ZC_RESUME_BLOCKS,
+	} zc_resume;
+	struct strbuf zc_head;
+	uint64_t zc_head_want;
+	uint64_t zc_from;
+	/* a 206 answer's Content-Range: its first byte, the whole length */
+	int64_t range_first, range_total; /* -1: not given */
 	int zc_fd;
 	uint64_t zc_size;
 	char zc_sha[HASH_HEXSZ + 1];

@@ -71,6 +71,7 @@ struct transfer_item *transfer_item_new(struct transfer *t, const char *oid,
 	strbuf_init(&it->body, 0);
 	strbuf_init(&it->failure, 0);
 	strbuf_init(&it->zc_err, 0);
+	strbuf_init(&it->zc_head, 0);
 	return it;
 }
 
@@ -116,6 +117,7 @@ static void item_free(struct transfer *t, struct transfer_item *it)
 	strbuf_release(&it->body);
 	strbuf_release(&it->failure);
 	strbuf_release(&it->zc_err);
+	strbuf_release(&it->zc_head);
 	if (it->zc_active)
 		zc_decoder_release(&it->zc);
 	if (it->zc_fd >= 0)

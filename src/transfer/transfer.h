@@ -26,7 +26,9 @@
  * forms, <object> and <object>.gmz, the second on a 404 for the first:
  * either counts as there, a download of the compressed one streams
  * through the decoder (zcontainer.h) into the incomplete file, verified
- * the same way, and an upload with model.compression sends the object
+ * the same way and resumed at the block where its raw bytes end (a range
+ * request for the container's header and table, then one for the stored
+ * bytes from that block on), and an upload with model.compression sends the object
  * compressed into a spool first.
  * A check (push -n, status, fsck --remote, prune) is that HEAD alone, with
  * the same parallelism, retries and credentials; transfer_has() gives each

@@ -1,0 +1,175 @@
+#!/bin/sh
+
+test_description='an interrupted download of <object>.gmz resumes at a block
+
+A compressed object in HTTP storage (a real nginx, a fault proxy that
+cuts a response halfway) is downloaded into the incomplete file as raw
+bytes, block by block. Cut, the incomplete file keeps the raw bytes of
+the blocks that came whole; the next attempt, in the same run or a later
+one, asks for the header and table with a range request, then for the
+stored bytes from the block where the raw bytes end, and verifies the
+sha256 of the whole object. Raw bytes a raw download left are resumed
+the same way from the .gmz, and a server that ignores Range sends the
+whole container, which is decoded from its start.'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-httpd.sh"
+
+start_httpd
+
+. "$TEST_DIRECTORY/lib-fault-proxy.sh"
+
+size () {
+	wc -c <"$1" | tr -d " "
+}
+
+# log_bytes REGEX: bytes_sent of every GET in nginx's log whose URI matches
+log_bytes () {
+	awk -v re="$1" '$3 == "GET" && $4 ~ re { n += $7 } END { print n + 0 }' \
+		"$HTTPD_ACCESS_LOG"
+}
+
+# stored_offset GMZ RAW: where, in the container GMZ, the block starts
+# that holds raw byte RAW (git-model-compression(5))
+stored_offset () {
+	test-tool zcontainer table "$1" >table &&
+	awk -v want="$2" '
+		{ raw[NR] = $3; stored[NR] = $4 }
+		END {
+			off = 24 + 16 * NR; r = 0
+			for (i = 1; i <= NR; i++) {
+				if (want < r + raw[i])
+					break
+				r += raw[i]; off += stored[i]
+			}
+			print off
+		}' table
+}
+
+BLOCK=4194304
+
+test_expect_success 'setup: a weight of six blocks pushed compressed over HTTP' '
+	test_setup_work "$HTTPD_URL/open/models" &&
+	(
+		cd work &&
+		git config model.compression auto &&
+		test-tool genrandom big 10m >big.pth &&
+		test_seq 1 1500000 >>big.pth &&
+		git add . &&
+		git commit -q -m big &&
+		git push -q origin main
+	) &&
+	oid=$(oid_of work/big.pth) &&
+	gmz=$(obj "$HTTPD_ROOT/open/models" $oid).gmz &&
+	test_path_is_file "$gmz" &&
+	test_path_is_missing "$(obj "$HTTPD_ROOT/open/models" $oid)" &&
+	test-tool zcontainer table "$gmz" >table &&
+	test_line_count = 6 table
+'
+
+test_expect_success 'a cut download keeps the raw bytes of whole blocks' '
+	start_proxy cut 1000 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="$PROXY_URL/open/models" \
+		-c model.retries=0 model fetch 2>err &&
+	grep "fault=cut" proxy.log &&
+	part=$(size lazy/.git/model/incomplete/$oid) &&
+	say "the cut left $part raw bytes of $(size work/big.pth)" &&
+	test "$part" -ge $BLOCK &&
+	test $((part % BLOCK)) = 0 &&
+	head -c $part work/big.pth >expect &&
+	test_cmp_bin expect lazy/.git/model/incomplete/$oid
+'
+
+test_expect_success 'the next fetch resumes at that block with Range, verified' '
+	part=$(size lazy/.git/model/incomplete/$oid) &&
+	from=$(stored_offset "$gmz" $part) &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/open/models" model fetch &&
+	test_cmp_bin work/big.pth "$(obj lazy/.git/model/objects $oid)" &&
+	test_path_is_missing lazy/.git/model/incomplete/$oid &&
+	httpd_log_wait 2 GET 206 "$oid.gmz$" &&
+	grep " GET [^ ]*/$oid.gmz 206 bytes=0-[0-9]* " "$HTTPD_ACCESS_LOG" &&
+	grep " GET [^ ]*/$oid.gmz 206 bytes=$from- " "$HTTPD_ACCESS_LOG" &&
+	test "$(httpd_log_count GET 200 "$oid.gmz$")" = 0 &&
+	sent=$(log_bytes "$oid.gmz$") &&
+	whole=$(size "$gmz") &&
+	say "resumed: $sent bytes sent of the $whole of the .gmz" &&
+	test $((sent + from)) -lt $((whole + 8192))
+'
+
+test_expect_success 'a cut in the middle of a run is resumed in that run' '
+	start_proxy cut 1 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	git -C lazy -c model.storage="$PROXY_URL/open/models" model fetch &&
+	test_cmp_bin work/big.pth "$(obj lazy/.git/model/objects $oid)" &&
+	grep "^GET [^ ]*/$oid.gmz 200 range=- fault=cut" proxy.log &&
+	grep "^GET [^ ]*/$oid.gmz 206 range=bytes=0-[0-9]* fault=none" proxy.log &&
+	grep "^GET [^ ]*/$oid.gmz 206 range=bytes=[1-9][0-9]*- fault=none" proxy.log
+'
+
+test_expect_success 'raw bytes a raw download left are resumed from the .gmz' '
+	(
+		cd work &&
+		test_seq 2000000 3100000 >raw.pth &&
+		git add raw.pth &&
+		git commit -q -m raw &&
+		git -c model.compression=none push -q origin main
+	) &&
+	roid=$(oid_of work/raw.pth) &&
+	r=$(obj "$HTTPD_ROOT/open/models" $roid) &&
+	test_path_is_file "$r" &&
+	start_proxy cut 1000 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="$PROXY_URL/open/models" \
+		-c model.retries=0 model fetch 2>err &&
+	part=$(size lazy/.git/model/incomplete/$roid) &&
+	test "$part" -gt $BLOCK &&
+	test $((part % BLOCK)) != 0 &&
+	test-tool zcontainer encode "$r" "$r.gmz" &&
+	rm -f "$r" &&
+	from=$(stored_offset "$r.gmz" $part) &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/open/models" model fetch &&
+	test_cmp_bin work/raw.pth "$(obj lazy/.git/model/objects $roid)" &&
+	httpd_log_wait 1 GET 206 "$roid.gmz$" &&
+	grep " GET [^ ]*/$roid.gmz 206 bytes=$from- " "$HTTPD_ACCESS_LOG" &&
+	sent=$(log_bytes "$roid.gmz$") &&
+	whole=$(size "$r.gmz") &&
+	say "resumed after $part raw bytes: $sent bytes sent of the $whole of the .gmz" &&
+	test "$sent" -lt "$whole"
+'
+
+test_expect_success 'a server that ignores Range sends it all: decoded from its start' '
+	start_proxy cut 1000 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="$PROXY_URL/open/models" \
+		-c model.retries=0 model fetch 2>err &&
+	test -s lazy/.git/model/incomplete/$oid &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/norange/models" model fetch &&
+	test_cmp_bin work/big.pth "$(obj lazy/.git/model/objects $oid)" &&
+	test_cmp_bin work/raw.pth "$(obj lazy/.git/model/objects $roid)" &&
+	httpd_log_wait 1 GET 200 "/norange/.*$oid.gmz$" &&
+	test "$(httpd_log_count GET 206)" = 0
+'
+
+test_expect_success 'a wrong byte in the kept blocks: the sha256 catches it, the retry starts over' '
+	start_proxy cut 1000 &&
+	test_when_finished stop_proxy &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="$PROXY_URL/open/models" \
+		-c model.retries=0 model fetch 2>err &&
+	f=lazy/.git/model/incomplete/$oid &&
+	printf "X" | dd of="$f" bs=1 seek=1000 conv=notrunc 2>/dev/null &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/open/models" model fetch 2>err &&
+	test_cmp_bin work/big.pth "$(obj lazy/.git/model/objects $oid)" &&
+	httpd_log_wait 1 GET 200 "$oid.gmz$"
+'
+
+test_done
