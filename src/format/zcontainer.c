@@ -9,6 +9,7 @@
 /* ZSTD_c_literalCompressionMode: used only with the library built against */
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "usage.h"
 #include "wrapper.h"
@@ -406,12 +407,16 @@ int zc_block_decode(const struct zc_block *b, uint32_t i, const void *stored,
  * it; a worker while it works on it; `lock` orders the hand-overs.
  */
 struct zc_slot {
-	unsigned char *stored;    /* `have` of the block's stored bytes */
+	/*
+	 * mem_len(max_raw) bytes each, from the budget (slot_take()) before
+	 * the slot is filled, or NULL: the block's stored bytes (`have` of
+	 * them), its raw bytes (the encoder's: its stored bytes when
+	 * compressed), and room for a transform.
+	 */
+	unsigned char *stored, *raw, *tmp;
 	size_t have;
-	unsigned char *raw, *tmp; /* max_raw bytes each, allocated at first use */
 	ZSTD_DCtx *dc;            /* kept from block to block */
 	ZSTD_CCtx *cc;            /* the encoder's, kept too */
-	struct strbuf out;        /* the encoder's: the block's stored bytes */
 	struct zc_block blk;      /* the encoder's: what it chose */
 	uint64_t off;             /* the encoder's: the block's raw offset */
 	struct strbuf err;
@@ -429,6 +434,7 @@ struct zc_pipe {
 	struct zc_slot *slots;
 	unsigned nr_slots;
 	uint32_t head, submitted, taken;
+	unsigned nr_held;     /* slots holding buffers */
 	pthread_t *threads;
 	unsigned nr_threads;
 	int stop;
@@ -452,6 +458,180 @@ static unsigned char *block_buf(size_t len)
 	return p;
 }
 
+/*
+ * The budget: the block buffers of every decoder and encoder in the
+ * process, on any thread, with those kept for reuse, stay within
+ * ZC_MEMORY_BUDGET. A pipe always gets buffers for one slot (3 blocks),
+ * so that it makes progress without waiting for another pipe (the HTTP
+ * engine drives several decoders from one thread); a slot more only
+ * while the budget has room and the pipe holds less than its share of
+ * it (the budget over the pipes running). Past that, a pipe works with
+ * the slots it has, one at the least: it goes slower rather than
+ * allocating, and gives back a slot more than its share once that
+ * slot's block is out. So the process exceeds the budget only when more
+ * pipes run than it has first slots for (at 4 MiB blocks, more than 10),
+ * by one slot for each. Buffers given back are kept for the next pipe,
+ * within the budget, since a fresh one costs a page fault per 4 KiB.
+ */
+#define ZC_MEMORY_BUDGET (128u << 20)
+#define ZC_KEPT_MAX 48
+
+static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t mem_used; /* held by slots, or kept */
+static struct kept_buf {
+	unsigned char *p;
+	size_t len;
+} mem_kept[ZC_KEPT_MAX];
+static unsigned mem_nr_kept;
+static unsigned mem_pipes; /* running */
+
+/* A block buffer's length: whole huge pages, so that kept ones fit others. */
+static size_t mem_len(uint32_t max_raw)
+{
+	return ((size_t)max_raw + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+}
+
+/*
+ * A buffer of `len` (mem_len()) bytes, or NULL when the budget has no
+ * room for it and `force` is 0.
+ */
+static unsigned char *mem_take(size_t len, int force)
+{
+	unsigned char *p = NULL;
+	unsigned i;
+	int room = 0;
+
+	pthread_mutex_lock(&mem_lock);
+	for (i = 0; i < mem_nr_kept; i++)
+		if (mem_kept[i].len == len) {
+			p = mem_kept[i].p;
+			mem_kept[i] = mem_kept[--mem_nr_kept];
+			pthread_mutex_unlock(&mem_lock);
+			return p;
+		}
+	/* kept buffers of other lengths give way to this one */
+	while (mem_used + len > ZC_MEMORY_BUDGET && mem_nr_kept) {
+		mem_nr_kept--;
+		mem_used -= mem_kept[mem_nr_kept].len;
+		free(mem_kept[mem_nr_kept].p);
+	}
+	if (mem_used + len <= ZC_MEMORY_BUDGET || force) {
+		mem_used += len;
+		room = 1;
+	}
+	pthread_mutex_unlock(&mem_lock);
+	return room ? block_buf(len) : NULL;
+}
+
+static void mem_give(unsigned char *p, size_t len)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&mem_lock);
+	if (mem_nr_kept < ZC_KEPT_MAX && mem_used <= ZC_MEMORY_BUDGET) {
+		mem_kept[mem_nr_kept].p = p;
+		mem_kept[mem_nr_kept].len = len;
+		mem_nr_kept++;
+		p = NULL;
+	} else {
+		mem_used -= len;
+	}
+	pthread_mutex_unlock(&mem_lock);
+	free(p);
+}
+
+/* True when `held` slots are more than pipe p's share of the budget. */
+static int over_share(struct zc_pipe *p, unsigned held)
+{
+	uint64_t bytes = (uint64_t)held * 3 * mem_len(p->max_raw);
+	int over;
+
+	pthread_mutex_lock(&mem_lock);
+	over = mem_used > ZC_MEMORY_BUDGET ||
+	       bytes > ZC_MEMORY_BUDGET / (mem_pipes ? mem_pipes : 1);
+	pthread_mutex_unlock(&mem_lock);
+	return over;
+}
+
+/*
+ * Buffers for slot `s`, whose block the caller fills next: 0, or -1 when
+ * the budget has no room and the pipe holds buffers for another slot.
+ */
+static int slot_take(struct zc_pipe *p, struct zc_slot *s)
+{
+	size_t len = mem_len(p->max_raw);
+	int force = !p->nr_held;
+
+	if (s->stored)
+		return 0;
+	if (!force && over_share(p, p->nr_held + 1))
+		return -1;
+	s->stored = mem_take(len, force);
+	s->raw = s->stored ? mem_take(len, force) : NULL;
+	s->tmp = s->raw ? mem_take(len, force) : NULL;
+	if (!s->tmp) {
+		mem_give(s->stored, len);
+		mem_give(s->raw, len);
+		s->stored = s->raw = NULL;
+		return -1;
+	}
+	s->have = 0;
+	p->nr_held++;
+	return 0;
+}
+
+/* Give slot `s`'s buffers back to the budget. */
+static void slot_give(struct zc_pipe *p, struct zc_slot *s)
+{
+	size_t len = mem_len(p->max_raw);
+
+	if (!s->stored)
+		return;
+	mem_give(s->stored, len);
+	mem_give(s->raw, len);
+	mem_give(s->tmp, len);
+	s->stored = s->raw = s->tmp = NULL;
+	p->nr_held--;
+}
+
+/*
+ * Slot `s`'s block went out: when the pipe holds more than its share of
+ * the budget (pipes started since), give the slot's buffers back, unless
+ * they are its last.
+ */
+static void slot_out(struct zc_pipe *p, struct zc_slot *s)
+{
+	s->have = 0;
+	if (p->nr_held >= 2 && over_share(p, p->nr_held))
+		slot_give(p, s);
+}
+
+/*
+ * Slot `s` is next to fill and has no buffers, the budget none to give:
+ * move those of a slot whose block is out (not in [head, submitted)).
+ * Returns 0, or -1 when every slot holding buffers has a block in flight.
+ */
+static int slot_move(struct zc_pipe *p, struct zc_slot *s)
+{
+	unsigned i;
+
+	for (i = 0; i < p->nr_slots; i++) {
+		struct zc_slot *o = &p->slots[i];
+		uint32_t since = (i + p->nr_slots - p->head % p->nr_slots) %
+				 p->nr_slots;
+
+		if (o == s || !o->stored || since < p->submitted - p->head)
+			continue;
+		s->stored = o->stored;
+		s->raw = o->raw;
+		s->tmp = o->tmp;
+		o->stored = o->raw = o->tmp = NULL;
+		s->have = 0;
+		return 0;
+	}
+	return -1;
+}
+
 static void slot_decode(struct zc_pipe *p, struct zc_slot *s, uint32_t i)
 {
 	const struct zc_block *b = &p->h->blocks[i];
@@ -459,10 +639,6 @@ static void slot_decode(struct zc_pipe *p, struct zc_slot *s, uint32_t i)
 	s->failed = 0;
 	if (b->codec == ZC_CODEC_RAW)
 		return; /* emitted from s->stored */
-	if (!s->raw)
-		s->raw = block_buf(p->max_raw);
-	if (b->transform != ZC_TRANSFORM_NONE && !s->tmp)
-		s->tmp = block_buf(p->max_raw);
 	strbuf_reset(&s->err);
 	if (b->codec == ZC_CODEC_ZSTD && !s->dc && !(s->dc = ZSTD_createDCtx()))
 		die("out of memory (zstd)");
@@ -514,6 +690,9 @@ static struct zc_pipe *pipe_start(uint32_t nr, uint32_t max_raw,
 
 	p->fn = fn;
 	p->max_raw = max_raw;
+	pthread_mutex_lock(&mem_lock);
+	mem_pipes++;
+	pthread_mutex_unlock(&mem_lock);
 	if (want > ZC_THREADS_MAX)
 		want = ZC_THREADS_MAX;
 	if (nr < 2)
@@ -533,10 +712,8 @@ static struct zc_pipe *pipe_start(uint32_t nr, uint32_t max_raw,
 			p->nr_threads++;
 	p->nr_slots = p->nr_threads ? p->nr_threads + 2 : 1;
 	p->slots = xcalloc(p->nr_slots, sizeof(*p->slots));
-	for (i = 0; i < p->nr_slots; i++) {
+	for (i = 0; i < p->nr_slots; i++)
 		strbuf_init(&p->slots[i].err, 0);
-		strbuf_init(&p->slots[i].out, 0);
-	}
 	return p;
 }
 
@@ -552,12 +729,12 @@ static void pipe_stop(struct zc_pipe *p)
 	pthread_mutex_unlock(&p->lock);
 	for (i = 0; i < p->nr_threads; i++)
 		pthread_join(p->threads[i], NULL);
+	pthread_mutex_lock(&mem_lock);
+	mem_pipes--;
+	pthread_mutex_unlock(&mem_lock);
 	for (i = 0; i < p->nr_slots; i++) {
-		free(p->slots[i].stored);
-		strbuf_release(&p->slots[i].out);
+		slot_give(p, &p->slots[i]);
 		strbuf_release(&p->slots[i].err);
-		free(p->slots[i].raw);
-		free(p->slots[i].tmp);
 		ZSTD_freeDCtx(p->slots[i].dc);
 		ZSTD_freeCCtx(p->slots[i].cc);
 	}
@@ -639,7 +816,7 @@ static int emit_ready(struct zc_decoder *d, int wait, zc_emit_fn emit,
 			return fail(err, "block %u: its raw bytes were not taken",
 				    p->head);
 		d->emitted += b->raw_len;
-		s->have = 0;
+		slot_out(p, s);
 		p->head++;
 	}
 	return 0;
@@ -677,13 +854,11 @@ static int fill(struct strbuf *sb, const unsigned char **buf, size_t *len,
 }
 
 /* Take bytes from *buf into the slot until it holds `want`; true when it does. */
-static int fill_slot(struct zc_pipe *p, struct zc_slot *s,
+static int fill_slot(struct zc_slot *s,
 		     const unsigned char **buf, size_t *len, size_t want)
 {
 	size_t n = want - s->have;
 
-	if (!s->stored)
-		s->stored = block_buf(p->max_raw);
 	if (n > *len)
 		n = *len;
 	memcpy(s->stored + s->have, *buf, n);
@@ -803,6 +978,7 @@ int zc_decoder_feed(struct zc_decoder *d, const void *buf_, size_t len,
 	while (len) {
 		struct zc_pipe *p = d->pipe;
 		const struct zc_block *b;
+		struct zc_slot *s;
 
 		if (d->next == d->h.nr) {
 			/* the blocks' own errors come first */
@@ -816,7 +992,12 @@ int zc_decoder_feed(struct zc_decoder *d, const void *buf_, size_t len,
 		while (p->submitted - p->head == p->nr_slots)
 			if (emit_ready(d, 1, emit, ctx, err) < 0)
 				goto fail;
-		if (!fill_slot(p, pipe_fill_slot(p), &buf, &len, b->stored_len))
+		s = pipe_fill_slot(p);
+		/* the budget is short: this decoder's own blocks go out first */
+		while (slot_take(p, s) < 0 && slot_move(p, s) < 0)
+			if (emit_ready(d, 1, emit, ctx, err) < 0)
+				goto fail;
+		if (!fill_slot(s, &buf, &len, b->stored_len))
 			break;
 		pipe_submit(p);
 		d->next++;
@@ -931,12 +1112,17 @@ static int planes_way(unsigned transform, uint32_t len)
 	return transform;
 }
 
+/*
+ * Compress `len` bytes at `in` the way `way` says into `out`, which has
+ * room for `len` bytes: the frame's length, or SIZE_MAX when it would not
+ * be smaller than that.
+ */
 static size_t compress_as(int way, int level, const unsigned char *in,
-			  size_t len, struct strbuf *out, unsigned char *tmp,
+			  size_t len, unsigned char *out, unsigned char *tmp,
 			  ZSTD_CCtx *cc)
 {
-	size_t bound = ZSTD_compressBound(len), n;
 	unsigned transform = way & 0xff;
+	size_t n;
 
 	ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
@@ -953,20 +1139,22 @@ static size_t compress_as(int way, int level, const unsigned char *in,
 		ZSTD_CCtx_setParameter(cc, ZSTD_c_literalCompressionMode,
 				       ZSTD_ps_enable);
 	}
-	strbuf_grow(out, bound);
-	n = ZSTD_compress2(cc, out->buf + out->len, bound, in, len);
-	if (ZSTD_isError(n))
+	n = ZSTD_compress2(cc, out, len, in, len);
+	if (ZSTD_isError(n)) {
+		if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
+			return SIZE_MAX;
 		BUG("ZSTD_compress2: %s", ZSTD_getErrorName(n));
-	return n;
+	}
+	return n < len ? n : SIZE_MAX;
 }
 
 /*
  * Of the `nr` transforms at `cand`, the one that makes a sample of the
  * block smallest; -1 (store raw) when even that barely shrinks it. The
- * sample compresses past the end of `out`, which keeps its length.
+ * sample compresses into `out` (room for len bytes).
  */
 static int trial(int level, const unsigned char *raw, uint32_t len,
-		 unsigned char *tmp, ZSTD_CCtx *cc, struct strbuf *out,
+		 unsigned char *tmp, ZSTD_CCtx *cc, unsigned char *out,
 		 const int *cand, unsigned nr)
 {
 	size_t start = 0, n = len, best_n = SIZE_MAX;
@@ -986,7 +1174,7 @@ static int trial(int level, const unsigned char *raw, uint32_t len,
 			best = cand[i];
 		}
 	}
-	if (best_n * 1000 >= (uint64_t)n * ZC_SAMPLE_KEEP)
+	if (best < 0 || best_n * 1000 >= (uint64_t)n * ZC_SAMPLE_KEEP)
 		return -1;
 	return best;
 }
@@ -998,7 +1186,7 @@ static int trial(int level, const unsigned char *raw, uint32_t len,
  */
 static int choose(const struct zc_options *opts, int level, uint64_t off,
 		  const unsigned char *raw, uint32_t len, unsigned char *tmp,
-		  ZSTD_CCtx *cc, struct strbuf *out)
+		  ZSTD_CCtx *cc, unsigned char *out)
 {
 	static const int any[] = { ZC_TRANSFORM_NONE, ZC_TRANSFORM_PLANES2,
 				   ZC_TRANSFORM_PLANES4 };
@@ -1015,12 +1203,13 @@ static int choose(const struct zc_options *opts, int level, uint64_t off,
 }
 
 /*
- * zc_block_encode() with `tmp` of len bytes (for ZC_AUTO) and a zstd
- * context, both kept by the caller from block to block.
+ * zc_block_encode() into `out`, with room for len bytes, and `tmp` of len
+ * bytes (for ZC_AUTO) and a zstd context, all kept by the caller from
+ * block to block. A block stored raw leaves its bytes where they are.
  */
 static void block_encode(const struct zc_options *opts, uint64_t off,
 			 const unsigned char *raw, uint32_t len,
-			 struct strbuf *out, struct zc_block *b,
+			 unsigned char *out, struct zc_block *b,
 			 unsigned char *tmp, ZSTD_CCtx *cc)
 {
 	int level = opts->level ? opts->level : ZC_LEVEL_DEFAULT;
@@ -1041,11 +1230,8 @@ static void block_encode(const struct zc_options *opts, uint64_t off,
 			b->codec = ZC_CODEC_ZSTD;
 			b->transform = way & 0xff;
 			b->stored_len = n;
-			strbuf_setlen(out, out->len + n);
-			return;
 		}
 	}
-	strbuf_add(out, raw, len);
 }
 
 static ZSTD_CCtx *new_cctx(void)
@@ -1064,18 +1250,21 @@ void zc_block_encode(const struct zc_options *opts, uint64_t off,
 	unsigned char *tmp = opts->mode == ZC_AUTO ? xmalloc(len ? len : 1) : NULL;
 	ZSTD_CCtx *cc = new_cctx();
 
-	block_encode(opts, off, raw, len, out, b, tmp, cc);
+	strbuf_grow(out, len);
+	block_encode(opts, off, raw, len, (unsigned char *)out->buf + out->len,
+		     b, tmp, cc);
+	if (b->codec == ZC_CODEC_RAW)
+		memcpy(out->buf + out->len, raw, len);
+	strbuf_setlen(out, out->len + b->stored_len);
 	ZSTD_freeCCtx(cc);
 	free(tmp);
 }
 
 static void slot_encode(struct zc_pipe *p, struct zc_slot *s, uint32_t i)
 {
-	if (p->opts->mode == ZC_AUTO && !s->tmp)
-		s->tmp = block_buf(p->max_raw);
 	if (!s->cc)
 		s->cc = new_cctx();
-	block_encode(p->opts, s->off, s->stored, s->have, &s->out, &s->blk,
+	block_encode(p->opts, s->off, s->stored, s->have, s->raw, &s->blk,
 		     s->tmp, s->cc);
 }
 
@@ -1086,11 +1275,14 @@ static int write_ready(struct zc_pipe *p, int wait, int out_fd,
 	struct zc_slot *s;
 
 	while ((s = pipe_head(p, wait))) {
-		if (write_in_full(out_fd, s->out.buf, s->out.len) < 0)
+		const unsigned char *out = s->blk.codec == ZC_CODEC_RAW ?
+					   s->stored : s->raw;
+
+		if (write_in_full(out_fd, out, s->blk.stored_len) < 0)
 			return error_errno("cannot write the compressed object");
-		*pos += s->out.len;
+		*pos += s->blk.stored_len;
 		h->blocks[p->head] = s->blk;
-		strbuf_reset(&s->out);
+		slot_out(p, s);
 		p->head++;
 	}
 	return 0;
@@ -1137,8 +1329,10 @@ int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
 			if (write_ready(p, 1, out_fd, &h, &pos) < 0)
 				goto out;
 		s = pipe_fill_slot(p);
-		if (!s->stored)
-			s->stored = block_buf(bs);
+		/* the budget is short: this encoder's own blocks go out first */
+		while (slot_take(p, s) < 0 && slot_move(p, s) < 0)
+			if (write_ready(p, 1, out_fd, &h, &pos) < 0)
+				goto out;
 		got = read_in_full(in_fd, s->stored, len);
 		if (got < 0) {
 			error_errno("cannot read the object to compress");

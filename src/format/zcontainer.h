@@ -150,8 +150,13 @@ typedef int (*zc_emit_fn)(void *ctx, const void *buf, size_t len);
  * that feeds it. `want_size` is the raw size the caller expects (the
  * pointer's), or ZC_SIZE_ANY; a container naming another one is refused
  * before anything is emitted. Blocks decode on up to one thread per core
- * while earlier ones are emitted: a decoder holds a few blocks (under 64
- * MiB) and its threads from the header to zc_decoder_release(). The feed
+ * while earlier ones are emitted: a decoder holds a few blocks and its
+ * threads from the header to zc_decoder_release(). Every decoder and
+ * encoder in the process takes its block buffers from one budget (128
+ * MiB, see zcontainer.c): each always gets one block's worth, so it
+ * never waits for another; more only within its share of the budget.
+ * Past that it runs with fewer blocks in flight, slower, rather than
+ * allocating. The feed
  * that brings the last byte has emitted every block when it returns; an
  * earlier one may leave decoded blocks for a later feed.
  */
@@ -251,7 +256,7 @@ struct zc_options {
  * not owned) into `out_fd` (seekable, empty, not owned): blocks compress
  * on all cores while earlier ones are written, in order, after room for
  * the header and table, which are written last at offset 0. A few blocks
- * are in memory at a time. Returns 0, or -1 after error() on an I/O
+ * are in memory at a time, from the budget above. Returns 0, or -1 after error() on an I/O
  * error or a short input. `stored` (when not NULL) gets the container's
  * length.
  */
