@@ -5,6 +5,7 @@ test_description='round trip: push to a remote, clone, checkout tags, pull'
 . "$(dirname "$0")/test-lib.sh"
 
 test_expect_success 'setup: two tagged versions in a repository' '
+	git config --global model.compression none &&
 	git model install &&
 	git init -q --bare remote.git &&
 	git init -q work &&

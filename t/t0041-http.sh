@@ -16,6 +16,7 @@ obj_path () {
 # can check that the password never appeared in any of them.
 
 test_expect_success 'setup: credentials in a helper, storage in .gitmodel' '
+	git config --global model.compression none &&
 	git model install &&
 	git config --global credential.helper store &&
 	echo "http://$HTTPD_USER:$HTTPD_PASSWORD@127.0.0.1:$HTTPD_PORT" >"$HOME/.git-credentials" &&

@@ -32,6 +32,7 @@ fetch_must_time_out () {
 }
 
 test_expect_success 'setup: three weights in HTTP storage' '
+	git config --global model.compression none &&
 	setup_three_weights
 '
 

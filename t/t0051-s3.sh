@@ -8,6 +8,7 @@ test_description='S3 storage through a signature-checking proxy and s3rver'
 start_s3 models
 
 test_expect_success 'setup: storage in .gitmodel, keys in the environment' '
+	git config --global model.compression none &&
 	s3_use_keys &&
 	s3_setup_work s3://models/team "$S3_ENDPOINT" &&
 	(

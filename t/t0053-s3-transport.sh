@@ -25,6 +25,7 @@ key_of () {
 }
 
 test_expect_success 'setup: S3 behind https with a private CA' '
+	git config --global model.compression none &&
 	AWS_ACCESS_KEY_ID=$S3_TOKEN_ACCESS_KEY_ID &&
 	AWS_SECRET_ACCESS_KEY=$S3_TOKEN_SECRET_ACCESS_KEY &&
 	AWS_SESSION_TOKEN=$S3_SESSION_TOKEN &&

@@ -23,6 +23,7 @@ content_type () {
 }
 
 test_expect_success 'setup' '
+	git config --global model.compression none &&
 	s3_use_keys &&
 	s3_setup_work s3://models/team "$S3_ENDPOINT" &&
 	test-tool genrandom a 300k >work/a.pth &&

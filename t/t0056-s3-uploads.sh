@@ -57,6 +57,7 @@ A=team/sha256/aa/aa/aaaa
 B=team/sha256/bb/bb/bbbb
 
 test_expect_success 'setup: uploads begun two days ago, one now, others elsewhere' '
+	git config --global model.compression none &&
 	s3_use_keys &&
 	s3_setup_work s3://models/team "$S3_ENDPOINT" &&
 	a1=$(open_upload $A "2 days") &&

@@ -55,6 +55,7 @@ expect_values () {
 }
 
 test_expect_success 'setup: a model repository, v1 and v2 pushed to HTTP storage' '
+	git config --global model.compression none &&
 	git model install &&
 	git init -q --bare remote.git &&
 	git init -q hub &&

@@ -41,6 +41,7 @@ new_repo () {
 }
 
 test_expect_success 'setup: upstream, a PR branch to evil, a victim with a token' '
+	git config --global model.compression none &&
 	git model install &&
 	new_repo up &&
 	git -C up config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&

@@ -107,6 +107,7 @@ no_canary_in_clone () {
 }
 
 test_expect_success 'setup: real weights in HTTP storage, canaries outside it' '
+	git config --global model.compression none &&
 	test_setup_work "$HTTPD_URL/open/models" &&
 	(
 		cd work &&

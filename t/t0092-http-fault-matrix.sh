@@ -27,6 +27,7 @@ lazy_has_pointers () {
 }
 
 test_expect_success 'setup: three weights in HTTP storage' '
+	git config --global model.compression none &&
 	setup_three_weights
 '
 

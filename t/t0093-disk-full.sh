@@ -44,6 +44,7 @@ obj_path () {
 }
 
 test_expect_success 'setup: git-model installed, weights in a local remote' '
+	git config --global model.compression none &&
 	git model install &&
 	git init -q --bare remote.git &&
 	git init -q work &&

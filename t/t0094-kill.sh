@@ -85,6 +85,7 @@ test_expect_success 'setup' '
 	# Checkouts copy, through the temp files the kills wait for (t0105
 	# kills a checkout that lends).
 	git config --global model.checkout copy &&
+	git config --global model.compression none &&
 	test_setup_work "$HTTPD_URL/open/models" &&
 	git -C work add . &&
 	git -C work commit -q -m attributes

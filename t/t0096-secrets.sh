@@ -117,6 +117,7 @@ with_wrong_s3_secret () {
 }
 
 test_expect_success 'setup: three repositories, one per kind of secret' '
+	git config --global model.compression none &&
 	git model install &&
 	git config --global credential.helper store &&
 	echo "http://$HTTPD_USER:$HTTPD_PASSWORD@127.0.0.1:$HTTPD_PORT" \

@@ -25,6 +25,7 @@ new_weights () {
 }
 
 test_expect_success 'setup: weights in S3, keys in the environment' '
+	git config --global model.compression none &&
 	s3_use_keys &&
 	s3_setup_work s3://models/team "$S3_ENDPOINT" &&
 	(

@@ -13,6 +13,7 @@ object_gets () {
 }
 
 test_expect_success 'setup: two versions in HTTP storage, none in the store' '
+	git config --global model.compression none &&
 	git model install --local &&
 	git model track "*.safetensors" &&
 	git config -f .gitmodel model.storage "$HTTPD_URL/open/models" &&
