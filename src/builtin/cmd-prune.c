@@ -28,6 +28,7 @@
 
 #include "builtin.h"
 #include "checkout.h"
+#include "clean-cache.h"
 #include "config.h"
 #include "human.h"
 #include "keep.h"
@@ -546,7 +547,7 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 	struct prune p = { 0 };
 	struct strbuf why = STRBUF_INIT, hs = STRBUF_INIT;
 	size_t i, deleted = 0, unconfirmed = 0, failed = 0, stale_done = 0;
-	size_t leftovers = 0;
+	size_t leftovers = 0, records = 0;
 	uint64_t deleted_bytes = 0, unconfirmed_bytes = 0, stale_bytes = 0;
 	int asked = 1, ret = 0, uploads = 0;
 	const char *older_than = NULL;
@@ -669,6 +670,11 @@ int cmd_prune(int argc, const char **argv, struct repo *repo)
 		printf("%s %zu marker(s) and loan record temp file(s) of "
 		       "objects no longer here\n",
 		       p.dry_run ? "would remove" : "removed", leftovers);
+	if (clean_cache_prune(&p.store, p.dry_run, &records) < 0)
+		failed++;
+	if (records && (p.verbose || p.dry_run))
+		printf("%s %zu clean record(s) of files changed or gone\n",
+		       p.dry_run ? "would remove" : "removed", records);
 
 	/*
 	 * What was deleted is always said; a prune with nothing to do says

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clean-cache.h"
 #include "pkt-line.h"
 #include "storage.h"
 #include "tensor-tap.h"
@@ -66,17 +67,204 @@ static ssize_t read_upto(struct filter_src *in, char *buf, size_t len)
 	return got;
 }
 
+/*
+ * The work tree file that git is cleaning, as clean_cache.h uses it: its
+ * stat when the clean began, and how many of the bytes git sent were
+ * found equal to the file's so far.
+ */
+struct wt_file {
+	int fd; /* -1: none, or the bytes differ */
+	struct stat st;
+	uint64_t same; /* bytes equal to the file's, from its start */
+	char *buf;
+};
+
+#define WT_FILE_INIT { .fd = -1, .same = 0, .buf = NULL }
+
+/* Below this size a clean costs less than its record. */
+#define CLEAN_RECORD_MIN ((uint64_t)1 << 20)
+
+/*
+ * Open `path` when it names a regular file big enough to have a record.
+ * Never a FIFO's open that waits, never through a symbolic link.
+ */
+static void wt_open(struct wt_file *wt, const char *path)
+{
+	wt->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (wt->fd < 0)
+		return;
+	if (fstat(wt->fd, &wt->st) < 0 || !S_ISREG(wt->st.st_mode) ||
+	    (uint64_t)wt->st.st_size < CLEAN_RECORD_MIN) {
+		wt->fd = close_quietly(wt->fd);
+		return;
+	}
+	wt->buf = xmalloc(COPY_BLOCK);
+}
+
+static void wt_release(struct wt_file *wt)
+{
+	wt->fd = close_quietly(wt->fd);
+	free(wt->buf);
+	wt->buf = NULL;
+}
+
+/*
+ * Do the next `len` bytes git sent equal the file's? When they do, they
+ * are counted in wt->same; when not, the file is closed (a pread error
+ * counts as a difference).
+ */
+static int wt_compare(struct wt_file *wt, const char *data, size_t len)
+{
+	size_t done = 0;
+
+	if (wt->fd < 0)
+		return 0;
+	while (done < len) {
+		size_t n = len - done < COPY_BLOCK ? len - done : COPY_BLOCK;
+		ssize_t got = pread(wt->fd, wt->buf, n, wt->same + done);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0 || memcmp(wt->buf, data + done, got)) {
+			wt->fd = close_quietly(wt->fd);
+			return 0;
+		}
+		done += got;
+	}
+	wt->same += len;
+	return 1;
+}
+
+/*
+ * Everything git sent was the file, and the file is as it was when the
+ * clean began: its bytes all this time were the ones compared.
+ */
+static int wt_unchanged(struct wt_file *wt)
+{
+	struct file_stamp fs;
+	struct stat now;
+
+	if (wt->fd < 0 || wt->same != (uint64_t)wt->st.st_size ||
+	    fstat(wt->fd, &now) < 0)
+		return 0;
+	file_stamp_set(&fs, &wt->st);
+	return file_stamp_same(&fs, &now);
+}
+
+/* The pointer of `oid`, `size` bytes, into `out`. */
+static void clean_answer(struct filter *f, struct pointer *p, const char *oid,
+			 uint64_t size, struct strbuf *out)
+{
+	struct strbuf url = STRBUF_INIT;
+
+	pointer_release(p);
+	pointer_init(p);
+	memcpy(p->oid, oid, HASH_HEXSZ + 1);
+	p->size = size;
+	if (f->storage_url) {
+		storage_object_url(f->storage_url, p->oid, &url);
+		pointer_set_url(p, url.buf);
+	}
+	pointer_format(p, out);
+	strbuf_release(&url);
+}
+
+/*
+ * The file has a record naming `oid`, which the store has: read what git
+ * sends, `first` (`len` bytes) and the rest, comparing it with the file
+ * but neither hashing nor storing it. 1 when it was the file, unchanged
+ * (then `oid` is the answer); 0 when it was not, with the part that
+ * differs (or is past the file's end) in `rest` and the wt->same bytes
+ * before it equal to the file's; -1 when it could not be read.
+ */
+static int read_as_recorded(struct wt_file *wt, struct filter_src *in,
+			    const char *first, size_t len, struct strbuf *rest)
+{
+	ssize_t n;
+
+	if (!wt_compare(wt, first, len)) {
+		strbuf_add(rest, first, len);
+		return 0;
+	}
+	strbuf_grow(rest, COPY_BLOCK);
+	for (;;) {
+		n = read_upto(in, rest->buf, COPY_BLOCK);
+		if (n < 0)
+			return -1;
+		strbuf_setlen(rest, n);
+		if (!n)
+			return wt_unchanged(wt);
+		if (!wt_compare(wt, rest->buf, n))
+			return 0;
+	}
+}
+
+/*
+ * The first wt->same bytes git sent, which were the file's, into the
+ * writer from the file: when its stat is still the recorded one it has
+ * not been written to since (clean-cache.h), so they are the same bytes.
+ */
+static int write_same_part(struct wt_file *wt, struct store_writer *w,
+			   const char *path)
+{
+	struct file_stamp fs;
+	struct stat now;
+	uint64_t off = 0;
+	int fd = -1, ret = -1;
+
+	if (!wt->same)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	while (fd >= 0 && off < wt->same) {
+		char *dst;
+		size_t room = store_writer_room(w, &dst);
+		ssize_t got;
+
+		if (room > wt->same - off)
+			room = wt->same - off;
+		got = pread(fd, dst, room, off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0 || store_writer_advance(w, got) < 0)
+			goto cleanup;
+		off += got;
+	}
+	file_stamp_set(&fs, &wt->st);
+	if (fd < 0 || fstat(fd, &now) < 0 || !file_stamp_same(&fs, &now))
+		goto cleanup;
+	ret = 0;
+cleanup:
+	if (ret < 0)
+		error("'%s' changed while it was being cleaned", path);
+	close_quietly(fd);
+	return ret;
+}
+
+/* The absolute path of `path`, for a record. */
+static void abs_path(const char *path, struct strbuf *out)
+{
+	char cwd[PATH_MAX];
+
+	if (*path != '/' && getcwd(cwd, sizeof(cwd)))
+		strbuf_addf(out, "%s/", cwd);
+	strbuf_addstr(out, path);
+}
+
 int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		 struct strbuf *out)
 {
 	struct store_writer w = STORE_WRITER_INIT;
 	struct pointer p = POINTER_INIT;
-	struct strbuf url = STRBUF_INIT;
+	struct strbuf url = STRBUF_INIT, rest = STRBUF_INIT,
+		      where = STRBUF_INIT;
+	struct clean_record rec = CLEAN_RECORD_INIT;
+	struct wt_file wt = WT_FILE_INIT;
 	struct store_tap *tap = NULL;
+	char oid[HASH_HEXSZ + 1];
 	struct stat st;
 	char *buf = NULL;
 	ssize_t n;
-	int ret = -1;
+	int ret = -1, as_recorded = 0, as_recorded_tried = 0;
 
 	buf = xmalloc(POINTER_MAX + 1);
 	n = read_upto(in, buf, POINTER_MAX + 1);
@@ -92,6 +280,23 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		}
 	}
 
+	if (path)
+		wt_open(&wt, path);
+	if (wt.fd >= 0 && clean_cache_lookup(f->store, &wt.st, oid) &&
+	    store_has(f->store, oid, wt.st.st_size)) {
+		as_recorded_tried = 1;
+		as_recorded = read_as_recorded(&wt, in, buf, n, &rest);
+		if (as_recorded < 0)
+			goto cleanup;
+		if (as_recorded) {
+			clean_answer(f, &p, oid, wt.st.st_size, out);
+			ret = 0;
+			goto cleanup;
+		}
+	} else if (wt.fd >= 0 && clean_record_begin(&rec, f->store) < 0) {
+		wt_release(&wt);
+	}
+
 	if (store_writer_start(&w, f->store) < 0)
 		goto cleanup;
 	/*
@@ -100,8 +305,17 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 	 */
 	if (path && !stat(path, &st) && S_ISREG(st.st_mode))
 		w.tap = tap = tensor_tap_new(st.st_size);
-	if (store_writer_write(&w, buf, n) < 0)
-		goto cleanup;
+	if (as_recorded_tried) {
+		/* Not the file after all: what was, then what was not. */
+		if (write_same_part(&wt, &w, path) < 0 ||
+		    store_writer_write(&w, rest.buf, rest.len) < 0)
+			goto cleanup;
+		wt_release(&wt);
+	} else {
+		wt_compare(&wt, buf, n);
+		if (store_writer_write(&w, buf, n) < 0)
+			goto cleanup;
+	}
 	/* The rest is read into the writer's block, where it is hashed. */
 	for (;;) {
 		char *dst;
@@ -110,6 +324,7 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		n = in->read(in, dst, room);
 		if (n <= 0)
 			break;
+		wt_compare(&wt, dst, n);
 		if (store_writer_advance(&w, n) < 0)
 			goto cleanup;
 	}
@@ -120,6 +335,10 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		goto cleanup;
 	tensor_tap_finish(tap, f->store, p.oid);
 	tap = NULL;
+	if (wt_unchanged(&wt)) {
+		abs_path(path, &where);
+		clean_record_commit(&rec, &wt.st, p.oid, where.buf);
+	}
 	if (f->storage_url) {
 		storage_object_url(f->storage_url, p.oid, &url);
 		pointer_set_url(&p, url.buf);
@@ -131,8 +350,12 @@ cleanup:
 		error("cannot clean '%s'", path);
 	store_writer_abort(&w);
 	tensor_tap_finish(tap, f->store, NULL);
+	clean_record_release(&rec);
+	wt_release(&wt);
 	pointer_release(&p);
 	strbuf_release(&url);
+	strbuf_release(&rest);
+	strbuf_release(&where);
 	free(buf);
 	return ret;
 }

@@ -12,7 +12,12 @@
  * clean:  content -> pointer. The content goes through sha256 into a temp
  *         file in the store, which is renamed into place (store.h). Empty
  *         content stays empty; content that already is a valid pointer is
- *         passed through unchanged.
+ *         passed through unchanged. When the path names a work tree file
+ *         with a record (clean-cache.h) whose object the store has, the
+ *         content is compared with the file instead, and when it is the
+ *         file's the record's oid is the answer: nothing is hashed or
+ *         stored. The content is also compared with the file as it is
+ *         hashed, for the record.
  * smudge: pointer -> content. A pointer whose object is in the store gives
  *         the object's bytes; one whose object is missing gives the pointer
  *         text back, with a warning naming the file and the fix; content

@@ -1,0 +1,198 @@
+#!/bin/sh
+
+test_description='clean answers an unchanged work tree file from its stat record
+
+git keeps a file'"'"'s size mod 2^32 in its index, and a size of 0 is its
+mark for an entry to check by content: a file of exactly 4 GiB goes
+through the clean filter at every git status, and so does a racily clean
+one once. Clean records the stat of a file it cleaned (inode, size, mtime
+and ctime in ns); when git sends a file whose stat is the recorded one,
+and whose bytes are the file'"'"'s, it answers the recorded object without
+storing anything. Anything else is cleaned as before.'
+
+. "$(dirname "$0")/test-lib.sh"
+
+if ! test -x /usr/bin/time
+then
+	test_env_require_ci_service "GNU time" "/usr/bin/time (Debian package time) is needed to count the filter's writes"
+fi
+
+# The 4 GiB file is sparse; its object in the store is not, and hashing
+# it under ThreadSanitizer would take minutes.
+free_kib=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if test "$free_kib" -gt 6291456 &&
+	test "$GIT_MODEL_TEST_SANITIZER" != thread
+then
+	test_set_prereq FOUR_GIB
+fi
+
+# The blocks written (getrusage's ru_oublock, data only) by the processes
+# /usr/bin/time ran since `io` was removed.
+written () {
+	awk '{ n += $1 } END { print n + 0 }' io
+}
+
+# clean FILE [PATH]: clean FILE as PATH (default FILE) by the one-shot
+# filter, its pointer into `ptr`, its writes into `io` (through a pipe:
+# writing `ptr` is not the filter's).
+clean () {
+	/usr/bin/time -a -o io -f %O git model clean -- "${2:-$1}" <"$1" |
+	cat >ptr
+}
+
+test_expect_success 'setup: the filter process under /usr/bin/time' '
+	git model install --local &&
+	git config filter.model.process \
+		"/usr/bin/time -a -o \"$TRASH_DIRECTORY/io\" -f %O git-model filter-process" &&
+	git model track "*.bin" &&
+	git add .gitattributes &&
+	git commit -q -m attributes &&
+	test-tool genrandom mid 8m >mid.bin &&
+	git add mid.bin &&
+	git commit -q -m mid &&
+	git tag mid
+'
+
+test_expect_success 'clean of an unchanged file writes nothing' '
+	rm -f io &&
+	clean mid.bin &&
+	git cat-file -p HEAD:mid.bin >expect &&
+	test_cmp expect ptr &&
+	test "$(written)" = 0 &&
+	ls .git/model/clean >records &&
+	test_line_count = 1 records &&
+	test_dir_is_empty .git/model/tmp
+'
+
+test_expect_success 'a change in place with the mtime put back is cleaned for real' '
+	clean mid.bin &&
+	old=$(grep "^oid" ptr) &&
+	mtime=$(stat -c %.9Y mid.bin) &&
+	printf x | dd of=mid.bin bs=1 seek=4096 conv=notrunc 2>/dev/null &&
+	touch -m -d "@$mtime" mid.bin &&
+	test "$(stat -c %.9Y mid.bin)" = "$mtime" &&
+	rm -f io &&
+	clean mid.bin &&
+	grep "^oid sha256:$(oid_of mid.bin)$" ptr &&
+	! grep "^$old$" ptr &&
+	test "$(written)" -gt 0 &&
+	git status --porcelain -uno >status &&
+	echo " M mid.bin" >expect &&
+	test_cmp expect status &&
+	git checkout mid.bin
+'
+
+test_expect_success 'other bytes under the path of a recorded file get their own object' '
+	clean mid.bin &&
+	rm -f io &&
+	clean mid.bin &&
+	test "$(written)" = 0 &&
+	cp mid.bin same-size &&
+	printf y | dd of=same-size bs=1 seek=8388000 conv=notrunc 2>/dev/null &&
+	clean same-size mid.bin &&
+	grep "^oid sha256:$(oid_of same-size)$" ptr &&
+	head -c 4m mid.bin >shorter &&
+	clean shorter mid.bin &&
+	grep "^oid sha256:$(oid_of shorter)$" ptr &&
+	cat mid.bin mid.bin >longer &&
+	clean longer mid.bin &&
+	grep "^oid sha256:$(oid_of longer)$" ptr &&
+	git hash-object --path=mid.bin same-size >by-process &&
+	git hash-object --path=other.bin same-size >expect &&
+	test_cmp expect by-process
+'
+
+test_expect_success 'a record never answers an object that is not in the store' '
+	oid=$(oid_of mid.bin) &&
+	rm "$(obj .git/model/objects $oid)" &&
+	rm -f io &&
+	clean mid.bin &&
+	grep "^oid sha256:$oid$" ptr &&
+	test "$(written)" -gt 0 &&
+	test_path_is_file "$(obj .git/model/objects $oid)"
+'
+
+test_expect_success 'a broken record counts as none' '
+	for r in .git/model/clean/*
+	do
+		chmod u+w "$r" && echo garbage >"$r" || return 1
+	done &&
+	clean mid.bin &&
+	grep "^oid sha256:$(oid_of mid.bin)$" ptr &&
+	rm -f io &&
+	clean mid.bin &&
+	test "$(written)" = 0 &&
+	grep "^$(oid_of mid.bin) 8388608 " \
+		".git/model/clean/$(stat -c %d-%i mid.bin)" &&
+	test_dir_is_empty .git/model/tmp
+'
+
+test_expect_success 'two worktrees: each file has its own record' '
+	git worktree add -q wt2 mid &&
+	(
+		cd wt2 &&
+		clean mid.bin &&
+		rm -f io &&
+		clean mid.bin &&
+		test "$(written)" = 0 &&
+		printf z | dd of=mid.bin bs=1 seek=100 conv=notrunc 2>/dev/null &&
+		clean mid.bin &&
+		grep "^oid sha256:$(oid_of mid.bin)$" ptr
+	) &&
+	rm -f io &&
+	clean mid.bin &&
+	test "$(written)" = 0 &&
+	git cat-file -p HEAD:mid.bin >expect &&
+	test_cmp expect ptr
+'
+
+test_expect_success 'two worktrees cleaning at once' '
+	(cd wt2 && git checkout -q mid.bin) &&
+	for i in 1 2 3 4
+	do
+		git model clean -- mid.bin <mid.bin >ptr1 &
+		(cd wt2 && git model clean -- mid.bin <mid.bin >ptr2) &&
+		wait $! &&
+		test_cmp ptr1 wt2/ptr2 &&
+		git cat-file -p HEAD:mid.bin >expect &&
+		test_cmp expect ptr1 || return 1
+	done &&
+	test_dir_is_empty .git/model/tmp
+'
+
+test_expect_success 'prune removes the records of files changed or gone' '
+	ls .git/model/clean >before &&
+	git model prune -n >out &&
+	grep "^would remove [0-9]* clean record(s) of files changed or gone$" out &&
+	git model prune -v >out &&
+	grep "^removed [0-9]* clean record(s) of files changed or gone$" out &&
+	ls .git/model/clean >after &&
+	test $(wc -l <after) -lt $(wc -l <before) &&
+	grep -x "$(stat -c %d-%i mid.bin)" after &&
+	rm -f io &&
+	clean mid.bin &&
+	test "$(written)" = 0
+'
+
+test_expect_success FOUR_GIB 'a file of exactly 4 GiB: git status cleans it without writing' '
+	truncate -s 4G big.bin &&
+	git add big.bin &&
+	git commit -q -m big &&
+	git ls-files --debug big.bin >debug &&
+	grep "size: 0" debug &&
+	rm -f io &&
+	git status --porcelain -uno >status &&
+	git status --porcelain -uno >>status &&
+	test_must_be_empty status &&
+	test_line_count = 2 io &&
+	test "$(written)" = 0
+'
+
+test_expect_success FOUR_GIB 'the 4 GiB file changed in place is cleaned for real' '
+	printf x | dd of=big.bin bs=1 seek=1073741824 conv=notrunc 2>/dev/null &&
+	git status --porcelain -uno >status &&
+	echo " M big.bin" >expect &&
+	test_cmp expect status
+'
+
+test_done
