@@ -38,6 +38,7 @@ static const char *const gitmodel_keys[] = {
 	"model.fetchInclude",
 	"model.fetchExclude",
 	"model.smudgeInlineMax",
+	"model.compression", /* not .level: the CPU time is the pusher's */
 };
 
 struct config_entry {
