@@ -175,6 +175,12 @@ void item_retry(struct transfer_item *it, const char *why);
  * storage come back wrong however often they are asked for.
  */
 void item_mismatch(struct transfer_item *it, const char *why);
+/*
+ * Close the item's files of the local store (`fd`, `in_fd`) before a
+ * request is sent again; the spool of a compressed upload (`zc_fd`)
+ * stays, for the requests that send it again, until the object's item
+ * ends (item_done(), item_fail()).
+ */
 void item_close_files(struct transfer_item *it);
 
 /* A part of a multipart upload ended (transfer-http.c). */

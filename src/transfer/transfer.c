@@ -98,8 +98,16 @@ void item_close_files(struct transfer_item *it)
 		close(it->fd); /* also drops the flock */
 	if (it->in_fd >= 0)
 		close(it->in_fd);
-	it->fd = it->in_fd = it->zc_fd = -1;
+	it->fd = it->in_fd = -1;
 	hash_release(&it->hash);
+}
+
+/* An object's item has ended: its compressed upload is not sent again. */
+static void item_close_spool(struct transfer_item *it)
+{
+	if (it->zc_fd >= 0)
+		close(it->zc_fd);
+	it->zc_fd = -1;
 }
 
 static void item_free(struct transfer *t, struct transfer_item *it)
@@ -120,8 +128,7 @@ static void item_free(struct transfer *t, struct transfer_item *it)
 	strbuf_release(&it->zc_head);
 	if (it->zc_active)
 		zc_decoder_release(&it->zc);
-	if (it->zc_fd >= 0)
-		close(it->zc_fd);
+	item_close_spool(it);
 	free(it->etag);
 	free(it->checksum);
 	free(it->where);
@@ -253,6 +260,7 @@ void item_fail(struct transfer_item *it, const char *fmt, ...)
 		it->t->failed_mismatch++;
 	results_unlock(it->t);
 	item_close_files(it);
+	item_close_spool(it);
 	strbuf_release(&url);
 	strbuf_release(&why);
 }
@@ -265,6 +273,7 @@ void item_done(struct transfer_item *it, enum stage how)
 		transfer_part_ended(it);
 		return;
 	}
+	item_close_spool(it);
 	results_lock(it->t);
 	it->stage = how;
 	if (how == ST_SKIPPED)
