@@ -160,6 +160,29 @@ test_expect_success 'two worktrees cleaning at once' '
 	test_dir_is_empty .git/model/tmp
 '
 
+test_expect_success 'a file that checkout wrote has its record' '
+	test-tool genrandom mid2 8m >mid.bin &&
+	git commit -q -a -m mid2 &&
+	git checkout -q mid &&
+	test_cmp_bin mid.bin "$(obj .git/model/objects $(oid_of mid.bin))" &&
+	rm -f io &&
+	clean mid.bin &&
+	test "$(written)" = 0 &&
+	git cat-file -p mid:mid.bin >expect &&
+	test_cmp expect ptr &&
+	mtime=$(stat -c %.9Y mid.bin) &&
+	printf x | dd of=mid.bin bs=1 seek=4096 conv=notrunc 2>/dev/null &&
+	touch -m -d "@$mtime" mid.bin &&
+	clean mid.bin &&
+	grep "^oid sha256:$(oid_of mid.bin)$" ptr &&
+	git checkout -q -f main &&
+	rm -f io &&
+	clean mid.bin &&
+	test "$(written)" = 0 &&
+	git cat-file -p main:mid.bin >expect &&
+	test_cmp expect ptr
+'
+
 test_expect_success 'prune removes the records of files changed or gone' '
 	ls .git/model/clean >before &&
 	git model prune -n >out &&

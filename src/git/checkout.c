@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clean-cache.h"
 #include "config.h"
 #include "repo.h"
 #include "hash.h"
@@ -485,6 +486,8 @@ static int write_weights(struct checkout *co, const struct pointer *p,
 		if (lent < 0)
 			goto cleanup;
 		if (lent) {
+			clean_record_checked_out(&co->store, st, p->oid,
+						 abs.buf);
 			ret = 0;
 			goto cleanup;
 		}
@@ -513,6 +516,10 @@ static int write_weights(struct checkout *co, const struct pointer *p,
 		error_errno("cannot stat '%s'", path);
 		goto cleanup;
 	}
+	/* So that git status need not clean it again (clean-cache.h). */
+	if (!abs.len)
+		strbuf_addf(&abs, "%s/%s", co->repo->workdir, path);
+	clean_record_checked_out(&co->store, st, p->oid, abs.buf);
 	ret = 0;
 cleanup:
 	if (tmp.len)

@@ -18,7 +18,7 @@
  * path with a symbolic link among its leading directories is refused
  * (reported), so nothing is written through a link or outside the work
  * tree. Its index entry gets the new
- * file's stat data. The file's mtime is set a second back, so that the
+ * file's stat data, and clean's record (clean-cache.h) the same. The file's mtime is set a second back, so that the
  * index, written at once, is newer than it: git does not take the entry
  * for racily clean and hash the weights again, and no one waits for the
  * clock to tick.

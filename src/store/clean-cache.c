@@ -114,25 +114,20 @@ static int older(const struct timespec *a, const struct timespec *b)
 	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-int clean_record_commit(struct clean_record *r, const struct stat *st,
-			const char *oid, const char *path)
+/* The record of `st` into the temp file, renamed into place: 1 or -1. */
+static int put_record(struct clean_record *r, const struct stat *st,
+		      const char *oid, const char *path)
 {
 	struct strbuf rec = STRBUF_INIT, file = STRBUF_INIT;
 	struct file_stamp fs;
-	int ret = 0;
+	int ret = -1;
 
-	if (r->fd < 0 || !S_ISREG(st->st_mode) ||
-	    st->st_dev != r->start.st_dev ||
-	    !older(&st->st_ctim, &r->start.st_mtim) || !oid_hex_valid(oid) ||
-	    *path != '/')
-		goto cleanup;
 	file_stamp_set(&fs, st);
 	strbuf_addf(&rec,
 		    "%s %" PRIu64 " %" PRId64 " %ld %" PRId64 " %ld %s", oid,
 		    fs.size, fs.mtime_s, fs.mtime_ns, fs.ctime_s, fs.ctime_ns,
 		    path);
 	record_path(r->store, fs.dev, fs.ino, &file);
-	ret = -1;
 	if (write_in_full(r->fd, rec.buf, rec.len) < 0 ||
 	    fchmod(r->fd, 0444) < 0)
 		goto cleanup;
@@ -143,9 +138,45 @@ int clean_record_commit(struct clean_record *r, const struct stat *st,
 	strbuf_reset(&r->tmp);
 	ret = 1;
 cleanup:
-	clean_record_release(r);
 	strbuf_release(&rec);
 	strbuf_release(&file);
+	return ret;
+}
+
+int clean_record_commit(struct clean_record *r, const struct stat *st,
+			const char *oid, const char *path)
+{
+	int ret = 0;
+
+	if (r->fd >= 0 && S_ISREG(st->st_mode) &&
+	    st->st_dev == r->start.st_dev &&
+	    older(&st->st_ctim, &r->start.st_mtim) && oid_hex_valid(oid) &&
+	    *path == '/')
+		ret = put_record(r, st, oid, path);
+	clean_record_release(r);
+	return ret;
+}
+
+int clean_record_checked_out(const struct store *s, const struct stat *st,
+			     const char *oid, const char *path)
+{
+	struct clean_record r = CLEAN_RECORD_INIT;
+	struct timespec limit = st->st_ctim;
+	int ret = 0;
+
+	/* Half a second of the second it was set back by, at least. */
+	limit.tv_nsec -= 500000000L;
+	if (limit.tv_nsec < 0) {
+		limit.tv_nsec += 1000000000L;
+		limit.tv_sec--;
+	}
+	if (!S_ISREG(st->st_mode) || !older(&st->st_mtim, &limit) ||
+	    !oid_hex_valid(oid) || *path != '/')
+		return 0;
+	if (clean_record_begin(&r, s) < 0)
+		return -1;
+	ret = put_record(&r, st, oid, path);
+	clean_record_release(&r);
 	return ret;
 }
 

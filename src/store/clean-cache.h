@@ -22,6 +22,15 @@
  * cannot be set by a writer), with the racy case ruled out at the
  * start rather than re-checked later.
  *
+ * A checkout that wrote a file from the object, or lent the object
+ * (checkout.h, loan.h), records it too, with the stat it took once the
+ * file was in place. Its ctime is then the present, but its mtime was
+ * set a second back, and any write sets the mtime to the present: the
+ * record is taken only while the mtime is still at least half a second
+ * older than the ctime. Only a writer that puts the mtime back to the
+ * nanosecond within the clock tick of the checkout gets past it, the
+ * hole loan.h describes, which git's index has for these files too.
+ *
  * A record is a hint, never the answer by itself: filter.c answers its
  * oid only when the file's stat is still the recorded one, the bytes git
  * sends are the file's (compared as they come), and the store has the
@@ -92,6 +101,17 @@ int clean_record_begin(struct clean_record *r, const struct store *s);
  */
 int clean_record_commit(struct clean_record *r, const struct stat *st,
 			const char *oid, const char *path);
+
+/*
+ * Record that the file with stat `st`, which a checkout wrote from the
+ * object `oid` (or lent it) with its mtime set a second back, at `path`
+ * (absolute, for prune), holds `oid`. Nothing is recorded when its mtime
+ * is not at least half a second older than its ctime (written again
+ * since). 1 when recorded, 0 when not, -1 with errno set (not reported).
+ * Safe to call from several threads at once.
+ */
+int clean_record_checked_out(const struct store *s, const struct stat *st,
+			     const char *oid, const char *path);
 
 /* Drop a record that was not committed; harmless twice. */
 void clean_record_release(struct clean_record *r);
