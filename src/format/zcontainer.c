@@ -803,6 +803,8 @@ static int emit_ready(struct zc_decoder *d, int wait, zc_emit_fn emit,
 	struct zc_pipe *p = d->pipe;
 	struct zc_slot *s;
 
+	if (!p)
+		return 0; /* finished: every block went out */
 	while ((s = pipe_head(p, wait))) {
 		const struct zc_block *b = &d->h.blocks[p->head];
 
@@ -1038,6 +1040,9 @@ int zc_decoder_finish(struct zc_decoder *d, struct strbuf *err)
 		BUG("decoder emitted %llu of %llu bytes",
 		    (unsigned long long)d->emitted,
 		    (unsigned long long)d->h.raw_size);
+	/* its threads and buffers go back to the budget now, not at release */
+	pipe_stop(d->pipe);
+	d->pipe = NULL;
 	return 0;
 }
 

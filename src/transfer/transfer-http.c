@@ -956,11 +956,11 @@ static int compress_upload(struct transfer_item *it)
  * keeps compressed objects, unless `raw` (a damaged raw copy there, which
  * readers would find first, is to be replaced).
  */
+static void send_upload(struct transfer_item *it);
+
 static void queue_upload(struct transfer_item *it, int raw)
 {
 	struct storage *s = it->t->storage;
-	const struct storage_multipart_ops *mp = s->http->multipart;
-	uint64_t part;
 
 	if (it->t->dir == TRANSFER_CHECK) {
 		item_done(it, ST_DONE);
@@ -968,8 +968,23 @@ static void queue_upload(struct transfer_item *it, int raw)
 	}
 	it->gmz = !raw && s->http->compressed &&
 		  it->t->compression != TRANSFER_COMPRESS_NONE;
+	if (it->gmz && it->zc_fd < 0 && it->t->zc_stage) {
+		/* compressed on a worker; sent once collected */
+		transfer_zc_stage_submit(it->t->zc_stage, it);
+		return;
+	}
 	if (it->gmz && compress_upload(it) < 0)
 		return;
+	send_upload(it);
+}
+
+/* The upload's first request: a PUT, or the start of a multipart upload. */
+static void send_upload(struct transfer_item *it)
+{
+	struct storage *s = it->t->storage;
+	const struct storage_multipart_ops *mp = s->http->multipart;
+	uint64_t part;
+
 	part = mp ? mp->part_size(s, upload_size(it)) : 0;
 	if (!part) {
 		queue_request(it, REQ_PUT);
@@ -1306,6 +1321,11 @@ static size_t stop_for_signal(struct transfer *t, CURLM *multi)
 	return stopped;
 }
 
+static void wake_multi(void *multi)
+{
+	curl_multi_wakeup(multi);
+}
+
 int transfer_run_http(struct transfer *t, uint64_t start)
 {
 	CURLM *multi;
@@ -1329,11 +1349,20 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 	interrupted = 0;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	t->zc_stage = transfer_zc_stage_start(t, wake_multi, multi);
 	while (finished < t->top) {
 		uint64_t now = transfer_now_ms(), wait = 100;
 		CURLMcode mc;
 		CURLMsg *msg;
+		struct transfer_item *zit;
 		int left, still, ended = 0;
+
+		while ((zit = transfer_zc_stage_collect(t->zc_stage))) {
+			if (zit->zc_fd < 0)
+				item_fail(zit, "cannot compress it");
+			else
+				send_upload(zit);
+		}
 
 		if (interrupted && !deadline) {
 			running -= stop_for_signal(t, multi);
@@ -1345,7 +1374,9 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 		if (deadline && now >= deadline)
 			break;
 
-		for (i = 0; i < t->nr && running < (size_t)t->concurrency; i++) {
+		for (i = 0; i < t->nr &&
+			    running + transfer_zc_stage_busy(t->zc_stage) <
+			    (size_t)t->concurrency; i++) {
 			struct transfer_item *it = t->items[i];
 
 			if (it->stage != ST_QUEUED)
@@ -1398,6 +1429,8 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 			}
 		}
 	}
+	transfer_zc_stage_stop(t->zc_stage);
+	t->zc_stage = NULL;
 	for (i = 0; i < t->nr; i++) {
 		struct transfer_item *it = t->items[i];
 

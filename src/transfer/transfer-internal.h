@@ -29,6 +29,7 @@ enum stage {
 	ST_QUEUED,  /* waiting for a slot (and for not_before) */
 	ST_RUNNING, /* a request is in flight */
 	ST_WAITING, /* a multipart upload waiting for its parts */
+	ST_COMPRESSING, /* an upload in the compression stage (transfer-zc.c) */
 	ST_DONE,
 	ST_SKIPPED, /* upload: storage had it already */
 	ST_FAILED,
@@ -218,5 +219,44 @@ int transfer_zc_compress(struct transfer *t, const char *oid, uint64_t size,
 			 uint64_t *stored);
 int transfer_zc_upload(struct transfer *t, struct transfer_item *it);
 int transfer_zc_download(struct transfer *t, struct transfer_item *it);
+
+/*
+ * The compression stage of HTTP (and S3) uploads. An upload needs its
+ * length (Content-Length, or its parts' lengths) and the sha256 of its
+ * bytes before its first request, so an object is compressed whole into
+ * a spool (transfer_zc_compress()) and hashed before its PUT or its
+ * multipart upload starts. That happens here, on up to
+ * TRANSFER_ZC_STAGE_THREADS worker threads (each object's blocks on all
+ * cores, zcontainer.h), while the engine's thread keeps every other
+ * request going: the engine submits an item (ST_COMPRESSING) and
+ * collects it once compressed, with it->zc_fd, zc_size and zc_sha set, or
+ * zc_fd -1 when that failed (reported); then it sends it. Items
+ * submitted and not collected count against model.concurrency, which so
+ * bounds the spools on disk too.
+ *
+ * Threads: transfer_zc_stage_start(), _submit(), _busy(), _collect()
+ * and _stop() are called from the engine's thread only. A worker touches
+ * only the item it compresses (its zc_* fields, and it->oid and size,
+ * which it reads), and calls `wake` (from the worker's thread, with
+ * `wake_data`) when one is done, so that the engine stops waiting in
+ * curl_multi_poll(). _start() returns NULL when `t` does not compress
+ * uploads or no thread could start (then the engine compresses in its
+ * own thread, as before). _stop() waits for the compressions under way;
+ * the items it had not handed back are ST_QUEUED again, unsent.
+ */
+#define TRANSFER_ZC_STAGE_THREADS 4
+
+struct transfer_zc_stage;
+
+struct transfer_zc_stage *transfer_zc_stage_start(struct transfer *t,
+						  void (*wake)(void *data),
+						  void *wake_data);
+void transfer_zc_stage_submit(struct transfer_zc_stage *st,
+			      struct transfer_item *it);
+/* Items submitted and not yet collected; 0 for a NULL stage. */
+size_t transfer_zc_stage_busy(const struct transfer_zc_stage *st);
+/* An item whose compression ended, in the order they ended, or NULL. */
+struct transfer_item *transfer_zc_stage_collect(struct transfer_zc_stage *st);
+void transfer_zc_stage_stop(struct transfer_zc_stage *st);
 
 #endif

@@ -15,6 +15,8 @@
 #include "transfer-internal.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -103,6 +105,20 @@ static uint32_t header_end(const struct model_info *info)
 	return end < ZC_BLOCK_DEFAULT ? (uint32_t)end : 0;
 }
 
+/*
+ * For the test suite only: GIT_MODEL_TEST_ZC_WAIT=<oid>:<file> makes the
+ * compression of object <oid> wait until <file> exists (a slow one).
+ */
+static void test_zc_wait(const char *oid)
+{
+	const char *v = getenv("GIT_MODEL_TEST_ZC_WAIT");
+
+	if (!v || strncmp(v, oid, OID_HEXSZ) || v[OID_HEXSZ] != ':')
+		return;
+	while (access(v + OID_HEXSZ + 1, F_OK) < 0)
+		usleep(10 * 1000);
+}
+
 /* Compress object `oid` of the local store into `out`: 0, or -1 (reported). */
 static int compress_into(struct transfer *t, const char *oid, uint64_t size,
 			 int out, uint64_t *stored)
@@ -112,6 +128,8 @@ static int compress_into(struct transfer *t, const char *oid, uint64_t size,
 	struct model_source src;
 	struct strbuf why = STRBUF_INIT;
 	int in, ret = -1;
+
+	test_zc_wait(oid);
 
 	in = store_open(t->store, oid, size);
 	if (in < 0)
@@ -150,6 +168,163 @@ int transfer_zc_compress(struct transfer *t, const char *oid, uint64_t size,
 fail:
 	close(out);
 	return -1;
+}
+
+/*
+ * The compression stage of HTTP uploads (transfer-internal.h): `queue`
+ * holds the items submitted and not yet taken, `ended` those compressed
+ * (or failed) and not yet collected, both in order; `lock` guards them
+ * and `stop`, `work` says the queue grew or stop was set.
+ */
+struct transfer_zc_stage {
+	struct transfer *t;
+	void (*wake)(void *data);
+	void *wake_data;
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	struct transfer_item **queue, **ended;
+	size_t nr_queue, alloc_queue, nr_ended, alloc_ended;
+	size_t busy; /* submitted, not collected: the engine's thread only */
+	pthread_t *threads;
+	size_t nr_threads;
+	int stop;
+};
+
+/* Compress `it` into its spool and hash it; on a worker thread. */
+static void stage_compress(struct transfer_zc_stage *st,
+			   struct transfer_item *it)
+{
+	uint64_t stored, size;
+	int fd = transfer_zc_compress(st->t, it->oid, it->size, &stored);
+
+	if (fd >= 0 && (hash_fd(fd, it->zc_sha, &size) < 0 || size != stored)) {
+		error("cannot read the compressed form of '%s'", it->oid);
+		close(fd);
+		fd = -1;
+	}
+	it->zc_fd = fd;
+	it->zc_size = fd >= 0 ? size : 0;
+}
+
+static void *stage_worker(void *data)
+{
+	struct transfer_zc_stage *st = data;
+
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		struct transfer_item *it;
+
+		while (!st->stop && !st->nr_queue)
+			pthread_cond_wait(&st->work, &st->lock);
+		if (st->stop)
+			break;
+		it = st->queue[0];
+		memmove(st->queue, st->queue + 1,
+			--st->nr_queue * sizeof(*st->queue));
+		pthread_mutex_unlock(&st->lock);
+		stage_compress(st, it);
+		pthread_mutex_lock(&st->lock);
+		ALLOC_GROW(st->ended, st->nr_ended + 1, st->alloc_ended);
+		st->ended[st->nr_ended++] = it;
+		st->wake(st->wake_data);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+struct transfer_zc_stage *transfer_zc_stage_start(struct transfer *t,
+						  void (*wake)(void *data),
+						  void *wake_data)
+{
+	struct transfer_zc_stage *st;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cores > 1 ? (size_t)cores : 1, i;
+
+	if (t->dir != TRANSFER_UPLOAD ||
+	    t->compression == TRANSFER_COMPRESS_NONE)
+		return NULL;
+	if (want > (size_t)t->concurrency)
+		want = t->concurrency;
+	if (want > TRANSFER_ZC_STAGE_THREADS)
+		want = TRANSFER_ZC_STAGE_THREADS;
+	st = xcalloc(1, sizeof(*st));
+	st->t = t;
+	st->wake = wake;
+	st->wake_data = wake_data;
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->work, NULL);
+	st->threads = xcalloc(want, sizeof(*st->threads));
+	for (i = 0; i < want; i++)
+		if (!pthread_create(&st->threads[st->nr_threads], NULL,
+				    stage_worker, st))
+			st->nr_threads++;
+	if (!st->nr_threads) {
+		transfer_zc_stage_stop(st);
+		return NULL;
+	}
+	return st;
+}
+
+void transfer_zc_stage_submit(struct transfer_zc_stage *st,
+			      struct transfer_item *it)
+{
+	it->stage = ST_COMPRESSING;
+	st->busy++;
+	pthread_mutex_lock(&st->lock);
+	ALLOC_GROW(st->queue, st->nr_queue + 1, st->alloc_queue);
+	st->queue[st->nr_queue++] = it;
+	pthread_cond_signal(&st->work);
+	pthread_mutex_unlock(&st->lock);
+}
+
+size_t transfer_zc_stage_busy(const struct transfer_zc_stage *st)
+{
+	return st ? st->busy : 0;
+}
+
+struct transfer_item *transfer_zc_stage_collect(struct transfer_zc_stage *st)
+{
+	struct transfer_item *it = NULL;
+
+	if (!st || !st->busy)
+		return NULL;
+	pthread_mutex_lock(&st->lock);
+	if (st->nr_ended) {
+		it = st->ended[0];
+		memmove(st->ended, st->ended + 1,
+			--st->nr_ended * sizeof(*st->ended));
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (it) {
+		st->busy--;
+		it->stage = ST_QUEUED;
+	}
+	return it;
+}
+
+void transfer_zc_stage_stop(struct transfer_zc_stage *st)
+{
+	size_t i;
+
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->stop = 1;
+	pthread_cond_broadcast(&st->work);
+	pthread_mutex_unlock(&st->lock);
+	for (i = 0; i < st->nr_threads; i++)
+		pthread_join(st->threads[i], NULL);
+	/* not compressed, or not collected: they did not finish */
+	for (i = 0; i < st->nr_queue; i++)
+		st->queue[i]->stage = ST_QUEUED;
+	for (i = 0; i < st->nr_ended; i++)
+		st->ended[i]->stage = ST_QUEUED;
+	pthread_cond_destroy(&st->work);
+	pthread_mutex_destroy(&st->lock);
+	free(st->queue);
+	free(st->ended);
+	free(st->threads);
+	free(st);
 }
 
 struct fill_ctx {

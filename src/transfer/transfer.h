@@ -83,6 +83,8 @@ struct transfer {
 	 * that form first (storage that keeps both, storage.h).
 	 */
 	int prefer_compressed;
+	/* transfer-http.c: uploads compressed ahead (transfer-internal.h) */
+	struct transfer_zc_stage *zc_stage;
 	struct transfer_item **items; /* objects, then parts of uploads */
 	size_t nr, alloc;
 	size_t top; /* how many objects (the rest are parts) */
