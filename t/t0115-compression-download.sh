@@ -172,4 +172,115 @@ test_expect_success 'a wrong byte in the kept blocks: the sha256 catches it, the
 	httpd_log_wait 1 GET 200 "$oid.gmz$"
 '
 
+test_expect_success 'an object in neither form leaves no incomplete file' '
+	(
+		cd work &&
+		test-tool genrandom gone 10k >gone.pth &&
+		git add gone.pth &&
+		git commit -q -m gone &&
+		git push -q origin main
+	) &&
+	goid=$(oid_of work/gone.pth) &&
+	g=$(obj "$HTTPD_ROOT/open/models" $goid) &&
+	rm -f "$g" "$g.gmz" &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="$HTTPD_URL/open/models" \
+		model fetch 2>err &&
+	grep "cannot download .gone.pth. from .*/$goid.: 404 Not Found" err &&
+	test_path_is_missing lazy/.git/model/incomplete/$goid &&
+	git -C work model push --all origin
+'
+
+test_expect_success 'a damaged raw copy beside a good .gmz: the .gmz is read' '
+	(
+		cd work &&
+		test-tool genrandom dmg 300k >dmg.pth &&
+		git add dmg.pth &&
+		git commit -q -m dmg &&
+		git push -q origin main
+	) &&
+	doid=$(oid_of work/dmg.pth) &&
+	d=$(obj "$HTTPD_ROOT/open/models" $doid) &&
+	test_path_is_file "$d.gmz" &&
+	cp work/dmg.pth "$d" &&
+	printf "X" | dd of="$d" bs=1 seek=1000 conv=notrunc 2>/dev/null &&
+	fresh_clone &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/open/models" model fetch 2>err &&
+	test_cmp_bin work/dmg.pth "$(obj lazy/.git/model/objects $doid)" &&
+	grep "warning: .dmg.pth.: .*/$doid: the bytes do not match the object id (nothing was stored); trying .*/$doid.gmz" err &&
+	httpd_log_wait 1 GET 200 "/$doid.gmz$" &&
+	test "$(httpd_log_count GET 200 "/$doid$")" = 1
+'
+
+test_expect_success 'a damaged .gmz beside a good raw copy: the raw one is read' '
+	cp "$d.gmz" dmg.gmz &&
+	cp work/dmg.pth "$d" &&
+	head -c 2000 dmg.gmz >"$d.gmz" &&
+	fresh_clone &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	# the object before it in the queue is read compressed, so that this
+	# one is asked for compressed first
+	git -C lazy -c model.storage="$HTTPD_URL/open/models" \
+		-c model.concurrency=1 model fetch 2>err &&
+	test_cmp_bin work/dmg.pth "$(obj lazy/.git/model/objects $doid)" &&
+	grep "warning: .dmg.pth.: .*/$doid.gmz: compressed object: truncated" err &&
+	httpd_log_wait 1 GET 200 "/$doid$" &&
+	test "$(httpd_log_count GET 200 "/$doid.gmz$")" = 1
+'
+
+test_expect_success 'both copies damaged: a mismatch, nothing stored' '
+	printf "X" | dd of="$d" bs=1 seek=1000 conv=notrunc 2>/dev/null &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="$HTTPD_URL/open/models" \
+		-c model.retries=1 model fetch 2>err &&
+	grep "error: cannot download .dmg.pth. from .*/$doid.*: the bytes do not match\|error: cannot download .dmg.pth. from .*/$doid.*: compressed object" err &&
+	grep "1 file(s) have wrong bytes in storage" err &&
+	test_path_is_missing "$(obj lazy/.git/model/objects $doid)" &&
+	test_path_is_missing lazy/.git/model/incomplete/$doid &&
+	cp dmg.gmz "$d.gmz" &&
+	rm -f "$d"
+'
+
+for n in 0 23 40
+do
+	test_expect_success "a $n-byte .gmz does not count as there: push replaces it" '
+		(
+			cd work &&
+			test-tool genrandom short$n 50k >short$n.pth &&
+			git add short$n.pth &&
+			git commit -q -m short$n
+		) &&
+		soid=$(oid_of work/short$n.pth) &&
+		sg=$(obj "$HTTPD_ROOT/open/models" $soid).gmz &&
+		mkdir -p "${sg%/*}" &&
+		head -c $n /dev/zero >"$sg" &&
+		git -C work model status >out &&
+		grep "short$n.pth" out &&
+		: >"$HTTPD_ACCESS_LOG" &&
+		git -C work push -q origin main &&
+		httpd_log_wait 1 PUT 204 "/$soid.gmz$" &&
+		test-tool zcontainer decode "$sg" raw &&
+		test_cmp_bin work/short$n.pth raw
+	'
+done
+
+test_expect_success 'file:// storage: a .gmz too short to be one is replaced' '
+	(
+		cd work &&
+		git -c model.storage="file://$PWD/../fstore" model push --all origin
+	) &&
+	soid=$(oid_of work/short23.pth) &&
+	sg=$(obj fstore $soid).gmz &&
+	test_path_is_file "$sg" &&
+	chmod u+w "$sg" &&
+	: >"$sg" &&
+	(
+		cd work &&
+		git -c model.storage="file://$PWD/../fstore" model push --all origin
+	) &&
+	test-tool zcontainer decode "$sg" raw &&
+	test_cmp_bin work/short23.pth raw
+'
+
 test_done

@@ -314,6 +314,59 @@ static int hash_incomplete(struct transfer_item *it, uint64_t keep)
 	return 0;
 }
 
+static void queue_request(struct transfer_item *it, enum request req);
+
+/* One line for wrong bytes in a form storage holds, when another is tried. */
+static void warn_mismatch(struct transfer_item *it, const char *why)
+{
+	struct strbuf url = STRBUF_INIT;
+
+	storage_object_location(it->t->storage, it->oid, &url);
+	if (it->t->progress)
+		fputc('\n', stderr);
+	warning("'%s': %s%s: %s; trying %s%s", it->path, url.buf,
+		it->gmz ? ".gmz" : "", why, url.buf, it->gmz ? "" : ".gmz");
+	strbuf_release(&url);
+}
+
+/*
+ * The form asked for after wrong bytes in the other one was absent, or
+ * wrong too: back to the first form, whose mismatch stands (asked again
+ * once, as item_mismatch() does, then failed with its reason).
+ */
+static void other_form_failed(struct transfer_item *it)
+{
+	it->gmz = it->mismatch_gmz;
+	item_mismatch(it, it->mismatch_why);
+}
+
+/*
+ * Downloaded bytes were wrong (`why`; the incomplete file is gone).
+ * Storage that keeps both forms may hold the other one right, a damaged
+ * raw copy beside a good .gmz or the reverse: that form is asked for
+ * once, unless it was asked before (found absent).
+ */
+static void download_mismatch(struct transfer_item *it, const char *why)
+{
+	if (it->mismatch_why && it->gmz != it->mismatch_gmz) {
+		warn_mismatch(it, why);
+		other_form_failed(it);
+		return;
+	}
+	if (!it->t->storage->http->compressed || it->form != FORM_FIRST ||
+	    it->mismatch_why) {
+		item_mismatch(it, why);
+		return;
+	}
+	warn_mismatch(it, why);
+	it->mismatch_why = xstrdup(why);
+	it->mismatch_gmz = it->gmz;
+	it->form = FORM_OTHER;
+	it->gmz = !it->gmz;
+	item_close_files(it);
+	queue_request(it, REQ_GET);
+}
+
 /* The download is complete: verify and move it into the store. */
 static void finish_download(struct transfer_item *it)
 {
@@ -324,8 +377,8 @@ static void finish_download(struct transfer_item *it)
 	if (strcmp(got, it->oid)) {
 		/* Wrong bytes: never kept, and perhaps right next time. */
 		unlink(it->incomplete.buf);
-		item_mismatch(it, "the bytes do not match the object id "
-				  "(nothing was stored)");
+		download_mismatch(it, "the bytes do not match the object id "
+				      "(nothing was stored)");
 		return;
 	}
 	it->fd = -1; /* store_adopt closes it */
@@ -872,7 +925,7 @@ static void zc_mismatch(struct transfer_item *it)
 {
 	unlink(it->incomplete.buf);
 	strbuf_addstr(&it->zc_err, " (nothing was stored)");
-	item_mismatch(it, it->zc_err.buf);
+	download_mismatch(it, it->zc_err.buf);
 }
 
 /*
@@ -1063,8 +1116,8 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 	if (rc == CURLE_WRITE_ERROR && it->wrong_bytes) {
 		/* a retry starts afresh; no half-written file stays */
 		unlink(it->incomplete.buf);
-		item_mismatch(it, "the server sent more bytes than the "
-				  "pointer says (nothing was stored)");
+		download_mismatch(it, "the server sent more bytes than the "
+				      "pointer says (nothing was stored)");
 		goto cleanup;
 	}
 	if (rc == CURLE_WRITE_ERROR && it->zc_err.len && !it->write_errno) {
@@ -1150,10 +1203,15 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 	case REQ_HEAD:
 		curl_easy_getinfo(it->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
 				  &len);
-		if (status == 200 && it->gmz) {
+		if (status == 200 && it->gmz &&
+		    (len < 0 || zc_stored_size_possible(it->size, len))) {
 			/* its size and sum are not known before it is made */
 			it->stored = len > 0 ? (uint64_t)len : 0;
 			item_done(it, ST_SKIPPED);
+		} else if (status == 200 && it->gmz) {
+			/* no container of the object is that long: replace it */
+			it->wrong = TRANSFER_WRONG_SIZE;
+			queue_upload(it, 0);
 		} else if (status == 200 && len == (curl_off_t)it->size &&
 		    (!it->checksum ||
 		     s->http->checksum_matches(s, it->oid, it->checksum))) {
@@ -1238,6 +1296,9 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 			if (ftruncate(it->fd, 0) < 0)
 				unlink(it->incomplete.buf);
 			item_retry(it, "416 Range Not Satisfiable");
+		} else if (status == 404 && it->mismatch_why &&
+			   it->gmz != it->mismatch_gmz) {
+			other_form_failed(it);
 		} else if (status == 404 && ask_other_form(it)) {
 			break;
 		} else {

@@ -63,6 +63,9 @@ struct transfer_item {
 	enum request req;
 	int attempts;        /* failed attempts so far */
 	int mismatches;      /* downloads whose bytes did not match */
+	char *mismatch_why;  /* the first form's were wrong: why (the other
+				form is asked, transfer-http.c) */
+	int mismatch_gmz;    /* that first form: 1 the compressed one */
 	enum item_failure {
 		FAIL_OTHER,
 		FAIL_ABSENT,   /* not in storage */

@@ -72,19 +72,26 @@ out:
 }
 
 /*
- * 1 when storage holds the compressed form (its length in `stored`), 0
- * when not, -1 (reported).
+ * 1 when storage holds the compressed form of the `size` bytes of `oid`
+ * (its length in `stored`), 0 when not, or not of a length any container
+ * of them can have (zc_stored_size_possible()), -1 (reported).
  */
-static int has_compressed(struct storage *s, const char *oid,
+static int has_compressed(struct storage *s, const char *oid, uint64_t size,
 			  uint64_t *stored)
 {
 	int fd = s->sync->open_compressed(s, oid);
 	struct stat st;
 
 	if (fd >= 0) {
-		*stored = fstat(fd, &st) ? 0 : (uint64_t)st.st_size;
+		if (fstat(fd, &st) < 0) {
+			error_errno("cannot stat the compressed form of '%s'",
+				    oid);
+			close(fd);
+			return -1;
+		}
 		close(fd);
-		return 1;
+		*stored = st.st_size;
+		return zc_stored_size_possible(size, *stored);
 	}
 	return errno == ENOENT ? 0 : -1;
 }
@@ -348,7 +355,7 @@ int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
 
 	if (!s->sync->open_compressed)
 		return 0;
-	res = has_compressed(s, it->oid, &it->stored);
+	res = has_compressed(s, it->oid, it->size, &it->stored);
 	if (res > 0) {
 		it->gmz = 1;
 		item_done(it, ST_SKIPPED);

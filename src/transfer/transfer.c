@@ -94,6 +94,9 @@ void transfer_add(struct transfer *t, const char *oid, uint64_t size,
 
 void item_close_files(struct transfer_item *it)
 {
+	/* an empty partial download tells a later run nothing: not kept */
+	if (it->fd >= 0 && !it->have && it->incomplete.len)
+		unlink(it->incomplete.buf);
 	if (it->fd >= 0)
 		close(it->fd); /* also drops the flock */
 	if (it->in_fd >= 0)
@@ -129,6 +132,7 @@ static void item_free(struct transfer *t, struct transfer_item *it)
 	if (it->zc_active)
 		zc_decoder_release(&it->zc);
 	item_close_spool(it);
+	free(it->mismatch_why);
 	free(it->etag);
 	free(it->checksum);
 	free(it->where);

@@ -23,8 +23,10 @@
  * Uploads first ask whether the object exists (HEAD) and skip it when it
  * has the right size; a PUT streams from the store with Content-Length.
  * Storage that keeps compressed objects (storage.h) is asked for both
- * forms, <object> and <object>.gmz, the second on a 404 for the first:
- * either counts as there, a download of the compressed one streams
+ * forms, <object> and <object>.gmz, the second on a 404 for the first
+ * (and, for a download, on wrong bytes in the first): either counts as
+ * there (a .gmz only with a length a container of the object can
+ * have), a download of the compressed one streams
  * through the decoder (zcontainer.h) into the incomplete file, verified
  * the same way and resumed at the block where its raw bytes end (a range
  * request for the container's header and table, then one for the stored

@@ -4,8 +4,11 @@
  * bytes (one canonical form); the streaming decoder gives the same answer
  * and the same raw bytes whether fed at once or byte by byte; a container
  * that decodes emits exactly its raw size, never more than its blocks
- * claim; a refusal is one line. Then the input, as raw bytes, is encoded
- * and must decode back to itself.
+ * claim; a refusal is one line; a container's length is one
+ * zc_stored_size_possible() allows; a decoder started at a block
+ * (zc_decoder_init_at()) on the bytes from that block's offset emits the
+ * same raw bytes from that block's raw offset. Then the input, as raw
+ * bytes, is encoded and must decode back to itself.
  */
 
 #include "fuzz.h"
@@ -45,6 +48,30 @@ static int decode(const uint8_t *data, size_t size, size_t piece,
 	return ret;
 }
 
+/* Decode from block `k` on, as a resumed download does: same bytes. */
+static void check_resume(const uint8_t *data, size_t size, uint32_t k,
+			 const struct strbuf *whole)
+{
+	struct zc_header h = ZC_HEADER_INIT;
+	struct zc_decoder d;
+	struct strbuf raw = STRBUF_INIT;
+	uint64_t stored, raw_off, want;
+
+	fuzz_assert(zc_header_parse(&h, data, size, NULL) > 0);
+	want = h.raw_size;
+	zc_block_offsets(&h, k, &stored, &raw_off);
+	fuzz_assert(zc_block_at(&h, raw_off) == k);
+	fuzz_assert(!zc_decoder_init_at(&d, want, &h, k, NULL));
+	fuzz_assert(!h.blocks);
+	fuzz_assert(!zc_decoder_feed(&d, data + stored, size - stored,
+				     emit_sb, &raw, NULL));
+	fuzz_assert(!zc_decoder_finish(&d, NULL));
+	fuzz_assert(raw_off + raw.len == whole->len);
+	fuzz_assert(!memcmp(raw.buf, whole->buf + raw_off, raw.len));
+	zc_decoder_release(&d);
+	strbuf_release(&raw);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct zc_header h = ZC_HEADER_INIT;
@@ -60,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		zc_header_format(&h, &out);
 		fuzz_assert(out.len == (size_t)n);
 		fuzz_assert(!memcmp(out.buf, data, n));
+		fuzz_assert(zc_stored_size_possible(h.raw_size, h.stored_size));
 	} else if (n < 0) {
 		fuzz_assert(err.len && !memchr(err.buf, '\n', err.len));
 		fuzz_assert(!h.blocks && !h.nr);
@@ -74,6 +102,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_assert(ra == rb);
 	if (!ra) {
 		fuzz_assert(a.len == b.len && !memcmp(a.buf, b.buf, a.len));
+		fuzz_assert(zc_header_parse(&h, data, size, NULL) > 0);
+		if (h.nr) {
+			check_resume(data, size, 0, &a);
+			check_resume(data, size, h.nr / 2, &a);
+			check_resume(data, size, h.nr - 1, &a);
+		}
+		check_resume(data, size, h.nr, &a);
+		zc_header_release(&h);
 	} else {
 		fuzz_assert(err.len && !memchr(err.buf, '\n', err.len));
 		fuzz_assert(e2.len && !memchr(e2.buf, '\n', e2.len));
