@@ -51,21 +51,10 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "file-stamp.h"
 #include "hash.h"
 #include "store.h"
 #include "strbuf.h"
-
-/* The stat data a record keeps. */
-struct file_stamp {
-	uint64_t dev, ino, size;
-	int64_t mtime_s, ctime_s;
-	long mtime_ns, ctime_ns;
-};
-
-void file_stamp_set(struct file_stamp *fs, const struct stat *st);
-
-/* True when `st` is a regular file with the stamp `fs`. */
-int file_stamp_same(const struct file_stamp *fs, const struct stat *st);
 
 /*
  * The oid (HASH_HEXSZ + 1 bytes) that the record of `st`'s inode names,

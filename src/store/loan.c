@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file-stamp.h"
 #include "pointer.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -95,9 +96,7 @@ static void test_race_link(const char *obj)
 struct loan {
 	int pending; /* the move may not have happened yet */
 	char *path;  /* absolute, owned */
-	uint64_t dev, ino, size;
-	int64_t mtime_s, ctime_s;
-	long mtime_ns, ctime_ns;
+	struct file_stamp st;
 };
 
 static void loan_release(struct loan *l)
@@ -129,8 +128,9 @@ static int write_record(const char *file, const struct loan *l)
 	strbuf_addf(&rec,
 		    "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
 		    " %ld %" PRId64 " %ld %s",
-		    l->pending ? "pending" : "lent", l->dev, l->ino, l->size,
-		    l->mtime_s, l->mtime_ns, l->ctime_s, l->ctime_ns,
+		    l->pending ? "pending" : "lent", l->st.dev, l->st.ino,
+		    l->st.size, l->st.mtime_s, l->st.mtime_ns, l->st.ctime_s,
+		    l->st.ctime_ns,
 		    l->path);
 	strbuf_addf(&tmp, "%s.tmp-XXXXXX", file);
 	fd = mkostemp(tmp.buf, O_CLOEXEC);
@@ -173,8 +173,9 @@ static int read_record(const char *file, struct loan *l)
 	    sscanf(rec.buf,
 		   "%7s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64
 		   " %ld %" SCNd64 " %ld %n",
-		   kind, &l->dev, &l->ino, &l->size, &l->mtime_s,
-		   &l->mtime_ns, &l->ctime_s, &l->ctime_ns, &n) != 8 ||
+		   kind, &l->st.dev, &l->st.ino, &l->st.size,
+		   &l->st.mtime_s, &l->st.mtime_ns, &l->st.ctime_s,
+		   &l->st.ctime_ns, &n) != 8 ||
 	    !n || rec.buf[n] != '/' ||
 	    (strcmp(kind, "lent") && strcmp(kind, "pending"))) {
 		error("cannot read the loan record '%s'", file);
@@ -189,31 +190,14 @@ cleanup:
 	return ret;
 }
 
-static void loan_set_stat(struct loan *l, const struct stat *st)
-{
-	l->dev = st->st_dev;
-	l->ino = st->st_ino;
-	l->size = st->st_size;
-	l->mtime_s = st->st_mtim.tv_sec;
-	l->mtime_ns = st->st_mtim.tv_nsec;
-	l->ctime_s = st->st_ctim.tv_sec;
-	l->ctime_ns = st->st_ctim.tv_nsec;
-}
-
 static int same_inode(const struct loan *l, const struct stat *st)
 {
-	return S_ISREG(st->st_mode) && l->dev == (uint64_t)st->st_dev &&
-	       l->ino == (uint64_t)st->st_ino;
+	return file_stamp_same_inode(&l->st, st);
 }
 
 static int unchanged(const struct loan *l, const struct stat *st)
 {
-	return same_inode(l, st) && !l->pending &&
-	       l->size == (uint64_t)st->st_size &&
-	       l->mtime_s == st->st_mtim.tv_sec &&
-	       l->mtime_ns == st->st_mtim.tv_nsec &&
-	       l->ctime_s == st->st_ctim.tv_sec &&
-	       l->ctime_ns == st->st_ctim.tv_nsec;
+	return !l->pending && file_stamp_same(&l->st, st);
 }
 
 /* Hold lent/ (made when missing) locked; the fd, or -1 (reported). */
@@ -312,7 +296,7 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 	test_kill_at("link");
 	test_race_link(obj.buf);
 	l.pending = 1;
-	loan_set_stat(&l, &ost);
+	file_stamp_set(&l.st, &ost);
 	l.path = xstrdup(abs_path);
 	if (write_record(record.buf, &l) < 0) {
 		unlink(anchor.buf);
@@ -356,7 +340,7 @@ int loan_lend(const struct store *s, const char *oid, uint64_t size,
 		goto cleanup;
 	}
 	l.pending = 0;
-	loan_set_stat(&l, st);
+	file_stamp_set(&l.st, st);
 	if (write_record(record.buf, &l) < 0)
 		goto cleanup;
 	ret = 1;
@@ -442,13 +426,13 @@ static enum return_how judge_return(const struct loan *l,
 
 	*why = "was changed after it was checked out: the file is yours";
 	if (ast->st_nlink != 1 || !same_inode(l, ast) ||
-	    l->size != (uint64_t)ast->st_size)
+	    l->st.size != (uint64_t)ast->st_size)
 		return RETURN_DROP;
 	/* Killed before its stat was recorded: only a hash can tell. */
 	if (l->pending)
 		return RETURN_CHECKED;
-	if (l->mtime_s != ast->st_mtim.tv_sec ||
-	    l->mtime_ns != ast->st_mtim.tv_nsec)
+	if (l->st.mtime_s != ast->st_mtim.tv_sec ||
+	    l->st.mtime_ns != ast->st_mtim.tv_nsec)
 		return RETURN_DROP;
 	fd = open(anchor, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
@@ -476,10 +460,10 @@ static int finish_pending(const char *oid, struct loan *l, const char *record)
 
 	if (fd < 0)
 		return 0;
-	if (!hash_fd(fd, got, &size) && size == l->size && !strcmp(got, oid) &&
-	    !fstat(fd, &st) && same_inode(l, &st)) {
+	if (!hash_fd(fd, got, &size) && size == l->st.size &&
+	    !strcmp(got, oid) && !fstat(fd, &st) && same_inode(l, &st)) {
 		l->pending = 0;
-		loan_set_stat(l, &st);
+		file_stamp_set(&l->st, &st);
 		ret = write_record(record, l);
 	}
 	close(fd);
@@ -543,7 +527,7 @@ static int settle_locked(const struct store *s, const char *oid, int quiet,
 		goto cleanup;
 	if (at_path && unchanged(&l, &pst)) {
 		stats->out++;
-		stats->out_bytes += l.size;
+		stats->out_bytes += l.st.size;
 		ret = LOAN_OUT;
 		goto cleanup;
 	}
@@ -611,7 +595,7 @@ int loan_open(const struct store *s, const char *oid, uint64_t size)
 	if (loan_settle(s, oid, 0) != LOAN_OUT)
 		goto cleanup;
 	loan_paths(s, oid, &anchor, &record);
-	if (read_record(record.buf, &l) <= 0 || l.size != size)
+	if (read_record(record.buf, &l) <= 0 || l.st.size != size)
 		goto cleanup;
 	fd = open(anchor.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0 && (fstat(fd, &st) < 0 || !unchanged(&l, &st)))
@@ -701,7 +685,7 @@ int loan_count(const struct store *s, struct loan_stats *stats)
 		if (read_record(file.buf, &l) > 0 && !lstat(l.path, &st) &&
 		    unchanged(&l, &st)) {
 			stats->out++;
-			stats->out_bytes += l.size;
+			stats->out_bytes += l.st.size;
 		}
 		loan_release(&l);
 	}
@@ -724,7 +708,7 @@ static void end_bad_loan(const struct store *s, const char *oid,
 	int lock = lock_loans(s);
 
 	loan_paths(s, oid, &anchor, &record);
-	if (lock >= 0 && read_record(record.buf, &l) > 0 && l.ino == ino) {
+	if (lock >= 0 && read_record(record.buf, &l) > 0 && l.st.ino == ino) {
 		unlink(anchor.buf);
 		unlink(record.buf);
 	}
@@ -770,8 +754,8 @@ int loan_verify_all(const struct store *s, loan_bad_fn bad, void *ctx)
 		if (fd >= 0 && !fstat(fd, &st) && unchanged(&l, &st)) {
 			if (hash_fd(fd, got, &size) < 0) {
 				ret = -1;
-			} else if (size != l.size || strcmp(got, oid)) {
-				end_bad_loan(s, oid, l.ino);
+			} else if (size != l.st.size || strcmp(got, oid)) {
+				end_bad_loan(s, oid, l.st.ino);
 				bad(ctx, oid, l.path);
 			}
 		}
