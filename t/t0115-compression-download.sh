@@ -10,12 +10,21 @@ one, asks for the header and table with a range request, then for the
 stored bytes from the block where the raw bytes end, and verifies the
 sha256 of the whole object. Raw bytes a raw download left are resumed
 the same way from the .gmz, and a server that ignores Range sends the
-whole container, which is decoded from its start.'
+whole container, which is decoded from its start. S3 (SigV4, s3rver)
+runs on the same engine: the same resume there.
+
+Then downloads of either form: an object in neither form leaves no
+incomplete file; wrong bytes in one form (a damaged raw copy beside a
+good .gmz, or the reverse) make the download ask for the other; and a
+.gmz too short to be a container of its object does not count as there,
+so push replaces it.'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-httpd.sh"
+. "$TEST_DIRECTORY/lib-s3.sh"
 
 start_httpd
+start_s3 models
 
 . "$TEST_DIRECTORY/lib-fault-proxy.sh"
 
@@ -170,6 +179,33 @@ test_expect_success 'a wrong byte in the kept blocks: the sha256 catches it, the
 	git -C lazy -c model.storage="$HTTPD_URL/open/models" model fetch 2>err &&
 	test_cmp_bin work/big.pth "$(obj lazy/.git/model/objects $oid)" &&
 	httpd_log_wait 1 GET 200 "$oid.gmz$"
+'
+
+test_expect_success 'S3: a cut compressed download resumes at its block with Range' '
+	s3_use_keys &&
+	s3="-c model.storage=s3://models/team" &&
+	git -C work $s3 -c model.s3.endpoint="$S3_ENDPOINT" model push --all origin &&
+	k=$(s3_key team $oid) &&
+	s3gmz=$(s3_object_path models $k.gmz) &&
+	test_path_is_file "$s3gmz" &&
+	FAULT_PROXY_UPSTREAM=${S3_ENDPOINT##*:} &&
+	start_proxy cut 1000 &&
+	test_when_finished "stop_proxy; unset FAULT_PROXY_UPSTREAM" &&
+	fresh_clone &&
+	test_must_fail git -C lazy $s3 -c model.s3.endpoint="$PROXY_URL" \
+		-c model.retries=0 model fetch 2>err &&
+	stop_proxy &&
+	part=$(size lazy/.git/model/incomplete/$oid) &&
+	test "$part" -ge $BLOCK &&
+	test $((part % BLOCK)) = 0 &&
+	from=$(stored_offset "$s3gmz" $part) &&
+	start_proxy pass 0 &&
+	git -C lazy $s3 -c model.s3.endpoint="$PROXY_URL" model fetch &&
+	test_cmp_bin work/big.pth "$(obj lazy/.git/model/objects $oid)" &&
+	test_cmp_bin work/raw.pth "$(obj lazy/.git/model/objects $roid)" &&
+	grep "^GET /models/$k.gmz 206 range=bytes=0-[0-9]* fault=none" proxy.log &&
+	grep "^GET /models/$k.gmz 206 range=bytes=$from- fault=none" proxy.log &&
+	! grep "^GET /models/$k.gmz 200 .*fault=none" proxy.log
 '
 
 test_expect_success 'an object in neither form leaves no incomplete file' '
