@@ -677,10 +677,12 @@ static void *pipe_worker(void *arg)
 #define ZC_THREADS_MAX 8
 
 /*
- * A pipe for `nr` blocks of at most `max_raw` bytes, worked on by `fn`
- * in threads, or in pipe_submit() when there is one core or one block.
+ * A pipe for `nr` blocks of at most `max_raw` bytes from block `first`
+ * on, worked on by `fn` in threads, or in pipe_submit() when there is one
+ * core or one block.
  */
-static struct zc_pipe *pipe_start(uint32_t nr, uint32_t max_raw,
+static struct zc_pipe *pipe_start(uint32_t first, uint32_t nr,
+				  uint32_t max_raw,
 				  void (*fn)(struct zc_pipe *p,
 					     struct zc_slot *s, uint32_t i))
 {
@@ -690,6 +692,8 @@ static struct zc_pipe *pipe_start(uint32_t nr, uint32_t max_raw,
 
 	p->fn = fn;
 	p->max_raw = max_raw;
+	/* before the threads start, which read them */
+	p->head = p->submitted = p->taken = first;
 	pthread_mutex_lock(&mem_lock);
 	mem_pipes++;
 	pthread_mutex_unlock(&mem_lock);
@@ -888,9 +892,8 @@ static int decoder_start(struct zc_decoder *d, uint32_t first,
 	for (i = first; i < d->h.nr; i++)
 		if (d->h.blocks[i].raw_len > max)
 			max = d->h.blocks[i].raw_len;
-	d->pipe = pipe_start(d->h.nr - first, max, slot_decode);
+	d->pipe = pipe_start(first, d->h.nr - first, max, slot_decode);
 	d->pipe->h = &d->h;
-	d->pipe->head = d->pipe->submitted = d->pipe->taken = first;
 	zc_block_offsets(&d->h, first, &stored, &raw);
 	d->next = first;
 	d->emitted = raw;
@@ -1321,7 +1324,7 @@ int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
 		error_errno("cannot seek in the compressed output");
 		goto out;
 	}
-	p = pipe_start(h.nr, bs, slot_encode);
+	p = pipe_start(0, h.nr, bs, slot_encode);
 	p->opts = opts;
 	/* read a block into each free slot; write blocks as they are done */
 	while (done < size) {
