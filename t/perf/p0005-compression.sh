@@ -10,9 +10,10 @@
 # directory instead (lib-compression.py make <dir> [SCALE] made them
 # before: training takes minutes). For each setting: the bytes in
 # storage, the push time, and the time of a clone that smudges every file
-# from storage; with nginx installed, the time of the same clone over
-# HTTP from nginx, at full speed and with nginx's limit_rate at
-# PERF_COMPRESS_RATE (8m) per connection; then zstd -T0 at the same
+# from storage; with nginx installed, the time of a push over HTTP to
+# nginx (WebDAV PUT) and of the same clone over HTTP from nginx, at full
+# speed and with nginx's limit_rate at PERF_COMPRESS_RATE (8m) per
+# connection; then zstd -T0 at the same
 # level (3) on each file, and zstd -T0 -d. The storage is written with
 # model.file.hardLinks=false, so a raw push is a copy, not a link. No
 # targets: numbers only.
@@ -130,6 +131,12 @@ else
 			server {
 				listen 127.0.0.1:$port;
 				location /fast/ { alias "$PWD/"; }
+				location /dav/ {
+					alias "$PWD/dav/";
+					dav_methods PUT;
+					create_full_put_path on;
+					client_max_body_size 0;
+				}
 				location /slow/ { alias "$PWD/"; limit_rate $PERF_COMPRESS_RATE; }
 			}
 		}
@@ -146,11 +153,23 @@ else
 		n=$((n + 1))
 	done
 	test -s nginx/pid || perf_die "nginx did not start: $(cat nginx/out)"
-	echo "clone over HTTP (nginx), full speed and limit_rate $PERF_COMPRESS_RATE per connection"
-	printf '%-22s %12s %9s %9s\n' setting stored fast limited
+	mkdir dav &&
+	echo "push over HTTP (nginx WebDAV PUT); clone over HTTP at full speed and limit_rate $PERF_COMPRESS_RATE per connection" &&
+	printf '%-22s %12s %9s %9s %9s\n' setting stored push clone limited
 	for mode in none auto zstd
 	do
-		t=
+		pushes=
+		r=0
+		while test $r -lt $PERF_REPEAT
+		do
+			rm -rf "dav/storage-$mode" &&
+			pushes="$pushes $(secs git -C work -c model.compression=$mode \
+				-c model.storage="http://127.0.0.1:$port/dav/storage-$mode" \
+				model push --all origin)" ||
+				perf_die "push over HTTP with model.compression=$mode failed"
+			r=$((r + 1))
+		done
+		t=$(echo $pushes | tr ' ' '\n' | best)
 		for where in fast slow
 		do
 			rm -rf "http-$mode" &&
@@ -164,8 +183,8 @@ else
 					perf_die "http-$mode/${f#data/} differs from $f"
 			done
 		done
-		printf '%-22s %12s %8ss %8ss\n' "model.compression=$mode" \
-			"$(cat $(find "storage-$mode" -type f) | wc -c)" $t
+		printf '%-22s %12s %8ss %8ss %8ss\n' "model.compression=$mode" \
+			"$(cat $(find "dav/storage-$mode" -type f) | wc -c)" $t
 	done
 	kill $nginx_pid
 	wait $nginx_pid 2>/dev/null
