@@ -216,15 +216,17 @@ enum model_format model_format_detect(const unsigned char *head, size_t len,
 		return MODEL_FORMAT_GGUF;
 	if (len >= 4 && !memcmp(head, "PK\003\004", 4))
 		return MODEL_FORMAT_TORCH_ZIP;
-	/* a pickle's PROTO opcode: torch.save() before 1.6 */
-	if (len >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5)
-		return MODEL_FORMAT_TORCH_LEGACY;
 	/*
 	 * a header length, then a JSON object; the length is not checked
-	 * here, so that a lying one is reported by the reader
+	 * here, so that a lying one is reported by the reader. Before the
+	 * pickle: a length of 0x280 starts as a PROTO 2 opcode does, while
+	 * legacy torch's pickle has its magic number (LONG1) there.
 	 */
 	if (len >= 9 && head[8] == '{' && get_le(head, 8) >= 2)
 		return MODEL_FORMAT_SAFETENSORS;
+	/* a pickle's PROTO opcode: torch.save() before 1.6 */
+	if (len >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5)
+		return MODEL_FORMAT_TORCH_LEGACY;
 	if (looks_like_onnx(head, len))
 		return MODEL_FORMAT_ONNX;
 	return MODEL_FORMAT_UNKNOWN;

@@ -79,6 +79,7 @@ static void test_detect(void)
 	static const unsigned char zip[] = "PK\003\004\024\0\0\0";
 	static const unsigned char pickle[] = "\200\002\212\012l\374\234F";
 	static const unsigned char st[] = "\020\0\0\0\0\0\0\0{\"a\":1}";
+	static const unsigned char st640[] = "\200\002\0\0\0\0\0\0{\"a\":1}";
 	static const unsigned char onnx[] = "\010\007\022\007pytorch";
 	static const unsigned char text[] = "version git-model/1\n";
 
@@ -90,6 +91,9 @@ static void test_detect(void)
 	       "detect: a pickle is legacy torch");
 	is_int(model_format_detect(st, 16, 100), MODEL_FORMAT_SAFETENSORS,
 	       "detect: safetensors");
+	/* a header of 640 bytes: its length starts as a pickle's PROTO 2 */
+	is_int(model_format_detect(st640, 16, 1000), MODEL_FORMAT_SAFETENSORS,
+	       "detect: safetensors whose length looks like a pickle");
 	is_int(model_format_detect(onnx, 11, 100), MODEL_FORMAT_ONNX,
 	       "detect: onnx");
 	is_int(model_format_detect(text, 16, 100), MODEL_FORMAT_UNKNOWN,
