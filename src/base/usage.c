@@ -8,7 +8,7 @@
 
 #include "banned.h"
 
-static int quiet;
+static __thread int quiet;
 
 int set_error_quiet(int q)
 {

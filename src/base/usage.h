@@ -29,7 +29,8 @@ void NORETURN BUG_fl(const char *file, int line, const char *fmt, ...)
 /*
  * When set, error() and warning() are silent (a caller probing input that may
  * legitimately be invalid, e.g. "is this content a pointer?"). Returns the
- * previous value.
+ * previous value. The setting is the calling thread's own: other threads
+ * keep reporting.
  */
 int set_error_quiet(int quiet);
 

@@ -254,6 +254,7 @@ void model_file_cache_hashes(const struct store *s, const char *oid,
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	size_t i;
+	int quiet;
 
 	if (cache_path(s, oid, &path) < 0 || mkdir_leading(path.buf) < 0)
 		goto cleanup;
@@ -265,9 +266,9 @@ void model_file_cache_hashes(const struct store *s, const char *oid,
 				    info->tensors[i].offset,
 				    info->tensors[i].length, hashes[i]);
 	/* Only a speed-up: a cache that cannot be written is no error. */
-	set_error_quiet(1);
+	quiet = set_error_quiet(1);
 	write_file_atomically(path.buf, text.buf, text.len, 0444, 1);
-	set_error_quiet(0);
+	set_error_quiet(quiet);
 cleanup:
 	strbuf_release(&path);
 	strbuf_release(&text);
