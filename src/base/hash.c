@@ -50,6 +50,13 @@ void hash_release(struct hash *h)
 
 int hash_fd(int fd, char hex[HASH_HEXSZ + 1], uint64_t *size)
 {
+	return hash_fd_each(fd, hex, size, NULL, NULL);
+}
+
+int hash_fd_each(int fd, char hex[HASH_HEXSZ + 1], uint64_t *size,
+		 void (*each)(void *ctx, const void *buf, size_t len),
+		 void *ctx)
+{
 	struct hash h = HASH_INIT;
 	size_t bufsz = 1 << 20;
 	char *buf = xmalloc(bufsz);
@@ -67,6 +74,8 @@ int hash_fd(int fd, char hex[HASH_HEXSZ + 1], uint64_t *size)
 		if (!n)
 			break;
 		hash_update(&h, buf, n);
+		if (each)
+			each(ctx, buf, n);
 		total += n;
 	}
 	hash_finish(&h, hex);

@@ -36,4 +36,13 @@ void hash_release(struct hash *h);
  */
 int hash_fd(int fd, char hex[HASH_HEXSZ + 1], uint64_t *size);
 
+/*
+ * The same, and each run of bytes read is also handed to `each(ctx, buf,
+ * len)`, in order, before the next read (it must not keep `buf`). `each`
+ * may be NULL.
+ */
+int hash_fd_each(int fd, char hex[HASH_HEXSZ + 1], uint64_t *size,
+		 void (*each)(void *ctx, const void *buf, size_t len),
+		 void *ctx);
+
 #endif

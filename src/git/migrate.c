@@ -237,7 +237,7 @@ static int bring_object(struct migrate *m, const char *path, const char *oid,
 	}
 	if (m->dry_run)
 		goto cleanup;
-	r = store_link(&m->store, oid, size, src.buf);
+	r = store_link(&m->store, oid, size, src.buf, NULL);
 	if (r > 0) {
 		m->linked++;
 	} else if (!r && !copy_in(m, oid, size, src.buf)) {

@@ -328,29 +328,3 @@ int model_file_hash_cached(struct model_file *mf, const struct store *s)
 {
 	return hash_tensors(mf, s, 1);
 }
-
-void model_file_hash_object(const struct store *s, const char *oid,
-			    uint64_t size)
-{
-	struct model_file mf = MODEL_FILE_INIT;
-	struct strbuf err = STRBUF_INIT;
-	unsigned char head[16];
-	enum model_format f;
-	int quiet = set_error_quiet(1);
-	int fd = store_open(s, oid, size);
-
-	if (fd < 0 || use_fd(&mf, fd) < 0)
-		goto cleanup;
-	if (pread(mf.fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
-		goto cleanup;
-	f = model_format_detect(head, sizeof(head), size);
-	if (f != MODEL_FORMAT_SAFETENSORS && f != MODEL_FORMAT_GGUF)
-		goto cleanup;
-	memcpy(mf.oid, oid, sizeof(mf.oid));
-	if (!model_file_read(&mf, &err) && model_file_hash_cached(&mf, s))
-		model_file_hash(&mf, s);
-cleanup:
-	set_error_quiet(quiet);
-	strbuf_release(&err);
-	model_file_release(&mf);
-}

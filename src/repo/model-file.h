@@ -98,15 +98,6 @@ void model_file_cache_hashes(const struct store *s, const char *oid,
 			     char (*hashes)[OID_HEXSZ + 1]);
 
 /*
- * Hash and cache the tensors of the store object `oid` of `size` bytes
- * when it is a .safetensors or GGUF file whose hashes are not cached yet
- * (downloads call it, so that the first diff reads only headers). Only a
- * speed-up: nothing is reported, whatever fails.
- */
-void model_file_hash_object(const struct store *s, const char *oid,
-			    uint64_t size);
-
-/*
  * Drop the tensor hashes cached for the store object `oid` (prune calls
  * it for each object it deletes). 0 (also when none were cached) or -1.
  */

@@ -15,6 +15,13 @@
  * is left to the diff that needs it.
  */
 #define TAP_MAX_HEADER (16u << 20)
+/*
+ * Runs of bytes shorter than this (an HTTP download's are 16 KiB) are
+ * gathered into one before the thread gets them.
+ */
+#define TAP_CHUNK (1u << 20)
+/* Bytes model_format_detect() is given to tell a model. */
+#define TAP_SNIFF 16
 
 /* A copy of a run of bytes the writer handed over. */
 struct chunk {
@@ -34,6 +41,8 @@ struct tensor_tap {
 	pthread_cond_t cv;
 	struct chunk q[2];
 	int head, queued, done;
+	int filling;		/* the writer's: the slot after the queued
+				   ones holds bytes not handed over yet */
 
 	/* The thread's own until it is joined. */
 	uint64_t pos;		/* bytes seen */
@@ -199,40 +208,61 @@ static int is_model(const void *buf, size_t len, uint64_t size)
 	return f == MODEL_FORMAT_SAFETENSORS || f == MODEL_FORMAT_GGUF;
 }
 
+/* Hand the slot being filled to the thread. */
+static void queue_filling(struct tensor_tap *tt)
+{
+	pthread_mutex_lock(&tt->mu);
+	tt->queued++;
+	tt->filling = 0;
+	pthread_cond_broadcast(&tt->cv);
+	pthread_mutex_unlock(&tt->mu);
+}
+
 static void tap_data(struct store_tap *tap, const void *buf, size_t len)
 {
 	struct tensor_tap *tt = (struct tensor_tap *)tap;
 	struct chunk *c;
 
-	if (tt->off)
+	if (tt->off || !len)
 		return;
+	/*
+	 * The slot after the queued ones is filled here: the thread touches
+	 * only queued slots, and taking one from the head leaves the index
+	 * of the slot after them as it was.
+	 */
+	pthread_mutex_lock(&tt->mu);
+	while (!tt->filling && tt->queued == 2)
+		pthread_cond_wait(&tt->cv, &tt->mu);
+	c = &tt->q[(tt->head + tt->queued) % 2];
+	pthread_mutex_unlock(&tt->mu);
+	if (!tt->filling) {
+		c->len = 0;
+		tt->filling = 1;
+	}
+	if (c->alloc - c->len < len) {
+		size_t want = c->len + len;
+
+		if (want < TAP_CHUNK)
+			want = TAP_CHUNK;
+		c->buf = xrealloc(c->buf, want);
+		c->alloc = want;
+	}
+	memcpy(c->buf + c->len, buf, len);
+	c->len += len;
+
 	if (!tt->running) {
-		if (!is_model(buf, len, tt->size) ||
+		/* The first bytes say whether it is a model at all. */
+		if (c->len < TAP_SNIFF && c->len < tt->size)
+			return;
+		if (!is_model(c->buf, c->len, tt->size) ||
 		    pthread_create(&tt->thread, NULL, tap_main, tt)) {
 			tt->off = 1;
 			return;
 		}
 		tt->running = 1;
 	}
-	pthread_mutex_lock(&tt->mu);
-	while (tt->queued == 2)
-		pthread_cond_wait(&tt->cv, &tt->mu);
-	c = &tt->q[(tt->head + tt->queued) % 2];
-	pthread_mutex_unlock(&tt->mu);
-
-	/* The thread does not touch a slot that is not queued. */
-	if (c->alloc < len) {
-		free(c->buf);
-		c->buf = xmalloc(len);
-		c->alloc = len;
-	}
-	memcpy(c->buf, buf, len);
-	c->len = len;
-
-	pthread_mutex_lock(&tt->mu);
-	tt->queued++;
-	pthread_cond_broadcast(&tt->cv);
-	pthread_mutex_unlock(&tt->mu);
+	if (c->len >= TAP_CHUNK)
+		queue_filling(tt);
 }
 
 struct store_tap *tensor_tap_new(uint64_t size)
@@ -257,6 +287,8 @@ void tensor_tap_finish(struct store_tap *tap, const struct store *s,
 	if (!tt)
 		return;
 	if (tt->running) {
+		if (tt->filling)
+			queue_filling(tt);
 		pthread_mutex_lock(&tt->mu);
 		tt->done = 1;
 		pthread_cond_broadcast(&tt->cv);

@@ -10,8 +10,9 @@
  * bytes; only a .safetensors or GGUF file (whose header is at the front)
  * is hashed, any other content costs that one look. The header is read
  * from the first bytes as they come, then each tensor's bytes are hashed
- * on a thread of the tap's own, from copies of the writer's blocks, so
- * the writer waits for it only when it is two blocks behind.
+ * on a thread of the tap's own, from copies of the writer's runs of bytes
+ * (short runs gathered into runs of a MiB), so the writer waits for it
+ * only when it is two runs behind. One writer thread at a time.
  *
  * Only a speed-up: when anything goes wrong (a header it cannot read, a
  * size other than the one expected, a thread that cannot start), nothing

@@ -678,16 +678,25 @@ cleanup:
 
 /*
  * The file `fd` (read from its start), a clone or a link at `tmp_path`,
- * into the store once it hashes to `oid` with `size` bytes. `fd` is
- * closed, and `tmp_path` unlinked on failure. 1, or -1 (reported).
+ * into the store once it hashes to `oid` with `size` bytes; `tap` (when
+ * not NULL) sees the bytes as they are hashed. `fd` is closed, and
+ * `tmp_path` unlinked on failure. 1, or -1 (reported).
  */
+static void tap_each(void *tap_, const void *buf, size_t len)
+{
+	struct store_tap *tap = tap_;
+
+	tap->data(tap, buf, len);
+}
+
 static int adopt_verified(const struct store *s, const char *oid,
-			  uint64_t size, int fd, const char *tmp_path)
+			  uint64_t size, int fd, const char *tmp_path,
+			  struct store_tap *tap)
 {
 	char got[HASH_HEXSZ + 1];
 	uint64_t got_size;
 
-	if (hash_fd(fd, got, &got_size) < 0)
+	if (hash_fd_each(fd, got, &got_size, tap ? tap_each : NULL, tap) < 0)
 		goto fail;
 	if (got_size != size || strcmp(got, oid)) {
 		error("content does not match its object id: expected %s, "
@@ -702,7 +711,7 @@ fail:
 }
 
 int store_clone(const struct store *s, const char *oid, uint64_t size,
-		int fd)
+		int fd, struct store_tap *tap)
 {
 	struct strbuf tmp = STRBUF_INIT;
 	int out = -1, ret = 0;
@@ -715,7 +724,7 @@ int store_clone(const struct store *s, const char *oid, uint64_t size,
 	}
 	if (clone_fd(fd, out) < 0)
 		goto cleanup; /* no reflinks here: the caller copies */
-	ret = adopt_verified(s, oid, size, out, tmp.buf);
+	ret = adopt_verified(s, oid, size, out, tmp.buf, tap);
 	out = -1;
 	strbuf_reset(&tmp);
 cleanup:
@@ -747,7 +756,7 @@ static int link_in_tmp(const struct store *s, const char *src,
 }
 
 int store_link(const struct store *s, const char *oid, uint64_t size,
-	       const char *src)
+	       const char *src, struct store_tap *tap)
 {
 	struct strbuf tmp = STRBUF_INIT;
 	struct stat st;
@@ -776,7 +785,7 @@ int store_link(const struct store *s, const char *oid, uint64_t size,
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (st.st_mode & 0222) || (uint64_t)st.st_size != size)
 		goto cleanup;
-	ret = adopt_verified(s, oid, size, fd, tmp.buf);
+	ret = adopt_verified(s, oid, size, fd, tmp.buf, tap);
 	fd = -1;
 	strbuf_reset(&tmp);
 cleanup:

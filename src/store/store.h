@@ -167,12 +167,14 @@ int store_adopt(const struct store *s, const char *oid, int fd,
 /*
  * Put the file open as `fd` into the store as `oid` as a copy-on-write
  * clone (clone_fd()): no data is written, yet the store's copy is its own.
- * The clone is hashed before it goes in. Returns 1 when stored, 0 when
- * the file system cannot clone it (copy it instead), -1 when its bytes
- * are not the object or on error (reported).
+ * The clone is hashed before it goes in; `tap` (when not NULL) sees its
+ * bytes as they are hashed, as a writer's tap does (store_tap below).
+ * Returns 1 when stored, 0 when the file system cannot clone it (copy it
+ * instead), -1 when its bytes are not the object or on error (reported).
  */
+struct store_tap;
 int store_clone(const struct store *s, const char *oid, uint64_t size,
-		int fd);
+		int fd, struct store_tap *tap);
 
 /*
  * Put the file at `src` into the store as `oid` by a hard link, once it
@@ -181,10 +183,10 @@ int store_clone(const struct store *s, const char *oid, uint64_t size,
  * under it. Returns 1 when stored; 0 when it cannot be linked (errno
  * from link(), e.g. EXDEV or EPERM, or 0 for a writable or odd file: copy
  * it instead); -1 when its bytes are not the object or on error
- * (reported).
+ * (reported). `tap` as for store_clone().
  */
 int store_link(const struct store *s, const char *oid, uint64_t size,
-	       const char *src);
+	       const char *src, struct store_tap *tap);
 
 /*
  * Is there room for `bytes` more in the store's file system (statvfs(3):

@@ -161,7 +161,7 @@ cleanup:
 }
 
 static int file_clone_get(struct storage *s, const char *oid, uint64_t size,
-			  const struct store *store)
+			  const struct store *store, struct store_tap *tap)
 {
 	struct file_storage *fs = s->data;
 	struct strbuf path = STRBUF_INIT;
@@ -171,14 +171,14 @@ static int file_clone_get(struct storage *s, const char *oid, uint64_t size,
 	if (!no(&fs->no_clone)) {
 		fd = open(path.buf, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			ret = store_clone(store, oid, size, fd);
+			ret = store_clone(store, oid, size, fd, tap);
 			close(fd);
 			if (!ret)
 				set_no(&fs->no_clone);
 		}
 	}
 	if (!ret && !no(&fs->no_link)) {
-		ret = store_link(store, oid, size, path.buf);
+		ret = store_link(store, oid, size, path.buf, tap);
 		/* Not an error; another object may be linkable (its mode). */
 		if (!ret && (errno == EXDEV || errno == EPERM ||
 			     errno == EMLINK || errno == EOPNOTSUPP))

@@ -106,11 +106,12 @@ struct storage_sync_ops {
 	/*
 	 * Optional: put the object into `store` without copying its bytes,
 	 * as a copy-on-write clone (store_clone()) or a hard link
-	 * (store_link()). 1 done, 0 not possible here (get() it instead),
-	 * -1 error (reported).
+	 * (store_link()), `tap` (may be NULL) seeing its bytes as they
+	 * are verified. 1 done, 0 not possible here (get() it instead), -1
+	 * error (reported).
 	 */
 	int (*clone_get)(struct storage *s, const char *oid, uint64_t size,
-			 const struct store *store);
+			 const struct store *store, struct store_tap *tap);
 	/*
 	 * Optional, together: the object's compressed form
 	 * (git-model-compression(5)), kept beside it as <object>.gmz.

@@ -112,6 +112,8 @@ static int emit_incomplete(void *data, const void *buf, size_t len)
 		return -1;
 	}
 	hash_update(&it->hash, buf, len);
+	if (it->tap)
+		it->tap->data(it->tap, buf, len);
 	it->have += len;
 	it->progress_now = it->have;
 	return 0;
@@ -128,6 +130,7 @@ static int restart_incomplete(struct transfer_item *it)
 	it->progress_now = 0;
 	hash_release(&it->hash);
 	hash_start(&it->hash);
+	item_tap_start(it);
 	return 0;
 }
 
@@ -199,6 +202,7 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 				return 0;
 			it->have = 0;
 			hash_start(&it->hash);
+			item_tap_start(it);
 		}
 	}
 	if (it->have + len > it->size) {
@@ -210,6 +214,8 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 		return 0;
 	}
 	hash_update(&it->hash, buf, len);
+	if (it->tap)
+		it->tap->data(it->tap, buf, len);
 	it->have += len;
 	it->progress_now = it->have;
 	return len;
@@ -292,6 +298,7 @@ static int hash_incomplete(struct transfer_item *it, uint64_t keep)
 	}
 	hash_release(&it->hash);
 	hash_start(&it->hash);
+	item_tap_start(it);
 	buf = xmalloc(COPY_BLOCK);
 	for (left = it->have; left;) {
 		ssize_t n = pread(it->fd, buf, left < COPY_BLOCK ? left :
@@ -305,6 +312,8 @@ static int hash_incomplete(struct transfer_item *it, uint64_t keep)
 					   it->incomplete.buf);
 		}
 		hash_update(&it->hash, buf, n);
+		if (it->tap)
+			it->tap->data(it->tap, buf, n);
 		left -= n;
 		off += n;
 	}

@@ -98,6 +98,12 @@ struct transfer_item {
 	int status_checked;
 	int wrong_bytes;
 	int write_errno; /* writing the partial file failed */
+	/*
+	 * Tensor hashes (tensor-tap.h) of the object's bytes as they
+	 * arrive, from its first byte: cached when the item is done,
+	 * dropped when it fails or starts over. NULL: none.
+	 */
+	struct store_tap *tap;
 
 	/* uploads */
 	int in_fd;
@@ -183,9 +189,15 @@ void item_mismatch(struct transfer_item *it, const char *why);
  * Close the item's files of the local store (`fd`, `in_fd`) before a
  * request is sent again; the spool of a compressed upload (`zc_fd`)
  * stays, for the requests that send it again, until the object's item
- * ends (item_done(), item_fail()).
+ * ends (item_done(), item_fail()). The item's tap is dropped.
  */
 void item_close_files(struct transfer_item *it);
+/*
+ * A download's tap, before its first byte is written (dropping any
+ * earlier one): only for downloads into the user's own store. The tap
+ * must then see every byte of the object, in order.
+ */
+void item_tap_start(struct transfer_item *it);
 
 /* A part of a multipart upload ended (transfer-http.c). */
 void transfer_part_ended(struct transfer_item *part);

@@ -53,8 +53,9 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 			item_done(it, ST_DONE);
 		return;
 	}
+	item_tap_start(it);
 	if (ops->clone_get) {
-		res = ops->clone_get(s, it->oid, it->size, t->store);
+		res = ops->clone_get(s, it->oid, it->size, t->store, it->tap);
 		if (res > 0) {
 			item_done(it, ST_DONE);
 			return;
@@ -73,8 +74,12 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 		strbuf_release(&why);
 		return;
 	}
-	if (store_writer_start(&w, t->store) < 0 ||
-	    ops->get(s, it->oid, it->size, &w) < 0) {
+	res = store_writer_start(&w, t->store);
+	if (!res) {
+		w.tap = it->tap;
+		res = ops->get(s, it->oid, it->size, &w);
+	}
+	if (res < 0) {
 		store_writer_abort(&w);
 		if (!ops->exists(s, it->oid, it->size))
 			it->fail_kind = FAIL_ABSENT;

@@ -426,6 +426,7 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it)
 		item_fail(it, "the copy failed");
 		goto out;
 	}
+	w.tap = it->tap;
 	buf = xmalloc(COPY_BLOCK);
 	for (;;) {
 		ssize_t n = xread(fd, buf, COPY_BLOCK);

@@ -11,7 +11,7 @@
 #include "config.h"
 #include "human.h"
 #include "loan.h"
-#include "model-file.h"
+#include "tensor-tap.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -92,8 +92,26 @@ void transfer_add(struct transfer *t, const char *oid, uint64_t size,
 	t->bytes_total += size;
 }
 
+void item_tap_start(struct transfer_item *it)
+{
+	struct transfer *t = it->t;
+
+	tensor_tap_finish(it->tap, t->store, NULL);
+	it->tap = NULL;
+	if (t->dir == TRANSFER_DOWNLOAD && t->store && !t->foreign)
+		it->tap = tensor_tap_new(it->size);
+}
+
+/* The tap's hashes are cached for an object now in the store. */
+static void item_tap_end(struct transfer_item *it, int stored)
+{
+	tensor_tap_finish(it->tap, it->t->store, stored ? it->oid : NULL);
+	it->tap = NULL;
+}
+
 void item_close_files(struct transfer_item *it)
 {
+	item_tap_end(it, 0);
 	/* an empty partial download tells a later run nothing: not kept */
 	if (it->fd >= 0 && !it->have && it->incomplete.len)
 		unlink(it->incomplete.buf);
@@ -271,6 +289,7 @@ void item_fail(struct transfer_item *it, const char *fmt, ...)
 
 void item_done(struct transfer_item *it, enum stage how)
 {
+	item_tap_end(it, how == ST_DONE);
 	item_close_files(it);
 	if (it->parent) {
 		it->stage = how;
@@ -377,22 +396,6 @@ static void mark_stored(struct transfer *t)
 	free(oids);
 }
 
-/*
- * The tensor hashes of the weights just downloaded, while their bytes are
- * in the page cache, so that the first diff of them reads only headers.
- */
-static void hash_downloaded(struct transfer *t)
-{
-	size_t i;
-
-	if (t->dir != TRANSFER_DOWNLOAD || !t->store || t->foreign)
-		return;
-	for (i = 0; i < t->top; i++)
-		if (t->items[i]->stage == ST_DONE)
-			model_file_hash_object(t->store, t->items[i]->oid,
-					       t->items[i]->size);
-}
-
 size_t transfer_run(struct transfer *t)
 {
 	uint64_t start = transfer_now_ms();
@@ -415,6 +418,5 @@ size_t transfer_run(struct transfer *t)
 	if (t->progress)
 		transfer_draw_progress(t, start, 1);
 	mark_stored(t);
-	hash_downloaded(t);
 	return t->failed;
 }

@@ -65,10 +65,10 @@ test -x /usr/bin/time || {
 # The scenarios' sizes; the issue's by default.
 if test -n "$PERF_QUICK"
 then
-	: "${PERF_BIG:=64m}" "${PERF_HUGE:=128m}"
+	: "${PERF_BIG:=64m}" "${PERF_HUGE:=128m}" "${PERF_ST:=64m}"
 	: "${PERF_SMALL:=50x64k}" "${PERF_MEDIUM:=4x8m}" "${PERF_REPEAT:=1}"
 else
-	: "${PERF_BIG:=2g}" "${PERF_HUGE:=4g}"
+	: "${PERF_BIG:=2g}" "${PERF_HUGE:=4g}" "${PERF_ST:=512m}"
 	: "${PERF_SMALL:=200x1m}" "${PERF_MEDIUM:=20x64m}" "${PERF_REPEAT:=3}"
 fi
 

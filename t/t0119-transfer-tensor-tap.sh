@@ -1,0 +1,141 @@
+#!/bin/sh
+
+test_description='a download hashes the tensors of what it brings as the bytes arrive
+
+Tensor hashes of a .safetensors object are cached when it enters the
+local store, also by download, so that the first diff reads only
+headers. They are computed from the bytes the transfer verifies, not by
+reading the object again afterwards: for each way an object comes (a
+file:// link, a file:// copy, a file:// .gmz, HTTP raw, resumed HTTP,
+HTTP .gmz), `git model fetch` reads from files no more than the transfer
+needs (storage'"'"'s copy, a partial download) plus half the object, and the
+cached hashes are the tensors'"'"' own.'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-httpd.sh"
+
+PYTHON=/usr/bin/python3
+start_httpd
+
+# A .safetensors of 8 F32 tensors, 16 MiB in all, from SEED; and the
+# lines `git model show` prints for its tensors, in m.hashes.
+make_model () {
+	$PYTHON - m.hdr m.hashes <<-\EOF &&
+	import json, struct, sys
+	n, each = 8, 2 << 20
+	meta = {"t%d" % i: {"dtype": "F32", "shape": [each // 4],
+			    "data_offsets": [i * each, (i + 1) * each]}
+		for i in range(n)}
+	h = json.dumps(meta).encode()
+	h += b" " * (-len(h) % 8)
+	open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h)
+	EOF
+	{ cat m.hdr && test-tool genrandom "$1" 16m; } >m.safetensors &&
+	$PYTHON - m.safetensors <<-\EOF >m.hashes
+	import hashlib, json, struct, sys
+	data = open(sys.argv[1], "rb").read()
+	n = struct.unpack("<Q", data[:8])[0]
+	meta = json.loads(data[8:8 + n])
+	for name in sorted(meta):
+	    a, b = meta[name]["data_offsets"]
+	    digest = hashlib.sha256(data[8 + n + a:8 + n + b]).hexdigest()[:16]
+	    print("%s F32 [%d] %s" % (name, (b - a) // 4, digest))
+	EOF
+}
+
+# rchar CMD...: run CMD (its output to cmd.out), and print the bytes it
+# and its children read (rchar of /proc/<pid>/io, read before it is reaped).
+rchar () {
+	$PYTHON - "$@" <<-\EOF
+	import os, subprocess, sys
+	with open("cmd.out", "wb") as out:
+	    p = subprocess.Popen(sys.argv[1:], stdout=out, stderr=out)
+	os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+	io = dict(l.split(": ") for l in open("/proc/%d/io" % p.pid))
+	if p.wait():
+	    sys.exit("command failed: " + open("cmd.out").read())
+	print(int(io["rchar"]))
+	EOF
+}
+
+# check_fetch WHAT FROM: fetch main's model into an empty store. The bytes
+# read from files and pipes (rchar leaves out sockets) stay under FROM,
+# what the transfer itself reads from files, plus half the object; and
+# its tensors' hashes are cached, right (show prints them after the
+# middle of the store's copy is spoiled; a copy: the store's may be a
+# hard link of storage's).
+check_fetch () {
+	rm -rf .git/model/objects .git/model/tensor-hashes &&
+	read=$(rchar git model fetch -q) &&
+	say "$1: fetch read $read bytes for an object of $size" &&
+	test $read -lt $(($2 + size / 2)) &&
+	oid=$(oid_of m.safetensors) &&
+	test_path_is_file .git/model/tensor-hashes/$(echo $oid | cut -c1-2)/$oid &&
+	object=$(obj .git/model/objects $oid) &&
+	cp "$object" spoiled &&
+	dd if=/dev/zero of=spoiled bs=1 seek=$((size / 2)) count=16 \
+		conv=notrunc 2>/dev/null &&
+	mv -f spoiled "$object" &&
+	git model show HEAD:m.safetensors >out &&
+	sed -n "s/^\([^ ]* [A-Z0-9_]* \[.*\]\) \([0-9a-f]\{16\}\)$/\1 \2/p" out |
+		sort >actual &&
+	test_cmp m.hashes actual
+}
+
+test_expect_success 'setup: a model pushed raw and compressed' '
+	git model install --local &&
+	git model track "*.safetensors" &&
+	make_model seed1 &&
+	size=$(wc -c <m.safetensors) &&
+	git add .gitattributes m.safetensors &&
+	git commit -q -m model &&
+	git config model.storage "file://$HTTPD_ROOT/auth/raw" &&
+	git config model.compression none &&
+	git model push -q &&
+	git config model.storage "file://$HTTPD_ROOT/auth/gmz" &&
+	git config model.compression auto &&
+	git model push -q &&
+	oid=$(oid_of m.safetensors) &&
+	test_path_is_file "$(obj "$HTTPD_ROOT/auth/raw" $oid)" &&
+	test_path_is_file "$(obj "$HTTPD_ROOT/auth/gmz" $oid).gmz" &&
+	test_path_is_missing "$(obj "$HTTPD_ROOT/auth/gmz" $oid)"
+'
+
+test_expect_success 'file://, linked' '
+	git config model.storage "file://$HTTPD_ROOT/auth/raw" &&
+	check_fetch "file:// link" $size
+'
+
+test_expect_success 'file://, copied' '
+	git config model.file.hardLinks false &&
+	check_fetch "file:// copy" $size &&
+	git config --unset model.file.hardLinks
+'
+
+test_expect_success 'file://, compressed' '
+	git config model.storage "file://$HTTPD_ROOT/auth/gmz" &&
+	check_fetch "file:// .gmz" $size
+'
+
+test_expect_success 'HTTP, raw' '
+	git config model.storage "$HTTPD_URL/anon/raw" &&
+	check_fetch "HTTP raw" 0
+'
+
+test_expect_success 'HTTP, compressed' '
+	git config model.storage "$HTTPD_URL/anon/gmz" &&
+	check_fetch "HTTP .gmz" 0
+'
+
+test_expect_success 'HTTP, resumed from a partial download' '
+	git config model.storage "$HTTPD_URL/anon/raw" &&
+	rm -rf .git/model/objects .git/model/tensor-hashes &&
+	mkdir -p .git/model/incomplete &&
+	oid=$(oid_of m.safetensors) &&
+	head -c 5000000 m.safetensors >.git/model/incomplete/$oid &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	check_fetch "HTTP resumed" 5000000 &&
+	httpd_log_wait 1 GET 206 "/$oid$"
+'
+
+test_done
