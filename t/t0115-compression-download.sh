@@ -265,6 +265,19 @@ test_expect_success 'a damaged .gmz beside a good raw copy: the raw one is read'
 	test "$(httpd_log_count GET 200 "/$doid.gmz$")" = 1
 '
 
+test_expect_success 'file:// storage: a damaged raw copy beside a good .gmz' '
+	git -C work -c model.storage="file://$PWD/fdmg" model push --all origin &&
+	fd=$(obj fdmg $doid) &&
+	test_path_is_file "$fd.gmz" &&
+	cp work/dmg.pth "$fd" &&
+	printf "X" | dd of="$fd" bs=1 seek=1000 conv=notrunc 2>/dev/null &&
+	chmod a-w "$fd" &&
+	fresh_clone &&
+	git -C lazy -c model.storage="file://$PWD/fdmg" model fetch 2>err &&
+	test_cmp_bin work/dmg.pth "$(obj lazy/.git/model/objects $doid)" &&
+	grep "warning: .dmg.pth.: .*$doid.*trying .*$doid.gmz" err
+'
+
 test_expect_success 'both copies damaged: a mismatch, nothing stored' '
 	printf "X" | dd of="$d" bs=1 seek=1000 conv=notrunc 2>/dev/null &&
 	fresh_clone &&

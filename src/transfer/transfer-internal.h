@@ -222,7 +222,8 @@ void transfer_run_sync(struct transfer *t, uint64_t start);
  * compresses and uploads it. 1 when it finished the item (done, skipped
  * or failed), 0 when the raw upload or check result is to follow. transfer_zc_download() decodes the compressed form into the
  * store, verified: 1 when it finished the item, 0 when storage has no
- * compressed form.
+ * compressed form, or has the raw one and it->mismatch_why is not set
+ * (set, the raw copy's bytes were wrong: that reason is warned of).
  */
 int transfer_compression_config(struct transfer *t, const struct repo *r);
 /*

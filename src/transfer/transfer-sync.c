@@ -13,7 +13,22 @@
 
 #include "usage.h"
 #include "workers.h"
+#include "wrapper.h"
 #include "banned.h"
+
+/*
+ * The raw copy in storage had wrong bytes (`why`): storage may hold the
+ * compressed form right. 1 when that finished the item, 0 when storage
+ * has no compressed form (the raw copy's mismatch stands).
+ */
+static int compressed_instead(struct transfer *t, struct transfer_item *it,
+			      const char *why)
+{
+	if (!t->storage->sync->open_compressed)
+		return 0;
+	it->mismatch_why = xstrdup(why);
+	return transfer_zc_download(t, it);
+}
 
 static void run_one(struct transfer *t, struct transfer_item *it)
 {
@@ -61,6 +76,9 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 			return;
 		}
 		if (res < 0) {
+			if (compressed_instead(t, it, "the bytes do not match "
+						      "the object id"))
+				return;
 			it->fail_kind = FAIL_MISMATCH;
 			item_fail(it, "the bytes do not match the object id "
 				      "(nothing was stored)");
@@ -88,6 +106,9 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 	}
 	if (w.size != it->size) {
 		store_writer_abort(&w);
+		if (compressed_instead(t, it, "it has another size than its "
+					      "pointer says"))
+			return;
 		it->fail_kind = FAIL_MISMATCH;
 		item_fail(it, "it has %llu bytes, its pointer says %llu",
 			  (unsigned long long)w.size,
@@ -96,6 +117,8 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 	}
 	if (store_writer_commit(&w, it->oid, NULL, NULL) < 0) {
 		/* store.c said why: a mismatch, or the disk */
+		if (compressed_instead(t, it, "its bytes were not stored"))
+			return;
 		item_fail(it, "nothing was stored");
 		return;
 	}

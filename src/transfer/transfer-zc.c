@@ -407,8 +407,12 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it)
 	char *buf = NULL;
 	int fd, ret = 1;
 
-	/* a raw copy is copied (or cloned) faster than it is decoded */
-	if (!s->sync->open_compressed || s->sync->exists(s, it->oid, it->size) > 0)
+	/*
+	 * A raw copy is copied (or cloned) faster than it is decoded, unless
+	 * its bytes were wrong (it->mismatch_why).
+	 */
+	if (!s->sync->open_compressed ||
+	    (!it->mismatch_why && s->sync->exists(s, it->oid, it->size) > 0))
 		return 0;
 	fd = s->sync->open_compressed(s, it->oid);
 	if (fd < 0) {
@@ -416,6 +420,14 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it)
 			return 0;
 		item_fail(it, "the copy failed");
 		return 1;
+	}
+	if (it->mismatch_why) {
+		struct strbuf url = STRBUF_INIT;
+
+		storage_object_location(s, it->oid, &url);
+		warning("'%s': %s: %s; trying %s.gmz", it->path, url.buf,
+			it->mismatch_why, url.buf);
+		strbuf_release(&url);
 	}
 	zc_decoder_init(&d, it->size);
 	if (store_check_room(t->store, it->size, &err) < 0) {
