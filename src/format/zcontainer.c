@@ -11,6 +11,10 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "usage.h"
 #include "wrapper.h"
 #include "zcontainer.h"
@@ -277,16 +281,77 @@ int zc_stored_size_possible(uint64_t raw_size, uint64_t stored)
  * element follow as they are. Every encoded float block's bytes pass
  * here, so the widths in use are spelled out, as in planes_join().
  */
+#ifdef __SSE2__
+/*
+ * Planes of width 2 and 4 of the first n - n % 16 elements, 16 elements
+ * at a time: the low and the high byte of each 16-bit half, by masking
+ * and shifting, then packing with unsigned saturation (which keeps bytes
+ * as they are, since each 16-bit value is below 256). Returns the
+ * elements done.
+ */
+static size_t planes_split_sse2(unsigned w, const unsigned char *in,
+				size_t n, unsigned char *out)
+{
+	const __m128i m = _mm_set1_epi16(0x00ff);
+	size_t i;
+
+	if (w == 2) {
+		for (i = 0; i + 16 <= n; i += 16) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(in + 2 * i));
+			__m128i b = _mm_loadu_si128((const __m128i *)(in + 2 * i + 16));
+
+			_mm_storeu_si128((__m128i *)(out + i),
+					 _mm_packus_epi16(_mm_and_si128(a, m),
+							  _mm_and_si128(b, m)));
+			_mm_storeu_si128((__m128i *)(out + n + i),
+					 _mm_packus_epi16(_mm_srli_epi16(a, 8),
+							  _mm_srli_epi16(b, 8)));
+		}
+		return i;
+	}
+	for (i = 0; i + 16 <= n; i += 16) {
+		const unsigned char *q = in + 4 * i;
+		__m128i a = _mm_loadu_si128((const __m128i *)q);
+		__m128i b = _mm_loadu_si128((const __m128i *)(q + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(q + 32));
+		__m128i d = _mm_loadu_si128((const __m128i *)(q + 48));
+		/* bytes 0 and 2, then 1 and 3, of elements 0-7 and 8-15 */
+		__m128i e0 = _mm_packus_epi16(_mm_and_si128(a, m), _mm_and_si128(b, m));
+		__m128i e1 = _mm_packus_epi16(_mm_and_si128(c, m), _mm_and_si128(d, m));
+		__m128i o0 = _mm_packus_epi16(_mm_srli_epi16(a, 8), _mm_srli_epi16(b, 8));
+		__m128i o1 = _mm_packus_epi16(_mm_srli_epi16(c, 8), _mm_srli_epi16(d, 8));
+
+		_mm_storeu_si128((__m128i *)(out + i),
+				 _mm_packus_epi16(_mm_and_si128(e0, m),
+						  _mm_and_si128(e1, m)));
+		_mm_storeu_si128((__m128i *)(out + n + i),
+				 _mm_packus_epi16(_mm_and_si128(o0, m),
+						  _mm_and_si128(o1, m)));
+		_mm_storeu_si128((__m128i *)(out + 2 * n + i),
+				 _mm_packus_epi16(_mm_srli_epi16(e0, 8),
+						  _mm_srli_epi16(e1, 8)));
+		_mm_storeu_si128((__m128i *)(out + 3 * n + i),
+				 _mm_packus_epi16(_mm_srli_epi16(o0, 8),
+						  _mm_srli_epi16(o1, 8)));
+	}
+	return i;
+}
+#endif
+
 VECTORIZE static void planes_split(unsigned w, const unsigned char *in,
 				   size_t len, unsigned char *out)
 {
-	size_t n = len / w, i;
+	size_t n = len / w, i = 0;
 	unsigned k;
 
+#ifdef __SSE2__
+	if (w == 2 || w == 4)
+		i = planes_split_sse2(w, in, n, out);
+#endif
 	if (w == 2) {
 		unsigned char *p0 = out, *p1 = out + n;
 
-		for (i = 0; i < n; i++) {
+		for (; i < n; i++) {
 			p0[i] = in[2 * i];
 			p1[i] = in[2 * i + 1];
 		}
@@ -294,7 +359,7 @@ VECTORIZE static void planes_split(unsigned w, const unsigned char *in,
 		unsigned char *p0 = out, *p1 = out + n, *p2 = out + 2 * n,
 			      *p3 = out + 3 * n;
 
-		for (i = 0; i < n; i++) {
+		for (; i < n; i++) {
 			p0[i] = in[4 * i];
 			p1[i] = in[4 * i + 1];
 			p2[i] = in[4 * i + 2];

@@ -405,6 +405,21 @@ int main(void)
 	encode(&opts, buf, len, &z);
 	check_table(&z, ZC_CODEC_ZSTD, -1, "bf16 weights");
 
+	/*
+	 * Planes split 16 elements at a time, then one by one: blocks of
+	 * element counts that are not multiples of 16, with bytes left over.
+	 */
+	opts.block_size = (256 << 10) + 2 * 7 + 1;
+	round_trip(&opts, buf, len - 1, "bf16 weights, blocks of 16n+7 elements and a byte");
+	encode(&opts, buf, len - 1, &z);
+	check_table(&z, ZC_CODEC_ZSTD, -1, "bf16 weights, blocks of 16n+7 elements");
+	fill_f32(buf, len);
+	opts.block_size = (256 << 10) + 4 * 9 + 3;
+	round_trip(&opts, buf, len - 2, "f32 weights, blocks of 16n+9 elements and 3 bytes");
+	encode(&opts, buf, len - 2, &z);
+	check_table(&z, ZC_CODEC_ZSTD, ZC_TRANSFORM_PLANES4, "f32 weights, blocks of 16n+9 elements");
+	opts.block_size = 256 << 10;
+
 	memset(buf, 0, len);
 	round_trip(&opts, buf, len, "zeros");
 
