@@ -332,4 +332,56 @@ test_expect_success 'file:// storage: a .gmz too short to be one is replaced' '
 	test_cmp_bin work/short23.pth raw
 '
 
+test_expect_success 'a resumed .gmz download still caches tensor hashes that are right' '
+	/usr/bin/python3 - m.hdr <<-\EOF &&
+	import json, struct, sys
+	n, each = 4, 2 << 20
+	meta = {"t%d" % i: {"dtype": "F32", "shape": [each // 4],
+			    "data_offsets": [i * each, (i + 1) * each]}
+		for i in range(n)}
+	h = json.dumps(meta).encode()
+	h += b" " * (-len(h) % 8)
+	open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h)
+	EOF
+	{ cat m.hdr && test-tool genrandom m 8m; } >work/m.safetensors &&
+	/usr/bin/python3 - work/m.safetensors <<-\EOF >m.hashes &&
+	import hashlib, json, struct, sys
+	data = open(sys.argv[1], "rb").read()
+	n = struct.unpack("<Q", data[:8])[0]
+	meta = json.loads(data[8:8 + n])
+	for name in sorted(meta):
+	    a, b = meta[name]["data_offsets"]
+	    digest = hashlib.sha256(data[8 + n + a:8 + n + b]).hexdigest()[:16]
+	    print("%s F32 [%d] %s" % (name, (b - a) // 4, digest))
+	EOF
+	(
+		cd work &&
+		git model track "*.safetensors" &&
+		git add .gitattributes m.safetensors &&
+		git commit -q -m model &&
+		git push -q origin main
+	) &&
+	moid=$(oid_of work/m.safetensors) &&
+	mg=$(obj "$HTTPD_ROOT/open/models" $moid).gmz &&
+	test_path_is_file "$mg" &&
+	fresh_clone &&
+	mkdir -p lazy/.git/model/incomplete &&
+	head -c 5000000 work/m.safetensors >lazy/.git/model/incomplete/$moid &&
+	from=$(stored_offset "$mg" 5000000) &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/open/models" model fetch &&
+	httpd_log_wait 1 GET 206 "/$moid.gmz$" &&
+	grep " GET [^ ]*/$moid.gmz 206 bytes=$from- " "$HTTPD_ACCESS_LOG" &&
+	test_path_is_file lazy/.git/model/tensor-hashes/$(echo $moid | cut -c1-2)/$moid &&
+	object=$(obj lazy/.git/model/objects $moid) &&
+	cp "$object" spoiled &&
+	dd if=/dev/zero of=spoiled bs=1 seek=6000000 count=16 \
+		conv=notrunc 2>/dev/null &&
+	mv -f spoiled "$object" &&
+	git -C lazy model show HEAD:m.safetensors >out &&
+	sed -n "s/^\([^ ]* [A-Z0-9_]* \[.*\]\) \([0-9a-f]\{16\}\)$/\1 \2/p" out |
+		sort >actual &&
+	test_cmp m.hashes actual
+'
+
 test_done
