@@ -384,4 +384,32 @@ test_expect_success 'a resumed .gmz download still caches tensor hashes that are
 	test_cmp m.hashes actual
 '
 
+test_expect_success 'a table longer than the first guess: asked for again, whole' '
+	(
+		cd work &&
+		test_seq 1 400000 >small.pth &&
+		git add small.pth &&
+		git commit -q -m small &&
+		git push -q origin main
+	) &&
+	soid=$(oid_of work/small.pth) &&
+	sg=$(obj "$HTTPD_ROOT/open/models" $soid) &&
+	rm -f "$sg" "$sg.gmz" &&
+	test-tool zcontainer encode --block-size=65536 work/small.pth "$sg.gmz" &&
+	test-tool zcontainer table "$sg.gmz" >table &&
+	nr=$(wc -l <table) &&
+	test "$nr" -gt 2 &&
+	fresh_clone &&
+	mkdir -p lazy/.git/model/incomplete &&
+	head -c 1000000 work/small.pth >lazy/.git/model/incomplete/$soid &&
+	from=$(stored_offset "$sg.gmz" 1000000) &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/open/models" model fetch &&
+	test_cmp_bin work/small.pth "$(obj lazy/.git/model/objects $soid)" &&
+	httpd_log_wait 3 GET 206 "/$soid.gmz$" &&
+	grep " GET [^ ]*/$soid.gmz 206 bytes=0-55 " "$HTTPD_ACCESS_LOG" &&
+	grep " GET [^ ]*/$soid.gmz 206 bytes=0-$((24 + 16 * nr - 1)) " "$HTTPD_ACCESS_LOG" &&
+	grep " GET [^ ]*/$soid.gmz 206 bytes=$from- " "$HTTPD_ACCESS_LOG"
+'
+
 test_done
