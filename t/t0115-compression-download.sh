@@ -278,6 +278,18 @@ test_expect_success 'file:// storage: a damaged raw copy beside a good .gmz' '
 	grep "warning: .dmg.pth.: .*$doid.*trying .*$doid.gmz" err
 '
 
+test_expect_success 'file:// storage: both copies damaged, the error names the .gmz' '
+	chmod u+w "$fd.gmz" &&
+	head -c 2000 "$d.gmz" >"$fd.gmz" &&
+	fresh_clone &&
+	test_must_fail git -C lazy -c model.storage="file://$PWD/fdmg" \
+		model fetch 2>err &&
+	grep "warning: .dmg.pth.: .*$doid: the bytes do not match" err &&
+	grep "error: cannot download .dmg.pth. from .*/$doid.gmz.: compressed object: truncated" err &&
+	grep "1 file(s) have wrong bytes in storage" err &&
+	test_path_is_missing "$(obj lazy/.git/model/objects $doid)"
+'
+
 test_expect_success 'both copies damaged: a mismatch, nothing stored' '
 	printf "X" | dd of="$d" bs=1 seek=1000 conv=notrunc 2>/dev/null &&
 	fresh_clone &&

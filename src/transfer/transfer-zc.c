@@ -421,6 +421,7 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it)
 		item_fail(it, "the copy failed");
 		return 1;
 	}
+	it->gmz = 1; /* what failure messages name from here on */
 	if (it->mismatch_why) {
 		struct strbuf url = STRBUF_INIT;
 
