@@ -91,6 +91,16 @@ test_expect_success 'int8 weights: no worse than plain zstd' '
 	at_most $(size int8.safetensors.auto) 1001 1000 $(size int8.safetensors.zstd)
 '
 
+test_expect_success 'with no hint: text as small as plain zstd, floats in planes' '
+	seq 1 1000000 >text &&
+	test-tool zcontainer encode text text.auto &&
+	test-tool zcontainer encode --mode=zstd text text.zstd &&
+	at_most $(size text.auto) 101 100 $(size text.zstd) &&
+	test-tool zcontainer encode data/f32.bin f32.bin.nohint &&
+	test-tool zcontainer table f32.bin.nohint >table &&
+	grep "^zstd planes4" table
+'
+
 test_expect_success 'mixed dtypes: each block chooses for its own tensors' '
 	test-tool zcontainer table mixed.safetensors.small >table &&
 	grep "^zstd planes4" table &&

@@ -1222,9 +1222,38 @@ static size_t compress_as(int way, int level, const unsigned char *in,
 }
 
 /*
- * Of the `nr` transforms at `cand`, the one that makes a sample of the
- * block smallest; -1 (store raw) when even that barely shrinks it. The
- * sample compresses into `out` (room for len bytes).
+ * What `n` bytes of a sample at `in` compress to the way `way` says, as
+ * in a whole block: LITERAL_PLANES are each plane on its own, as a
+ * block's planes are (large enough to fill zstd blocks of their own, so
+ * their literals' statistics are their own); in one frame a sample's
+ * small planes would share them. SIZE_MAX when not smaller than `n`.
+ */
+static size_t sample_size(int way, int level, const unsigned char *in,
+			  size_t n, unsigned char *out, unsigned char *tmp,
+			  ZSTD_CCtx *cc)
+{
+	unsigned w = way & 0xff, i;
+	size_t plane, total = 0;
+
+	if (!(way & LITERAL_PLANES) || n % w)
+		return compress_as(way, level, in, n, out, tmp, cc);
+	planes_split(w, in, n, tmp);
+	plane = n / w;
+	for (i = 0; i < w; i++) {
+		size_t got = compress_as(LITERAL_PLANES, level, tmp + i * plane,
+					 plane, out, NULL, cc);
+
+		if (got == SIZE_MAX)
+			got = plane;
+		total += got;
+	}
+	return total < n ? total : SIZE_MAX;
+}
+
+/*
+ * Of the `nr` ways at `cand`, the one that makes a sample of the block
+ * smallest; -1 (store raw) when even that barely shrinks it. The sample
+ * compresses into `out` (room for len bytes).
  */
 static int trial(int level, const unsigned char *raw, uint32_t len,
 		 unsigned char *tmp, ZSTD_CCtx *cc, unsigned char *out,
@@ -1239,7 +1268,7 @@ static int trial(int level, const unsigned char *raw, uint32_t len,
 		n = ZC_SAMPLE;
 	}
 	for (i = 0; i < nr; i++) {
-		size_t got = compress_as(cand[i], level, raw + start, n, out,
+		size_t got = sample_size(cand[i], level, raw + start, n, out,
 					 tmp, cc);
 
 		if (got < best_n) {
@@ -1254,22 +1283,27 @@ static int trial(int level, const unsigned char *raw, uint32_t len,
 
 /*
  * How to compress a block: plainly for a hint's integers, in planes of
- * their width for its floats; with no hint, the transform that does best
- * on a sample, or -1 for raw.
+ * their width for its floats; with no hint, the way that does best on a
+ * sample, or -1 for raw. The sample is compressed each way as the whole
+ * block would be (LITERAL_PLANES included), so that data whose matches
+ * pay (text, tables) is not put into planes that look for none.
  */
 static int choose(const struct zc_options *opts, int level, uint64_t off,
 		  const unsigned char *raw, uint32_t len, unsigned char *tmp,
 		  ZSTD_CCtx *cc, unsigned char *out)
 {
-	static const int any[] = { ZC_TRANSFORM_NONE, ZC_TRANSFORM_PLANES2,
-				   ZC_TRANSFORM_PLANES4 };
 	int w = hint_width(opts->hint, off, len);
 
-	if (!w)
-		w = trial(level, raw, len, tmp, cc, out, any,
-			  sizeof(any) / sizeof(*any));
-	else if (w == 1)
-		w = ZC_TRANSFORM_NONE;
+	if (!w) {
+		int any[] = { ZC_TRANSFORM_NONE,
+			      planes_way(ZC_TRANSFORM_PLANES2, len),
+			      planes_way(ZC_TRANSFORM_PLANES4, len) };
+
+		return trial(level, raw, len, tmp, cc, out, any,
+			     sizeof(any) / sizeof(*any));
+	}
+	if (w == 1)
+		return ZC_TRANSFORM_NONE;
 	if (w == ZC_TRANSFORM_PLANES2 || w == ZC_TRANSFORM_PLANES4)
 		return planes_way(w, len);
 	return w;
