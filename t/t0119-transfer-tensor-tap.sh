@@ -117,6 +117,19 @@ test_expect_success 'file://, compressed' '
 	check_fetch "file:// .gmz" $size
 '
 
+test_expect_success 'file://, a damaged raw copy beside the compressed one' '
+	oid=$(oid_of m.safetensors) &&
+	raw=$(obj "$HTTPD_ROOT/auth/raw" $oid) &&
+	both=$(obj "$HTTPD_ROOT/auth/both" $oid) &&
+	mkdir -p "$(dirname "$both")" &&
+	cp "$(obj "$HTTPD_ROOT/auth/gmz" $oid).gmz" "$both.gmz" &&
+	cp "$raw" "$both" &&
+	chmod u+w "$both" &&
+	printf X | dd of="$both" bs=1 seek=100000 conv=notrunc 2>/dev/null &&
+	git config model.storage "file://$HTTPD_ROOT/auth/both" &&
+	check_fetch "file:// damaged raw, then .gmz" $((2 * size))
+'
+
 test_expect_success 'HTTP, raw' '
 	git config model.storage "$HTTPD_URL/anon/raw" &&
 	check_fetch "HTTP raw" 0

@@ -439,6 +439,8 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it)
 		item_fail(it, "the copy failed");
 		goto out;
 	}
+	/* a raw copy tried first may have fed it: from the first byte */
+	item_tap_start(it);
 	w.tap = it->tap;
 	buf = xmalloc(COPY_BLOCK);
 	for (;;) {
