@@ -13,35 +13,10 @@ cached hashes are the tensors'"'"' own.'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-httpd.sh"
+. "$TEST_DIRECTORY/lib-safetensors.sh"
 
 PYTHON=/usr/bin/python3
 start_httpd
-
-# A .safetensors of 8 F32 tensors, 16 MiB in all, from SEED; and the
-# lines `git model show` prints for its tensors, in m.hashes.
-make_model () {
-	$PYTHON - m.hdr m.hashes <<-\EOF &&
-	import json, struct, sys
-	n, each = 8, 2 << 20
-	meta = {"t%d" % i: {"dtype": "F32", "shape": [each // 4],
-			    "data_offsets": [i * each, (i + 1) * each]}
-		for i in range(n)}
-	h = json.dumps(meta).encode()
-	h += b" " * (-len(h) % 8)
-	open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h)
-	EOF
-	{ cat m.hdr && test-tool genrandom "$1" 16m; } >m.safetensors &&
-	$PYTHON - m.safetensors <<-\EOF >m.hashes
-	import hashlib, json, struct, sys
-	data = open(sys.argv[1], "rb").read()
-	n = struct.unpack("<Q", data[:8])[0]
-	meta = json.loads(data[8:8 + n])
-	for name in sorted(meta):
-	    a, b = meta[name]["data_offsets"]
-	    digest = hashlib.sha256(data[8 + n + a:8 + n + b]).hexdigest()[:16]
-	    print("%s F32 [%d] %s" % (name, (b - a) // 4, digest))
-	EOF
-}
 
 # rchar CMD...: run CMD (its output to cmd.out), and print the bytes it
 # and its children read (rchar of /proc/<pid>/io, read before it is reaped).
@@ -71,21 +46,15 @@ check_fetch () {
 	test $read -lt $(($2 + size / 2)) &&
 	oid=$(oid_of m.safetensors) &&
 	test_path_is_file .git/model/tensor-hashes/$(echo $oid | cut -c1-2)/$oid &&
-	object=$(obj .git/model/objects $oid) &&
-	cp "$object" spoiled &&
-	dd if=/dev/zero of=spoiled bs=1 seek=$((size / 2)) count=16 \
-		conv=notrunc 2>/dev/null &&
-	mv -f spoiled "$object" &&
-	git model show HEAD:m.safetensors >out &&
-	sed -n "s/^\([^ ]* [A-Z0-9_]* \[.*\]\) \([0-9a-f]\{16\}\)$/\1 \2/p" out |
-		sort >actual &&
-	test_cmp m.hashes actual
+	st_spoil "$(obj .git/model/objects $oid)" $((size / 2)) &&
+	st_show_hashes model show HEAD:m.safetensors >actual &&
+	test_cmp m.safetensors.hashes actual
 }
 
 test_expect_success 'setup: a model pushed raw and compressed' '
 	git model install --local &&
 	git model track "*.safetensors" &&
-	make_model seed1 &&
+	st_model m.safetensors seed1 8 &&
 	size=$(wc -c <m.safetensors) &&
 	git add .gitattributes m.safetensors &&
 	git commit -q -m model &&
