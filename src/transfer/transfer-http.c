@@ -993,19 +993,10 @@ static void resume_at_block(struct transfer_item *it)
 /* Compress the object into a spool for its upload. 0, or -1 (failed). */
 static int compress_upload(struct transfer_item *it)
 {
-	struct transfer *t = it->t;
-	uint64_t stored;
-
 	if (it->zc_fd >= 0)
 		return 0;
-	it->zc_fd = transfer_zc_compress(t, it->oid, it->size, &stored);
-	if (it->zc_fd < 0) {
+	if (transfer_zc_spool(it->t, it) < 0) {
 		item_fail(it, "cannot compress it");
-		return -1;
-	}
-	if (hash_fd(it->zc_fd, it->zc_sha, &it->zc_size) < 0 ||
-	    it->zc_size != stored) {
-		item_fail(it, "cannot read its compressed form");
 		return -1;
 	}
 	return 0;

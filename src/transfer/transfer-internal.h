@@ -233,6 +233,12 @@ int transfer_compression_config(struct transfer *t, const struct repo *r);
  */
 int transfer_zc_compress(struct transfer *t, const char *oid, uint64_t size,
 			 uint64_t *stored);
+/*
+ * The same for an upload's item: sets it->zc_fd (at offset 0), zc_size
+ * and zc_sha, the sha256 of the compressed bytes. 0, or -1 (reported;
+ * zc_fd is then -1). Safe on a worker thread: it touches only `it`.
+ */
+int transfer_zc_spool(struct transfer *t, struct transfer_item *it);
 int transfer_zc_upload(struct transfer *t, struct transfer_item *it);
 int transfer_zc_download(struct transfer *t, struct transfer_item *it);
 

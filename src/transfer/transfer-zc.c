@@ -197,12 +197,10 @@ struct transfer_zc_stage {
 	int stop;
 };
 
-/* Compress `it` into its spool and hash it; on a worker thread. */
-static void stage_compress(struct transfer_zc_stage *st,
-			   struct transfer_item *it)
+int transfer_zc_spool(struct transfer *t, struct transfer_item *it)
 {
 	uint64_t stored, size;
-	int fd = transfer_zc_compress(st->t, it->oid, it->size, &stored);
+	int fd = transfer_zc_compress(t, it->oid, it->size, &stored);
 
 	if (fd >= 0 && (hash_fd(fd, it->zc_sha, &size) < 0 || size != stored)) {
 		error("cannot read the compressed form of '%s'", it->oid);
@@ -211,6 +209,7 @@ static void stage_compress(struct transfer_zc_stage *st,
 	}
 	it->zc_fd = fd;
 	it->zc_size = fd >= 0 ? size : 0;
+	return fd >= 0 ? 0 : -1;
 }
 
 static void *stage_worker(void *data)
@@ -229,7 +228,7 @@ static void *stage_worker(void *data)
 		memmove(st->queue, st->queue + 1,
 			--st->nr_queue * sizeof(*st->queue));
 		pthread_mutex_unlock(&st->lock);
-		stage_compress(st, it);
+		transfer_zc_spool(st->t, it);
 		pthread_mutex_lock(&st->lock);
 		ALLOC_GROW(st->ended, st->nr_ended + 1, st->alloc_ended);
 		st->ended[st->nr_ended++] = it;
