@@ -276,7 +276,7 @@ static int read_tensor_info(struct model_cursor *c, struct model_info *info)
 	struct strbuf name = STRBUF_INIT;
 	struct model_tensor *t;
 	const struct ggml_type *gt;
-	uint64_t nlen, nelem = 1;
+	uint64_t nlen, nelem;
 	uint32_t ndim, type;
 	unsigned i;
 	int ret = -1;
@@ -299,16 +299,9 @@ static int read_tensor_info(struct model_cursor *c, struct model_info *info)
 		goto out;
 	}
 	t->ndim = ndim;
-	for (i = 0; i < ndim; i++) {
+	for (i = 0; i < ndim; i++)
 		if (read_u64(c, &t->shape[i], "a tensor's dims"))
 			goto out;
-		if (t->shape[i] && nelem > UINT64_MAX / t->shape[i]) {
-			strbuf_addf(c->err, FMT ": tensor '%.128s' has a shape too large",
-				    t->name);
-			goto out;
-		}
-		nelem *= t->shape[i];
-	}
 	if (read_u32(c, &type, "a tensor's type") ||
 	    read_u64(c, &t->offset, "a tensor's offset"))
 		goto out;
@@ -316,6 +309,13 @@ static int read_tensor_info(struct model_cursor *c, struct model_info *info)
 	if (!gt || !gt->name) {
 		strbuf_addf(c->err, FMT ": tensor '%.128s' has unknown ggml type %u",
 			    t->name, (unsigned)type);
+		goto out;
+	}
+	/* a block's bytes times the dims: no product of them overflows */
+	if (model_shape_bytes(t->shape, ndim, gt->size, &nelem) ||
+	    model_shape_bytes(t->shape, ndim, 1, &nelem)) {
+		strbuf_addf(c->err, FMT ": tensor '%.128s' has a shape too large",
+			    t->name);
 		goto out;
 	}
 	if (ndim && t->shape[0] % gt->block) {

@@ -151,13 +151,18 @@ int model_shape_bytes(const uint64_t *shape, unsigned ndim, uint64_t elem_size,
 {
 	uint64_t n = elem_size;
 	unsigned i;
+	int empty = 0;
 
 	for (i = 0; i < ndim; i++) {
-		if (shape[i] && n > UINT64_MAX / shape[i])
+		if (!shape[i]) {
+			empty = 1;
+			continue;
+		}
+		if (n > UINT64_MAX / shape[i])
 			return -1;
 		n *= shape[i];
 	}
-	*out = n;
+	*out = empty ? 0 : n;
 	return 0;
 }
 

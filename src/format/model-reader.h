@@ -69,8 +69,11 @@ struct model_tensor *model_tensor_add(struct model_info *info,
 int model_tensor_set_dtype(struct model_tensor *t, const char *dtype);
 
 /*
- * `*out` = product of the `ndim` dims times `elem_size`; -1 on overflow
- * of 64 bits. A shape with no dims is a scalar (one element).
+ * `*out` = product of the `ndim` dims times `elem_size`; -1 when the
+ * product of `elem_size` and the dims that are not 0 overflows 64 bits,
+ * so that no product of some of the dims (a stride, a row's bytes)
+ * overflows, whatever their order and even when a dim of 0 makes the
+ * tensor empty. A shape with no dims is a scalar (one element).
  */
 int model_shape_bytes(const uint64_t *shape, unsigned ndim, uint64_t elem_size,
 		      uint64_t *out);

@@ -72,6 +72,8 @@ static int add_tensor(struct walk *w, const struct pickle_value *t,
 			    (unsigned long long)e->size);
 		goto out;
 	}
+	if (model_shape_bytes(t->shape, t->ndim, mt->elem_size, &x))
+		goto too_large;
 	mt->ndim = t->ndim;
 	mt->contiguous = 1;
 	for (i = t->ndim; i--;) {

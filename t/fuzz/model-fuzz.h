@@ -6,7 +6,8 @@
  * fuzz-<format> targets: a file read is of the format its first bytes
  * show, with every tensor's bytes inside the file, a shape within
  * MODEL_MAX_DIMS whose byte count is the tensor's length (for whole,
- * per-element tensors), a name with no control character, metadata
+ * per-element tensors) and whose dims other than 0, times the element
+ * size, have a product within 64 bits, a name with no control character, metadata
  * under its cap; a refusal gives one line and leaves `info` empty; the
  * same bytes give the same answer twice.
  */
@@ -55,15 +56,21 @@ static inline void fuzz_model_check(const uint8_t *data, size_t size)
 			fuzz_assert(t->offset <= size);
 			fuzz_assert(t->length <= size - t->offset);
 			if (t->elem_size) {
+				int empty = 0;
+
 				fuzz_assert(t->elem_size ==
 					    model_dtype_size(t->dtype));
+				/* no product of some dims overflows */
 				for (j = 0; j < t->ndim; j++) {
-					fuzz_assert(!t->shape[j] ||
-						    n <= UINT64_MAX / t->shape[j]);
+					if (!t->shape[j]) {
+						empty = 1;
+						continue;
+					}
+					fuzz_assert(n <= UINT64_MAX / t->shape[j]);
 					n *= t->shape[j];
 				}
 				if (t->contiguous)
-					fuzz_assert(t->length == n);
+					fuzz_assert(t->length == (empty ? 0 : n));
 			}
 		}
 	} else {

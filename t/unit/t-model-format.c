@@ -214,6 +214,10 @@ static void test_safetensors_hostile(void)
 	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,"
 		  "4611686018427387904],\"data_offsets\":[0,0]}}",
 		  0, "shape too large", "a shape whose size overflows");
+	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[0,"
+		  "4611686018427387904],\"data_offsets\":[0,0]}}",
+		  0, "shape too large",
+		  "an empty tensor whose other dim's bytes overflow");
 	st_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
 		  "\"data_offsets\":[0,8]}}",
 		  4, "[0, 8] not inside the 4 bytes", "end past the data");
@@ -416,7 +420,8 @@ static void test_gguf_hostile(void)
 {
 	struct strbuf file = STRBUF_INIT;
 	static const uint64_t d1[] = { 4 }, d33[] = { 33 },
-			      big[] = { UINT64_C(1) << 62, 16 };
+			      big[] = { UINT64_C(1) << 62, 16 },
+			      empty_huge[] = { UINT64_C(1) << 62, 0 };
 	static const uint64_t d9[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
 	int i;
 
@@ -483,6 +488,11 @@ static void test_gguf_hostile(void)
 	gg_data(&file, 32, 64);
 	reject(&file, "shape too large", "a shape of 2^66 elements");
 	gg_head(&file, 3, 1, 0);
+	gg_tensor(&file, "t", 2, empty_huge, 0, 0);
+	gg_data(&file, 32, 64);
+	reject(&file, "shape too large",
+	       "an empty F32 tensor whose first dim's bytes overflow");
+	gg_head(&file, 3, 1, 0);
 	gg_tensor(&file, "t", 1, d1, 0, 8);
 	gg_data(&file, 32, 64);
 	reject(&file, "not a multiple of the alignment", "unaligned offset");
@@ -518,9 +528,21 @@ static void pk_str(struct strbuf *sb, const char *s)
  * with a 2-dim shape and stride, the storage ('storage', FloatStorage,
  * key, 'cpu', numel).
  */
+/* A non-negative int: BININT1 below 256, else LONG1 of 8 bytes */
+static void pk_uint(struct strbuf *sb, uint64_t v)
+{
+	if (v < 256) {
+		strbuf_addch(sb, 'K');
+		strbuf_addch(sb, v);
+		return;
+	}
+	strbuf_add(sb, "\x8a\x08", 2);
+	put_le(sb, v, 8);
+}
+
 static void pk_tensor_dict(struct strbuf *sb, const char *name,
 			   const char *key, unsigned numel, unsigned offset,
-			   const unsigned *shape, const unsigned *stride)
+			   const uint64_t *shape, const unsigned *stride)
 {
 	strbuf_reset(sb);
 	strbuf_add(sb, "\x80\x02}(", 4);
@@ -534,8 +556,9 @@ static void pk_tensor_dict(struct strbuf *sb, const char *name,
 	strbuf_addch(sb, numel);
 	strbuf_addstr(sb, "tQK");
 	strbuf_addch(sb, offset);
-	strbuf_addf(sb, "K%cK%c\x86K%cK%c\x86\x89", shape[0], shape[1],
-		    stride[0], stride[1]);
+	pk_uint(sb, shape[0]);
+	pk_uint(sb, shape[1]);
+	strbuf_addf(sb, "\x86K%cK%c\x86\x89", stride[0], stride[1]);
 	strbuf_addstr(sb, "ccollections\nOrderedDict\n)RtRu.");
 }
 
@@ -559,7 +582,8 @@ static void test_pickle(void)
 {
 	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
 	struct pickle p = PICKLE_INIT;
-	static const unsigned sh[] = { 2, 2 }, st[] = { 2, 1 };
+	static const uint64_t sh[] = { 2, 2 };
+	static const unsigned st[] = { 2, 1 };
 	size_t i;
 
 	pk_tensor_dict(&sb, "w", "0", 4, 0, sh, st);
@@ -691,9 +715,10 @@ static void test_torch_zip(void)
 {
 	struct strbuf pkl = STRBUF_INIT, file = STRBUF_INIT, err = STRBUF_INIT;
 	struct model_info info = MODEL_INFO_INIT;
-	static const unsigned sh[] = { 2, 2 }, st[] = { 2, 1 },
-			      sh_row[] = { 1, 2 }, st_t[] = { 1, 2 },
-			      sh_big[] = { 3, 2 };
+	static const uint64_t sh[] = { 2, 2 }, sh_row[] = { 1, 2 },
+			      sh_big[] = { 3, 2 },
+			      sh_empty_huge[] = { UINT64_C(1) << 62, 0 };
+	static const unsigned st[] = { 2, 1 }, st_t[] = { 1, 2 };
 	static const char floats[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 	struct zip_in in[] = {
 		{ "archive/data.pkl", NULL, 0 },
@@ -734,6 +759,12 @@ static void test_torch_zip(void)
 	in[0].len = pkl.len;
 	zip_build(&file, in, 3);
 	reject(&file, "reaches past its storage", "a tensor past its storage");
+	pk_tensor_dict(&pkl, "w", "0", 4, 0, sh_empty_huge, st);
+	in[0].data = pkl.buf;
+	in[0].len = pkl.len;
+	zip_build(&file, in, 3);
+	reject(&file, "shape too large",
+	       "an empty tensor whose other dim's bytes overflow");
 	pk_tensor_dict(&pkl, "w", "0", 8, 0, sh, st);
 	in[0].data = pkl.buf;
 	in[0].len = pkl.len;
