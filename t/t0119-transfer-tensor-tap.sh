@@ -120,4 +120,17 @@ test_expect_success 'HTTP, resumed from a partial download' '
 	httpd_log_wait 1 GET 206 "/$oid$"
 '
 
+# The cache is only a speed-up, and its reader checks every record: it
+# is not synced, so a download does not wait for the disk in the HTTP
+# engine's thread. The object itself is synced before its rename.
+test_expect_success 'the cached hashes are written without a sync, the object with one' '
+	git config model.storage "$HTTPD_URL/anon/raw" &&
+	rm -rf .git/model/objects .git/model/tensor-hashes &&
+	strace -f -qq -y -o trace -e trace=fsync,fdatasync git model fetch -q &&
+	oid=$(oid_of m.safetensors) &&
+	test_path_is_file .git/model/tensor-hashes/$(echo $oid | cut -c1-2)/$oid &&
+	grep "$oid" trace &&
+	! grep tensor-hashes trace
+'
+
 test_done

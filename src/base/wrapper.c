@@ -210,13 +210,13 @@ int hexval(int c)
 }
 
 int write_file_atomically(const char *path, const void *data, size_t len,
-			  unsigned mode, int use_umask)
+			  unsigned mode, unsigned flags)
 {
 	size_t tlen = strlen(path) + 16;
 	char *tmp = xmalloc(tlen);
 	int fd, ret = -1;
 
-	if (use_umask) {
+	if (flags & WRITE_FILE_UMASK) {
 		mode_t mask = umask(0);
 
 		umask(mask);
@@ -230,7 +230,7 @@ int write_file_atomically(const char *path, const void *data, size_t len,
 		return -1;
 	}
 	if (write_in_full(fd, data, len) < 0 || fchmod(fd, mode) < 0 ||
-	    fsync(fd) < 0) {
+	    (!(flags & WRITE_FILE_NO_SYNC) && fsync(fd) < 0)) {
 		error_errno("cannot write '%s'", tmp);
 		close(fd);
 		goto cleanup;

@@ -66,14 +66,20 @@ int mkdir_leading(const char *path);
 /* The value of a hex digit (either case), or -1. */
 int hexval(int c);
 
+/* write_file_atomically()'s flags */
+#define WRITE_FILE_UMASK 1   /* `mode` minus the umask */
+#define WRITE_FILE_NO_SYNC 2 /* a cache: a crash may lose it, or end it early */
+
 /*
- * Replace `path` with `len` bytes of `data` and mode `mode` (minus umask
- * when `use_umask`), through a temp file beside it and rename(), so a
- * reader sees the old file or the new one, never a part. For small files
- * (configuration, hooks). Returns 0 or -1 (reported).
+ * Replace `path` with `len` bytes of `data` and mode `mode`, through a
+ * temp file beside it and rename(), so a reader sees the old file or the
+ * new one, never a part; the data is synced before the rename, unless
+ * WRITE_FILE_NO_SYNC (then, after a crash, the new file may be empty or
+ * cut short: for caches whose reader checks each record). For small
+ * files (configuration, hooks, caches). Returns 0 or -1 (reported).
  */
 int write_file_atomically(const char *path, const void *data, size_t len,
-			  unsigned mode, int use_umask);
+			  unsigned mode, unsigned flags);
 
 /*
  * Make `out` a copy-on-write clone of all of `in` (FICLONE: btrfs, XFS,

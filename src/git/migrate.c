@@ -507,7 +507,7 @@ static int write_blob_file(struct migrate *m, const char *file,
 				  git_blob_rawsize(blob),
 				  mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 :
 									 0666,
-				  1) < 0)
+				  WRITE_FILE_UMASK) < 0)
 		goto cleanup;
 	if (lstat(file, st) < 0) {
 		error_errno("cannot stat '%s'", file);

@@ -117,7 +117,8 @@ int attr_file_write(struct attr_file *f)
 	int ret;
 
 	attr_file_format(f, &content);
-	ret = write_file_atomically(f->path, content.buf, content.len, 0666, 1);
+	ret = write_file_atomically(f->path, content.buf, content.len, 0666,
+				    WRITE_FILE_UMASK);
 	strbuf_release(&content);
 	return ret;
 }

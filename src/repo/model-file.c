@@ -267,7 +267,8 @@ void model_file_cache_hashes(const struct store *s, const char *oid,
 				    info->tensors[i].length, hashes[i]);
 	/* Only a speed-up: a cache that cannot be written is no error. */
 	quiet = set_error_quiet(1);
-	write_file_atomically(path.buf, text.buf, text.len, 0444, 1);
+	write_file_atomically(path.buf, text.buf, text.len, 0444,
+			      WRITE_FILE_UMASK | WRITE_FILE_NO_SYNC);
 	set_error_quiet(quiet);
 cleanup:
 	strbuf_release(&path);

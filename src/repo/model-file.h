@@ -91,7 +91,8 @@ int model_file_hash_cached(struct model_file *mf, const struct store *s);
 /*
  * Cache `hashes` (one per tensor of `info`, in its order) as the tensor
  * hashes of the store object `oid`. Quiet: a cache that cannot be written
- * is no error.
+ * is no error. Not synced: after a crash the cache may be empty or cut
+ * short, and only whole records are read from it.
  */
 void model_file_cache_hashes(const struct store *s, const char *oid,
 			     const struct model_info *info,
