@@ -18,12 +18,16 @@ while one object is compressed, the others are uploaded.'
 # share (zcontainer.c), and a margin. Before the budget, 8 decoders held
 # up to 48 MiB each: the fetch below peaked at 417 MiB; with it, 130-180.
 RSS_MAX=212992
-# A sanitizer keeps shadow memory, and AddressSanitizer freed blocks in
-# quarantine: the bound stays flat, at a higher level.
-if test -n "$GIT_MODEL_TEST_SANITIZER"
-then
-	RSS_MAX=$((RSS_MAX * 4))
-fi
+# A sanitizer keeps shadow memory: the bound stays flat, at a higher
+# level. AddressSanitizer keeps freed blocks in quarantine: 4 times.
+# ThreadSanitizer maps 4 bytes of shadow for each byte the process
+# touches, so the process and its shadow take 5 times its own peak.
+case "$GIT_MODEL_TEST_SANITIZER" in
+address)
+	RSS_MAX=$((RSS_MAX * 4)) ;;
+thread)
+	RSS_MAX=$((RSS_MAX * 5)) ;;
+esac
 
 if ! test -x /usr/bin/time
 then
