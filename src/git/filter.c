@@ -152,20 +152,21 @@ static int wt_unchanged(struct wt_file *wt)
 }
 
 /* The pointer of `oid`, `size` bytes, into `out`. */
-static void clean_answer(struct filter *f, struct pointer *p, const char *oid,
-			 uint64_t size, struct strbuf *out)
+static void clean_answer(struct filter *f, const char *oid, uint64_t size,
+			 struct strbuf *out)
 {
+	struct pointer p = POINTER_INIT;
 	struct strbuf url = STRBUF_INIT;
 
-	pointer_release(p);
-	pointer_init(p);
-	memcpy(p->oid, oid, HASH_HEXSZ + 1);
-	p->size = size;
+	pointer_init(&p);
+	memcpy(p.oid, oid, HASH_HEXSZ + 1);
+	p.size = size;
 	if (f->storage_url) {
-		storage_object_url(f->storage_url, p->oid, &url);
-		pointer_set_url(p, url.buf);
+		storage_object_url(f->storage_url, p.oid, &url);
+		pointer_set_url(&p, url.buf);
 	}
-	pointer_format(p, out);
+	pointer_format(&p, out);
+	pointer_release(&p);
 	strbuf_release(&url);
 }
 
@@ -255,12 +256,12 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 {
 	struct store_writer w = STORE_WRITER_INIT;
 	struct pointer p = POINTER_INIT;
-	struct strbuf url = STRBUF_INIT, rest = STRBUF_INIT,
-		      where = STRBUF_INIT;
+	struct strbuf rest = STRBUF_INIT, where = STRBUF_INIT;
 	struct clean_record rec = CLEAN_RECORD_INIT;
 	struct wt_file wt = WT_FILE_INIT;
 	struct store_tap *tap = NULL;
 	char oid[HASH_HEXSZ + 1];
+	uint64_t size;
 	struct stat st;
 	char *buf = NULL;
 	ssize_t n;
@@ -289,7 +290,7 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		if (as_recorded < 0)
 			goto cleanup;
 		if (as_recorded) {
-			clean_answer(f, &p, oid, wt.st.st_size, out);
+			clean_answer(f, oid, wt.st.st_size, out);
 			ret = 0;
 			goto cleanup;
 		}
@@ -330,20 +331,15 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 	}
 	if (n < 0)
 		goto cleanup;
-	pointer_init(&p);
-	if (store_writer_commit(&w, NULL, p.oid, &p.size) < 0)
+	if (store_writer_commit(&w, NULL, oid, &size) < 0)
 		goto cleanup;
-	tensor_tap_finish(tap, f->store, p.oid);
+	tensor_tap_finish(tap, f->store, oid);
 	tap = NULL;
 	if (wt_unchanged(&wt)) {
 		abs_path(path, &where);
-		clean_record_commit(&rec, &wt.st, p.oid, where.buf);
+		clean_record_commit(&rec, &wt.st, oid, where.buf);
 	}
-	if (f->storage_url) {
-		storage_object_url(f->storage_url, p.oid, &url);
-		pointer_set_url(&p, url.buf);
-	}
-	pointer_format(&p, out);
+	clean_answer(f, oid, size, out);
 	ret = 0;
 cleanup:
 	if (ret < 0)
@@ -353,7 +349,6 @@ cleanup:
 	clean_record_release(&rec);
 	wt_release(&wt);
 	pointer_release(&p);
-	strbuf_release(&url);
 	strbuf_release(&rest);
 	strbuf_release(&where);
 	free(buf);
