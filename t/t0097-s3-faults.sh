@@ -156,6 +156,18 @@ test_expect_success '503 on every GET in a clone: pointers, a clear error, then 
 	test_model_store_ok sick/.git
 '
 
+test_expect_success 'an upload garbled once: S3 refuses it, it is sent again, the push succeeds' '
+	start_proxy corrupt 1 PUT &&
+	test_when_finished stop_proxy &&
+	new_weights f.pth 300k &&
+	f=$(oid_of work/f.pth) &&
+	git -C work -c model.s3.endpoint="$PROXY_URL" push -q origin main 2>err &&
+	test "$(grep -c "^PUT .* 400 .*fault=corrupt" proxy.log)" = 1 &&
+	grep "^PUT .*$f.* 200 .*fault=none" proxy.log &&
+	test "$(git -C remote.git rev-parse main)" = "$(git -C work rev-parse main)" &&
+	test_cmp_bin work/f.pth "$(s3_object_path models $(s3_key team $f))"
+'
+
 test_expect_success 'an upload garbled on its way: S3 refuses it, nothing stored, the push fails' '
 	start_proxy corrupt 1000 PUT &&
 	test_when_finished stop_proxy &&
@@ -165,7 +177,7 @@ test_expect_success 'an upload garbled on its way: S3 refuses it, nothing stored
 	test_must_fail git -C work -c model.s3.endpoint="$PROXY_URL" \
 		push origin main 2>err &&
 	grep "^PUT .* 400 .*fault=corrupt" proxy.log &&
-	grep "error: cannot upload .g.pth.* 400 XAmzContentSHA256Mismatch" err &&
+	grep "error: cannot upload .g.pth.* 400 XAmzContentSHA256Mismatch.*(after [0-9]* attempts)" err &&
 	test_path_is_missing "$(s3_object_path models $(s3_key team $g))" &&
 	test "$(git -C remote.git rev-parse main)" = "$before" &&
 	git -C work push -q origin main &&

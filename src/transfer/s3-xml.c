@@ -108,6 +108,23 @@ const char *s3_error_hint(const char *code)
 	return NULL;
 }
 
+int s3_error_transient(const char *body)
+{
+	static const char *const codes[] = {
+		"BadDigest", "XAmzContentSHA256Mismatch", "RequestTimeout",
+	};
+	struct strbuf code = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	if (s3_xml_text(body, "Code", &code))
+		for (i = 0; i < ARRAY_SIZE(codes); i++)
+			if (!strcmp(code.buf, codes[i]))
+				ret = 1;
+	strbuf_release(&code);
+	return ret;
+}
+
 void s3_describe_error_body(long status, const char *body, struct strbuf *out)
 {
 	struct strbuf code = STRBUF_INIT, msg = STRBUF_INIT;

@@ -47,6 +47,15 @@ const char *s3_xml_element(const char *body, const char *tag, size_t max,
 const char *s3_error_hint(const char *code);
 
 /*
+ * 1 when the NUL-terminated error `body` names a code that says this
+ * one request failed on its way and the same request may succeed if sent
+ * again: the body's bytes changed on the way (BadDigest,
+ * XAmzContentSHA256Mismatch) or came too slowly (RequestTimeout), as the
+ * AWS SDKs retry them; else 0.
+ */
+int s3_error_transient(const char *body);
+
+/*
  * Append "403 AccessDenied: Access Denied (hint)" for an HTTP `status`
  * and the NUL-terminated error `body` to `out`; the parts the body lacks
  * are left out.

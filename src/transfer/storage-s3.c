@@ -638,6 +638,13 @@ static void s3_describe_error(struct storage *s, long status,
 	s3_describe_error_body(status, body, out);
 }
 
+static int s3_transient(struct storage *s, long status, const char *body)
+{
+	(void)s;
+	(void)status;
+	return s3_error_transient(body);
+}
+
 static uint64_t s3_part_size(struct storage *s, uint64_t size)
 {
 	struct s3_storage *s3 = s->data;
@@ -942,7 +949,9 @@ static int s3_send(struct storage *s, const char *key,
 		}
 		if (attempt < S3_SEND_ATTEMPTS &&
 		    ((rc != CURLE_OK && http_transient_curl(rc)) ||
-		     (rc == CURLE_OK && http_transient_status(a->status)))) {
+		     (rc == CURLE_OK && (http_transient_status(a->status) ||
+					 (a->status >= 400 && a->status < 500 &&
+					  s3_error_transient(a->body.buf)))))) {
 			sleep(attempt);
 			continue;
 		}
@@ -1154,6 +1163,7 @@ static const struct storage_http_ops s3_http_ops = {
 	.object_url = s3_object_url,
 	.prepare = s3_prepare,
 	.describe_error = s3_describe_error,
+	.transient = s3_transient,
 	.misdirected = s3_misdirected,
 	.where_header = "x-amz-bucket-region",
 	.checksum_header = "x-amz-checksum-sha256",

@@ -226,6 +226,13 @@ struct storage_http_ops {
 	void (*describe_error)(struct storage *s, long status,
 			       const char *body, struct strbuf *out);
 	/*
+	 * Optional: 1 when an error answer (`status` 400-499 and the start
+	 * of its body, NUL-terminated) says the same request may succeed if
+	 * sent again, such as S3's BadDigest: the engine retries it as it
+	 * does a 503; 0 otherwise.
+	 */
+	int (*transient)(struct storage *s, long status, const char *body);
+	/*
 	 * Optional: an error answer (`status`, the start of its body,
 	 * NUL-terminated, "" for none, and the value of the response header
 	 * named by where_header, or NULL) that says the request went to the

@@ -1198,6 +1198,12 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		item_retry(it, why.buf);
 		goto cleanup;
 	}
+	if (status >= 400 && status < 500 && s->http->transient &&
+	    it->body.len && s->http->transient(s, status, it->body.buf)) {
+		describe_status(it, status, &why);
+		item_retry(it, why.buf);
+		goto cleanup;
+	}
 
 	switch (it->req) {
 	case REQ_HEAD:

@@ -96,6 +96,21 @@ int main(void)
 	ok(!s3_error_hint("NoSuchKey"), "no hint for NoSuchKey");
 	ok(!s3_error_hint(""), "no hint for no code");
 
+	ok(s3_error_transient(XML_HEAD "<Error><Code>BadDigest</Code>"
+			      "<Message>The Content-MD5 you specified did not "
+			      "match what we received.</Message></Error>"),
+	   "BadDigest: the body changed on its way, send it again");
+	ok(s3_error_transient("<Error><Code>XAmzContentSHA256Mismatch</Code>"
+			      "</Error>"),
+	   "XAmzContentSHA256Mismatch: send it again");
+	ok(s3_error_transient("<Error><Code>RequestTimeout</Code></Error>"),
+	   "RequestTimeout: send it again");
+	ok(!s3_error_transient("<Error><Code>AccessDenied</Code></Error>"),
+	   "AccessDenied is no passing fault");
+	ok(!s3_error_transient("<Error><Code>BadDigestion</Code></Error>"),
+	   "only the whole code counts");
+	ok(!s3_error_transient(""), "no body: no passing fault");
+
 	describe_is(403, XML_HEAD "<Error><Code>AccessDenied</Code><Message>"
 		    "Access Denied</Message><RequestId>4442587FB7D0A2F9"
 		    "</RequestId></Error>",
