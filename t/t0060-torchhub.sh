@@ -3,6 +3,7 @@
 test_description='torch.hub: a git tag picks the weights, loaded from an archive'
 
 . "$(dirname "$0")/test-lib.sh"
+test_auto_compresses
 
 PYTHON=/usr/bin/python3
 SQ="'"

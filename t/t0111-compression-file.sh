@@ -11,6 +11,7 @@ and an object storage holds raw is not uploaded again. A hostile
 compressed object fails the download with one line and stores nothing.'
 
 . "$(dirname "$0")/test-lib.sh"
+test_auto_compresses
 
 PYTHON=/usr/bin/python3
 if ! $PYTHON -c "import torch" 2>/dev/null

@@ -11,6 +11,7 @@ storage holds raw is not uploaded again. A hostile compressed object
 fails the download with one line and stores nothing.'
 
 . "$(dirname "$0")/test-lib.sh"
+test_auto_compresses
 . "$TEST_DIRECTORY/lib-httpd.sh"
 
 PYTHON=/usr/bin/python3

@@ -10,6 +10,7 @@ the bucket holds raw is not uploaded again. A hostile compressed object
 fails the download with one line and stores nothing.'
 
 . "$(dirname "$0")/test-lib.sh"
+test_auto_compresses
 . "$TEST_DIRECTORY/lib-s3.sh"
 
 PYTHON=/usr/bin/python3

@@ -10,6 +10,7 @@ ends: under 1 MiB for a model of 4 MiB. A damaged container is refused
 with one line, and nothing enters the store.'
 
 . "$(dirname "$0")/test-lib.sh"
+test_auto_compresses
 . "$TEST_DIRECTORY/lib-models.sh"
 . "$TEST_DIRECTORY/lib-httpd.sh"
 start_httpd

@@ -20,6 +20,7 @@ good .gmz, or the reverse) make the download ask for the other; and a
 so push replaces it.'
 
 . "$(dirname "$0")/test-lib.sh"
+test_auto_compresses
 . "$TEST_DIRECTORY/lib-httpd.sh"
 . "$TEST_DIRECTORY/lib-s3.sh"
 . "$TEST_DIRECTORY/lib-safetensors.sh"

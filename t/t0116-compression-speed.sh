@@ -10,6 +10,7 @@ HTTP uploads are compressed on worker threads (transfer-internal.h):
 while one object is compressed, the others are uploaded.'
 
 . "$(dirname "$0")/test-lib.sh"
+test_auto_compresses
 . "$TEST_DIRECTORY/lib-httpd.sh"
 
 # Peak RSS bound of `git model fetch`, in KiB: the budget (128 MiB), what

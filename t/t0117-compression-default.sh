@@ -8,6 +8,7 @@ compressed upload, or a part of one, that HTTP or S3 storage refuses once
 is sent again, compressed.'
 
 . "$(dirname "$0")/test-lib.sh"
+test_auto_compresses
 . "$TEST_DIRECTORY/lib-httpd.sh"
 . "$TEST_DIRECTORY/lib-s3.sh"
 

@@ -12,6 +12,7 @@ needs (storage'"'"'s copy, a partial download) plus half the object, and the
 cached hashes are the tensors'"'"' own.'
 
 . "$(dirname "$0")/test-lib.sh"
+test_auto_compresses
 . "$TEST_DIRECTORY/lib-httpd.sh"
 . "$TEST_DIRECTORY/lib-safetensors.sh"
 

@@ -514,6 +514,15 @@ commit_weights () {
 	git -C "$1" commit -q -m "$2"
 }
 
+# test_auto_compresses: from here on, model.compression=auto compresses
+# every upload, as it does while compressing outruns uploading (the two
+# rates it measures are stood for by GIT_MODEL_TEST_ZC_RATES). For
+# scripts that test what auto stores; t0120 tests when it compresses.
+test_auto_compresses () {
+	GIT_MODEL_TEST_ZC_RATES=2:1 &&
+	export GIT_MODEL_TEST_ZC_RATES
+}
+
 # oid_of FILE: the sha256 of FILE, as an object id
 oid_of () {
 	sha256sum <"$1" | cut -d" " -f1

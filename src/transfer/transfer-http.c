@@ -247,8 +247,12 @@ static int progress_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
-	if (it->req == REQ_PUT || it->req == REQ_PART)
+	if (it->req == REQ_PUT || it->req == REQ_PART) {
+		if (it->zc_metered && (uint64_t)ulnow > it->progress_now)
+			transfer_zc_meter_add(it->t, ZC_METER_UPLOAD,
+					      ulnow - it->progress_now);
 		it->progress_now = ulnow;
+	}
 	return 0;
 }
 
@@ -835,6 +839,11 @@ static int start_request(struct transfer *t, CURLM *multi,
 		goto cleanup;
 	}
 	it->stage = ST_RUNNING;
+	it->progress_now = 0;
+	it->zc_metered = (it->req == REQ_PUT || it->req == REQ_PART) &&
+			 !(it->parent ? it->parent : it)->gmz;
+	if (it->zc_metered)
+		transfer_zc_meter_begin(t, ZC_METER_UPLOAD);
 	ret = 0;
 cleanup:
 	strbuf_release(&url);
@@ -1005,11 +1014,13 @@ static int compress_upload(struct transfer_item *it)
 /*
  * The object is not in storage: a PUT, or a multipart upload when big.
  * A check only notes it (ST_DONE: asked and absent; ST_SKIPPED: there).
- * The upload is compressed when model.compression says so and storage
- * keeps compressed objects, unless `raw` (a damaged raw copy there, which
- * readers would find first, is to be replaced).
+ * The upload is compressed when model.compression says so (auto:
+ * transfer_zc_choose()) and storage keeps compressed objects, unless
+ * `raw` (a damaged raw copy there, which readers would find first, is to
+ * be replaced).
  */
 static void send_upload(struct transfer_item *it);
+static void choose_upload(struct transfer_item *it);
 
 static void queue_upload(struct transfer_item *it, int raw)
 {
@@ -1019,8 +1030,30 @@ static void queue_upload(struct transfer_item *it, int raw)
 		item_done(it, ST_DONE);
 		return;
 	}
-	it->gmz = !raw && s->http->compressed &&
-		  it->t->compression != TRANSFER_COMPRESS_NONE;
+	if (!raw && s->http->compressed &&
+	    it->t->compression != TRANSFER_COMPRESS_NONE) {
+		choose_upload(it);
+		return;
+	}
+	it->gmz = 0;
+	send_upload(it);
+}
+
+/*
+ * The form of an upload that may be compressed (transfer_zc_choose()):
+ * while that waits for a rate, the item stays queued with zc_undecided
+ * set, and the engine asks again before it would start it.
+ */
+static void choose_upload(struct transfer_item *it)
+{
+	enum transfer_zc_choice c = transfer_zc_choose(it->t);
+
+	it->zc_undecided = c == ZC_WAIT;
+	if (it->zc_undecided) {
+		queue_request(it, REQ_PUT);
+		return;
+	}
+	it->gmz = c == ZC_COMPRESS;
 	if (it->gmz && it->zc_fd < 0 && it->t->zc_stage) {
 		/* compressed on a worker; sent once collected */
 		transfer_zc_stage_submit(it->t->zc_stage, it);
@@ -1113,6 +1146,10 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 	curl_off_t len = -1;
 
 	curl_easy_getinfo(it->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (it->zc_metered)
+		transfer_zc_meter_end(t, ZC_METER_UPLOAD, rc == CURLE_OK &&
+				      status >= 200 && status < 300);
+	it->zc_metered = 0;
 	if (rc == CURLE_WRITE_ERROR && it->wrong_bytes) {
 		/* a retry starts afresh; no half-written file stays */
 		unlink(it->incomplete.buf);
@@ -1458,6 +1495,11 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 				if (it->not_before - now < wait)
 					wait = it->not_before - now;
 				continue;
+			}
+			if (it->zc_undecided) {
+				choose_upload(it);
+				if (it->stage != ST_QUEUED || it->zc_undecided)
+					continue;
 			}
 			start_request(t, multi, it);
 			if (it->stage == ST_RUNNING)

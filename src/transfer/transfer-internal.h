@@ -19,6 +19,7 @@
  */
 
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include "hash.h"
 #include "pointer.h"
@@ -107,6 +108,8 @@ struct transfer_item {
 
 	/* uploads */
 	int in_fd;
+	int zc_undecided; /* waits for transfer_zc_choose() (ZC_WAIT) */
+	int zc_metered;   /* a raw upload request the upload meter counts */
 
 	/*
 	 * The compressed form <object>.gmz (git-model-compression(5)), with
@@ -241,6 +244,65 @@ int transfer_zc_compress(struct transfer *t, const char *oid, uint64_t size,
 int transfer_zc_spool(struct transfer *t, struct transfer_item *it);
 int transfer_zc_upload(struct transfer *t, struct transfer_item *it);
 int transfer_zc_download(struct transfer *t, struct transfer_item *it);
+
+/*
+ * How model.compression=auto chooses each upload's form: by two rates
+ * measured in this run (git-model-compression(5)). The compression rate
+ * is the bytes of objects compressed over the time at least one
+ * compression ran, whatever thread; the upload rate is the bytes raw
+ * uploads sent over the time at least one ran. An object is compressed
+ * while the first beats the second. Until both are known, the first
+ * upload goes raw and the next is compressed (each measures one rate);
+ * the rest wait (ZC_WAIT) for those, except that once the compression
+ * rate is known and raw uploads have run as long as compressions have,
+ * what they have sent so far stands for the upload rate (it only
+ * overstates the link, as buffers fill first). `zstd` compresses every
+ * object, `none` none.
+ *
+ * A meter's calls may come from any thread (it has its own lock):
+ * _begin() when an operation starts, _add() bytes it has done (any
+ * number of calls), _end() when it ends, `ok` when it ended well.
+ * transfer_zc_choose() answers for the next upload; a caller that cannot
+ * wait takes ZC_WAIT as ZC_RAW. t->zc_adapt NULL: nothing is measured,
+ * and `auto` compresses.
+ *
+ * For the test suite only: GIT_MODEL_TEST_ZC_RATES=<compress>:<upload>
+ * (bytes per second) stands for both rates, measured or not.
+ */
+enum transfer_zc_meter_kind {
+	ZC_METER_COMPRESS,
+	ZC_METER_UPLOAD,
+};
+
+enum transfer_zc_choice {
+	ZC_RAW,
+	ZC_COMPRESS,
+	ZC_WAIT,
+};
+
+struct transfer_zc_meter {
+	uint64_t bytes;
+	uint64_t busy_us;  /* the ended spans when any was active */
+	uint64_t since_us; /* when `active` last left 0 */
+	unsigned active;
+	unsigned ended_ok;
+};
+
+struct transfer_zc_adapt {
+	pthread_mutex_t lock;
+	struct transfer_zc_meter meter[2]; /* by enum transfer_zc_meter_kind */
+	uint64_t forced[2];                /* the test's rates; 0: measured */
+};
+
+void transfer_zc_adapt_init(struct transfer_zc_adapt *a);
+void transfer_zc_adapt_release(struct transfer_zc_adapt *a);
+void transfer_zc_meter_begin(struct transfer *t,
+			     enum transfer_zc_meter_kind kind);
+void transfer_zc_meter_add(struct transfer *t, enum transfer_zc_meter_kind kind,
+			   uint64_t bytes);
+void transfer_zc_meter_end(struct transfer *t, enum transfer_zc_meter_kind kind,
+			   int ok);
+enum transfer_zc_choice transfer_zc_choose(struct transfer *t);
 
 /*
  * The compression stage of HTTP (and S3) uploads. An upload needs its

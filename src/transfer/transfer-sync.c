@@ -60,7 +60,11 @@ static void run_one(struct transfer *t, struct transfer_item *it)
 			item_fail(it, "the weights are not in the local store");
 			return;
 		}
+		transfer_zc_meter_begin(t, ZC_METER_UPLOAD);
 		res = ops->put(s, it->oid, it->size, fd);
+		if (!res)
+			transfer_zc_meter_add(t, ZC_METER_UPLOAD, it->size);
+		transfer_zc_meter_end(t, ZC_METER_UPLOAD, !res);
 		close(fd);
 		if (res < 0)
 			item_fail(it, "the copy failed");

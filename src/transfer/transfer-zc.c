@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -68,6 +69,131 @@ int transfer_compression_config(struct transfer *t, const struct repo *r)
 	ret = 0;
 out:
 	strbuf_release(&v);
+	return ret;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void transfer_zc_adapt_init(struct transfer_zc_adapt *a)
+{
+	const char *v = getenv("GIT_MODEL_TEST_ZC_RATES");
+	unsigned long long c, u;
+	char end;
+
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_init(&a->lock, NULL);
+	if (v && sscanf(v, "%llu:%llu%c", &c, &u, &end) == 2 && c && u) {
+		a->forced[ZC_METER_COMPRESS] = c;
+		a->forced[ZC_METER_UPLOAD] = u;
+	}
+}
+
+void transfer_zc_adapt_release(struct transfer_zc_adapt *a)
+{
+	pthread_mutex_destroy(&a->lock);
+}
+
+void transfer_zc_meter_begin(struct transfer *t,
+			     enum transfer_zc_meter_kind kind)
+{
+	struct transfer_zc_adapt *a = t->zc_adapt;
+	struct transfer_zc_meter *m;
+
+	if (!a)
+		return;
+	m = &a->meter[kind];
+	pthread_mutex_lock(&a->lock);
+	if (!m->active++)
+		m->since_us = now_us();
+	pthread_mutex_unlock(&a->lock);
+}
+
+void transfer_zc_meter_add(struct transfer *t, enum transfer_zc_meter_kind kind,
+			   uint64_t bytes)
+{
+	struct transfer_zc_adapt *a = t->zc_adapt;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->meter[kind].bytes += bytes;
+	pthread_mutex_unlock(&a->lock);
+}
+
+void transfer_zc_meter_end(struct transfer *t, enum transfer_zc_meter_kind kind,
+			   int ok)
+{
+	struct transfer_zc_adapt *a = t->zc_adapt;
+	struct transfer_zc_meter *m;
+
+	if (!a)
+		return;
+	m = &a->meter[kind];
+	pthread_mutex_lock(&a->lock);
+	if (!m->active)
+		BUG("a transfer meter ended more often than it began");
+	if (!--m->active)
+		m->busy_us += now_us() - m->since_us;
+	if (ok)
+		m->ended_ok++;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* The time it has been active, the span under way too. */
+static uint64_t meter_us(const struct transfer_zc_meter *m, uint64_t now)
+{
+	return m->busy_us + (m->active ? now - m->since_us : 0);
+}
+
+/* Bytes per second so far; 0 before any time. */
+static double meter_rate(const struct transfer_zc_meter *m, uint64_t now)
+{
+	uint64_t us = meter_us(m, now);
+
+	return us ? m->bytes * 1e6 / us : 0;
+}
+
+enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
+{
+	struct transfer_zc_adapt *a = t->zc_adapt;
+	const struct transfer_zc_meter *c, *u;
+	enum transfer_zc_choice ret;
+	uint64_t now = now_us();
+
+	if (t->compression == TRANSFER_COMPRESS_NONE)
+		return ZC_RAW;
+	if (t->compression == TRANSFER_COMPRESS_ZSTD || !a)
+		return ZC_COMPRESS;
+	if (a->forced[ZC_METER_COMPRESS])
+		return a->forced[ZC_METER_COMPRESS] > a->forced[ZC_METER_UPLOAD] ?
+			       ZC_COMPRESS : ZC_RAW;
+	c = &a->meter[ZC_METER_COMPRESS];
+	u = &a->meter[ZC_METER_UPLOAD];
+	pthread_mutex_lock(&a->lock);
+	if (c->ended_ok && u->ended_ok)
+		ret = meter_rate(c, now) > meter_rate(u, now) ? ZC_COMPRESS :
+								ZC_RAW;
+	else if (!u->ended_ok && !u->active)
+		ret = ZC_RAW; /* it measures the link */
+	else if (!c->ended_ok && !c->active)
+		ret = ZC_COMPRESS; /* it measures compression */
+	else if (c->ended_ok && meter_us(u, now) < c->busy_us)
+		ret = ZC_WAIT;
+	else if (c->ended_ok)
+		/* the link so far, which only overstates it early on */
+		ret = meter_rate(c, now) > meter_rate(u, now) ? ZC_COMPRESS :
+								ZC_RAW;
+	else if (u->ended_ok)
+		ret = ZC_RAW; /* a local link is usually measured first */
+	else
+		ret = ZC_WAIT;
+	pthread_mutex_unlock(&a->lock);
 	return ret;
 }
 
@@ -152,7 +278,11 @@ static int compress_into(struct transfer *t, const char *oid, uint64_t size,
 		opts.first_block = header_end(&info);
 	}
 	strbuf_release(&why);
+	transfer_zc_meter_begin(t, ZC_METER_COMPRESS);
 	ret = zc_encode_fd(in, size, out, &opts, stored);
+	if (!ret)
+		transfer_zc_meter_add(t, ZC_METER_COMPRESS, size);
+	transfer_zc_meter_end(t, ZC_METER_COMPRESS, !ret);
 	model_info_release(&info);
 	close(in);
 	return ret;
@@ -364,8 +494,8 @@ int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
 		item_fail(it, "cannot check the storage");
 		return 1;
 	}
-	if (t->dir != TRANSFER_UPLOAD ||
-	    t->compression == TRANSFER_COMPRESS_NONE)
+	/* waiting for a rate would hold a worker: the raw copy measures one */
+	if (t->dir != TRANSFER_UPLOAD || transfer_zc_choose(t) != ZC_COMPRESS)
 		return 0;
 
 	if (s->sync->put_compressed_by) {

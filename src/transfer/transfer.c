@@ -399,11 +399,14 @@ static void mark_stored(struct transfer *t)
 size_t transfer_run(struct transfer *t)
 {
 	uint64_t start = transfer_now_ms();
+	struct transfer_zc_adapt adapt;
 	size_t i;
 
 	if (!t->nr)
 		return 0;
 	srand((unsigned)(start ^ getpid()));
+	transfer_zc_adapt_init(&adapt);
+	t->zc_adapt = &adapt;
 	if (!t->storage->http) {
 		transfer_run_sync(t, start);
 	} else if (transfer_run_http(t, start) < 0) {
@@ -415,6 +418,8 @@ size_t transfer_run(struct transfer *t)
 				item_fail(t->items[i], "the transfer could "
 						       "not run");
 	}
+	t->zc_adapt = NULL;
+	transfer_zc_adapt_release(&adapt);
 	if (t->progress)
 		transfer_draw_progress(t, start, 1);
 	mark_stored(t);

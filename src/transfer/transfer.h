@@ -87,6 +87,8 @@ struct transfer {
 	int prefer_compressed;
 	/* transfer-http.c: uploads compressed ahead (transfer-internal.h) */
 	struct transfer_zc_stage *zc_stage;
+	/* what `auto` decides uploads by, while transfer_run() runs */
+	struct transfer_zc_adapt *zc_adapt;
 	struct transfer_item **items; /* objects, then parts of uploads */
 	size_t nr, alloc;
 	size_t top; /* how many objects (the rest are parts) */

@@ -1,0 +1,169 @@
+#!/bin/sh
+
+test_description='model.compression=auto compresses an upload only while compressing outruns uploading
+
+auto compares two rates measured in the push: the bytes compression
+takes in per second and the bytes raw uploads send per second. When
+uploads are faster, objects go raw; when compression is faster, they go
+compressed (<object>.gmz), over file://, HTTP (nginx WebDAV) and S3
+(s3rver). GIT_MODEL_TEST_ZC_RATES=<compress>:<upload> stands for both
+measures, so that the choice is tested, never a timing. zstd compresses
+every object whatever the rates. Either form reads back byte-exact.'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-httpd.sh"
+. "$TEST_DIRECTORY/lib-s3.sh"
+
+start_httpd
+start_s3 models
+
+# uploads ten times faster than compression, and the other way round
+UPLOAD_WINS=100000000:1000000000
+COMPRESS_WINS=1000000000:100000000
+
+# push_new NAME RATES [git -c options...]: commit NAME-1..3.pth (random,
+# 300k each) in work/ and push them with auto, the rates standing for
+# the measured ones
+push_new () {
+	name=$1 rates=$2 &&
+	shift 2 &&
+	for i in 1 2 3
+	do
+		test-tool genrandom "$name-$i" 300k >work/$name-$i.pth &&
+		git -C work add $name-$i.pth || return 1
+	done &&
+	test_tick &&
+	git -C work commit -q -m $name &&
+	GIT_MODEL_TEST_ZC_RATES=$rates \
+		git -C work -c model.compression=auto "$@" push -q origin main
+}
+
+# forms_are DIR NAME raw|gmz: every NAME-*.pth is in objects directory DIR
+# in that form only
+forms_are () {
+	for i in 1 2 3
+	do
+		o=$(obj "$1" $(oid_of work/$2-$i.pth)) &&
+		if test "$3" = raw
+		then
+			test_path_is_file "$o" &&
+			test_path_is_missing "$o.gmz"
+		else
+			test_path_is_file "$o.gmz" &&
+			test_path_is_missing "$o"
+		fi || return 1
+	done
+}
+
+# s3_forms_are NAME raw|gmz: the same in s3://models/team
+s3_forms_are () {
+	for i in 1 2 3
+	do
+		key=$(s3_key team $(oid_of work/$1-$i.pth)) &&
+		if test "$2" = raw
+		then
+			test_path_is_file "$(s3_object_path models $key)" &&
+			test_path_is_missing "$(s3_object_path models $key.gmz)"
+		else
+			test_path_is_file "$(s3_object_path models $key.gmz)" &&
+			test_path_is_missing "$(s3_object_path models $key)"
+		fi || return 1
+	done
+}
+
+# reads_back NAME [git -c options...]: a clone gets NAME-*.pth byte-exact
+reads_back () {
+	name=$1 &&
+	shift &&
+	rm -rf lazy &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy &&
+	git -C lazy "$@" model pull -I "$name-*.pth" &&
+	for i in 1 2 3
+	do
+		test_cmp_bin work/$name-$i.pth lazy/$name-$i.pth || return 1
+	done
+}
+
+test_expect_success 'setup' '
+	mkdir storage &&
+	test_setup_work "file://$PWD/storage" &&
+	git -C work add .gitattributes .gitmodel &&
+	git -C work commit -q -m storage &&
+	s3_use_keys
+'
+
+test_expect_success 'file://: uploads faster than compression: raw' '
+	push_new fraw $UPLOAD_WINS &&
+	forms_are storage fraw raw &&
+	reads_back fraw
+'
+
+test_expect_success 'file://: compression faster than uploads: compressed' '
+	push_new fgmz $COMPRESS_WINS &&
+	forms_are storage fgmz gmz &&
+	reads_back fgmz
+'
+
+test_expect_success 'HTTP: uploads faster than compression: raw' '
+	push_new hraw $UPLOAD_WINS -c model.storage="$HTTPD_URL/open/models" &&
+	forms_are "$HTTPD_ROOT/open/models" hraw raw &&
+	reads_back hraw -c model.storage="$HTTPD_URL/open/models"
+'
+
+test_expect_success 'HTTP: compression faster than uploads: compressed' '
+	push_new hgmz $COMPRESS_WINS -c model.storage="$HTTPD_URL/open/models" &&
+	forms_are "$HTTPD_ROOT/open/models" hgmz gmz &&
+	reads_back hgmz -c model.storage="$HTTPD_URL/open/models"
+'
+
+test_expect_success 'S3: uploads faster than compression: raw' '
+	push_new sraw $UPLOAD_WINS -c model.storage=s3://models/team \
+		-c model.s3.endpoint="$S3_ENDPOINT" &&
+	s3_forms_are sraw raw &&
+	reads_back sraw -c model.storage=s3://models/team \
+		-c model.s3.endpoint="$S3_ENDPOINT"
+'
+
+test_expect_success 'S3: compression faster than uploads: compressed' '
+	push_new sgmz $COMPRESS_WINS -c model.storage=s3://models/team \
+		-c model.s3.endpoint="$S3_ENDPOINT" &&
+	s3_forms_are sgmz gmz &&
+	reads_back sgmz -c model.storage=s3://models/team \
+		-c model.s3.endpoint="$S3_ENDPOINT"
+'
+
+test_expect_success 'zstd compresses every object, whatever the rates' '
+	for i in 1 2 3
+	do
+		test-tool genrandom "z-$i" 300k >work/z-$i.pth &&
+		git -C work add z-$i.pth || return 1
+	done &&
+	git -C work commit -q -m z &&
+	GIT_MODEL_TEST_ZC_RATES=$UPLOAD_WINS \
+		git -C work -c model.compression=zstd push -q origin main &&
+	forms_are storage z gmz &&
+	reads_back z
+'
+
+test_expect_success 'auto, measured: each object in one form, read back' '
+	for i in 1 2 3
+	do
+		test-tool genrandom "m-$i" 2m >work/m-$i.pth &&
+		git -C work add m-$i.pth || return 1
+	done &&
+	git -C work commit -q -m m &&
+	git -C work -c model.compression=auto push -q origin main &&
+	for i in 1 2 3
+	do
+		o=$(obj storage $(oid_of work/m-$i.pth)) &&
+		if test -f "$o"
+		then
+			test_path_is_missing "$o.gmz"
+		else
+			test_path_is_file "$o.gmz"
+		fi || return 1
+	done &&
+	reads_back m
+'
+
+test_done
