@@ -117,6 +117,51 @@ test_expect_success 'other bytes under the path of a recorded file get their own
 	test_cmp expect by-process
 '
 
+test_expect_success 'a file touched, its bytes the same: clean writes nothing' '
+	clean mid.bin &&
+	touch mid.bin &&
+	rm -f io &&
+	clean mid.bin &&
+	wrote_nothing &&
+	git cat-file -p HEAD:mid.bin >expect &&
+	test_cmp expect ptr &&
+	mtime=$(stat -c %.9Y mid.bin) &&
+	printf x | dd of=mid.bin bs=1 seek=8000000 conv=notrunc 2>/dev/null &&
+	touch -m -d "@$mtime" mid.bin &&
+	rm -f io &&
+	clean mid.bin &&
+	grep "^oid sha256:$(oid_of mid.bin)$" ptr &&
+	wrote_data &&
+	git checkout mid.bin
+'
+
+# The bytes a command and its children read (rchar of /proc/<pid>/io,
+# read before it is reaped: pipes and files, not sockets).
+rchar () {
+	python3 - "$@" <<-\EOF
+	import os, subprocess, sys
+	p = subprocess.Popen(sys.argv[1:], stdin=open(sys.argv[-1], "rb"),
+	                     stdout=subprocess.DEVNULL)
+	os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+	io = dict(l.split(": ") for l in open("/proc/%d/io" % p.pid))
+	if p.wait():
+	    sys.exit("command failed")
+	print(int(io["rchar"]))
+	EOF
+}
+
+test_expect_success 'a clean reads the bytes git sends, not the file again' '
+	test-tool genrandom fresh 8m >fresh.bin &&
+	read=$(rchar git model clean -- fresh.bin) &&
+	say "clean of 8 MiB read $read bytes" &&
+	test $read -lt 9437184 &&
+	grep "^$(oid_of fresh.bin) 8388608 " \
+		".git/model/clean/$(stat -c %d-%i fresh.bin)" &&
+	read=$(rchar git model clean -- fresh.bin) &&
+	test $read -lt 18874368 &&
+	rm fresh.bin
+'
+
 test_expect_success 'a record never answers an object that is not in the store' '
 	oid=$(oid_of mid.bin) &&
 	rm "$(obj .git/model/objects $oid)" &&

@@ -68,18 +68,16 @@ static ssize_t read_upto(struct filter_src *in, char *buf, size_t len)
 }
 
 /*
- * The work tree file that git is cleaning, as clean_cache.h uses it: its
- * stat when the clean began, and how many of the bytes git sent were
- * found equal to the file's so far.
+ * The work tree file that git is cleaning, as clean-cache.h uses it: its
+ * stat when the clean began, to find its record and to know at the end
+ * that it did not change meanwhile.
  */
 struct wt_file {
-	int fd; /* -1: none, or the bytes differ */
+	int fd; /* -1: none */
 	struct stat st;
-	uint64_t same; /* bytes equal to the file's, from its start */
-	char *buf;
 };
 
-#define WT_FILE_INIT { .fd = -1, .same = 0, .buf = NULL }
+#define WT_FILE_INIT { .fd = -1 }
 
 /* Below this size a clean costs less than its record. */
 #define CLEAN_RECORD_MIN ((uint64_t)1 << 20)
@@ -94,58 +92,17 @@ static void wt_open(struct wt_file *wt, const char *path)
 	if (wt->fd < 0)
 		return;
 	if (fstat(wt->fd, &wt->st) < 0 || !S_ISREG(wt->st.st_mode) ||
-	    (uint64_t)wt->st.st_size < CLEAN_RECORD_MIN) {
+	    (uint64_t)wt->st.st_size < CLEAN_RECORD_MIN)
 		wt->fd = close_quietly(wt->fd);
-		return;
-	}
-	wt->buf = xmalloc(COPY_BLOCK);
 }
 
-static void wt_release(struct wt_file *wt)
-{
-	wt->fd = close_quietly(wt->fd);
-	free(wt->buf);
-	wt->buf = NULL;
-}
-
-/*
- * Do the next `len` bytes git sent equal the file's? When they do, they
- * are counted in wt->same; when not, the file is closed (a pread error
- * counts as a difference).
- */
-static int wt_compare(struct wt_file *wt, const char *data, size_t len)
-{
-	size_t done = 0;
-
-	if (wt->fd < 0)
-		return 0;
-	while (done < len) {
-		size_t n = len - done < COPY_BLOCK ? len - done : COPY_BLOCK;
-		ssize_t got = pread(wt->fd, wt->buf, n, wt->same + done);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0 || memcmp(wt->buf, data + done, got)) {
-			wt->fd = close_quietly(wt->fd);
-			return 0;
-		}
-		done += got;
-	}
-	wt->same += len;
-	return 1;
-}
-
-/*
- * Everything git sent was the file, and the file is as it was when the
- * clean began: its bytes all this time were the ones compared.
- */
+/* The file's stat is still the one it had when the clean began. */
 static int wt_unchanged(struct wt_file *wt)
 {
 	struct file_stamp fs;
 	struct stat now;
 
-	if (wt->fd < 0 || wt->same != (uint64_t)wt->st.st_size ||
-	    fstat(wt->fd, &now) < 0)
+	if (wt->fd < 0 || fstat(wt->fd, &now) < 0)
 		return 0;
 	file_stamp_set(&fs, &wt->st);
 	return file_stamp_same(&fs, &now);
@@ -171,74 +128,96 @@ static void clean_answer(struct filter *f, const char *oid, uint64_t size,
 }
 
 /*
- * The file has a record naming `oid`, which the store has: read what git
- * sends, `first` (`len` bytes) and the rest, comparing it with the file
- * but neither hashing nor storing it. 1 when it was the file, unchanged
- * (then `oid` is the answer); 0 when it was not, with the part that
- * differs (or is past the file's end) in `rest` and the wt->same bytes
- * before it equal to the file's; -1 when it could not be read.
+ * Are the next `len` bytes git sent, `data`, the object's (open as `obj`)
+ * from offset `*same`? When they are, they count in `*same`. A read error
+ * counts as a difference.
  */
-static int read_as_recorded(struct wt_file *wt, struct filter_src *in,
-			    const char *first, size_t len, struct strbuf *rest)
+static int same_as_stored(int obj, char *buf, uint64_t *same,
+			  const char *data, size_t len)
 {
-	ssize_t n;
+	size_t done = 0;
 
-	if (!wt_compare(wt, first, len)) {
+	while (done < len) {
+		size_t n = len - done < COPY_BLOCK ? len - done : COPY_BLOCK;
+		ssize_t got = pread(obj, buf, n, *same + done);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0 || memcmp(buf, data + done, got))
+			return 0;
+		done += got;
+	}
+	*same += len;
+	return 1;
+}
+
+/*
+ * The store has `oid`, of `size` bytes, which a record names for the
+ * file: read what git sends, `first` (`len` bytes) and the rest,
+ * comparing it with the object (`obj`), neither hashing nor storing it.
+ * 1 when it was the object's bytes, all of them (then `oid` is the
+ * answer: the store's objects hold what their oid says); 0 when not,
+ * with the part that differs (or is past the object's end) in `rest`
+ * and the `*same` bytes before it equal to the object's; -1 when it
+ * could not be read.
+ */
+static int read_as_stored(int obj, uint64_t size, struct filter_src *in,
+			  const char *first, size_t len, struct strbuf *rest,
+			  uint64_t *same)
+{
+	char *buf = xmalloc(COPY_BLOCK);
+	ssize_t n;
+	int ret = 0;
+
+	if (!same_as_stored(obj, buf, same, first, len)) {
 		strbuf_add(rest, first, len);
-		return 0;
+		goto out;
 	}
 	strbuf_grow(rest, COPY_BLOCK);
 	for (;;) {
 		n = read_upto(in, rest->buf, COPY_BLOCK);
-		if (n < 0)
-			return -1;
+		if (n < 0) {
+			ret = -1;
+			goto out;
+		}
 		strbuf_setlen(rest, n);
-		if (!n)
-			return wt_unchanged(wt);
-		if (!wt_compare(wt, rest->buf, n))
-			return 0;
+		if (!n) {
+			ret = *same == size;
+			goto out;
+		}
+		if (!same_as_stored(obj, buf, same, rest->buf, n))
+			goto out;
 	}
+out:
+	free(buf);
+	return ret;
 }
 
 /*
- * The first wt->same bytes git sent, which were the file's, into the
- * writer from the file: when its stat is still the recorded one it has
- * not been written to since (clean-cache.h), so they are the same bytes.
+ * The first `same` bytes git sent, which were the object's, into the
+ * writer from the object (`obj`), which does not change.
  */
-static int write_same_part(struct wt_file *wt, struct store_writer *w,
-			   const char *path)
+static int write_same_part(int obj, uint64_t same, struct store_writer *w)
 {
-	struct file_stamp fs;
-	struct stat now;
 	uint64_t off = 0;
-	int fd = -1, ret = -1;
 
-	if (!wt->same)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	while (fd >= 0 && off < wt->same) {
+	while (off < same) {
 		char *dst;
 		size_t room = store_writer_room(w, &dst);
 		ssize_t got;
 
-		if (room > wt->same - off)
-			room = wt->same - off;
-		got = pread(fd, dst, room, off);
+		if (room > same - off)
+			room = same - off;
+		got = pread(obj, dst, room, off);
 		if (got < 0 && errno == EINTR)
 			continue;
-		if (got <= 0 || store_writer_advance(w, got) < 0)
-			goto cleanup;
+		if (got <= 0)
+			return error_errno("cannot read an object of the store again");
+		if (store_writer_advance(w, got) < 0)
+			return -1;
 		off += got;
 	}
-	file_stamp_set(&fs, &wt->st);
-	if (fd < 0 || fstat(fd, &now) < 0 || !file_stamp_same(&fs, &now))
-		goto cleanup;
-	ret = 0;
-cleanup:
-	if (ret < 0)
-		error("'%s' changed while it was being cleaned", path);
-	close_quietly(fd);
-	return ret;
+	return 0;
 }
 
 /* The absolute path of `path`, for a record. */
@@ -261,11 +240,11 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 	struct wt_file wt = WT_FILE_INIT;
 	struct store_tap *tap = NULL;
 	char oid[HASH_HEXSZ + 1];
-	uint64_t size;
+	uint64_t size, same = 0;
 	struct stat st;
 	char *buf = NULL;
 	ssize_t n;
-	int ret = -1, as_recorded = 0, as_recorded_tried = 0;
+	int ret = -1, as_stored, obj = -1;
 
 	buf = xmalloc(POINTER_MAX + 1);
 	n = read_upto(in, buf, POINTER_MAX + 1);
@@ -283,20 +262,20 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 
 	if (path)
 		wt_open(&wt, path);
-	if (wt.fd >= 0 && clean_cache_lookup(f->store, &wt.st, oid) &&
-	    store_has(f->store, oid, wt.st.st_size)) {
-		as_recorded_tried = 1;
-		as_recorded = read_as_recorded(&wt, in, buf, n, &rest);
-		if (as_recorded < 0)
+	if (wt.fd >= 0 && clean_cache_hint(f->store, &wt.st, oid) &&
+	    (obj = store_open(f->store, oid, wt.st.st_size)) >= 0) {
+		as_stored = read_as_stored(obj, wt.st.st_size, in, buf, n,
+					   &rest, &same);
+		if (as_stored < 0)
 			goto cleanup;
-		if (as_recorded) {
+		if (as_stored) {
 			clean_answer(f, oid, wt.st.st_size, out);
 			ret = 0;
 			goto cleanup;
 		}
-	} else if (wt.fd >= 0 && clean_record_begin(&rec, f->store) < 0) {
-		wt_release(&wt);
 	}
+	if (wt.fd >= 0 && clean_record_begin(&rec, f->store) < 0)
+		wt.fd = close_quietly(wt.fd);
 
 	if (store_writer_start(&w, f->store) < 0)
 		goto cleanup;
@@ -306,16 +285,14 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 	 */
 	if (path && !stat(path, &st) && S_ISREG(st.st_mode))
 		w.tap = tap = tensor_tap_new(st.st_size);
-	if (as_recorded_tried) {
-		/* Not the file after all: what was, then what was not. */
-		if (write_same_part(&wt, &w, path) < 0 ||
+	if (obj >= 0) {
+		/* Not the object after all: what was, then what was not. */
+		if (write_same_part(obj, same, &w) < 0 ||
 		    store_writer_write(&w, rest.buf, rest.len) < 0)
 			goto cleanup;
-		wt_release(&wt);
-	} else {
-		wt_compare(&wt, buf, n);
-		if (store_writer_write(&w, buf, n) < 0)
-			goto cleanup;
+		obj = close_quietly(obj);
+	} else if (store_writer_write(&w, buf, n) < 0) {
+		goto cleanup;
 	}
 	/* The rest is read into the writer's block, where it is hashed. */
 	for (;;) {
@@ -325,7 +302,6 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		n = in->read(in, dst, room);
 		if (n <= 0)
 			break;
-		wt_compare(&wt, dst, n);
 		if (store_writer_advance(&w, n) < 0)
 			goto cleanup;
 	}
@@ -335,7 +311,7 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		goto cleanup;
 	tensor_tap_finish(tap, f->store, oid);
 	tap = NULL;
-	if (wt_unchanged(&wt)) {
+	if (size == (uint64_t)wt.st.st_size && wt_unchanged(&wt)) {
 		abs_path(path, &where);
 		clean_record_commit(&rec, &wt.st, oid, where.buf);
 	}
@@ -347,7 +323,8 @@ cleanup:
 	store_writer_abort(&w);
 	tensor_tap_finish(tap, f->store, NULL);
 	clean_record_release(&rec);
-	wt_release(&wt);
+	close_quietly(obj);
+	close_quietly(wt.fd);
 	pointer_release(&p);
 	strbuf_release(&rest);
 	strbuf_release(&where);

@@ -55,18 +55,15 @@ cleanup:
 	return ret;
 }
 
-int clean_cache_lookup(const struct store *s, const struct stat *st,
-		       char *oid)
+int clean_cache_hint(const struct store *s, const struct stat *st, char *oid)
 {
 	struct strbuf file = STRBUF_INIT;
 	struct file_stamp fs;
 	int ret;
 
 	record_path(s, st->st_dev, st->st_ino, &file);
-	ret = read_record(file.buf, &fs, oid, NULL);
-	fs.dev = st->st_dev;
-	fs.ino = st->st_ino;
-	ret = ret && file_stamp_same(&fs, st);
+	ret = read_record(file.buf, &fs, oid, NULL) &&
+	      fs.size == (uint64_t)st->st_size;
 	strbuf_release(&file);
 	return ret;
 }

@@ -11,16 +11,14 @@
  * learn an oid the store has already is what this spares.
  *
  * A record says "the file with this inode, size, mtime and ctime (to the
- * nanosecond) holds the object <oid>". It is written only by a clean
- * that read every byte git sent, found them equal to the file's own
- * bytes, found the file's stat the same before and after, and hashed
- * them to <oid>; and only when the file's ctime is older than the
- * moment that clean began, as the file system's clock tells it (the
- * mtime of a temp file made then, on the same file system): any write
- * after that moment gives the file another ctime, even where timestamps
- * are coarse. This is git's own rule for trusting stat data (ctime
- * cannot be set by a writer), with the racy case ruled out at the
- * start rather than re-checked later.
+ * nanosecond) held the object <oid>". A clean writes one when it hashed
+ * the bytes git sent to <oid>, of the file's size, found the file's stat
+ * the same before and after, and the file's ctime older than the moment
+ * that clean began, as the file system's clock tells it (the mtime of a
+ * temp file made then, on the same file system), so that the record is
+ * not of a file being written. The clean does not read the file itself:
+ * git's bytes are most often the file's, and when they are not (git
+ * hash-object --path, a merge) the record is only a wrong guess.
  *
  * A checkout that wrote a file from the object, or lent the object
  * (checkout.h, loan.h), records it too, with the stat it took once the
@@ -31,11 +29,16 @@
  * nanosecond within the clock tick of the checkout gets past it, the
  * hole loan.h describes, which git's index has for these files too.
  *
- * A record is a hint, never the answer by itself: filter.c answers its
- * oid only when the file's stat is still the recorded one, the bytes git
- * sends are the file's (compared as they come), and the store has the
- * object (clean then writes nothing). Anything else is an ordinary
- * clean. A record that is missing, broken or stale costs one clean.
+ * A record is a guess, never the answer by itself: for a file of the
+ * recorded size whose inode has a record (whatever its times: a touch, a
+ * rewrite of the same bytes), filter.c compares the bytes git sends, as
+ * they come, with the store's object of the recorded oid, and answers
+ * that oid only when they are all equal: the store's objects hold what
+ * their oid says (store.h), so the answer is the hash of git's bytes
+ * without hashing them, and clean writes nothing. On the first
+ * difference the equal part is copied from the object into an ordinary
+ * clean. A record that is missing, broken or wrong costs one clean, and
+ * reads of the object's equal part.
  *
  * Layout, in the store's directory (shared by all worktrees; each work
  * tree file has its own inode):
@@ -58,11 +61,11 @@
 
 /*
  * The oid (HASH_HEXSZ + 1 bytes) that the record of `st`'s inode names,
- * when the record's stamp is `st`'s. 1 when found, 0 when there is no
- * such record (none, broken, or of an older state of the file).
+ * when the record is of a file of `st`'s size; its times may be older
+ * (touch, a write that put the same bytes back). 1 when found, 0 when
+ * there is no such record (none, broken, or of another size).
  */
-int clean_cache_lookup(const struct store *s, const struct stat *st,
-		       char *oid);
+int clean_cache_hint(const struct store *s, const struct stat *st, char *oid);
 
 /*
  * A record being made: begun before the clean reads the file, committed
