@@ -220,6 +220,32 @@ test_expect_success 'two worktrees cleaning at once' '
 	test_dir_is_empty .git/model/tmp
 '
 
+# A work tree on another file system than the store's (tmpfs).
+shm=/dev/shm
+if test -d $shm && test -w $shm &&
+	test "$(stat -c %d $shm)" != "$(stat -c %d .)"
+then
+	test_set_prereq OTHER_FS
+fi
+
+test_expect_success OTHER_FS 'a worktree on another file system has records too' '
+	wt3=$(mktemp -d $shm/t0118.XXXXXX) &&
+	test_when_finished "git worktree remove --force $wt3; rm -rf $wt3" &&
+	git worktree add -q "$wt3/wt" mid &&
+	(
+		cd "$wt3/wt" &&
+		test-tool genrandom shm 2m >shm.bin &&
+		# a clock tick (a few ms) for its ctime to be older than the clean
+		sleep 0.1 &&
+		clean shm.bin &&
+		test_path_is_file "$TRASH_DIRECTORY/.git/model/clean/$(stat -c %d-%i shm.bin)" &&
+		touch shm.bin &&
+		rm -f io &&
+		clean shm.bin &&
+		wrote_nothing
+	)
+'
+
 test_expect_success 'a file that checkout wrote has its record' '
 	test-tool genrandom mid2 8m >mid.bin &&
 	git commit -q -a -m mid2 &&

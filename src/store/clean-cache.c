@@ -124,7 +124,6 @@ int clean_record_commit(struct clean_record *r, const struct stat *st,
 	int ret = 0;
 
 	if (r->fd >= 0 && S_ISREG(st->st_mode) &&
-	    st->st_dev == r->start.st_dev &&
 	    older(&st->st_ctim, &r->start.st_mtim) && oid_hex_valid(oid) &&
 	    *path == '/')
 		ret = put_record(r, st, oid, path);

@@ -15,8 +15,8 @@
  * the bytes git sent to <oid>, of the file's size, found the file's stat
  * the same before and after, and the file's ctime older than the moment
  * that clean began, as the file system's clock tells it (the mtime of a
- * temp file made then, on the same file system), so that the record is
- * not of a file being written. The clean does not read the file itself:
+ * temp file made then, in the store), so that the record is not of a
+ * file being written. The clean does not read the file itself:
  * git's bytes are most often the file's, and when they are not (git
  * hash-object --path, a merge) the record is only a wrong guess.
  *
@@ -86,9 +86,10 @@ int clean_record_begin(struct clean_record *r, const struct store *s);
 /*
  * Record that the file with stat `st` (taken after the clean began, and
  * the same at its end), at `path` (for prune), holds `oid`. Nothing is
- * recorded when `st`'s ctime is not older than the beginning, or the
- * file is on another file system than the store. 1 when recorded, 0
- * when not, -1 with errno set (not reported). The temp file is gone
+ * recorded when `st`'s ctime is not older than the beginning (on another
+ * file system than the store's, local ones share the kernel's clock; a
+ * record made by a skewed clock is only a wrong guess). 1 when recorded,
+ * 0 when not, -1 with errno set (not reported). The temp file is gone
  * afterwards in every case.
  */
 int clean_record_commit(struct clean_record *r, const struct stat *st,
