@@ -503,6 +503,9 @@ struct zc_pipe {
 	pthread_t *threads;
 	unsigned nr_threads;
 	int stop;
+	/* the decoder's: called under `lock` when a block was worked on */
+	void (*notify)(void *data);
+	void *notify_data;
 };
 
 /*
@@ -697,10 +700,25 @@ static int slot_move(struct zc_pipe *p, struct zc_slot *s)
 	return -1;
 }
 
+/*
+ * For the test suite only: GIT_MODEL_TEST_ZC_DECODE_WAIT=<file> makes
+ * every block's decoding wait until <file> exists (a slow decoder).
+ */
+static void test_decode_wait(void)
+{
+	const char *v = getenv("GIT_MODEL_TEST_ZC_DECODE_WAIT");
+
+	if (!v || !*v)
+		return;
+	while (access(v, F_OK) < 0)
+		usleep(10 * 1000);
+}
+
 static void slot_decode(struct zc_pipe *p, struct zc_slot *s, uint32_t i)
 {
 	const struct zc_block *b = &p->h->blocks[i];
 
+	test_decode_wait();
 	s->failed = 0;
 	if (b->codec == ZC_CODEC_RAW)
 		return; /* emitted from s->stored */
@@ -731,6 +749,8 @@ static void *pipe_worker(void *arg)
 		pthread_mutex_lock(&p->lock);
 		s->done = 1;
 		pthread_cond_broadcast(&p->ready);
+		if (p->notify)
+			p->notify(p->notify_data);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -744,10 +764,11 @@ static void *pipe_worker(void *arg)
 /*
  * A pipe for `nr` blocks of at most `max_raw` bytes from block `first`
  * on, worked on by `fn` in threads, or in pipe_submit() when there is one
- * core or one block.
+ * core or one block and `threaded` is 0 (1: a thread whatever the
+ * cores, so that the caller never works on a block itself).
  */
 static struct zc_pipe *pipe_start(uint32_t first, uint32_t nr,
-				  uint32_t max_raw,
+				  uint32_t max_raw, int threaded,
 				  void (*fn)(struct zc_pipe *p,
 					     struct zc_slot *s, uint32_t i))
 {
@@ -768,6 +789,8 @@ static struct zc_pipe *pipe_start(uint32_t first, uint32_t nr,
 		want = 0;
 	else if (want > nr)
 		want = nr;
+	if (threaded && !want && nr)
+		want = 1;
 	/* one slot emptied, one filled, one per thread working */
 	while (want && (uint64_t)(want + 2) * 3 * p->max_raw > ZC_INFLIGHT_MAX)
 		want--;
@@ -957,8 +980,12 @@ static int decoder_start(struct zc_decoder *d, uint32_t first,
 	for (i = first; i < d->h.nr; i++)
 		if (d->h.blocks[i].raw_len > max)
 			max = d->h.blocks[i].raw_len;
-	d->pipe = pipe_start(first, d->h.nr - first, max, slot_decode);
+	d->pipe = pipe_start(first, d->h.nr - first, max, !!d->notify,
+			     slot_decode);
+	/* before the first block is submitted, under the lock after */
 	d->pipe->h = &d->h;
+	d->pipe->notify = d->notify;
+	d->pipe->notify_data = d->notify_data;
 	zc_block_offsets(&d->h, first, &stored, &raw);
 	d->next = first;
 	d->emitted = raw;
@@ -1031,19 +1058,37 @@ int zc_decoder_drain(struct zc_decoder *d, zc_emit_fn emit, void *ctx,
 	return 0;
 }
 
-int zc_decoder_feed(struct zc_decoder *d, const void *buf_, size_t len,
-		    zc_emit_fn emit, void *ctx, struct strbuf *err)
+void zc_decoder_notify(struct zc_decoder *d, void (*fn)(void *data),
+		       void *data)
 {
-	const unsigned char *buf = buf_;
+	d->notify = fn;
+	d->notify_data = data;
+	if (!d->pipe)
+		return;
+	pthread_mutex_lock(&d->pipe->lock);
+	d->pipe->notify = fn;
+	d->pipe->notify_data = data;
+	pthread_mutex_unlock(&d->pipe->lock);
+}
+
+/*
+ * Feed what of `len` bytes the decoder takes: all of them when `wait`
+ * (it waits for its threads as it must), else those it has room for
+ * without waiting. Returns how many it took, or -1.
+ */
+static long decoder_feed(struct zc_decoder *d, const unsigned char *buf,
+			 size_t len, zc_emit_fn emit, void *ctx,
+			 struct strbuf *err, int wait)
+{
+	size_t all = len;
 
 	if (d->failed)
 		return fail(err, "decoding failed before");
-	d->fed += len;
 	if (!d->have_header) {
 		if (decoder_header(d, &buf, &len, err) < 0)
 			goto fail;
 		if (!d->have_header)
-			return 0;
+			goto out;
 	}
 	while (len) {
 		struct zc_pipe *p = d->pipe;
@@ -1059,25 +1104,65 @@ int zc_decoder_feed(struct zc_decoder *d, const void *buf_, size_t len,
 		}
 		b = &d->h.blocks[d->next];
 		/* a slot is free once the block it last held is emitted */
-		while (p->submitted - p->head == p->nr_slots)
-			if (emit_ready(d, 1, emit, ctx, err) < 0)
+		while (p->submitted - p->head == p->nr_slots) {
+			if (emit_ready(d, wait, emit, ctx, err) < 0)
 				goto fail;
+			if (!wait && p->submitted - p->head == p->nr_slots)
+				goto out;
+		}
 		s = pipe_fill_slot(p);
-		/* the budget is short: this decoder's own blocks go out first */
-		while (slot_take(p, s) < 0 && slot_move(p, s) < 0)
-			if (emit_ready(d, 1, emit, ctx, err) < 0)
+		/*
+		 * The budget is short: this decoder's own blocks go out
+		 * first. Both fail only while one of them is in flight.
+		 */
+		while (slot_take(p, s) < 0 && slot_move(p, s) < 0) {
+			uint32_t head = p->head;
+
+			if (emit_ready(d, wait, emit, ctx, err) < 0)
 				goto fail;
+			if (!wait && p->head == head)
+				goto out;
+		}
 		if (!fill_slot(s, &buf, &len, b->stored_len))
 			break;
 		pipe_submit(p);
 		d->next++;
-		if (emit_ready(d, d->next == d->h.nr, emit, ctx, err) < 0)
+		if (emit_ready(d, wait && d->next == d->h.nr, emit, ctx,
+			       err) < 0)
 			goto fail;
 	}
-	return 0;
+out:
+	d->fed += all - len;
+	return all - len;
 fail:
 	d->failed = 1;
 	return -1;
+}
+
+int zc_decoder_feed(struct zc_decoder *d, const void *buf, size_t len,
+		    zc_emit_fn emit, void *ctx, struct strbuf *err)
+{
+	return decoder_feed(d, buf, len, emit, ctx, err, 1) < 0 ? -1 : 0;
+}
+
+long zc_decoder_feed_some(struct zc_decoder *d, const void *buf, size_t len,
+			  zc_emit_fn emit, void *ctx, struct strbuf *err)
+{
+	return decoder_feed(d, buf, len, emit, ctx, err, 0);
+}
+
+int zc_decoder_poll(struct zc_decoder *d, zc_emit_fn emit, void *ctx,
+		    struct strbuf *err)
+{
+	if (d->failed)
+		return fail(err, "decoding failed before");
+	if (!d->pipe)
+		return 1;
+	if (emit_ready(d, 0, emit, ctx, err) < 0) {
+		d->failed = 1;
+		return -1;
+	}
+	return d->pipe->head == d->pipe->submitted;
 }
 
 int zc_decoder_finish(struct zc_decoder *d, struct strbuf *err)
@@ -1423,7 +1508,7 @@ int zc_encode_fd(int in_fd, uint64_t size, int out_fd,
 		error_errno("cannot seek in the compressed output");
 		goto out;
 	}
-	p = pipe_start(0, h.nr, bs, slot_encode);
+	p = pipe_start(0, h.nr, bs, 0, slot_encode);
 	p->opts = opts;
 	/* read a block into each free slot; write blocks as they are done */
 	while (done < size) {

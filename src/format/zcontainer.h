@@ -173,6 +173,8 @@ struct zc_decoder {
 	struct strbuf in;       /* the header and table until they are in */
 	struct zc_pipe *pipe;   /* the blocks in flight, once they are */
 	uint64_t fed, emitted;
+	void (*notify)(void *data); /* zc_decoder_notify() */
+	void *notify_data;
 };
 
 #define ZC_DECODER_INIT { .want_size = ZC_SIZE_ANY, .h = ZC_HEADER_INIT, \
@@ -216,8 +218,35 @@ int zc_decoder_feed(struct zc_decoder *d, const void *buf, size_t len,
 		    zc_emit_fn emit, void *ctx, struct strbuf *err);
 
 /*
+ * For a caller that must never wait, as an event loop driving several
+ * downloads: zc_decoder_feed_some() takes the bytes it has room for
+ * without waiting for a block's thread, emits the blocks decoded so far,
+ * and returns how many bytes it took (0 to `len`), or -1 as
+ * zc_decoder_feed() does. The bytes it did not take are to be fed again
+ * once a block was emitted. zc_decoder_poll() emits the blocks decoded
+ * since, without waiting: 1 when no block is in flight (every block
+ * whose stored bytes were all fed went out), 0 while some are, -1 with a
+ * reason in `err` (then every call fails again).
+ *
+ * zc_decoder_notify() has `fn` called with `data` when a block has
+ * decoded, from the decoding thread, with a lock of the decoder held:
+ * `fn` only wakes the caller up (curl_multi_wakeup()). Call it after
+ * zc_decoder_init() or zc_decoder_init_at(), before the first feed. Set
+ * after zc_decoder_init(), it also makes the blocks decode on threads
+ * however few cores or blocks there are, never in the feed; after
+ * zc_decoder_init_at() they do as cores and blocks allow.
+ */
+long zc_decoder_feed_some(struct zc_decoder *d, const void *buf, size_t len,
+			  zc_emit_fn emit, void *ctx, struct strbuf *err);
+int zc_decoder_poll(struct zc_decoder *d, zc_emit_fn emit, void *ctx,
+		    struct strbuf *err);
+void zc_decoder_notify(struct zc_decoder *d, void (*fn)(void *data),
+		       void *data);
+
+/*
  * The input has ended: returns 0 when the container was complete and
- * every raw byte was emitted, -1 with a reason in `err` otherwise.
+ * every raw byte was emitted, -1 with a reason in `err` otherwise. After
+ * zc_decoder_feed_some(), call it once zc_decoder_poll() says 1.
  */
 int zc_decoder_finish(struct zc_decoder *d, struct strbuf *err);
 

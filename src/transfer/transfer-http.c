@@ -134,22 +134,58 @@ static int restart_incomplete(struct transfer_item *it)
 	return 0;
 }
 
+static void wake_multi(void *multi)
+{
+	curl_multi_wakeup(multi);
+}
+
+/*
+ * A decoder for a compressed download from its start; its threads wake
+ * the engine when a block has decoded.
+ */
+static void zc_start(struct transfer_item *it)
+{
+	zc_decoder_init(&it->zc, it->size);
+	zc_decoder_notify(&it->zc, wake_multi, it->t->multi);
+}
+
+/*
+ * Feed the decoder the bytes held back (zc_held), as many as it takes
+ * without waiting. 0, or -1 (zc_err or write_errno says why).
+ */
+static int zc_feed_held(struct transfer_item *it)
+{
+	long n = zc_decoder_feed_some(&it->zc, it->zc_held.buf,
+				      it->zc_held.len, emit_incomplete, it,
+				      &it->zc_err);
+
+	if (n < 0)
+		return -1;
+	memmove(it->zc_held.buf, it->zc_held.buf + n, it->zc_held.len - n);
+	strbuf_setlen(&it->zc_held, it->zc_held.len - n);
+	return 0;
+}
+
 /*
  * The bytes of a compressed download (zc_resume in transfer-internal.h).
  * The decoder checks every length it reads. A server that ignored the
  * Range of a resumed one sends the whole container (200): it is decoded
- * from its start, into an emptied file.
+ * from its start, into an emptied file. What the decoder has no room for
+ * yet is held (zc_held), and the transfer paused while bytes are held:
+ * this thread drives every transfer and never waits for one.
  */
 static size_t write_compressed(struct transfer_item *it, const char *buf,
 			       size_t len, long status)
 {
+	long n;
+
 	if (!it->status_checked) {
 		it->status_checked = 1;
 		if (status == 200 && it->zc_resume != ZC_RESUME_NONE) {
 			if (restart_incomplete(it) < 0)
 				return 0;
 			zc_decoder_release(&it->zc);
-			zc_decoder_init(&it->zc, it->size);
+			zc_start(it);
 			it->zc_resume = ZC_RESUME_NONE;
 		} else if (status == 206 &&
 			   (it->zc_resume == ZC_RESUME_NONE ||
@@ -171,9 +207,22 @@ static size_t write_compressed(struct transfer_item *it, const char *buf,
 		strbuf_add(&it->zc_head, buf, len);
 		return len;
 	}
-	if (zc_decoder_feed(&it->zc, buf, len, emit_incomplete, it,
-			    &it->zc_err) < 0)
+	/* the decoder failed since the last write (zc_service()) */
+	if (it->zc_err.len || it->write_errno)
 		return 0;
+	if (it->zc_held.len) {
+		if (zc_feed_held(it) < 0)
+			return 0;
+		if (it->zc_held.len) {
+			it->zc_paused = 1;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+	}
+	n = zc_decoder_feed_some(&it->zc, buf, len, emit_incomplete, it,
+				 &it->zc_err);
+	if (n < 0)
+		return 0;
+	strbuf_add(&it->zc_held, buf + n, len - n);
 	return len;
 }
 
@@ -500,7 +549,7 @@ static int prepare_download(struct transfer_item *it)
 	if (it->gmz) {
 		if (it->zc_active)
 			zc_decoder_release(&it->zc);
-		zc_decoder_init(&it->zc, it->size);
+		zc_start(it);
 		it->zc_active = 1;
 		strbuf_reset(&it->zc_err);
 		strbuf_reset(&it->zc_head);
@@ -767,6 +816,8 @@ static int start_request(struct transfer *t, CURLM *multi,
 	it->write_errno = 0;
 	it->range_first = it->range_total = -1;
 	it->errbuf[0] = '\0';
+	strbuf_reset(&it->zc_held);
+	it->zc_paused = 0;
 	free(it->etag);
 	it->etag = NULL;
 	free(it->checksum);
@@ -946,6 +997,65 @@ static void zc_mismatch(struct transfer_item *it)
 	download_mismatch(it, it->zc_err.buf);
 }
 
+/* Writing the incomplete file failed (write_errno). */
+static void write_failed(struct transfer_item *it)
+{
+	/*
+	 * A full disk is not the network's fault: no retry, and the
+	 * partial file goes, so that it does not keep the disk full.
+	 */
+	item_fail(it, "cannot write '%s': %s", it->incomplete.buf,
+		  strerror(it->write_errno));
+	if (it->write_errno == ENOSPC || it->write_errno == EDQUOT ||
+	    it->write_errno == EFBIG)
+		unlink(it->incomplete.buf);
+}
+
+/*
+ * A compressed download running or decoding its last blocks
+ * (ST_DECODING), from the engine's loop: the blocks decoded since go
+ * into the incomplete file, the bytes held go to the decoder, and a
+ * paused transfer goes on once none are held. Once every block of one
+ * decoding is out, it is finished and verified. A failure of a running
+ * one stops it at its next write (or as it ends, request_done()).
+ */
+static void zc_service(struct transfer_item *it)
+{
+	int idle = 0;
+
+	/* blocks that went out make room for the bytes held */
+	while (!it->zc_err.len && !it->write_errno) {
+		uint64_t have = it->have;
+
+		if (it->zc_held.len && zc_feed_held(it) < 0)
+			break;
+		idle = zc_decoder_poll(&it->zc, emit_incomplete, it,
+				       &it->zc_err);
+		if (idle < 0 || !it->zc_held.len || it->have == have)
+			break;
+	}
+	if (it->stage == ST_RUNNING) {
+		if (it->zc_paused && (!it->zc_held.len || it->zc_err.len ||
+				      it->write_errno)) {
+			it->zc_paused = 0;
+			curl_easy_pause(it->easy, CURLPAUSE_CONT);
+		}
+		return;
+	}
+	if (it->write_errno) {
+		write_failed(it);
+	} else if (it->zc_err.len) {
+		zc_mismatch(it);
+	} else if (idle > 0 && !it->zc_held.len) {
+		if (zc_decoder_finish(&it->zc, &it->zc_err) < 0) {
+			zc_mismatch(it);
+			return;
+		}
+		it->t->prefer_compressed = 1;
+		finish_download(it);
+	}
+}
+
 /*
  * The header and table of a compressed download to resume came
  * (ZC_RESUME_HEADER): keep the raw bytes of the whole blocks in the
@@ -991,6 +1101,7 @@ static void resume_at_block(struct transfer_item *it)
 		zc_mismatch(it);
 		return;
 	}
+	zc_decoder_notify(&it->zc, wake_multi, it->t->multi);
 	if (hash_incomplete(it, raw) < 0) {
 		item_fail(it, "cannot write into the local store");
 		return;
@@ -1150,6 +1261,10 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		transfer_zc_meter_end(t, ZC_METER_UPLOAD, rc == CURLE_OK &&
 				      status >= 200 && status < 300);
 	it->zc_metered = 0;
+	if (rc == CURLE_OK && it->req == REQ_GET && it->gmz &&
+	    (it->zc_err.len || it->write_errno))
+		/* the decoder failed after the last write (zc_service()) */
+		rc = CURLE_WRITE_ERROR;
 	if (rc == CURLE_WRITE_ERROR && it->wrong_bytes) {
 		/* a retry starts afresh; no half-written file stays */
 		unlink(it->incomplete.buf);
@@ -1163,19 +1278,13 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		goto cleanup;
 	}
 	if (rc == CURLE_WRITE_ERROR && it->write_errno) {
-		/*
-		 * A full disk is not the network's fault: no retry, and the
-		 * partial file goes, so that it does not keep the disk full.
-		 */
-		item_fail(it, "cannot write '%s': %s", it->incomplete.buf,
-			  strerror(it->write_errno));
-		if (it->write_errno == ENOSPC || it->write_errno == EDQUOT ||
-		    it->write_errno == EFBIG)
-			unlink(it->incomplete.buf);
+		write_failed(it);
 		goto cleanup;
 	}
 	if (rc != CURLE_OK && it->req == REQ_GET && it->gmz && it->fd >= 0 &&
-	    it->zc_active && it->zc_resume != ZC_RESUME_HEADER)
+	    it->zc_active && it->zc_resume != ZC_RESUME_HEADER &&
+	    !zc_decoder_feed(&it->zc, it->zc_held.buf, it->zc_held.len,
+			     emit_incomplete, it, NULL))
 		/* the blocks that came whole stay, for the resume */
 		zc_decoder_drain(&it->zc, emit_incomplete, it, NULL);
 	if (rc != CURLE_OK) {
@@ -1321,12 +1430,9 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		} else if (it->gmz && (status == 200 ||
 				       (status == 206 &&
 					it->zc_resume == ZC_RESUME_BLOCKS))) {
-			if (zc_decoder_finish(&it->zc, &it->zc_err) < 0) {
-				zc_mismatch(it);
-				break;
-			}
-			t->prefer_compressed = 1;
-			finish_download(it);
+			/* its last blocks decode while others transfer */
+			it->stage = ST_DECODING;
+			zc_service(it);
 		} else if ((status == 200 || status == 206) &&
 			   it->have == it->size) {
 			if (it->form == FORM_OTHER)
@@ -1425,16 +1531,39 @@ static size_t stop_for_signal(struct transfer *t, CURLM *multi)
 	return stopped;
 }
 
-static void wake_multi(void *multi)
+/*
+ * Service the compressed downloads (zc_service()): 1 when one of them
+ * ended, so that its slot is filled without a poll's wait. `decoding`
+ * gets how many are ST_DECODING: they hold their slot of
+ * model.concurrency.
+ */
+static int service_decoders(struct transfer *t, size_t *decoding)
 {
-	curl_multi_wakeup(multi);
+	size_t i;
+	int ended = 0;
+
+	*decoding = 0;
+	for (i = 0; i < t->nr; i++) {
+		struct transfer_item *it = t->items[i];
+
+		if (it->req != REQ_GET || !it->gmz || !it->zc_active ||
+		    it->fd < 0 || it->zc_resume == ZC_RESUME_HEADER ||
+		    (it->stage != ST_RUNNING && it->stage != ST_DECODING))
+			continue;
+		zc_service(it);
+		if (it->stage == ST_DECODING)
+			(*decoding)++;
+		else if (it->stage != ST_RUNNING)
+			ended = 1;
+	}
+	return ended;
 }
 
 int transfer_run_http(struct transfer *t, uint64_t start)
 {
 	CURLM *multi;
 	uint64_t last_draw = 0, deadline = 0;
-	size_t i, running = 0, finished = 0;
+	size_t i, running = 0, decoding = 0, finished = 0;
 	struct sigaction sa, old_int, old_term;
 	int ret = 0;
 
@@ -1453,6 +1582,7 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 	interrupted = 0;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	t->multi = multi;
 	t->zc_stage = transfer_zc_stage_start(t, wake_multi, multi);
 	while (finished < t->top) {
 		uint64_t now = transfer_now_ms(), wait = 100;
@@ -1479,7 +1609,8 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 			break;
 
 		for (i = 0; i < t->nr &&
-			    running + transfer_zc_stage_busy(t->zc_stage) <
+			    running + decoding +
+			    transfer_zc_stage_busy(t->zc_stage) <
 			    (size_t)t->concurrency; i++) {
 			struct transfer_item *it = t->items[i];
 
@@ -1523,6 +1654,8 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 			request_done(t, it, msg->data.result);
 			ended = 1;
 		}
+		if (service_decoders(t, &decoding))
+			ended = 1;
 		finished = t->done + t->skipped + t->failed;
 		if (t->progress && transfer_now_ms() - last_draw >= 250) {
 			transfer_draw_progress(t, start, 0);
@@ -1546,9 +1679,15 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 		if (it->stage == ST_RUNNING) {
 			curl_multi_remove_handle(multi, it->easy);
 			it->stage = ST_QUEUED;
+		} else if (it->stage == ST_DECODING) {
+			it->stage = ST_QUEUED;
 		}
+		/* no decoder's thread wakes the handle once it is gone */
+		if (it->zc_active)
+			zc_decoder_notify(&it->zc, NULL, NULL);
 	}
 	curl_multi_cleanup(multi);
+	t->multi = NULL;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (interrupted) {

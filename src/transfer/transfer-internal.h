@@ -31,6 +31,8 @@ enum stage {
 	ST_RUNNING, /* a request is in flight */
 	ST_WAITING, /* a multipart upload waiting for its parts */
 	ST_COMPRESSING, /* an upload in the compression stage (transfer-zc.c) */
+	ST_DECODING, /* a compressed download's bytes all came: its last
+			blocks are decoding (transfer-http.c) */
 	ST_DONE,
 	ST_SKIPPED, /* upload: storage had it already */
 	ST_FAILED,
@@ -130,6 +132,14 @@ struct transfer_item {
 	int zc_active;          /* `zc` is initialised */
 	struct zc_decoder zc;
 	struct strbuf zc_err;   /* why the decoder stopped */
+	/*
+	 * The engine's thread never waits for the decoder's threads
+	 * (zc_decoder_feed_some()): bytes it had no room for yet are held
+	 * here (at most one write of libcurl's) and the transfer is paused
+	 * (`zc_paused`) until the decoder takes them.
+	 */
+	struct strbuf zc_held;
+	int zc_paused;
 	/*
 	 * A compressed download resumed after the raw bytes of its first
 	 * blocks (the incomplete file holds them, from either form):

@@ -72,6 +72,7 @@ struct transfer_item *transfer_item_new(struct transfer *t, const char *oid,
 	strbuf_init(&it->failure, 0);
 	strbuf_init(&it->zc_err, 0);
 	strbuf_init(&it->zc_head, 0);
+	strbuf_init(&it->zc_held, 0);
 	return it;
 }
 
@@ -147,6 +148,7 @@ static void item_free(struct transfer *t, struct transfer_item *it)
 	strbuf_release(&it->failure);
 	strbuf_release(&it->zc_err);
 	strbuf_release(&it->zc_head);
+	strbuf_release(&it->zc_held);
 	if (it->zc_active)
 		zc_decoder_release(&it->zc);
 	item_close_spool(it);
@@ -360,7 +362,8 @@ void transfer_draw_progress(struct transfer *t, uint64_t start, int last)
 
 	for (i = 0; i < t->nr; i++)
 		if (t->items[i]->stage == ST_RUNNING ||
-		    t->items[i]->stage == ST_WAITING)
+		    t->items[i]->stage == ST_WAITING ||
+		    t->items[i]->stage == ST_DECODING)
 			bytes += t->items[i]->progress_now;
 	human_size(bytes, &size);
 	human_size(elapsed ? bytes * 1000 / elapsed : 0, &rate);

@@ -89,6 +89,8 @@ struct transfer {
 	struct transfer_zc_stage *zc_stage;
 	/* what `auto` decides uploads by, while transfer_run() runs */
 	struct transfer_zc_adapt *zc_adapt;
+	/* transfer-http.c: its libcurl multi handle, while it runs */
+	void *multi;
 	struct transfer_item **items; /* objects, then parts of uploads */
 	size_t nr, alloc;
 	size_t top; /* how many objects (the rest are parts) */

@@ -1,0 +1,101 @@
+#!/bin/sh
+
+test_description='compressed downloads over HTTP share the engine fairly
+
+One thread drives every HTTP transfer of a run (libcurl multi). The
+blocks of <object>.gmz decode on the decoder'"'"'s threads: a transfer
+whose decoder has no room is paused, not waited for, and the last blocks
+of a finished transfer decode while the others go on. A decoder made
+slow by the test suite (GIT_MODEL_TEST_ZC_DECODE_WAIT) so holds up no
+raw download of the same run.'
+
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-httpd.sh"
+
+start_httpd
+
+. "$TEST_DIRECTORY/lib-fault-proxy.sh"
+
+# open_gate_after FILE: in the background, create ./gate once FILE
+# exists (./first then says it came first), or after 30 s
+open_gate_after () {
+	{
+		i=0
+		while test $i -lt 300 && ! test -f "$1"
+		do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if test -f "$1"
+		then
+			: >first
+		fi
+		: >gate
+	} &
+	GATE_PID=$!
+}
+
+# fetch_gated URL OID: fetch into lazy/ from URL, every block's decoding
+# waiting until object OID is in lazy/'s store
+fetch_gated () {
+	fresh_clone &&
+	rm -f gate first &&
+	open_gate_after "$PWD/$(obj lazy/.git/model/objects $2)" &&
+	GIT_MODEL_TEST_ZC_DECODE_WAIT="$PWD/gate" \
+		git -C lazy -c model.storage="$1" model fetch &&
+	wait $GATE_PID
+}
+
+# fetched FILE...: lazy/ has the objects of work/FILE..., byte-exact
+fetched () {
+	for f in "$@"
+	do
+		test_cmp_bin work/$f \
+			"$(obj lazy/.git/model/objects $(oid_of work/$f))" ||
+		return 1
+	done &&
+	test_dir_is_empty lazy/.git/model/incomplete
+}
+
+test_expect_success 'setup: an object as .gmz only, one raw only' '
+	test_setup_work "file://$HTTPD_ROOT/auth/fstore" &&
+	(
+		cd work &&
+		test-tool genrandom small 2m >small.pth &&
+		git add . &&
+		git commit -q -m gmz &&
+		git -c model.compression=zstd push -q origin main &&
+		test-tool genrandom raw 6m >raw.pth &&
+		git add raw.pth &&
+		git commit -q -m raw &&
+		git -c model.compression=none push -q origin main
+	) &&
+	soid=$(oid_of work/small.pth) &&
+	roid=$(oid_of work/raw.pth) &&
+	test_path_is_file "$(obj "$HTTPD_ROOT/auth/fstore" $soid).gmz" &&
+	test_path_is_missing "$(obj "$HTTPD_ROOT/auth/fstore" $soid)" &&
+	test_path_is_file "$(obj "$HTTPD_ROOT/auth/fstore" $roid)"
+'
+
+test_expect_success 'the last blocks of a .gmz decode while a raw download goes on' '
+	# 2 MB/s a connection: the .gmz is all in before the raw object
+	fetch_gated "$HTTPD_URL/slow/fstore" $roid &&
+	test_path_is_file first &&
+	fetched small.pth raw.pth
+'
+
+test_expect_success 'a .gmz whose decoder is full is paused, then goes on' '
+	(
+		cd work &&
+		test-tool genrandom big 20m >big.pth &&
+		git add big.pth &&
+		git commit -q -m big &&
+		git -c model.compression=zstd push -q origin main
+	) &&
+	test_path_is_file "$(obj "$HTTPD_ROOT/auth/fstore" $(oid_of work/big.pth)).gmz" &&
+	fetch_gated "$HTTPD_URL/anon/fstore" $roid &&
+	test_path_is_file first &&
+	fetched small.pth raw.pth big.pth
+'
+
+test_done
