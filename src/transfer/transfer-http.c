@@ -1131,7 +1131,7 @@ static int compress_upload(struct transfer_item *it)
  * be replaced).
  */
 static void send_upload(struct transfer_item *it);
-static void choose_upload(struct transfer_item *it);
+static void choose_upload(struct transfer_item *it, int idle);
 
 static void queue_upload(struct transfer_item *it, int raw)
 {
@@ -1143,7 +1143,7 @@ static void queue_upload(struct transfer_item *it, int raw)
 	}
 	if (!raw && s->http->compressed &&
 	    it->t->compression != TRANSFER_COMPRESS_NONE) {
-		choose_upload(it);
+		choose_upload(it, 0);
 		return;
 	}
 	it->gmz = 0;
@@ -1153,12 +1153,15 @@ static void queue_upload(struct transfer_item *it, int raw)
 /*
  * The form of an upload that may be compressed (transfer_zc_choose()):
  * while that waits for a rate, the item stays queued with zc_undecided
- * set, and the engine asks again before it would start it.
+ * set, and the engine asks again before it would start it; `idle`, when
+ * nothing runs whose end could settle it, it goes raw.
  */
-static void choose_upload(struct transfer_item *it)
+static void choose_upload(struct transfer_item *it, int idle)
 {
 	enum transfer_zc_choice c = transfer_zc_choose(it->t);
 
+	if (c == ZC_WAIT && idle)
+		c = ZC_RAW;
 	it->zc_undecided = c == ZC_WAIT;
 	if (it->zc_undecided) {
 		queue_request(it, REQ_PUT);
@@ -1628,7 +1631,8 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 				continue;
 			}
 			if (it->zc_undecided) {
-				choose_upload(it);
+				choose_upload(it, !running &&
+						  !transfer_zc_stage_busy(t->zc_stage));
 				if (it->stage != ST_QUEUED || it->zc_undecided)
 					continue;
 			}

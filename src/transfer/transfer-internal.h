@@ -273,7 +273,8 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it);
  * _begin() when an operation starts, _add() bytes it has done (any
  * number of calls), _end() when it ends, `ok` when it ended well.
  * transfer_zc_choose() answers for the next upload; a caller that cannot
- * wait takes ZC_WAIT as ZC_RAW. t->zc_adapt NULL: nothing is measured,
+ * wait (or has nothing under way that would end the wait: a probe that
+ * never began) takes ZC_WAIT as ZC_RAW. t->zc_adapt NULL: nothing is measured,
  * and `auto` compresses.
  *
  * For the test suite only: GIT_MODEL_TEST_ZC_RATES=<compress>:<upload>
@@ -296,6 +297,7 @@ struct transfer_zc_meter {
 	uint64_t since_us; /* when `active` last left 0 */
 	unsigned active;
 	unsigned ended_ok;
+	unsigned probing;  /* chosen to measure it, not begun: as active */
 };
 
 struct transfer_zc_adapt {

@@ -142,6 +142,7 @@ void transfer_zc_meter_end(struct transfer *t, enum transfer_zc_meter_kind kind,
 		m->busy_us += now_us() - m->since_us;
 	if (ok)
 		m->ended_ok++;
+	m->probing = 0;
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -162,7 +163,7 @@ static double meter_rate(const struct transfer_zc_meter *m, uint64_t now)
 enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
 {
 	struct transfer_zc_adapt *a = t->zc_adapt;
-	const struct transfer_zc_meter *c, *u;
+	struct transfer_zc_meter *c, *u;
 	enum transfer_zc_choice ret;
 	uint64_t now = now_us();
 
@@ -179,9 +180,9 @@ enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
 	if (c->ended_ok && u->ended_ok)
 		ret = meter_rate(c, now) > meter_rate(u, now) ? ZC_COMPRESS :
 								ZC_RAW;
-	else if (!u->ended_ok && !u->active)
+	else if (!u->ended_ok && !u->active && !u->probing)
 		ret = ZC_RAW; /* it measures the link */
-	else if (!c->ended_ok && !c->active)
+	else if (!c->ended_ok && !c->active && !c->probing)
 		ret = ZC_COMPRESS; /* it measures compression */
 	else if (c->ended_ok && meter_us(u, now) < c->busy_us)
 		ret = ZC_WAIT;
@@ -193,6 +194,11 @@ enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
 		ret = ZC_RAW; /* a local link is usually measured first */
 	else
 		ret = ZC_WAIT;
+	/* the probe counts as under way from here, before it begins */
+	if (!u->ended_ok && !u->active && ret == ZC_RAW)
+		u->probing = 1;
+	if (!c->ended_ok && !c->active && ret == ZC_COMPRESS)
+		c->probing = 1;
 	pthread_mutex_unlock(&a->lock);
 	return ret;
 }
@@ -278,11 +284,7 @@ static int compress_into(struct transfer *t, const char *oid, uint64_t size,
 		opts.first_block = header_end(&info);
 	}
 	strbuf_release(&why);
-	transfer_zc_meter_begin(t, ZC_METER_COMPRESS);
 	ret = zc_encode_fd(in, size, out, &opts, stored);
-	if (!ret)
-		transfer_zc_meter_add(t, ZC_METER_COMPRESS, size);
-	transfer_zc_meter_end(t, ZC_METER_COMPRESS, !ret);
 	model_info_release(&info);
 	close(in);
 	return ret;
@@ -330,7 +332,13 @@ struct transfer_zc_stage {
 int transfer_zc_spool(struct transfer *t, struct transfer_item *it)
 {
 	uint64_t stored, size;
-	int fd = transfer_zc_compress(t, it->oid, it->size, &stored);
+	int fd;
+
+	transfer_zc_meter_begin(t, ZC_METER_COMPRESS);
+	fd = transfer_zc_compress(t, it->oid, it->size, &stored);
+	if (fd >= 0)
+		transfer_zc_meter_add(t, ZC_METER_COMPRESS, it->size);
+	transfer_zc_meter_end(t, ZC_METER_COMPRESS, fd >= 0);
 
 	if (fd >= 0 && (hash_fd(fd, it->zc_sha, &size) < 0 || size != stored)) {
 		error("cannot read the compressed form of '%s'", it->oid);
@@ -498,27 +506,37 @@ int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
 	if (t->dir != TRANSFER_UPLOAD || transfer_zc_choose(t) != ZC_COMPRESS)
 		return 0;
 
+	/*
+	 * What is measured is the compressed copy's whole way into storage,
+	 * as a raw copy's is (transfer-sync.c): it is not done ahead.
+	 */
+	transfer_zc_meter_begin(t, ZC_METER_COMPRESS);
 	if (s->sync->put_compressed_by) {
 		struct fill_ctx ctx = { t, it };
 
 		/* compressed straight into storage's file, block by block */
-		if (s->sync->put_compressed_by(s, it->oid, fill_compressed,
-					       &ctx) < 0)
+		res = s->sync->put_compressed_by(s, it->oid, fill_compressed,
+						 &ctx);
+		if (res < 0)
 			item_fail(it, "the copy failed");
-		else
-			item_done(it, ST_DONE);
-		return 1;
+		goto done;
 	}
 	out = transfer_zc_compress(t, it->oid, it->size, &stored);
 	if (out < 0) {
+		res = -1;
 		item_fail(it, "cannot compress it");
-		return 1;
+		goto done;
 	}
-	if (s->sync->put_compressed(s, it->oid, stored, out) < 0)
+	res = s->sync->put_compressed(s, it->oid, stored, out);
+	if (res < 0)
 		item_fail(it, "the copy failed");
-	else
-		item_done(it, ST_DONE);
 	close(out);
+done:
+	if (res >= 0)
+		transfer_zc_meter_add(t, ZC_METER_COMPRESS, it->size);
+	transfer_zc_meter_end(t, ZC_METER_COMPRESS, res >= 0);
+	if (res >= 0)
+		item_done(it, ST_DONE);
 	return 1;
 }
 

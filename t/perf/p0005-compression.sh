@@ -199,13 +199,24 @@ stored=$(cat zstd-out/*.zst | wc -c)
 printf '%-22s %12s %8s %8ss %8ss\n' "zstd -T0 -3 (-d)" "$stored" \
 	"$(awk -v r=$raw -v s=$stored 'BEGIN { printf "%.3f", r / s }')" "$c" "$d"
 
-echo "per file: raw, auto, zstd (model.compression), zstd -T0 -3"
+# stored DIR PATH: the bytes of PATH.gmz in DIR, or of PATH with an "r"
+# when auto sent it raw (git-model-compression(5), PUSH)
+stored () {
+	if test -f "$1/$2.gmz"
+	then
+		wc -c <"$1/$2.gmz"
+	else
+		echo "$(wc -c <"$1/$2")r"
+	fi
+}
+
+echo "per file: raw, auto, zstd (model.compression), zstd -T0 -3 (r: sent raw)"
 for f in data/*
 do
 	o=$(sha256sum <"$f" | cut -d" " -f1)
-	p=sha256/$(echo $o | cut -c1-2)/$(echo $o | cut -c3-4)/$o.gmz
+	p=sha256/$(echo $o | cut -c1-2)/$(echo $o | cut -c3-4)/$o
 	printf '  %-20s %10s %10s %10s %10s\n' "${f#data/}" "$(wc -c <"$f")" \
-		"$(wc -c <"storage-auto/$p")" "$(wc -c <"storage-zstd/$p")" \
+		"$(stored storage-auto $p)" "$(stored storage-zstd $p)" \
 		"$(wc -c <"zstd-out/${f#data/}.zst")"
 done
 
