@@ -244,15 +244,9 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 		return write_compressed(it, buf, len, status);
 	if (!it->status_checked) {
 		it->status_checked = 1;
-		if (status == 200 && it->have) {
-			/* the server ignored our Range: start over */
-			if (ftruncate(it->fd, 0) < 0 ||
-			    lseek(it->fd, 0, SEEK_SET) < 0)
-				return 0;
-			it->have = 0;
-			hash_start(&it->hash);
-			item_tap_start(it);
-		}
+		/* the server ignored our Range: start over */
+		if (status == 200 && it->have && restart_incomplete(it) < 0)
+			return 0;
 	}
 	if (it->have + len > it->size) {
 		it->wrong_bytes = 1;
