@@ -7,10 +7,15 @@ blocks of <object>.gmz decode on the decoder'"'"'s threads: a transfer
 whose decoder has no room is paused, not waited for, and the last blocks
 of a finished transfer decode while the others go on. A decoder made
 slow by the test suite (GIT_MODEL_TEST_ZC_DECODE_WAIT) so holds up no
-raw download of the same run.'
+raw download of the same run.
+
+Which form is asked for first: the .gmz when model.compression is not
+none, for downloads and for show'"'"'s range requests alike; counted in
+nginx'"'"'s access log.'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-httpd.sh"
+. "$TEST_DIRECTORY/lib-safetensors.sh"
 
 start_httpd
 
@@ -96,6 +101,44 @@ test_expect_success 'a .gmz whose decoder is full is paused, then goes on' '
 	fetch_gated "$HTTPD_URL/anon/fstore" $roid &&
 	test_path_is_file first &&
 	fetched small.pth raw.pth big.pth
+'
+
+test_expect_success 'model.compression not none: downloads ask for the .gmz first' '
+	fresh_clone &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/anon/fstore" \
+		-c model.compression=zstd model fetch &&
+	fetched small.pth raw.pth big.pth &&
+	httpd_log_wait 1 GET 200 "/$roid$" &&
+	test "$(httpd_log_count GET 404 "/$roid.gmz$")" = 1 &&
+	test "$(httpd_log_count GET 404)" = 1
+'
+
+test_expect_success 'model.compression not none: show asks for the .gmz first' '
+	st_model m.safetensors m 2 &&
+	cp m.safetensors work/ &&
+	(
+		cd work &&
+		git model track "*.safetensors" &&
+		git add .gitattributes m.safetensors &&
+		git commit -q -m model &&
+		git -c model.compression=zstd push -q origin main
+	) &&
+	moid=$(oid_of work/m.safetensors) &&
+	test_path_is_missing "$(obj "$HTTPD_ROOT/auth/fstore" $moid)" &&
+	fresh_clone &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/anon/fstore" \
+		-c model.compression=zstd model show HEAD:m.safetensors >out &&
+	grep F32 out &&
+	httpd_log_wait 1 GET 206 "/$moid.gmz$" &&
+	test "$(httpd_log_count GET 404)" = 0 &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/anon/fstore" \
+		model show HEAD:m.safetensors >out &&
+	grep F32 out &&
+	httpd_log_wait 1 GET 206 "/$moid.gmz$" &&
+	test "$(httpd_log_count GET 404 "/$moid$")" = 1
 '
 
 test_done

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "config.h"
 #include "hash.h"
 #include "human.h"
 #include "model-file.h"
@@ -123,6 +124,7 @@ static int read_remote(const struct repo *repo, struct model_file *mf,
 {
 	struct storage s = STORAGE_INIT;
 	struct range_source rs = RANGE_SOURCE_INIT;
+	struct strbuf v = STRBUF_INIT;
 	int ret = storage_for_repo(&s, repo, NULL, why);
 
 	if (ret < 0)
@@ -131,6 +133,10 @@ static int read_remote(const struct repo *repo, struct model_file *mf,
 		return -1;
 	ret = range_source_open(&rs, &s, mf->ptr.oid, mf->ptr.size,
 				REMOTE_HEADER_CAP);
+	/* pushed with compression, storage most likely has the .gmz */
+	if (!config_get(repo, "model.compression", &v) && strcmp(v.buf, "none"))
+		rs.gmz_first = 1;
+	strbuf_release(&v);
 	if (ret > 0)
 		strbuf_addf(why, "'%s' is not HTTP storage", s.display);
 	else if (!ret && model_read(&rs.src, &mf->info, why) < 0)

@@ -109,9 +109,10 @@ static int get_range(struct range_source *rs, int gmz, int absent_ok,
 
 /*
  * Read the compressed form's header and table and lay out its blocks.
- * 0, or -1 (reported).
+ * 0, or -1 (reported); 1 (not reported) when it is absent (404) and
+ * `absent_ok`.
  */
-static int open_container(struct range_source *rs)
+static int open_container(struct range_source *rs, int absent_ok)
 {
 	unsigned char head[ZC_HEADER_SIZE];
 	struct strbuf err = STRBUF_INIT;
@@ -123,6 +124,8 @@ static int open_container(struct range_source *rs)
 	int ret = -1;
 
 	n = get_range(rs, 1, 1, 0, head, sizeof(head));
+	if (n == 1 && absent_ok)
+		return 1;
 	if (n == 1)
 		return error("cannot read %.10s from '%s': HTTP 404 Not Found",
 			     rs->oid, rs->storage->display);
@@ -242,6 +245,13 @@ static int range_read_at(void *ctx, uint64_t off, void *buf, size_t len)
 		return error("read past the end of %.10s", rs->oid);
 	if (!len)
 		return 0;
+	if (!rs->form && rs->gmz_first && rs->storage->http->compressed) {
+		/* the form storage most likely has; else the raw one */
+		ret = open_container(rs, 1);
+		if (ret < 0)
+			return -1;
+		rs->form = ret ? 1 : 2;
+	}
 	if (rs->form == 2)
 		return read_compressed(rs, off, buf, len);
 	if (off >= rs->block_off && off + len <= rs->block_off + rs->block_len) {
@@ -260,7 +270,7 @@ static int range_read_at(void *ctx, uint64_t off, void *buf, size_t len)
 	if (ret == 1) {
 		/* absent raw: the compressed form, if storage has it */
 		rs->form = 2;
-		if (open_container(rs) < 0)
+		if (open_container(rs, 0) < 0)
 			return -1;
 		return read_compressed(rs, off, buf, len);
 	}
@@ -294,6 +304,7 @@ int range_source_open(struct range_source *rs, struct storage *s,
 	rs->block = xmalloc(RANGE_SOURCE_BLOCK);
 	rs->block_off = rs->block_len = 0;
 	rs->form = 0;
+	rs->gmz_first = 0;
 	rs->zblock = UINT32_MAX;
 	rs->src.read_at = range_read_at;
 	rs->src.ctx = rs;

@@ -17,12 +17,13 @@
  *
  * Storage that may keep the compressed form instead (storage_http_ops'
  * `compressed`, git-model-compression(5)) is read as <object>.gmz when the
- * object answers 404: its header and block table first, then, for each
- * read, the stored bytes of the blocks that hold the raw range, each
- * decoded whole (the last one kept). Those bytes count against `cap`:
- * a header costs its container's first block, which git-model's encoder
- * ends where a model's first tensor starts. A container that
- * breaks the spec fails the read with one line; nothing is stored.
+ * object answers 404, or first when `gmz_first` says so: its header and
+ * block table first, then, for each read, the stored bytes of the
+ * blocks that hold the raw range, each decoded whole (the last one
+ * kept). Those bytes count against `cap`: a header costs its container's
+ * first block, which git-model's encoder ends where a model's first
+ * tensor starts. A container that breaks the spec fails the read with
+ * one line; nothing is stored.
  */
 
 #include <stdint.h>
@@ -44,6 +45,12 @@ struct range_source {
 	size_t block_len;
 	/* reading <object>.gmz: 0 not known yet, 1 raw, 2 compressed */
 	int form;
+	/*
+	 * The caller's guess, after range_source_open(): 1 asks for the
+	 * compressed form first (the raw one when it is absent), as
+	 * downloads do when model.compression is not `none`; 0 the raw one.
+	 */
+	int gmz_first;
 	struct zc_header zh;
 	uint64_t *zraw_off, *zstored_off; /* per block, owned */
 	unsigned char *zraw;              /* the last block decoded, owned */

@@ -181,6 +181,8 @@ static size_t write_compressed(struct transfer_item *it, const char *buf,
 
 	if (!it->status_checked) {
 		it->status_checked = 1;
+		/* storage keeps this form: later downloads ask it first */
+		it->t->prefer_compressed = 1;
 		if (status == 200 && it->zc_resume != ZC_RESUME_NONE) {
 			if (restart_incomplete(it) < 0)
 				return 0;
@@ -1045,7 +1047,6 @@ static void zc_service(struct transfer_item *it)
 			zc_mismatch(it);
 			return;
 		}
-		it->t->prefer_compressed = 1;
 		finish_download(it);
 	}
 }
@@ -1580,6 +1581,10 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	t->multi = multi;
+	/* what was pushed with compression is most likely kept compressed */
+	if (t->dir == TRANSFER_DOWNLOAD &&
+	    t->compression != TRANSFER_COMPRESS_NONE)
+		t->prefer_compressed = 1;
 	t->zc_stage = transfer_zc_stage_start(t, wake_multi, multi);
 	while (finished < t->top) {
 		uint64_t now = transfer_now_ms(), wait = 100;

@@ -81,8 +81,10 @@ struct transfer {
 	enum transfer_compression compression;
 	int compression_level;
 	/*
-	 * A download found an object compressed: later downloads ask for
-	 * that form first (storage that keeps both, storage.h).
+	 * Downloads ask for the compressed form first: set from the start
+	 * when `compression` is not NONE, and whenever a download finds
+	 * that form (0 when one finds the raw form after a 404 of the
+	 * compressed one; storage that keeps both, storage.h).
 	 */
 	int prefer_compressed;
 	/* transfer-http.c: uploads compressed ahead (transfer-internal.h) */
