@@ -272,7 +272,11 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it);
  * A meter's calls may come from any thread (it has its own lock):
  * _begin() when an operation starts, _add() bytes it has done (any
  * number of calls), _end() when it ends, `ok` when it ended well.
- * transfer_zc_choose() answers for the next upload; a caller that cannot
+ * transfer_zc_choose() answers for the next upload. The object that
+ * measures compression costs its compression whatever the link: with
+ * `may_probe` 0 the answer is ZC_WAIT instead, so that a caller that
+ * knows several objects waiting can ask with 1 for its smallest. A
+ * caller that cannot
  * wait (or has nothing under way that would end the wait: a probe that
  * never began) takes ZC_WAIT as ZC_RAW. t->zc_adapt NULL: nothing is measured,
  * and `auto` compresses.
@@ -314,7 +318,7 @@ void transfer_zc_meter_add(struct transfer *t, enum transfer_zc_meter_kind kind,
 			   uint64_t bytes);
 void transfer_zc_meter_end(struct transfer *t, enum transfer_zc_meter_kind kind,
 			   int ok);
-enum transfer_zc_choice transfer_zc_choose(struct transfer *t);
+enum transfer_zc_choice transfer_zc_choose(struct transfer *t, int may_probe);
 
 /*
  * The compression stage of HTTP (and S3) uploads. An upload needs its

@@ -160,7 +160,7 @@ static double meter_rate(const struct transfer_zc_meter *m, uint64_t now)
 	return us ? m->bytes * 1e6 / us : 0;
 }
 
-enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
+enum transfer_zc_choice transfer_zc_choose(struct transfer *t, int may_probe)
 {
 	struct transfer_zc_adapt *a = t->zc_adapt;
 	struct transfer_zc_meter *c, *u;
@@ -183,7 +183,8 @@ enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
 	else if (!u->ended_ok && !u->active && !u->probing)
 		ret = ZC_RAW; /* it measures the link */
 	else if (!c->ended_ok && !c->active && !c->probing)
-		ret = ZC_COMPRESS; /* it measures compression */
+		/* it measures compression: the caller's smallest object */
+		ret = may_probe ? ZC_COMPRESS : ZC_WAIT;
 	else if (c->ended_ok && meter_us(u, now) < c->busy_us)
 		ret = ZC_WAIT;
 	else if (c->ended_ok)
@@ -503,7 +504,7 @@ int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
 		return 1;
 	}
 	/* waiting for a rate would hold a worker: the raw copy measures one */
-	if (t->dir != TRANSFER_UPLOAD || transfer_zc_choose(t) != ZC_COMPRESS)
+	if (t->dir != TRANSFER_UPLOAD || transfer_zc_choose(t, 1) != ZC_COMPRESS)
 		return 0;
 
 	/*
