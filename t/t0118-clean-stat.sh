@@ -54,6 +54,14 @@ clean () {
 	cat >ptr
 }
 
+# change_in_place FILE OFFSET: write one byte at OFFSET of FILE, then put
+# its mtime back to the nanosecond (its ctime moves all the same).
+change_in_place () {
+	set -- "$1" "$2" "$(stat -c %.9Y "$1")" &&
+	printf x | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null &&
+	touch -m -d "@$3" "$1"
+}
+
 test_expect_success 'setup: the filter process under /usr/bin/time' '
 	git model install --local &&
 	/usr/bin/time -o base -f %O git model clean </dev/null &&
@@ -83,8 +91,7 @@ test_expect_success 'a change in place with the mtime put back is cleaned for re
 	clean mid.bin &&
 	old=$(grep "^oid" ptr) &&
 	mtime=$(stat -c %.9Y mid.bin) &&
-	printf x | dd of=mid.bin bs=1 seek=4096 conv=notrunc 2>/dev/null &&
-	touch -m -d "@$mtime" mid.bin &&
+	change_in_place mid.bin 4096 &&
 	test "$(stat -c %.9Y mid.bin)" = "$mtime" &&
 	rm -f io &&
 	clean mid.bin &&
@@ -125,9 +132,7 @@ test_expect_success 'a file touched, its bytes the same: clean writes nothing' '
 	wrote_nothing &&
 	git cat-file -p HEAD:mid.bin >expect &&
 	test_cmp expect ptr &&
-	mtime=$(stat -c %.9Y mid.bin) &&
-	printf x | dd of=mid.bin bs=1 seek=8000000 conv=notrunc 2>/dev/null &&
-	touch -m -d "@$mtime" mid.bin &&
+	change_in_place mid.bin 8000000 &&
 	rm -f io &&
 	clean mid.bin &&
 	grep "^oid sha256:$(oid_of mid.bin)$" ptr &&
@@ -256,9 +261,7 @@ test_expect_success 'a file that checkout wrote has its record' '
 	wrote_nothing &&
 	git cat-file -p mid:mid.bin >expect &&
 	test_cmp expect ptr &&
-	mtime=$(stat -c %.9Y mid.bin) &&
-	printf x | dd of=mid.bin bs=1 seek=4096 conv=notrunc 2>/dev/null &&
-	touch -m -d "@$mtime" mid.bin &&
+	change_in_place mid.bin 4096 &&
 	clean mid.bin &&
 	grep "^oid sha256:$(oid_of mid.bin)$" ptr &&
 	git checkout -q -f main &&
