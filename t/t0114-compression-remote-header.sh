@@ -38,29 +38,33 @@ test_expect_success 'setup: two versions pushed compressed, none in the store' '
 '
 
 test_expect_success 'git diff reads the headers from the compressed form' '
-	GIT_MODEL_SKIP_SMUDGE=1 git diff v1 v2 -- m.safetensors >diff &&
+	GIT_MODEL_SKIP_SMUDGE=1 git -c model.compression=zstd \
+		diff v1 v2 -- m.safetensors >diff &&
 	grep "^ weights not in the local store: header read from storage, bytes not compared (run .git model fetch.)$" diff &&
 	grep "^-head.weight F32 \[4, 16\]$" diff &&
 	grep "^+classifier.weight F32 \[4, 16\]$" diff &&
 	object_gets >gets &&
-	# model.compression is not none: the .gmz is asked for first
+	# model.compression is zstd: the .gmz is asked for first
 	! grep -v "^206 .*\.gmz$" gets &&
 	total=$(awk "{ n += \$2 } END { print n }" gets) &&
 	test "$total" -lt 1048576 &&
 	test_path_is_missing .git/model/objects/sha256
 '
 
-test_expect_success 'with model.compression=none: the raw object first, then the .gmz' '
-	: >"$HTTPD_ACCESS_LOG" &&
-	GIT_MODEL_SKIP_SMUDGE=1 git -c model.compression=none \
-		diff v1 v2 -- m.safetensors >diff &&
-	grep "^+classifier.weight F32 \[4, 16\]$" diff &&
-	object_gets >gets &&
-	grep "^404 .*/[0-9a-f]*$" gets >raw &&
-	test_line_count = 2 raw &&
-	! grep -v "^206 .*\.gmz$" gets | grep -v "^404 .*/[0-9a-f]*$" &&
-	test_path_is_missing .git/model/objects/sha256
-'
+for c in none auto
+do
+	test_expect_success "with model.compression=$c: the raw object first, then the .gmz" '
+		: >"$HTTPD_ACCESS_LOG" &&
+		GIT_MODEL_SKIP_SMUDGE=1 git -c model.compression=$c \
+			diff v1 v2 -- m.safetensors >diff &&
+		grep "^+classifier.weight F32 \[4, 16\]$" diff &&
+		object_gets >gets &&
+		grep "^404 .*/[0-9a-f]*$" gets >raw &&
+		test_line_count = 2 raw &&
+		! grep -v "^206 .*\.gmz$" gets | grep -v "^404 .*/[0-9a-f]*$" &&
+		test_path_is_missing .git/model/objects/sha256
+	'
+done
 
 test_expect_success 'show reads the header from the compressed form too' '
 	git model show v1:m.safetensors >out &&

@@ -9,8 +9,8 @@ of a finished transfer decode while the others go on. A decoder made
 slow by the test suite (GIT_MODEL_TEST_ZC_DECODE_WAIT) so holds up no
 raw download of the same run.
 
-Which form is asked for first: the .gmz when model.compression is not
-none, for downloads and for show'"'"'s range requests alike; counted in
+Which form is asked for first: the .gmz when model.compression is
+zstd, else the raw one, for downloads and for show'"'"'s range requests alike; counted in
 nginx'"'"'s access log.'
 
 . "$(dirname "$0")/test-lib.sh"
@@ -103,7 +103,18 @@ test_expect_success 'a .gmz whose decoder is full is paused, then goes on' '
 	fetched small.pth raw.pth big.pth
 '
 
-test_expect_success 'model.compression not none: downloads ask for the .gmz first' '
+test_expect_success 'model.compression=auto: downloads ask for the raw form first' '
+	fresh_clone &&
+	: >"$HTTPD_ACCESS_LOG" &&
+	git -C lazy -c model.storage="$HTTPD_URL/anon/fstore" \
+		-c model.compression=auto model fetch &&
+	fetched small.pth raw.pth big.pth &&
+	httpd_log_wait 1 GET 200 "/$roid$" &&
+	test "$(httpd_log_count GET 404 "/$soid$")" = 1 &&
+	test "$(httpd_log_count GET 404 "/$roid.gmz$")" = 0
+'
+
+test_expect_success 'model.compression=zstd: downloads ask for the .gmz first' '
 	fresh_clone &&
 	: >"$HTTPD_ACCESS_LOG" &&
 	git -C lazy -c model.storage="$HTTPD_URL/anon/fstore" \
@@ -114,7 +125,7 @@ test_expect_success 'model.compression not none: downloads ask for the .gmz firs
 	test "$(httpd_log_count GET 404)" = 1
 '
 
-test_expect_success 'model.compression not none: show asks for the .gmz first' '
+test_expect_success 'model.compression=zstd: show asks for the .gmz first' '
 	st_model m.safetensors m 2 &&
 	cp m.safetensors work/ &&
 	(

@@ -133,8 +133,8 @@ static int read_remote(const struct repo *repo, struct model_file *mf,
 		return -1;
 	ret = range_source_open(&rs, &s, mf->ptr.oid, mf->ptr.size,
 				REMOTE_HEADER_CAP);
-	/* pushed with compression, storage most likely has the .gmz */
-	if (!config_get(repo, "model.compression", &v) && strcmp(v.buf, "none"))
+	/* pushed with zstd, storage has the .gmz */
+	if (!config_get(repo, "model.compression", &v) && !strcmp(v.buf, "zstd"))
 		rs.gmz_first = 1;
 	strbuf_release(&v);
 	if (ret > 0)

@@ -48,7 +48,7 @@ struct range_source {
 	/*
 	 * The caller's guess, after range_source_open(): 1 asks for the
 	 * compressed form first (the raw one when it is absent), as
-	 * downloads do when model.compression is not `none`; 0 the raw one.
+	 * downloads do when model.compression is `zstd`; 0 the raw one.
 	 */
 	int gmz_first;
 	struct zc_header zh;

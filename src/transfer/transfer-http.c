@@ -1602,9 +1602,13 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	t->multi = multi;
-	/* what was pushed with compression is most likely kept compressed */
+	/*
+	 * What was pushed with zstd is kept compressed; what `auto` pushed
+	 * may be raw (a fast link): its downloads ask for the raw form
+	 * until one finds a .gmz.
+	 */
 	if (t->dir == TRANSFER_DOWNLOAD &&
-	    t->compression != TRANSFER_COMPRESS_NONE)
+	    t->compression == TRANSFER_COMPRESS_ZSTD)
 		t->prefer_compressed = 1;
 	t->zc_stage = transfer_zc_stage_start(t, wake_multi, multi);
 	while (finished < t->top) {

@@ -82,7 +82,7 @@ struct transfer {
 	int compression_level;
 	/*
 	 * Downloads ask for the compressed form first: set from the start
-	 * when `compression` is not NONE, and whenever a download finds
+	 * when `compression` is ZSTD, and whenever a download finds
 	 * that form (0 when one finds the raw form after a 404 of the
 	 * compressed one; storage that keeps both, storage.h).
 	 */
