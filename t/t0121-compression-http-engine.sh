@@ -7,7 +7,8 @@ blocks of <object>.gmz decode on the decoder'"'"'s threads: a transfer
 whose decoder has no room is paused, not waited for, and the last blocks
 of a finished transfer decode while the others go on. A decoder made
 slow by the test suite (GIT_MODEL_TEST_ZC_DECODE_WAIT) so holds up no
-raw download of the same run.
+raw download of the same run. Stopped by a signal, a .gmz download
+keeps the raw bytes of the blocks that came whole, as a cut one does.
 
 Which form is asked for first: the .gmz when model.compression is
 zstd, else the raw one, for downloads and for show'"'"'s range requests alike; counted in
@@ -101,6 +102,39 @@ test_expect_success 'a .gmz whose decoder is full is paused, then goes on' '
 	fetch_gated "$HTTPD_URL/anon/fstore" $roid &&
 	test_path_is_file first &&
 	fetched small.pth raw.pth big.pth
+'
+
+test_expect_success 'a signal keeps the raw bytes of the blocks that came whole' '
+	fresh_clone &&
+	rm -f gate gate-waiting &&
+	git -C lazy config model.storage "$HTTPD_URL/anon/fstore" || return 1
+	# git-model itself, not the git that would run it
+	(
+		cd lazy &&
+		GIT_MODEL_TEST_ZC_DECODE_WAIT="$TRASH_DIRECTORY/gate" \
+			exec git-model fetch -I big.pth 2>../err
+	) &
+	pid=$! &&
+	# a block of big.pth came whole: its decoding waits
+	i=0 &&
+	while ! test -f gate-waiting && test $i -lt 300
+	do
+		sleep 0.1 &&
+		i=$((i + 1))
+	done &&
+	kill -INT $pid &&
+	: >gate &&
+	! wait $pid &&
+	grep "interrupted" err &&
+	boid=$(oid_of work/big.pth) &&
+	part=$(wc -c <lazy/.git/model/incomplete/$boid) &&
+	say "the signal left $part raw bytes" &&
+	test "$part" -ge 4194304 &&
+	test $((part % 4194304)) = 0 &&
+	head -c $part work/big.pth >expect &&
+	test_cmp_bin expect lazy/.git/model/incomplete/$boid &&
+	git -C lazy model fetch &&
+	fetched big.pth
 '
 
 test_expect_success 'model.compression=auto: downloads ask for the raw form first' '

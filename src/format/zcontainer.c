@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -702,14 +704,23 @@ static int slot_move(struct zc_pipe *p, struct zc_slot *s)
 
 /*
  * For the test suite only: GIT_MODEL_TEST_ZC_DECODE_WAIT=<file> makes
- * every block's decoding wait until <file> exists (a slow decoder).
+ * every block's decoding wait until <file> exists (a slow decoder);
+ * <file>-waiting is created when a block waits.
  */
 static void test_decode_wait(void)
 {
 	const char *v = getenv("GIT_MODEL_TEST_ZC_DECODE_WAIT");
+	char mark[4096];
+	int fd;
 
-	if (!v || !*v)
+	if (!v || !*v || access(v, F_OK) == 0)
 		return;
+	if ((size_t)snprintf(mark, sizeof(mark), "%s-waiting", v) <
+	    sizeof(mark)) {
+		fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
 	while (access(v, F_OK) < 0)
 		usleep(10 * 1000);
 }

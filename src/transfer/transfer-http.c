@@ -993,6 +993,21 @@ static void zc_mismatch(struct transfer_item *it)
 	download_mismatch(it, it->zc_err.buf);
 }
 
+/*
+ * A compressed download stops short (a cut connection, a signal): the
+ * blocks whose stored bytes all came are decoded into the incomplete
+ * file, waiting for them, so that the resume need not fetch them again.
+ */
+static void zc_keep_whole_blocks(struct transfer_item *it)
+{
+	if (it->req == REQ_GET && it->gmz && it->fd >= 0 && it->zc_active &&
+	    it->zc_resume != ZC_RESUME_HEADER &&
+	    !zc_decoder_feed(&it->zc, it->zc_held.buf, it->zc_held.len,
+			     emit_incomplete, it, NULL))
+		zc_decoder_drain(&it->zc, emit_incomplete, it, NULL);
+	strbuf_reset(&it->zc_held);
+}
+
 /* Writing the incomplete file failed (write_errno). */
 static void write_failed(struct transfer_item *it)
 {
@@ -1300,12 +1315,8 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		write_failed(it);
 		goto cleanup;
 	}
-	if (rc != CURLE_OK && it->req == REQ_GET && it->gmz && it->fd >= 0 &&
-	    it->zc_active && it->zc_resume != ZC_RESUME_HEADER &&
-	    !zc_decoder_feed(&it->zc, it->zc_held.buf, it->zc_held.len,
-			     emit_incomplete, it, NULL))
-		/* the blocks that came whole stay, for the resume */
-		zc_decoder_drain(&it->zc, emit_incomplete, it, NULL);
+	if (rc != CURLE_OK)
+		zc_keep_whole_blocks(it);
 	if (rc != CURLE_OK) {
 		strbuf_addstr(&why, curl_easy_strerror(rc));
 		if (it->errbuf[0])
@@ -1512,8 +1523,9 @@ static void on_interrupt(int sig)
  * left behind in storage (as `aws s3 cp` does on Ctrl-C). A
  * CreateMultipartUpload in flight runs to its answer: the storage may
  * have created the upload already, and only the answer names it, to
- * abort it (multipart_done()). Returns how many running requests were
- * stopped.
+ * abort it (multipart_done()). A compressed download keeps the blocks
+ * that came whole, as on a cut connection. Returns how many running
+ * requests were stopped.
  */
 static size_t stop_for_signal(struct transfer *t, CURLM *multi)
 {
@@ -1526,6 +1538,8 @@ static size_t stop_for_signal(struct transfer *t, CURLM *multi)
 			it->quiet_fail = 1;
 		} else if (it->stage == ST_RUNNING) {
 			curl_multi_remove_handle(multi, it->easy);
+			/* as a cut connection does: for the next run */
+			zc_keep_whole_blocks(it);
 			item_close_files(it);
 			it->stage = ST_QUEUED;
 			stopped++;
