@@ -8,7 +8,11 @@ uploads are faster, objects go raw; when compression is faster, they go
 compressed (<object>.gmz), over file://, HTTP (nginx WebDAV) and S3
 (s3rver). GIT_MODEL_TEST_ZC_RATES=<compress>:<upload> stands for both
 measures, so that the choice is tested, never a timing. zstd compresses
-every object whatever the rates. Either form reads back byte-exact.'
+every object whatever the rates. Either form reads back byte-exact.
+
+Measured, the compression rate comes from a trial that compresses the
+first MiB of the objects to push on a thread of its own, not a whole
+object; GIT_MODEL_TEST_ZC_TRIAL records the bytes it took.'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-httpd.sh"
@@ -164,6 +168,58 @@ test_expect_success 'auto, measured: each object in one form, read back' '
 		fi || return 1
 	done &&
 	reads_back m
+'
+
+# trial_push NAME SIZE WHERE...: push three new files of SIZE with auto,
+# measured, the trial's bytes in ./trial
+trial_push () {
+	name=$1 size=$2 &&
+	shift 2 &&
+	for i in 1 2 3
+	do
+		test-tool genrandom "$name-$i" $size >work/$name-$i.pth &&
+		git -C work add $name-$i.pth || return 1
+	done &&
+	test_tick &&
+	git -C work commit -q -m $name &&
+	rm -f trial &&
+	GIT_MODEL_TEST_ZC_TRIAL="$PWD/trial" \
+		git -C work -c model.compression=auto "$@" push -q origin main
+}
+
+test_expect_success 'HTTP: the trial compresses the first MiB, no object whole' '
+	trial_push ht 2m -c model.storage="$HTTPD_URL/open/models" &&
+	echo 1048576 >expect &&
+	test_cmp expect trial &&
+	reads_back ht -c model.storage="$HTTPD_URL/open/models"
+'
+
+test_expect_success 'file://: the trial takes several small objects up to a MiB' '
+	trial_push ft 300k &&
+	echo 921600 >expect &&
+	test_cmp expect trial &&
+	reads_back ft
+'
+
+test_expect_success 'S3: the trial compresses the first MiB' '
+	trial_push st 2m -c model.storage=s3://models/team \
+		-c model.s3.endpoint="$S3_ENDPOINT" &&
+	echo 1048576 >expect &&
+	test_cmp expect trial
+'
+
+test_expect_success 'no trial with zstd, none, rates stood for, or nothing to send' '
+	for c in zstd none
+	do
+		trial_push nt-$c 300k -c model.compression=$c &&
+		test_path_is_missing trial || return 1
+	done &&
+	GIT_MODEL_TEST_ZC_RATES=$UPLOAD_WINS trial_push nt-forced 300k &&
+	test_path_is_missing trial &&
+	git -C work -c model.compression=none model push --all origin &&
+	GIT_MODEL_TEST_ZC_TRIAL="$PWD/trial" git -C work \
+		-c model.compression=auto model push --all origin &&
+	test_path_is_missing trial
 '
 
 test_done

@@ -1141,7 +1141,7 @@ static int compress_upload(struct transfer_item *it)
  * be replaced).
  */
 static void send_upload(struct transfer_item *it);
-static void choose_upload(struct transfer_item *it, int idle, int may_probe);
+static void choose_upload(struct transfer_item *it, int idle);
 
 static void queue_upload(struct transfer_item *it, int raw)
 {
@@ -1153,7 +1153,7 @@ static void queue_upload(struct transfer_item *it, int raw)
 	}
 	if (!raw && s->http->compressed &&
 	    it->t->compression != TRANSFER_COMPRESS_NONE) {
-		choose_upload(it, 0, 0);
+		choose_upload(it, 0);
 		return;
 	}
 	it->gmz = 0;
@@ -1163,13 +1163,12 @@ static void queue_upload(struct transfer_item *it, int raw)
 /*
  * The form of an upload that may be compressed (transfer_zc_choose()):
  * while that waits for a rate, the item stays queued with zc_undecided
- * set, and the engine asks again before it would start it (the smallest
- * first, which may measure compression: `may_probe`); `idle`, when
+ * set, and the engine asks again before it would start it; `idle`, when
  * nothing runs whose end could settle it, it goes raw.
  */
-static void choose_upload(struct transfer_item *it, int idle, int may_probe)
+static void choose_upload(struct transfer_item *it, int idle)
 {
-	enum transfer_zc_choice c = transfer_zc_choose(it->t, may_probe);
+	enum transfer_zc_choice c = transfer_zc_choose(it->t);
 
 	if (c == ZC_WAIT && idle)
 		c = ZC_RAW;
@@ -1187,26 +1186,6 @@ static void choose_upload(struct transfer_item *it, int idle, int may_probe)
 	if (it->gmz && compress_upload(it) < 0)
 		return;
 	send_upload(it);
-}
-
-/*
- * The smallest upload waiting for its form is asked first, and may
- * measure compression (choose_upload()).
- */
-static void choose_smallest(struct transfer *t)
-{
-	struct transfer_item *best = NULL;
-	size_t i;
-
-	for (i = 0; i < t->top; i++) {
-		struct transfer_item *it = t->items[i];
-
-		if (it->stage == ST_QUEUED && it->zc_undecided &&
-		    (!best || it->size < best->size))
-			best = it;
-	}
-	if (best)
-		choose_upload(best, 0, 1);
 }
 
 /* The upload's first request: a PUT, or the start of a multipart upload. */
@@ -1649,8 +1628,6 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 		if (deadline && now >= deadline)
 			break;
 
-		if (!deadline)
-			choose_smallest(t);
 		for (i = 0; i < t->nr &&
 			    running + decoding +
 			    transfer_zc_stage_busy(t->zc_stage) <
@@ -1672,8 +1649,7 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 			}
 			if (it->zc_undecided) {
 				choose_upload(it, !running &&
-						  !transfer_zc_stage_busy(t->zc_stage),
-					      0);
+						  !transfer_zc_stage_busy(t->zc_stage));
 				if (it->stage != ST_QUEUED || it->zc_undecided)
 					continue;
 			}

@@ -260,30 +260,37 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it);
  * measured in this run (git-model-compression(5)). The compression rate
  * is the bytes of objects compressed over the time at least one
  * compression ran, whatever thread; the upload rate is the bytes raw
- * uploads sent over the time at least one ran. An object is compressed
- * while the first beats the second. Until both are known, the first
- * upload goes raw and the next is compressed (each measures one rate);
- * the rest wait (ZC_WAIT) for those, except that once the compression
- * rate is known and raw uploads have run as long as compressions have,
- * what they have sent so far stands for the upload rate (it only
- * overstates the link, as buffers fill first). `zstd` compresses every
- * object, `none` none.
+ * uploads sent, from their first byte, over the later part of the time
+ * at least one ran (meter_add()'s marks: the start, when buffers take
+ * bytes faster than the link, weighs less). An object is compressed
+ * while the first beats the second. The first upload to choose goes
+ * raw (it measures the link) and starts the trial: a thread compresses
+ * up to ZC_SAMPLE_BYTES from the start of the objects of the run, as an
+ * upload's blocks are, on one core, and throws the bytes away. The
+ * uploads after wait (ZC_WAIT) until the trial has ended and raw uploads
+ * have sent bytes for as long as it ran (or one has ended); then they
+ * choose by the rates so far. A trial that compressed nothing leaves
+ * them raw. `zstd` compresses every object, `none` none.
  *
  * A meter's calls may come from any thread (it has its own lock):
  * _begin() when an operation starts, _add() bytes it has done (any
  * number of calls), _end() when it ends, `ok` when it ended well.
- * transfer_zc_choose() answers for the next upload. The object that
- * measures compression costs its compression whatever the link: with
- * `may_probe` 0 the answer is ZC_WAIT instead, so that a caller that
- * knows several objects waiting can ask with 1 for its smallest. A
- * caller that cannot
- * wait (or has nothing under way that would end the wait: a probe that
- * never began) takes ZC_WAIT as ZC_RAW. t->zc_adapt NULL: nothing is measured,
- * and `auto` compresses.
+ * transfer_zc_choose() answers for the next upload. A caller that
+ * cannot wait (or has nothing under way that would end the wait) takes
+ * ZC_WAIT as ZC_RAW. t->zc_adapt NULL: nothing is measured, and `auto`
+ * compresses.
+ *
+ * transfer_zc_adapt_init() notes the run's first objects for the trial
+ * (call it before the run, from the thread that owns `t`);
+ * transfer_zc_adapt_release() waits for the trial's thread.
  *
  * For the test suite only: GIT_MODEL_TEST_ZC_RATES=<compress>:<upload>
- * (bytes per second) stands for both rates, measured or not.
+ * (bytes per second) stands for both rates, measured or not (no trial
+ * runs); GIT_MODEL_TEST_ZC_TRIAL=<file> appends to <file> the bytes each
+ * trial compressed, a line each.
  */
+#define ZC_SAMPLE_BYTES (1u << 20)
+
 enum transfer_zc_meter_kind {
 	ZC_METER_COMPRESS,
 	ZC_METER_UPLOAD,
@@ -302,15 +309,27 @@ struct transfer_zc_meter {
 	unsigned active;
 	unsigned ended_ok;
 	unsigned probing;  /* chosen to measure it, not begun: as active */
+	uint64_t first_us; /* active time when the first bytes came */
+	/* active time and bytes then: [0] starts the recent rate's window */
+	uint64_t mark_us[2], mark_bytes[2];
 };
 
 struct transfer_zc_adapt {
 	pthread_mutex_t lock;
 	struct transfer_zc_meter meter[2]; /* by enum transfer_zc_meter_kind */
 	uint64_t forced[2];                /* the test's rates; 0: measured */
+	struct transfer *t;
+	/* the trial: its objects, its thread, whether it has ended */
+	struct {
+		char oid[OID_HEXSZ + 1];
+		uint64_t size;
+	} *sample;
+	size_t nr_sample, alloc_sample;
+	pthread_t sampler;
+	int sampling, sampled;
 };
 
-void transfer_zc_adapt_init(struct transfer_zc_adapt *a);
+void transfer_zc_adapt_init(struct transfer_zc_adapt *a, struct transfer *t);
 void transfer_zc_adapt_release(struct transfer_zc_adapt *a);
 void transfer_zc_meter_begin(struct transfer *t,
 			     enum transfer_zc_meter_kind kind);
@@ -318,7 +337,7 @@ void transfer_zc_meter_add(struct transfer *t, enum transfer_zc_meter_kind kind,
 			   uint64_t bytes);
 void transfer_zc_meter_end(struct transfer *t, enum transfer_zc_meter_kind kind,
 			   int ok);
-enum transfer_zc_choice transfer_zc_choose(struct transfer *t, int may_probe);
+enum transfer_zc_choice transfer_zc_choose(struct transfer *t);
 
 /*
  * The compression stage of HTTP (and S3) uploads. An upload needs its

@@ -80,11 +80,13 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void transfer_zc_adapt_init(struct transfer_zc_adapt *a)
+void transfer_zc_adapt_init(struct transfer_zc_adapt *a, struct transfer *t)
 {
 	const char *v = getenv("GIT_MODEL_TEST_ZC_RATES");
 	unsigned long long c, u;
+	uint64_t sum = 0;
 	char end;
+	size_t i;
 
 	memset(a, 0, sizeof(*a));
 	pthread_mutex_init(&a->lock, NULL);
@@ -92,10 +94,24 @@ void transfer_zc_adapt_init(struct transfer_zc_adapt *a)
 		a->forced[ZC_METER_COMPRESS] = c;
 		a->forced[ZC_METER_UPLOAD] = u;
 	}
+	/* the trial's objects: the engine may grow t->items meanwhile */
+	a->t = t;
+	for (i = 0; i < t->top && sum < ZC_SAMPLE_BYTES; i++) {
+		if (!t->items[i]->size)
+			continue;
+		ALLOC_GROW(a->sample, a->nr_sample + 1, a->alloc_sample);
+		memcpy(a->sample[a->nr_sample].oid, t->items[i]->oid,
+		       sizeof(a->sample[0].oid));
+		a->sample[a->nr_sample++].size = t->items[i]->size;
+		sum += t->items[i]->size;
+	}
 }
 
 void transfer_zc_adapt_release(struct transfer_zc_adapt *a)
 {
+	if (a->sampling)
+		pthread_join(a->sampler, NULL);
+	free(a->sample);
 	pthread_mutex_destroy(&a->lock);
 }
 
@@ -114,15 +130,33 @@ void transfer_zc_meter_begin(struct transfer *t,
 	pthread_mutex_unlock(&a->lock);
 }
 
+static uint64_t meter_us(const struct transfer_zc_meter *m, uint64_t now);
+
 void transfer_zc_meter_add(struct transfer *t, enum transfer_zc_meter_kind kind,
 			   uint64_t bytes)
 {
 	struct transfer_zc_adapt *a = t->zc_adapt;
+	struct transfer_zc_meter *m;
+	uint64_t us;
 
 	if (!a)
 		return;
+	m = &a->meter[kind];
 	pthread_mutex_lock(&a->lock);
-	a->meter[kind].bytes += bytes;
+	us = meter_us(m, now_us());
+	if (!m->bytes && bytes) {
+		/* the time before (connecting, asking) is not the link's */
+		m->first_us = us;
+		m->mark_us[0] = m->mark_us[1] = us;
+	}
+	m->bytes += bytes;
+	if (us - m->first_us >= 2 * (m->mark_us[1] - m->first_us)) {
+		/* the window starts at most half its length ago */
+		m->mark_us[0] = m->mark_us[1];
+		m->mark_bytes[0] = m->mark_bytes[1];
+		m->mark_us[1] = us;
+		m->mark_bytes[1] = m->bytes;
+	}
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -160,7 +194,86 @@ static double meter_rate(const struct transfer_zc_meter *m, uint64_t now)
 	return us ? m->bytes * 1e6 / us : 0;
 }
 
-enum transfer_zc_choice transfer_zc_choose(struct transfer *t, int may_probe)
+/*
+ * Bytes per second over the later part of the time so far (from a mark
+ * at most half of it in): what buffers took at the start, faster than
+ * the link, weighs less.
+ */
+static double meter_recent_rate(const struct transfer_zc_meter *m,
+				uint64_t now)
+{
+	uint64_t us = meter_us(m, now);
+
+	if (us <= m->mark_us[0])
+		return meter_rate(m, now);
+	return (m->bytes - m->mark_bytes[0]) * 1e6 / (us - m->mark_us[0]);
+}
+
+/*
+ * For the test suite only: GIT_MODEL_TEST_ZC_TRIAL=<file> appends to
+ * <file> a line with the bytes each trial compressed.
+ */
+static void test_zc_trial(uint64_t bytes)
+{
+	const char *v = getenv("GIT_MODEL_TEST_ZC_TRIAL");
+	FILE *f;
+
+	if (!v || !(f = fopen(v, "a")))
+		return;
+	fprintf(f, "%llu\n", (unsigned long long)bytes);
+	fclose(f);
+}
+
+/* The encoder's bytes for the trial, thrown away. */
+static void *sample_compression(void *data)
+{
+	struct transfer_zc_adapt *a = data;
+	struct transfer *t = a->t;
+	struct strbuf out = STRBUF_INIT;
+	unsigned char *buf = xmalloc(ZC_SAMPLE_BYTES);
+	uint64_t done = 0;
+	size_t i;
+
+	transfer_zc_meter_begin(t, ZC_METER_COMPRESS);
+	for (i = 0; i < a->nr_sample && done < ZC_SAMPLE_BYTES; i++) {
+		struct zc_options opts = ZC_OPTIONS_INIT;
+		struct model_info info = MODEL_INFO_INIT;
+		struct model_source src;
+		struct strbuf why = STRBUF_INIT;
+		struct zc_block b;
+		uint64_t len = a->sample[i].size;
+		int in = store_open(t->store, a->sample[i].oid, len);
+
+		if (in < 0)
+			continue;
+		if (len > ZC_SAMPLE_BYTES - done)
+			len = ZC_SAMPLE_BYTES - done;
+		opts.level = t->compression_level;
+		model_source_fd(&src, in, a->sample[i].size);
+		if (!model_read(&src, &info, &why))
+			opts.hint = &info;
+		if (lseek(in, 0, SEEK_SET) == 0 &&
+		    read_in_full(in, buf, len) == (ssize_t)len) {
+			zc_block_encode(&opts, 0, buf, len, &out, &b);
+			done += len;
+		}
+		strbuf_reset(&out);
+		strbuf_release(&why);
+		model_info_release(&info);
+		close(in);
+	}
+	transfer_zc_meter_add(t, ZC_METER_COMPRESS, done);
+	transfer_zc_meter_end(t, ZC_METER_COMPRESS, done > 0);
+	test_zc_trial(done);
+	pthread_mutex_lock(&a->lock);
+	a->sampled = 1;
+	pthread_mutex_unlock(&a->lock);
+	strbuf_release(&out);
+	free(buf);
+	return NULL;
+}
+
+enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
 {
 	struct transfer_zc_adapt *a = t->zc_adapt;
 	struct transfer_zc_meter *c, *u;
@@ -177,29 +290,28 @@ enum transfer_zc_choice transfer_zc_choose(struct transfer *t, int may_probe)
 	c = &a->meter[ZC_METER_COMPRESS];
 	u = &a->meter[ZC_METER_UPLOAD];
 	pthread_mutex_lock(&a->lock);
-	if (c->ended_ok && u->ended_ok)
-		ret = meter_rate(c, now) > meter_rate(u, now) ? ZC_COMPRESS :
-								ZC_RAW;
-	else if (!u->ended_ok && !u->active && !u->probing)
+	if (!a->sampling && !a->sampled) {
+		/* the first upload to choose starts the trial */
+		if (!pthread_create(&a->sampler, NULL, sample_compression, a))
+			a->sampling = 1;
+		else
+			a->sampled = 1;
+	}
+	if (!u->ended_ok && !u->active && !u->probing)
 		ret = ZC_RAW; /* it measures the link */
-	else if (!c->ended_ok && !c->active && !c->probing)
-		/* it measures compression: the caller's smallest object */
-		ret = may_probe ? ZC_COMPRESS : ZC_WAIT;
-	else if (c->ended_ok && meter_us(u, now) < c->busy_us)
+	else if (!a->sampled)
 		ret = ZC_WAIT;
-	else if (c->ended_ok)
-		/* the link so far, which only overstates it early on */
-		ret = meter_rate(c, now) > meter_rate(u, now) ? ZC_COMPRESS :
-								ZC_RAW;
-	else if (u->ended_ok)
-		ret = ZC_RAW; /* a local link is usually measured first */
+	else if (!c->ended_ok)
+		ret = ZC_RAW; /* the trial failed: nothing says compress */
+	else if (!u->ended_ok &&
+		 (!u->bytes || meter_us(u, now) - u->first_us < c->busy_us))
+		ret = ZC_WAIT; /* not measured as long as compression */
 	else
-		ret = ZC_WAIT;
+		ret = meter_rate(c, now) > meter_recent_rate(u, now) ?
+			      ZC_COMPRESS : ZC_RAW;
 	/* the probe counts as under way from here, before it begins */
 	if (!u->ended_ok && !u->active && ret == ZC_RAW)
 		u->probing = 1;
-	if (!c->ended_ok && !c->active && ret == ZC_COMPRESS)
-		c->probing = 1;
 	pthread_mutex_unlock(&a->lock);
 	return ret;
 }
@@ -504,7 +616,7 @@ int transfer_zc_upload(struct transfer *t, struct transfer_item *it)
 		return 1;
 	}
 	/* waiting for a rate would hold a worker: the raw copy measures one */
-	if (t->dir != TRANSFER_UPLOAD || transfer_zc_choose(t, 1) != ZC_COMPRESS)
+	if (t->dir != TRANSFER_UPLOAD || transfer_zc_choose(t) != ZC_COMPRESS)
 		return 0;
 
 	/*

@@ -408,7 +408,7 @@ size_t transfer_run(struct transfer *t)
 	if (!t->nr)
 		return 0;
 	srand((unsigned)(start ^ getpid()));
-	transfer_zc_adapt_init(&adapt);
+	transfer_zc_adapt_init(&adapt, t);
 	t->zc_adapt = &adapt;
 	if (!t->storage->http) {
 		transfer_run_sync(t, start);
