@@ -123,6 +123,15 @@ test_expect_success 'a signal keeps the raw bytes of the blocks that came whole'
 		i=$((i + 1))
 	done &&
 	kill -INT $pid &&
+	# the gate opens once git-model stops for the signal: its main
+	# thread then waits for the decoder'"'"'s threads (a futex), where it
+	# polled its transfers before
+	i=0 &&
+	while ! grep -q futex /proc/$pid/wchan 2>/dev/null && test $i -lt 300
+	do
+		sleep 0.1 &&
+		i=$((i + 1))
+	done &&
 	: >gate &&
 	! wait $pid &&
 	grep "interrupted" err &&
