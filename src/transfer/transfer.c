@@ -421,8 +421,9 @@ size_t transfer_run(struct transfer *t)
 				item_fail(t->items[i], "the transfer could "
 						       "not run");
 	}
-	t->zc_adapt = NULL;
+	/* it waits for the trial, which measures through t->zc_adapt */
 	transfer_zc_adapt_release(&adapt);
+	t->zc_adapt = NULL;
 	if (t->progress)
 		transfer_draw_progress(t, start, 1);
 	mark_stored(t);
