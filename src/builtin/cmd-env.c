@@ -82,7 +82,7 @@ static const struct {
 	{ "model.checkout", "auto" },
 	{ "model.pruneRecentDays", "7" },
 	{ "model.file.hardLinks", "true" },
-	{ "model.compression", "none" },
+	{ "model.compression", "auto" },
 	{ "model.compression.level", "3" },
 	{ "model.s3.multipartThreshold", "64m" },
 	{ "model.s3.partSize", "16m" },

@@ -35,7 +35,7 @@ int transfer_compression_config(struct transfer *t, const struct repo *r)
 	long level;
 	int ret;
 
-	t->compression = TRANSFER_COMPRESS_NONE;
+	t->compression = TRANSFER_COMPRESS_AUTO;
 	ret = config_get(r, "model.compression", &v);
 	if (ret < 0)
 		goto out;
