@@ -11,8 +11,8 @@ raw download of the same run. Stopped by a signal, a .gmz download
 keeps the raw bytes of the blocks that came whole, as a cut one does.
 
 Which form is asked for first: the .gmz when model.compression is
-zstd, else the raw one, for downloads and for show'"'"'s range requests alike; counted in
-nginx'"'"'s access log.'
+zstd, else the raw one, for downloads and for show'"'"'s range requests
+alike; counted in nginx'"'"'s access log.'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-httpd.sh"
@@ -134,7 +134,8 @@ test_expect_success 'a signal keeps the raw bytes of the blocks that came whole'
 	done &&
 	: >gate &&
 	! wait $pid &&
-	grep "interrupted" err &&
+	grep "^error: interrupted by signal 2; what came is kept, and the next fetch resumes it$" err &&
+	! grep multipart err &&
 	boid=$(oid_of work/big.pth) &&
 	part=$(wc -c <lazy/.git/model/incomplete/$boid) &&
 	say "the signal left $part raw bytes" &&

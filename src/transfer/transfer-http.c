@@ -1712,10 +1712,23 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (interrupted) {
+		int aborted = 0;
+
+		for (i = 0; i < t->nr; i++)
+			if (t->items[i]->req == REQ_MP_ABORT)
+				aborted = 1;
 		if (t->progress)
 			fputc('\n', stderr);
-		ret = error("interrupted by signal %d; the multipart uploads "
-			    "started were aborted", (int)interrupted);
+		if (aborted)
+			ret = error("interrupted by signal %d; the multipart "
+				    "uploads started were aborted",
+				    (int)interrupted);
+		else if (t->dir == TRANSFER_DOWNLOAD)
+			ret = error("interrupted by signal %d; what came is "
+				    "kept, and the next fetch resumes it",
+				    (int)interrupted);
+		else
+			ret = error("interrupted by signal %d", (int)interrupted);
 	}
 	return ret;
 }
