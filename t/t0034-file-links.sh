@@ -32,6 +32,33 @@ test_expect_success 'push links the object into the remote store' '
 	! grep tmp names
 '
 
+# Workers that start together each find that the file system cannot
+# clone; one that found it out after another had said so must still link.
+test_expect_success 'a push of objects at once links every one' '
+	git init -q many &&
+	(
+		cd many &&
+		git model track "*.pth" &&
+		for i in 1 2 3 4
+		do
+			test-tool genrandom many$i 64k >m$i.pth || return 1
+		done &&
+		git add . &&
+		git commit -q -m many
+	) &&
+	for r in 1 2 3 4 5 6
+	do
+		git init -q --bare many$r.git &&
+		git -C many -c model.concurrency=4 push -q ../many$r.git main &&
+		for i in 1 2 3 4
+		do
+			o=$(oid_of many/m$i.pth) &&
+			same_file "$(obj many/.git/model/objects $o)" \
+				"$(obj many$r.git/model/objects $o)" || return 1
+		done || return 1
+	done
+'
+
 test_expect_success 'clone links it into its store and writes the file' '
 	git clone -q remote.git copy &&
 	test_cmp_bin w.pth copy/w.pth &&

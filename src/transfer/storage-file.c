@@ -267,6 +267,11 @@ static int put_named(struct storage *s, const char *oid, const char *suffix,
 	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
 	char *buf = xmalloc(COPY_BLOCK);
 	uint64_t done = 0;
+	/*
+	 * Read once: another worker may set it meanwhile, and an object
+	 * that skipped the link for no clone must still try the clone.
+	 */
+	int cloning = !no(&fs->no_clone);
 	int fd = -1, ret = -1;
 
 	object_path_suffix(s, oid, suffix, &path);
@@ -280,7 +285,7 @@ static int put_named(struct storage *s, const char *oid, const char *suffix,
 		dir_sync_queue_made(path.buf, fs->dir);
 	}
 	/* A clone where the file system can, else a link, else a copy. */
-	if (!fill && no(&fs->no_clone) && !link_object(s, in, path.buf)) {
+	if (!fill && !cloning && !link_object(s, in, path.buf)) {
 		ret = 0;
 		goto cleanup;
 	}
@@ -294,9 +299,9 @@ static int put_named(struct storage *s, const char *oid, const char *suffix,
 	if (fill) {
 		if (fill(ctx, fd) < 0)
 			goto cleanup;
-	} else if (!no(&fs->no_clone) && !clone_fd(in, fd)) {
+	} else if (cloning && !clone_fd(in, fd)) {
 		done = size; /* a copy-on-write clone: nothing to write */
-	} else if (!no(&fs->no_clone)) {
+	} else if (cloning) {
 		set_no(&fs->no_clone);
 		if (!link_object(s, in, path.buf)) {
 			ret = 0;
