@@ -286,6 +286,25 @@ test_expect_success 'prune removes the records of files changed or gone' '
 	wrote_nothing
 '
 
+test_expect_success 'a touched file that clean answered keeps its record' '
+	clean mid.bin &&
+	record=.git/model/clean/$(stat -c %d-%i mid.bin) &&
+	test_path_is_file $record &&
+	touch mid.bin &&
+	# a clock tick (a few ms) for its ctime to be older than the clean
+	sleep 0.1 &&
+	rm -f io &&
+	git status --porcelain -uno >status &&
+	test_must_be_empty status &&
+	wrote_nothing &&
+	grep " $(stat -c %Y mid.bin) [0-9]* $(stat -c %Z mid.bin) " $record &&
+	git model prune -n >out &&
+	! grep "clean record" out &&
+	git model prune -v &&
+	test_path_is_file $record &&
+	test_dir_is_empty .git/model/tmp
+'
+
 test_expect_success FOUR_GIB 'a file of exactly 4 GiB: git status cleans it without writing' '
 	truncate -s 4G big.bin &&
 	git add big.bin &&

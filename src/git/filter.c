@@ -230,12 +230,28 @@ static void abs_path(const char *path, struct strbuf *out)
 	strbuf_addstr(out, path);
 }
 
+/*
+ * Commit the record begun as `rec` (if any): the file `wt`, at `path`,
+ * holds `oid`, when its stat did not change while it was cleaned.
+ */
+static void commit_record(struct clean_record *rec, struct wt_file *wt,
+			  const char *path, const char *oid)
+{
+	struct strbuf where = STRBUF_INIT;
+
+	if (rec->fd >= 0 && wt_unchanged(wt)) {
+		abs_path(path, &where);
+		clean_record_commit(rec, &wt->st, oid, where.buf);
+	}
+	strbuf_release(&where);
+}
+
 int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		 struct strbuf *out)
 {
 	struct store_writer w = STORE_WRITER_INIT;
 	struct pointer p = POINTER_INIT;
-	struct strbuf rest = STRBUF_INIT, where = STRBUF_INIT;
+	struct strbuf rest = STRBUF_INIT;
 	struct clean_record rec = CLEAN_RECORD_INIT;
 	struct wt_file wt = WT_FILE_INIT;
 	struct store_tap *tap = NULL;
@@ -244,7 +260,7 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 	struct stat st;
 	char *buf = NULL;
 	ssize_t n;
-	int ret = -1, as_stored, obj = -1;
+	int ret = -1, as_stored, current = 1, obj = -1;
 
 	buf = xmalloc(POINTER_MAX + 1);
 	n = read_upto(in, buf, POINTER_MAX + 1);
@@ -262,19 +278,23 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 
 	if (path)
 		wt_open(&wt, path);
-	if (wt.fd >= 0 && clean_cache_hint(f->store, &wt.st, oid) &&
+	if (wt.fd >= 0 && clean_cache_hint(f->store, &wt.st, oid, &current) &&
 	    (obj = store_open(f->store, oid, wt.st.st_size)) >= 0) {
+		/* Begun before the bytes come, as for any record. */
+		if (!current)
+			clean_record_begin(&rec, f->store);
 		as_stored = read_as_stored(obj, wt.st.st_size, in, buf, n,
 					   &rest, &same);
 		if (as_stored < 0)
 			goto cleanup;
 		if (as_stored) {
+			commit_record(&rec, &wt, path, oid);
 			clean_answer(f, oid, wt.st.st_size, out);
 			ret = 0;
 			goto cleanup;
 		}
 	}
-	if (wt.fd >= 0 && clean_record_begin(&rec, f->store) < 0)
+	if (wt.fd >= 0 && rec.fd < 0 && clean_record_begin(&rec, f->store) < 0)
 		wt.fd = close_quietly(wt.fd);
 
 	if (store_writer_start(&w, f->store) < 0)
@@ -311,10 +331,8 @@ int filter_clean(struct filter *f, struct filter_src *in, const char *path,
 		goto cleanup;
 	tensor_tap_finish(tap, f->store, oid);
 	tap = NULL;
-	if (size == (uint64_t)wt.st.st_size && wt_unchanged(&wt)) {
-		abs_path(path, &where);
-		clean_record_commit(&rec, &wt.st, oid, where.buf);
-	}
+	if (size == (uint64_t)wt.st.st_size)
+		commit_record(&rec, &wt, path, oid);
 	clean_answer(f, oid, size, out);
 	ret = 0;
 cleanup:
@@ -327,7 +345,6 @@ cleanup:
 	close_quietly(wt.fd);
 	pointer_release(&p);
 	strbuf_release(&rest);
-	strbuf_release(&where);
 	free(buf);
 	return ret;
 }

@@ -55,7 +55,8 @@ cleanup:
 	return ret;
 }
 
-int clean_cache_hint(const struct store *s, const struct stat *st, char *oid)
+int clean_cache_hint(const struct store *s, const struct stat *st, char *oid,
+		     int *current)
 {
 	struct strbuf file = STRBUF_INIT;
 	struct file_stamp fs;
@@ -64,6 +65,11 @@ int clean_cache_hint(const struct store *s, const struct stat *st, char *oid)
 	record_path(s, st->st_dev, st->st_ino, &file);
 	ret = read_record(file.buf, &fs, oid, NULL) &&
 	      fs.size == (uint64_t)st->st_size;
+	if (ret) {
+		fs.dev = st->st_dev;
+		fs.ino = st->st_ino;
+		*current = file_stamp_same(&fs, st);
+	}
 	strbuf_release(&file);
 	return ret;
 }

@@ -38,7 +38,9 @@
  * without hashing them, and clean writes nothing. On the first
  * difference the equal part is copied from the object into an ordinary
  * clean. A record that is missing, broken or wrong costs one clean, and
- * reads of the object's equal part.
+ * reads of the object's equal part. A record that answered for a file
+ * whose stamp is no longer its own is written again with the file's
+ * stat, under the rules of a clean's record, so that prune keeps it.
  *
  * Layout, in the store's directory (shared by all worktrees; each work
  * tree file has its own inode):
@@ -62,10 +64,13 @@
 /*
  * The oid (HASH_HEXSZ + 1 bytes) that the record of `st`'s inode names,
  * when the record is of a file of `st`'s size; its times may be older
- * (touch, a write that put the same bytes back). 1 when found, 0 when
- * there is no such record (none, broken, or of another size).
+ * (touch, a write that put the same bytes back). `*current` is set to 1
+ * when the record's stamp is `st`'s, to 0 when the record should be
+ * written again with `st` if it answers. 1 when found, 0 when there is
+ * no such record (none, broken, or of another size).
  */
-int clean_cache_hint(const struct store *s, const struct stat *st, char *oid);
+int clean_cache_hint(const struct store *s, const struct stat *st, char *oid,
+		     int *current);
 
 /*
  * A record being made: begun before the clean reads the file, committed
