@@ -6,7 +6,8 @@ The fault proxy sits in front of the signature-checking S3 proxy (the
 client signs the Host it talks to, so the signatures still hold). Every
 fault ends in the right bytes or in a clear error; a push whose upload
 fails never moves the remote ref, and a failed multipart upload leaves no
-object in the bucket.'
+object in the bucket. The requests prune --storage-uploads sends one at a
+time, outside the transfer engine (listing, aborting), are retried too.'
 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-s3.sh"
@@ -182,6 +183,40 @@ test_expect_success 'an upload garbled on its way: S3 refuses it, nothing stored
 	test "$(git -C remote.git rev-parse main)" = "$before" &&
 	git -C work push -q origin main &&
 	test_cmp_bin work/g.pth "$(s3_object_path models $(s3_key team $g))"
+'
+
+# open_upload KEY: CreateMultipartUpload for KEY behind git-model's
+# back, begun two days ago; prints its id.
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+open_upload () {
+	s3_curl -X POST -H "x-amz-content-sha256: $EMPTY_SHA256" \
+		"$S3_ENDPOINT/models/$1?uploads=" >create.out &&
+	id=$(sed -n "s/.*<UploadId>\([0-9a-f]*\)<\/UploadId>.*/\1/p" create.out) &&
+	test -n "$id" &&
+	touch -d "2 days ago" "$S3_DATA/models/._S3rver_uploads/$id/key" &&
+	echo "$id"
+}
+
+test_expect_success 'prune --storage-uploads: a 503 on its listing is retried' '
+	id=$(open_upload team/sha256/aa/aa/aaaa) &&
+	start_proxy status503 1 GET &&
+	test_when_finished stop_proxy &&
+	git -C work -c model.s3.endpoint="$PROXY_URL" \
+		model prune --storage-uploads -n >out 2>err &&
+	test "$(grep -c "^GET /models/?.*uploads= 503 .*fault=status503" proxy.log)" = 1 &&
+	grep "^GET /models/?.*uploads= 200 .*fault=none" proxy.log &&
+	grep "^would abort upload $id of .team/sha256/aa/aa/aaaa" out
+'
+
+test_expect_success 'prune --storage-uploads: a 500 on an abort is retried' '
+	start_proxy status500 1 DELETE &&
+	test_when_finished stop_proxy &&
+	git -C work -c model.s3.endpoint="$PROXY_URL" \
+		model prune --storage-uploads -v >out 2>err &&
+	test "$(grep -c "^DELETE .*uploadId=$id 500 .*fault=status500" proxy.log)" = 1 &&
+	grep "^DELETE .*uploadId=$id 204 .*fault=none" proxy.log &&
+	grep "^aborted upload $id of .team/sha256/aa/aa/aaaa" out &&
+	test_path_is_missing "$S3_DATA/models/._S3rver_uploads/$id"
 '
 
 test_done

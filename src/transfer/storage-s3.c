@@ -638,11 +638,26 @@ static void s3_describe_error(struct storage *s, long status,
 	s3_describe_error_body(status, body, out);
 }
 
+/*
+ * The one rule for whether a request that failed (`rc`, else the answer's
+ * `status` and its NUL-terminated `body`) may succeed if sent again: the
+ * connection failed on its way (http_transient_curl()), the status says
+ * "later" (http_transient_status()), or a 4xx error's S3 code says this
+ * request's bytes were damaged or late (s3_error_transient()). 1 or 0.
+ */
+static int s3_failure_transient(CURLcode rc, long status, const char *body)
+{
+	if (rc != CURLE_OK)
+		return http_transient_curl(rc);
+	if (http_transient_status(status))
+		return 1;
+	return status >= 400 && status < 500 && s3_error_transient(body);
+}
+
 static int s3_transient(struct storage *s, long status, const char *body)
 {
 	(void)s;
-	(void)status;
-	return s3_error_transient(body);
+	return s3_failure_transient(CURLE_OK, status, body);
 }
 
 static uint64_t s3_part_size(struct storage *s, uint64_t size)
@@ -884,10 +899,11 @@ static size_t s3_answer_header(char *buf, size_t size, size_t n, void *data)
 /*
  * Send `rq` (GET or DELETE, no body) for `key` ("": the bucket) and wait
  * for its answer in `a`, on the one handle these requests share (one
- * thread: prune), so that one connection serves them all. Transient failures are tried again, up to
- * S3_SEND_ATTEMPTS in all; a bucket in another region moves us there
- * (s3_misdirected()) and the request goes again once. 0, or -1 when no
- * answer came (reported, naming `what`).
+ * thread: prune), so that one connection serves them all. Failures that
+ * s3_failure_transient() calls transient, as the engine does, are tried
+ * again, up to S3_SEND_ATTEMPTS in all; a bucket in another region moves
+ * us there (s3_misdirected()) and the request goes again once. 0, or -1
+ * when no answer came (reported, naming `what`).
  */
 static int s3_send(struct storage *s, const char *key,
 		   const struct storage_request *rq, const char *what,
@@ -948,10 +964,7 @@ static int s3_send(struct storage *s, const char *key,
 			continue;
 		}
 		if (attempt < S3_SEND_ATTEMPTS &&
-		    ((rc != CURLE_OK && http_transient_curl(rc)) ||
-		     (rc == CURLE_OK && (http_transient_status(a->status) ||
-					 (a->status >= 400 && a->status < 500 &&
-					  s3_error_transient(a->body.buf)))))) {
+		    s3_failure_transient(rc, a->status, a->body.buf)) {
 			sleep(attempt);
 			continue;
 		}
