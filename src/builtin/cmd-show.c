@@ -17,13 +17,13 @@
 #include <unistd.h>
 
 #include "builtin.h"
-#include "config.h"
 #include "hash.h"
 #include "human.h"
 #include "model-file.h"
 #include "range-source.h"
 #include "storage.h"
 #include "tensor-data.h"
+#include "transfer.h"
 #include "parse-options.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -115,16 +115,33 @@ static void describe_model(const struct model_info *info,
 }
 
 /*
+ * Whether a header is read from storage's compressed form first, as
+ * downloads read objects (model.compression, by transfer_init()'s
+ * parser): 1 or 0, or -1 when the download settings are invalid
+ * (reported).
+ */
+static int compressed_first(const struct repo *repo)
+{
+	struct transfer t;
+	int ret = -1;
+
+	if (!transfer_init(&t, TRANSFER_DOWNLOAD, NULL, NULL, repo, 0, 1))
+		ret = t.compression == TRANSFER_COMPRESS_ZSTD;
+	transfer_release(&t);
+	return ret;
+}
+
+/*
  * The tensors of a pointer whose weights are not local, from the header
  * of its object in storage (Range requests; never the weights) into
- * mf->info. 0, or -1 with the reason in `why`.
+ * mf->info, asking for the compressed form first when `gmz_first`
+ * (compressed_first()). 0, or -1 with the reason in `why`.
  */
 static int read_remote(const struct repo *repo, struct model_file *mf,
-		       struct strbuf *why)
+		       int gmz_first, struct strbuf *why)
 {
 	struct storage s = STORAGE_INIT;
 	struct range_source rs = RANGE_SOURCE_INIT;
-	struct strbuf v = STRBUF_INIT;
 	int ret = storage_for_repo(&s, repo, NULL, why);
 
 	if (ret < 0)
@@ -133,10 +150,7 @@ static int read_remote(const struct repo *repo, struct model_file *mf,
 		return -1;
 	ret = range_source_open(&rs, &s, mf->ptr.oid, mf->ptr.size,
 				REMOTE_HEADER_CAP);
-	/* pushed with zstd, storage has the .gmz */
-	if (!config_get(repo, "model.compression", &v) && !strcmp(v.buf, "zstd"))
-		rs.gmz_first = 1;
-	strbuf_release(&v);
+	rs.gmz_first = gmz_first;
 	if (ret > 0)
 		strbuf_addf(why, "'%s' is not HTTP storage", s.display);
 	else if (!ret && model_read(&rs.src, &mf->info, why) < 0)
@@ -146,15 +160,21 @@ static int read_remote(const struct repo *repo, struct model_file *mf,
 	return ret ? -1 : 0;
 }
 
-/* What textconv prints for a pointer whose weights are not local. */
-static void describe_not_local(const struct repo *repo, struct model_file *mf,
-			       struct strbuf *out)
+/*
+ * What textconv prints for a pointer whose weights are not local. 0, or
+ * -1 when the download settings are invalid (reported).
+ */
+static int describe_not_local(const struct repo *repo, struct model_file *mf,
+			      struct strbuf *out)
 {
 	struct strbuf hs = STRBUF_INIT, why = STRBUF_INIT;
+	int gmz_first = compressed_first(repo);
 
+	if (gmz_first < 0)
+		return -1;
 	human_size(mf->ptr.size, &hs);
 	strbuf_addf(out, "pointer: sha256:%s (%s)\n", mf->ptr.oid, hs.buf);
-	if (!read_remote(repo, mf, &why)) {
+	if (!read_remote(repo, mf, gmz_first, &why)) {
 		strbuf_addstr(out, "weights not in the local store: header read "
 				   "from storage, bytes not compared (run 'git "
 				   "model fetch')\n");
@@ -166,6 +186,7 @@ static void describe_not_local(const struct repo *repo, struct model_file *mf,
 	}
 	strbuf_release(&hs);
 	strbuf_release(&why);
+	return 0;
 }
 
 /* Read and hash `mf`; on failure, `err` says why. */
@@ -203,7 +224,7 @@ int cmd_show(int argc, const char **argv, struct repo *repo)
 					     NULL };
 	const struct option options[] = { OPT_END() };
 	const char *spec = NULL;
-	int ret = 128;
+	int gmz_first, ret = 128;
 
 	argc = parse_options(argc, argv, options, usage, 0);
 	if (argc > 1)
@@ -216,7 +237,10 @@ int cmd_show(int argc, const char **argv, struct repo *repo)
 	case MODEL_FILE_OPEN:
 		break;
 	case MODEL_FILE_NOT_LOCAL:
-		if (read_remote(repo, &mf, &err) < 0) {
+		gmz_first = compressed_first(repo);
+		if (gmz_first < 0)
+			goto cleanup;
+		if (read_remote(repo, &mf, gmz_first, &err) < 0) {
 			error("the weights of '%s' (sha256:%.10s) are not in "
 			      "the local store, and its header cannot be read "
 			      "from storage: %s (run 'git model fetch')",
@@ -285,7 +309,8 @@ int cmd_textconv(int argc, const char **argv, struct repo *repo)
 			goto cleanup;
 		break;
 	case MODEL_FILE_NOT_LOCAL:
-		describe_not_local(repo, &mf, &out);
+		if (describe_not_local(repo, &mf, &out) < 0)
+			goto cleanup;
 		break;
 	default:
 		goto cleanup;
