@@ -41,7 +41,7 @@ static const struct command commands[] = {
 	{ "ls-files", cmd_ls_files, NEED_REPO,
 	  "List the pointers of a revision (* weights local, - not)" },
 	{ "status", cmd_status, NEED_REPO | NEED_WORK_TREE,
-	  "Show weights not yet pushed and files still holding pointers" },
+	  "Show weights not yet pushed, files still holding pointers, disk use" },
 	{ "fsck", cmd_fsck, NEED_REPO,
 	  "Check the local store and the pointers of revisions" },
 	{ "prune", cmd_prune, NEED_REPO,

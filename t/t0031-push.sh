@@ -142,7 +142,8 @@ test_expect_success 'git model status lists weights to push until they are pushe
 	test-tool genrandom s 3000 >s.pth &&
 	git add s.pth &&
 	git commit -q -m s &&
-	git model status >out &&
+	git model status >status &&
+	sed "/^Disk use:$/,\$d" status >out &&
 	cat >expect <<-EOF &&
 	Weights to push (no upstream; compared with origin):
 	Z$(oid_of s.pth | cut -c1-10) s.pth (2.93 KiB)
@@ -152,7 +153,8 @@ test_expect_success 'git model status lists weights to push until they are pushe
 	sed "s/^Z/	/" expect >expect.tab &&
 	test_cmp expect.tab out &&
 	git push -q origin main &&
-	git model status >out &&
+	git model status >status &&
+	sed "/^Disk use:$/,\$d" status >out &&
 	sed -e "2s/.*/	(none)/" expect.tab >expect &&
 	test_cmp expect out
 '
@@ -164,13 +166,15 @@ test_expect_success 'git model status lists files holding pointer text' '
 		git model install --local &&
 		git model pull &&
 		test_cmp_bin ../w.pth w.pth &&
-		git model status >out &&
+		git model status >status &&
+		sed "/^Disk use:$/,\$d" status >out &&
 		test_line_count = 4 out &&
 		grep -c "^	(none)$" out >count &&
 		echo 2 >expect &&
 		test_cmp expect count &&
 		git cat-file -p HEAD:w.pth >w.pth &&
-		git model status >out &&
+		git model status >status &&
+		sed "/^Disk use:$/,\$d" status >out &&
 		sed -n "/^Files holding pointer text/,\$p" out >actual &&
 		printf "Files holding pointer text (run %sgit model pull%s):\n\tw.pth\n" "${SQ}" "${SQ}" >expect &&
 		test_cmp expect actual

@@ -61,4 +61,13 @@ int cmd_help(int argc, const char **argv, struct repo *repo);
 /* "git-model/<version> (libgit2 x; libcurl y; OpenSSL z; zstd w)" */
 void version_string(struct strbuf *out);
 
+/*
+ * What the weights take on disk (git-model-env(1)), on standard output,
+ * each line after `indent`: "disk.store=<bytes> (<size>, <n> object(s))"
+ * for the store's objects, "disk.lent=" for those lent to work trees,
+ * and, in a repository with a work tree, "disk.checkout=" for what a
+ * checkout of the files that hold their pointer would write.
+ */
+void print_disk_use(struct repo *repo, const char *indent);
+
 #endif

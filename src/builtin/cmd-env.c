@@ -189,21 +189,18 @@ static int count_need(const char *path, const struct pointer *p, void *data)
 	return 0;
 }
 
-static void print_size_line(const char *key, uint64_t bytes, size_t n,
-			    const char *what)
+static void print_size_line(const char *indent, const char *key,
+			    uint64_t bytes, size_t n, const char *what)
 {
 	struct strbuf hs = STRBUF_INIT;
 
 	human_size(bytes, &hs);
-	printf("%s=%" PRIu64 " (%s, %zu %s)\n", key, bytes, hs.buf, n, what);
+	printf("%s%s=%" PRIu64 " (%s, %zu %s)\n", indent, key, bytes, hs.buf,
+	       n, what);
 	strbuf_release(&hs);
 }
 
-/*
- * Disk use: the objects in the store, those lent to work trees, and what
- * a checkout of the files that hold their pointer would write.
- */
-static void print_disk_use(struct repo *repo)
+void print_disk_use(struct repo *repo, const char *indent)
 {
 	struct disk_use u = { STORE_INIT };
 	struct loan_stats loans = LOAN_STATS_INIT;
@@ -212,14 +209,16 @@ static void print_disk_use(struct repo *repo)
 	repo_store(repo, &u.store);
 	store_walk(&u.store, count_object, &u);
 	loan_count(&u.store, &loans);
-	print_size_line("disk.store", u.object_bytes, u.objects, "object(s)");
-	print_size_line("disk.lent", loans.out_bytes, loans.out, "object(s)");
+	print_size_line(indent, "disk.store", u.object_bytes, u.objects,
+			"object(s)");
+	print_size_line(indent, "disk.lent", loans.out_bytes, loans.out,
+			"object(s)");
 	if (repo->workdir && !stat(repo->workdir, &st) &&
 	    checkout_read_how(repo, &u.how) >= 0) {
 		u.dev = st.st_dev;
 		if (worktree_pointers(repo, count_need, &u) >= 0)
-			print_size_line("disk.checkout", u.need_bytes, u.files,
-					"file(s) hold their pointer");
+			print_size_line(indent, "disk.checkout", u.need_bytes,
+					u.files, "file(s) hold their pointer");
 	}
 	store_release(&u.store);
 }
@@ -247,7 +246,7 @@ int cmd_env(int argc, const char **argv, struct repo *repo)
 		strbuf_reset(&v);
 		repo_model_dir(repo, &v);
 		printf("store=%s\n", v.buf);
-		print_disk_use(repo);
+		print_disk_use(repo, "");
 	} else {
 		printf("repository=\n");
 	}

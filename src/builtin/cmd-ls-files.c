@@ -1,6 +1,7 @@
 /*
- * ls-files / status: what pointers a revision holds, and what is not yet
- * where it should be (in storage, or in the work tree).
+ * ls-files / status: what pointers a revision holds, what is not yet
+ * where it should be (in storage, or in the work tree), and what the
+ * weights take on disk.
  */
 
 #include <stdio.h>
@@ -366,6 +367,8 @@ int cmd_status(int argc, const char **argv, struct repo *repo)
 	print_staged(repo, index);
 	print_unpushed(repo);
 	print_pointer_files(repo);
+	printf("Disk use:\n");
+	print_disk_use(repo, "\t");
 	print_raw_files(repo, index);
 	print_lfs_pointers(repo, index);
 	git_index_free(index);
