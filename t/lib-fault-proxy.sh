@@ -2,6 +2,7 @@
 #
 #	. "$TEST_DIRECTORY/lib-fault-proxy.sh"
 #	start_proxy MODE COUNT [METHOD]   # $PROXY_URL, its log proxy.log
+#	                                  # (slowup: $FAULT_PROXY_RATE)
 #	stop_proxy
 #	fresh_clone                       # lazy/: remote.git, pointers only
 #	setup_three_weights               # work/: a, b, c.pth pushed to nginx
@@ -14,7 +15,8 @@ start_proxy () {
 	# Hold none of the script's descriptors (the TAP reader waits on them).
 	test-tool fault-proxy --port-file proxy.port \
 		--upstream "${FAULT_PROXY_UPSTREAM:-$HTTPD_PORT}" \
-		--mode "$1" --count "$2" ${3:+--method "$3"} --log proxy.log \
+		--mode "$1" --count "$2" ${3:+--method "$3"} \
+		${FAULT_PROXY_RATE:+--rate "$FAULT_PROXY_RATE"} --log proxy.log \
 		</dev/null >/dev/null 2>>proxy.err 3>&- 4>&- 5>&- &
 	PROXY_PID=$!
 	i=0

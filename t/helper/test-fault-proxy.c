@@ -45,11 +45,16 @@
  *   silent     read the request (any method) and never answer: no status
  *              line, nothing, until the client goes away or 120 seconds
  *              pass (logged with status 0)
+ *   slowup     relay request bodies (any method with a body) at --rate
+ *              bytes a second each, as behind a slow uplink; the listening
+ *              socket's receive buffer is cut to SLOWUP_RCVBUF, so what
+ *              the proxy has not read waits in the client's own socket
+ *              (a big buffer here would take a body at memory speed)
  *
  * cut, corrupt, stall, reset and trickle apply to GET responses with
  * status 200 or 206 only, but corrupt with --method PUT flips the bytes of
- * PUT request bodies instead (an upload garbled on its way). --method METHOD makes only requests with that
- * method candidates (e.g. status500 for PUT alone, so that a push's HEAD
+ * PUT request bodies instead (an upload garbled on its way). --method
+ * METHOD makes only requests with that method candidates (e.g. status500 for PUT alone, so that a push's HEAD
  * requests pass). Only the first N candidates (--count, default 1) are
  * faulted, counted across all connections in FILE.count under flock();
  * after that everything passes through. Bodies without Content-Length are
@@ -97,12 +102,14 @@
 #define LINGER_MS 2000
 #define TRICKLE_BYTES 64
 #define TRICKLE_MS 250
+#define SLOWUP_RCVBUF (64 * 1024)
+#define SLOWUP_BYTES (16 * 1024)
 
 static const char *const fault_proxy_usage[] = {
 	"test-tool fault-proxy --port-file <file> --upstream <port> "
 	"--mode (pass | cut | status503 | corrupt | stall | status500 | reset |\n"
-	"        trickle | endless | silent) [--count <n>] [--method <method>]\n"
-	"        [--log <file>]",
+	"        trickle | endless | silent | slowup) [--count <n>]\n"
+	"        [--method <method>] [--rate <bytes-per-second>] [--log <file>]",
 	NULL
 };
 
@@ -117,6 +124,7 @@ enum fault_mode {
 	MODE_TRICKLE,
 	MODE_ENDLESS,
 	MODE_SILENT,
+	MODE_SLOWUP,
 };
 
 static const char *mode_names[] = {
@@ -130,6 +138,7 @@ static const char *mode_names[] = {
 	[MODE_TRICKLE] = "trickle",
 	[MODE_ENDLESS] = "endless",
 	[MODE_SILENT] = "silent",
+	[MODE_SLOWUP] = "slowup",
 };
 
 /* Set once by cmd_fault_proxy(), read by every child. */
@@ -140,6 +149,7 @@ static struct {
 	int log_fd;
 	char *counter_path;
 	const char *method; /* only requests with this method, or NULL */
+	long rate;          /* slowup's bytes a second */
 } cfg = { .log_fd = -1 };
 
 /*
@@ -441,9 +451,10 @@ struct body {
 struct fault {
 	enum fault_mode mode;	/* MODE_PASS for none */
 	uint64_t limit;		/* payload bytes to relay, then stop */
+	uint64_t start_us;	/* slowup: when the body began */
 };
 
-#define FAULT_NONE { MODE_PASS, UINT64_MAX }
+#define FAULT_NONE { MODE_PASS, UINT64_MAX, 0 }
 
 enum relay_result {
 	RELAY_ERROR = -1,
@@ -494,6 +505,23 @@ static int parse_chunk_size(const char *p, size_t len, uint64_t *out)
 	return 0;
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Sleep until `bytes` since `start_us` are no faster than cfg.rate. */
+static void pace(uint64_t start_us, uint64_t bytes)
+{
+	uint64_t due = start_us + bytes * 1000000 / cfg.rate, now = now_us();
+
+	if (due > now)
+		poll(NULL, 0, (int)((due - now + 999) / 1000));
+}
+
 /*
  * Relay up to `left` payload bytes from `in` to `out`, applying `f`.
  * `*left` is reduced by what was relayed.
@@ -531,6 +559,8 @@ static enum relay_result relay_data(struct rbuf *in, int out, struct body *b,
 				p[i] ^= 0xff;
 		if (f->mode == MODE_TRICKLE && n > TRICKLE_BYTES)
 			n = TRICKLE_BYTES;
+		if (f->mode == MODE_SLOWUP && n > SLOWUP_BYTES)
+			n = SLOWUP_BYTES;
 		if (write_in_full(out, p, n) < 0)
 			return RELAY_ERROR;
 		in->start += n;
@@ -538,6 +568,8 @@ static enum relay_result relay_data(struct rbuf *in, int out, struct body *b,
 		b->offset += n;
 		if (f->mode == MODE_TRICKLE)
 			poll(NULL, 0, TRICKLE_MS);
+		if (f->mode == MODE_SLOWUP)
+			pace(f->start_us, b->offset);
 	}
 	return RELAY_DONE;
 }
@@ -934,6 +966,12 @@ static int serve_request(struct rbuf *cl)
 		req_fault.mode = MODE_CORRUPT;
 		fault_name = mode_names[MODE_CORRUPT];
 	}
+	if (cfg.mode == MODE_SLOWUP && reqb.kind != BODY_NONE &&
+	    take_fault(method)) {
+		req_fault.mode = MODE_SLOWUP;
+		req_fault.start_us = now_us();
+		fault_name = mode_names[MODE_SLOWUP];
+	}
 	up = xcalloc(1, sizeof(*up));
 	up->fd = upfd;
 	for (;;) {
@@ -1068,6 +1106,16 @@ static int listen_loopback(int *port)
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* accepted sockets inherit it; the window is set before listen() */
+	if (cfg.mode == MODE_SLOWUP) {
+		int rcvbuf = SLOWUP_RCVBUF;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			       sizeof(rcvbuf)) < 0) {
+			error_errno("cannot set the receive buffer");
+			return close_quietly(fd);
+		}
+	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(fd, 64) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
@@ -1123,7 +1171,7 @@ static long parse_number(const char *opt, const char *arg, long min, long max)
 int cmd_fault_proxy(int argc, const char **argv)
 {
 	const char *port_file = NULL, *mode = NULL, *log_file = NULL;
-	const char *upstream = NULL, *count = NULL;
+	const char *upstream = NULL, *count = NULL, *rate = NULL;
 	const struct option options[] = {
 		OPT_STRING(0, "port-file", &port_file, "<file>",
 			   "write the port listened on to <file>"),
@@ -1134,6 +1182,8 @@ int cmd_fault_proxy(int argc, const char **argv)
 			   "inject it into the first <n> requests (default 1)"),
 		OPT_STRING(0, "method", &cfg.method, "<method>",
 			   "only into requests of <method>"),
+		OPT_STRING(0, "rate", &rate, "<bytes-per-second>",
+			   "slowup's rate (default 1048576)"),
 		OPT_STRING(0, "log", &log_file, "<file>",
 			   "append a line per request to <file>"),
 		OPT_END(),
@@ -1151,12 +1201,14 @@ int cmd_fault_proxy(int argc, const char **argv)
 			      fault_proxy_usage, options);
 	cfg.upstream_port = parse_number("--upstream", upstream, 1, 65535);
 	cfg.count = count ? parse_number("--count", count, 0, 1000000000) : 1;
+	cfg.rate = rate ? parse_number("--rate", rate, 1, 1L << 40) : 1048576;
 	for (m = 0; m < ARRAY_SIZE(mode_names); m++)
 		if (!strcmp(mode, mode_names[m]))
 			break;
 	if (m == ARRAY_SIZE(mode_names))
 		die("unknown mode '%s' (want pass, cut, status503, corrupt, "
-		    "stall, status500, reset, trickle, endless or silent)", mode);
+		    "stall, status500, reset, trickle, endless, silent or slowup)",
+		    mode);
 	cfg.mode = m;
 
 	memset(&sa, 0, sizeof(sa));
