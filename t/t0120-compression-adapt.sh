@@ -17,6 +17,7 @@ object; GIT_MODEL_TEST_ZC_TRIAL records the bytes it took.'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-httpd.sh"
 . "$TEST_DIRECTORY/lib-s3.sh"
+. "$TEST_DIRECTORY/lib-fault-proxy.sh"
 
 start_httpd
 start_s3 models
@@ -168,6 +169,49 @@ test_expect_success 'auto, measured: each object in one form, read back' '
 		fi || return 1
 	done &&
 	reads_back m
+'
+
+# Behind the proxy, uploads go at 1 MiB/s: far slower than compression,
+# even under a sanitizer. The first upload measures the link, raw; the
+# others go compressed. The meter counts the bytes the link took: at
+# most the proxy's receive buffer (64 KiB, which the kernel doubles) and
+# what it read at its rate, with room to spare; not the megabytes
+# libcurl wrote into the socket's send buffer at the start.
+test_expect_success 'HTTP behind a slow uplink: the meter counts what left' '
+	FAULT_PROXY_RATE=1048576 start_proxy slowup 1000 &&
+	test_when_finished stop_proxy &&
+	for i in 1 2 3
+	do
+		test-tool genrandom "slow-$i" 1m >work/slow-$i.pth &&
+		git -C work add slow-$i.pth || return 1
+	done &&
+	test_tick &&
+	git -C work commit -q -m slow &&
+	rm -f meter &&
+	GIT_MODEL_TEST_ZC_METER="$PWD/meter" git -C work \
+		-c model.compression=auto \
+		-c model.storage="$PROXY_URL/open/models" push -q origin main &&
+	test_file_not_empty meter &&
+	cat meter &&
+	awk "{ if (\$1 > 262144 + 2 * 1048576 * \$2 / 1000000) bad = 1 }
+	     END { exit bad }" meter &&
+	for i in 1 2 3
+	do
+		o=$(obj "$HTTPD_ROOT/open/models" $(oid_of work/slow-$i.pth)) &&
+		if test -f "$o"
+		then
+			test_path_is_missing "$o.gmz" &&
+			echo raw
+		else
+			test_path_is_file "$o.gmz" &&
+			echo gmz
+		fi || return 1
+	done >forms &&
+	grep -c raw forms >raw &&
+	echo 1 >expect &&
+	test_cmp expect raw &&
+	grep "^PUT .* fault=slowup" proxy.log &&
+	reads_back slow -c model.storage="$HTTPD_URL/open/models"
 '
 
 # trial_push NAME SIZE WHERE...: push three new files of SIZE with auto,

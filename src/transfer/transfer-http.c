@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "tcp-acked.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -284,6 +285,65 @@ static size_t read_cb(char *buf, size_t size, size_t n, void *data)
 	return got;
 }
 
+/*
+ * While an upload waits for auto's choice, the engine calls libcurl this
+ * often at least: the meter takes its samples in libcurl's calls.
+ */
+#define ZC_UNDECIDED_MS 2
+
+/* Each connection libcurl opens, for meter_upload(). */
+static int note_socket(void *data, curl_socket_t fd, curlsocktype purpose)
+{
+	struct transfer *t = data;
+
+	if (purpose == CURLSOCKTYPE_IPCXN && t->tcp_acked)
+		tcp_acked_opened(t->tcp_acked, fd);
+	return CURL_SOCKOPT_OK;
+}
+
+/*
+ * Count a raw upload's bytes in the upload meter of model.compression=auto
+ * (transfer-internal.h): those its connection's peer acknowledged since
+ * the request began (tcp-acked.h), taken at most once a millisecond and
+ * when it ends (`last`), not those libcurl wrote, which the socket's send
+ * buffer takes faster than the link. Where the kernel cannot say, what
+ * libcurl wrote (`ulnow`).
+ */
+static void meter_upload(struct transfer_item *it, curl_off_t ulnow, int last)
+{
+	struct tcp_acked *a = it->t->tcp_acked;
+	long local = 0, peer = 0;
+	uint64_t now = transfer_now_ms(), bytes;
+
+	if (!it->zc_metered)
+		return;
+	if (it->zc_conn == ZC_CONN_WROTE) {
+		if ((uint64_t)ulnow > it->progress_now)
+			transfer_zc_meter_add(it->t, ZC_METER_UPLOAD,
+					      ulnow - it->progress_now);
+		return;
+	}
+	if ((now == it->zc_sampled && !last) ||
+	    curl_easy_getinfo(it->easy, CURLINFO_LOCAL_PORT, &local) !=
+		    CURLE_OK ||
+	    curl_easy_getinfo(it->easy, CURLINFO_PRIMARY_PORT, &peer) !=
+		    CURLE_OK ||
+	    local <= 0 || peer <= 0)
+		return; /* not yet connected */
+	it->zc_sampled = now;
+	if (it->zc_conn >= 0 && tcp_acked_is(a, it->zc_conn, local, peer)) {
+		if (!tcp_acked_take(a, it->zc_conn, &bytes))
+			transfer_zc_meter_add(it->t, ZC_METER_UPLOAD, bytes);
+		return;
+	}
+	it->zc_conn = a ? tcp_acked_find(a, local, peer) : -1;
+	if (it->zc_conn < 0 || tcp_acked_start(a, it->zc_conn) < 0) {
+		/* counted as written from here */
+		it->zc_conn = ZC_CONN_WROTE;
+		it->progress_now = ulnow;
+	}
+}
+
 static int progress_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -293,9 +353,7 @@ static int progress_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
 	(void)dlnow;
 	(void)ultotal;
 	if (it->req == REQ_PUT || it->req == REQ_PART) {
-		if (it->zc_metered && (uint64_t)ulnow > it->progress_now)
-			transfer_zc_meter_add(it->t, ZC_METER_UPLOAD,
-					      ulnow - it->progress_now);
+		meter_upload(it, ulnow, 0);
 		it->progress_now = ulnow;
 	}
 	return 0;
@@ -856,6 +914,8 @@ static int start_request(struct transfer *t, CURLM *multi,
 	curl_easy_setopt(it->easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
 	curl_easy_setopt(it->easy, CURLOPT_XFERINFODATA, it);
 	curl_easy_setopt(it->easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(it->easy, CURLOPT_SOCKOPTFUNCTION, note_socket);
+	curl_easy_setopt(it->easy, CURLOPT_SOCKOPTDATA, t);
 	curl_easy_setopt(it->easy, CURLOPT_BUFFERSIZE, 512L * 1024);
 	if (describe_request(it) < 0) {
 		item_fail(it, "cannot prepare the request");
@@ -889,6 +949,8 @@ static int start_request(struct transfer *t, CURLM *multi,
 	it->progress_now = 0;
 	it->zc_metered = (it->req == REQ_PUT || it->req == REQ_PART) &&
 			 !(it->parent ? it->parent : it)->gmz;
+	it->zc_conn = -1;
+	it->zc_sampled = 0;
 	if (it->zc_metered)
 		transfer_zc_meter_begin(t, ZC_METER_UPLOAD);
 	ret = 0;
@@ -1270,9 +1332,15 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 	curl_off_t len = -1;
 
 	curl_easy_getinfo(it->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (it->zc_metered)
+	if (it->zc_metered) {
+		curl_off_t sent = 0;
+
+		/* answered: all it sent has arrived */
+		curl_easy_getinfo(it->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+		meter_upload(it, sent, 1);
 		transfer_zc_meter_end(t, ZC_METER_UPLOAD, rc == CURLE_OK &&
 				      status >= 200 && status < 300);
+	}
 	it->zc_metered = 0;
 	if (rc == CURLE_OK && it->req == REQ_GET && it->gmz &&
 	    (it->zc_err.len || it->write_errno))
@@ -1574,6 +1642,7 @@ static int service_decoders(struct transfer *t, size_t *decoding)
 int transfer_run_http(struct transfer *t, uint64_t start)
 {
 	CURLM *multi;
+	struct tcp_acked acked = TCP_ACKED_INIT;
 	uint64_t last_draw = 0, deadline = 0;
 	size_t i, running = 0, decoding = 0, finished = 0;
 	struct sigaction sa, old_int, old_term;
@@ -1595,6 +1664,7 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	t->multi = multi;
+	t->tcp_acked = &acked;
 	/*
 	 * What was pushed with zstd is kept compressed; what `auto` pushed
 	 * may be raw (a fast link): its downloads ask for the raw form
@@ -1650,6 +1720,9 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 			if (it->zc_undecided) {
 				choose_upload(it, !running &&
 						  !transfer_zc_stage_busy(t->zc_stage));
+				/* the meter's samples come from libcurl's calls */
+				if (it->zc_undecided && wait > ZC_UNDECIDED_MS)
+					wait = ZC_UNDECIDED_MS;
 				if (it->stage != ST_QUEUED || it->zc_undecided)
 					continue;
 			}
@@ -1709,6 +1782,8 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 	}
 	curl_multi_cleanup(multi);
 	t->multi = NULL;
+	t->tcp_acked = NULL;
+	tcp_acked_release(&acked);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (interrupted) {

@@ -112,6 +112,9 @@ struct transfer_item {
 	int in_fd;
 	int zc_undecided; /* waits for transfer_zc_choose() (ZC_WAIT) */
 	int zc_metered;   /* a raw upload request the upload meter counts */
+	int zc_conn;      /* its connection in t->tcp_acked, -1 not found
+			     yet, or ZC_CONN_WROTE (meter_upload()) */
+	uint64_t zc_sampled; /* ms clock: the meter's last sample of it */
 
 	/*
 	 * The compressed form <object>.gmz (git-model-compression(5)), with
@@ -262,7 +265,9 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it);
  * compression ran, whatever thread; the upload rate is the bytes raw
  * uploads sent, from their first byte, over the later part of the time
  * at least one ran (meter_add()'s marks: the start, when buffers take
- * bytes faster than the link, weighs less). An object is compressed
+ * bytes faster than the link, weighs less). Over HTTP, an upload's bytes
+ * sent are those its connection's peer acknowledged (tcp-acked.h), not
+ * those libcurl wrote into the socket's send buffer. An object is compressed
  * while the first beats the second. The first upload to choose goes
  * raw (it measures the link) and starts the trial: a thread compresses
  * up to ZC_SAMPLE_BYTES from the start of the objects of the run, as an
@@ -287,9 +292,14 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it);
  * For the test suite only: GIT_MODEL_TEST_ZC_RATES=<compress>:<upload>
  * (bytes per second) stands for both rates, measured or not (no trial
  * runs); GIT_MODEL_TEST_ZC_TRIAL=<file> appends to <file> the bytes each
- * trial compressed, a line each.
+ * trial compressed, a line each; GIT_MODEL_TEST_ZC_METER=<file>, for each
+ * choice by measured rates, the bytes the upload meter had counted and
+ * the microseconds since its first.
  */
 #define ZC_SAMPLE_BYTES (1u << 20)
+
+/* transfer_item.zc_conn: its bytes are counted as libcurl wrote them */
+#define ZC_CONN_WROTE (-2)
 
 enum transfer_zc_meter_kind {
 	ZC_METER_COMPRESS,

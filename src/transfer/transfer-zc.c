@@ -224,6 +224,24 @@ static void test_zc_trial(uint64_t bytes)
 	fclose(f);
 }
 
+/*
+ * For the test suite only: GIT_MODEL_TEST_ZC_METER=<file> appends to
+ * <file> a line for each choice made by measured rates: the bytes the
+ * upload meter had counted and over how long (microseconds from its
+ * first bytes).
+ */
+static void test_zc_meter(const struct transfer_zc_meter *u, uint64_t now)
+{
+	const char *v = getenv("GIT_MODEL_TEST_ZC_METER");
+	FILE *f;
+
+	if (!v || !(f = fopen(v, "a")))
+		return;
+	fprintf(f, "%llu %llu\n", (unsigned long long)u->bytes,
+		(unsigned long long)(meter_us(u, now) - u->first_us));
+	fclose(f);
+}
+
 /* The encoder's bytes for the trial, thrown away. */
 static void *sample_compression(void *data)
 {
@@ -306,9 +324,11 @@ enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
 	else if (!u->ended_ok &&
 		 (!u->bytes || meter_us(u, now) - u->first_us < c->busy_us))
 		ret = ZC_WAIT; /* not measured as long as compression */
-	else
+	else {
 		ret = meter_rate(c, now) > meter_recent_rate(u, now) ?
 			      ZC_COMPRESS : ZC_RAW;
+		test_zc_meter(u, now);
+	}
 	/* the probe counts as under way from here, before it begins */
 	if (!u->ended_ok && !u->active && ret == ZC_RAW)
 		u->probing = 1;

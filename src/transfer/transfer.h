@@ -53,11 +53,13 @@ enum transfer_dir {
 };
 
 struct transfer_item;
+struct tcp_acked;
 
 /*
  * model.compression: how uploads to a storage that model.storage names
- * are compressed (git-model-compression(5)); NONE, the default, sends
- * them raw. Downloads read either form whatever it is.
+ * are compressed (git-model-compression(5)): AUTO, the default, while
+ * compressing outruns uploading; ZSTD always; NONE sends them raw.
+ * Downloads read either form whatever it is.
  */
 enum transfer_compression {
 	TRANSFER_COMPRESS_NONE,
@@ -93,6 +95,8 @@ struct transfer {
 	struct transfer_zc_adapt *zc_adapt;
 	/* transfer-http.c: its libcurl multi handle, while it runs */
 	void *multi;
+	/* transfer-http.c: its connections (tcp-acked.h), while it runs */
+	struct tcp_acked *tcp_acked;
 	struct transfer_item **items; /* objects, then parts of uploads */
 	size_t nr, alloc;
 	size_t top; /* how many objects (the rest are parts) */
