@@ -10,9 +10,10 @@
  * pointer must be one in canonical form, and its object must be local or,
  * with --remote, in storage; with --remote, what storage holds under an
  * object's name must also be that object, as far as its size and the
- * checksum it states (S3) tell. A blob that the attributes send through
- * the filter but that is not a pointer was committed raw: that is
- * reported too.
+ * checksum it states (S3) tell: a listing of the storage answers where
+ * it can (storage_http_ops.list_objects), a HEAD per object where not.
+ * A blob that the attributes send through the filter but that is not a
+ * pointer was committed raw: that is reported too.
  */
 
 #include <errno.h>
@@ -34,6 +35,7 @@
 #include "storage.h"
 #include "store-walk.h"
 #include "transfer.h"
+#include "zcontainer.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "banned.h"
@@ -427,12 +429,10 @@ static void check_worktree(struct fsck *f)
  * "wrong object" when storage holds another object under `m`'s name:
  * 1 reported, 0 not wrong. `local`: we have the object, to upload again.
  */
-static int report_wrong(struct fsck *f, const struct transfer *t, size_t i,
+static int report_wrong(struct fsck *f, enum transfer_wrong w,
 			const struct found *m, const struct storage *s,
 			int local)
 {
-	enum transfer_wrong w = transfer_wrong(t, i);
-
 	if (w == TRANSFER_NOT_WRONG)
 		return 0;
 	problem(f, "wrong object %s for %s in storage '%s': it has another "
@@ -444,6 +444,145 @@ static int report_wrong(struct fsck *f, const struct transfer *t, size_t i,
 }
 
 /*
+ * What storage holds under one object's name, as far as a listing tells
+ * (storage_http_ops.list_objects), and then the answer about it: from
+ * the listing where that settles it, else from a HEAD (`ask`).
+ */
+struct remote_object {
+	const struct found *m;
+	uint64_t raw_size, gmz_size;
+	unsigned raw : 1, gmz : 1;
+	unsigned ask : 1;   /* the listing cannot tell: HEAD it */
+	size_t queued;      /* with `ask`: its index in the transfer */
+	int has;            /* without `ask`: as transfer_has() */
+	enum transfer_wrong wrong; /* without `ask`: as transfer_wrong() */
+};
+
+static int remote_object_cmp(const void *a, const void *b)
+{
+	const struct remote_object *x = *(const struct remote_object *const *)a;
+	const struct remote_object *y = *(const struct remote_object *const *)b;
+
+	return strcmp(x->m->oid, y->m->oid);
+}
+
+static int remote_oid_cmp(const void *key, const void *elem)
+{
+	const struct remote_object *o =
+		*(const struct remote_object *const *)elem;
+
+	return strcmp(key, o->m->oid);
+}
+
+/* The objects by oid, for list_objects()' calls. */
+struct listed_objects {
+	struct remote_object **by_oid;
+	size_t nr;
+};
+
+static void listed(void *ctx, const char *oid, int gmz, uint64_t size)
+{
+	struct listed_objects *l = ctx;
+	struct remote_object **p =
+		bsearch(oid, l->by_oid, l->nr, sizeof(*l->by_oid),
+			remote_oid_cmp);
+
+	if (!p)
+		return;
+	if (gmz) {
+		(*p)->gmz = 1;
+		(*p)->gmz_size = size;
+	} else {
+		(*p)->raw = 1;
+		(*p)->raw_size = size;
+	}
+}
+
+/*
+ * Answer from the listing what the engine's HEADs would (transfer.h):
+ * either form counts as there, the raw one with its size and the
+ * checksum S3 states, which a listing lacks (a HEAD tells), the
+ * compressed one with a length a container of the object can have.
+ * Where both forms are there, the one asked first decides: a HEAD.
+ */
+static void answer_from_listing(struct remote_object *o, int compressed)
+{
+	uint64_t size = o->m->size;
+
+	o->has = 0;
+	o->wrong = TRANSFER_NOT_WRONG;
+	if (!compressed)
+		o->gmz = 0;
+	if (!o->raw && !o->gmz)
+		; /* neither form: not there */
+	else if (!o->raw && zc_stored_size_possible(size, o->gmz_size))
+		o->has = 1;
+	else if (!o->raw)
+		o->wrong = TRANSFER_WRONG_SIZE;
+	else if (!o->gmz && o->raw_size != size)
+		o->wrong = TRANSFER_WRONG_SIZE;
+	else
+		o->ask = 1;
+}
+
+/*
+ * Whether storage has each of the `n` objects `o`: a listing where the
+ * storage gives one, then a HEAD for what it does not settle, queued in
+ * `t` (`*queued` set when it was). 0 when every object has an answer, -1
+ * when the HEADs could not be sent (those objects have none).
+ */
+static int ask_storage(struct fsck *f, struct storage *s,
+		       struct remote_object *o, size_t n, struct transfer *t,
+		       int *queued)
+{
+	struct listed_objects l = { NULL, n };
+	size_t i, nask = 0;
+	int listing = 0;
+
+	if (s->http && s->http->list_objects) {
+		l.by_oid = xcalloc(n, sizeof(*l.by_oid));
+		for (i = 0; i < n; i++)
+			l.by_oid[i] = &o[i];
+		qsort(l.by_oid, n, sizeof(*l.by_oid), remote_object_cmp);
+		listing = s->http->list_objects(s, listed, &l) ==
+			  STORAGE_LISTED;
+		free(l.by_oid);
+	}
+	for (i = 0; i < n; i++) {
+		if (listing)
+			answer_from_listing(&o[i], s->http->compressed);
+		else
+			o[i].ask = 1;
+		nask += o[i].ask;
+	}
+	if (!nask)
+		return 0;
+	if (transfer_init(t, TRANSFER_CHECK, s, &f->store, f->r, -1, 0))
+		return -1;
+	*queued = 1;
+	for (i = 0, nask = 0; i < n; i++)
+		if (o[i].ask) {
+			o[i].queued = nask++;
+			transfer_add(t, o[i].m->oid, o[i].m->size,
+				     o[i].m->path);
+		}
+	transfer_run(t);
+	return 0;
+}
+
+/* As transfer_has(): 1 there with its size, 0 not, -1 not known. */
+static int remote_has(const struct remote_object *o, const struct transfer *t)
+{
+	return o->ask ? transfer_has(t, o->queued) : o->has;
+}
+
+static enum transfer_wrong remote_wrong(const struct remote_object *o,
+					const struct transfer *t)
+{
+	return o->ask ? transfer_wrong(t, o->queued) : o->wrong;
+}
+
+/*
  * The objects that are not local: in storage, with --remote? And with
  * --remote, is what storage holds under each object's name that object?
  */
@@ -452,8 +591,9 @@ static void check_missing(struct fsck *f, int remote)
 	struct storage s = STORAGE_INIT;
 	struct strbuf why = STRBUF_INIT;
 	struct transfer t = { 0 };
+	struct remote_object *o = NULL;
 	size_t i, nm;
-	int have_storage = 0, checked = 0;
+	int have_storage = 0, checked = 0, queued = 0;
 
 	found_set_finish(&f->missing);
 	found_set_finish(&f->local);
@@ -471,17 +611,15 @@ static void check_missing(struct fsck *f, int remote)
 			strbuf_addstr(&why, "the storage could not be opened");
 		}
 	}
-	if (have_storage &&
-	    !transfer_init(&t, TRANSFER_CHECK, &s, &f->store, f->r, -1, 0)) {
+	if (have_storage) {
+		/* the missing first, then the local */
+		o = xcalloc(nm + f->local.nr, sizeof(*o));
 		for (i = 0; i < nm; i++)
-			transfer_add(&t, f->missing.v[i].oid,
-				     f->missing.v[i].size,
-				     f->missing.v[i].path);
+			o[i].m = &f->missing.v[i];
 		for (i = 0; i < f->local.nr; i++)
-			transfer_add(&t, f->local.v[i].oid, f->local.v[i].size,
-				     f->local.v[i].path);
-		transfer_run(&t);
-		checked = 1;
+			o[nm + i].m = &f->local.v[i];
+		checked = !ask_storage(f, &s, o, nm + f->local.nr, &t,
+				       &queued);
 	}
 	for (i = 0; i < nm; i++) {
 		const struct found *m = &f->missing.v[i];
@@ -496,32 +634,36 @@ static void check_missing(struct fsck *f, int remote)
 			problem(f, "missing object %s for %s: not in the local "
 				   "store, and no storage to look in (%s)",
 				m->oid, m->path, why.buf);
-		else if (!checked || transfer_has(&t, i) < 0)
+		else if ((!checked && o[i].ask) || remote_has(&o[i], &t) < 0)
 			problem(f, "missing object %s for %s: not in the local "
 				   "store, and storage '%s' could not be asked",
 				m->oid, m->path, s.display);
-		else if (!transfer_has(&t, i) &&
-			 !report_wrong(f, &t, i, m, &s, 0))
+		else if (!remote_has(&o[i], &t) &&
+			 !report_wrong(f, remote_wrong(&o[i], &t), m, &s, 0))
 			problem(f, "missing object %s for %s: neither in the "
 				   "local store nor in storage '%s' (run 'git "
 				   "model push --all' in a clone that has it)",
 				m->oid, m->path, s.display);
 	}
 	/* a local object storage lacks is fine: not pushed yet */
-	for (i = 0; checked && i < f->local.nr; i++) {
+	for (i = 0; have_storage && i < f->local.nr; i++) {
 		const struct found *m = &f->local.v[i];
+		const struct remote_object *l = &o[nm + i];
 
-		if (transfer_has(&t, nm + i) < 0)
+		if (!checked && l->ask)
+			continue;
+		if (remote_has(l, &t) < 0)
 			problem(f, "storage '%s' could not be asked about "
 				   "object %s for %s",
 				s.display, m->oid, m->path);
-		else if (!transfer_has(&t, nm + i))
-			report_wrong(f, &t, nm + i, m, &s, 1);
+		else if (!remote_has(l, &t))
+			report_wrong(f, remote_wrong(l, &t), m, &s, 1);
 	}
-	if (checked)
+	if (queued)
 		transfer_release(&t);
 	if (have_storage)
 		storage_close(&s);
+	free(o);
 	strbuf_release(&why);
 }
 

@@ -57,6 +57,7 @@
 #include "config.h"
 #include "hash.h"
 #include "http.h"
+#include "pointer.h"
 #include "s3-xml.h"
 #include "storage.h"
 #include "usage.h"
@@ -856,11 +857,12 @@ static enum storage_mp_answer s3_mp_answer(struct storage *s, void *mp,
 }
 
 /*
- * Requests outside the engine: listing the multipart uploads left open
- * and aborting them (git model prune --storage-uploads), one at a time.
+ * Requests outside the engine, one at a time: listing the multipart
+ * uploads left open and aborting them (git model prune
+ * --storage-uploads), listing the objects (git model fsck --remote).
  */
 
-/* A page of ListMultipartUploads (at most 1,000 uploads) fits. */
+/* A page of ListMultipartUploads or ListObjectsV2 (1,000 entries) fits. */
 #define S3_LIST_MAX (4 * 1024 * 1024)
 #define S3_SEND_ATTEMPTS 3
 
@@ -899,11 +901,11 @@ static size_t s3_answer_header(char *buf, size_t size, size_t n, void *data)
 /*
  * Send `rq` (GET or DELETE, no body) for `key` ("": the bucket) and wait
  * for its answer in `a`, on the one handle these requests share (one
- * thread: prune), so that one connection serves them all. Failures that
- * s3_failure_transient() calls transient, as the engine does, are tried
- * again, up to S3_SEND_ATTEMPTS in all; a bucket in another region moves
- * us there (s3_misdirected()) and the request goes again once. 0, or -1
- * when no answer came (reported, naming `what`).
+ * thread: prune, fsck), so that one connection serves them all.
+ * Failures that s3_failure_transient() calls transient, as the engine
+ * does, are tried again, up to S3_SEND_ATTEMPTS in all; a bucket in
+ * another region moves us there (s3_misdirected()) and the request goes
+ * again once. 0, or -1 when no answer came (reported, naming `what`).
  */
 static int s3_send(struct storage *s, const char *key,
 		   const struct storage_request *rq, const char *what,
@@ -1159,6 +1161,146 @@ cleanup:
 	return ret;
 }
 
+/*
+ * The oid of `key` when it is an object's name under `prefix`
+ * ("<prefix>aa/bb/<oid>", or that plus ".gmz": `gmz`), else 0.
+ */
+static int s3_object_of_key(const char *key, const char *prefix,
+			    char oid[OID_HEXSZ + 1], int *gmz)
+{
+	size_t plen = strlen(prefix), len = strlen(key);
+
+	if (strncmp(key, prefix, plen))
+		return 0;
+	key += plen;
+	len -= plen;
+	if (len == 6 + OID_HEXSZ + 4 && !strcmp(key + 6 + OID_HEXSZ, ".gmz"))
+		*gmz = 1;
+	else if (len == 6 + OID_HEXSZ)
+		*gmz = 0;
+	else
+		return 0;
+	memcpy(oid, key + 6, OID_HEXSZ);
+	oid[OID_HEXSZ] = '\0';
+	return oid_hex_valid(oid) && key[2] == '/' && key[5] == '/' &&
+	       !strncmp(key, oid, 2) && !strncmp(key + 3, oid + 2, 2);
+}
+
+/* A listing's <Size>: decimal digits only, within uint64_t. */
+static int s3_parse_size(const char *text, uint64_t *out)
+{
+	uint64_t n = 0;
+
+	if (!*text)
+		return -1;
+	for (; *text; text++) {
+		if (*text < '0' || *text > '9' ||
+		    n > (UINT64_MAX - (*text - '0')) / 10)
+			return -1;
+		n = n * 10 + (*text - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+/* The <Contents> of one page of ListObjectsV2 to fn. 0, or -1 (reported). */
+static int s3_parse_objects(struct storage *s, const char *body,
+			    const char *prefix,
+			    void (*fn)(void *, const char *, int, uint64_t),
+			    void *ctx)
+{
+	const char *p = body, *e;
+	size_t len;
+	int ret = 0;
+
+	while ((e = s3_xml_element(p, "Contents", S3_XML_TEXT_MAX * 4, &len))) {
+		char *one = xstrndup(e, len);
+		struct strbuf key = STRBUF_INIT, size = STRBUF_INIT;
+		char oid[OID_HEXSZ + 1];
+		uint64_t n;
+		int gmz;
+
+		p = e + len;
+		if (!s3_xml_text(one, "Key", &key) ||
+		    !s3_xml_text(one, "Size", &size) ||
+		    s3_parse_size(size.buf, &n) < 0)
+			ret = error("cannot list the objects in '%s': a "
+				    "<Contents> without Key or Size",
+				    s->display);
+		else if (s3_object_of_key(key.buf, prefix, oid, &gmz))
+			fn(ctx, oid, gmz, n);
+		free(one);
+		strbuf_release(&key);
+		strbuf_release(&size);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+/*
+ * ListObjectsV2 under <prefix>/sha256/, every page: at most 1,000 keys a
+ * page, the next one from NextContinuationToken while IsTruncated is
+ * true. Any error answer is STORAGE_LIST_UNANSWERED, quietly: the caller
+ * asks each object instead, and those answers say what is wrong.
+ */
+static int s3_list_objects(struct storage *s,
+			   void (*fn)(void *, const char *, int, uint64_t),
+			   void *ctx)
+{
+	static const char what[] = "list the objects";
+	struct s3_answer a = { 0, STRBUF_INIT, NULL };
+	struct storage_request rq = STORAGE_REQUEST_INIT;
+	struct strbuf prefix = STRBUF_INIT, token = STRBUF_INIT;
+	struct strbuf truncated = STRBUF_INIT, next = STRBUF_INIT;
+	int ret = -1;
+
+	s3_objects_prefix(s->data, &prefix);
+	rq.method = "GET";
+	for (;;) {
+		/* canonical: the parameters sorted, each with '=' */
+		strbuf_reset(&rq.query);
+		if (token.len) {
+			strbuf_addstr(&rq.query, "continuation-token=");
+			s3_encode(token.buf, 0, &rq.query);
+			strbuf_addch(&rq.query, '&');
+		}
+		strbuf_addstr(&rq.query, "list-type=2&max-keys=1000&prefix=");
+		s3_encode(prefix.buf, 0, &rq.query);
+		if (s3_send(s, "", &rq, what, &a) < 0)
+			goto cleanup;
+		if (a.status != 200) {
+			ret = STORAGE_LIST_UNANSWERED;
+			goto cleanup;
+		}
+		if (s3_parse_objects(s, a.body.buf, prefix.buf, fn, ctx) < 0)
+			goto cleanup;
+		strbuf_reset(&truncated);
+		if (!s3_xml_text(a.body.buf, "IsTruncated", &truncated) ||
+		    strcmp(truncated.buf, "true"))
+			break;
+		strbuf_reset(&next);
+		if (!s3_xml_text(a.body.buf, "NextContinuationToken", &next) ||
+		    !next.len || !strcmp(next.buf, token.buf)) {
+			error("cannot %s in '%s': a truncated list whose "
+			      "next page does not move on", what, s->display);
+			goto cleanup;
+		}
+		strbuf_reset(&token);
+		strbuf_add(&token, next.buf, next.len);
+	}
+	ret = STORAGE_LISTED;
+cleanup:
+	storage_request_release(&rq);
+	strbuf_release(&a.body);
+	free(a.where);
+	strbuf_release(&prefix);
+	strbuf_release(&token);
+	strbuf_release(&truncated);
+	strbuf_release(&next);
+	return ret;
+}
+
 static const struct storage_uploads_ops s3_uploads_ops = {
 	.list = s3_list_uploads,
 	.abort = s3_abort_upload,
@@ -1184,6 +1326,7 @@ static const struct storage_http_ops s3_http_ops = {
 	.multipart = &s3_multipart_ops,
 	.compressed = 1,
 	.uploads = &s3_uploads_ops,
+	.list_objects = s3_list_objects,
 };
 
 const struct storage_ops storage_s3_ops = {

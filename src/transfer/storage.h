@@ -292,6 +292,28 @@ struct storage_http_ops {
 		      struct storage_request *rq);
 	/* Optional: uploads left open (storage_list_uploads()). */
 	const struct storage_uploads_ops *uploads;
+	/*
+	 * Optional: list what storage holds under the objects' names, every
+	 * page, calling fn(ctx, oid, gmz, size) for each: the object's
+	 * oid, whether that is its compressed form (<object>.gmz, with
+	 * `compressed` above), and the bytes stored; names that are not an
+	 * object's are skipped. A listing states no checksum. Returns
+	 * STORAGE_LISTED, STORAGE_LIST_UNANSWERED when the storage answered
+	 * with an error (no permission to list, not implemented: nothing is
+	 * reported, and the caller asks each object as before), or -1 when
+	 * no answer came or it made no sense (reported). Unless it returns
+	 * STORAGE_LISTED, what fn was told is not the whole listing.
+	 */
+	int (*list_objects)(struct storage *s,
+			    void (*fn)(void *ctx, const char *oid, int gmz,
+				       uint64_t size),
+			    void *ctx);
+};
+
+/* What list_objects() of struct storage_http_ops returns, but -1. */
+enum storage_list_result {
+	STORAGE_LISTED = 0,
+	STORAGE_LIST_UNANSWERED = 1,
 };
 
 /*
