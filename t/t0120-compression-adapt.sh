@@ -89,6 +89,17 @@ reads_back () {
 	done
 }
 
+# reads_back_one NAME [git -c options...]: a clone gets NAME.pth
+# byte-exact
+reads_back_one () {
+	name=$1 &&
+	shift &&
+	rm -rf lazy &&
+	GIT_MODEL_SKIP_SMUDGE=1 git clone -q remote.git lazy &&
+	git -C lazy "$@" model pull -I "$name.pth" &&
+	test_cmp_bin work/$name.pth lazy/$name.pth
+}
+
 test_expect_success 'setup' '
 	mkdir storage &&
 	test_setup_work "file://$PWD/storage" &&
@@ -212,6 +223,88 @@ test_expect_success 'HTTP behind a slow uplink: the meter counts what left' '
 	test_cmp expect raw &&
 	grep "^PUT .* fault=slowup" proxy.log &&
 	reads_back slow -c model.storage="$HTTPD_URL/open/models"
+'
+
+# one_slow_push NAME http|s3: push work/NAME.pth alone through the
+# slowup proxy (1 MiB/s) in front of nginx or the S3 server, nothing else
+# to upload; $oid is its oid
+one_slow_push () {
+	if test "$2" = s3
+	then
+		upstream=${S3_ENDPOINT##*:}
+	else
+		upstream=$HTTPD_PORT
+	fi &&
+	FAULT_PROXY_UPSTREAM=$upstream FAULT_PROXY_RATE=1048576 \
+		start_proxy slowup 1000 &&
+	git -C work add $1.pth &&
+	test_tick &&
+	git -C work commit -q -m $1 &&
+	if test "$2" = s3
+	then
+		git -C work -c model.compression=auto \
+			-c model.storage=s3://models/team \
+			-c model.s3.endpoint="$PROXY_URL" push -q origin main
+	else
+		git -C work -c model.compression=auto \
+			-c model.storage="$PROXY_URL/open/models" \
+			push -q origin main
+	fi &&
+	stop_proxy &&
+	oid=$(oid_of work/$1.pth)
+}
+
+# form_is RAW-PATH raw|gmz: the object is there in that form only
+form_is () {
+	if test "$2" = raw
+	then
+		test_path_is_file "$1" &&
+		test_path_is_missing "$1.gmz"
+	else
+		test_path_is_file "$1.gmz" &&
+		test_path_is_missing "$1"
+	fi
+}
+
+# Alone, an object's raw upload measures the link, and no later object
+# could use what it measured: when compressing the whole object and
+# sending it beats sending the rest raw, by the trial's ratio and the
+# rates, the raw upload is given up for the compressed one, and storage
+# keeps nothing of it.
+test_expect_success 'HTTP behind a slow uplink: one object alone goes compressed' '
+	test_when_finished stop_proxy &&
+	test-tool genrandom one 64k >chunk &&
+	for i in $(test_seq 64)
+	do
+		cat chunk || return 1
+	done >work/one.pth &&
+	one_slow_push one http &&
+	form_is "$(obj "$HTTPD_ROOT/open/models" $oid)" gmz &&
+	grep "^PUT .*\.gmz 201 .*fault=slowup" proxy.log &&
+	reads_back_one one -c model.storage="$HTTPD_URL/open/models"
+'
+
+test_expect_success 'S3 behind a slow uplink: one object alone goes compressed' '
+	test_when_finished stop_proxy &&
+	for i in $(test_seq 64)
+	do
+		cat chunk || return 1
+	done >work/one-s3.pth &&
+	echo s3 >>work/one-s3.pth &&
+	one_slow_push one-s3 s3 &&
+	key=$(s3_key team $oid) &&
+	test_path_is_file "$(s3_object_path models $key.gmz)" &&
+	test_path_is_missing "$(s3_object_path models $key)" &&
+	reads_back_one one-s3 -c model.storage=s3://models/team \
+		-c model.s3.endpoint="$S3_ENDPOINT"
+'
+
+test_expect_success 'HTTP behind a slow uplink: one incompressible object stays raw' '
+	test_when_finished stop_proxy &&
+	test-tool genrandom lone 1m >work/lone.pth &&
+	one_slow_push lone http &&
+	form_is "$(obj "$HTTPD_ROOT/open/models" $oid)" raw &&
+	! grep "^PUT .*\.gmz " proxy.log
 '
 
 # trial_push NAME SIZE WHERE...: push three new files of SIZE with auto,

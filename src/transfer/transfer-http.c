@@ -1250,6 +1250,43 @@ static void choose_upload(struct transfer_item *it, int idle)
 	send_upload(it);
 }
 
+/*
+ * A raw PUT that measures the link for auto is given up for its
+ * compressed form when transfer_zc_switch() says so: stopped before its
+ * end (storage keeps nothing of a PUT cut short), then compressed and
+ * sent. Once an object: the compressed form is not given up in turn. 1
+ * when one was.
+ */
+static size_t switch_to_compressed(struct transfer *t, CURLM *multi)
+{
+	size_t i, n = 0;
+
+	if (t->compression != TRANSFER_COMPRESS_AUTO ||
+	    !t->storage->http->compressed)
+		return 0;
+	for (i = 0; i < t->top; i++) {
+		struct transfer_item *it = t->items[i];
+
+		if (it->stage != ST_RUNNING || it->req != REQ_PUT ||
+		    !it->zc_metered || it->gmz || it->zc_switched ||
+		    !transfer_zc_switch(t, it->size, it->progress_now))
+			continue;
+		meter_upload(it, it->progress_now, 1);
+		transfer_zc_meter_end(t, ZC_METER_UPLOAD, 0);
+		it->zc_metered = 0;
+		curl_multi_remove_handle(multi, it->easy);
+		item_close_files(it);
+		it->zc_switched = 1;
+		it->gmz = 1;
+		if (it->zc_fd < 0 && t->zc_stage)
+			transfer_zc_stage_submit(t->zc_stage, it);
+		else if (!compress_upload(it))
+			send_upload(it);
+		n++;
+	}
+	return n;
+}
+
 /* The upload's first request: a PUT, or the start of a multipart upload. */
 static void send_upload(struct transfer_item *it)
 {
@@ -1680,6 +1717,7 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 		CURLMsg *msg;
 		struct transfer_item *zit;
 		int left, still, ended = 0;
+		size_t switched;
 
 		while ((zit = transfer_zc_stage_collect(t->zc_stage))) {
 			if (zit->zc_fd < 0)
@@ -1750,6 +1788,11 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 		}
 		if (service_decoders(t, &decoding))
 			ended = 1;
+		switched = switch_to_compressed(t, multi);
+		if (switched) {
+			running -= switched;
+			ended = 1;
+		}
 		finished = t->done + t->skipped + t->failed;
 		if (t->progress && transfer_now_ms() - last_draw >= 250) {
 			transfer_draw_progress(t, start, 0);

@@ -115,6 +115,8 @@ struct transfer_item {
 	int zc_conn;      /* its connection in t->tcp_acked, -1 not found
 			     yet, or ZC_CONN_WROTE (meter_upload()) */
 	uint64_t zc_sampled; /* ms clock: the meter's last sample of it */
+	int zc_switched;  /* its raw upload was given up for the compressed
+			     form (transfer_zc_switch()) */
 
 	/*
 	 * The compressed form <object>.gmz (git-model-compression(5)), with
@@ -337,6 +339,7 @@ struct transfer_zc_adapt {
 	size_t nr_sample, alloc_sample;
 	pthread_t sampler;
 	int sampling, sampled;
+	uint64_t trial_raw, trial_stored; /* what the trial took and made */
 };
 
 void transfer_zc_adapt_init(struct transfer_zc_adapt *a, struct transfer *t);
@@ -348,6 +351,18 @@ void transfer_zc_meter_add(struct transfer *t, enum transfer_zc_meter_kind kind,
 void transfer_zc_meter_end(struct transfer *t, enum transfer_zc_meter_kind kind,
 			   int ok);
 enum transfer_zc_choice transfer_zc_choose(struct transfer *t);
+
+/*
+ * The raw upload of an object that went first, measuring the link, is
+ * given up for the compressed form (1) when, by the rates and the
+ * trial's ratio so far, compressing the whole `size` bytes and sending
+ * them would end sooner than sending the rest raw, `sent` of them gone,
+ * by ZC_SWITCH_MARGIN: a push of one object (or of one big one first)
+ * over a slow link. 0 while not measured, for `zstd` and `none`, and
+ * when rates are stood for.
+ */
+#define ZC_SWITCH_MARGIN 0.8
+int transfer_zc_switch(struct transfer *t, uint64_t size, uint64_t sent);
 
 /*
  * The compression stage of HTTP (and S3) uploads. An upload needs its

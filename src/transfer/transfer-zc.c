@@ -249,7 +249,7 @@ static void *sample_compression(void *data)
 	struct transfer *t = a->t;
 	struct strbuf out = STRBUF_INIT;
 	unsigned char *buf = xmalloc(ZC_SAMPLE_BYTES);
-	uint64_t done = 0;
+	uint64_t done = 0, stored = 0;
 	size_t i;
 
 	transfer_zc_meter_begin(t, ZC_METER_COMPRESS);
@@ -274,6 +274,7 @@ static void *sample_compression(void *data)
 		    read_in_full(in, buf, len) == (ssize_t)len) {
 			zc_block_encode(&opts, 0, buf, len, &out, &b);
 			done += len;
+			stored += b.stored_len;
 		}
 		strbuf_reset(&out);
 		strbuf_release(&why);
@@ -285,6 +286,8 @@ static void *sample_compression(void *data)
 	test_zc_trial(done);
 	pthread_mutex_lock(&a->lock);
 	a->sampled = 1;
+	a->trial_raw = done;
+	a->trial_stored = stored;
 	pthread_mutex_unlock(&a->lock);
 	strbuf_release(&out);
 	free(buf);
@@ -332,6 +335,36 @@ enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
 	/* the probe counts as under way from here, before it begins */
 	if (!u->ended_ok && !u->active && ret == ZC_RAW)
 		u->probing = 1;
+	pthread_mutex_unlock(&a->lock);
+	return ret;
+}
+
+int transfer_zc_switch(struct transfer *t, uint64_t size, uint64_t sent)
+{
+	struct transfer_zc_adapt *a = t->zc_adapt;
+	struct transfer_zc_meter *c, *u;
+	uint64_t now = now_us();
+	double crate, urate, ratio;
+	int ret = 0;
+
+	if (t->compression != TRANSFER_COMPRESS_AUTO || !a ||
+	    a->forced[ZC_METER_COMPRESS] || sent >= size)
+		return 0;
+	c = &a->meter[ZC_METER_COMPRESS];
+	u = &a->meter[ZC_METER_UPLOAD];
+	pthread_mutex_lock(&a->lock);
+	if (!a->sampled || !c->ended_ok || !a->trial_stored || !u->bytes ||
+	    meter_us(u, now) - u->first_us < c->busy_us)
+		goto out; /* not measured yet */
+	crate = meter_rate(c, now);
+	urate = meter_recent_rate(u, now);
+	ratio = (double)a->trial_raw / a->trial_stored;
+	/* compressed whole, then sent, against the rest sent raw */
+	if (crate > 0 && urate > 0 &&
+	    size / crate + size / ratio / urate <
+		    ZC_SWITCH_MARGIN * (size - sent) / urate)
+		ret = 1;
+out:
 	pthread_mutex_unlock(&a->lock);
 	return ret;
 }
