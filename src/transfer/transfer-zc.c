@@ -440,13 +440,13 @@ static int compress_into(struct transfer *t, const char *oid, uint64_t size,
 	if (in < 0)
 		return error("the weights of '%s' are not in the local store",
 			     oid);
-	opts.mode = t->compression == TRANSFER_COMPRESS_ZSTD ? ZC_ZSTD : ZC_AUTO;
+	/* auto and zstd alike: each block as its bytes are best kept */
+	opts.mode = ZC_AUTO;
 	opts.level = t->compression_level;
 	model_source_fd(&src, in, size);
 	if (!model_read(&src, &info, &why)) {
 		/* a model file's dtypes choose its blocks' transforms */
-		if (opts.mode == ZC_AUTO)
-			opts.hint = &info;
+		opts.hint = &info;
 		opts.first_block = header_end(&info);
 	}
 	strbuf_release(&why);
