@@ -13,7 +13,9 @@
 # from storage; with nginx installed, the time of a push over HTTP to
 # nginx (WebDAV PUT) and of the same clone over HTTP from nginx, at full
 # speed and with nginx's limit_rate at PERF_COMPRESS_RATE (8m) per
-# connection; then zstd -T0 at the same
+# connection; and of a push over HTTP with each upload connection held
+# to the same rate (test-tool fault-proxy's slowup) and of the clone of
+# what it stored; then zstd -T0 at the same
 # level (3) on each file, and zstd -T0 -d. The storage is written with
 # model.file.hardLinks=false, so a raw push is a copy, not a link. No
 # targets: numbers only.
@@ -186,8 +188,62 @@ else
 		printf '%-22s %12s %8ss %8ss %8ss\n' "model.compression=$mode" \
 			"$(cat $(find "dav/storage-$mode" -type f) | wc -c)" $t
 	done
-	kill $nginx_pid
-	wait $nginx_pid 2>/dev/null
+
+	# The same pushes over a slow uplink: test-tool fault-proxy's slowup
+	# holds each upload connection to PERF_COMPRESS_RATE in front of
+	# nginx (a receive buffer of 64 KiB, so that the bytes wait in
+	# git-model's socket as behind a real link); then a clone of what
+	# each stored, at limit_rate.
+	bytes=$(echo "$PERF_COMPRESS_RATE" | awk '
+		/^[0-9]+[kK]$/ { print $0 * 1024; next }
+		/^[0-9]+[mM]$/ { print $0 * 1048576; next }
+		/^[0-9]+[gG]$/ { print $0 * 1073741824; next }
+		/^[0-9]+$/ { print $0; next }') &&
+	test -n "$bytes" ||
+		perf_die "PERF_COMPRESS_RATE '$PERF_COMPRESS_RATE' is not nginx's <n>[kmg]"
+	test-tool fault-proxy --port-file proxy.port --upstream "$port" \
+		--mode slowup --count 1000000000 --rate "$bytes" \
+		</dev/null >/dev/null 2>proxy.err &
+	proxy_pid=$!
+	trap 'kill $nginx_pid $proxy_pid 2>/dev/null' EXIT
+	n=0
+	until test -s proxy.port || test $n -ge 50
+	do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	test -s proxy.port || perf_die "the proxy did not start: $(cat proxy.err)"
+	echo "push over HTTP with uploads held to $PERF_COMPRESS_RATE per connection; clone of what it stored at limit_rate"
+	printf '%-22s %12s %9s %9s\n' setting stored push clone
+	for mode in none auto zstd
+	do
+		pushes=
+		r=0
+		while test $r -lt $PERF_REPEAT
+		do
+			rm -rf "dav/slow-$mode" &&
+			pushes="$pushes $(secs git -C work -c model.compression=$mode \
+				-c model.storage="http://127.0.0.1:$(cat proxy.port)/dav/slow-$mode" \
+				model push --all origin)" ||
+				perf_die "push over a slow uplink with model.compression=$mode failed"
+			r=$((r + 1))
+		done
+		rm -rf "slow-$mode" &&
+		c=$(secs git -c model.file.hardLinks=false \
+			-c model.storage="http://127.0.0.1:$port/slow/dav/slow-$mode" \
+			clone -q remote.git "slow-$mode") ||
+			perf_die "clone of the slow push's storage failed ($mode)"
+		for f in data/*
+		do
+			cmp -s "$f" "slow-$mode/${f#data/}" ||
+				perf_die "slow-$mode/${f#data/} differs from $f"
+		done
+		printf '%-22s %12s %8ss %8ss\n' "model.compression=$mode" \
+			"$(cat $(find "dav/slow-$mode" -type f) | wc -c)" \
+			"$(echo $pushes | tr ' ' '\n' | best)" "$c"
+	done
+	kill $nginx_pid $proxy_pid
+	wait $nginx_pid $proxy_pid 2>/dev/null
 	trap - EXIT
 fi
 
