@@ -52,14 +52,16 @@
  *              (a big buffer here would take a body at memory speed)
  *
  * cut, corrupt, stall, reset and trickle apply to GET responses with
- * status 200 or 206 only, but corrupt with --method PUT flips the bytes of
- * PUT request bodies instead (an upload garbled on its way). --method
- * METHOD makes only requests with that method candidates (e.g. status500 for PUT alone, so that a push's HEAD
- * requests pass). Only the first N candidates (--count, default 1) are
- * faulted, counted across all connections in FILE.count under flock();
- * after that everything passes through. Bodies without Content-Length are
- * cut, reset or stalled after 32 KiB (64 KiB), or just before their end
- * if shorter.
+ * status 200 or 206 only, but corrupt with --method METHOD, for any METHOD
+ * but GET, flips the bytes of the request bodies of METHOD instead: a PUT
+ * upload or a POST (S3's CompleteMultipartUpload) garbled on its way; a
+ * request of METHOD without a body is not a candidate. --method METHOD
+ * makes only requests with that method candidates (e.g. status500 for PUT
+ * alone, so that a push's HEAD requests pass). Only the first N
+ * candidates (--count, default 1) are faulted, counted across all
+ * connections in FILE.count under flock(); after that everything passes
+ * through. Bodies without Content-Length are cut, reset or stalled after
+ * 32 KiB (64 KiB), or just before their end if shorter.
  *
  * --log FILE appends one line per request:
  *
@@ -961,8 +963,8 @@ static int serve_request(struct rbuf *cl)
 	}
 
 	if (cfg.mode == MODE_CORRUPT && cfg.method &&
-	    !strcmp(cfg.method, "PUT") && !strcmp(method, "PUT") &&
-	    reqb.kind != BODY_NONE && take_fault(method)) {
+	    strcmp(cfg.method, "GET") && reqb.kind != BODY_NONE &&
+	    take_fault(method)) {
 		req_fault.mode = MODE_CORRUPT;
 		fault_name = mode_names[MODE_CORRUPT];
 	}
@@ -1181,7 +1183,8 @@ int cmd_fault_proxy(int argc, const char **argv)
 		OPT_STRING(0, "count", &count, "<n>",
 			   "inject it into the first <n> requests (default 1)"),
 		OPT_STRING(0, "method", &cfg.method, "<method>",
-			   "only into requests of <method>"),
+			   "only into requests of <method> (corrupt: into "
+			   "their bodies, unless <method> is GET)"),
 		OPT_STRING(0, "rate", &rate, "<bytes-per-second>",
 			   "slowup's rate (default 1048576)"),
 		OPT_STRING(0, "log", &log_file, "<file>",
