@@ -185,6 +185,46 @@ test_expect_success 'an upload garbled on its way: S3 refuses it, nothing stored
 	test_cmp_bin work/g.pth "$(s3_object_path models $(s3_key team $g))"
 '
 
+test_expect_success 'multipart: its Complete garbled once: S3 refuses it, it is sent again, the push succeeds' '
+	start_proxy corrupt 1 POST &&
+	test_when_finished stop_proxy &&
+	new_weights h.pth 2m &&
+	h=$(oid_of work/h.pth) &&
+	git -C work -c model.s3.endpoint="$PROXY_URL" \
+		-c model.s3.multipartThreshold=1m \
+		push -q origin main 2>err &&
+	grep "^POST .*$h?uploads= 200 .*fault=none" proxy.log &&
+	test "$(grep -c "^PUT .*$h?partNumber=1&.* 200 " proxy.log)" = 1 &&
+	test "$(grep -c "^POST .*$h?uploadId=.* 400 .*fault=corrupt" proxy.log)" = 1 &&
+	test "$(grep -c "^POST .*$h?uploadId=.* 200 .*fault=none" proxy.log)" = 1 &&
+	grep "POST .*$h?uploadId=.* 400 sig=ok body=bad" "$S3_PROXY_LOG" &&
+	test "$(git -C remote.git rev-parse main)" = "$(git -C work rev-parse main)" &&
+	test_cmp_bin work/h.pth "$(s3_object_path models $(s3_key team $h))"
+'
+
+# The engine sends a Complete refused with a transient code again, but
+# once out of attempts it fails the object without aborting its upload
+# (transfer-http.c: request_done() retries before multipart_done() sees
+# the answer), so the parts stay stored until prune --storage-uploads.
+test_expect_failure 'multipart: its Complete garbled every time: a clear error, the upload aborted' '
+	start_proxy corrupt 1000 POST &&
+	test_when_finished stop_proxy &&
+	new_weights i.pth 2m &&
+	i=$(oid_of work/i.pth) &&
+	before=$(git -C remote.git rev-parse main) &&
+	test_must_fail git -C work -c model.s3.endpoint="$PROXY_URL" \
+		-c model.s3.multipartThreshold=1m -c model.retries=1 \
+		push origin main 2>err &&
+	test "$(grep -c "^POST .*$i?uploadId=.* 400 .*fault=corrupt" proxy.log)" = 2 &&
+	test "$(grep -c "^error: cannot upload" err)" = 1 &&
+	grep "^error: cannot upload .i.pth.*: 400 XAmzContentSHA256Mismatch: .*(after 2 attempts)" err &&
+	id=$(sed -n "s/^POST .*$i?uploadId=\([0-9a-f]*\) 400 .*/\1/p" proxy.log | sed -n 1p) &&
+	grep "^DELETE .*$i?uploadId=$id 204 " proxy.log &&
+	test_path_is_missing "$S3_DATA/models/._S3rver_uploads/$id" &&
+	test_path_is_missing "$(s3_object_path models $(s3_key team $i))" &&
+	test "$(git -C remote.git rev-parse main)" = "$before"
+'
+
 # open_upload KEY: CreateMultipartUpload for KEY behind git-model's
 # back, begun two days ago; prints its id.
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
