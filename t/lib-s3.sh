@@ -26,7 +26,11 @@
 #	s3rver alone it leaves a cut object) and makes multipart uploads
 #	behave as on S3 (AbortMultipartUpload, ListMultipartUploads in pages
 #	of at most $S3RVER_MAX_UPLOADS, NoSuchUpload, InvalidPart,
-#	EntityTooSmall for a part but the last under 5 MiB, ...; see the file)
+#	EntityTooSmall for a part but the last under 5 MiB, ...; see the file),
+#	and node's --openssl-legacy-provider where node takes it: s3rver
+#	DES-encrypts the continuation token of a ListObjectsV2 page, and
+#	OpenSSL 3 has DES only in its legacy provider (without it a listing
+#	of more than one page is a 500)
 #   sigv4-proxy.js in front of it, which refuses a request whose signature
 #	is missing (403 AccessDenied), wrong or malformed (403
 #	SignatureDoesNotMatch), for an unknown key (403 InvalidAccessKeyId),
@@ -176,6 +180,15 @@ start_s3 () {
 	: >>"$S3_PROXY_LOG" ||
 	BUG "start_s3: cannot write in '$S3_DIR'"
 
+	# s3rver's ListObjectsV2 pages need DES (see the top of this file).
+	s3_legacy_=
+	if NODE_OPTIONS= "$s3_node_" --openssl-legacy-provider -e \
+		"require('crypto').createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8))" \
+		</dev/null >/dev/null 2>&1 3>&- 4>&- 5>&-
+	then
+		s3_legacy_=--openssl-legacy-provider
+	fi
+
 	# Port 0 the first time: s3rver says which port it got.
 	set -- $(for s3_b_
 		do
@@ -184,7 +197,7 @@ start_s3 () {
 	# Hold none of the script's descriptors: the TAP reader waits for
 	# every holder of stdout to close it.
 	NODE_OPTIONS= S3RVER_CREDENTIALS=$S3_CREDENTIALS "$s3_node_" \
-		--require "$TEST_DIRECTORY/s3/s3rver-preload.js" \
+		$s3_legacy_ --require "$TEST_DIRECTORY/s3/s3rver-preload.js" \
 		"$S3_MODULES_/s3rver/bin/s3rver.js" \
 		--directory "$S3_DATA" --address 127.0.0.1 \
 		--port "${S3_DIRECT_PORT:-0}" --silent "$@" \

@@ -139,7 +139,8 @@ test_expect_success 'raw with the right size: a HEAD for it alone, which reads t
 
 # s3rver pages ListObjectsV2 with a DES-encrypted continuation token,
 # which Node's OpenSSL 3 refuses unless node runs with
-# --openssl-legacy-provider: a truncated page is then a 500.
+# --openssl-legacy-provider (start_s3 gives it where node takes it):
+# without it a truncated page is a 500.
 test_lazy_prereq S3_LIST_PAGES '
 	status=$(s3_curl -o page.out -w "%{http_code}" \
 		-H "x-amz-content-sha256: $EMPTY_SHA256" \
