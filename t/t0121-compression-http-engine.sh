@@ -147,6 +147,30 @@ test_expect_success 'a signal keeps the raw bytes of the blocks that came whole'
 	fetched big.pth
 '
 
+test_expect_success 'a resumed .gmz with one block left decodes it off the engine' '
+	(
+		cd work &&
+		test-tool genrandom two 6m >two.pth &&
+		git add two.pth &&
+		git commit -q -m two &&
+		git -c model.compression=zstd push -q origin main
+	) &&
+	toid=$(oid_of work/two.pth) &&
+	test_path_is_missing "$(obj "$HTTPD_ROOT/auth/fstore" $toid)" &&
+	fresh_clone &&
+	mkdir -p lazy/.git/model/incomplete &&
+	# the first of its two blocks came whole before
+	head -c 4194304 work/two.pth >lazy/.git/model/incomplete/$toid &&
+	rm -f gate first &&
+	open_gate_after "$PWD/$(obj lazy/.git/model/objects $roid)" &&
+	GIT_MODEL_TEST_ZC_DECODE_WAIT="$PWD/gate" git -C lazy \
+		-c model.storage="$HTTPD_URL/slow/fstore" model fetch \
+		-I two.pth,raw.pth &&
+	wait $GATE_PID &&
+	test_path_is_file first &&
+	fetched two.pth raw.pth
+'
+
 test_expect_success 'model.compression=auto: downloads ask for the raw form first' '
 	fresh_clone &&
 	: >"$HTTPD_ACCESS_LOG" &&

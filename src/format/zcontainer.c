@@ -1076,6 +1076,15 @@ void zc_decoder_notify(struct zc_decoder *d, void (*fn)(void *data),
 	d->notify_data = data;
 	if (!d->pipe)
 		return;
+	if (fn && !d->pipe->nr_threads && d->pipe->submitted == d->next &&
+	    d->pipe->head == d->next && !d->failed) {
+		/* zc_decoder_init_at()'s pipe, nothing fed: on threads now */
+		pipe_stop(d->pipe);
+		d->pipe = NULL;
+		if (decoder_start(d, d->next, NULL) < 0)
+			d->failed = 1;
+		return;
+	}
 	pthread_mutex_lock(&d->pipe->lock);
 	d->pipe->notify = fn;
 	d->pipe->notify_data = data;

@@ -233,8 +233,8 @@ int zc_decoder_feed(struct zc_decoder *d, const void *buf, size_t len,
  * `fn` only wakes the caller up (curl_multi_wakeup()). Call it after
  * zc_decoder_init() or zc_decoder_init_at(), before the first feed. Set
  * after zc_decoder_init(), it also makes the blocks decode on threads
- * however few cores or blocks there are, never in the feed; after
- * zc_decoder_init_at() they do as cores and blocks allow.
+ * however few cores or blocks there are, never in the feed; so too
+ * after zc_decoder_init_at(), before the first feed.
  */
 long zc_decoder_feed_some(struct zc_decoder *d, const void *buf, size_t len,
 			  zc_emit_fn emit, void *ctx, struct strbuf *err);
