@@ -1305,6 +1305,25 @@ static void send_upload(struct transfer_item *it)
 	queue_request(it, REQ_MP_INIT);
 }
 
+/*
+ * Try `it` again after a failure that may pass (item_retry()). Out of
+ * attempts, the completion of a multipart upload aborts the upload
+ * instead, so that storage keeps none of its parts; `why` then starts
+ * the object's message.
+ */
+static void retry_request(struct transfer_item *it, const char *why)
+{
+	if (it->req != REQ_MP_COMPLETE || it->attempts < it->t->retries) {
+		item_retry(it, why);
+		return;
+	}
+	it->attempts++;
+	strbuf_addf(&it->failure, "%s (after %d attempt%s)", why,
+		    it->attempts, it->attempts == 1 ? "" : "s");
+	item_close_files(it);
+	queue_request(it, REQ_MP_ABORT);
+}
+
 /* The answer to a step of a multipart upload. */
 static void multipart_done(struct transfer *t, struct transfer_item *it,
 			   long status)
@@ -1345,7 +1364,7 @@ static void multipart_done(struct transfer *t, struct transfer_item *it,
 		if (a == STORAGE_MP_OK) {
 			item_done(it, ST_DONE);
 		} else if (a == STORAGE_MP_RETRY) {
-			item_retry(it, why.buf);
+			retry_request(it, why.buf);
 		} else {
 			strbuf_addstr(&it->failure, why.buf);
 			queue_request(it, REQ_MP_ABORT);
@@ -1406,7 +1425,7 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 		if (it->errbuf[0])
 			strbuf_addf(&why, " (%s)", it->errbuf);
 		if (http_transient_curl(rc))
-			item_retry(it, why.buf);
+			retry_request(it, why.buf);
 		else
 			item_fail(it, "%s", why.buf);
 		goto cleanup;
@@ -1455,13 +1474,13 @@ static void request_done(struct transfer *t, struct transfer_item *it,
 	if (http_transient_status(status)) {
 		strbuf_addf(&why, "%ld %s", status,
 			    http_reason_phrase(status));
-		item_retry(it, why.buf);
+		retry_request(it, why.buf);
 		goto cleanup;
 	}
 	if (status >= 400 && status < 500 && s->http->transient &&
 	    it->body.len && s->http->transient(s, status, it->body.buf)) {
 		describe_status(it, status, &why);
-		item_retry(it, why.buf);
+		retry_request(it, why.buf);
 		goto cleanup;
 	}
 
