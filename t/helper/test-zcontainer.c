@@ -12,6 +12,9 @@
  *	                      reason on stderr, exit 1)
  *	table <in>            the block table, one line per block:
  *	                      "<codec> <transform> <raw> <stored>"
+ *	speed <in>            decode every block of <in> in memory on this
+ *	                      thread, three times: "<MB/s> MB/s" of raw
+ *	                      bytes, the best run (for t/perf)
  */
 
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "model-format.h"
@@ -34,6 +38,7 @@ static const char *const zc_usage[] = {
 	"test-tool zcontainer encode [<options>] <in> <out>",
 	"test-tool zcontainer decode [--size=<n>] <in> <out>",
 	"test-tool zcontainer table <in>",
+	"test-tool zcontainer speed <in>",
 	NULL
 };
 
@@ -189,6 +194,62 @@ static int table(int argc, const char **argv)
 	return 0;
 }
 
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int speed(int argc, const char **argv)
+{
+	struct zc_header h = ZC_HEADER_INIT;
+	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
+	const struct option options[] = { OPT_END() };
+	unsigned char *raw;
+	uint32_t i, max = 0;
+	double best = 0;
+	struct stat st;
+	long n;
+	int fd, r;
+
+	if (parse_options(argc, argv, options, zc_usage, 0) != 1)
+		usage_msg_opt(NULL, zc_usage, options);
+	fd = open_in(argv[0], &st);
+	if (strbuf_read_capped(&buf, fd, st.st_size) < 0)
+		die_errno("cannot read '%s'", argv[0]);
+	close(fd);
+	n = zc_header_parse(&h, buf.buf, buf.len, &err);
+	if (n <= 0 || h.stored_size != buf.len)
+		die("'%s' is not a whole compressed object %s", argv[0],
+		    err.buf);
+	for (i = 0; i < h.nr; i++)
+		if (h.blocks[i].raw_len > max)
+			max = h.blocks[i].raw_len;
+	raw = xmalloc(max ? max : 1);
+	for (r = 0; r < 3; r++) {
+		double start = seconds(), t;
+		uint64_t off = n;
+
+		for (i = 0; i < h.nr; i++) {
+			if (zc_block_decode(&h.blocks[i], i, buf.buf + off, raw,
+					    &err) < 0)
+				die("%s", err.buf);
+			off += h.blocks[i].stored_len;
+		}
+		t = seconds() - start;
+		if (!r || t < best)
+			best = t;
+	}
+	printf("%.0f MB/s\n", best > 0 ? h.raw_size / best / 1e6 : 0.0);
+	free(raw);
+	zc_header_release(&h);
+	strbuf_release(&buf);
+	strbuf_release(&err);
+	return 0;
+}
+
 int cmd_zcontainer(int argc, const char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "encode"))
@@ -197,6 +258,8 @@ int cmd_zcontainer(int argc, const char **argv)
 		return decode(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "table"))
 		return table(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "speed"))
+		return speed(argc - 1, argv + 1);
 	{
 		static const struct option no_options[] = { OPT_END() };
 

@@ -16,9 +16,10 @@
 # connection; and of a push over HTTP with each upload connection held
 # to the same rate (test-tool fault-proxy's slowup) and of the clone of
 # what it stored; then zstd -T0 at the same
-# level (3) on each file, and zstd -T0 -d. The storage is written with
-# model.file.hardLinks=false, so a raw push is a copy, not a link. No
-# targets: numbers only.
+# level (3) on each file, and zstd -T0 -d; last, each file's decoding
+# speed on one core, git-model's blocks beside zstd -b3. The storage is
+# written with model.file.hardLinks=false, so a raw push is a copy, not
+# a link. No targets: numbers only.
 
 . "$(dirname "$0")/perf-lib.sh"
 
@@ -280,14 +281,26 @@ stored () {
 	fi
 }
 
-echo "per file: raw, auto, zstd (model.compression), zstd -T0 -3 (r: sent raw)"
+# zstd_decode FILE: zstd's own decoding speed of FILE at level 3 on one
+# core, in memory (zstd -b), MB/s
+zstd_decode () {
+	zstd -b3 -T1 "$1" 2>&1 | tr '\r' '\n' | grep "MB/s.*MB/s" |
+		tail -n 1 | sed -n 's/.*, *\([0-9.]*\) MB\/s *$/\1/p'
+}
+
+echo "per file: raw, auto, zstd (model.compression), zstd -T0 -3 (r: sent raw);"
+echo "decoding on one core, in memory, MB/s: the zstd setting's blocks (test-tool"
+echo "zcontainer speed), zstd -b3's frame"
 for f in data/*
 do
 	o=$(sha256sum <"$f" | cut -d" " -f1)
 	p=sha256/$(echo $o | cut -c1-2)/$(echo $o | cut -c3-4)/$o
-	printf '  %-20s %10s %10s %10s %10s\n' "${f#data/}" "$(wc -c <"$f")" \
+	printf '  %-20s %10s %10s %10s %10s %7s %7s\n' "${f#data/}" \
+		"$(wc -c <"$f")" \
 		"$(stored storage-auto $p)" "$(stored storage-zstd $p)" \
-		"$(wc -c <"zstd-out/${f#data/}.zst")"
+		"$(wc -c <"zstd-out/${f#data/}.zst")" \
+		"$(test-tool zcontainer speed "storage-zstd/$p.gmz" | cut -d" " -f1)" \
+		"$(zstd_decode "$f" | cut -d. -f1)"
 done
 
 perf_done
