@@ -59,6 +59,22 @@ best () {
 	sort -n | head -n 1
 }
 
+# best_secs DIR COMMAND...: PERF_REPEAT times, remove DIR and time
+# COMMAND, which makes it again; print the best time in seconds.
+best_secs () {
+	dir=$1 &&
+	shift &&
+	times= &&
+	r=0 &&
+	while test $r -lt $PERF_REPEAT
+	do
+		rm -rf "$dir" &&
+		times="$times $(secs "$@")" || return 1
+		r=$((r + 1))
+	done &&
+	echo $times | tr ' ' '\n' | best
+}
+
 git init -q --bare remote.git &&
 git init -q work &&
 (
@@ -161,32 +177,19 @@ else
 	printf '%-22s %12s %9s %9s %9s\n' setting stored push clone limited
 	for mode in none auto zstd
 	do
-		pushes=
-		r=0
-		while test $r -lt $PERF_REPEAT
-		do
-			rm -rf "dav/storage-$mode" &&
-			pushes="$pushes $(secs git -C work -c model.compression=$mode \
-				-c model.storage="http://127.0.0.1:$port/dav/storage-$mode" \
-				model push --all origin)" ||
-				perf_die "push over HTTP with model.compression=$mode failed"
-			r=$((r + 1))
-		done
-		t=$(echo $pushes | tr ' ' '\n' | best)
+		t=$(best_secs "dav/storage-$mode" \
+			git -C work -c model.compression=$mode \
+			-c model.storage="http://127.0.0.1:$port/dav/storage-$mode" \
+			model push --all origin) ||
+			perf_die "push over HTTP with model.compression=$mode failed"
 		for where in fast slow
 		do
-			clones=
-			r=0
-			while test $r -lt $PERF_REPEAT
-			do
-				rm -rf "http-$mode" &&
-				clones="$clones $(secs git -c model.file.hardLinks=false \
-					-c model.storage="http://127.0.0.1:$port/$where/storage-$mode" \
-					clone -q remote.git "http-$mode")" ||
-					perf_die "clone over HTTP with model.compression=$mode failed"
-				r=$((r + 1))
-			done
-			t="$t $(echo $clones | tr ' ' '\n' | best)"
+			c=$(best_secs "http-$mode" \
+				git -c model.file.hardLinks=false \
+				-c model.storage="http://127.0.0.1:$port/$where/storage-$mode" \
+				clone -q remote.git "http-$mode") ||
+				perf_die "clone over HTTP with model.compression=$mode failed"
+			t="$t $c"
 			for f in data/*
 			do
 				cmp -s "$f" "http-$mode/${f#data/}" ||
@@ -225,37 +228,22 @@ else
 	printf '%-22s %12s %9s %9s\n' setting stored push clone
 	for mode in none auto zstd
 	do
-		pushes=
-		r=0
-		while test $r -lt $PERF_REPEAT
-		do
-			rm -rf "dav/slow-$mode" &&
-			pushes="$pushes $(secs git -C work -c model.compression=$mode \
-				-c model.storage="http://127.0.0.1:$(cat proxy.port)/dav/slow-$mode" \
-				model push --all origin)" ||
-				perf_die "push over a slow uplink with model.compression=$mode failed"
-			r=$((r + 1))
-		done
-		clones=
-		r=0
-		while test $r -lt $PERF_REPEAT
-		do
-			rm -rf "slow-$mode" &&
-			clones="$clones $(secs git -c model.file.hardLinks=false \
-				-c model.storage="http://127.0.0.1:$port/slow/dav/slow-$mode" \
-				clone -q remote.git "slow-$mode")" ||
-				perf_die "clone of the slow push's storage failed ($mode)"
-			r=$((r + 1))
-		done
-		c=$(echo $clones | tr ' ' '\n' | best)
+		p=$(best_secs "dav/slow-$mode" \
+			git -C work -c model.compression=$mode \
+			-c model.storage="http://127.0.0.1:$(cat proxy.port)/dav/slow-$mode" \
+			model push --all origin) ||
+			perf_die "push over a slow uplink with model.compression=$mode failed"
+		c=$(best_secs "slow-$mode" git -c model.file.hardLinks=false \
+			-c model.storage="http://127.0.0.1:$port/slow/dav/slow-$mode" \
+			clone -q remote.git "slow-$mode") ||
+			perf_die "clone of the slow push's storage failed ($mode)"
 		for f in data/*
 		do
 			cmp -s "$f" "slow-$mode/${f#data/}" ||
 				perf_die "slow-$mode/${f#data/} differs from $f"
 		done
 		printf '%-22s %12s %8ss %8ss\n' "model.compression=$mode" \
-			"$(cat $(find "dav/slow-$mode" -type f) | wc -c)" \
-			"$(echo $pushes | tr ' ' '\n' | best)" "$c"
+			"$(cat $(find "dav/slow-$mode" -type f) | wc -c)" "$p" "$c"
 	done
 	kill $nginx_pid $proxy_pid
 	wait $nginx_pid $proxy_pid 2>/dev/null
