@@ -115,19 +115,31 @@ void transfer_zc_adapt_release(struct transfer_zc_adapt *a)
 	pthread_mutex_destroy(&a->lock);
 }
 
+/* The meter `kind` of `t`, its adapt's lock taken; NULL when none. */
+static struct transfer_zc_meter *meter_lock(struct transfer *t,
+					    enum transfer_zc_meter_kind kind)
+{
+	if (!t->zc_adapt)
+		return NULL;
+	pthread_mutex_lock(&t->zc_adapt->lock);
+	return &t->zc_adapt->meter[kind];
+}
+
+static void meter_unlock(struct transfer *t)
+{
+	pthread_mutex_unlock(&t->zc_adapt->lock);
+}
+
 void transfer_zc_meter_begin(struct transfer *t,
 			     enum transfer_zc_meter_kind kind)
 {
-	struct transfer_zc_adapt *a = t->zc_adapt;
-	struct transfer_zc_meter *m;
+	struct transfer_zc_meter *m = meter_lock(t, kind);
 
-	if (!a)
+	if (!m)
 		return;
-	m = &a->meter[kind];
-	pthread_mutex_lock(&a->lock);
 	if (!m->active++)
 		m->since_us = now_us();
-	pthread_mutex_unlock(&a->lock);
+	meter_unlock(t);
 }
 
 static uint64_t meter_us(const struct transfer_zc_meter *m, uint64_t now);
@@ -135,14 +147,11 @@ static uint64_t meter_us(const struct transfer_zc_meter *m, uint64_t now);
 void transfer_zc_meter_add(struct transfer *t, enum transfer_zc_meter_kind kind,
 			   uint64_t bytes)
 {
-	struct transfer_zc_adapt *a = t->zc_adapt;
-	struct transfer_zc_meter *m;
+	struct transfer_zc_meter *m = meter_lock(t, kind);
 	uint64_t us;
 
-	if (!a)
+	if (!m)
 		return;
-	m = &a->meter[kind];
-	pthread_mutex_lock(&a->lock);
 	us = meter_us(m, now_us());
 	if (!m->bytes && bytes) {
 		/* the time before (connecting, asking) is not the link's */
@@ -157,19 +166,16 @@ void transfer_zc_meter_add(struct transfer *t, enum transfer_zc_meter_kind kind,
 		m->mark_us[1] = us;
 		m->mark_bytes[1] = m->bytes;
 	}
-	pthread_mutex_unlock(&a->lock);
+	meter_unlock(t);
 }
 
 void transfer_zc_meter_end(struct transfer *t, enum transfer_zc_meter_kind kind,
 			   int ok)
 {
-	struct transfer_zc_adapt *a = t->zc_adapt;
-	struct transfer_zc_meter *m;
+	struct transfer_zc_meter *m = meter_lock(t, kind);
 
-	if (!a)
+	if (!m)
 		return;
-	m = &a->meter[kind];
-	pthread_mutex_lock(&a->lock);
 	if (!m->active)
 		BUG("a transfer meter ended more often than it began");
 	if (!--m->active)
@@ -177,7 +183,7 @@ void transfer_zc_meter_end(struct transfer *t, enum transfer_zc_meter_kind kind,
 	if (ok)
 		m->ended_ok++;
 	m->probing = 0;
-	pthread_mutex_unlock(&a->lock);
+	meter_unlock(t);
 }
 
 /* The time it has been active, the span under way too. */
