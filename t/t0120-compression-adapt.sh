@@ -299,6 +299,37 @@ test_expect_success 'S3 behind a slow uplink: one object alone goes compressed' 
 		-c model.s3.endpoint="$S3_ENDPOINT"
 '
 
+# A push remembers the upload rate it measured (link-rates in the model
+# directory, keyed by a hash of the storage URL): the next push chooses
+# its first object's form by it. An object sent in parts is never given
+# up raw, so only the remembered rate compresses it.
+test_expect_success 'S3 behind a slow uplink: the next push remembers the rate' '
+	test_when_finished stop_proxy &&
+	test_when_finished "git -C work config --unset model.s3.multipartThreshold" &&
+	git -C work config model.s3.multipartThreshold 1m &&
+	for n in 1 2
+	do
+		test-tool genrandom part-$n 64k >chunk-$n &&
+		for i in $(test_seq 32)
+		do
+			cat chunk-$n || return 1
+		done >work/part-$n.pth || return 1
+	done &&
+	rm -f work/.git/model/link-rates &&
+	one_slow_push part-1 s3 &&
+	key=$(s3_key team $oid) &&
+	test_path_is_file "$(s3_object_path models $key)" &&
+	test_path_is_missing "$(s3_object_path models $key.gmz)" &&
+	test_line_count = 1 work/.git/model/link-rates &&
+	! grep -e models -e 127.0.0.1 work/.git/model/link-rates &&
+	one_slow_push part-2 s3 &&
+	key=$(s3_key team $oid) &&
+	test_path_is_file "$(s3_object_path models $key.gmz)" &&
+	test_path_is_missing "$(s3_object_path models $key)" &&
+	reads_back_one part-2 -c model.storage=s3://models/team \
+		-c model.s3.endpoint="$S3_ENDPOINT"
+'
+
 test_expect_success 'HTTP behind a slow uplink: one incompressible object stays raw' '
 	test_when_finished stop_proxy &&
 	test-tool genrandom lone 1m >work/lone.pth &&

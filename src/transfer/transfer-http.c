@@ -1776,7 +1776,8 @@ int transfer_run_http(struct transfer *t, uint64_t start)
 			}
 			if (it->zc_undecided) {
 				choose_upload(it, !running &&
-						  !transfer_zc_stage_busy(t->zc_stage));
+						  !transfer_zc_stage_busy(t->zc_stage) &&
+						  !transfer_zc_trial_running(t));
 				/* the meter's samples come from libcurl's calls */
 				if (it->zc_undecided && wait > ZC_UNDECIDED_MS)
 					wait = ZC_UNDECIDED_MS;

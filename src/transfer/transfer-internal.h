@@ -299,6 +299,9 @@ int transfer_zc_download(struct transfer *t, struct transfer_item *it);
  * the microseconds since its first.
  */
 #define ZC_SAMPLE_BYTES (1u << 20)
+/* A push remembers its upload rate once it measured this much. */
+#define ZC_REMEMBER_BYTES (1u << 20)
+#define ZC_REMEMBER_US 20000
 
 /* transfer_item.zc_conn: its bytes are counted as libcurl wrote them */
 #define ZC_CONN_WROTE (-2)
@@ -340,6 +343,8 @@ struct transfer_zc_adapt {
 	pthread_t sampler;
 	int sampling, sampled;
 	uint64_t trial_raw, trial_stored; /* what the trial took and made */
+	double remembered; /* the last push's upload rate (link-rate.h), 0 */
+	int remembered_used; /* the first choice was made by it */
 };
 
 void transfer_zc_adapt_init(struct transfer_zc_adapt *a, struct transfer *t);
@@ -351,6 +356,8 @@ void transfer_zc_meter_add(struct transfer *t, enum transfer_zc_meter_kind kind,
 void transfer_zc_meter_end(struct transfer *t, enum transfer_zc_meter_kind kind,
 			   int ok);
 enum transfer_zc_choice transfer_zc_choose(struct transfer *t);
+/* 1 while the trial runs: a choice that waits is settled at its end. */
+int transfer_zc_trial_running(struct transfer *t);
 
 /*
  * The raw upload of an object that went first, measuring the link, is

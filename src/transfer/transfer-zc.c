@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "link-rate.h"
 #include "model-format.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -72,6 +73,10 @@ out:
 	return ret;
 }
 
+static uint64_t meter_us(const struct transfer_zc_meter *m, uint64_t now);
+static double meter_recent_rate(const struct transfer_zc_meter *m,
+				uint64_t now);
+
 static uint64_t now_us(void)
 {
 	struct timespec ts;
@@ -94,6 +99,13 @@ void transfer_zc_adapt_init(struct transfer_zc_adapt *a, struct transfer *t)
 		a->forced[ZC_METER_COMPRESS] = c;
 		a->forced[ZC_METER_UPLOAD] = u;
 	}
+	/* the rate the last push measured, for the first choices */
+	if (!a->forced[ZC_METER_UPLOAD] && t->dir == TRANSFER_UPLOAD &&
+	    t->compression == TRANSFER_COMPRESS_AUTO && t->storage->http &&
+	    t->store && !t->foreign &&
+	    link_rate_get(t->store->dir, t->storage->display,
+			  &a->remembered) <= 0)
+		a->remembered = 0;
 	/* the trial's objects: the engine may grow t->items meanwhile */
 	a->t = t;
 	for (i = 0; i < t->top && sum < ZC_SAMPLE_BYTES; i++) {
@@ -109,8 +121,19 @@ void transfer_zc_adapt_init(struct transfer_zc_adapt *a, struct transfer *t)
 
 void transfer_zc_adapt_release(struct transfer_zc_adapt *a)
 {
+	struct transfer *t = a->t;
+	struct transfer_zc_meter *u = &a->meter[ZC_METER_UPLOAD];
+	uint64_t now = now_us();
+
 	if (a->sampling)
 		pthread_join(a->sampler, NULL);
+	/* remembered when measured enough to speak for the link */
+	if (!a->forced[ZC_METER_UPLOAD] && t->dir == TRANSFER_UPLOAD &&
+	    t->compression == TRANSFER_COMPRESS_AUTO && t->storage->http &&
+	    t->store && !t->foreign && u->bytes >= ZC_REMEMBER_BYTES &&
+	    meter_us(u, now) - u->first_us >= ZC_REMEMBER_US)
+		link_rate_put(t->store->dir, t->storage->display,
+			      meter_recent_rate(u, now));
 	free(a->sample);
 	pthread_mutex_destroy(&a->lock);
 }
@@ -141,8 +164,6 @@ void transfer_zc_meter_begin(struct transfer *t,
 		m->since_us = now_us();
 	meter_unlock(t);
 }
-
-static uint64_t meter_us(const struct transfer_zc_meter *m, uint64_t now);
 
 void transfer_zc_meter_add(struct transfer *t, enum transfer_zc_meter_kind kind,
 			   uint64_t bytes)
@@ -300,12 +321,42 @@ static void *sample_compression(void *data)
 	return NULL;
 }
 
+/*
+ * Whether compressing a whole object at `crate` and sending it at `urate`
+ * shrunk by the trial's ratio ends sooner, by ZC_SWITCH_MARGIN, than
+ * sending `left` of it (a fraction) raw. Under a->lock.
+ */
+static int whole_sooner(const struct transfer_zc_adapt *a, double crate,
+			double urate, double left)
+{
+	double ratio;
+
+	if (!a->trial_stored || !(crate > 0) || !(urate > 0))
+		return 0;
+	ratio = (double)a->trial_raw / a->trial_stored;
+	return 1 / crate + 1 / ratio / urate < ZC_SWITCH_MARGIN * left / urate;
+}
+
+int transfer_zc_trial_running(struct transfer *t)
+{
+	struct transfer_zc_adapt *a = t->zc_adapt;
+	int ret;
+
+	if (!a)
+		return 0;
+	pthread_mutex_lock(&a->lock);
+	ret = a->sampling && !a->sampled;
+	pthread_mutex_unlock(&a->lock);
+	return ret;
+}
+
 enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
 {
 	struct transfer_zc_adapt *a = t->zc_adapt;
 	struct transfer_zc_meter *c, *u;
 	enum transfer_zc_choice ret;
 	uint64_t now = now_us();
+	int unmeasured;
 
 	if (t->compression == TRANSFER_COMPRESS_NONE)
 		return ZC_RAW;
@@ -324,13 +375,22 @@ enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
 		else
 			a->sampled = 1;
 	}
-	if (!u->ended_ok && !u->active && !u->probing)
+	unmeasured = !u->ended_ok && !u->active && !u->probing;
+	if (unmeasured && (!a->remembered || a->remembered_used))
 		ret = ZC_RAW; /* it measures the link */
 	else if (!a->sampled)
 		ret = ZC_WAIT;
 	else if (!c->ended_ok)
 		ret = ZC_RAW; /* the trial failed: nothing says compress */
-	else if (!u->ended_ok &&
+	else if (unmeasured) {
+		/*
+		 * The first object, by the last push's rate, as if alone
+		 * (transfer_zc_switch()); the next one measures.
+		 */
+		a->remembered_used = 1;
+		ret = whole_sooner(a, meter_rate(c, now), a->remembered, 1) ?
+			      ZC_COMPRESS : ZC_RAW;
+	} else if (!u->ended_ok &&
 		 (!u->bytes || meter_us(u, now) - u->first_us < c->busy_us))
 		ret = ZC_WAIT; /* not measured as long as compression */
 	else {
@@ -350,7 +410,7 @@ int transfer_zc_switch(struct transfer *t, uint64_t size, uint64_t sent)
 	struct transfer_zc_adapt *a = t->zc_adapt;
 	struct transfer_zc_meter *c, *u;
 	uint64_t now = now_us();
-	double crate, urate, ratio;
+	double crate, urate;
 	int ret = 0;
 
 	if (t->compression != TRANSFER_COMPRESS_AUTO || !a ||
@@ -364,12 +424,7 @@ int transfer_zc_switch(struct transfer *t, uint64_t size, uint64_t sent)
 		goto out; /* not measured yet */
 	crate = meter_rate(c, now);
 	urate = meter_recent_rate(u, now);
-	ratio = (double)a->trial_raw / a->trial_stored;
-	/* compressed whole, then sent, against the rest sent raw */
-	if (crate > 0 && urate > 0 &&
-	    size / crate + size / ratio / urate <
-		    ZC_SWITCH_MARGIN * (size - sent) / urate)
-		ret = 1;
+	ret = whole_sooner(a, crate, urate, (double)(size - sent) / size);
 out:
 	pthread_mutex_unlock(&a->lock);
 	return ret;
