@@ -35,10 +35,12 @@ written () {
 		'{ n += $1 - base } END { print n + 0 }' io
 }
 
-# Nothing stored: no more than a sanitizer's give or take (16 KiB), where
-# storing the 8 MiB file again writes 16384 blocks.
+# Nothing stored: less than 256 KiB, where storing the 8 MiB file again
+# writes 16384 blocks. A sanitizer's runtime gives or takes 16 KiB, and a
+# record written while other processes write much is charged up to 48 KiB
+# (its page, and the file system's own blocks it dirties).
 wrote_nothing () {
-	test "$(written)" -lt 32
+	test "$(written)" -lt 512
 }
 
 # Stored again: more than half a MiB.
