@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -85,6 +87,29 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/*
+ * Whether this transfer reads and writes the link's rate in link-rates:
+ * an auto push to HTTP storage (S3 and LFS hrefs too) from a store, its
+ * rates not stood for by GIT_MODEL_TEST_ZC_RATES.
+ */
+static int remembers_rate(const struct transfer_zc_adapt *a,
+			  const struct transfer *t)
+{
+	return !a->forced[ZC_METER_UPLOAD] && t->dir == TRANSFER_UPLOAD &&
+	       t->compression == TRANSFER_COMPRESS_AUTO && t->storage->http &&
+	       t->store && !t->foreign;
+}
+
+/*
+ * Whether the upload meter has counted for as long as the trial
+ * compressed: its rate then compares with the trial's. Under a->lock.
+ */
+static int upload_measured(const struct transfer_zc_meter *c,
+			   const struct transfer_zc_meter *u, uint64_t now)
+{
+	return u->bytes && meter_us(u, now) - u->first_us >= c->busy_us;
+}
+
 void transfer_zc_adapt_init(struct transfer_zc_adapt *a, struct transfer *t)
 {
 	const char *v = getenv("GIT_MODEL_TEST_ZC_RATES");
@@ -100,9 +125,7 @@ void transfer_zc_adapt_init(struct transfer_zc_adapt *a, struct transfer *t)
 		a->forced[ZC_METER_UPLOAD] = u;
 	}
 	/* the rate the last push measured, for the first choices */
-	if (!a->forced[ZC_METER_UPLOAD] && t->dir == TRANSFER_UPLOAD &&
-	    t->compression == TRANSFER_COMPRESS_AUTO && t->storage->http &&
-	    t->store && !t->foreign &&
+	if (remembers_rate(a, t) &&
 	    link_rate_get(t->store->dir, t->storage->display,
 			  &a->remembered) <= 0)
 		a->remembered = 0;
@@ -128,9 +151,7 @@ void transfer_zc_adapt_release(struct transfer_zc_adapt *a)
 	if (a->sampling)
 		pthread_join(a->sampler, NULL);
 	/* remembered when measured enough to speak for the link */
-	if (!a->forced[ZC_METER_UPLOAD] && t->dir == TRANSFER_UPLOAD &&
-	    t->compression == TRANSFER_COMPRESS_AUTO && t->storage->http &&
-	    t->store && !t->foreign && u->bytes >= ZC_REMEMBER_BYTES &&
+	if (remembers_rate(a, t) && u->bytes >= ZC_REMEMBER_BYTES &&
 	    meter_us(u, now) - u->first_us >= ZC_REMEMBER_US)
 		link_rate_put(t->store->dir, t->storage->display,
 			      meter_recent_rate(u, now));
@@ -237,36 +258,44 @@ static double meter_recent_rate(const struct transfer_zc_meter *m,
 }
 
 /*
- * For the test suite only: GIT_MODEL_TEST_ZC_TRIAL=<file> appends to
- * <file> a line with the bytes each trial compressed.
+ * For the test suite only: when the environment variable `var` names a
+ * file, append to it a line of `fmt`.
  */
-static void test_zc_trial(uint64_t bytes)
+PRINTF(2, 3)
+static void test_zc_note(const char *var, const char *fmt, ...)
 {
-	const char *v = getenv("GIT_MODEL_TEST_ZC_TRIAL");
+	const char *v = getenv(var);
+	va_list ap;
 	FILE *f;
 
 	if (!v || !(f = fopen(v, "a")))
 		return;
-	fprintf(f, "%llu\n", (unsigned long long)bytes);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
 	fclose(f);
 }
 
 /*
- * For the test suite only: GIT_MODEL_TEST_ZC_METER=<file> appends to
- * <file> a line for each choice made by measured rates: the bytes the
- * upload meter had counted and over how long (microseconds from its
- * first bytes).
+ * GIT_MODEL_TEST_ZC_TRIAL=<file>: a line with the bytes each trial
+ * compressed.
+ */
+static void test_zc_trial(uint64_t bytes)
+{
+	test_zc_note("GIT_MODEL_TEST_ZC_TRIAL", "%llu\n",
+		     (unsigned long long)bytes);
+}
+
+/*
+ * GIT_MODEL_TEST_ZC_METER=<file>: a line for each choice made by
+ * measured rates: the bytes the upload meter had counted and over how
+ * long (microseconds from its first bytes).
  */
 static void test_zc_meter(const struct transfer_zc_meter *u, uint64_t now)
 {
-	const char *v = getenv("GIT_MODEL_TEST_ZC_METER");
-	FILE *f;
-
-	if (!v || !(f = fopen(v, "a")))
-		return;
-	fprintf(f, "%llu %llu\n", (unsigned long long)u->bytes,
-		(unsigned long long)(meter_us(u, now) - u->first_us));
-	fclose(f);
+	test_zc_note("GIT_MODEL_TEST_ZC_METER", "%llu %llu\n",
+		     (unsigned long long)u->bytes,
+		     (unsigned long long)(meter_us(u, now) - u->first_us));
 }
 
 /* The encoder's bytes for the trial, thrown away. */
@@ -390,8 +419,7 @@ enum transfer_zc_choice transfer_zc_choose(struct transfer *t)
 		a->remembered_used = 1;
 		ret = whole_sooner(a, meter_rate(c, now), a->remembered, 1) ?
 			      ZC_COMPRESS : ZC_RAW;
-	} else if (!u->ended_ok &&
-		 (!u->bytes || meter_us(u, now) - u->first_us < c->busy_us))
+	} else if (!u->ended_ok && !upload_measured(c, u, now))
 		ret = ZC_WAIT; /* not measured as long as compression */
 	else {
 		ret = meter_rate(c, now) > meter_recent_rate(u, now) ?
@@ -419,8 +447,8 @@ int transfer_zc_switch(struct transfer *t, uint64_t size, uint64_t sent)
 	c = &a->meter[ZC_METER_COMPRESS];
 	u = &a->meter[ZC_METER_UPLOAD];
 	pthread_mutex_lock(&a->lock);
-	if (!a->sampled || !c->ended_ok || !a->trial_stored || !u->bytes ||
-	    meter_us(u, now) - u->first_us < c->busy_us)
+	if (!a->sampled || !c->ended_ok || !a->trial_stored ||
+	    !upload_measured(c, u, now))
 		goto out; /* not measured yet */
 	crate = meter_rate(c, now);
 	urate = meter_recent_rate(u, now);
