@@ -26,6 +26,7 @@ void tcp_acked_opened(struct tcp_acked *a, int fd)
 	}
 	a->conn[i].fd = fd;
 	a->conn[i].taken = 0;
+	a->conn[i].local_port = a->conn[i].peer_port = 0;
 }
 
 static long port_of(const struct sockaddr_storage *ss)
@@ -40,19 +41,26 @@ static long port_of(const struct sockaddr_storage *ss)
 int tcp_acked_is(struct tcp_acked *a, int i, long local_port,
 		 long peer_port)
 {
+	struct tcp_acked_conn *c;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
 	if (i < 0 || (size_t)i >= a->nr || local_port <= 0 || peer_port <= 0)
 		return 0;
-	if (getsockname(a->conn[i].fd, (struct sockaddr *)&ss, &len) < 0 ||
-	    port_of(&ss) != local_port)
-		return 0;
-	len = sizeof(ss);
-	if (getpeername(a->conn[i].fd, (struct sockaddr *)&ss, &len) < 0 ||
-	    port_of(&ss) != peer_port)
-		return 0;
-	return 1;
+	c = &a->conn[i];
+	if (c->local_port <= 0) {
+		/* not connected yet when these fail: asked again */
+		if (getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0)
+			return 0;
+		c->local_port = port_of(&ss);
+		len = sizeof(ss);
+		if (getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0) {
+			c->local_port = 0;
+			return 0;
+		}
+		c->peer_port = port_of(&ss);
+	}
+	return c->local_port == local_port && c->peer_port == peer_port;
 }
 
 int tcp_acked_find(struct tcp_acked *a, long local_port, long peer_port)

@@ -30,6 +30,7 @@
 struct tcp_acked_conn {
 	int fd;
 	uint64_t taken; /* its acknowledged bytes at the last start or take */
+	long local_port, peer_port; /* once asked, or 0 */
 };
 
 struct tcp_acked {
@@ -44,7 +45,13 @@ void tcp_acked_opened(struct tcp_acked *a, int fd);
 /* The index of the connection with these ports, or -1. */
 int tcp_acked_find(struct tcp_acked *a, long local_port, long peer_port);
 
-/* 1 when connection `i` still has these ports (it was not closed since). */
+/*
+ * 1 when connection `i` has these ports. The kernel is asked once per
+ * connection: a number libcurl closes and opens again is a new one
+ * (tcp_acked_opened()); a number closed and taken by a socket libcurl
+ * did not open is not seen, and its bytes would count (the count only
+ * informs a choice).
+ */
 int tcp_acked_is(struct tcp_acked *a, int i, long local_port,
 		 long peer_port);
 
