@@ -42,12 +42,14 @@ delete_key () {
 SQ="'"
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-# fsck_remote DIR: git model fsck --remote in DIR, its stdout in out, its
-# stderr in err, the S3 proxy's log of its requests in requests, and in
-# lists and heads how many ListObjectsV2 and HEAD requests it sent.
+# fsck_remote DIR [REV...]: git model fsck --remote in DIR, its stdout in
+# out, its stderr in err, the S3 proxy's log of its requests in requests,
+# and in lists and heads how many ListObjectsV2 and HEAD requests it sent.
 fsck_remote () {
 	n=$(wc -l <"$S3_PROXY_LOG") &&
-	{ git -C "$@" model fsck --remote >out 2>err; ret=$?; } &&
+	dir=$1 &&
+	shift &&
+	{ git -C "$dir" model fsck --remote "$@" >out 2>err; ret=$?; } &&
 	sed -n "$((n + 1)),\$p" "$S3_PROXY_LOG" >requests &&
 	lists=$(grep -c " GET /models/?.*list-type=2" requests || :) &&
 	heads=$(grep -c " HEAD " requests || :) &&
@@ -176,6 +178,17 @@ test_expect_success S3_LIST_PAGES 'more than 1,000 objects: a listing of two pag
 	grep "^missing object $p for HEAD:p500.pth: neither in the local store nor in storage" out &&
 	test "$lists" = 2 &&
 	test "$(grep " HEAD " requests | grep -v -c -e $w4)" = 0
+'
+
+test_expect_success S3_LIST_PAGES 'more pages to list than objects to check: a HEAD each' '
+	p=$(oid_of work/p7.pth) &&
+	tree=$(git -C bare.git ls-tree HEAD .gitattributes p7.pth |
+		git -C bare.git mktree) &&
+	one=$(git -C bare.git commit-tree -m one $tree) &&
+	fsck_remote bare.git $one &&
+	test_must_be_empty out &&
+	test "$lists" = 1 &&
+	grep " HEAD .*$p" requests
 '
 
 test_done

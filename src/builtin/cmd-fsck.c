@@ -544,7 +544,8 @@ static int ask_storage(struct fsck *f, struct storage *s,
 		for (i = 0; i < n; i++)
 			l.by_oid[i] = &o[i];
 		qsort(l.by_oid, n, sizeof(*l.by_oid), remote_object_cmp);
-		listing = s->http->list_objects(s, listed, &l) ==
+		/* no more requests than a HEAD for each */
+		listing = s->http->list_objects(s, n, listed, &l) ==
 			  STORAGE_LISTED;
 		free(l.by_oid);
 	}

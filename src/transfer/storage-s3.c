@@ -1239,12 +1239,13 @@ static int s3_parse_objects(struct storage *s, const char *body,
 }
 
 /*
- * ListObjectsV2 under <prefix>/sha256/, every page: at most 1,000 keys a
- * page, the next one from NextContinuationToken while IsTruncated is
- * true. Any error answer is STORAGE_LIST_UNANSWERED, quietly: the caller
- * asks each object instead, and those answers say what is wrong.
+ * ListObjectsV2 under <prefix>/sha256/, up to `max_pages` pages: at most
+ * 1,000 keys a page, the next one from NextContinuationToken while
+ * IsTruncated is true. Any error answer is STORAGE_LIST_UNANSWERED,
+ * quietly: the caller asks each object instead, and those answers say
+ * what is wrong.
  */
-static int s3_list_objects(struct storage *s,
+static int s3_list_objects(struct storage *s, size_t max_pages,
 			   void (*fn)(void *, const char *, int, uint64_t),
 			   void *ctx)
 {
@@ -1253,11 +1254,16 @@ static int s3_list_objects(struct storage *s,
 	struct storage_request rq = STORAGE_REQUEST_INIT;
 	struct strbuf prefix = STRBUF_INIT, token = STRBUF_INIT;
 	struct strbuf truncated = STRBUF_INIT, next = STRBUF_INIT;
+	size_t pages = 0;
 	int ret = -1;
 
 	s3_objects_prefix(s->data, &prefix);
 	rq.method = "GET";
 	for (;;) {
+		if (pages++ == max_pages) {
+			ret = STORAGE_LIST_TOO_LONG;
+			goto cleanup;
+		}
 		/* canonical: the parameters sorted, each with '=' */
 		strbuf_reset(&rq.query);
 		if (token.len) {

@@ -297,14 +297,19 @@ struct storage_http_ops {
 	 * page, calling fn(ctx, oid, gmz, size) for each: the object's
 	 * oid, whether that is its compressed form (<object>.gmz, with
 	 * `compressed` above), and the bytes stored; names that are not an
-	 * object's are skipped. A listing states no checksum. Returns
+	 * object's are skipped. A listing states no checksum. It asks for
+	 * at most `max_pages` pages (a caller that would ask one request
+	 * per object passes their number: a longer listing costs more
+	 * requests, and storage cannot page it forever). Returns
 	 * STORAGE_LISTED, STORAGE_LIST_UNANSWERED when the storage answered
 	 * with an error (no permission to list, not implemented: nothing is
-	 * reported, and the caller asks each object as before), or -1 when
-	 * no answer came or it made no sense (reported). Unless it returns
-	 * STORAGE_LISTED, what fn was told is not the whole listing.
+	 * reported, and the caller asks each object as before),
+	 * STORAGE_LIST_TOO_LONG when there were more pages (nothing is
+	 * reported), or -1 when no answer came or it made no sense
+	 * (reported). Unless it returns STORAGE_LISTED, what fn was told is
+	 * not the whole listing.
 	 */
-	int (*list_objects)(struct storage *s,
+	int (*list_objects)(struct storage *s, size_t max_pages,
 			    void (*fn)(void *ctx, const char *oid, int gmz,
 				       uint64_t size),
 			    void *ctx);
@@ -314,6 +319,7 @@ struct storage_http_ops {
 enum storage_list_result {
 	STORAGE_LISTED = 0,
 	STORAGE_LIST_UNANSWERED = 1,
+	STORAGE_LIST_TOO_LONG = 2,
 };
 
 /*
