@@ -202,10 +202,9 @@ test_expect_success 'multipart: its Complete garbled once: S3 refuses it, it is 
 	test_cmp_bin work/h.pth "$(s3_object_path models $(s3_key team $h))"
 '
 
-# The engine sends a Complete refused with a transient code again, but
-# once out of attempts it fails the object without aborting its upload
-# (transfer-http.c: request_done() retries before multipart_done() sees
-# the answer), so the parts stay stored until prune --storage-uploads.
+# A Complete refused with a transient code is sent again; out of
+# attempts, the upload is aborted, so that storage keeps none of its
+# parts.
 test_expect_success 'multipart: its Complete garbled every time: a clear error, the upload aborted' '
 	start_proxy corrupt 1000 POST &&
 	test_when_finished stop_proxy &&
@@ -223,6 +222,28 @@ test_expect_success 'multipart: its Complete garbled every time: a clear error, 
 	test_path_is_missing "$S3_DATA/models/._S3rver_uploads/$id" &&
 	test_path_is_missing "$(s3_object_path models $(s3_key team $i))" &&
 	test "$(git -C remote.git rev-parse main)" = "$before"
+'
+
+test_expect_success 'multipart: its abort refused too: the error says the parts stay, and what removes them' '
+	start_proxy status500 1000 PUT,DELETE &&
+	test_when_finished stop_proxy &&
+	new_weights j.pth 2m &&
+	j=$(oid_of work/j.pth) &&
+	before=$(git -C remote.git rev-parse main) &&
+	test_must_fail git -C work -c model.s3.endpoint="$PROXY_URL" \
+		-c model.s3.multipartThreshold=1m -c model.retries=1 \
+		push origin main 2>err &&
+	id=$(sed -n "s/^DELETE .*$j?uploadId=\([0-9a-f]*\) 500 .*/\1/p" proxy.log | sed -n 1p) &&
+	test -n "$id" &&
+	test "$(grep -c "^DELETE .*$j?uploadId=$id 500 .*fault=status500" proxy.log)" = 2 &&
+	test "$(grep -c "^error: cannot upload .j.pth" err)" = 1 &&
+	grep "^error: cannot upload .j.pth.*: part 1: 500 .*(after 2 attempts) (its multipart upload stays in storage, the abort failed: 500 .*(after 2 attempts); .git model prune --storage-uploads. aborts it)$" err &&
+	! grep "was aborted" err &&
+	test_path_is_dir "$S3_DATA/models/._S3rver_uploads/$id" &&
+	test "$(git -C remote.git rev-parse main)" = "$before" &&
+	stop_proxy &&
+	git -C work model prune --storage-uploads --older-than 0 >out &&
+	test_path_is_missing "$S3_DATA/models/._S3rver_uploads/$id"
 '
 
 # open_upload KEY: CreateMultipartUpload for KEY behind git-model's

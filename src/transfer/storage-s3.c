@@ -851,7 +851,9 @@ static enum storage_mp_answer s3_mp_answer(struct storage *s, void *mp,
 				   "multipart upload");
 		return STORAGE_MP_RETRY;
 	case STORAGE_MP_ABORT:
-		return STORAGE_MP_OK;
+		/* 404 NoSuchUpload: no upload of that id is left either */
+		return (status >= 200 && status < 300) || status == 404 ?
+			       STORAGE_MP_OK : STORAGE_MP_FAIL;
 	}
 	return STORAGE_MP_FAIL;
 }

@@ -172,7 +172,9 @@ struct storage_multipart_ops {
 		       int part, struct storage_request *rq);
 	/*
 	 * What the answer to `step` means: `status`, the start of the body
-	 * (NUL-terminated, capped) and the ETag header (NULL if none).
+	 * (NUL-terminated, capped) and the ETag header (NULL if none). For
+	 * STORAGE_MP_ABORT, OK means storage keeps none of the upload's
+	 * parts; FAIL, that they may stay (the engine says so).
 	 */
 	enum storage_mp_answer (*answer)(struct storage *s, void *mp,
 					 enum storage_mp_step step, int part,

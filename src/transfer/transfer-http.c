@@ -993,6 +993,13 @@ static void queue_request(struct transfer_item *it, enum request req)
 	it->not_before = 0;
 }
 
+/* Abort the multipart upload of `it`, with retries of its own. */
+static void queue_abort(struct transfer_item *it)
+{
+	it->attempts = 0;
+	queue_request(it, REQ_MP_ABORT);
+}
+
 void transfer_part_ended(struct transfer_item *part)
 {
 	struct transfer_item *it = part->parent;
@@ -1005,7 +1012,10 @@ void transfer_part_ended(struct transfer_item *part)
 	}
 	if (it->parts_done + it->parts_failed < it->nparts)
 		return;
-	queue_request(it, it->parts_failed ? REQ_MP_ABORT : REQ_MP_COMPLETE);
+	if (it->parts_failed)
+		queue_abort(it);
+	else
+		queue_request(it, REQ_MP_COMPLETE);
 	it->attempts = 0;
 }
 
@@ -1306,6 +1316,24 @@ static void send_upload(struct transfer_item *it)
 }
 
 /*
+ * The object's failure (it->failure), once its multipart upload was
+ * aborted (`refused` NULL) or the abort failed for `refused`: then the
+ * parts stay in storage, and the message says what removes them.
+ */
+static void abort_ended(struct transfer_item *it, const char *refused)
+{
+	const char *what = it->failure.len ? it->failure.buf : "failed";
+
+	if (!refused)
+		item_fail(it, "%s (the multipart upload was aborted)", what);
+	else
+		item_fail(it, "%s (its multipart upload stays in storage, "
+			      "the abort failed: %s; 'git model prune "
+			      "--storage-uploads' aborts it)",
+			  what, refused);
+}
+
+/*
  * Try `it` again after a failure that may pass (item_retry()). Out of
  * attempts, the completion of a multipart upload aborts the upload
  * instead, so that storage keeps none of its parts; `why` then starts
@@ -1313,6 +1341,16 @@ static void send_upload(struct transfer_item *it)
  */
 static void retry_request(struct transfer_item *it, const char *why)
 {
+	struct strbuf tried = STRBUF_INIT;
+
+	if (it->req == REQ_MP_ABORT && it->attempts >= it->t->retries) {
+		it->attempts++;
+		strbuf_addf(&tried, "%s (after %d attempt%s)", why,
+			    it->attempts, it->attempts == 1 ? "" : "s");
+		abort_ended(it, tried.buf);
+		strbuf_release(&tried);
+		return;
+	}
 	if (it->req != REQ_MP_COMPLETE || it->attempts < it->t->retries) {
 		item_retry(it, why);
 		return;
@@ -1321,7 +1359,7 @@ static void retry_request(struct transfer_item *it, const char *why)
 	strbuf_addf(&it->failure, "%s (after %d attempt%s)", why,
 		    it->attempts, it->attempts == 1 ? "" : "s");
 	item_close_files(it);
-	queue_request(it, REQ_MP_ABORT);
+	queue_abort(it);
 }
 
 /* The answer to a step of a multipart upload. */
@@ -1343,7 +1381,7 @@ static void multipart_done(struct transfer *t, struct transfer_item *it,
 		if (a == STORAGE_MP_OK && interrupted) {
 			/* created while we stopped for a signal: abort it */
 			strbuf_addstr(&it->failure, "interrupted");
-			queue_request(it, REQ_MP_ABORT);
+			queue_abort(it);
 		} else if (a == STORAGE_MP_OK) {
 			start_parts(t, it);
 		} else if (a == STORAGE_MP_RETRY) {
@@ -1367,13 +1405,12 @@ static void multipart_done(struct transfer *t, struct transfer_item *it,
 			retry_request(it, why.buf);
 		} else {
 			strbuf_addstr(&it->failure, why.buf);
-			queue_request(it, REQ_MP_ABORT);
+			queue_abort(it);
 		}
 		break;
 	default:
-		/* whatever the answer: the upload failed, say why */
-		item_fail(it, "%s (the multipart upload was aborted)",
-			  it->failure.len ? it->failure.buf : "failed");
+		/* the upload failed, whatever the answer: say why, and where */
+		abort_ended(it, a == STORAGE_MP_OK ? NULL : why.buf);
 		break;
 	}
 	strbuf_release(&why);
@@ -1656,7 +1693,7 @@ static size_t stop_for_signal(struct transfer *t, CURLM *multi)
 		it->quiet_fail = 1;
 		if (it->mp && it->req == REQ_MP_COMPLETE) {
 			strbuf_addstr(&it->failure, "interrupted");
-			queue_request(it, REQ_MP_ABORT);
+			queue_abort(it);
 		} else {
 			item_fail(it, "interrupted");
 		}

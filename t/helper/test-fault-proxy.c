@@ -57,7 +57,8 @@
  * upload or a POST (S3's CompleteMultipartUpload) garbled on its way; a
  * request of METHOD without a body is not a candidate. --method METHOD
  * makes only requests with that method candidates (e.g. status500 for PUT
- * alone, so that a push's HEAD requests pass). Only the first N
+ * alone, so that a push's HEAD requests pass); METHOD may be a list
+ * (PUT,DELETE). Only the first N
  * candidates (--count, default 1) are faulted, counted across all
  * connections in FILE.count under flock(); after that everything passes
  * through. Bodies without Content-Length are cut, reset or stalled after
@@ -680,15 +681,31 @@ fail:
 	return -1;
 }
 
+/* Is `method` one of --method's (a comma-separated list)? */
+static int method_listed(const char *method)
+{
+	size_t len = strlen(method);
+	const char *p = cfg.method;
+
+	while (p) {
+		if (!strncmp(p, method, len) && (p[len] == ',' || !p[len]))
+			return 1;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
 /*
  * Is this request one of the first N candidates for a fault? Only
- * requests with --method's method are candidates, when it was given.
+ * requests with --method's methods are candidates, when it was given.
  */
 static int take_fault(const char *method)
 {
 	long n;
 
-	if (cfg.method && strcmp(cfg.method, method))
+	if (cfg.method && !method_listed(method))
 		return 0;
 	n = counter_bump();
 
