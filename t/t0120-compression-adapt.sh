@@ -299,34 +299,56 @@ test_expect_success 'S3 behind a slow uplink: one object alone goes compressed' 
 		-c model.s3.endpoint="$S3_ENDPOINT"
 '
 
+# An object sent in parts (S3 from model.s3.multipartThreshold) is given
+# up the same way: its parts stop and its upload is aborted, so that
+# storage keeps none of them.
+test_expect_success 'S3 behind a slow uplink: one object in parts goes compressed' '
+	test_when_finished stop_proxy &&
+	test_when_finished "git -C work config --unset model.s3.multipartThreshold" &&
+	git -C work config model.s3.multipartThreshold 1m &&
+	test-tool genrandom part-1 64k >chunk-1 &&
+	for i in $(test_seq 32)
+	do
+		cat chunk-1 || return 1
+	done >work/part-1.pth &&
+	one_slow_push part-1 s3 &&
+	key=$(s3_key team $oid) &&
+	grep "^POST /models/$key?uploads= 200 " proxy.log &&
+	id=$(sed -n "s/^DELETE .*uploadId=\([0-9a-f]*\) 204 .*/\1/p" proxy.log) &&
+	test -n "$id" &&
+	test_path_is_missing "$S3_DATA/models/._S3rver_uploads/$id" &&
+	test_path_is_file "$(s3_object_path models $key.gmz)" &&
+	test_path_is_missing "$(s3_object_path models $key)" &&
+	reads_back_one part-1 -c model.storage=s3://models/team \
+		-c model.s3.endpoint="$S3_ENDPOINT"
+'
+
 # A push remembers the upload rate it measured (link-rates in the model
 # directory, keyed by a hash of the storage URL): the next push chooses
-# its first object's form by it. An object sent in parts is never given
-# up raw, so only the remembered rate compresses it.
+# its first object's form by it, and sends no raw byte of it.
 test_expect_success 'S3 behind a slow uplink: the next push remembers the rate' '
 	test_when_finished stop_proxy &&
 	test_when_finished "git -C work config --unset model.s3.multipartThreshold" &&
 	git -C work config model.s3.multipartThreshold 1m &&
-	for n in 1 2
+	test-tool genrandom part-2 2m >work/part-2.pth &&
+	test-tool genrandom part-3 64k >chunk-3 &&
+	for i in $(test_seq 32)
 	do
-		test-tool genrandom part-$n 64k >chunk-$n &&
-		for i in $(test_seq 32)
-		do
-			cat chunk-$n || return 1
-		done >work/part-$n.pth || return 1
-	done &&
+		cat chunk-3 || return 1
+	done >work/part-3.pth &&
 	rm -f work/.git/model/link-rates &&
-	one_slow_push part-1 s3 &&
+	one_slow_push part-2 s3 &&
 	key=$(s3_key team $oid) &&
 	test_path_is_file "$(s3_object_path models $key)" &&
 	test_path_is_missing "$(s3_object_path models $key.gmz)" &&
 	test_line_count = 1 work/.git/model/link-rates &&
 	! grep -e models -e 127.0.0.1 work/.git/model/link-rates &&
-	one_slow_push part-2 s3 &&
+	one_slow_push part-3 s3 &&
 	key=$(s3_key team $oid) &&
+	! grep -e "^PUT /models/$key?" -e "^POST /models/$key?" proxy.log &&
 	test_path_is_file "$(s3_object_path models $key.gmz)" &&
 	test_path_is_missing "$(s3_object_path models $key)" &&
-	reads_back_one part-2 -c model.storage=s3://models/team \
+	reads_back_one part-3 -c model.storage=s3://models/team \
 		-c model.s3.endpoint="$S3_ENDPOINT"
 '
 

@@ -6,8 +6,8 @@
  * model.compression=auto measured it in a push (transfer-internal.h),
  * remembered in the local store's model directory for the next push, so
  * that its first objects choose their form before any of them has
- * measured the link: over a known slow link even the first object, or
- * one object alone, or one sent in parts, goes compressed.
+ * measured the link: over a known slow link even the first object goes
+ * compressed from its start, no raw byte of it sent.
  *
  * <model dir>/link-rates holds a line a storage: "<key> <bytes per
  * second> <unix time>", the key the sha256 of the storage's URL as shown

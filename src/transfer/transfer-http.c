@@ -318,9 +318,11 @@ static void meter_upload(struct transfer_item *it, curl_off_t ulnow, int last)
 	if (!it->zc_metered)
 		return;
 	if (it->zc_conn == ZC_CONN_WROTE) {
-		if ((uint64_t)ulnow > it->progress_now)
+		if ((uint64_t)ulnow > it->progress_now) {
 			transfer_zc_meter_add(it->t, ZC_METER_UPLOAD,
 					      ulnow - it->progress_now);
+			it->zc_acked += ulnow - it->progress_now;
+		}
 		return;
 	}
 	if ((now == it->zc_sampled && !last) ||
@@ -332,8 +334,10 @@ static void meter_upload(struct transfer_item *it, curl_off_t ulnow, int last)
 		return; /* not yet connected */
 	it->zc_sampled = now;
 	if (it->zc_conn >= 0 && tcp_acked_is(a, it->zc_conn, local, peer)) {
-		if (!tcp_acked_take(a, it->zc_conn, &bytes))
+		if (!tcp_acked_take(a, it->zc_conn, &bytes)) {
 			transfer_zc_meter_add(it->t, ZC_METER_UPLOAD, bytes);
+			it->zc_acked += bytes;
+		}
 		return;
 	}
 	it->zc_conn = a ? tcp_acked_find(a, local, peer) : -1;
@@ -951,6 +955,7 @@ static int start_request(struct transfer *t, CURLM *multi,
 			 !(it->parent ? it->parent : it)->gmz;
 	it->zc_conn = -1;
 	it->zc_sampled = 0;
+	it->zc_acked = 0;
 	if (it->zc_metered)
 		transfer_zc_meter_begin(t, ZC_METER_UPLOAD);
 	ret = 0;
@@ -1260,16 +1265,93 @@ static void choose_upload(struct transfer_item *it, int idle)
 	send_upload(it);
 }
 
+/* Send `it` compressed: on a stage worker when there is one. */
+static void send_compressed(struct transfer_item *it)
+{
+	it->gmz = 1;
+	if (it->zc_fd < 0 && it->t->zc_stage)
+		transfer_zc_stage_submit(it->t->zc_stage, it);
+	else if (!compress_upload(it))
+		send_upload(it);
+}
+
+/* Stop a raw upload request under way, its bytes counted by the meter. */
+static void stop_metered(struct transfer *t, CURLM *multi,
+			 struct transfer_item *it)
+{
+	meter_upload(it, it->progress_now, 1);
+	transfer_zc_meter_end(t, ZC_METER_UPLOAD, 0);
+	it->zc_metered = 0;
+	curl_multi_remove_handle(multi, it->easy);
+	item_close_files(it);
+}
+
 /*
- * A raw PUT that measures the link for auto is given up for its
- * compressed form when transfer_zc_switch() says so: stopped before its
- * end (storage keeps nothing of a PUT cut short), then compressed and
- * sent. Once an object: the compressed form is not given up in turn. 1
- * when one was.
+ * The bytes of the raw multipart upload of `it` that have left so far
+ * (its parts done, and what the meter counted of those under way), or 0
+ * when none of its parts measures the link now.
+ */
+static uint64_t parts_sent(const struct transfer_item *it)
+{
+	uint64_t sent = it->progress_now;
+	int metered = 0;
+	size_t i;
+
+	for (i = 0; i < it->nparts; i++) {
+		const struct transfer_item *p = it->parts[i];
+
+		if (p->stage != ST_RUNNING)
+			continue;
+		sent += p->zc_acked;
+		metered |= p->zc_metered;
+	}
+	return metered ? sent : 0;
+}
+
+/*
+ * Give up the raw multipart upload of `it`: its parts under way stop,
+ * those queued never start, and the upload is aborted; once storage has
+ * answered, the compressed form follows (abort_finished()). How many
+ * requests were stopped.
+ */
+static size_t abandon_parts(struct transfer *t, CURLM *multi,
+			    struct transfer_item *it)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < it->nparts; i++) {
+		struct transfer_item *p = it->parts[i];
+
+		if (p->stage == ST_RUNNING) {
+			stop_metered(t, multi, p);
+			n++;
+		} else if (p->stage == ST_QUEUED) {
+			item_close_files(p);
+		} else {
+			continue;
+		}
+		/* ended, without telling the object (transfer_part_ended()) */
+		p->stage = ST_FAILED;
+		p->quiet_fail = 1;
+	}
+	it->zc_abandon = 1;
+	it->progress_now = 0;
+	queue_abort(it);
+	return n;
+}
+
+/*
+ * A raw upload that measures the link for auto is given up for its
+ * compressed form when transfer_zc_switch() says so: a PUT is stopped
+ * before its end (storage keeps nothing of a PUT cut short), a multipart
+ * upload aborted; then the object is compressed and sent. Once an
+ * object: the compressed form is not given up in turn. How many
+ * requests under way were stopped.
  */
 static size_t switch_to_compressed(struct transfer *t, CURLM *multi)
 {
 	size_t i, n = 0;
+	uint64_t sent;
 
 	if (t->compression != TRANSFER_COMPRESS_AUTO ||
 	    !t->storage->http->compressed)
@@ -1277,21 +1359,22 @@ static size_t switch_to_compressed(struct transfer *t, CURLM *multi)
 	for (i = 0; i < t->top; i++) {
 		struct transfer_item *it = t->items[i];
 
-		if (it->stage != ST_RUNNING || it->req != REQ_PUT ||
-		    !it->zc_metered || it->gmz || it->zc_switched ||
-		    !transfer_zc_switch(t, it->size, it->progress_now))
+		if (it->gmz || it->zc_switched)
 			continue;
-		meter_upload(it, it->progress_now, 1);
-		transfer_zc_meter_end(t, ZC_METER_UPLOAD, 0);
-		it->zc_metered = 0;
-		curl_multi_remove_handle(multi, it->easy);
-		item_close_files(it);
+		if (it->stage == ST_WAITING && it->parts &&
+		    !it->parts_failed && (sent = parts_sent(it)) &&
+		    transfer_zc_switch(t, it->size, sent)) {
+			it->zc_switched = 1;
+			n += abandon_parts(t, multi, it);
+			continue;
+		}
+		if (it->stage != ST_RUNNING || it->req != REQ_PUT ||
+		    !it->zc_metered ||
+		    !transfer_zc_switch(t, it->size, it->zc_acked))
+			continue;
+		stop_metered(t, multi, it);
 		it->zc_switched = 1;
-		it->gmz = 1;
-		if (it->zc_fd < 0 && t->zc_stage)
-			transfer_zc_stage_submit(t->zc_stage, it);
-		else if (!compress_upload(it))
-			send_upload(it);
+		send_compressed(it);
 		n++;
 	}
 	return n;
@@ -1318,12 +1401,42 @@ static void send_upload(struct transfer_item *it)
 /*
  * The object's failure (it->failure), once its multipart upload was
  * aborted (`refused` NULL) or the abort failed for `refused`: then the
- * parts stay in storage, and the message says what removes them.
+ * parts stay in storage, and the message says what removes them. An
+ * upload given up for the compressed form (it->zc_abandon) goes on
+ * compressed instead, with a warning if the abort failed.
  */
 static void abort_ended(struct transfer_item *it, const char *refused)
 {
-	const char *what = it->failure.len ? it->failure.buf : "failed";
+	struct storage *s = it->t->storage;
+	const char *what;
 
+	if (it->zc_abandon && interrupted) {
+		it->zc_abandon = 0;
+		strbuf_addstr(&it->failure, "interrupted");
+	}
+	if (it->zc_abandon) {
+		/* given up for the compressed form (switch_to_compressed()) */
+		if (refused) {
+			if (it->t->progress)
+				fputc('\n', stderr);
+			warning("the raw upload of '%s' given up for its "
+				"compressed form stays in storage, the abort "
+				"failed: %s; 'git model prune "
+				"--storage-uploads' aborts it",
+				it->path, refused);
+		}
+		it->zc_abandon = 0;
+		s->http->multipart->end(it->mp);
+		it->mp = NULL;
+		free(it->parts);
+		it->parts = NULL;
+		it->nparts = 0;
+		it->attempts = 0;
+		strbuf_reset(&it->failure);
+		send_compressed(it);
+		return;
+	}
+	what = it->failure.len ? it->failure.buf : "failed";
 	if (!refused)
 		item_fail(it, "%s (the multipart upload was aborted)", what);
 	else

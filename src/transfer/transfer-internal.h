@@ -115,8 +115,12 @@ struct transfer_item {
 	int zc_conn;      /* its connection in t->tcp_acked, -1 not found
 			     yet, or ZC_CONN_WROTE (meter_upload()) */
 	uint64_t zc_sampled; /* ms clock: the meter's last sample of it */
+	uint64_t zc_acked;   /* its bytes the meter counted: acknowledged by
+				the peer, or else written (meter_upload()) */
 	int zc_switched;  /* its raw upload was given up for the compressed
 			     form (transfer_zc_switch()) */
+	int zc_abandon;   /* its raw multipart upload is being aborted, for
+			     the compressed form to follow */
 
 	/*
 	 * The compressed form <object>.gmz (git-model-compression(5)), with
@@ -363,10 +367,11 @@ int transfer_zc_trial_running(struct transfer *t);
  * The raw upload of an object that went first, measuring the link, is
  * given up for the compressed form (1) when, by the rates and the
  * trial's ratio so far, compressing the whole `size` bytes and sending
- * them would end sooner than sending the rest raw, `sent` of them gone,
- * by ZC_SWITCH_MARGIN: a push of one object (or of one big one first)
- * over a slow link. 0 while not measured, for `zstd` and `none`, and
- * when rates are stood for.
+ * them would end sooner than sending the rest raw, `sent` of them gone
+ * (as the upload meter counts: what the peer acknowledged; of a multipart
+ * upload, its parts done and under way), by ZC_SWITCH_MARGIN: a push of
+ * one object (or of one big one first) over a slow link. 0 while not
+ * measured, for `zstd` and `none`, and when rates are stood for.
  */
 #define ZC_SWITCH_MARGIN 0.8
 int transfer_zc_switch(struct transfer *t, uint64_t size, uint64_t sent);
