@@ -124,6 +124,30 @@ test_expect_success 'a big compressed object goes up in parts and comes back' '
 	test_cmp_bin work/big.bin clone3/big.bin
 '
 
+# Under the threshold, a compressed object whose raw form reaches it goes
+# in parts too when it is more than one: its bytes leave over about as
+# many connections as the raw ones would.
+test_expect_success 'a compressed object under the threshold goes in parts when its raw form would' '
+	test-tool genrandom half 7m >half &&
+	$PYTHON -c "
+import sys
+r = open(sys.argv[1], \"rb\").read()
+out = bytearray(2 * len(r))
+out[0::2] = r
+open(sys.argv[2], \"wb\").write(out)" half work/half.bin &&
+	git -C work add half.bin &&
+	git -C work commit -q -m half &&
+	git -C work -c model.s3.multipartThreshold=12m -c model.s3.partSize=5m \
+		push -q origin main &&
+	k=$(s3_key z $(oid_of work/half.bin)) &&
+	test "$(size "$(stored $k.gmz)")" -lt 12582912 &&
+	test "$(s3_log_count POST 200 "$k\.gmz\?uploads=$")" = 1 &&
+	test "$(s3_log_count PUT 200 "$k\.gmz\?partNumber=")" = 2 &&
+	test_path_is_missing "$(stored $k)" &&
+	git clone -q remote.git clone-half &&
+	test_cmp_bin work/half.bin clone-half/half.bin
+'
+
 test_expect_success 'a truncated compressed object stores nothing, one line' '
 	oid=$(oid_of data/f16.safetensors) &&
 	k=$(s3_key z $oid) &&

@@ -965,11 +965,32 @@ cleanup:
 }
 
 /* The backend agreed to a multipart upload: queue the parts. */
+/*
+ * The part size of the upload of `it`, or 0 for one PUT. A compressed
+ * object under the threshold goes in parts too when its raw form would
+ * and it is more than one part: its bytes then leave over about as many
+ * connections as the raw ones would, and the choice of its form
+ * (transfer_zc_switch()) compares like with like.
+ */
+static uint64_t upload_part_size(struct transfer_item *it)
+{
+	struct storage *s = it->t->storage;
+	const struct storage_multipart_ops *mp = s->http->multipart;
+	uint64_t part;
+
+	if (!mp)
+		return 0;
+	part = mp->part_size(s, upload_size(it));
+	if (part || !it->gmz)
+		return part;
+	part = mp->part_size(s, it->size);
+	return part < upload_size(it) ? part : 0;
+}
+
 static void start_parts(struct transfer *t, struct transfer_item *it)
 {
 	uint64_t size = upload_size(it);
-	uint64_t part_size = t->storage->http->multipart->part_size(t->storage,
-								     size);
+	uint64_t part_size = upload_part_size(it);
 	size_t n = it->nparts, i;
 	uint64_t off;
 
@@ -1385,9 +1406,8 @@ static void send_upload(struct transfer_item *it)
 {
 	struct storage *s = it->t->storage;
 	const struct storage_multipart_ops *mp = s->http->multipart;
-	uint64_t part;
+	uint64_t part = upload_part_size(it);
 
-	part = mp ? mp->part_size(s, upload_size(it)) : 0;
 	if (!part) {
 		queue_request(it, REQ_PUT);
 		return;
