@@ -202,18 +202,26 @@ test_expect_success 'multipart: its Complete garbled once: S3 refuses it, it is 
 	test_cmp_bin work/h.pth "$(s3_object_path models $(s3_key team $h))"
 '
 
+# failing_mp_push NAME: push a new NAME.pth of 2 MiB in parts through the
+# proxy, one retry, which must fail (stderr in err); its oid in $oid, the
+# remote's main before it in $before
+failing_mp_push () {
+	new_weights $1.pth 2m &&
+	oid=$(oid_of work/$1.pth) &&
+	before=$(git -C remote.git rev-parse main) &&
+	test_must_fail git -C work -c model.s3.endpoint="$PROXY_URL" \
+		-c model.s3.multipartThreshold=1m -c model.retries=1 \
+		push origin main 2>err
+}
+
 # A Complete refused with a transient code is sent again; out of
 # attempts, the upload is aborted, so that storage keeps none of its
 # parts.
 test_expect_success 'multipart: its Complete garbled every time: a clear error, the upload aborted' '
 	start_proxy corrupt 1000 POST &&
 	test_when_finished stop_proxy &&
-	new_weights i.pth 2m &&
-	i=$(oid_of work/i.pth) &&
-	before=$(git -C remote.git rev-parse main) &&
-	test_must_fail git -C work -c model.s3.endpoint="$PROXY_URL" \
-		-c model.s3.multipartThreshold=1m -c model.retries=1 \
-		push origin main 2>err &&
+	failing_mp_push i &&
+	i=$oid &&
 	test "$(grep -c "^POST .*$i?uploadId=.* 400 .*fault=corrupt" proxy.log)" = 2 &&
 	test "$(grep -c "^error: cannot upload" err)" = 1 &&
 	grep "^error: cannot upload .i.pth.*: 400 XAmzContentSHA256Mismatch: .*(after 2 attempts)" err &&
@@ -227,12 +235,8 @@ test_expect_success 'multipart: its Complete garbled every time: a clear error, 
 test_expect_success 'multipart: its abort refused too: the error says the parts stay, and what removes them' '
 	start_proxy status500 1000 PUT,DELETE &&
 	test_when_finished stop_proxy &&
-	new_weights j.pth 2m &&
-	j=$(oid_of work/j.pth) &&
-	before=$(git -C remote.git rev-parse main) &&
-	test_must_fail git -C work -c model.s3.endpoint="$PROXY_URL" \
-		-c model.s3.multipartThreshold=1m -c model.retries=1 \
-		push origin main 2>err &&
+	failing_mp_push j &&
+	j=$oid &&
 	id=$(sed -n "s/^DELETE .*$j?uploadId=\([0-9a-f]*\) 500 .*/\1/p" proxy.log | sed -n 1p) &&
 	test -n "$id" &&
 	test "$(grep -c "^DELETE .*$j?uploadId=$id 500 .*fault=status500" proxy.log)" = 2 &&
