@@ -307,7 +307,7 @@ test_expect_success 'S3 behind a slow uplink: one object in parts goes compresse
 	test_when_finished "git -C work config --unset model.s3.multipartThreshold" &&
 	git -C work config model.s3.multipartThreshold 1m &&
 	test-tool genrandom part-1 64k >chunk-1 &&
-	for i in $(test_seq 32)
+	for i in $(test_seq 64)
 	do
 		cat chunk-1 || return 1
 	done >work/part-1.pth &&

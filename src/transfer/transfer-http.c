@@ -1332,7 +1332,7 @@ static uint64_t parts_sent(const struct transfer_item *it)
 /*
  * Give up the raw multipart upload of `it`: its parts under way stop,
  * those queued never start, and the upload is aborted; once storage has
- * answered, the compressed form follows (abort_finished()). How many
+ * answered, the compressed form follows (abort_ended()). How many
  * requests were stopped.
  */
 static size_t abandon_parts(struct transfer *t, CURLM *multi,
