@@ -254,6 +254,16 @@ one_slow_push () {
 	oid=$(oid_of work/$1.pth)
 }
 
+# repeated SEED COUNT: COUNT copies of test-tool genrandom's 64 KiB of
+# SEED, on stdout: an object that compresses well as a whole
+repeated () {
+	test-tool genrandom "$1" 64k >chunk-$1 &&
+	for i in $(test_seq $2)
+	do
+		cat chunk-$1 || return 1
+	done
+}
+
 # form_is RAW-PATH raw|gmz: the object is there in that form only
 form_is () {
 	if test "$2" = raw
@@ -273,11 +283,7 @@ form_is () {
 # keeps nothing of it.
 test_expect_success 'HTTP behind a slow uplink: one object alone goes compressed' '
 	test_when_finished stop_proxy &&
-	test-tool genrandom one 64k >chunk &&
-	for i in $(test_seq 64)
-	do
-		cat chunk || return 1
-	done >work/one.pth &&
+	repeated one 64 >work/one.pth &&
 	one_slow_push one http &&
 	form_is "$(obj "$HTTPD_ROOT/open/models" $oid)" gmz &&
 	grep "^PUT .*\.gmz 201 .*fault=slowup" proxy.log &&
@@ -286,10 +292,7 @@ test_expect_success 'HTTP behind a slow uplink: one object alone goes compressed
 
 test_expect_success 'S3 behind a slow uplink: one object alone goes compressed' '
 	test_when_finished stop_proxy &&
-	for i in $(test_seq 64)
-	do
-		cat chunk || return 1
-	done >work/one-s3.pth &&
+	repeated one 64 >work/one-s3.pth &&
 	echo s3 >>work/one-s3.pth &&
 	one_slow_push one-s3 s3 &&
 	key=$(s3_key team $oid) &&
@@ -306,11 +309,7 @@ test_expect_success 'S3 behind a slow uplink: one object in parts goes compresse
 	test_when_finished stop_proxy &&
 	test_when_finished "git -C work config --unset model.s3.multipartThreshold" &&
 	git -C work config model.s3.multipartThreshold 1m &&
-	test-tool genrandom part-1 64k >chunk-1 &&
-	for i in $(test_seq 64)
-	do
-		cat chunk-1 || return 1
-	done >work/part-1.pth &&
+	repeated part-1 64 >work/part-1.pth &&
 	one_slow_push part-1 s3 &&
 	key=$(s3_key team $oid) &&
 	grep "^POST /models/$key?uploads= 200 " proxy.log &&
@@ -331,11 +330,7 @@ test_expect_success 'S3 behind a slow uplink: the next push remembers the rate' 
 	test_when_finished "git -C work config --unset model.s3.multipartThreshold" &&
 	git -C work config model.s3.multipartThreshold 1m &&
 	test-tool genrandom part-2 2m >work/part-2.pth &&
-	test-tool genrandom part-3 64k >chunk-3 &&
-	for i in $(test_seq 32)
-	do
-		cat chunk-3 || return 1
-	done >work/part-3.pth &&
+	repeated part-3 32 >work/part-3.pth &&
 	rm -f work/.git/model/link-rates &&
 	one_slow_push part-2 s3 &&
 	key=$(s3_key team $oid) &&
