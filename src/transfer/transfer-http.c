@@ -1470,29 +1470,28 @@ static void abort_ended(struct transfer_item *it, const char *refused)
  * Try `it` again after a failure that may pass (item_retry()). Out of
  * attempts, the completion of a multipart upload aborts the upload
  * instead, so that storage keeps none of its parts; `why` then starts
- * the object's message.
+ * the object's message. An abort out of attempts ends it (abort_ended()).
  */
 static void retry_request(struct transfer_item *it, const char *why)
 {
 	struct strbuf tried = STRBUF_INIT;
 
-	if (it->req == REQ_MP_ABORT && it->attempts >= it->t->retries) {
-		it->attempts++;
-		strbuf_addf(&tried, "%s (after %d attempt%s)", why,
-			    it->attempts, it->attempts == 1 ? "" : "s");
-		abort_ended(it, tried.buf);
-		strbuf_release(&tried);
-		return;
-	}
-	if (it->req != REQ_MP_COMPLETE || it->attempts < it->t->retries) {
+	if ((it->req != REQ_MP_COMPLETE && it->req != REQ_MP_ABORT) ||
+	    it->attempts < it->t->retries) {
 		item_retry(it, why);
 		return;
 	}
 	it->attempts++;
-	strbuf_addf(&it->failure, "%s (after %d attempt%s)", why,
-		    it->attempts, it->attempts == 1 ? "" : "s");
-	item_close_files(it);
-	queue_abort(it);
+	strbuf_addf(&tried, "%s (after %d attempt%s)", why, it->attempts,
+		    it->attempts == 1 ? "" : "s");
+	if (it->req == REQ_MP_ABORT) {
+		abort_ended(it, tried.buf);
+	} else {
+		strbuf_add(&it->failure, tried.buf, tried.len);
+		item_close_files(it);
+		queue_abort(it);
+	}
+	strbuf_release(&tried);
 }
 
 /* The answer to a step of a multipart upload. */
