@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "pointer.h"
 #include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -43,15 +44,10 @@ static int parse_record(const char *line, struct record *r)
 	char key[HASH_HEXSZ + 1], end;
 	double rate;
 	long long when;
-	size_t i;
 
 	if (sscanf(line, "%64s %lf %lld%c", key, &rate, &when, &end) != 3 ||
-	    strlen(key) != HASH_HEXSZ || !(rate > 0) || rate > 1e15 ||
-	    when <= 0)
+	    !oid_hex_valid(key) || !(rate > 0) || rate > 1e15 || when <= 0)
 		return -1;
-	for (i = 0; i < HASH_HEXSZ; i++)
-		if (hexval(key[i]) < 0)
-			return -1;
 	memcpy(r->key, key, sizeof(r->key));
 	r->rate = rate;
 	r->when = when;

@@ -447,8 +447,7 @@ int transfer_zc_switch(struct transfer *t, uint64_t size, uint64_t sent)
 	c = &a->meter[ZC_METER_COMPRESS];
 	u = &a->meter[ZC_METER_UPLOAD];
 	pthread_mutex_lock(&a->lock);
-	if (!a->sampled || !c->ended_ok || !a->trial_stored ||
-	    !upload_measured(c, u, now))
+	if (!a->sampled || !c->ended_ok || !upload_measured(c, u, now))
 		goto out; /* not measured yet */
 	crate = meter_rate(c, now);
 	urate = meter_recent_rate(u, now);
