@@ -60,19 +60,25 @@ forms_are () {
 	done
 }
 
+# s3_form_is KEY raw|gmz: the bucket holds the object of KEY in that
+# form only
+s3_form_is () {
+	if test "$2" = raw
+	then
+		test_path_is_file "$(s3_object_path models $1)" &&
+		test_path_is_missing "$(s3_object_path models $1.gmz)"
+	else
+		test_path_is_file "$(s3_object_path models $1.gmz)" &&
+		test_path_is_missing "$(s3_object_path models $1)"
+	fi
+}
+
 # s3_forms_are NAME raw|gmz: the same in s3://models/team
 s3_forms_are () {
 	for i in 1 2 3
 	do
-		key=$(s3_key team $(oid_of work/$1-$i.pth)) &&
-		if test "$2" = raw
-		then
-			test_path_is_file "$(s3_object_path models $key)" &&
-			test_path_is_missing "$(s3_object_path models $key.gmz)"
-		else
-			test_path_is_file "$(s3_object_path models $key.gmz)" &&
-			test_path_is_missing "$(s3_object_path models $key)"
-		fi || return 1
+		s3_form_is $(s3_key team $(oid_of work/$1-$i.pth)) $2 ||
+		return 1
 	done
 }
 
@@ -296,8 +302,7 @@ test_expect_success 'S3 behind a slow uplink: one object alone goes compressed' 
 	echo s3 >>work/one-s3.pth &&
 	one_slow_push one-s3 s3 &&
 	key=$(s3_key team $oid) &&
-	test_path_is_file "$(s3_object_path models $key.gmz)" &&
-	test_path_is_missing "$(s3_object_path models $key)" &&
+	s3_form_is $key gmz &&
 	reads_back_one one-s3 -c model.storage=s3://models/team \
 		-c model.s3.endpoint="$S3_ENDPOINT"
 '
@@ -316,8 +321,7 @@ test_expect_success 'S3 behind a slow uplink: one object in parts goes compresse
 	id=$(sed -n "s/^DELETE .*uploadId=\([0-9a-f]*\) 204 .*/\1/p" proxy.log) &&
 	test -n "$id" &&
 	test_path_is_missing "$S3_DATA/models/._S3rver_uploads/$id" &&
-	test_path_is_file "$(s3_object_path models $key.gmz)" &&
-	test_path_is_missing "$(s3_object_path models $key)" &&
+	s3_form_is $key gmz &&
 	reads_back_one part-1 -c model.storage=s3://models/team \
 		-c model.s3.endpoint="$S3_ENDPOINT"
 '
@@ -334,15 +338,13 @@ test_expect_success 'S3 behind a slow uplink: the next push remembers the rate' 
 	rm -f work/.git/model/link-rates &&
 	one_slow_push part-2 s3 &&
 	key=$(s3_key team $oid) &&
-	test_path_is_file "$(s3_object_path models $key)" &&
-	test_path_is_missing "$(s3_object_path models $key.gmz)" &&
+	s3_form_is $key raw &&
 	test_line_count = 1 work/.git/model/link-rates &&
 	! grep -e models -e 127.0.0.1 work/.git/model/link-rates &&
 	one_slow_push part-3 s3 &&
 	key=$(s3_key team $oid) &&
 	! grep -e "^PUT /models/$key?" -e "^POST /models/$key?" proxy.log &&
-	test_path_is_file "$(s3_object_path models $key.gmz)" &&
-	test_path_is_missing "$(s3_object_path models $key)" &&
+	s3_form_is $key gmz &&
 	reads_back_one part-3 -c model.storage=s3://models/team \
 		-c model.s3.endpoint="$S3_ENDPOINT"
 '
